@@ -1,0 +1,60 @@
+"""The one exception hierarchy of License Service.
+
+Every error the project raises on purpose derives from ``LicenseServiceError``.
+Messages give the offending value, what was wrong with it and how to fix it.
+Errors are mapped to exit codes once (in ``cli``) and to HTTP responses once
+(in ``web``)::
+
+    LicenseServiceError               base; never raised itself
+    +-- ConfigurationError            a setting or IBMLicensing document is invalid
+    +-- InputError                    an input file (cluster dump) cannot be used
+    +-- AnnotationError               a value on a pod cannot be interpreted
+    |   +-- InvalidQuantityError      a CPU quantity string is not a Kubernetes quantity
+    |   +-- InvalidRatioError         productCloudpakRatio is not "<a>:<b>" of positive numbers
+    |   +-- InvalidPatternError       a productChargedContainers entry is not a valid pattern
+    +-- StorageError                  the database cannot be used
+    |   +-- SchemaTooNewError         the database was written by a newer version
+    +-- ClusterError                  the cluster state cannot be read
+"""
+
+from __future__ import annotations
+
+
+class LicenseServiceError(Exception):
+    """Base of every error License Service raises on purpose."""
+
+
+class ConfigurationError(LicenseServiceError):
+    """A setting or an IBMLicensing document is invalid; the message lists every problem."""
+
+
+class InputError(LicenseServiceError):
+    """An input file cannot be read or is not a Kubernetes object list."""
+
+
+class AnnotationError(LicenseServiceError):
+    """A value written on a pod (annotation or resource) cannot be interpreted."""
+
+
+class InvalidQuantityError(AnnotationError):
+    """A CPU quantity is not a valid, non-negative Kubernetes quantity."""
+
+
+class InvalidRatioError(AnnotationError):
+    """A ``productCloudpakRatio`` is not ``<a>:<b>`` with two positive numbers."""
+
+
+class InvalidPatternError(AnnotationError):
+    """A ``productChargedContainers`` entry is not a valid name or regular expression."""
+
+
+class StorageError(LicenseServiceError):
+    """The database cannot be opened, migrated, read or written."""
+
+
+class SchemaTooNewError(StorageError):
+    """The database was written by a newer License Service; it is left untouched."""
+
+
+class ClusterError(LicenseServiceError):
+    """The state of the cluster cannot be read from its source."""

@@ -1,0 +1,78 @@
+"""Exact parsing of Kubernetes CPU quantities into integer millicores (SPEC 2.4).
+
+No binary floating point is involved: the number is parsed as a ``Fraction`` and
+a fraction of a millicore is rounded up, so ``0.0001`` counts as ``1m``.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Final
+
+from license_service.errors import InvalidQuantityError
+
+_NUMBER = r"(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
+# The Kubernetes grammar allows either an exponent or an SI suffix; the SPEC's own
+# example ``1e3m`` uses both, so an exponent may be followed by a decimal SI suffix.
+_QUANTITY: Final = re.compile(
+    _NUMBER + r"(?:[eE](?P<exponent>[+-]?\d+))?(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)"
+)
+_MAX_EXPONENT: Final = 30
+
+_SUFFIX_FACTORS: Final[dict[str, Fraction]] = {
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 1000),
+    "": Fraction(1),
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "T": Fraction(10**12),
+    "P": Fraction(10**15),
+    "E": Fraction(10**18),
+    "Ki": Fraction(2**10),
+    "Mi": Fraction(2**20),
+    "Gi": Fraction(2**30),
+    "Ti": Fraction(2**40),
+    "Pi": Fraction(2**50),
+    "Ei": Fraction(2**60),
+}
+
+
+def parse_cpu_millicores(raw: str) -> int:
+    """Return the quantity ``raw`` (``"2"``, ``"500m"``, ``"1.5"``) in millicores, rounded up.
+
+    Raises ``InvalidQuantityError`` naming the value when it is not a non-negative
+    Kubernetes quantity.
+    """
+    text = raw.strip()
+    match = _QUANTITY.fullmatch(text)
+    if match is None:
+        raise InvalidQuantityError(
+            f"CPU quantity {raw!r} is not a Kubernetes quantity: write a number with an "
+            "optional suffix, for example '2', '500m' or '1.5'"
+        )
+    cores = Fraction(match["number"]) * _SUFFIX_FACTORS[match["suffix"]]
+    if match["exponent"] is not None:
+        exponent = int(match["exponent"])
+        if abs(exponent) > _MAX_EXPONENT:
+            raise InvalidQuantityError(
+                f"CPU quantity {raw!r} has exponent {exponent}, outside the range "
+                f"-{_MAX_EXPONENT}..{_MAX_EXPONENT} that a CPU amount can need"
+            )
+        cores *= Fraction(10) ** exponent
+    if cores < 0:
+        raise InvalidQuantityError(
+            f"CPU quantity {raw!r} is negative: a CPU limit must be zero or more"
+        )
+    millicores = cores * 1000
+    # Fraction has no ceil of its own; -(-a // b) is the exact integer ceiling.
+    return -(-millicores.numerator // millicores.denominator)
+
+
+def format_millicores(millicores: int) -> str:
+    """Return the canonical Kubernetes spelling of ``millicores`` (``"2"`` or ``"1500m"``)."""
+    if millicores % 1000 == 0:
+        return str(millicores // 1000)
+    return f"{millicores}m"

@@ -1,0 +1,65 @@
+"""The Cloud Pak conversion ratio ``productCloudpakRatio`` (SPEC 2.6), kept exact."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Final
+
+from license_service.errors import InvalidRatioError
+
+_POSITIVE_NUMBER: Final = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Ratio:
+    """``product_units:cloudpak_units``: ``measured`` product units count as ``measured * b / a``."""
+
+    product_units: Fraction
+    cloudpak_units: Fraction
+
+    def convert(self, measured: int | Fraction) -> Fraction:
+        """Return ``measured`` product units in Cloud Pak units, exactly."""
+        return Fraction(measured) * self.cloudpak_units / self.product_units
+
+    def __str__(self) -> str:
+        return f"{_number_text(self.product_units)}:{_number_text(self.cloudpak_units)}"
+
+
+ONE_TO_ONE: Final = Ratio(Fraction(1), Fraction(1))
+
+
+def parse_ratio(raw: str | None) -> Ratio:
+    """Parse ``"<a>:<b>"`` of two positive numbers; absent or empty means ``1:1``."""
+    if raw is None or raw.strip() == "":
+        return ONE_TO_ONE
+    parts = raw.split(":")
+    if len(parts) != 2:
+        raise InvalidRatioError(
+            f"ratio {raw!r} must be two positive numbers separated by one ':', e.g. '2:1'"
+        )
+    values = []
+    for side, text in zip(("product", "Cloud Pak"), parts, strict=True):
+        text = text.strip()
+        if not _POSITIVE_NUMBER.fullmatch(text):
+            raise InvalidRatioError(
+                f"ratio {raw!r}: the {side} side {text!r} is not a positive number; "
+                "write e.g. '2:1' or '1:1.5'"
+            )
+        value = Fraction(text)
+        if value == 0:
+            raise InvalidRatioError(
+                f"ratio {raw!r}: the {side} side is zero; both sides must be positive"
+            )
+        values.append(value)
+    return Ratio(values[0], values[1])
+
+
+def _number_text(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    # Values come from decimal text, so the decimal form is exact and finite.
+    text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

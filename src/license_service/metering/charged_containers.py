@@ -77,7 +77,8 @@ def parse_charged_containers(raw: str | None) -> ChargedContainers:
         (excludes if excluded else includes).append(entry)
     if errors:
         raise InvalidPatternError(
-            f"productChargedContainers {raw!r}: " + "; ".join(errors)
+            f"productChargedContainers {raw!r}: "
+            + "; ".join(errors)
             + ". Use container names or regular expressions separated by ',' or ';'"
         )
     return ChargedContainers(charge_all=False, includes=tuple(includes), excludes=tuple(excludes))

@@ -83,9 +83,7 @@ def read_declaration(
         cloudpak_name = values.get("cloudpakName", "")
         if not cloudpak_name:
             problems.append(
-                AnnotationProblem(
-                    "cloudpakName", "missing: required when cloudpakId is set"
-                )
+                AnnotationProblem("cloudpakName", "missing: required when cloudpakId is set")
             )
         ratio: Ratio | None = None
         try:
@@ -115,7 +113,9 @@ def read_declaration(
     )
 
 
-def _service(values: Mapping[str, str], problems: list[AnnotationProblem]) -> ServiceMembership | None:
+def _service(
+    values: Mapping[str, str], problems: list[AnnotationProblem]
+) -> ServiceMembership | None:
     service_id = values.get("serviceId", "")
     service_name = values.get("serviceName", "")
     if service_id and not service_name:

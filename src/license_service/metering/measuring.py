@@ -32,16 +32,16 @@ from license_service.metering.usage import (
 )
 
 _POSITIVE_INTEGER: Final = re.compile(r"[1-9]\d{0,5}")
-_UNSTATED_CPU: Final = (
-    "its usage is not capped and containers without a CPU limit on it count as 0"
-)
+_UNSTATED_CPU: Final = "its usage is not capped and containers without a CPU limit on it count as 0"
 
 # Group keys. A bundled product is (cloudpakId, productID, productMetric) as the SPEC
 # says, refined by the Cloud Pak metric and the ratio so that pods disagreeing on
 # either (say, during a rolling upgrade) are each converted by their own ratio.
 _ProductKey = tuple[str, str]  # productID, productMetric
 _BundledKey = tuple[str, str, str, str, str]  # cloudpakId, cloudpakMetric, productID, metric, ratio
-_ServiceKey = tuple[str, str, str, str, str]  # cloudpakId, cloudpakMetric, productID, metric, serviceId
+_ServiceKey = tuple[
+    str, str, str, str, str
+]  # cloudpakId, cloudpakMetric, productID, metric, serviceId
 
 
 @dataclass(slots=True)
@@ -222,11 +222,19 @@ def _measurement(
     for (cloudpak_id, cloudpak_metric), total in cloudpak_totals.items():
         value = 0 if cloudpak_metric == FREE else -(-total.numerator // total.denominator)
         products.append(
-            ProductUsage(cloudpak_names[(cloudpak_id, cloudpak_metric)], cloudpak_id, cloudpak_metric, value)
+            ProductUsage(
+                cloudpak_names[(cloudpak_id, cloudpak_metric)], cloudpak_id, cloudpak_metric, value
+            )
         )
 
     services: list[ServiceUsage] = []
-    for (cloudpak_id, cloudpak_metric, product_id, metric, service_id), group in tally.services.items():
+    for (
+        cloudpak_id,
+        cloudpak_metric,
+        product_id,
+        metric,
+        service_id,
+    ), group in tally.services.items():
         declaration = group.declaration
         if not is_measurable(metric):
             continue

@@ -15,7 +15,7 @@ _POSITIVE_NUMBER: Final = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 
 @dataclass(frozen=True, slots=True, order=True)
 class Ratio:
-    """``product_units:cloudpak_units``: ``measured`` product units count as ``measured * b / a``."""
+    """The ratio ``a:b``: ``m`` product units count as ``m * b / a`` Cloud Pak units."""
 
     product_units: Fraction
     cloudpak_units: Fraction
@@ -41,8 +41,8 @@ def parse_ratio(raw: str | None) -> Ratio:
             f"ratio {raw!r} must be two positive numbers separated by one ':', e.g. '2:1'"
         )
     values = []
-    for side, text in zip(("product", "Cloud Pak"), parts, strict=True):
-        text = text.strip()
+    for side, part in zip(("product", "Cloud Pak"), parts, strict=True):
+        text = part.strip()
         if not _POSITIVE_NUMBER.fullmatch(text):
             raise InvalidRatioError(
                 f"ratio {raw!r}: the {side} side {text!r} is not a positive number; "

@@ -34,14 +34,13 @@ from license_service.metering.usage import (
 _POSITIVE_INTEGER: Final = re.compile(r"[1-9]\d{0,5}")
 _UNSTATED_CPU: Final = "its usage is not capped and containers without a CPU limit on it count as 0"
 
-# Group keys. A bundled product is (cloudpakId, productID, productMetric) as the SPEC
-# says, refined by the Cloud Pak metric and the ratio so that pods disagreeing on
-# either (say, during a rolling upgrade) are each converted by their own ratio.
-_ProductKey = tuple[str, str]  # productID, productMetric
-_BundledKey = tuple[str, str, str, str, str]  # cloudpakId, cloudpakMetric, productID, metric, ratio
-_ServiceKey = tuple[
-    str, str, str, str, str
-]  # cloudpakId, cloudpakMetric, productID, metric, serviceId
+# Group keys (tuples of strings). A product is (productID, productMetric). A bundled
+# product is (cloudpakId, productID, productMetric) as the SPEC says, refined by the
+# Cloud Pak metric and the ratio, so that pods disagreeing on either (say, during a
+# rolling upgrade) are each converted by their own ratio:
+# (cloudpakId, cloudpakMetric, productID, productMetric, ratio). A service is
+# (cloudpakId, cloudpakMetric, productID, productMetric, serviceId).
+_Key = tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -69,9 +68,9 @@ def _names(declaration: ProductDeclaration) -> tuple[str, ...]:
 
 @dataclass(slots=True)
 class _Tally:
-    products: dict[_ProductKey, _Group] = field(default_factory=dict)
-    bundled: dict[_BundledKey, _Group] = field(default_factory=dict)
-    services: dict[_ServiceKey, _Group] = field(default_factory=dict)
+    products: dict[_Key, _Group] = field(default_factory=dict)
+    bundled: dict[_Key, _Group] = field(default_factory=dict)
+    services: dict[_Key, _Group] = field(default_factory=dict)
     problems: list[PodProblems] = field(default_factory=list)
     unknown_pods: dict[str, list[PodRef]] = field(default_factory=lambda: defaultdict(list))
     unknown_without_limit: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -157,15 +156,16 @@ def _count_pod(pod: Pod, nodes: dict[str, NodeFacts], tally: _Tally) -> None:
 
 def _groups_of(
     declaration: ProductDeclaration, tally: _Tally
-) -> Iterable[tuple[dict[tuple[str, ...], _Group], tuple[str, ...]]]:
+) -> Iterable[tuple[dict[_Key, _Group], _Key]]:
+    """The rows a pod counts towards: its product, or its bundled product and service."""
     cloudpak = declaration.cloudpak
     if cloudpak is None:
-        yield tally.products, (declaration.product_id, declaration.metric)  # type: ignore[misc]
+        yield tally.products, (declaration.product_id, declaration.metric)
         return
     base = (cloudpak.id, cloudpak.metric, declaration.product_id, declaration.metric)
-    yield tally.bundled, (*base, str(cloudpak.ratio))  # type: ignore[misc]
+    yield tally.bundled, (*base, str(cloudpak.ratio))
     if declaration.service is not None:
-        yield tally.services, (*base, declaration.service.id)  # type: ignore[misc]
+        yield tally.services, (*base, declaration.service.id)
 
 
 def _measurement(

@@ -36,7 +36,10 @@ def charged(raw: str | None) -> set[str]:
         pytest.param("app-worker,!app-.*", set(), id="regex-exclusion-wins-over-exact"),
         pytest.param("app.v1", set(), id="dot-alone-is-an-exact-name"),
         pytest.param("(app|db)", {"app", "db"}, id="alternation"),
-        pytest.param("all,db", {"db"}, id="all-inside-a-list-is-a-name"),
+        pytest.param(
+            "All;!istio-proxy", set(NAMES) - {"istio-proxy"}, id="all-in-a-list-then-exclusion"
+        ),
+        pytest.param("db,all", set(NAMES), id="all-inside-a-list-charges-all"),
     ],
 )
 def test_charged_containers_follow_the_spec(raw: str | None, expected: set[str]) -> None:

@@ -59,6 +59,7 @@ def parse_charged_containers(raw: str | None) -> ChargedContainers:
     includes: list[_Entry] = []
     excludes: list[_Entry] = []
     errors: list[str] = []
+    charge_all = False
     for position, piece in enumerate(_SEPARATORS.split(raw), start=1):
         text = piece.strip()
         excluded = text.startswith("!")
@@ -68,6 +69,11 @@ def parse_charged_containers(raw: str | None) -> ChargedContainers:
             # An empty entry (``a,,b`` or a trailing separator) names nothing.
             if excluded:
                 errors.append(f"entry {position} is a bare '!' that excludes nothing")
+            continue
+        if not excluded and text.lower() == "all":
+            # ``All;!istio-proxy`` means every container but the sidecar; container
+            # names are lowercase DNS labels, so only a container named "all" is shadowed.
+            charge_all = True
             continue
         try:
             entry = _entry(text)
@@ -81,7 +87,9 @@ def parse_charged_containers(raw: str | None) -> ChargedContainers:
             + "; ".join(errors)
             + ". Use container names or regular expressions separated by ',' or ';'"
         )
-    return ChargedContainers(charge_all=False, includes=tuple(includes), excludes=tuple(excludes))
+    return ChargedContainers(
+        charge_all=charge_all, includes=tuple(includes), excludes=tuple(excludes)
+    )
 
 
 def _entry(text: str) -> _Entry:

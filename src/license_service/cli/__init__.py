@@ -1,0 +1,1 @@
+"""The ``license-service`` command line: commands, output rendering and exit codes."""

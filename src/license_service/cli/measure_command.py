@@ -1,0 +1,81 @@
+"""``license-service measure``: one measurement of cluster dumps, as a table or JSON.
+
+Reads ``kubectl`` dumps, applies the metering settings of an optional
+``IBMLicensing`` file and prints what one sample of that cluster would record. It
+stores nothing. Problems in the data (broken annotations, unknown nodes) are part
+of the output and the exit code stays 0; unusable files exit with code 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from license_service.cli.measurement_tables import MeasuredCluster, render_measurement
+from license_service.cluster.dumps import cluster_id_of, read_dumps
+from license_service.configuration.config_file import load_licensing_file
+from license_service.configuration.ibmlicensing import LicensingConfig
+from license_service.metering.api_rows import measurement_document
+from license_service.metering.measuring import measure
+
+
+class OutputFormat(StrEnum):
+    """How ``measure`` prints: tables for people, one JSON object for tools."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+def measure_command(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE",
+            help="Dumps from `kubectl get pods,nodes,namespaces -A -o json` (or -o yaml); "
+            "several are merged; '-' reads standard input.",
+            show_default=False,
+        ),
+    ],
+    *,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="IBMLicensing.yaml",
+            help="IBMLicensing document whose spec.features (hyperThreading.threadsPerCore, "
+            "nodeCpuCappingEnabled) apply to the measurement.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option("--output", "-o", case_sensitive=False, help="Output format."),
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Measure license usage in cluster dumps, as one sample would (nothing is stored)."""
+    licensing = load_licensing_file(config) if config is not None else LicensingConfig()
+    view = read_dumps(files)
+    measurement = measure(view, licensing.metering)
+    # Configuration warnings (ignored fields) belong with the measurement's own.
+    measurement = dataclasses.replace(
+        measurement, warnings=(*licensing.warnings, *measurement.warnings)
+    )
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(measurement_document(measurement), indent=2, ensure_ascii=False))
+        return
+    render_measurement(
+        Console(highlight=False),
+        MeasuredCluster(
+            cluster_id=cluster_id_of(view),
+            view=view,
+            settings=licensing.metering,
+            measurement=measurement,
+        ),
+    )

@@ -1,0 +1,163 @@
+"""Typed values read from a nested document, every problem recorded with its dotted path.
+
+``SpecReader`` reads the leaves of a mapping such as an ``IBMLicensing`` spec
+(``features.auth.urlBasedEnabled``) and checks their YAML type strictly: a boolean
+must be a boolean, a number a number, a choice one of the allowed values. It
+never raises: each problem (path, bad value, allowed values) is appended to a list,
+so the caller can report all of them at once. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Final, TypeVar, cast
+
+MAX_NAME_LENGTH: Final = 253  # the longest Kubernetes object name (a DNS subdomain)
+
+_T = TypeVar("_T")
+
+
+class SpecReader:
+    """Reads typed values under ``spec``, recording a problem for every invalid one.
+
+    Each reader returns ``None`` when the value is absent, null or invalid, so the
+    caller applies the default and the collected problems decide the outcome.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+
+    def section(self, value: object, path: str) -> Mapping[str, object]:
+        """``value`` as a mapping; null is empty, anything else a problem."""
+        if value is None:
+            return {}
+        if isinstance(value, Mapping):
+            return cast(Mapping[str, object], value)
+        self.problems.append(
+            f"{path}: {shown(value)} is not a mapping; write {path} as key: value lines"
+        )
+        return {}
+
+    def unknown_fields(
+        self, mapping: Mapping[str, object], known: Mapping[str, object], *, path: str
+    ) -> list[str]:
+        """Dotted paths of the keys of ``mapping`` that ``known`` does not list, recursively."""
+        unknown: list[str] = []
+        for key, value in mapping.items():
+            child_path = f"{path}.{key}"
+            if key not in known:
+                unknown.append(child_path)
+                continue
+            child_known = known[key]
+            if isinstance(child_known, Mapping):
+                section = self.section(value, child_path)
+                unknown += self.unknown_fields(section, child_known, path=child_path)
+        return unknown
+
+    def boolean(self, spec: Mapping[str, object], path: str) -> bool | None:
+        """A YAML boolean; the string ``"no"`` or the number 0 is a problem."""
+        value = _lookup(spec, path)
+        if value is None or isinstance(value, bool):
+            return value
+        self.problems.append(
+            f"spec.{path}: {shown(value)} is not a boolean; allowed values: true, false (unquoted)"
+        )
+        return None
+
+    def choice(self, spec: Mapping[str, object], path: str, *, allowed: Sequence[_T]) -> _T | None:
+        """One of ``allowed``, of the same type: ``"2"`` is not ``2``."""
+        value = _lookup(spec, path)
+        if value is None:
+            return None
+        # A boolean is an int in Python: ``True`` must not pass for ``1``.
+        for candidate in allowed:
+            if type(value) is type(candidate) and value == candidate:
+                return candidate
+        self.problems.append(
+            f"spec.{path}: {shown(value)} is not allowed; allowed values: "
+            + ", ".join(yaml_text(candidate) for candidate in allowed)
+        )
+        return None
+
+    def positive_integer(self, spec: Mapping[str, object], path: str) -> int | None:
+        """A whole number above zero."""
+        value = _lookup(spec, path)
+        if value is None:
+            return None
+        if type(value) is int and value > 0:
+            return value
+        self.problems.append(
+            f"spec.{path}: {shown(value)} is not allowed; allowed values: a whole number above 0"
+        )
+        return None
+
+    def name(
+        self,
+        spec: Mapping[str, object],
+        path: str,
+        *,
+        pattern: re.Pattern[str],
+        rule: str,
+        default: _T,
+    ) -> str | _T:
+        """A Kubernetes name matching ``pattern`` (``rule`` says which), else ``default``."""
+        value = _lookup(spec, path)
+        if value is None:
+            return default
+        if isinstance(value, str) and len(value) <= MAX_NAME_LENGTH and pattern.fullmatch(value):
+            return value
+        self.problems.append(f"spec.{path}: {shown(value)} is not allowed; allowed values: {rule}")
+        return default
+
+    def raw_section(self, spec: Mapping[str, object], path: str) -> Mapping[str, object] | None:
+        """A mapping kept as it is (a read-only copy), not checked further."""
+        value = _lookup(spec, path)
+        if value is None:
+            return None
+        if isinstance(value, Mapping):
+            return MappingProxyType(dict(value))
+        self.problems.append(
+            f"spec.{path}: {shown(value)} is not a mapping; write it as key: value lines"
+        )
+        return None
+
+
+def _lookup(spec: Mapping[str, object], path: str) -> object:
+    """The value at dotted ``path`` under ``spec``, or None when absent or not reachable."""
+    value: object = spec
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            return None  # a section of the wrong type: already reported by SpecReader.section
+        value = value.get(key)
+    return value
+
+
+def shown(value: object) -> str:
+    """A value as the message shows it, with its type when that is the problem."""
+    if isinstance(value, str):
+        return f"{value!r} (a string)"
+    if isinstance(value, bool):
+        return yaml_text(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    return f"{type_name(value)} {value!r}"
+
+
+def yaml_text(value: object) -> str:
+    """A value as YAML writes it: ``true``/``false`` for booleans."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def type_name(value: object) -> str:
+    """What kind of YAML value ``value`` is, for messages (``a mapping``, ``a list``)."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "empty"
+    return f"a {type(value).__name__}"

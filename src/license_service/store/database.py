@@ -1,0 +1,178 @@
+"""Opening the database: engine, connection settings and schema migration.
+
+``Database.open`` brings an empty or older database to the newest schema with the
+Alembic migrations shipped in this package. A database stamped with a revision this
+code does not know was written by a newer License Service: it is refused with
+``SchemaTooNewError`` and not altered. SQLite connections get write-ahead logging,
+foreign keys and a busy timeout; SQLAlchemy errors leave ``begin()`` as ``StorageError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from license_service.errors import SchemaTooNewError, StorageError
+
+MIGRATIONS: Final = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+# Any fixed number: replicas starting together on one PostgreSQL migrate one at a time.
+_MIGRATION_LOCK_KEY: Final = 0x4C_53_4D_49_47_52
+_SUPPORTED: Final = "use sqlite:///<path of a file> or postgresql://<user>@<host>:<port>/<database>"
+
+
+def sqlite_url(path: Path) -> str:
+    """The URL of the SQLite database file at ``path`` (made absolute)."""
+    return URL.create("sqlite+pysqlite", database=str(path.resolve())).render_as_string()
+
+
+class Database:
+    """An open, migrated database; hand its connections to the store functions."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Wrap an engine whose schema is already current; use ``Database.open`` instead."""
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Database:
+        """Connect to ``url`` and migrate it to the newest schema.
+
+        Raises ``SchemaTooNewError`` when the database was written by a newer version,
+        and ``StorageError`` when it cannot be reached or migrated.
+        """
+        engine = _create_engine(url)
+        try:
+            _migrate(engine)
+        except (SQLAlchemyError, CommandError) as exc:
+            engine.dispose()
+            raise StorageError(
+                f"cannot open database {_shown(engine.url)}: {exc}; check that the server "
+                "is running, the URL is right and the file's directory exists and is writable"
+            ) from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for tools that need it; prefer ``begin``)."""
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden, for messages and status pages."""
+        return _shown(self._engine.url)
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back on an exception."""
+        try:
+            with self._engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database {self.url}: {exc}") from exc
+
+    def connect(self) -> Connection:
+        """A connection for reading (``with db.connect() as conn``); writes need ``begin``."""
+        try:
+            return self._engine.connect()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot connect to database {self.url}: {exc}") from exc
+
+    def dispose(self) -> None:
+        """Close every pooled connection; the object must not be used afterwards."""
+        self._engine.dispose()
+
+
+def _shown(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def _create_engine(raw: str) -> Engine:
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        # Unparsed, the password cannot be hidden: show the text only when it has none.
+        shown = raw if "@" not in raw else raw.split("://", 1)[0] + "://***"
+        raise StorageError(f"database URL {shown!r} is not a URL: {_SUPPORTED}") from exc
+    if url.drivername in ("postgresql", "postgres"):
+        # psycopg 3 is the driver this project installs; a bare postgresql:// means it.
+        url = url.set(drivername="postgresql+psycopg")
+    backend = url.get_backend_name()
+    if backend not in ("postgresql", "sqlite"):
+        raise StorageError(
+            f"database URL {_shown(url)}: backend {backend!r} is not supported; {_SUPPORTED}"
+        )
+    try:
+        engine = create_engine(url, pool_pre_ping=backend == "postgresql")
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise StorageError(f"database URL {_shown(url)} cannot be used: {exc}") from exc
+    if backend == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Take BEGIN away from the sqlite3 module (see _begin_sqlite_transaction) so that
+    # reads and DDL happen inside the transaction too.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        # Readers do not block the sampler, and the sampler does not block readers.
+        cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    # ConfigParser interpolates '%': a path holding one must be escaped.
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    return config
+
+
+def _migrate(engine: Engine) -> None:
+    config = _alembic_config()
+    script = ScriptDirectory.from_config(config)
+    known = {revision.revision for revision in script.walk_revisions()}
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+            )
+        current = set(MigrationContext.configure(connection).get_current_heads())
+        unknown = sorted(current - known)
+        if unknown:
+            raise SchemaTooNewError(
+                f"database {_shown(engine.url)} has schema revision {', '.join(unknown)}, "
+                f"which this version of License Service does not know (its newest is "
+                f"{', '.join(sorted(script.get_heads()))}): it was written by a newer version. "
+                "Run that newer version, or restore a backup made before the upgrade; "
+                "the database was left unchanged"
+            )
+        if current != set(script.get_heads()):
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")

@@ -1,0 +1,103 @@
+"""Retention (SPEC 2.7): raw samples are kept 62 days, daily peaks 731 days, by default.
+
+``prune`` removes, for every cluster:
+
+- samples (and their usage rows) taken more than ``sample_days`` days before ``now``;
+- daily peaks of days before the last ``peak_days`` UTC days (today included), so a
+  period of ``peak_days`` days ending today is always complete;
+- coverage intervals and missed samples that ended before those days: gaps and sample
+  counts are reported as far back as peaks are.
+
+The settings history is not pruned: the change in force must stay known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import ColumnElement, Connection, Table, delete, select
+
+from license_service.errors import ConfigurationError
+from license_service.store.instants import start_of_day, utc_day, utc_instant
+from license_service.store.tables import (
+    bundled_product_daily_peaks,
+    missed_samples,
+    product_daily_peaks,
+    sample_bundled_products,
+    sample_products,
+    sample_services,
+    samples,
+    sampling_coverage,
+    service_daily_peaks,
+)
+
+DEFAULT_SAMPLE_DAYS: Final = 62
+DEFAULT_PEAK_DAYS: Final = 731
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    """How many rows ``prune`` removed, per kind."""
+
+    samples: int
+    sample_rows: int
+    daily_peaks: int
+    coverage_intervals: int
+    missed_samples: int
+
+    @property
+    def total(self) -> int:
+        """Every row removed."""
+        return (
+            self.samples
+            + self.sample_rows
+            + self.daily_peaks
+            + self.coverage_intervals
+            + self.missed_samples
+        )
+
+
+def prune(
+    connection: Connection,
+    *,
+    now: datetime,
+    sample_days: int = DEFAULT_SAMPLE_DAYS,
+    peak_days: int = DEFAULT_PEAK_DAYS,
+) -> PruneResult:
+    """Remove the rows older than the retention periods, in the caller's transaction."""
+    now = utc_instant(now, name="now")
+    for name, days in (("sample", sample_days), ("peak", peak_days)):
+        if days < 1:
+            raise ConfigurationError(
+                f"{name} retention of {days!r} days is too short: keep at least 1 day"
+            )
+    sample_cutoff = now - timedelta(days=sample_days)
+    first_kept_day = utc_day(now) - timedelta(days=peak_days - 1)
+    coverage_cutoff = start_of_day(first_kept_day)
+
+    old_samples = select(samples.c.id).where(samples.c.taken_at < sample_cutoff)
+    # Counted one by one, not left to ON DELETE CASCADE, so the result can say how many.
+    sample_rows = sum(
+        _delete(connection, table, table.c.sample_id.in_(old_samples))
+        for table in (sample_products, sample_bundled_products, sample_services)
+    )
+    return PruneResult(
+        samples=_delete(connection, samples, samples.c.taken_at < sample_cutoff),
+        sample_rows=sample_rows,
+        daily_peaks=sum(
+            _delete(connection, table, table.c.day < first_kept_day)
+            for table in (product_daily_peaks, bundled_product_daily_peaks, service_daily_peaks)
+        ),
+        coverage_intervals=_delete(
+            connection, sampling_coverage, sampling_coverage.c.ended_at < coverage_cutoff
+        ),
+        missed_samples=_delete(
+            connection, missed_samples, missed_samples.c.missed_at < coverage_cutoff
+        ),
+    )
+
+
+def _delete(connection: Connection, table: Table, condition: ColumnElement[bool]) -> int:
+    return connection.execute(delete(table).where(condition)).rowcount

@@ -1,0 +1,229 @@
+"""Period peaks: highest daily peak, earliest day reaching it, latest names, metric filter."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from tests.store.sample_builders import (
+    CLUSTER,
+    OTHER_CLUSTER,
+    PVU,
+    VPC,
+    at,
+    bundled,
+    day,
+    product,
+    service,
+    store,
+)
+
+from license_service.metering.periods import DatePeriod
+from license_service.metering.ratios import parse_ratio
+from license_service.store.database import Database
+from license_service.store.period_peaks import (
+    bundled_product_peaks,
+    product_peaks,
+    service_peaks,
+)
+from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
+
+NOVEMBER = DatePeriod(day("2026-11-01"), day("2026-11-30"))
+
+
+def test_the_period_peak_is_the_highest_daily_peak(db: Database) -> None:
+    store(db, at("2026-11-02", "10:00"), product("db2", 4))
+    store(db, at("2026-11-03", "10:00"), product("db2", 12))
+    store(db, at("2026-11-04", "10:00"), product("db2", 7))
+
+    with db.begin() as connection:
+        peaks = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+
+    assert peaks == [ProductPeak("Product db2", "db2", VPC, day("2026-11-03"), 12)]
+
+
+def test_peak_day_is_the_earliest_day_reaching_the_peak(db: Database) -> None:
+    store(db, at("2026-11-05", "10:00"), product("db2", 8), bundled("mq", 6), service("api", 3))
+    store(db, at("2026-11-03", "10:00"), product("db2", 8), bundled("mq", 6), service("api", 3))
+    store(db, at("2026-11-04", "10:00"), product("db2", 2), bundled("mq", 1), service("api", 1))
+
+    with db.begin() as connection:
+        products = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        bundles = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        services = service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+
+    assert [(p.peak_date, p.quantity) for p in products] == [(day("2026-11-03"), 8)]
+    assert [(b.peak_date, b.measured_quantity) for b in bundles] == [(day("2026-11-03"), 6)]
+    assert [(s.peak_date, s.value) for s in services] == [(day("2026-11-03"), 3)]
+
+
+def test_names_come_from_the_latest_day_in_the_period(db: Database) -> None:
+    store(db, at("2026-11-02", "10:00"), product("db2", 9, name="Db2"))
+    store(
+        db,
+        at("2026-11-06", "10:00"),
+        product("db2", 1, name="Db2 Warehouse"),
+        bundled("mq", 1, product_name="MQ Advanced", cloudpak_name="CP4I", cloudpak_version="2"),
+        service("api", 1, service_name="API gateway"),
+    )
+    store(
+        db,
+        at("2026-11-04", "10:00"),
+        bundled("mq", 5, product_name="MQ", cloudpak_name="Integration", cloudpak_version="1"),
+        service("api", 5, service_name="Gateway"),
+    )
+    # A later day outside the period does not rename rows of the period.
+    store(db, at("2026-12-01", "10:00"), product("db2", 1, name="Db2 (December)"))
+
+    with db.begin() as connection:
+        (db2,) = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        (mq,) = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        (api,) = service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+
+    assert (db2.name, db2.quantity, db2.peak_date) == ("Db2 Warehouse", 9, day("2026-11-02"))
+    assert (mq.product_name, mq.cloudpak_name, mq.cloudpak_version) == ("MQ Advanced", "CP4I", "2")
+    assert mq.measured_quantity == 5
+    assert (api.service_name, api.value) == ("API gateway", 5)
+
+
+def test_the_metric_filter_keeps_only_rows_of_that_metric(db: Database) -> None:
+    store(
+        db,
+        at("2026-11-02", "10:00"),
+        product("db2", 4),
+        product("db2", 280, metric=PVU),
+        bundled("mq", 2),
+        bundled("mq", 140, metric=PVU),
+        service("api", 1),
+        service("api", 70, metric=PVU),
+    )
+
+    with db.begin() as connection:
+        products = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU)
+        bundles = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU)
+        services = service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU)
+        unknown = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER, metric="FREE")
+
+    assert [(p.metric, p.quantity) for p in products] == [(PVU, 280)]
+    assert [(b.metric, b.measured_quantity) for b in bundles] == [(PVU, 140)]
+    assert [(s.metric, s.value) for s in services] == [(PVU, 70)]
+    assert unknown == []
+
+
+def test_products_are_sorted_by_name_id_and_metric(db: Database) -> None:
+    store(
+        db,
+        at("2026-11-02", "10:00"),
+        product("b", 1, name="Zeta"),
+        product("d", 1, name="alpha"),
+        product("c", 1, name="Alpha"),
+        product("a", 1, name="Alpha", metric=PVU),
+        product("a", 1, name="Alpha"),
+    )
+
+    with db.begin() as connection:
+        peaks = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+
+    # Code-point order, the same on every backend whatever its collation.
+    assert [(p.name, p.id, p.metric) for p in peaks] == [
+        ("Alpha", "a", PVU),
+        ("Alpha", "a", VPC),
+        ("Alpha", "c", VPC),
+        ("Zeta", "b", VPC),
+        ("alpha", "d", VPC),
+    ]
+
+
+def test_converted_quantity_is_derived_exactly_from_the_measured_peak(db: Database) -> None:
+    store(db, at("2026-11-02", "10:00"), bundled("mq", 3, ratio="2:1"))
+    store(db, at("2026-11-03", "10:00"), bundled("mq", 1, ratio="2:1"))
+
+    with db.begin() as connection:
+        (mq,) = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+
+    assert mq == BundledProductPeak(
+        product_name="Product mq",
+        product_id="mq",
+        cloudpak_id="cp4d",
+        cloudpak_name="Cloud Pak for Data",
+        cloudpak_version="4.8",
+        cloudpak_metric=VPC,
+        metric=VPC,
+        peak_date=day("2026-11-02"),
+        measured_quantity=3,
+        conversion=parse_ratio("2:1"),
+    )
+    assert mq.converted_quantity == Fraction(3, 2)
+
+
+def test_a_bundled_product_under_two_ratios_gives_two_rows(db: Database) -> None:
+    store(
+        db,
+        at("2026-11-02", "10:00"),
+        bundled("mq", 4, ratio="1:1"),
+        bundled("mq", 4, ratio="1:0.5"),
+    )
+
+    with db.begin() as connection:
+        peaks = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+
+    assert sorted((str(p.conversion), p.converted_quantity) for p in peaks) == [
+        ("1:0.5", Fraction(2)),
+        ("1:1", Fraction(4)),
+    ]
+
+
+def test_the_period_includes_both_of_its_end_days_and_nothing_else(db: Database) -> None:
+    for when, quantity in (
+        ("2026-10-31", 50),
+        ("2026-11-01", 1),
+        ("2026-11-30", 2),
+        ("2026-12-01", 60),
+    ):
+        store(db, at(when, "12:00"), product("db2", quantity))
+
+    with db.begin() as connection:
+        (peak,) = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+
+    assert (peak.quantity, peak.peak_date) == (2, day("2026-11-30"))
+
+
+def test_clusters_do_not_see_each_others_peaks(db: Database) -> None:
+    store(db, at("2026-11-02", "10:00"), product("db2", 4))
+    store(db, at("2026-11-02", "10:00"), product("db2", 40), cluster_id=OTHER_CLUSTER)
+
+    with db.begin() as connection:
+        mine = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        theirs = product_peaks(connection, cluster_id=OTHER_CLUSTER, period=NOVEMBER)
+
+    assert [p.quantity for p in mine] == [4]
+    assert [p.quantity for p in theirs] == [40]
+
+
+def test_a_period_without_samples_has_no_rows(db: Database) -> None:
+    store(db, at("2026-10-02", "10:00"), product("db2", 4), bundled("mq", 1), service("api", 1))
+
+    with db.begin() as connection:
+        assert product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER) == []
+        assert bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER) == []
+        assert service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER) == []
+
+
+def test_service_rows_carry_the_api_fields(db: Database) -> None:
+    store(db, at("2026-11-02", "10:00"), service("api", 3, product_id="mq", metric=VPC))
+
+    with db.begin() as connection:
+        peaks = service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+
+    assert peaks == [
+        ServicePeak(
+            cloudpak_id="cp4d",
+            cloudpak_metric=VPC,
+            product_name="Product mq",
+            product_id="mq",
+            metric=VPC,
+            service_name="Service api",
+            service_id="api",
+            peak_date=day("2026-11-02"),
+            value=3,
+        )
+    ]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, at, product, store
-
 from license_service.metering.cluster_view import ClusterId
 from license_service.store.clusters import cluster_ids
 from license_service.store.database import Database
 from license_service.store.sampling_coverage import record_missed_sample
+from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, at, product, store
 
 
 def test_every_cluster_with_samples_or_sampling_records_is_listed_once(db: Database) -> None:

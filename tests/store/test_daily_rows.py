@@ -5,7 +5,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from tests.store.sample_builders import CLUSTER, PVU, VPC, at, bundled, day, product, service, store
 
 import license_service.store.daily_rows as daily_rows_module
 from license_service.metering.periods import DatePeriod
@@ -13,6 +12,7 @@ from license_service.metering.ratios import parse_ratio
 from license_service.store.daily_rows import bundled_product_days, product_days, service_days
 from license_service.store.database import Database
 from license_service.store.report_rows import BundledProductDay, ProductDay
+from tests.store.sample_builders import CLUSTER, PVU, VPC, at, bundled, day, product, service, store
 
 NOVEMBER = DatePeriod(day("2026-11-01"), day("2026-11-30"))
 

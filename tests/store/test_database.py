@@ -10,7 +10,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from tests.store.sample_builders import CLUSTER, at, product, store
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -20,6 +19,7 @@ from license_service.metering.settings import MeteringSettings
 from license_service.store.database import MIGRATIONS, Database, sqlite_url
 from license_service.store.settings_history import record_settings, settings_history
 from license_service.store.tables import metadata
+from tests.store.sample_builders import CLUSTER, at, product, store
 
 FUTURE_REVISION = "0999_written_by_a_newer_version"
 

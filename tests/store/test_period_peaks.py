@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from license_service.metering.periods import DatePeriod
+from license_service.metering.ratios import parse_ratio
+from license_service.store.database import Database
+from license_service.store.period_peaks import (
+    bundled_product_peaks,
+    product_peaks,
+    service_peaks,
+)
+from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
 from tests.store.sample_builders import (
     CLUSTER,
     OTHER_CLUSTER,
@@ -16,16 +25,6 @@ from tests.store.sample_builders import (
     service,
     store,
 )
-
-from license_service.metering.periods import DatePeriod
-from license_service.metering.ratios import parse_ratio
-from license_service.store.database import Database
-from license_service.store.period_peaks import (
-    bundled_product_peaks,
-    product_peaks,
-    service_peaks,
-)
-from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
 
 NOVEMBER = DatePeriod(day("2026-11-01"), day("2026-11-30"))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tests.store.sample_builders import CLUSTER, at, bundled, product, service, store
 from sqlalchemy import Connection, select
 
 from license_service.errors import ConfigurationError
@@ -15,6 +14,7 @@ from license_service.store.database import Database
 from license_service.store.retention import PruneResult, prune
 from license_service.store.sampling_coverage import record_missed_sample
 from license_service.store.tables import missed_samples, samples, sampling_coverage
+from tests.store.sample_builders import CLUSTER, at, bundled, product, service, store
 
 NOW = at("2027-01-10", "12:00")
 # 62 days before NOW is 2026-11-09 12:00; the last 731 days start on 2025-01-10.

@@ -6,6 +6,17 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection, func, select
+
+from license_service.errors import StorageError
+from license_service.metering.cluster_view import ClusterId
+from license_service.metering.periods import DatePeriod
+from license_service.metering.usage import Measurement, ServiceUsage
+from license_service.store.daily_rows import bundled_product_days, product_days, service_days
+from license_service.store.database import Database
+from license_service.store.samples import StoredSample, latest_sample, record_sample
+from license_service.store.sampling_coverage import sampling_summary
+from license_service.store.tables import metadata, sample_bundled_products, sample_products
 from tests.store.sample_builders import (
     CLUSTER,
     INTERVAL,
@@ -18,17 +29,6 @@ from tests.store.sample_builders import (
     service,
     store,
 )
-from sqlalchemy import Connection, func, select
-
-from license_service.errors import StorageError
-from license_service.metering.cluster_view import ClusterId
-from license_service.metering.periods import DatePeriod
-from license_service.metering.usage import Measurement, ServiceUsage
-from license_service.store.daily_rows import bundled_product_days, product_days, service_days
-from license_service.store.database import Database
-from license_service.store.samples import StoredSample, latest_sample, record_sample
-from license_service.store.sampling_coverage import sampling_summary
-from license_service.store.tables import metadata, sample_bundled_products, sample_products
 
 NOVEMBER = DatePeriod(day("2026-11-01"), day("2026-11-30"))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, at, product, store
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
@@ -18,6 +17,7 @@ from license_service.store.sampling_coverage import (
     record_missed_sample,
     sampling_summary,
 )
+from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, at, product, store
 
 NOT_SYNCED = "cluster view not synchronised"
 STALE = "view older than 15 minutes"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, at
 
 from license_service.errors import StorageError
 from license_service.metering.settings import MeteringSettings
@@ -16,6 +15,7 @@ from license_service.store.settings_history import (
     settings_history,
     settings_in_force,
 )
+from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, at
 
 DEFAULTS = MeteringSettings()
 HYPER_THREADED = MeteringSettings(threads_per_core=2)

@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: the main job (measure the bundled example cluster dump)
+## make run: the main job (the demo: a simulated cluster, 90 days of history, the API on localhost)
 run: $(STAMP)
-	$(BIN)/license-service measure src/license_service/cluster/examples/cluster-dump.json
+	$(BIN)/license-service demo
 
 ## make test: lint, type check, layer contracts, then the whole test suite
 test: lint unit

@@ -15,6 +15,13 @@ Errors are mapped to exit codes once (in ``cli``) and to HTTP responses once
     +-- StorageError                  the database cannot be used
     |   +-- SchemaTooNewError         the database was written by a newer version
     +-- ClusterError                  the cluster state cannot be read
+    +-- AuditError                    an audit snapshot cannot be built (signing key, names)
+    |   +-- SnapshotVerificationError a file given to verify cannot be read as a snapshot
+    |                                 (also an InputError: an unusable input file, exit code 2)
+    +-- AuthenticationError           the API token cannot be read, stored or used
+    |   +-- InvalidTokenError         a token breaks the SPEC 4.3 rules (also a
+    |                                 ConfigurationError: a refused setting, exit code 2)
+    +-- RequestError                  an HTTP request's parameters are invalid (answered 400)
 """
 
 from __future__ import annotations
@@ -58,3 +65,31 @@ class SchemaTooNewError(StorageError):
 
 class ClusterError(LicenseServiceError):
     """The state of the cluster cannot be read from its source."""
+
+
+class RequestError(LicenseServiceError):
+    """An HTTP request's parameters (dates, ``metricName``, ``format``) cannot be used."""
+
+
+class AuthenticationError(LicenseServiceError):
+    """The API token cannot be read, stored or used (its file is missing or unwritable)."""
+
+
+class InvalidTokenError(AuthenticationError, ConfigurationError):
+    """A token value breaks the SPEC 4.3 rules; the message names the character and position.
+
+    It is also a ``ConfigurationError``: a refused token is a refused setting.
+    The message never holds the token itself.
+    """
+
+
+class AuditError(LicenseServiceError):
+    """An audit snapshot cannot be built: unusable signing key, cluster id unfit for file names."""
+
+
+class SnapshotVerificationError(AuditError, InputError):
+    """A snapshot (or trusted key) given to verify cannot be read at all.
+
+    It is also an ``InputError``: an unusable input file. A snapshot that can be read
+    but fails a check is not an error: ``verify_snapshot`` reports it as a finding.
+    """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from license_service.metering.settings import MeteringSettings
 from license_service.store.database import MIGRATIONS, Database, sqlite_url
 from license_service.store.settings_history import record_settings, settings_history
 from license_service.store.tables import metadata
-from tests.store.sample_builders import CLUSTER, at, product, store
+from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, at, product, store
 
 FUTURE_REVISION = "0999_written_by_a_newer_version"
 
@@ -206,3 +207,50 @@ def test_errors_never_show_the_database_password() -> None:
     with pytest.raises(StorageError) as failed:
         Database.open(url.render_as_string(hide_password=False))
     assert "secret" not in str(failed.value)
+
+
+def test_two_writers_that_read_first_both_commit_instead_of_one_failing(db: Database) -> None:
+    """A writer reads, another writer commits meanwhile, then the first writes.
+
+    With deferred transactions SQLite refuses the first writer at once ("database is
+    locked"); writing transactions must queue instead.
+    """
+    first_has_read = threading.Event()
+    second_done = threading.Event()
+    errors: list[BaseException] = []
+
+    def second_writer() -> None:
+        first_has_read.wait(timeout=10)
+        try:
+            with db.begin() as connection:
+                record_settings(
+                    connection,
+                    cluster_id=OTHER_CLUSTER,
+                    at=at("2026-11-02"),
+                    settings=MeteringSettings(threads_per_core=4),
+                )
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+        finally:
+            second_done.set()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    with db.begin() as connection:
+        settings_history(connection, cluster_id=CLUSTER, until=at("2026-11-03"))
+        first_has_read.set()
+        # Let the second writer commit now if the first one's transaction allows it.
+        second_done.wait(timeout=1)
+        record_settings(
+            connection,
+            cluster_id=CLUSTER,
+            at=at("2026-11-01"),
+            settings=MeteringSettings(threads_per_core=2),
+        )
+    thread.join(timeout=10)
+    assert errors == []
+    with db.read() as connection:
+        first = settings_history(connection, cluster_id=CLUSTER, until=at("2026-11-03"))
+        second = settings_history(connection, cluster_id=OTHER_CLUSTER, until=at("2026-11-03"))
+    assert [change.settings.threads_per_core for change in first] == [2]
+    assert [change.settings.threads_per_core for change in second] == [4]

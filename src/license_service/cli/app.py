@@ -12,8 +12,12 @@ from typing import Annotated
 import typer
 
 from license_service import __version__
+from license_service.cli.demo_command import demo_command
 from license_service.cli.exit_codes import reporting_errors
 from license_service.cli.measure_command import measure_command
+from license_service.cli.serve_command import serve_command
+from license_service.cli.snapshot_command import build_snapshot_app
+from license_service.cli.token_command import build_token_app
 
 PROG_NAME = "license-service"
 
@@ -30,6 +34,10 @@ def build_app() -> typer.Typer:
     )
     app.callback()(_root)
     app.command("measure")(reporting_errors(measure_command))
+    app.command("serve")(reporting_errors(serve_command))
+    app.command("demo")(reporting_errors(demo_command))
+    app.add_typer(build_snapshot_app())
+    app.add_typer(build_token_app())
     return app
 
 

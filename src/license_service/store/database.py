@@ -81,10 +81,31 @@ class Database:
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One transaction: committed when the block ends, rolled back on an exception."""
+        """One writing transaction: committed when the block ends, rolled back on an exception.
+
+        On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so two writers
+        queue behind the busy timeout instead of one failing with "database is locked".
+        """
         try:
             with self._engine.begin() as connection:
                 yield connection
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database {self.url}: {exc}") from exc
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One reading transaction that sees a single state of the store.
+
+        It never takes SQLite's write lock, so readers and the sampler never wait for
+        each other; on PostgreSQL it is REPEATABLE READ, so every query in it agrees.
+        """
+        try:
+            with self._engine.connect() as connection:
+                connection.execution_options(**{_READ_ONLY: True})
+                if self.dialect == "postgresql":
+                    connection.execution_options(isolation_level="REPEATABLE READ")
+                with connection.begin():
+                    yield connection
         except SQLAlchemyError as exc:
             raise StorageError(f"database {self.url}: {exc}") from exc
 
@@ -129,6 +150,10 @@ def _create_engine(raw: str) -> Engine:
     return engine
 
 
+# Execution option marking the connections of ``Database.read``.
+_READ_ONLY = "license_service_read_only"
+
+
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # Take BEGIN away from the sqlite3 module (see _begin_sqlite_transaction) so that
     # reads and DDL happen inside the transaction too.
@@ -144,7 +169,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    reading = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _alembic_config() -> Config:

@@ -1,0 +1,20 @@
+"""What a snapshot says about its making besides the store's rows (SPEC 5 ``data_condition``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from license_service.metering.cluster_view import ClusterId
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotContext:
+    """The service, the cluster, the generation time (aware) and the retention in force."""
+
+    version: str
+    cluster_id: ClusterId
+    cluster_name: str
+    generated_at: datetime
+    retention_sample_days: int
+    retention_peak_days: int

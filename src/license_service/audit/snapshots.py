@@ -1,0 +1,130 @@
+"""Building an audit snapshot from the store (SPEC 5): the one entry point, ``write_snapshot``.
+
+Every file is read in one read transaction (REPEATABLE READ on PostgreSQL; one SQLite
+transaction sees one state), so the period files, the daily files and the data
+condition agree even while the sampler writes. Period rows are small lists; daily
+rows stream from ``store.daily_rows`` straight into the zip, so memory stays bounded
+for 731 days of 1,000 products. Synchronous and blocking: callers on an event loop
+run it in a thread.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
+
+from license_service.audit.csv_files import (
+    bundled_products_csv,
+    bundled_products_daily_csv,
+    products_csv,
+    products_daily_csv,
+    services_csv,
+)
+from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
+from license_service.audit.signing_keys import SigningKey
+from license_service.audit.snapshot_archive import SnapshotArchive
+from license_service.audit.snapshot_context import SnapshotContext
+from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
+from license_service.errors import AuditError
+from license_service.metering.periods import DatePeriod
+from license_service.store.daily_rows import bundled_product_days, product_days
+from license_service.store.database import Database
+from license_service.store.instants import start_of_day
+from license_service.store.period_peaks import (
+    bundled_product_peaks,
+    product_peaks,
+    service_peaks,
+)
+from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
+from license_service.store.sampling_coverage import gaps, sampling_summary
+from license_service.store.settings_history import settings_history
+
+__all__ = ["SnapshotContext", "write_snapshot"]
+
+
+def write_snapshot(
+    database: Database,
+    *,
+    context: SnapshotContext,
+    period: DatePeriod,
+    signing_key: SigningKey,
+    out: BinaryIO,
+) -> None:
+    """Write the signed snapshot zip of ``context.cluster_id`` over ``period`` into ``out``.
+
+    Raises ``AuditError`` (cluster id unfit for file names, naive ``generated_at``) before
+    anything is written, and ``StorageError`` when the store cannot be read.
+    """
+    generated_at = _aware(context.generated_at)
+    cluster_id = context.cluster_id
+    files = snapshot_files(cluster_id, period)
+    window_start = start_of_day(period.first)
+    window_end = max(window_start, min(start_of_day(period.last) + timedelta(days=1), generated_at))
+    with (
+        database.read() as connection,
+        SnapshotArchive(out, files=files, generated_at=generated_at) as archive,
+    ):
+        products = product_peaks(connection, cluster_id=cluster_id, period=period)
+        bundled = bundled_product_peaks(connection, cluster_id=cluster_id, period=period)
+        services = service_peaks(connection, cluster_id=cluster_id, period=period)
+        counts = {
+            files.products: archive.add_lines(
+                files.products, products_csv(products, cluster_id=cluster_id)
+            ),
+            files.products_daily: archive.add_lines(
+                files.products_daily,
+                products_daily_csv(
+                    product_days(connection, cluster_id=cluster_id, period=period),
+                    cluster_id=cluster_id,
+                ),
+            ),
+            files.bundled_products: archive.add_lines(
+                files.bundled_products, bundled_products_csv(bundled, cluster_id=cluster_id)
+            ),
+            files.bundled_products_daily: archive.add_lines(
+                files.bundled_products_daily,
+                bundled_products_daily_csv(
+                    bundled_product_days(connection, cluster_id=cluster_id, period=period),
+                    cluster_id=cluster_id,
+                ),
+            ),
+            files.services: archive.add_lines(
+                files.services, services_csv(services, cluster_id=cluster_id)
+            ),
+        }
+        condition = DataCondition(
+            context=context,
+            period=period,
+            window_start=window_start,
+            window_end=window_end,
+            metrics=_metrics(products, bundled, services),
+            sampling=sampling_summary(
+                connection, cluster_id=cluster_id, start=window_start, end=window_end
+            ),
+            gaps=tuple(gaps(connection, cluster_id=cluster_id, start=window_start, end=window_end)),
+            settings=tuple(settings_history(connection, cluster_id=cluster_id, until=window_end)),
+            # Every file counts its header line: the rows are the lines after it.
+            files=tuple(FileRows(name, lines - 1) for name, lines in counts.items()),
+            signing_key_fingerprint=signing_key.fingerprint,
+        )
+        archive.add_bytes(DATA_CONDITION_FILE, data_condition_text(condition).encode("utf-8"))
+        archive.finish(signing_key)
+
+
+def _aware(generated_at: datetime) -> datetime:
+    if generated_at.tzinfo is None or generated_at.utcoffset() is None:
+        raise AuditError(
+            f"snapshot generation time {generated_at.isoformat()} has no time zone: pass an "
+            "aware datetime, e.g. datetime.now(UTC)"
+        )
+    return generated_at.astimezone(UTC)
+
+
+def _metrics(
+    products: list[ProductPeak], bundled: list[BundledProductPeak], services: list[ServicePeak]
+) -> tuple[str, ...]:
+    """Every metric name that occurs in the period's rows, sorted."""
+    found = {row.metric for row in products}
+    found |= {row.metric for row in bundled} | {row.cloudpak_metric for row in bundled}
+    found |= {row.metric for row in services} | {row.cloudpak_metric for row in services}
+    return tuple(sorted(found))

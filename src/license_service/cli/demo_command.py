@@ -1,0 +1,199 @@
+"""``license-service demo``: the service on a simulated cluster, with 90 days of history.
+
+The README's quick start (``make run``): no cluster needed. The demo fills the
+store with the simulated cluster's history (hourly samples up to the last full
+hour, then every sampling interval; about 20 s for 90 days on two cores, with a
+progress bar), starts the server on localhost and keeps sampling live.
+
+It prints the URLs a person can click WITH the API token: the demo is the one
+place License Service prints a token (``serve`` only says where the token file
+is). Its data directory (default ``./license-service-demo-data``) is its own; a
+re-run backfills only the time since the last run. Delete the directory to start
+over.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from license_service.cli.serve_command import (
+    HostOption,
+    LogLevelOption,
+    MetricsPortOption,
+    PortOption,
+    SampleIntervalOption,
+    Started,
+    start,
+)
+from license_service.cluster.simulated import SimulatedCluster, SimulatedClusterSource
+from license_service.runtime.addresses import base_url
+from license_service.runtime.assembly import ClusterChoice, utc_now
+from license_service.runtime.history import DEFAULT_HISTORY_DAYS, fill_history
+from license_service.runtime.log_configuration import configure_logging
+from license_service.runtime.options import DEFAULT_METRICS_PORT, DEFAULT_PORT, ServeOptions
+from license_service.runtime.paths import DEMO_DATA_DIR
+from license_service.runtime.service import run
+
+DEMO_HOST: Final = "127.0.0.1"
+DEMO_CLUSTER_NAME: Final = "demo-cluster (simulated)"
+# The demo talks to a person on the terminal: warnings only, unless --log-level says more.
+DEMO_LOG_LEVEL: Final = "WARNING"
+_PAGES: Final = (
+    ("/", "the simplified interface: every API, a period picker"),
+    ("/status", "status page: collector, usage now, 30-day peaks, coverage"),
+    ("/products", "products and their peaks, last 30 days (JSON)"),
+    ("/bundled_products", "products counted towards Cloud Paks"),
+    ("/services", "services of bundled products"),
+    ("/health", "what the service cannot measure, and why"),
+    ("/snapshot", "the audit snapshot of the last 30 days (zip)"),
+)
+
+
+def demo_command(
+    *,
+    host: HostOption = DEMO_HOST,
+    port: PortOption = DEFAULT_PORT,
+    metrics_port: MetricsPortOption = DEFAULT_METRICS_PORT,
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir",
+            metavar="DIR",
+            help="Directory of the demo's database, API token and signing key.",
+        ),
+    ] = DEMO_DATA_DIR,
+    sample_interval: SampleIntervalOption = 300,
+    history_days: Annotated[
+        int,
+        typer.Option("--history-days", hidden=True, help="Days of history to backfill."),
+    ] = DEFAULT_HISTORY_DAYS,
+    seed: Annotated[
+        int, typer.Option("--seed", hidden=True, help="Seed of the simulated cluster.")
+    ] = 0,
+    log_level: LogLevelOption = None,
+) -> None:
+    """Run the service on a simulated cluster with 90 days of history, and print its URLs."""
+    options = ServeOptions(
+        host=host,
+        port=port,
+        metrics_port=metrics_port,
+        data_dir=data_dir,
+        sample_interval=timedelta(seconds=sample_interval),
+        log_level=log_level or DEMO_LOG_LEVEL,
+    )
+    options.check()
+    if history_days < 0:
+        raise typer.BadParameter(f"{history_days} is negative", param_hint="--history-days")
+    configure_logging(options.log_level or DEMO_LOG_LEVEL)
+    cluster = SimulatedCluster(seed=seed)
+    started = start(
+        options,
+        ClusterChoice(
+            source=SimulatedClusterSource(cluster, utc_now),
+            cluster_id=cluster.cluster_id,
+            cluster_name=DEMO_CLUSTER_NAME,
+        ),
+    )
+    console = Console(highlight=False)
+    try:
+        stored = _fill_history(started, cluster, days=history_days, console=console)
+    except KeyboardInterrupt:
+        started.listeners.close()
+        started.service.close()
+        console.print(
+            "Interrupted: the history stored so far is kept; run the demo again to go on."
+        )
+        raise typer.Exit(130) from None
+    except BaseException:
+        started.listeners.close()
+        started.service.close()
+        raise
+    _print_welcome(started, stored=stored, days=history_days, console=console)
+    run(started.service, started.listeners)
+
+
+def _fill_history(
+    started: Started, cluster: SimulatedCluster, *, days: int, console: Console
+) -> int:
+    service = started.service
+    settings = service.config.current().metering
+    with Progress(
+        TextColumn("Backfilling {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"{days} days of history", total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        stored = fill_history(
+            service.database,
+            cluster,
+            now=service.clock(),
+            days=days,
+            settings=settings,
+            live_interval=service.options.sample_interval,
+            progress=report,
+        )
+    # The backfill took a while: fill the sampling instants that passed meanwhile.
+    stored += fill_history(
+        service.database,
+        cluster,
+        now=service.clock(),
+        days=days,
+        settings=settings,
+        live_interval=service.options.sample_interval,
+    )
+    return stored
+
+
+def _print_welcome(started: Started, *, stored: int, days: int, console: Console) -> None:
+    service, listeners = started.service, started.listeners
+    api = base_url(listeners.api, scheme=service.options.scheme)
+    tokens = service.tokens.current().tokens
+    token = tokens[0] if tokens else "<API token>"
+    history = (
+        f"{stored} samples of history stored"
+        if stored
+        else "history already in the store (nothing to backfill)"
+    )
+    interval = int(service.options.sample_interval.total_seconds())
+    print_line = functools.partial(console.print, markup=False, soft_wrap=True)
+    print_line(
+        f"License Service demo: a simulated cluster ({service.cluster.cluster_id}), "
+        f"{days} days of history ({history}); a new sample every {interval} s."
+    )
+    print_line()
+    print_line(
+        "Open in a browser. The API token is part of these URLs because this is a demo: "
+        "`license-service serve` never prints it."
+    )
+    for path, what in _PAGES:
+        print_line(f"  {api}{path}?token={token}")
+        print_line(f"      {what}")
+    print_line()
+    print_line("Or with curl:")
+    print_line(f"  curl '{api}/products?token={token}'")
+    print_line(f"  curl -H 'Authorization: Bearer {token}' {api}/bundled_products")
+    print_line(f"  curl -OJ '{api}/snapshot?token={token}'")
+    if listeners.metrics is not None:
+        print_line(f"  curl {base_url(listeners.metrics, scheme='http')}/metrics")
+    print_line()
+    data_dir = service.data_dir.root
+    print_line(
+        f"The token is kept in {service.tokens.path}; rotate it with "
+        f"`license-service token generate --data-dir {data_dir}`."
+    )
+    print_line(f"Data: {data_dir.resolve()} (delete it to start over).")
+    print_line("Stop with Ctrl+C.")

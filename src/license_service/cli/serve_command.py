@@ -1,0 +1,246 @@
+"""``license-service serve``: the service itself: sampler, API (8080) and metrics (8081).
+
+Flags other tools rely on: ``--host``, ``--port``, ``--metrics-port``, ``--data-dir``,
+``--database-url``, ``--config``, ``--token-file``, ``--token-grace-period``,
+``--sample-interval``, ``--tls-cert``/``--tls-key``, ``--cluster-dump``,
+``--cluster-id``, ``--cluster-name``, ``--log-level``. Several dumps are given by
+repeating the flag (``--cluster-dump pods.json --cluster-dump nodes.json``).
+
+The command prints where it listens and where the API token file is, never the
+token itself; logs go to standard error. Until the live Kubernetes source exists,
+``--cluster-dump`` is required.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from license_service import __version__
+from license_service.cluster.dump_source import DumpFileSource
+from license_service.errors import ConfigurationError
+from license_service.metering.cluster_view import ClusterId
+from license_service.runtime.addresses import base_url
+from license_service.runtime.assembly import ClusterChoice, Service, assemble, utc_now
+from license_service.runtime.listeners import Listeners, bind_listeners
+from license_service.runtime.log_configuration import configure_logging
+from license_service.runtime.options import (
+    DEFAULT_HOST,
+    DEFAULT_METRICS_PORT,
+    DEFAULT_PORT,
+    ServeOptions,
+)
+from license_service.runtime.paths import DEFAULT_DATA_DIR
+from license_service.runtime.service import run
+from license_service.sampling.freshness import MAX_VIEW_AGE
+
+HostOption = Annotated[
+    str,
+    typer.Option(
+        "--host", metavar="ADDRESS", help="Address to listen on (0.0.0.0: every interface)."
+    ),
+]
+PortOption = Annotated[int, typer.Option("--port", metavar="PORT", help="Port of the API.")]
+MetricsPortOption = Annotated[
+    int,
+    typer.Option(
+        "--metrics-port", metavar="PORT", help="Port of /metrics (Prometheus); 0 turns it off."
+    ),
+]
+SampleIntervalOption = Annotated[
+    int,
+    typer.Option("--sample-interval", metavar="SECONDS", help="Seconds between two samples."),
+]
+LogLevelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-level",
+        metavar="LEVEL",
+        help="DEBUG, VERBOSE, INFO, WARNING or ERROR (default: spec.logLevel of --config, "
+        "else INFO).",
+        show_default=False,
+    ),
+]
+
+
+def serve_command(
+    *,
+    host: HostOption = DEFAULT_HOST,
+    port: PortOption = DEFAULT_PORT,
+    metrics_port: MetricsPortOption = DEFAULT_METRICS_PORT,
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir",
+            metavar="DIR",
+            help="Directory of the database, API token and signing key (created, mode 0700).",
+        ),
+    ] = DEFAULT_DATA_DIR,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            metavar="URL",
+            help="postgresql://user@host:5432/db or sqlite:///file (default: SQLite in "
+            "--data-dir).",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="IBMLicensing YAML document; re-read when it changes.",
+            show_default=False,
+        ),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            metavar="FILE",
+            help="Read the API token from FILE (e.g. a mounted Secret) instead of --data-dir; "
+            "re-read when it changes.",
+            show_default=False,
+        ),
+    ] = None,
+    token_grace_period: Annotated[
+        int,
+        typer.Option(
+            "--token-grace-period",
+            metavar="SECONDS",
+            help="After a token change, keep accepting the previous token this long.",
+        ),
+    ] = 0,
+    sample_interval: SampleIntervalOption = 300,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-cert", metavar="PEM", help="Serve HTTPS with this certificate (with --tls-key)."
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option("--tls-key", metavar="PEM", help="Private key of --tls-cert."),
+    ] = None,
+    cluster_dump: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--cluster-dump",
+            metavar="FILE",
+            help="Measure from `kubectl get pods,nodes,namespaces -A -o json` saved in FILE; "
+            "repeat the flag for several files; re-read when a file changes.",
+            show_default=False,
+        ),
+    ] = None,
+    cluster_id: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-id",
+            metavar="ID",
+            help="Id of the measured cluster (default: uid of kube-system in the dump).",
+            show_default=False,
+        ),
+    ] = None,
+    cluster_name: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-name",
+            metavar="NAME",
+            help="Name shown on the status page and in snapshots (default: the cluster id).",
+            show_default=False,
+        ),
+    ] = None,
+    log_level: LogLevelOption = None,
+) -> None:
+    """Run the service: sample the cluster and serve the API and the metrics."""
+    options = ServeOptions(
+        host=host,
+        port=port,
+        metrics_port=metrics_port,
+        data_dir=data_dir,
+        database_url=database_url,
+        config_file=config,
+        token_file=token_file,
+        token_grace_period=timedelta(seconds=token_grace_period),
+        sample_interval=timedelta(seconds=sample_interval),
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        log_level=log_level,
+    )
+    options.check()
+    if not cluster_dump:
+        raise ConfigurationError(
+            "no cluster to measure: give --cluster-dump FILE (the output of `kubectl get "
+            "pods,nodes,namespaces -A -o json`); measuring a live cluster through the "
+            "Kubernetes API comes in a later version. To try the service without a cluster, "
+            "run `license-service demo`"
+        )
+    configure_logging(options.log_level or "INFO")
+    source = DumpFileSource.load(
+        cluster_dump,
+        clock=utc_now,
+        cluster_id=ClusterId(cluster_id) if cluster_id else None,
+        stale_after=MAX_VIEW_AGE,
+    )
+    cluster = ClusterChoice(
+        source=source,
+        cluster_id=source.cluster_id,
+        cluster_name=cluster_name or source.cluster_id,
+        check=source.check,
+    )
+    started = start(options, cluster)
+    files = "file" if len(cluster_dump) == 1 else "files"
+    typer.echo(
+        f"License Service {__version__}: cluster {cluster.cluster_id} from "
+        f"{len(cluster_dump)} dump {files}, a sample every {sample_interval} s"
+    )
+    for line in service_lines(started.service, started.listeners):
+        typer.echo(line)
+    typer.echo("Stop with Ctrl+C (or SIGTERM).")
+    run(started.service, started.listeners)
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A service built and its ports bound, ready to ``run``."""
+
+    service: Service
+    listeners: Listeners
+
+
+def start(options: ServeOptions, cluster: ClusterChoice) -> Started:
+    """Bind the ports, then build the service; nothing is left open on failure."""
+    listeners = bind_listeners(options.host, port=options.port, metrics_port=options.metrics_port)
+    try:
+        service = assemble(options, cluster=cluster)
+    except BaseException:
+        listeners.close()
+        raise
+    return Started(service=service, listeners=listeners)
+
+
+def service_lines(service: Service, listeners: Listeners) -> list[str]:
+    """Where the service listens and keeps its token, for the start banner (no secret)."""
+    options = service.options
+    api = base_url(listeners.api, scheme=options.scheme)
+    lines = [f"  API:      {api}/  (try {api}/products?token=<API token>)"]
+    if listeners.metrics is not None:
+        lines.append(f"  Metrics:  {base_url(listeners.metrics, scheme='http')}/metrics")
+    else:
+        lines.append("  Metrics:  off (--metrics-port 0)")
+    token_path = service.tokens.path.resolve()
+    if options.token_file is not None:
+        how = f"license-service token get --token-file {options.token_file}"
+    else:
+        how = f"license-service token get --data-dir {options.data_dir}"
+    lines.append(f"  Token:    in {token_path}; print it with: {how}")
+    lines.append(f"  Data:     {service.data_dir.root.resolve()} (database {service.database.url})")
+    if options.config_file is not None:
+        lines.append(f"  Config:   {options.config_file.resolve()} (followed while running)")
+    return lines

@@ -1,0 +1,333 @@
+"""``license-service snapshot create | verify``: audit snapshots without the server (SPEC 5).
+
+``create`` builds the snapshot of a period from the server's store (its data directory,
+or a ``--database-url``) and signs it with the data directory's signing key, creating
+that key if the directory has none yet, as the server would. The zip is written to a
+temporary file beside the output and renamed into place, so a half-written snapshot
+never carries the final name.
+
+``verify`` checks a snapshot as ``sha256sum -c`` and ``openssl dgst -verify`` would,
+and names every file that fails and why. Exit codes: 0 every check passed; 1 a check
+failed; 2 the input cannot be read (not a zip, unusable key, wrong command line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, BinaryIO, Final
+
+import typer
+
+from license_service import __version__
+from license_service.audit.signing_keys import SIGNING_KEY_FILE, SigningKey
+from license_service.audit.snapshot_names import snapshot_file_name
+from license_service.audit.snapshots import SnapshotContext, write_snapshot
+from license_service.audit.verification import VerificationReport, verify_snapshot
+from license_service.auth.token_file_location import DEFAULT_DATA_DIR
+from license_service.cli.exit_codes import reporting_errors
+from license_service.errors import InputError, SnapshotVerificationError
+from license_service.metering.cluster_view import ClusterId
+from license_service.metering.periods import MAX_PERIOD_DAYS, DatePeriod
+from license_service.store.clusters import cluster_ids
+from license_service.store.database import Database, sqlite_url
+from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
+
+DATABASE_FILE: Final = "license-service.db"
+"""The SQLite file of a data directory (the server's default store)."""
+
+CHECKS_FAILED: Final = 1
+_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def build_snapshot_app() -> typer.Typer:
+    """The ``snapshot`` command group."""
+    app = typer.Typer(
+        name="snapshot",
+        help="Create and verify signed audit snapshots (SPEC 5).",
+        no_args_is_help=True,
+    )
+    app.command("create")(reporting_errors(create_command))
+    app.command("verify")(reporting_errors(verify_command))
+    return app
+
+
+def create_command(
+    *,
+    date_from: Annotated[
+        str,
+        typer.Option("--from", metavar="YYYY-MM-DD", help="First day (UTC) of the period."),
+    ],
+    date_to: Annotated[
+        str,
+        typer.Option("--to", metavar="YYYY-MM-DD", help="Last day (UTC) of the period, included."),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where to write the zip; a directory gets the standard name "
+            "(default: the standard name in the current directory).",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            metavar="DIR",
+            help=f"The server's data directory: its {DATABASE_FILE} and {SIGNING_KEY_FILE} "
+            f"(default: ./{DEFAULT_DATA_DIR}).",
+            show_default=False,
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            metavar="URL",
+            help="Read this database (sqlite:///FILE or postgresql://...) instead of the "
+            "data directory's; the signing key still comes from the data directory.",
+            show_default=False,
+        ),
+    ] = None,
+    signing_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--signing-key",
+            metavar="PEM",
+            help=f"Sign with this key file (default: DIR/{SIGNING_KEY_FILE}; created if missing).",
+            show_default=False,
+        ),
+    ] = None,
+    cluster_id: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-id",
+            metavar="ID",
+            help="The cluster to report (default: the only cluster in the store).",
+            show_default=False,
+        ),
+    ] = None,
+    cluster_name: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-name",
+            metavar="NAME",
+            help="The cluster's name for data_condition.txt (default: its id).",
+            show_default=False,
+        ),
+    ] = None,
+    retention_sample_days: Annotated[
+        int,
+        typer.Option(
+            "--retention-sample-days", min=1, help="The server's raw sample retention, in days."
+        ),
+    ] = DEFAULT_SAMPLE_DAYS,
+    retention_peak_days: Annotated[
+        int,
+        typer.Option(
+            "--retention-peak-days", min=1, help="The server's daily peak retention, in days."
+        ),
+    ] = DEFAULT_PEAK_DAYS,
+) -> None:
+    """Build a signed audit snapshot of a period from the store, without the server."""
+    now = datetime.now(UTC)
+    period = _period(date_from, date_to, today=now.date())
+    directory = data_dir if data_dir is not None else DEFAULT_DATA_DIR
+    database = Database.open(database_url or _data_dir_database(directory, data_dir is not None))
+    try:
+        cluster = _cluster(database, cluster_id)
+        key = SigningKey.load_or_create(signing_key or directory / SIGNING_KEY_FILE)
+        target = _target(output, snapshot_file_name(cluster, period))
+        context = SnapshotContext(
+            version=__version__,
+            cluster_id=cluster,
+            cluster_name=cluster_name if cluster_name is not None else cluster,
+            generated_at=now,
+            retention_sample_days=retention_sample_days,
+            retention_peak_days=retention_peak_days,
+        )
+        with _replacing(target) as out:
+            write_snapshot(database, context=context, period=period, signing_key=key, out=out)
+    finally:
+        database.dispose()
+    typer.echo(f"wrote {target}")
+    typer.echo(f"signed by {key.fingerprint}")
+
+
+def verify_command(
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE.zip", help="The snapshot to check.", show_default=False),
+    ],
+    *,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            metavar="PEM",
+            help="Require the snapshot to be signed by this public key (a pub_key.pem you "
+            "trust); without it the key inside the snapshot is used.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check a snapshot's files, checksums and signature; name every file that fails."""
+    trusted = None if public_key is None else _read_public_key(public_key)
+    report = verify_snapshot(file, public_key_pem=trusted)
+    for line in _report_lines(report):
+        typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(CHECKS_FAILED)
+
+
+def _report_lines(report: VerificationReport) -> list[str]:
+    findings: dict[str, list[str]] = {}
+    for finding in report.findings:
+        findings.setdefault(finding.file, []).append(finding.problem)
+    lines = [str(report.snapshot)]
+    names = list(report.files) + [name for name in findings if name not in report.files]
+    for name in names:
+        if name in findings:
+            lines += [f"  {name}: FAILED: {problem}" for problem in findings[name]]
+        elif name in report.verified:
+            lines.append(f"  {name}: OK")
+        else:
+            lines.append(f"  {name}: not checked (see the failures above or below)")
+    lines.append(_key_line(report))
+    if report.ok:
+        lines.append("OK: every file matches checksum.txt and the signature verifies")
+    else:
+        lines.append(
+            f"FAILED: {len(report.findings)} problem{'s' if len(report.findings) != 1 else ''} "
+            f"in {', '.join(name for name in names if name in findings)}"
+        )
+    return lines
+
+
+def _key_line(report: VerificationReport) -> str:
+    if report.key_fingerprint is None:
+        return "Signature: no usable public key to check it with"
+    if report.trusted_key:
+        return f"Signature checked with the trusted key {report.key_fingerprint}"
+    return (
+        f"Signature checked with the key inside the snapshot, {report.key_fingerprint}: "
+        "compare it with the fingerprint on the service's /status page, or pass --public-key"
+    )
+
+
+def _read_public_key(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SnapshotVerificationError(
+            f"cannot read the trusted public key {path}: {exc.strerror or exc}; give the path "
+            "of a PEM public key file"
+        ) from exc
+
+
+def _period(date_from: str, date_to: str, *, today: date) -> DatePeriod:
+    first = _day(date_from, "--from")
+    last = _day(date_to, "--to")
+    if last < first:
+        raise typer.BadParameter(
+            f"{date_to} is before --from {date_from}: give --to on or after --from",
+            param_hint="--to",
+        )
+    if last > today:
+        raise typer.BadParameter(
+            f"{date_to} is after today ({today.isoformat()}, UTC): a snapshot covers days "
+            "that have begun; give --to no later than today",
+            param_hint="--to",
+        )
+    period = DatePeriod(first, last)
+    if period.days > MAX_PERIOD_DAYS:
+        raise typer.BadParameter(
+            f"{date_from} to {date_to} spans {period.days} days; a snapshot covers at most "
+            f"{MAX_PERIOD_DAYS}: split the period",
+            param_hint="--from/--to",
+        )
+    return period
+
+
+def _day(text: str, option: str) -> date:
+    problem = f"{text!r} is not a date: write YYYY-MM-DD, e.g. 2026-11-01"
+    if not _DATE.fullmatch(text):
+        raise typer.BadParameter(problem, param_hint=option)
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{problem} ({exc})", param_hint=option) from exc
+
+
+def _data_dir_database(directory: Path, given: bool) -> str:
+    path = directory / DATABASE_FILE
+    if not path.is_file():
+        where = "" if given else " (the default data directory; give --data-dir DIR)"
+        raise InputError(
+            f"no database {path}{where}: give the data directory of a server that has "
+            "sampled, or --database-url"
+        )
+    return sqlite_url(path)
+
+
+def _cluster(database: Database, wanted: str | None) -> ClusterId:
+    with database.read() as connection:
+        known = cluster_ids(connection)
+    if wanted is not None:
+        if wanted not in known:
+            raise InputError(
+                f"cluster id {wanted!r} has no data in {database.url}; clusters there: "
+                f"{', '.join(known) or 'none'}"
+            )
+        return ClusterId(wanted)
+    if len(known) == 1:
+        return known[0]
+    if not known:
+        raise InputError(
+            f"database {database.url} holds no cluster data yet: let the server sample first"
+        )
+    raise InputError(
+        f"database {database.url} holds several clusters ({', '.join(known)}): "
+        "choose one with --cluster-id"
+    )
+
+
+def _target(output: Path | None, standard_name: str) -> Path:
+    if output is None:
+        return Path.cwd() / standard_name
+    if output.is_dir():
+        return output / standard_name
+    return output
+
+
+@contextlib.contextmanager
+def _replacing(target: Path) -> Iterator[BinaryIO]:
+    """A file to write ``target``'s bytes into; renamed to ``target`` only when complete."""
+    directory = target.parent
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{target.name}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise InputError(
+            f"cannot write in {directory}: {exc.strerror or exc}; give -o a path in a "
+            "directory that exists and is writable"
+        ) from exc
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            yield out
+        os.replace(temporary, target)
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)

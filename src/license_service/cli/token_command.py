@@ -1,0 +1,156 @@
+"""``license-service token get | set | generate | check``: the API token on the local store.
+
+The commands act on the token file of a data directory (``--data-dir``, the
+server's default when not given) or on another file (``--token-file``). A server
+using that file applies a new token within 5 seconds, without a restart
+(``TokenFile.watch``). ``set`` and ``check`` apply the SPEC 4.3 rules and, on
+refusal, name the offending character and its position (exit code 2). A value of
+``-`` is read from standard input, so the token stays out of shell history and
+``ps``. Only ``get`` and ``generate`` print a token, alone on standard output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from license_service.auth.token_file_location import DEFAULT_DATA_DIR, token_file_path
+from license_service.auth.token_rules import check_token, generate_token, token_problem
+from license_service.auth.token_storage import (
+    read_token_text,
+    strip_final_newline,
+    write_token_file,
+)
+from license_service.cli.exit_codes import reporting_errors
+from license_service.errors import AuthenticationError, ConfigurationError, InvalidTokenError
+
+STDIN = "-"
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        metavar="DIR",
+        help=f"Data directory of the server whose token to act on (default: ./{DEFAULT_DATA_DIR}).",
+        show_default=False,
+    ),
+]
+TokenFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--token-file",
+        metavar="FILE",
+        help="Act on this token file (as given to `serve --token-file`) instead of --data-dir.",
+        show_default=False,
+    ),
+]
+ValueArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="VALUE",
+        help="The token, or '-' to read it from standard input (keeps it out of shell history).",
+        show_default=False,
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Accept a token shorter than 16 characters.")
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _TokenFileChoice:
+    """The token file acted on, and the option naming it (for messages)."""
+
+    path: Path
+    option: str
+
+
+def build_token_app() -> typer.Typer:
+    """The ``token`` command group."""
+    app = typer.Typer(
+        name="token",
+        help="Show, set, generate or check the API token (SPEC 4.2-4.3).",
+        no_args_is_help=True,
+    )
+    app.command("get")(reporting_errors(get_command))
+    app.command("set")(reporting_errors(set_command))
+    app.command("generate")(reporting_errors(generate_command))
+    app.command("check")(reporting_errors(check_command))
+    return app
+
+
+def get_command(*, data_dir: DataDirOption = None, token_file: TokenFileOption = None) -> None:
+    """Print the API token, alone on one line (for piping)."""
+    choice = _token_file(data_dir, token_file)
+    text = read_token_text(choice.path)
+    if text is None:
+        raise AuthenticationError(
+            f"{choice.path}: there is no API token file; the server creates one on first start, "
+            f"or create one now with `license-service token generate {choice.option}`"
+        )
+    problem = token_problem(text, force=True)
+    if problem is not None:
+        raise InvalidTokenError(
+            f"{choice.path}: the token there is invalid, so the server accepts no API token: "
+            f"{problem.description}; replace it with `license-service token set {choice.option} -` "
+            f"or `license-service token generate {choice.option}`"
+        )
+    typer.echo(text)
+
+
+def set_command(
+    value: ValueArgument,
+    *,
+    data_dir: DataDirOption = None,
+    token_file: TokenFileOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Check VALUE against the token rules, then make it the API token."""
+    choice = _token_file(data_dir, token_file)
+    write_token_file(choice.path, _read_value(value), force=force)
+    typer.echo(
+        f"API token written to {choice.path} (mode 0600); a server using this file "
+        "applies it within 5 seconds"
+    )
+
+
+def generate_command(*, data_dir: DataDirOption = None, token_file: TokenFileOption = None) -> None:
+    """Make a new random API token (24 letters and digits), write it and print it."""
+    choice = _token_file(data_dir, token_file)
+    token = generate_token()
+    write_token_file(choice.path, token)
+    typer.echo(token)
+    typer.echo(
+        f"New API token written to {choice.path} (mode 0600); a server using this file "
+        "applies it within 5 seconds",
+        err=True,
+    )
+
+
+def check_command(value: ValueArgument, *, force: ForceOption = False) -> None:
+    """Say whether VALUE may be an API token, naming the offending character if not."""
+    token = _read_value(value)
+    check_token(token, force=force)
+    typer.echo(f"the token follows the rules ({len(token)} characters)")
+
+
+def _token_file(data_dir: Path | None, token_file: Path | None) -> _TokenFileChoice:
+    if token_file is not None:
+        if data_dir is not None:
+            raise ConfigurationError(
+                f"--data-dir {data_dir} and --token-file {token_file} both name a token file; "
+                "give only one"
+            )
+        return _TokenFileChoice(token_file, f"--token-file {token_file}")
+    directory = DEFAULT_DATA_DIR if data_dir is None else data_dir
+    return _TokenFileChoice(token_file_path(directory), f"--data-dir {directory}")
+
+
+def _read_value(value: str) -> str:
+    """``value``, or standard input without its final newline when ``value`` is ``-``."""
+    if value != STDIN:
+        return value
+    return strip_final_newline(typer.get_text_stream("stdin").read())

@@ -1,0 +1,34 @@
+"""The Kubernetes collector: list and watch pods, nodes and namespaces into the projection.
+
+Three threads (one per resource) list in pages, then watch from the list's
+resourceVersion; every response is decoded straight from its JSON bytes into
+``metering.cluster_view`` values, so no client model object is ever built.
+``KubernetesSource`` is the ``ClusterSource`` the sampler and ``/health`` read.
+
+Modules, bottom up: ``watch_options`` (page size, timeouts, backoff, grace),
+``backoff`` (reconnect delays), ``counters`` (list/watch/event/
+error counts for metrics), ``failures`` (what went wrong, without secrets),
+``resource_kinds`` (the three watched resources and their API calls),
+``raw_responses`` (bytes to JSON documents and watch lines), ``projection_sharing``
+(equal parts of projections stored once), ``object_decoding`` (one object to one
+projection, bad ones skipped), ``cluster_cache`` (the maps, health and cached view),
+``watching`` (the list+watch loop of one resource), ``connection`` (in-cluster or
+kubeconfig clients), ``collector`` (``KubernetesSource``: threads and state).
+"""
+
+from license_service.cluster.kubernetes.collector import KubernetesSource
+from license_service.cluster.kubernetes.connection import (
+    in_cluster_api_client,
+    kubeconfig_api_client,
+)
+from license_service.cluster.kubernetes.counters import CollectorCounters, CounterSnapshot
+from license_service.cluster.kubernetes.watch_options import WatchOptions
+
+__all__ = [
+    "CollectorCounters",
+    "CounterSnapshot",
+    "KubernetesSource",
+    "WatchOptions",
+    "in_cluster_api_client",
+    "kubeconfig_api_client",
+]

@@ -1,0 +1,128 @@
+"""What went wrong talking to the API server, as a metric label and a message without secrets.
+
+Exceptions of the client, of urllib3 and of JSON decoding are sorted into the error
+kinds of ``counters``. The message names the request (``watch pods``), the HTTP status
+and the server's own message, never a header or a token, and fits on one line: it is
+what ``/health`` and the sampler's gap records show as ``last_error``.
+
+Two exceptions steer the watch loop and never leave this package::
+
+    ClusterError
+    +-- ResourceExpired   410 Gone (at watch start, as an ERROR event, for a continue
+    |                     token): the resourceVersion is compacted away; re-list
+    +-- StreamFailure     an answer the loop cannot use (a line that is not JSON, an
+                          ERROR event other than 410): reconnect with backoff
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import urllib3.exceptions
+from kubernetes.client.exceptions import ApiException
+
+from license_service.errors import ClusterError
+
+GONE: Final = 410
+_MAX_MESSAGE: Final = 300
+_OBJECT_REPR: Final = re.compile(r"<[^<>]* object at 0x[0-9a-f]+>:?\s*")
+_RBAC_HINT: Final = (
+    "; the service account needs get, list and watch on pods, nodes and namespaces "
+    "(the reader ClusterRole)"
+)
+
+
+class ResourceExpired(ClusterError):
+    """The server answered 410 Gone: the resourceVersion or continue token is too old."""
+
+
+class StreamFailure(ClusterError):
+    """An answer the loop cannot use; ``kind`` is its error kind (``decode``, ``http_500``)."""
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An error kind for the counters and a one-line message for ``last_error``."""
+
+    kind: str
+    message: str
+
+
+def describe_failure(error: BaseException, *, action: str) -> Failure:
+    """Sort ``error`` (raised while doing ``action``, e.g. ``list pods``) into a ``Failure``."""
+    if isinstance(error, StreamFailure):
+        return Failure(error.kind, _short(f"{action}: {error}"))
+    if isinstance(error, ResourceExpired):
+        return Failure(f"http_{GONE}", _short(f"{action}: {error}"))
+    if isinstance(error, ApiException):
+        return _api_failure(error, action=action)
+    if isinstance(error, urllib3.exceptions.MaxRetryError):
+        cause = error.reason if error.reason is not None else error
+        if isinstance(
+            cause, urllib3.exceptions.ReadTimeoutError | urllib3.exceptions.ProtocolError
+        ):
+            return Failure("dropped", _short(f"{action}: the connection broke: {_text(cause)}"))
+        return Failure("connect", _short(f"{action}: cannot reach the API server: {_text(cause)}"))
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return Failure("connect", _short(f"{action}: cannot reach the API server: {_text(error)}"))
+    if isinstance(error, urllib3.exceptions.HTTPError | OSError):
+        return Failure("dropped", _short(f"{action}: the connection broke: {_text(error)}"))
+    if isinstance(error, ValueError):  # json.JSONDecodeError, UnicodeDecodeError
+        return Failure("decode", _short(f"{action}: the answer is not valid JSON: {error}"))
+    return Failure("unexpected", _short(f"{action}: {type(error).__name__}: {error}"))
+
+
+def status_code(error: ApiException) -> int:
+    """The HTTP status of a client error (0 when there was no answer, e.g. a TLS failure)."""
+    return int(error.status or 0)
+
+
+def status_message(document: object) -> str:
+    """The message of a Kubernetes ``Status`` document, or its JSON when it has none."""
+    if isinstance(document, dict):
+        message = document.get("message")
+        if isinstance(message, str) and message:
+            return message
+        reason = document.get("reason")
+        if isinstance(reason, str) and reason:
+            return reason
+    return json.dumps(document)[:_MAX_MESSAGE]
+
+
+def _api_failure(error: ApiException, *, action: str) -> Failure:
+    status = status_code(error)
+    if status == 0:
+        return Failure("connect", _short(f"{action}: cannot reach the API server: {error.reason}"))
+    detail = _body_message(error.body) or str(error.reason or "")
+    hint = _RBAC_HINT if status in (401, 403) else ""
+    return Failure(f"http_{status}", _short(f"{action}: HTTP {status}: {detail}") + hint)
+
+
+def _body_message(body: object) -> str:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    if not isinstance(body, str) or not body:
+        return ""
+    try:
+        return status_message(json.loads(body))
+    except ValueError:
+        return body.strip().splitlines()[0] if body.strip() else ""
+
+
+def _text(error: BaseException) -> str:
+    # urllib3 puts the connection object's repr in front of the useful part.
+    return _OBJECT_REPR.sub("", str(error)) or type(error).__name__
+
+
+def _short(message: str) -> str:
+    single_line = " ".join(message.split())
+    if len(single_line) <= _MAX_MESSAGE:
+        return single_line
+    return single_line[: _MAX_MESSAGE - 1] + "…"

@@ -1,0 +1,354 @@
+"""The list+watch loop of one resource, kept running through every failure.
+
+    list (pages of ``page_size``) -> watch from the list's resourceVersion -> watch again
+    from the last version seen -> ... until stopped
+
+- List: pages with ``limit``/``continue`` from one snapshot; a 410 for an expired
+  continue token starts the list over (up to ``max_list_restarts`` times, then it is
+  a failure like any other). The map is replaced only when the last page is in.
+- Watch: ``allowWatchBookmarks=true`` and ``timeoutSeconds``; ADDED and MODIFIED put
+  the projection, DELETED removes it, every event and BOOKMARK moves the
+  resourceVersion on. A watch the server ends normally is simply started again from
+  that version (no re-list); one that ends at once without a single line waits a
+  backoff delay first, so a misbehaving proxy cannot make the loop spin.
+- 410 Gone, at the watch's start (HTTP status) or mid-stream (ERROR event with code
+  410): the version was compacted away; list again and replace the map, so objects
+  deleted meanwhile disappear and none is counted twice.
+- Anything else (connection refused or cut, 5xx, a line that is not JSON, an ERROR
+  event): record it, wait ``Backoff.next_delay()`` and watch again from the last
+  version. The backoff starts over once a watch delivers something.
+- An object the decoder refuses is skipped (``object_decoding``); nothing stops the
+  loop but the stop event, which ``interrupt`` makes take effect at once even while
+  a read is blocked. ``run(iterations=n)`` ends after n passes, for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from license_service.cluster.kubernetes.backoff import Backoff
+from license_service.cluster.kubernetes.cluster_cache import Change, ClusterCache
+from license_service.cluster.kubernetes.counters import CollectorCounters
+from license_service.cluster.kubernetes.failures import (
+    GONE,
+    ResourceExpired,
+    StreamFailure,
+    describe_failure,
+    status_code,
+    status_message,
+)
+from license_service.cluster.kubernetes.object_decoding import ObjectDecoder
+from license_service.cluster.kubernetes.projection_sharing import SharedValues
+from license_service.cluster.kubernetes.raw_responses import (
+    close_response,
+    interrupt,
+    line_batches,
+    read_document,
+)
+from license_service.cluster.kubernetes.resource_kinds import (
+    ObjectKey,
+    Projection,
+    ResourceKind,
+    key_of,
+    key_of_json,
+    resource_version_of,
+)
+from license_service.cluster.kubernetes.watch_options import WatchOptions
+
+if TYPE_CHECKING:
+    from urllib3.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+_PUT_EVENTS: Final = frozenset({"ADDED", "MODIFIED"})
+# A watch that ends normally sooner than this, without a single line, is suspicious.
+_QUIET_END_SECONDS: Final = 0.5
+
+
+class _Stopped(Exception):
+    """The stop event was set while a list was in progress."""
+
+
+class ResourceWatcher:
+    """Keeps the cache's map of one resource equal to the cluster's objects."""
+
+    def __init__(
+        self,
+        kind: ResourceKind,
+        *,
+        core: client.CoreV1Api,
+        cache: ClusterCache,
+        counters: CollectorCounters,
+        sharing: SharedValues,
+        options: WatchOptions,
+        stop: threading.Event,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], object] | None = None,
+        uniform: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        """``sleep(seconds)`` waits between retries (default: on ``stop``, so it ends early)."""
+        self._kind = kind
+        self._core = core
+        self._cache = cache
+        self._counters = counters
+        self._decoder = ObjectDecoder(kind, sharing=sharing, counters=counters)
+        self._options = options
+        self._stop = stop
+        self._clock = clock
+        self._sleep = sleep if sleep is not None else stop.wait
+        self._backoff = Backoff(
+            initial=options.backoff_initial_seconds,
+            cap=options.backoff_cap_seconds,
+            uniform=uniform,
+        )
+        self._resource_version: str | None = None
+        self._listed = False
+        self._active_lock = threading.Lock()
+        self._active: HTTPResponse | None = None
+
+    @property
+    def kind(self) -> ResourceKind:
+        """The watched resource."""
+        return self._kind
+
+    @property
+    def resource_version(self) -> str | None:
+        """The version the next watch starts from (``None``: the next pass lists)."""
+        return self._resource_version
+
+    def run(self, *, iterations: int | None = None) -> None:
+        """List and watch until the stop event is set, or after ``iterations`` passes.
+
+        A pass is one watch request (preceded by a list when needed) or one failure.
+        Never raises for a failure of the cluster or of an object.
+        """
+        passes = 0
+        while not self._stop.is_set() and (iterations is None or passes < iterations):
+            passes += 1
+            action = f"list {self._kind.name}"
+            try:
+                if self._resource_version is None:
+                    self._list()
+                action = f"watch {self._kind.name}"
+                self._watch()
+            except _Stopped:
+                return
+            except ResourceExpired as error:
+                self._record(error, action=action)
+                self._resource_version = None
+                # The first 410 after progress is routine compaction: list again at once.
+                delay = self._backoff.next_delay()
+                if self._backoff.failures > 1:
+                    self._sleep(delay)
+            except Exception as error:  # the loop must survive anything
+                if self._stop.is_set():
+                    return
+                self._record(error, action=action)
+                self._sleep(self._backoff.next_delay())
+
+    def interrupt(self) -> None:
+        """Cut the response being read, so that a stopped loop returns at once."""
+        with self._active_lock:
+            response = self._active
+        if response is not None:
+            interrupt(response)
+
+    # -- list ------------------------------------------------------------------------------
+
+    def _list(self) -> None:
+        if self._listed:
+            self._counters.count_relist(self._kind.name)
+        started = self._clock()
+        objects: dict[ObjectKey, Projection] = {}
+        token: str | None = None
+        restarts = 0
+        while True:
+            if self._stop.is_set():
+                raise _Stopped
+            self._counters.count_list_call(self._kind.name)
+            try:
+                response = self._kind.request(
+                    self._core,
+                    timeout=self._list_timeout(),
+                    limit=self._options.page_size,
+                    _continue=token,
+                )
+            except ApiException as error:
+                if status_code(error) != GONE or token is None:
+                    raise
+                if restarts >= self._options.max_list_restarts:
+                    raise ResourceExpired(
+                        f"the list's continue token expired {restarts + 1} times in a row; "
+                        "the list is too slow for the server's compaction"
+                    ) from error
+                restarts += 1
+                self._counters.count_error(self._kind.name, f"http_{GONE}")
+                self._counters.count_relist(self._kind.name)
+                logger.info("List of %s expired mid-way (410); listing again", self._kind.name)
+                objects, token, started = {}, None, self._clock()
+                continue
+            document = self._read(response)
+            token, version = self._take_page(document, objects)
+            if not token:
+                break
+        self._cache.replace(self._kind.name, objects, at=started)
+        self._resource_version = version
+        self._listed = True
+        logger.info("Listed %d %s at resourceVersion %s", len(objects), self._kind.name, version)
+
+    def _read(self, response: HTTPResponse) -> object:
+        self._track(response)
+        try:
+            return read_document(response)
+        finally:
+            self._track(None)
+
+    def _take_page(
+        self, document: object, objects: dict[ObjectKey, Projection]
+    ) -> tuple[str | None, str]:
+        """Decode one page into ``objects``; return its continue token and resourceVersion."""
+        items = document.get("items") if isinstance(document, Mapping) else None
+        version = resource_version_of(document)
+        if version is None or not isinstance(items, list | None):
+            raise StreamFailure(
+                f"the answer is not a {self._kind.kind}List (no metadata.resourceVersion or items)",
+                kind="decode",
+            )
+        for item in items or ():
+            projection = self._decoder.decode(item)
+            if projection is not None:
+                objects[key_of(projection)] = projection
+        metadata = document.get("metadata") if isinstance(document, Mapping) else None
+        token = metadata.get("continue") if isinstance(metadata, Mapping) else None
+        return (token if isinstance(token, str) and token else None), version
+
+    # -- watch -----------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        self._counters.count_watch_call(self._kind.name)
+        try:
+            response = self._kind.request(
+                self._core,
+                timeout=(
+                    self._options.connect_timeout_seconds,
+                    self._options.watch_read_timeout_seconds,
+                ),
+                watch=True,
+                resource_version=self._resource_version,
+                allow_watch_bookmarks=True,
+                timeout_seconds=self._options.watch_timeout_seconds,
+            )
+        except ApiException as error:
+            if status_code(error) == GONE:
+                raise ResourceExpired(
+                    f"resourceVersion {self._resource_version} is too old (410 Gone)"
+                ) from error
+            raise
+        self._track(response)
+        started = time.monotonic()
+        delivered = False
+        try:
+            for batch in line_batches(response):
+                delivered = True
+                self._apply(batch)
+        finally:
+            self._track(None)
+            close_response(response)
+        if self._stop.is_set():
+            return
+        if not delivered and time.monotonic() - started < _QUIET_END_SECONDS:
+            # A server or proxy that ends every watch at once, silently, must not make
+            # the loop spin: wait as after a failure, and confirm nothing.
+            self._sleep(self._backoff.next_delay())
+            return
+        # The server ended the watch normally (timeoutSeconds): all was delivered.
+        self._cache.confirm(self._kind.name, at=self._clock())
+        self._progressed()
+
+    def _apply(self, lines: list[bytes]) -> None:
+        """Apply one chunk of watch lines; raise after the good ones for an ERROR or bad line."""
+        changes: list[Change] = []
+        types: Counter[str] = Counter()
+        version = self._resource_version
+        failure: Exception | None = None
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError as error:
+                failure = StreamFailure(f"a watch line is not JSON: {error}", kind="decode")
+                break
+            event_type = event.get("type") if isinstance(event, dict) else None
+            obj = event.get("object") if isinstance(event, dict) else None
+            if not isinstance(event_type, str) or not isinstance(obj, dict):
+                failure = StreamFailure("a watch line is not a watch event", kind="decode")
+                break
+            types[event_type] += 1
+            if event_type == "ERROR":
+                failure = _error_event(obj)
+                break
+            if event_type in _PUT_EVENTS:
+                projection = self._decoder.decode(obj)
+                key = key_of(projection) if projection is not None else key_of_json(obj)
+                if key is not None:
+                    changes.append((key, projection))
+            elif event_type == "DELETED":
+                key = key_of_json(obj)
+                if key is not None:
+                    changes.append((key, None))
+            version = resource_version_of(obj) or version
+        self._counters.count_events(self._kind.name, types)
+        if changes or sum(types.values()) > types["ERROR"]:
+            self._cache.apply(self._kind.name, changes, at=self._clock())
+            self._resource_version = version
+            self._progressed()
+        if failure is not None:
+            raise failure
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _list_timeout(self) -> tuple[float, float]:
+        return (self._options.connect_timeout_seconds, self._options.read_timeout_seconds)
+
+    def _track(self, response: HTTPResponse | None) -> None:
+        with self._active_lock:
+            self._active = response
+        if response is not None and self._stop.is_set():
+            interrupt(response)
+
+    def _progressed(self) -> None:
+        if self._backoff.failures:
+            logger.info("Watch of %s is current again", self._kind.name)
+        self._backoff.reset()
+
+    def _record(self, error: BaseException, *, action: str) -> None:
+        failure = describe_failure(error, action=action)
+        self._counters.count_error(self._kind.name, failure.kind)
+        self._cache.fail(self._kind.name, failure.message, at=self._clock())
+        if failure.kind == "unexpected":
+            # A defect of ours, not of the cluster: keep the traceback.
+            logger.error("%s; retrying", failure.message, exc_info=error)
+            return
+        # The first failure in a row is news; the retries after it are not. A 410 is
+        # routine (history compacted): the loop lists again.
+        first = self._backoff.failures == 0 and not isinstance(error, ResourceExpired)
+        logger.log(logging.WARNING if first else logging.INFO, "%s; retrying", failure.message)
+
+
+def _error_event(status: dict[str, object]) -> Exception:
+    code = status.get("code")
+    message = status_message(status)
+    if code == GONE:
+        return ResourceExpired(f"the server expired the watch (410): {message}")
+    kind = f"http_{code}" if isinstance(code, int) else "decode"
+    return StreamFailure(f"the server ended the watch with an error: {message}", kind=kind)

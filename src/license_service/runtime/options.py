@@ -1,0 +1,122 @@
+"""What ``serve`` and ``demo`` were asked to do, checked before anything is built.
+
+``ServeOptions`` holds the flags shared by both commands (the cluster source is
+chosen by each command). ``check`` lists every problem at once in one
+``ConfigurationError`` (exit code 2), each naming the flag, the value and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Final
+
+from license_service.auth.token_file_location import DEFAULT_DATA_DIR
+from license_service.errors import ConfigurationError
+from license_service.runtime.log_configuration import LEVELS
+from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds
+
+DEFAULT_HOST: Final = "0.0.0.0"  # noqa: S104  (a service in a pod listens on every interface)
+DEFAULT_PORT: Final = 8080
+DEFAULT_METRICS_PORT: Final = 8081
+_MAX_PORT: Final = 65_535
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """A PEM certificate (chain) and its private key: the API is served over HTTPS."""
+
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """The flags of the running service; ``metrics_port`` 0 turns the metrics server off.
+
+    ``log_level`` ``None`` means: follow ``spec.logLevel`` of the configuration.
+    """
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    metrics_port: int = DEFAULT_METRICS_PORT
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    config_file: Path | None = None
+    token_file: Path | None = None
+    token_grace_period: timedelta = timedelta(0)
+    sample_interval: timedelta = DEFAULT_INTERVAL
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    log_level: str | None = None
+
+    @property
+    def tls(self) -> TlsFiles | None:
+        """The TLS files when both are given (``check`` refuses one alone)."""
+        if self.tls_cert is None or self.tls_key is None:
+            return None
+        return TlsFiles(self.tls_cert, self.tls_key)
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when TLS files are given, else ``http``."""
+        return "https" if self.tls is not None else "http"
+
+    def check(self) -> None:
+        """Raise ``ConfigurationError`` listing every problem of these options."""
+        problems = [*self._port_problems(), *self._file_problems()]
+        if self.token_grace_period < timedelta(0):
+            problems.append(
+                f"--token-grace-period {self.token_grace_period.total_seconds():g} is negative; "
+                "give 0 (no grace) or a number of seconds"
+            )
+        try:
+            interval_seconds(self.sample_interval)
+        except ConfigurationError as exc:
+            problems.append(f"--sample-interval: {exc}")
+        if self.log_level is not None and self.log_level.strip().upper() not in LEVELS:
+            problems.append(
+                f"--log-level {self.log_level!r} is not known; use one of {', '.join(LEVELS)}"
+            )
+        if not self.host.strip():
+            problems.append("--host is empty; give an address such as 0.0.0.0 or 127.0.0.1")
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+
+    def _port_problems(self) -> list[str]:
+        problems = []
+        if not 1 <= self.port <= _MAX_PORT:
+            problems.append(f"--port {self.port} is not a port; give a number from 1 to 65535")
+        if not 0 <= self.metrics_port <= _MAX_PORT:
+            problems.append(
+                f"--metrics-port {self.metrics_port} is not a port; give a number from 1 to "
+                "65535, or 0 to turn the metrics server off"
+            )
+        elif self.metrics_port == self.port:
+            problems.append(
+                f"--metrics-port {self.metrics_port} is the API's --port too; give another "
+                "port (default 8081), or 0 to turn the metrics server off"
+            )
+        return problems
+
+    def _file_problems(self) -> list[str]:
+        problems = []
+        if (self.tls_cert is None) != (self.tls_key is None):
+            given, missing = (
+                ("--tls-cert", "--tls-key")
+                if self.tls_cert is not None
+                else ("--tls-key", "--tls-cert")
+            )
+            problems.append(
+                f"{given} was given without {missing}; HTTPS needs both the certificate and "
+                "its private key (or neither, for plain HTTP)"
+            )
+        for flag, path in (
+            ("--tls-cert", self.tls_cert),
+            ("--tls-key", self.tls_key),
+            ("--config", self.config_file),
+        ):
+            if path is not None and not path.is_file():
+                problems.append(f"{flag} {path}: no such file; give the path of an existing file")
+        return problems

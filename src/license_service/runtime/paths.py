@@ -1,0 +1,73 @@
+"""The data directory's layout, in one place: where the database, token and signing key live.
+
+``--data-dir`` (default ``./license-service-data``, relative to the working
+directory, the same default ``license-service token`` uses) holds:
+
+=====================  ===========================================  ======
+``license-service.db``  the SQLite store (unless ``--database-url``)  0600*
+``api-token``           the API token (unless ``--token-file``)       0600
+``signing-key.pem``     the RSA key that signs audit snapshots        0600
+=====================  ===========================================  ======
+
+(*) the directory itself is created with mode 0700, so nothing in it is
+readable by other users whatever the umask gives SQLite's files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from license_service.audit.signing_keys import SIGNING_KEY_FILE
+from license_service.auth.token_file_location import DEFAULT_DATA_DIR, token_file_path
+from license_service.errors import ConfigurationError
+from license_service.store.database import sqlite_url
+
+__all__ = ["DATABASE_FILE", "DEFAULT_DATA_DIR", "DEMO_DATA_DIR", "DataDir"]
+
+DATABASE_FILE: Final = "license-service.db"
+DEMO_DATA_DIR: Final = Path("license-service-demo-data")
+"""The data directory of ``license-service demo`` unless ``--data-dir`` is given."""
+DIRECTORY_MODE: Final = 0o700
+
+
+@dataclass(frozen=True, slots=True)
+class DataDir:
+    """The files of one service instance under ``root``."""
+
+    root: Path
+
+    @property
+    def database_file(self) -> Path:
+        """The SQLite database used when no ``--database-url`` is given."""
+        return self.root / DATABASE_FILE
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of ``database_file``."""
+        return sqlite_url(self.database_file)
+
+    @property
+    def token_file(self) -> Path:
+        """The API token file used when no ``--token-file`` is given."""
+        return token_file_path(self.root)
+
+    @property
+    def signing_key_file(self) -> Path:
+        """The private key that signs audit snapshots."""
+        return self.root / SIGNING_KEY_FILE
+
+    def create(self) -> None:
+        """Create the directory (mode 0700) if it does not exist; an existing one is kept as is."""
+        try:
+            self.root.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+        except FileExistsError as exc:
+            raise ConfigurationError(
+                f"data directory {self.root} is a file, not a directory; give another --data-dir"
+            ) from exc
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot create the data directory {self.root}: {exc.strerror or exc}; "
+                "give a writable --data-dir"
+            ) from exc

@@ -1,0 +1,73 @@
+"""The HTTP servers of the service: uvicorn, configured once, sharing one asyncio loop.
+
+Two servers (API and metrics) run in one process, so signals are the service's
+business, not uvicorn's: ``EmbeddedServer`` does not install handlers (uvicorn's
+would keep only the last server's and re-raise the signal after shutdown).
+Access logging is off (the web layer logs requests with ``token=***``), uvicorn
+configures no logging of its own, proxy headers are not trusted (the client
+address feeds the failed-attempt limiter), and TLS files are loaded up front so a
+bad certificate stops the start with a clear message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Iterator
+from typing import Final
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from license_service.errors import ConfigurationError
+from license_service.runtime.options import TlsFiles
+
+GRACEFUL_SHUTDOWN_SECONDS: Final = 10
+
+
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves SIGINT and SIGTERM to the service that runs it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Install nothing: the service sets ``should_exit`` when it stops."""
+        yield
+
+
+def build_server(app: ASGIApp, *, tls: TlsFiles | None = None) -> EmbeddedServer:
+    """A server for ``app`` (sockets are given to ``serve``); HTTPS when ``tls`` is given."""
+    config = uvicorn.Config(
+        app,
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+        ws="none",
+        lifespan="auto",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        ssl_certfile=str(tls.cert) if tls is not None else None,
+        ssl_keyfile=str(tls.key) if tls is not None else None,
+    )
+    try:
+        config.load()
+    except (ssl.SSLError, OSError) as exc:
+        if tls is None:  # only TLS files are read when loading the configuration
+            raise
+        raise _unusable(tls, exc) from exc
+    return EmbeddedServer(config)
+
+
+def check_tls_files(tls: TlsFiles) -> None:
+    """Load ``tls`` as a server would; ``ConfigurationError`` when the pair cannot serve HTTPS."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(tls.cert, tls.key)
+    except (ssl.SSLError, OSError) as exc:
+        raise _unusable(tls, exc) from exc
+
+
+def _unusable(tls: TlsFiles, error: Exception) -> ConfigurationError:
+    return ConfigurationError(
+        f"--tls-cert {tls.cert} / --tls-key {tls.key} cannot be used: {error}; give a PEM "
+        "certificate and the PEM private key that belongs to it (unencrypted)"
+    )

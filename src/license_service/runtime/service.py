@@ -1,0 +1,213 @@
+"""Running the service: sampler, watchers, prune job and two HTTP servers in one asyncio loop.
+
+``run`` (or ``run_service`` inside a loop) runs until SIGINT or SIGTERM, or until
+the ``stop`` event is set: then the servers stop accepting connections and finish
+the requests in flight, the sampler finishes the sample in hand, the watchers end,
+and the function returns. A second signal cuts the servers' grace short.
+
+Guarantees: every background job runs under supervision: if one of them fails
+(a server cannot start, a bug ends a loop), the failure is logged with its
+traceback, the whole service stops gracefully, and ``run`` raises
+``LicenseServiceError`` naming the part that failed, so the process exits
+non-zero instead of running half-alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Coroutine, Iterator
+from typing import Any, Final
+
+from prometheus_client import CollectorRegistry
+
+from license_service.errors import LicenseServiceError
+from license_service.runtime.assembly import Service
+from license_service.runtime.listeners import Listeners
+from license_service.runtime.periodic import run_periodically
+from license_service.runtime.servers import EmbeddedServer, build_server
+from license_service.store.retention import prune
+from license_service.web.application import create_app, create_metrics_app
+
+logger = logging.getLogger(__name__)
+
+STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+# A new token is used within 5 s of a change (SPEC 4.3): a check every second is well inside.
+WATCH_EVERY_SECONDS: Final = 1.0
+PRUNE_EVERY_SECONDS: Final = 86_400.0
+
+_Job = Coroutine[Any, Any, None]
+
+
+def run(service: Service, listeners: Listeners) -> None:
+    """Run ``service`` on ``listeners`` until a stop signal; close everything afterwards."""
+    try:
+        asyncio.run(run_service(service, listeners))
+    finally:
+        listeners.close()
+        service.close()
+
+
+async def run_service(
+    service: Service,
+    listeners: Listeners,
+    *,
+    stop: asyncio.Event | None = None,
+    handle_signals: bool = True,
+) -> None:
+    """Run every part of ``service`` until ``stop`` is set or a stop signal arrives.
+
+    Raises ``LicenseServiceError`` when a part failed (the others were stopped first).
+    """
+    stop = stop or asyncio.Event()
+    servers = _servers(service, listeners)
+    jobs = _jobs(service, stop)
+    for name, (server, sock) in servers.items():
+        jobs[name] = server.serve(sockets=[sock])
+    failures: list[str] = []
+    embedded = [server for server, _ in servers.values()]
+    logger.info(
+        "License Service %s running: %s; cluster %s (%s source), a sample every %d s",
+        service.state.version.version,
+        ", ".join(servers),
+        service.cluster.cluster_id,
+        service.cluster.source.current().source,
+        service.options.sample_interval.total_seconds(),
+    )
+    with _stopping_on_signals(stop, embedded, enabled=handle_signals):
+        async with asyncio.TaskGroup() as group:
+            for name, job in jobs.items():
+                group.create_task(_supervised(name, job, stop=stop, failures=failures), name=name)
+            group.create_task(_stop_servers_when(stop, embedded))
+    if failures:
+        raise LicenseServiceError(
+            "the service stopped because a part failed (see the log above): " + "; ".join(failures)
+        )
+    logger.info("License Service stopped")
+
+
+def _servers(
+    service: Service, listeners: Listeners
+) -> dict[str, tuple[EmbeddedServer, socket.socket]]:
+    """The servers by name ("API server on 0.0.0.0:8080"), each with its bound socket."""
+    api = build_server(create_app(service.state), tls=service.options.tls)
+    servers = {f"API server on {_address(listeners.api)}": (api, listeners.api)}
+    if listeners.metrics is not None:
+        # A registry per service: nothing global, and tests can run several services.
+        registry = CollectorRegistry(auto_describe=True)
+        metrics = build_server(create_metrics_app(service.state, registry))
+        servers[f"metrics server on {_address(listeners.metrics)}"] = (metrics, listeners.metrics)
+    return servers
+
+
+def _address(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _jobs(service: Service, stop: asyncio.Event) -> dict[str, _Job]:
+    jobs: dict[str, _Job] = {
+        "sampler": service.sampler.run(stop),
+        "API token watcher": run_periodically(
+            service.tokens.refresh,
+            every=WATCH_EVERY_SECONDS,
+            stop=stop,
+            name=f"reading the API token file {service.tokens.path}",
+        ),
+        "prune job": run_periodically(
+            lambda: _prune(service),
+            every=PRUNE_EVERY_SECONDS,
+            stop=stop,
+            name="removing data older than the retention periods",
+        ),
+    }
+    if service.config.path is not None:
+        jobs["configuration watcher"] = run_periodically(
+            service.config.check,
+            every=WATCH_EVERY_SECONDS,
+            stop=stop,
+            name=f"reading the configuration file {service.config.path}",
+        )
+    if service.cluster.check is not None:
+        jobs["cluster dump watcher"] = run_periodically(
+            service.cluster.check,
+            every=WATCH_EVERY_SECONDS,
+            stop=stop,
+            name="reading the cluster dumps",
+        )
+    return jobs
+
+
+async def _supervised(name: str, job: _Job, *, stop: asyncio.Event, failures: list[str]) -> None:
+    """Run ``job``; if it fails or ends before ``stop`` is set, stop the whole service."""
+    try:
+        await job
+    except (Exception, SystemExit) as exc:
+        # uvicorn calls sys.exit() when a server cannot start: that is a failure too.
+        logger.exception("The %s failed; stopping the service", name)
+        failures.append(f"the {name} failed: {type(exc).__name__}: {exc}")
+    else:
+        if not stop.is_set():
+            logger.error("The %s ended unexpectedly; stopping the service", name)
+            failures.append(f"the {name} ended unexpectedly")
+    finally:
+        stop.set()
+
+
+async def _stop_servers_when(stop: asyncio.Event, servers: list[EmbeddedServer]) -> None:
+    await stop.wait()
+    logger.info("Stopping: finishing the requests in flight and the sample in hand")
+    for server in servers:
+        server.should_exit = True
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(
+    stop: asyncio.Event, servers: list[EmbeddedServer], *, enabled: bool
+) -> Iterator[None]:
+    """Set ``stop`` on SIGINT or SIGTERM; a second signal makes the servers quit at once."""
+    if not enabled:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+
+    def on_signal(received: signal.Signals) -> None:
+        if not stop.is_set():
+            logger.info("Received %s: stopping (send it again to stop at once)", received.name)
+            stop.set()
+            return
+        logger.warning("Received %s again: stopping at once", received.name)
+        for server in servers:
+            server.force_exit = True
+
+    for received in STOP_SIGNALS:
+        loop.add_signal_handler(received, on_signal, received)
+    try:
+        yield
+    finally:
+        for received in STOP_SIGNALS:
+            loop.remove_signal_handler(received)
+
+
+def _prune(service: Service) -> None:
+    state = service.state
+    with service.database.begin() as connection:
+        result = prune(
+            connection,
+            now=service.clock(),
+            sample_days=state.retention_sample_days,
+            peak_days=state.retention_peak_days,
+        )
+    if result.total:
+        logger.info(
+            "Removed data older than the retention periods: %d samples (%d usage rows), "
+            "%d daily peaks, %d coverage intervals, %d missed-sample records",
+            result.samples,
+            result.sample_rows,
+            result.daily_peaks,
+            result.coverage_intervals,
+            result.missed_samples,
+        )

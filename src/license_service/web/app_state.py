@@ -1,0 +1,62 @@
+"""Everything the web layer needs from the running service, passed in (nothing global).
+
+The runtime builds one ``AppState`` at startup and hands it to ``create_app`` and
+``create_metrics_app``. Values that change while the service runs (the sampler's
+status, the cluster state, the configuration, warnings) are functions, read at each
+request; they must be cheap and must not block (they return what is already known).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from prometheus_client.registry import Collector
+
+from license_service.audit.signing_keys import SigningKey
+from license_service.auth.authenticators import Authenticator
+from license_service.cluster.source import ClusterState
+from license_service.configuration.ibmlicensing import LicensingConfig
+from license_service.metering.cluster_view import ClusterId
+from license_service.sampling.status import SamplerStatus
+from license_service.store.database import Database
+from license_service.web.request_metrics import RequestMetrics
+from license_service.web.version_info import VersionInfo
+
+
+@dataclass
+class AppState:
+    """The service as the web layer sees it.
+
+    Beyond the shared contract: ``extra_collectors`` are registered on the metrics
+    registry too (Kubernetes list/watch figures, later); ``request_metrics`` holds the
+    request figures the API records and the metrics app exposes; ``temp_dir`` is where
+    snapshots are built before they are sent (``None``: the system's temporary directory).
+    """
+
+    database: Database
+    cluster_id: ClusterId
+    cluster_name: str
+    sampler_status: Callable[[], SamplerStatus]
+    source_state: Callable[[], ClusterState | None]
+    authenticator: Authenticator
+    licensing: Callable[[], LicensingConfig]
+    health_warnings: Callable[[], list[str]]
+    signing_key: SigningKey
+    clock: Callable[[], datetime]
+    version: VersionInfo
+    retention_sample_days: int = 62
+    retention_peak_days: int = 731
+    extra_collectors: Sequence[Collector] = ()
+    request_metrics: RequestMetrics = field(default_factory=RequestMetrics)
+    temp_dir: Path | None = None
+
+    def now(self) -> datetime:
+        """The current time, UTC."""
+        return self.clock().astimezone(UTC)
+
+    def today(self) -> date:
+        """Today's UTC calendar day."""
+        return self.now().date()

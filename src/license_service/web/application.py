@@ -1,0 +1,98 @@
+"""The API app (SPEC 3): every route, its authentication, error answers and observers.
+
+``create_app`` builds a Starlette app from an ``AppState``; nothing is global, so
+tests build as many apps as they like. Routes answer GET (and HEAD); any other method
+on a known path is 405 with ``Allow``, an unknown path 404, both as the JSON error
+body. Data routes (``PROTECTED_PATHS``) go through ``requiring_authentication``;
+``/``, ``/version``, ``/livez``, ``/readyz`` and ``/openapi.json`` need nothing.
+Every request is access-logged (``token=***``) and counted in ``state.request_metrics``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from license_service.web.access_log import AccessLogMiddleware
+from license_service.web.app_state import AppState
+from license_service.web.authentication import Endpoint, requiring_authentication
+from license_service.web.data_routes import report_endpoint
+from license_service.web.error_responses import exception_handlers
+from license_service.web.metrics_app import create_metrics_app
+from license_service.web.openapi import openapi_document
+from license_service.web.pages import index_endpoint, page_environment, status_endpoint
+from license_service.web.readiness import Readiness
+from license_service.web.reports import REPORTS
+from license_service.web.request_metrics import RequestMetricsMiddleware
+from license_service.web.service_routes import (
+    health_endpoint,
+    livez,
+    readyz_endpoint,
+    version_endpoint,
+)
+from license_service.web.snapshot_route import snapshot_endpoint
+
+__all__ = ["PROTECTED_PATHS", "PUBLIC_PATHS", "create_app", "create_metrics_app"]
+
+PROTECTED_PATHS: Final = (
+    "/products",
+    "/bundled_products",
+    "/services",
+    "/health",
+    "/status",
+    "/snapshot",
+)
+PUBLIC_PATHS: Final = ("/", "/version", "/livez", "/readyz", "/openapi.json")
+
+
+def create_app(state: AppState) -> Starlette:
+    """The API app of ``state``."""
+    environment = page_environment()
+    protected: dict[str, Endpoint] = {
+        **{report.path: report_endpoint(state, report) for report in REPORTS},
+        "/health": health_endpoint(state),
+        "/status": status_endpoint(state, environment),
+        "/snapshot": snapshot_endpoint(state),
+    }
+    public: dict[str, Endpoint] = {
+        "/": index_endpoint(state, environment),
+        "/version": version_endpoint(state),
+        "/livez": livez,
+        "/readyz": readyz_endpoint(Readiness(state.database, state.source_state)),
+        "/openapi.json": _openapi_endpoint(state),
+    }
+    routes = [
+        *(
+            Route(path, requiring_authentication(state, endpoint), methods=["GET"])
+            for path, endpoint in protected.items()
+        ),
+        *(Route(path, endpoint, methods=["GET"]) for path, endpoint in public.items()),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=_middleware(state, paths=[*protected, *public]),
+        exception_handlers=exception_handlers(),
+    )
+
+
+def _middleware(state: AppState, *, paths: Sequence[str]) -> list[Middleware]:
+    return [
+        Middleware(AccessLogMiddleware),
+        Middleware(RequestMetricsMiddleware, metrics=state.request_metrics, paths=paths),
+    ]
+
+
+def _openapi_endpoint(state: AppState) -> Endpoint:
+    document = openapi_document(state.version.version)
+
+    async def answer(request: Request) -> Response:
+        del request
+        return JSONResponse(document)
+
+    return answer

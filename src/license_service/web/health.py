@@ -1,0 +1,122 @@
+"""The ``/health`` document (SPEC 3.4): is the service measuring, and what it cannot count.
+
+``health_document`` is pure: the sampler's status, the source's state, the token's
+problem and the other warnings are parameters. ``status`` is ``DEGRADED`` when
+
+- the collector is not synchronised: no source state yet, or a view that is not
+  synchronised or older than 15 minutes (``sampling.freshness``);
+- samples are missing: none for more than ``MISSING_AFTER_INTERVALS`` sampling
+  intervals, or none at all although the sampler has ticked (a service that has just
+  started and not reached its first sampling instant is not degraded for that);
+- the configured API token is unusable.
+
+Each of those reasons is also the first line of ``warnings``, so the document says
+why it is degraded. The problem sections come from the latest measurement
+(``metering.api_rows.health_sections``), empty before the first one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Final, Literal, TypedDict
+
+from license_service.cluster.source import ClusterState, SourceKind
+from license_service.metering.api_rows import (
+    IncompleteAnnotations,
+    UnknownNodeRow,
+    UnmeasuredMetricRow,
+    health_sections,
+)
+from license_service.metering.usage import Measurement
+from license_service.sampling.freshness import unusable_reason
+from license_service.sampling.status import SamplerStatus
+from license_service.web.timestamps import optional_utc_text, utc_text
+
+MISSING_AFTER_INTERVALS: Final = 2
+HealthStatus = Literal["OK", "DEGRADED"]
+
+
+class CollectorSection(TypedDict):
+    """The ``collector`` section of ``/health``."""
+
+    source: SourceKind | None
+    synced: bool
+    lastSampleAt: str | None
+    lastError: str | None
+
+
+class HealthDocument(TypedDict):
+    """The ``/health`` body."""
+
+    status: HealthStatus
+    checkedAt: str
+    collector: CollectorSection
+    incompleteAnnotations: IncompleteAnnotations
+    unmeasuredMetrics: list[UnmeasuredMetricRow]
+    unknownNodes: list[UnknownNodeRow]
+    warnings: list[str]
+
+
+def health_document(
+    *,
+    now: datetime,
+    sampler: SamplerStatus,
+    source: ClusterState | None,
+    token_problem: str | None,
+    warnings: Sequence[str] = (),
+) -> HealthDocument:
+    """The ``/health`` body at ``now``; pure."""
+    sync_problem = _sync_problem(source, now)
+    problems = [
+        problem
+        for problem in (sync_problem, _missing_samples(sampler, now), token_problem)
+        if problem is not None
+    ]
+    sections = health_sections(sampler.last_measurement or Measurement())
+    return {
+        "status": "DEGRADED" if problems else "OK",
+        "checkedAt": utc_text(now),
+        "collector": {
+            "source": source.source if source is not None else sampler.source,
+            "synced": sync_problem is None,
+            "lastSampleAt": optional_utc_text(sampler.last_sample_at),
+            "lastError": sampler.last_error or (source.last_error if source else None),
+        },
+        "incompleteAnnotations": sections["incompleteAnnotations"],
+        "unmeasuredMetrics": sections["unmeasuredMetrics"],
+        "unknownNodes": sections["unknownNodes"],
+        "warnings": [*problems, *sections["warnings"], *warnings],
+    }
+
+
+def _sync_problem(source: ClusterState | None, now: datetime) -> str | None:
+    if source is None:
+        return "the collector has no view of the cluster yet: its source has not started"
+    return unusable_reason(source, now)
+
+
+def _missing_samples(sampler: SamplerStatus, now: datetime) -> str | None:
+    allowed = sampler.interval * MISSING_AFTER_INTERVALS
+    cause = f" (last error: {sampler.last_error})" if sampler.last_error else ""
+    if sampler.last_sample_at is None:
+        if sampler.last_tick_at is None:
+            return None
+        return f"no sample has been taken since the service started{cause}"
+    age = now - sampler.last_sample_at
+    if age <= allowed:
+        return None
+    return (
+        f"samples are missing: the last one was taken {_duration(age)} ago, at "
+        f"{utc_text(sampler.last_sample_at)}, and one is due every {_duration(sampler.interval)}"
+        f"{cause}"
+    )
+
+
+def _duration(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} minutes"
+    return f"{seconds // 3600} hours"

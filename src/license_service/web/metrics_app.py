@@ -1,0 +1,44 @@
+"""The metrics port's app (SPEC 3.9): ``GET /metrics`` in the Prometheus text format.
+
+``create_metrics_app`` registers, on the registry it is given (never a global one),
+the scrape-time ``UsageCollector``, the API's ``RequestMetrics`` and the app state's
+``extra_collectors``, and serves the registry. The exposition is rendered in a worker
+thread, since collecting reads the database. No authentication (SPEC 3.9).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from license_service.web.app_state import AppState
+from license_service.web.error_responses import exception_handlers
+from license_service.web.usage_metrics import UsageCollector
+
+
+def create_metrics_app(state: AppState, registry: CollectorRegistry) -> Starlette:
+    """The ``/metrics`` app over ``registry``, with the service's collectors registered."""
+    registry.register(
+        UsageCollector(
+            database=state.database,
+            cluster_id=state.cluster_id,
+            sampler_status=state.sampler_status,
+            today=state.today,
+        )
+    )
+    for collector in (*state.request_metrics.collectors(), *state.extra_collectors):
+        registry.register(collector)
+
+    async def metrics(request: Request) -> Response:
+        del request
+        body = await run_in_threadpool(generate_latest, registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(
+        routes=[Route("/metrics", metrics, methods=["GET"])],
+        exception_handlers=exception_handlers(),
+    )

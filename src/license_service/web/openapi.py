@@ -1,0 +1,384 @@
+"""``/openapi.json``: the OpenAPI 3.1 description of every endpoint, written by hand.
+
+Hand-written so it says exactly what SPEC 3 promises (field names, types, both date
+spellings, the error body and every error status); tests check that every route of
+the app is described and that real answers validate against these schemas.
+``openapi_document`` is pure: it only fills in the version.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from license_service.metering.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS
+
+JsonObject = dict[str, Any]
+
+_STRING: Final = {"type": "string"}
+_INTEGER: Final = {"type": "integer", "minimum": 0}
+_DATE: Final = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_INSTANT: Final = {"type": "string", "format": "date-time"}
+
+
+def _ref(kind: str, name: str) -> JsonObject:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _object(properties: JsonObject) -> JsonObject:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def _date_parameter(name: str, description: str) -> JsonObject:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": _DATE,
+    }
+
+
+_PERIOD_RULES: Final = (
+    f"Give both dates or neither (the last {DEFAULT_PERIOD_DAYS} days ending today, UTC). "
+    f"The period may not end after today nor span more than {MAX_PERIOD_DAYS} days."
+)
+
+_SCHEMAS: Final[JsonObject] = {
+    "Product": _object(
+        {
+            "name": _STRING,
+            "id": _STRING,
+            "metricName": _STRING,
+            "metricPeakDate": _DATE,
+            "metricQuantity": _INTEGER,
+        }
+    ),
+    "BundledProduct": _object(
+        {
+            "productName": _STRING,
+            "productId": _STRING,
+            "cloudpakId": _STRING,
+            "cloudpakName": _STRING,
+            "cloudpakVersion": _STRING,
+            "cloudpakMetricName": _STRING,
+            "metricName": _STRING,
+            "metricPeakDate": _DATE,
+            "metricMeasuredQuantity": _INTEGER,
+            "metricConversion": {
+                "type": "string",
+                "pattern": r"^[^:]+:[^:]+$",
+                "examples": ["2:1"],
+            },
+            "metricConvertedQuantity": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Exact; may be fractional (1.5).",
+            },
+        }
+    ),
+    "Service": _object(
+        {
+            "cloudpakId": _STRING,
+            "cloudpakMetricName": _STRING,
+            "productName": _STRING,
+            "productId": _STRING,
+            "metricName": _STRING,
+            "serviceName": _STRING,
+            "serviceId": _STRING,
+            "serviceMetricValue": _INTEGER,
+            "metricPeakDate": _DATE,
+        }
+    ),
+    "Health": _object(
+        {
+            "status": {"enum": ["OK", "DEGRADED"]},
+            "checkedAt": _INSTANT,
+            "collector": _object(
+                {
+                    "source": {"enum": ["kubernetes", "dump", "simulated", None]},
+                    "synced": {"type": "boolean"},
+                    "lastSampleAt": {"type": ["string", "null"], "format": "date-time"},
+                    "lastError": {"type": ["string", "null"]},
+                }
+            ),
+            "incompleteAnnotations": _object(
+                {
+                    "count": _INTEGER,
+                    "pods": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "namespace": _STRING,
+                                "name": _STRING,
+                                "problems": {
+                                    "type": "array",
+                                    "items": _object({"annotation": _STRING, "reason": _STRING}),
+                                },
+                            }
+                        ),
+                    },
+                }
+            ),
+            "unmeasuredMetrics": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "productName": _STRING,
+                        "productId": _STRING,
+                        "metricName": _STRING,
+                        "cloudpakId": {"type": ["string", "null"]},
+                    }
+                ),
+            },
+            "unknownNodes": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "nodeName": _STRING,
+                        "pods": {
+                            "type": "array",
+                            "items": _object({"namespace": _STRING, "name": _STRING}),
+                        },
+                        "containersWithoutLimit": _INTEGER,
+                    }
+                ),
+            },
+            "warnings": {"type": "array", "items": _STRING},
+        }
+    ),
+    "Version": _object({"version": _STRING, "buildDate": _STRING, "commit": _STRING}),
+    "Probe": _object({"status": {"const": "ok"}}),
+    "Error": _object(
+        {
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "error": {"type": "string", "examples": ["Bad Request"]},
+            "message": {"type": "string", "description": "What was wrong and how to fix it."},
+        }
+    ),
+}
+
+
+def _error(description: str, headers: JsonObject | None = None) -> JsonObject:
+    response: JsonObject = {
+        "description": description,
+        "content": {"application/json": {"schema": _ref("schemas", "Error")}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+_RESPONSES: Final[JsonObject] = {
+    "BadRequest": _error(
+        "A parameter cannot be used: a malformed date, one date alone, dateFrom after "
+        "dateTo, dateTo after today, a period over 731 days, or an unknown format."
+    ),
+    "Unauthorized": _error(
+        "No valid credential: the message says what to send.",
+        {"WWW-Authenticate": {"schema": {"const": 'Bearer realm="license-service"'}}},
+    ),
+    "Forbidden": _error("The service account may not get this path (RBAC)."),
+    "MethodNotAllowed": _error(
+        "Only GET and HEAD are allowed on this path.",
+        {"Allow": {"schema": _STRING, "description": "The allowed methods."}},
+    ),
+    "TooManyRequests": _error(
+        "Too many failed attempts from this client.",
+        {"Retry-After": {"schema": _INTEGER, "description": "Seconds to wait."}},
+    ),
+    "ServiceUnavailable": _error("The database or the Kubernetes API cannot be reached now."),
+}
+
+_PARAMETERS: Final[JsonObject] = {
+    "dateFrom": _date_parameter("dateFrom", f"First day (UTC), included. {_PERIOD_RULES}"),
+    "dateTo": _date_parameter("dateTo", "Last day (UTC), included."),
+    "startDate": _date_parameter(
+        "startDate", "Another spelling of dateFrom; when both are given they must agree."
+    ),
+    "endDate": _date_parameter(
+        "endDate", "Another spelling of dateTo; when both are given they must agree."
+    ),
+    "metricName": {
+        "name": "metricName",
+        "in": "query",
+        "required": False,
+        "description": "Only rows of this metric (e.g. VIRTUAL_PROCESSOR_CORE).",
+        "schema": _STRING,
+    },
+    "format": {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "description": "csv for the same rows as CSV (RFC 4180, header row always present).",
+        "schema": {"enum": ["json", "csv"], "default": "json"},
+    },
+    "token": {
+        "name": "token",
+        "in": "query",
+        "required": False,
+        "description": "The API token (while URL tokens are on). Never logged.",
+        "schema": _STRING,
+    },
+}
+
+_PERIOD: Final = [
+    _ref("parameters", name) for name in ("dateFrom", "dateTo", "startDate", "endDate")
+]
+_AUTHENTICATED_ERRORS: Final = {
+    "401": _ref("responses", "Unauthorized"),
+    "403": _ref("responses", "Forbidden"),
+    "405": _ref("responses", "MethodNotAllowed"),
+    "429": _ref("responses", "TooManyRequests"),
+    "503": _ref("responses", "ServiceUnavailable"),
+}
+_SECURITY: Final[list[JsonObject]] = [{"apiToken": []}, {"bearerToken": []}]
+
+
+def _report(summary: str, schema: str) -> JsonObject:
+    return {
+        "get": {
+            "summary": summary,
+            "security": _SECURITY,
+            "parameters": [
+                *_PERIOD,
+                *(_ref("parameters", name) for name in ("metricName", "format", "token")),
+            ],
+            "responses": {
+                "200": {
+                    "description": "Rows sorted as the SPEC says; [] for a period without data.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "array", "items": _ref("schemas", schema)}
+                        },
+                        "text/csv": {"schema": _STRING},
+                    },
+                },
+                "400": _ref("responses", "BadRequest"),
+                **_AUTHENTICATED_ERRORS,
+            },
+        }
+    }
+
+
+def _open(summary: str, content: JsonObject, *, errors: JsonObject | None = None) -> JsonObject:
+    return {
+        "get": {
+            "summary": summary,
+            "security": [],
+            "responses": {
+                "200": {"description": summary, "content": content},
+                "405": _ref("responses", "MethodNotAllowed"),
+                **(errors or {}),
+            },
+        }
+    }
+
+
+def _json(schema: str) -> JsonObject:
+    return {"application/json": {"schema": _ref("schemas", schema)}}
+
+
+def openapi_document(version: str) -> JsonObject:
+    """The OpenAPI 3.1 document of the API of License Service ``version``."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "License Service API",
+            "version": version,
+            "description": (
+                "License usage of the cluster: period peaks of products, bundled products "
+                "and services, health, and signed audit snapshots. Errors are JSON "
+                '{"status", "error", "message"}; unknown query parameters are ignored.'
+            ),
+        },
+        "paths": {
+            "/": _open(
+                "Simplified interface: links to every API (HTML).",
+                {"text/html": {"schema": _STRING}},
+            ),
+            "/products": _report("Peak of every product and Cloud Pak in the period.", "Product"),
+            "/bundled_products": _report(
+                "Peak of every product counted towards a Cloud Pak.", "BundledProduct"
+            ),
+            "/services": _report("Peak of every service of a bundled product.", "Service"),
+            "/health": {
+                "get": {
+                    "summary": "Health of the collector and what could not be counted.",
+                    "security": _SECURITY,
+                    "parameters": [_ref("parameters", "token")],
+                    "responses": {
+                        "200": {
+                            "description": "OK or DEGRADED, and why.",
+                            "content": _json("Health"),
+                        },
+                        **_AUTHENTICATED_ERRORS,
+                    },
+                }
+            },
+            "/status": {
+                "get": {
+                    "summary": "Status page for a person (HTML).",
+                    "security": _SECURITY,
+                    "parameters": [_ref("parameters", "token")],
+                    "responses": {
+                        "200": {
+                            "description": "The status page.",
+                            "content": {"text/html": {"schema": _STRING}},
+                        },
+                        **_AUTHENTICATED_ERRORS,
+                    },
+                }
+            },
+            "/snapshot": {
+                "get": {
+                    "summary": "Signed audit snapshot of the period (zip of CSV files).",
+                    "security": _SECURITY,
+                    "parameters": [*_PERIOD, _ref("parameters", "token")],
+                    "responses": {
+                        "200": {
+                            "description": "license-service-snapshot_<clusterId>_<from>_<to>.zip",
+                            "headers": {"Content-Disposition": {"schema": _STRING}},
+                            "content": {
+                                "application/zip": {
+                                    "schema": {
+                                        "type": "string",
+                                        "contentMediaType": "application/zip",
+                                    }
+                                }
+                            },
+                        },
+                        "400": _ref("responses", "BadRequest"),
+                        **_AUTHENTICATED_ERRORS,
+                    },
+                }
+            },
+            "/version": _open("Version, build date and commit.", _json("Version")),
+            "/livez": _open("The process answers.", _json("Probe")),
+            "/readyz": _open(
+                "Ready: the database answers and the cluster was synchronised once.",
+                _json("Probe"),
+                errors={"503": _ref("responses", "ServiceUnavailable")},
+            ),
+            "/openapi.json": _open(
+                "This document.", {"application/json": {"schema": {"type": "object"}}}
+            ),
+        },
+        "components": {
+            "schemas": _SCHEMAS,
+            "parameters": _PARAMETERS,
+            "responses": _RESPONSES,
+            "securitySchemes": {
+                "apiToken": {"type": "apiKey", "in": "query", "name": "token"},
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The API token, or a Kubernetes service-account token.",
+                },
+            },
+        },
+    }

@@ -1,0 +1,299 @@
+"""The HTML templates of ``/`` and ``/status`` (Jinja2, rendered with autoescape on).
+
+Kept as Python strings so they ship inside the package without packaging rules. Every
+value is escaped by Jinja's autoescape; nothing is marked safe. The one style sheet
+and the one script are literal template text (they hold no ``{{``, ``{%`` or ``{#``)
+and carry the response's CSP nonce, so a page loads nothing from elsewhere and runs
+no other script.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+STYLE: Final = """
+:root { color-scheme: light dark; --muted: #666; --line: #ccc; --bad: #b00020; --good: #1b5e20; }
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 64rem; }
+body { padding: 1rem 1.5rem; }
+h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.15rem; margin-top: 1.8rem; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; }
+td { vertical-align: top; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
+code, pre { font: 13px/1.4 ui-monospace, monospace; }
+pre { background: rgba(127,127,127,.12); padding: .75rem; overflow: auto; max-height: 30rem; }
+label { display: block; font-weight: 600; margin-top: .6rem; }
+input { font: inherit; padding: .25rem .4rem; min-width: 18rem; }
+.hint, .muted { color: var(--muted); font-size: .9rem; }
+.bad { color: var(--bad); font-weight: 600; } .good { color: var(--good); font-weight: 600; }
+.fields { display: flex; flex-wrap: wrap; gap: 0 2rem; }
+"""
+
+# Plain ES2017, no library. Links work without it (default period, no token).
+SCRIPT: Final = """
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const apiToken = $("api-token"), accountToken = $("service-account-token");
+  const dateFrom = $("date-from"), dateTo = $("date-to");
+  const result = $("result"), resultStatus = $("result-status");
+  const links = Array.from(document.querySelectorAll("a[data-path]"));
+
+  function urlOf(link, withApiToken) {
+    const params = new URLSearchParams();
+    if (link.dataset.period && dateFrom.value && dateTo.value) {
+      params.set("dateFrom", dateFrom.value);
+      params.set("dateTo", dateTo.value);
+    }
+    if (link.dataset.format) params.set("format", link.dataset.format);
+    if (withApiToken && link.dataset.auth && apiToken.value) params.set("token", apiToken.value);
+    const query = params.toString();
+    return link.dataset.path + (query ? "?" + query : "");
+  }
+
+  const periodHint = $("period-hint"), periodText = periodHint.textContent;
+
+  function update() {
+    for (const link of links) link.href = urlOf(link, true);
+    const wrong = dateFrom.value && dateTo.value && dateFrom.value > dateTo.value;
+    periodHint.className = wrong ? "bad" : "hint";
+    periodHint.textContent = wrong ? "The first day is after the last day: swap them." : periodText;
+  }
+
+  function show(status, text) {
+    resultStatus.textContent = status;
+    result.textContent = text;
+    result.hidden = text === "";
+  }
+
+  function fileNameOf(response, link) {
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const match = /filename="([^"]+)"/.exec(disposition);
+    if (match) return match[1];
+    const type = response.headers.get("Content-Type") || "";
+    return link.dataset.path.slice(1) + (type.startsWith("text/html") ? ".html" : "");
+  }
+
+  async function fetchWithHeader(link) {
+    show("Loading " + link.dataset.path + " ...", "");
+    let response;
+    try {
+      response = await fetch(urlOf(link, false), {
+        headers: { Authorization: "Bearer " + accountToken.value },
+        cache: "no-store",
+      });
+    } catch (error) {
+      show("The request failed: " + error, "");
+      return;
+    }
+    const type = response.headers.get("Content-Type") || "";
+    const heading = response.status + " " + response.statusText + " - " + link.dataset.path;
+    if (type.startsWith("application/json")) {
+      const text = await response.text();
+      let pretty = text;
+      try { pretty = JSON.stringify(JSON.parse(text), null, 2); } catch (error) { /* as sent */ }
+      show(heading, pretty);
+      return;
+    }
+    if (!response.ok) {
+      show(heading, await response.text());
+      return;
+    }
+    const blob = await response.blob();
+    const anchor = document.createElement("a");
+    anchor.href = URL.createObjectURL(blob);
+    anchor.download = fileNameOf(response, link);
+    document.body.appendChild(anchor);
+    anchor.click();
+    anchor.remove();
+    setTimeout(() => URL.revokeObjectURL(anchor.href), 60000);
+    show(heading + ": downloaded " + anchor.download + " (" + blob.size + " bytes)", "");
+  }
+
+  for (const link of links) {
+    link.addEventListener("click", (event) => {
+      if (!link.dataset.auth || !accountToken.value) return;
+      event.preventDefault();
+      fetchWithHeader(link);
+    });
+  }
+  for (const input of [apiToken, dateFrom, dateTo]) input.addEventListener("input", update);
+  update();
+})();
+"""
+
+LAYOUT: Final = (
+    """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{% block title %}License Service{% endblock %}</title>
+<style nonce="{{ nonce }}">"""
+    + STYLE
+    + """</style>
+</head>
+<body>
+<header>
+<h1>{% block heading %}License Service{% endblock %}</h1>
+<p class="muted">version {{ version.version }} &middot;
+cluster <span id="cluster-name">{{ cluster_name }}</span>
+(<code id="cluster-id">{{ cluster_id }}</code>)</p>
+</header>
+<main>
+{% block main %}{% endblock %}
+</main>
+{% block script %}{% endblock %}
+</body>
+</html>
+"""
+)
+
+INDEX: Final = (
+    """{% extends "layout.html" %}
+{% block main %}
+<section id="access">
+<h2>Access</h2>
+<div class="fields">
+<div>
+<label for="api-token">API token</label>
+<input id="api-token" type="password" autocomplete="off" spellcheck="false">
+<p class="hint">Added to the links as <code>?token=</code>.</p>
+</div>
+<div>
+<label for="service-account-token">Service-account token</label>
+<input id="service-account-token" type="password" autocomplete="off" spellcheck="false">
+<p class="hint">Sent by this page as <code>Authorization: Bearer</code>;
+files then download from here.</p>
+</div>
+</div>
+<p class="hint">The API token: <code>license-service token get --data-dir DIR</code>,
+or in Kubernetes <code>kubectl get secret ibm-licensing-token -n NAMESPACE
+-o jsonpath='{.data.token}' | base64 -d</code>.</p>
+</section>
+
+<section id="period">
+<h2>Period</h2>
+<div class="fields">
+<div><label for="date-from">From (UTC day)</label>
+<input id="date-from" type="date" value="{{ period.first.isoformat() }}"
+ max="{{ today.isoformat() }}"></div>
+<div><label for="date-to">To (UTC day, included)</label>
+<input id="date-to" type="date" value="{{ period.last.isoformat() }}"
+ max="{{ today.isoformat() }}"></div>
+</div>
+<p class="hint" id="period-hint">Default: the {{ period.days }} days ending today.
+At most {{ max_days }} days.</p>
+</section>
+
+<section id="apis">
+<h2>APIs</h2>
+<table>
+<thead><tr><th>API</th><th>Links</th><th>What it gives</th></tr></thead>
+<tbody>
+{% for api, links in apis %}
+<tr>
+<th scope="row"><code>{{ api.path }}</code></th>
+<td>
+{% for link in links %}
+<a id="{{ link.id }}" href="{{ link.href }}" data-path="{{ api.path }}"
+{%- if api.period %} data-period="1"{% endif %}
+{%- if api.auth %} data-auth="1"{% endif %}
+{%- if link.format %} data-format="{{ link.format }}"{% endif %}>{{ link.label }}</a>
+{% endfor %}
+</td>
+<td>{{ api.description }}</td>
+</tr>
+{% endfor %}
+</tbody>
+</table>
+<p id="result-status" class="muted" role="status"></p>
+<pre id="result" hidden></pre>
+</section>
+{% endblock %}
+{% block script %}
+<script nonce="{{ nonce }}">"""
+    + SCRIPT
+    + """</script>
+{% endblock %}
+"""
+)
+
+STATUS: Final = """{% extends "layout.html" %}
+{% macro table(id, head, rows, empty="None.") %}
+<table id="{{ id }}">
+<thead><tr>{% for heading in head %}<th>{{ heading }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in rows %}
+<tr>{% for cell in row %}<td{% if cell is number %} class="number"{% endif %}>{{ cell }}</td>
+{%- endfor %}</tr>
+{% else %}
+<tr><td colspan="{{ head | length }}">{{ empty }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+{% endmacro %}
+{% macro facts(id, rows) %}
+<table id="{{ id }}"><tbody>
+{% for name, value in rows %}<tr><th scope="row">{{ name }}</th><td>{{ value }}</td></tr>
+{% endfor %}
+</tbody></table>
+{% endmacro %}
+{% block title %}License Service status{% endblock %}
+{% block heading %}License Service status{% endblock %}
+{% block main %}
+<p class="muted">Checked at <span id="checked-at">{{ page.checked_at }}</span>
+&middot; build {{ version.build_date }} &middot; commit <code>{{ version.commit }}</code></p>
+
+<section id="health">
+<h2>Health: <span id="health-status" class="{{ page.health_class }}">{{ page.health_status }}</span>
+</h2>
+{% if page.warnings %}
+<ul id="warnings">{% for warning in page.warnings %}<li>{{ warning }}</li>{% endfor %}</ul>
+{% else %}<p>No problem found.</p>{% endif %}
+{% for problem_table in page.problem_tables %}
+<h3>{{ problem_table.title }}</h3>
+{{ table(problem_table.id, problem_table.head, problem_table.rows) }}
+{% endfor %}
+</section>
+
+<section id="collector-state">
+<h2>Collector</h2>
+{{ facts("collector", page.collector) }}
+</section>
+
+<section id="usage-now">
+<h2>Usage now <span class="muted">({{ page.usage_now_at }})</span></h2>
+{{ table("products-now", page.products_head, page.products_now, page.usage_now_empty) }}
+{% if page.bundled_now %}
+{{ table("bundled-products-now", page.bundled_head, page.bundled_now) }}
+{% endif %}
+</section>
+
+<section id="period-peaks">
+<h2>Peaks of {{ page.period_text }}</h2>
+{{ table("peaks", page.peaks_head, page.peaks, "No data in this period.") }}
+{% if page.bundled_peaks %}
+{{ table("bundled-peaks", page.bundled_peaks_head, page.bundled_peaks) }}
+{% endif %}
+</section>
+
+<section id="coverage">
+<h2>Data coverage of {{ page.period_text }}</h2>
+<p id="coverage-summary">{{ page.coverage_text }}</p>
+{{ table("gaps", ("From", "To", "Reason"), page.gaps, "No gap.") }}
+</section>
+
+<section id="authentication">
+<h2>Authentication</h2>
+{{ facts("authentication-methods", page.authentication) }}
+</section>
+
+<section id="audit">
+<h2>Audit</h2>
+{{ facts("audit-facts", page.audit) }}
+</section>
+{% endblock %}
+"""
+
+TEMPLATES: Final = {"layout.html": LAYOUT, "index.html": INDEX, "status.html": STATUS}

@@ -1,0 +1,125 @@
+"""The query parameters of the report endpoints, read into a period, a metric and a format.
+
+SPEC 3: ``dateFrom`` and ``dateTo`` (``YYYY-MM-DD``, inclusive, UTC), also spelled
+``startDate`` and ``endDate``; both or neither, neither meaning the 30 days ending
+today. Decisions where the SPEC is silent:
+
+- the two spellings may be mixed (``dateFrom`` with ``endDate``);
+- the same date given in both spellings (``dateFrom`` and ``startDate``) must agree,
+  else the request is refused (400), never silently resolved;
+- an empty value (``dateFrom=``) counts as not given, like an empty ``metricName``
+  (no filter) and an empty ``format`` (JSON);
+- ``format`` is ``json`` (the default) or ``csv``, in any case; other values are refused.
+
+Pure: ``today`` is a parameter. Every refusal raises ``RequestError`` whose message
+names the parameter, the bad value and how to fix it; the web layer answers 400.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Literal
+
+from license_service.errors import RequestError
+from license_service.metering.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, DatePeriod
+
+ReportFormat = Literal["json", "csv"]
+
+FROM_NAMES: Final = ("dateFrom", "startDate")
+TO_NAMES: Final = ("dateTo", "endDate")
+_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FORMATS: Final[tuple[ReportFormat, ...]] = ("json", "csv")
+_DATE_HINT: Final = "write dates as YYYY-MM-DD, e.g. 2026-11-02"
+_BOTH_OR_NEITHER: Final = (
+    "give both dateFrom and dateTo (or startDate and endDate), or neither for the "
+    f"last {DEFAULT_PERIOD_DAYS} days"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportQuery:
+    """What a report request asks for: a period, optionally one metric, JSON or CSV."""
+
+    period: DatePeriod
+    metric: str | None
+    format: ReportFormat
+
+
+def report_query(query: Mapping[str, str], *, today: date) -> ReportQuery:
+    """Read the period, ``metricName`` and ``format`` of a report request; pure."""
+    return ReportQuery(
+        period=period_from(query, today=today),
+        metric=query.get("metricName") or None,
+        format=format_from(query),
+    )
+
+
+def period_from(query: Mapping[str, str], *, today: date) -> DatePeriod:
+    """The period a request asks for; the 30 days ending ``today`` when it names none; pure."""
+    start = _one_date(query, FROM_NAMES)
+    end = _one_date(query, TO_NAMES)
+    if start is None and end is None:
+        return DatePeriod.ending(today)
+    if start is None:
+        raise _alone(end, missing=FROM_NAMES)
+    if end is None:
+        raise _alone(start, missing=TO_NAMES)
+    (first_name, first), (last_name, last) = start, end
+    if first > last:
+        raise RequestError(
+            f"{first_name} {first.isoformat()} is after {last_name} {last.isoformat()}: "
+            f"give the earlier date as {first_name} (swap the two dates)"
+        )
+    if last > today:
+        raise RequestError(
+            f"{last_name} {last.isoformat()} is after today ({today.isoformat()}, UTC): "
+            "there is no data for future days; end the period today or earlier"
+        )
+    period = DatePeriod(first, last)
+    if period.days > MAX_PERIOD_DAYS:
+        raise RequestError(
+            f"the period {first.isoformat()} to {last.isoformat()} spans {period.days} days, "
+            f"more than the {MAX_PERIOD_DAYS} allowed: ask for a shorter period, or for "
+            "several periods one after the other"
+        )
+    return period
+
+
+def format_from(query: Mapping[str, str]) -> ReportFormat:
+    """``json`` or ``csv`` from the ``format`` parameter (absent or empty: ``json``); pure."""
+    raw = query.get("format") or "json"
+    for known in _FORMATS:
+        if raw.lower() == known:
+            return known
+    raise RequestError(
+        f"format {raw!r} is not supported: use format=csv for CSV, or leave it out for JSON"
+    )
+
+
+def _alone(given: tuple[str, date] | None, *, missing: tuple[str, str]) -> RequestError:
+    name = given[0] if given else "a date"
+    return RequestError(f"{name} is given without {' or '.join(missing)}: {_BOTH_OR_NEITHER}")
+
+
+def _one_date(query: Mapping[str, str], names: tuple[str, str]) -> tuple[str, date] | None:
+    """The date given under either of ``names``, with the name used; spellings must agree."""
+    given = {name: _parsed(name, query[name]) for name in names if query.get(name)}
+    if len(set(given.values())) > 1:
+        shown = " and ".join(f"{name}={value.isoformat()}" for name, value in given.items())
+        raise RequestError(
+            f"{shown} disagree: {names[1]} is another spelling of {names[0]}; give only one of them"
+        )
+    return next(iter(given.items()), None)
+
+
+def _parsed(name: str, raw: str) -> date:
+    # date.fromisoformat also takes 20261102 and 2026-W45-1: the API takes YYYY-MM-DD only.
+    if _ISO_DATE.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError as exc:
+            raise RequestError(f"{name} {raw!r} is not a date: {exc}; {_DATE_HINT}") from exc
+    raise RequestError(f"{name} {raw!r} is not a date: {_DATE_HINT}")

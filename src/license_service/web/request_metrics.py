@@ -1,0 +1,92 @@
+"""The API's own figures for ``/metrics``: requests by path and status, latency, auth failures.
+
+``RequestMetrics`` owns its metric objects unregistered: the metrics app registers
+them on the registry it is given, so nothing is global and tests get fresh figures.
+``RequestMetricsMiddleware`` records every request of the API app. Paths are labels
+only when they are endpoints of the app (others count as ``"other"``), so scans of
+random URLs cannot grow the number of series; no label ever holds a query or token.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from typing import Final
+
+from prometheus_client import Counter, Histogram
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+OTHER_PATH: Final = "other"
+_LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class RequestMetrics:
+    """Counters and histograms the API records; register ``collectors()`` to expose them."""
+
+    def __init__(self) -> None:
+        self.requests = Counter(
+            "license_service_http_requests",
+            "HTTP requests answered by the API, by path, method and status",
+            ["path", "method", "status"],
+            registry=None,
+        )
+        self.latency = Histogram(
+            "license_service_http_request_duration_seconds",
+            "Time to answer an API request, by path",
+            ["path"],
+            buckets=_LATENCY_BUCKETS,
+            registry=None,
+        )
+        self.authentication_failures = Counter(
+            "license_service_authentication_failures",
+            "Requests refused by authentication, by reason",
+            ["reason"],
+            registry=None,
+        )
+
+    def collectors(self) -> tuple[Collector, ...]:
+        """The metric objects, to register on a registry."""
+        return (self.requests, self.latency, self.authentication_failures)
+
+    def record_request(self, *, path: str, method: str, status: int, seconds: float) -> None:
+        """Count one answered request and its latency."""
+        self.requests.labels(path=path, method=method, status=str(status)).inc()
+        self.latency.labels(path=path).observe(seconds)
+
+    def record_authentication_failure(self, reason: str) -> None:
+        """Count one request refused by authentication for ``reason``."""
+        self.authentication_failures.labels(reason=reason).inc()
+
+
+class RequestMetricsMiddleware:
+    """ASGI middleware recording each HTTP request in ``metrics``."""
+
+    def __init__(self, app: ASGIApp, *, metrics: RequestMetrics, paths: Collection[str]) -> None:
+        self._app = app
+        self._metrics = metrics
+        self._paths = frozenset(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._app(scope, receive, recording_send)
+        finally:
+            path = scope["path"] if scope["path"] in self._paths else OTHER_PATH
+            self._metrics.record_request(
+                path=path,
+                method=scope["method"],
+                status=status,
+                seconds=time.perf_counter() - started,
+            )

@@ -1,0 +1,82 @@
+"""``/health``, ``/version``, ``/livez`` and ``/readyz``: what the service says about itself.
+
+Thin handlers: ``/health`` (authenticated by the app) assembles ``health.health_document``
+from the app state; ``/version`` answers the build's ``VersionInfo``; ``/livez`` answers
+``{"status": "ok"}`` while the event loop runs; ``/readyz`` answers the same when
+``readiness.Readiness`` says ready, else 503 with the JSON error body saying why.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from license_service.web.app_state import AppState
+from license_service.web.authentication import Endpoint
+from license_service.web.error_responses import error_response
+from license_service.web.health import HealthDocument, health_document
+from license_service.web.readiness import Readiness
+
+
+@runtime_checkable
+class ReportsProblem(Protocol):
+    """An authenticator that can say why its configured token is unusable."""
+
+    def problem(self) -> str | None:
+        """Why the configured token cannot be used, or ``None``."""
+        ...
+
+
+def current_health(state: AppState) -> HealthDocument:
+    """The ``/health`` document now."""
+    authenticator = state.authenticator
+    token_problem = authenticator.problem() if isinstance(authenticator, ReportsProblem) else None
+    return health_document(
+        now=state.now(),
+        sampler=state.sampler_status(),
+        source=state.source_state(),
+        token_problem=token_problem,
+        warnings=state.health_warnings(),
+    )
+
+
+def health_endpoint(state: AppState) -> Endpoint:
+    """The handler of ``/health``."""
+
+    async def answer(request: Request) -> Response:
+        del request
+        return JSONResponse(current_health(state))
+
+    return answer
+
+
+def version_endpoint(state: AppState) -> Endpoint:
+    """The handler of ``/version``."""
+
+    async def answer(request: Request) -> Response:
+        del request
+        return JSONResponse(state.version.document())
+
+    return answer
+
+
+async def livez(request: Request) -> Response:
+    """The handler of ``/livez``: the process answers."""
+    del request
+    return JSONResponse({"status": "ok"})
+
+
+def readyz_endpoint(readiness: Readiness) -> Endpoint:
+    """The handler of ``/readyz``."""
+
+    async def answer(request: Request) -> Response:
+        del request
+        problem = await run_in_threadpool(readiness.problem)
+        if problem is not None:
+            return error_response(503, f"not ready: {problem}")
+        return JSONResponse({"status": "ok"})
+
+    return answer

@@ -1,0 +1,267 @@
+"""What ``/status`` (SPEC 3.7) shows, gathered in one blocking call and flattened for the page.
+
+``status_page`` reads the app state and the store (30-day peaks, sampling coverage,
+gaps) and returns a ``StatusPage``: text and table cells only, so the template is a
+plain loop and every value, whatever a pod's annotations hold, goes through Jinja's
+autoescape. It reads the database: run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from license_service.auth.identities import Identity
+from license_service.configuration.ibmlicensing import LicensingConfig
+from license_service.metering.api_rows import json_number
+from license_service.metering.periods import DatePeriod
+from license_service.metering.usage import BundledProductUsage, Measurement
+from license_service.store.instants import start_of_day
+from license_service.store.period_peaks import bundled_product_peaks, product_peaks
+from license_service.store.report_rows import BundledProductPeak
+from license_service.store.samples import latest_sample
+from license_service.store.sampling_coverage import gaps, sampling_summary
+from license_service.web.app_state import AppState
+from license_service.web.health import HealthDocument
+from license_service.web.service_routes import current_health
+from license_service.web.timestamps import utc_text
+
+Cells = tuple[str | int | float, ...]
+_NO_SAMPLE: Final = "no sample yet"
+_NOTHING_RUNS: Final = "No licensed product runs."
+_NO_REASON: Final = "no reason recorded (was the service running?)"
+
+PRODUCTS_HEAD: Final = ("Product", "Id", "Metric", "Quantity")
+BUNDLED_HEAD: Final = (
+    "Bundled product",
+    "Id",
+    "Cloud Pak",
+    "Metric",
+    "Measured",
+    "Ratio",
+    "Converted",
+)
+PEAKS_HEAD: Final = ("Product", "Id", "Metric", "Peak day", "Peak")
+BUNDLED_PEAKS_HEAD: Final = (
+    "Bundled product",
+    "Id",
+    "Cloud Pak",
+    "Metric",
+    "Peak day",
+    "Measured",
+    "Ratio",
+    "Converted",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemTable:
+    """One table of pods or products the service could not count."""
+
+    id: str
+    title: str
+    head: tuple[str, ...]
+    rows: list[Cells]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPage:
+    """Everything ``/status`` shows, as text and cells."""
+
+    checked_at: str
+    health_status: str
+    health_class: str
+    warnings: list[str]
+    problem_tables: list[ProblemTable]
+    collector: list[tuple[str, str]]
+    usage_now_at: str
+    usage_now_empty: str
+    products_now: list[Cells]
+    bundled_now: list[Cells]
+    period_text: str
+    peaks: list[Cells]
+    bundled_peaks: list[Cells]
+    coverage_text: str
+    gaps: list[Cells]
+    authentication: list[tuple[str, str]]
+    audit: list[tuple[str, str]]
+    products_head: tuple[str, ...] = PRODUCTS_HEAD
+    bundled_head: tuple[str, ...] = BUNDLED_HEAD
+    peaks_head: tuple[str, ...] = PEAKS_HEAD
+    bundled_peaks_head: tuple[str, ...] = BUNDLED_PEAKS_HEAD
+
+
+def status_page(state: AppState, identity: Identity) -> StatusPage:
+    """The status page now, for ``identity``; blocking (reads the database)."""
+    now = state.now()
+    period = DatePeriod.ending(now.date())
+    health = current_health(state)
+    sampler = state.sampler_status()
+    cluster_id = state.cluster_id
+    start = start_of_day(period.first)
+    with state.database.read() as connection:
+        peaks = product_peaks(connection, cluster_id=cluster_id, period=period)
+        bundled = bundled_product_peaks(connection, cluster_id=cluster_id, period=period)
+        found_gaps = gaps(connection, cluster_id=cluster_id, start=start, end=now)
+        summary = sampling_summary(connection, cluster_id=cluster_id, start=start, end=now)
+        # After a restart, "usage now" is the newest stored sample until the next one.
+        stored = (
+            None if sampler.last_measurement else latest_sample(connection, cluster_id=cluster_id)
+        )
+    measurement = sampler.last_measurement or (stored.measurement if stored else Measurement())
+    if sampler.last_measurement is not None:
+        usage_now_at = health["collector"]["lastSampleAt"] or "latest sample"
+    else:
+        usage_now_at = f"stored sample of {utc_text(stored.taken_at)}" if stored else _NO_SAMPLE
+    return StatusPage(
+        checked_at=health["checkedAt"],
+        health_status=health["status"],
+        health_class="good" if health["status"] == "OK" else "bad",
+        warnings=health["warnings"],
+        problem_tables=_problem_tables(health),
+        collector=_collector_facts(state, health),
+        usage_now_at=usage_now_at,
+        usage_now_empty=_NOTHING_RUNS if sampler.last_measurement or stored else "No sample yet.",
+        products_now=[(u.name, u.id, u.metric, u.quantity) for u in measurement.products],
+        bundled_now=[_bundled_usage_cells(usage) for usage in measurement.bundled_products],
+        period_text=f"the last {period.days} days ({period.first} to {period.last})",
+        peaks=[(p.name, p.id, p.metric, p.peak_date.isoformat(), p.quantity) for p in peaks],
+        bundled_peaks=[_bundled_peak_cells(peak) for peak in bundled],
+        coverage_text=(
+            f"Samples taken: {summary.samples_taken} of {summary.samples_expected} expected; "
+            f"missed samples recorded: {summary.samples_missed}."
+        ),
+        gaps=[
+            (utc_text(gap.start), utc_text(gap.end), gap.reason or _NO_REASON) for gap in found_gaps
+        ],
+        authentication=_authentication_facts(state.licensing(), identity),
+        audit=_audit_facts(state),
+    )
+
+
+def _bundled_usage_cells(usage: BundledProductUsage) -> Cells:
+    return (
+        usage.product_name,
+        usage.product_id,
+        f"{usage.cloudpak_name} ({usage.cloudpak_id})",
+        usage.metric,
+        usage.measured_quantity,
+        str(usage.conversion),
+        json_number(usage.converted_quantity),
+    )
+
+
+def _bundled_peak_cells(peak: BundledProductPeak) -> Cells:
+    return (
+        peak.product_name,
+        peak.product_id,
+        f"{peak.cloudpak_name} ({peak.cloudpak_id})",
+        peak.metric,
+        peak.peak_date.isoformat(),
+        peak.measured_quantity,
+        str(peak.conversion),
+        json_number(peak.converted_quantity),
+    )
+
+
+def _collector_facts(state: AppState, health: HealthDocument) -> list[tuple[str, str]]:
+    collector = health["collector"]
+    sampler = state.sampler_status()
+    metering = state.licensing().metering
+    return [
+        ("Source", collector["source"] or "none yet"),
+        ("Synchronised", "yes" if collector["synced"] else "no"),
+        ("Last sample", collector["lastSampleAt"] or "none yet"),
+        ("Last error", collector["lastError"] or "none"),
+        ("Sampling interval", f"{int(sampler.interval.total_seconds())} s"),
+        (
+            "Since the service started",
+            f"{sampler.samples_taken} samples taken, {sampler.samples_missed} missed, "
+            f"{sampler.ticks_failed} failed",
+        ),
+        (
+            "Metering settings",
+            f"threadsPerCore {metering.threads_per_core}; node CPU capping "
+            + ("on" if metering.node_cpu_capping else "off"),
+        ),
+    ]
+
+
+def _authentication_facts(licensing: LicensingConfig, identity: Identity) -> list[tuple[str, str]]:
+    url_tokens = "on" if licensing.url_based_enabled else "off"
+    accounts = "on" if licensing.kube_rbac_auth_enabled else "off"
+    return [
+        ("API token in the URL (?token=)", url_tokens),
+        ("API token as Authorization: Bearer", url_tokens),
+        (
+            "Kubernetes service-account tokens",
+            f"{accounts} in the configuration (used where the Kubernetes API is reachable)",
+        ),
+        ("This page was opened with", f"{identity.method} ({identity.name})"),
+    ]
+
+
+def _audit_facts(state: AppState) -> list[tuple[str, str]]:
+    version = state.version
+    return [
+        ("Signing-key fingerprint", state.signing_key.fingerprint),
+        (
+            "Retention",
+            f"raw samples {state.retention_sample_days} days, daily peaks "
+            f"{state.retention_peak_days} days",
+        ),
+        ("Storage", state.database.url),
+        ("Build", f"{version.version}, built {version.build_date}, commit {version.commit}"),
+    ]
+
+
+def _problem_tables(health: HealthDocument) -> list[ProblemTable]:
+    tables = []
+    pods = health["incompleteAnnotations"]["pods"]
+    if pods:
+        tables.append(
+            ProblemTable(
+                "incomplete-annotations",
+                f"Pods not counted: incomplete or invalid annotations ({len(pods)})",
+                ("Namespace", "Pod", "Annotation", "Problem"),
+                [
+                    (pod["namespace"], pod["name"], problem["annotation"], problem["reason"])
+                    for pod in pods
+                    for problem in pod["problems"]
+                ],
+            )
+        )
+    if health["unmeasuredMetrics"]:
+        tables.append(
+            ProblemTable(
+                "unmeasured-metrics",
+                "Metrics that pod resources cannot measure",
+                ("Product", "Id", "Metric", "Cloud Pak"),
+                [
+                    (
+                        row["productName"],
+                        row["productId"],
+                        row["metricName"],
+                        row["cloudpakId"] or "",
+                    )
+                    for row in health["unmeasuredMetrics"]
+                ],
+            )
+        )
+    if health["unknownNodes"]:
+        tables.append(
+            ProblemTable(
+                "unknown-nodes",
+                "Nodes the cluster does not list (their pods are measured without capping)",
+                ("Node", "Pods", "Containers without CPU limit"),
+                [
+                    (
+                        node["nodeName"],
+                        ", ".join(f"{pod['namespace']}/{pod['name']}" for pod in node["pods"]),
+                        node["containersWithoutLimit"],
+                    )
+                    for node in health["unknownNodes"]
+                ],
+            )
+        )
+    return tables

@@ -1,0 +1,189 @@
+"""Starting the real ``license-service`` process for end-to-end tests, and waiting on it.
+
+``ServiceProcess`` runs ``python -m license_service serve|demo ...`` with its own
+data directory and free ports, its standard output and error captured in files,
+and stops it with SIGTERM (a process that does not stop within 20 s is killed and
+the test fails). Waiting is bounded polling: a real process runs on real time.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TypeVar
+
+import httpx
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parent.parent.parent
+DUMP = REPOSITORY / "tests" / "fixtures" / "dumps" / "cluster.json"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 20.0
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def eventually(check: Callable[[], T | None], *, within: float, what: str) -> T:
+    """Poll ``check`` until it returns a true value, or fail saying ``what`` did not happen."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {within:g} s")
+        time.sleep(0.05)
+
+
+@dataclass
+class ServiceProcess:
+    """A running ``license-service`` process and how to reach it."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    metrics_port: int
+    data_dir: Path
+    stdout_path: Path
+    stderr_path: Path
+    scheme: str = "http"
+    _files: list[IO[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    @property
+    def token(self) -> str:
+        """The API token the server uses (read from its data directory, as an operator would)."""
+        return (self.data_dir / "api-token").read_text().strip()
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text()
+
+    def log(self) -> str:
+        """Everything the process wrote to standard error so far."""
+        return self.stderr_path.read_text()
+
+    def wait_until_serving(self, *, verify: bool | ssl.SSLContext = True) -> None:
+        def serving() -> bool:
+            if self.process.poll() is not None:
+                pytest.fail(
+                    f"license-service exited with code {self.process.returncode} before "
+                    f"serving:\n{self.stdout()}\n{self.log()}"
+                )
+            try:
+                return httpx.get(f"{self.url}/livez", timeout=2, verify=verify).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        eventually(serving, within=START_TIMEOUT, what="the server answering /livez")
+
+    def stop(self) -> int:
+        """Send SIGTERM and wait for the exit; return the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                pytest.fail(f"license-service did not stop within {STOP_TIMEOUT:g} s of SIGTERM")
+        for file in self._files:
+            file.close()
+        return self.process.returncode
+
+
+def start_service(
+    tmp_path: Path,
+    *,
+    command: str = "serve",
+    extra: Sequence[str] = (),
+    dumps: Sequence[Path] = (DUMP,),
+    sample_interval: int = 1,
+    scheme: str = "http",
+    verify: bool | ssl.SSLContext = True,
+    signing_key: bytes | None = None,
+    data_dir: Path | None = None,
+) -> ServiceProcess:
+    """Start ``license-service <command>`` in ``tmp_path`` and wait until it serves.
+
+    ``signing_key`` (PEM) is put in the data directory first, as a kept key would be,
+    which spares the process generating one. ``data_dir`` defaults to ``tmp_path/data``.
+    """
+    data_dir = data_dir or tmp_path / "data"
+    if signing_key is not None and not data_dir.exists():
+        data_dir.mkdir(mode=0o700)
+        key_file = data_dir / "signing-key.pem"
+        key_file.write_bytes(signing_key)
+        key_file.chmod(0o600)
+    port, metrics_port = free_port(), free_port()
+    arguments = [
+        sys.executable,
+        "-m",
+        "license_service",
+        command,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--metrics-port",
+        str(metrics_port),
+        "--data-dir",
+        str(data_dir),
+        "--sample-interval",
+        str(sample_interval),
+    ]
+    if command == "serve":
+        for dump in dumps:
+            arguments += ["--cluster-dump", str(dump)]
+    arguments += extra
+    stdout_path, stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    stdout, stderr = stdout_path.open("wb"), stderr_path.open("wb")
+    process = subprocess.Popen(arguments, stdout=stdout, stderr=stderr, cwd=tmp_path)
+    service = ServiceProcess(
+        process=process,
+        port=port,
+        metrics_port=metrics_port,
+        data_dir=data_dir,
+        stdout_path=stdout_path,
+        stderr_path=stderr_path,
+        scheme=scheme,
+        _files=[stdout, stderr],
+    )
+    try:
+        service.wait_until_serving(verify=verify)
+    except BaseException:
+        service.stop()
+        raise
+    return service
+
+
+def run_cli(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``license-service <arguments>`` to completion (e.g. ``token set``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "license_service", *arguments],
+        check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

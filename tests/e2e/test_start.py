@@ -1,0 +1,70 @@
+"""Starting the real process: HTTPS with --tls-cert/--tls-key, clear refusals, and the demo."""
+
+from __future__ import annotations
+
+import re
+import ssl
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.certificates import self_signed_certificate
+from tests.e2e.conftest import Start
+from tests.e2e.processes import DUMP, eventually, free_port, run_cli
+
+
+def test_tls_files_make_the_api_https(start: Start, tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    trusted = ssl.create_default_context(cafile=str(cert))
+
+    service = start(
+        extra=["--tls-cert", str(cert), "--tls-key", str(key)], scheme="https", verify=trusted
+    )
+
+    response = httpx.get(f"{service.url}/products", params={"token": service.token}, verify=trusted)
+    assert response.status_code == 200
+    assert f"API:      https://127.0.0.1:{service.port}/" in service.stdout()
+
+
+def test_serve_without_a_cluster_source_says_what_to_give(tmp_path: Path) -> None:
+    result = run_cli("serve", "--data-dir", str(tmp_path / "data"), "--port", str(free_port()))
+
+    assert result.returncode == 2
+    assert "no cluster to measure: give --cluster-dump FILE" in result.stderr
+    assert "license-service demo" in result.stderr
+
+
+def test_serve_refuses_a_certificate_without_its_key(tmp_path: Path) -> None:
+    cert, _ = self_signed_certificate(tmp_path)
+
+    result = run_cli("serve", "--cluster-dump", str(DUMP), "--tls-cert", str(cert))
+
+    assert result.returncode == 2
+    assert "--tls-cert was given without --tls-key" in result.stderr
+
+
+def test_the_demo_serves_its_history_and_prints_clickable_urls(start: Start) -> None:
+    demo = start(command="demo", extra=["--history-days", "3"], sample_interval=300)
+
+    output = demo.stdout()
+    token = demo.token
+    assert f"http://127.0.0.1:{demo.port}/products?token={token}" in output
+    assert "`license-service serve` never prints it" in output
+    stored = re.search(r"\((\d+) samples of history stored\)", output)
+    assert stored is not None
+    assert int(stored.group(1)) >= 3 * 24
+    products = httpx.get(f"{demo.url}/products", params={"token": token}).json()
+    assert {row["name"] for row in products} >= {"IBM MQ", "IBM Cloud Pak for Integration"}
+    days = httpx.get(f"{demo.url}/products", params={"token": token, "format": "csv"}).text.count(
+        "\n"
+    )
+    assert days > 1
+    assert demo.stop() == 0
+
+    again = start(command="demo", extra=["--history-days", "3"], sample_interval=300)
+
+    eventually(lambda: "a new sample every" in again.stdout(), within=5, what="the welcome")
+    assert "history already in the store" in again.stdout() or re.search(
+        r"\(\d{1,2} samples of history stored\)", again.stdout()
+    )
+    assert again.token == token

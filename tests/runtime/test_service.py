@@ -1,0 +1,117 @@
+"""The service wired and run in-process: every part answers, a stop ends it, a failure stops all."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from license_service.cluster.dump_source import DumpFileSource
+from license_service.errors import LicenseServiceError
+from license_service.runtime.assembly import ClusterChoice, Service, assemble, utc_now
+from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
+from license_service.runtime.options import ServeOptions
+from license_service.runtime.service import run_service
+
+DUMP = Path(__file__).parent.parent / "fixtures" / "dumps" / "cluster.json"
+KUBE_SYSTEM_UID = "c87e24a7-b69a-5dcd-ac8d-571b2faabde7"
+
+
+def build(tmp_path: Path, **options: object) -> Service:
+    source = DumpFileSource.load([DUMP], clock=utc_now)
+    return assemble(
+        ServeOptions(
+            host="127.0.0.1",
+            data_dir=tmp_path / "data",
+            sample_interval=timedelta(seconds=1),
+            log_level="INFO",
+            **options,  # type: ignore[arg-type]
+        ),
+        cluster=ClusterChoice(
+            source=source,
+            cluster_id=source.cluster_id,
+            cluster_name="test cluster",
+            check=source.check,
+        ),
+        environ={"LICENSE_SERVICE_COMMIT": "abc1234"},
+    )
+
+
+def free_listeners() -> Listeners:
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    return bind_listeners("127.0.0.1", port=ports[0], metrics_port=ports[1])
+
+
+def test_the_assembled_service_serves_its_api_and_metrics_until_stopped(tmp_path: Path) -> None:
+    service = build(tmp_path)
+    listeners = free_listeners()
+    assert listeners.metrics is not None
+    api = f"http://127.0.0.1:{bound_port(listeners.api)}"
+    metrics = f"http://127.0.0.1:{bound_port(listeners.metrics)}/metrics"
+    token = service.tokens.current().tokens[0]
+
+    async def scenario() -> tuple[dict[str, str], int, int, int]:
+        stop = asyncio.Event()
+        running = asyncio.create_task(
+            run_service(service, listeners, stop=stop, handle_signals=False)
+        )
+        async with httpx.AsyncClient(timeout=10) as client:
+            for _ in range(200):
+                try:
+                    version = (await client.get(f"{api}/version")).json()
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            health = await client.get(f"{api}/health", params={"token": token})
+            refused = await client.get(f"{api}/health")
+            scraped = await client.get(metrics)
+        stop.set()
+        await asyncio.wait_for(running, timeout=20)
+        return version, health.status_code, refused.status_code, scraped.status_code
+
+    try:
+        version, health, refused, scraped = asyncio.run(scenario())
+    finally:
+        listeners.close()
+        service.close()
+
+    assert version["commit"] == "abc1234"
+    assert (health, refused, scraped) == (200, 401, 200)
+    assert service.state.cluster_id == KUBE_SYSTEM_UID
+    assert service.data_dir.token_file.is_file()
+    assert service.data_dir.signing_key_file.is_file()
+
+
+def test_a_server_that_cannot_start_stops_the_whole_service(tmp_path: Path) -> None:
+    service = build(tmp_path, metrics_port=0)
+    # A UDP socket: the API server cannot serve HTTP on it and fails to start.
+    datagram = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    datagram.bind(("127.0.0.1", 0))
+    listeners = Listeners(api=datagram, metrics=None)
+
+    async def scenario() -> None:
+        run = run_service(service, listeners, stop=asyncio.Event(), handle_signals=False)
+        await asyncio.wait_for(run, timeout=20)
+
+    try:
+        with pytest.raises(LicenseServiceError, match=r"the API server on \S+ failed"):
+            asyncio.run(scenario())
+    finally:
+        listeners.close()
+        service.close()
+
+
+def test_an_invalid_config_file_stops_the_start(tmp_path: Path) -> None:
+    invalid = Path(__file__).parent.parent / "fixtures" / "config" / "ibmlicensing-invalid.yaml"
+
+    with pytest.raises(LicenseServiceError, match="threadsPerCore"):
+        build(tmp_path, config_file=invalid)
+    assert not (tmp_path / "data").exists()

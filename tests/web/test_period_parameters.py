@@ -1,0 +1,154 @@
+"""Reading the period, metric and format of a report request (SPEC 3, pure)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from license_service.errors import RequestError
+from license_service.metering.periods import DatePeriod
+from license_service.web.period_parameters import format_from, period_from, report_query
+
+TODAY = date(2026, 11, 28)
+
+
+def days(first: str, last: str) -> DatePeriod:
+    return DatePeriod(date.fromisoformat(first), date.fromisoformat(last))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param({}, days("2026-10-30", "2026-11-28"), id="neither-is-the-30-days-to-today"),
+        pytest.param(
+            {"dateFrom": "2026-11-01", "dateTo": "2026-11-05"},
+            days("2026-11-01", "2026-11-05"),
+            id="dateFrom-dateTo",
+        ),
+        pytest.param(
+            {"startDate": "2026-11-01", "endDate": "2026-11-05"},
+            days("2026-11-01", "2026-11-05"),
+            id="startDate-endDate",
+        ),
+        pytest.param(
+            {"dateFrom": "2026-11-01", "endDate": "2026-11-05"},
+            days("2026-11-01", "2026-11-05"),
+            id="spellings-mixed",
+        ),
+        pytest.param(
+            {"dateFrom": "2026-11-01", "startDate": "2026-11-01", "dateTo": "2026-11-02"},
+            days("2026-11-01", "2026-11-02"),
+            id="both-spellings-agreeing",
+        ),
+        pytest.param(
+            {"dateFrom": "2026-11-28", "dateTo": "2026-11-28"},
+            days("2026-11-28", "2026-11-28"),
+            id="today-alone",
+        ),
+        pytest.param(
+            {"dateFrom": "2024-11-28", "dateTo": "2026-11-28"},
+            days("2024-11-28", "2026-11-28"),
+            id="731-days",
+        ),
+        pytest.param(
+            {"dateFrom": "", "dateTo": ""}, days("2026-10-30", "2026-11-28"), id="empty-is-absent"
+        ),
+        pytest.param(
+            {"dateFrom": "2026-11-01", "dateTo": "2026-11-02", "color": "blue"},
+            days("2026-11-01", "2026-11-02"),
+            id="unknown-parameter-ignored",
+        ),
+    ],
+)
+def test_a_valid_query_gives_its_period(query: dict[str, str], expected: DatePeriod) -> None:
+    assert period_from(query, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "message_parts"),
+    [
+        pytest.param(
+            {"dateFrom": "2026-11-01"},
+            ["dateFrom", "without dateTo or endDate"],
+            id="dateFrom-alone",
+        ),
+        pytest.param(
+            {"endDate": "2026-11-01"},
+            ["endDate", "without dateFrom or startDate"],
+            id="endDate-alone",
+        ),
+        pytest.param(
+            {"dateFrom": "2026-11-01", "dateTo": "01/11/2026"},
+            ["dateTo '01/11/2026' is not a date", "YYYY-MM-DD"],
+            id="malformed",
+        ),
+        pytest.param(
+            {"dateFrom": "2026-02-30", "dateTo": "2026-03-01"},
+            ["dateFrom '2026-02-30' is not a date", "YYYY-MM-DD"],
+            id="no-such-day",
+        ),
+        pytest.param(
+            {"dateFrom": "2026-W45-1", "dateTo": "2026-11-05"},
+            ["dateFrom '2026-W45-1' is not a date"],
+            id="iso-week-date-refused",
+        ),
+        pytest.param(
+            {"dateFrom": "20261101", "dateTo": "2026-11-05"},
+            ["dateFrom '20261101' is not a date"],
+            id="basic-format-refused",
+        ),
+        pytest.param(
+            {"dateFrom": "2026-11-05", "dateTo": "2026-11-01"},
+            ["dateFrom 2026-11-05 is after dateTo 2026-11-01", "swap"],
+            id="from-after-to",
+        ),
+        pytest.param(
+            {"startDate": "2026-11-05", "endDate": "2026-11-01"},
+            ["startDate 2026-11-05 is after endDate 2026-11-01"],
+            id="from-after-to-other-spelling",
+        ),
+        pytest.param(
+            {"dateFrom": "2026-11-01", "dateTo": "2026-11-29"},
+            ["dateTo 2026-11-29 is after today (2026-11-28, UTC)"],
+            id="to-after-today",
+        ),
+        pytest.param(
+            {"dateFrom": "2024-11-27", "dateTo": "2026-11-28"},
+            ["spans 732 days", "more than the 731 allowed"],
+            id="732-days",
+        ),
+        pytest.param(
+            {"dateFrom": "2026-11-01", "startDate": "2026-11-02", "dateTo": "2026-11-05"},
+            ["dateFrom=2026-11-01 and startDate=2026-11-02 disagree", "give only one"],
+            id="spellings-disagree",
+        ),
+    ],
+)
+def test_a_refused_query_says_what_was_wrong(
+    query: dict[str, str], message_parts: list[str]
+) -> None:
+    with pytest.raises(RequestError) as raised:
+        period_from(query, today=TODAY)
+    for part in message_parts:
+        assert part in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, "json"), ("", "json"), ("json", "json"), ("csv", "csv"), ("CSV", "csv")],
+)
+def test_format_is_json_unless_csv_is_asked(raw: str | None, expected: str) -> None:
+    query = {} if raw is None else {"format": raw}
+    assert format_from(query) == expected
+
+
+def test_an_unknown_format_is_refused_with_the_choices() -> None:
+    with pytest.raises(RequestError, match=r"format 'xml' is not supported: use format=csv"):
+        format_from({"format": "xml"})
+
+
+def test_report_query_reads_metric_and_treats_an_empty_one_as_no_filter() -> None:
+    query = report_query({"metricName": "PROCESSOR_VALUE_UNIT", "format": "csv"}, today=TODAY)
+    assert (query.metric, query.format) == ("PROCESSOR_VALUE_UNIT", "csv")
+    assert report_query({"metricName": ""}, today=TODAY).metric is None

@@ -36,19 +36,22 @@ def run_until(until: datetime, database: Database | FlakyDatabase) -> tuple[Samp
     return asyncio.run(scenario())
 
 
-def test_the_loop_samples_at_every_aligned_boundary_until_stopped(database: Database) -> None:
+def test_the_loop_samples_at_start_then_at_every_aligned_boundary_until_stopped(
+    database: Database,
+) -> None:
     sampler, time = run_until(at(30), database)
 
-    assert stored_sample_times(database) == [at(5), at(10), at(15), at(20), at(25)]
+    assert stored_sample_times(database) == [STARTED, at(5), at(10), at(15), at(20), at(25)]
     assert time.slept == [100.0, 300.0, 300.0, 300.0, 300.0, 300.0]
-    assert sampler.status().samples_taken == 5
+    assert sampler.status().samples_taken == 6
 
 
 def test_the_loop_keeps_sampling_after_failing_ticks(database: Database) -> None:
     sampler, _ = run_until(at(30), FlakyDatabase(database, failures=2))
 
-    assert stored_sample_times(database) == [at(15), at(20), at(25)]
-    assert (sampler.status().ticks_failed, sampler.status().samples_taken) == (2, 3)
+    # The start sample and the one at :05 fail; sampling goes on from :10.
+    assert stored_sample_times(database) == [at(10), at(15), at(20), at(25)]
+    assert (sampler.status().ticks_failed, sampler.status().samples_taken) == (2, 4)
 
 
 def test_setting_stop_ends_a_wait_at_once(database: Database) -> None:
@@ -72,12 +75,30 @@ def test_setting_stop_ends_a_wait_at_once(database: Database) -> None:
         return loop.done()
 
     assert asyncio.run(scenario()) is True
-    assert stored_sample_times(database) == []
+    assert stored_sample_times(database) == [STARTED]
 
 
-def test_a_stopped_event_ends_the_loop_before_any_sample(database: Database) -> None:
+def test_a_stop_during_the_first_wait_ends_the_loop_after_the_start_sample(
+    database: Database,
+) -> None:
     sampler, time = run_until(STARTED, database)
 
-    assert stored_sample_times(database) == []
+    assert stored_sample_times(database) == [STARTED]
     assert time.slept == [100.0]
-    assert sampler.status().last_tick_at is None
+    assert sampler.status().last_tick_at == STARTED
+
+
+def test_a_loop_stopped_before_it_runs_takes_no_sample(database: Database) -> None:
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        stop.set()
+        sampler = Sampler(
+            ClockedSource(lambda: STARTED),
+            database,
+            settings=MeteringSettings,
+            clock=lambda: STARTED,
+        )
+        await sampler.run(stop)
+
+    asyncio.run(scenario())
+    assert stored_sample_times(database) == []

@@ -191,3 +191,24 @@ def test_the_status_before_any_tick_shows_nothing_taken(database: Database) -> N
 
     assert (status.samples_taken, status.last_sample_at, status.synced) == (0, None, False)
     assert status.interval == timedelta(minutes=5)
+
+
+def test_a_first_sample_is_stored_at_start_when_the_view_is_usable(database: Database) -> None:
+    starting = sampler(FixedSource(state()), database)
+
+    assert starting.take_first_sample(START) is True
+
+    assert stored_samples(database) == [(START, 6)]
+    assert starting.status().samples_taken == 1
+
+
+def test_no_first_sample_and_no_gap_while_the_source_is_still_syncing(
+    database: Database,
+) -> None:
+    starting = sampler(FixedSource(state(synced=False)), database)
+
+    assert starting.take_first_sample(START) is False
+
+    assert stored_samples(database) == []
+    assert missed(database) == []
+    assert starting.status().samples_missed == 0

@@ -101,10 +101,28 @@ class Sampler:
             )
             return "failed"
 
+    def take_first_sample(self, now: datetime) -> bool:
+        """Take a sample at start when the view is already usable (dumps, the simulation),
+        so reports and "usage now" need not wait for the first aligned instant.
+
+        A view that is not usable yet (a collector still listing) records no gap: the
+        first aligned tick decides. Returns whether a sample was stored; never raises.
+        """
+        try:
+            usable = unusable_reason(self._source.current(), now, max_age=self._max_view_age)
+        except Exception:
+            logger.exception("Reading the cluster view at start failed")
+            return False
+        return usable is None and self.take_sample(now) == "sampled"
+
     async def run(self, stop: asyncio.Event) -> None:
         """Sample at every aligned interval boundary until ``stop`` is set."""
         logger.info("Sampling every %d s", self._interval_seconds)
-        previous: datetime | None = None
+        if stop.is_set():
+            return
+        first = self._clock().replace(microsecond=0)
+        sampled = await asyncio.to_thread(self.take_first_sample, first)
+        previous: datetime | None = first if sampled else None
         while not stop.is_set():
             now = self._clock()
             due = next_boundary(now, self._interval)

@@ -30,8 +30,9 @@ TOKEN = "Zq8aWm3pLx7Rt2Vb9Kc4Nd6F"
         ('WWW-Authenticate: Bearer realm="license-service"', None),
         ("already token=*** hidden", None),
         ("a token file is in /data/api-token", None),
+        ("Refused credential=bearer client='127.0.0.1' path='/products'", None),
     ],
-    ids=["query", "query-upper", "bearer", "bearer-lower", "realm", "redacted", "prose"],
+    ids=["query", "query-upper", "bearer", "bearer-lower", "realm", "redacted", "prose", "field"],
 )
 def test_credentials_are_redacted(line: str, expected: str | None) -> None:
     assert redact_secrets(line) == (line if expected is None else expected)

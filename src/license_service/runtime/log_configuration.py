@@ -37,7 +37,8 @@ LEVELS: Final = {
 _CHATTY_LOGGERS: Final = ("alembic", "uvicorn.error")
 _SECRETS: Final = (
     re.compile(r"(?i)(\btoken=)(?!\*\*\*)[^&\s\"'<>#]+"),
-    re.compile(r"(?i)(\bbearer\s+)(?!\*\*\*|realm=)[^\s\"',;<>]+"),
+    # Not a log field that follows the word (``credential=bearer client='...'``).
+    re.compile(r"(?i)(\bbearer\s+)(?!\*\*\*|realm=|[a-z_]+=)[^\s\"',;<>]+"),
 )
 
 

@@ -13,12 +13,14 @@ from typing import Final
 
 STYLE: Final = """
 :root { color-scheme: light dark; --muted: #666; --line: #ccc; --bad: #b00020; --good: #1b5e20; }
-body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 64rem; }
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 72rem; }
 body { padding: 1rem 1.5rem; }
 h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.15rem; margin-top: 1.8rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; }
-td { vertical-align: top; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
+/* Long ids break rather than push wide tables past the page's edge. */
+td { vertical-align: top; overflow-wrap: anywhere; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
 code, pre { font: 13px/1.4 ui-monospace, monospace; }
 pre { background: rgba(127,127,127,.12); padding: .75rem; overflow: auto; max-height: 30rem; }
 label { display: block; font-weight: 600; margin-top: .6rem; }
@@ -128,6 +130,7 @@ LAYOUT: Final = (
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>{% block title %}License Service{% endblock %}</title>
 <style nonce="{{ nonce }}">"""
     + STYLE
@@ -250,7 +253,7 @@ STATUS: Final = """{% extends "layout.html" %}
 </h2>
 {% if page.warnings %}
 <ul id="warnings">{% for warning in page.warnings %}<li>{{ warning }}</li>{% endfor %}</ul>
-{% else %}<p>No problem found.</p>{% endif %}
+{% elif not page.problem_tables %}<p>No problem found.</p>{% endif %}
 {% for problem_table in page.problem_tables %}
 <h3>{{ problem_table.title }}</h3>
 {{ table(problem_table.id, problem_table.head, problem_table.rows) }}

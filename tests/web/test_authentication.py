@@ -118,6 +118,9 @@ class FixedDecision:
         self.asked.append((credentials, path, client))
         return self.decision
 
+    def problem(self) -> str | None:
+        return None
+
 
 def client_with(state: AppState, decision: Identity | Denied) -> tuple[TestClient, FixedDecision]:
     authenticator = FixedDecision(decision)

@@ -131,6 +131,9 @@ class Broken:
     async def authenticate(self, credentials: object, *, path: str, client: str) -> NoReturn:
         raise RuntimeError(f"internal detail {path} {client}")
 
+    def problem(self) -> str | None:
+        return None
+
 
 def test_an_unexpected_error_answers_500_without_internals(state: AppState) -> None:
     app = create_app(dataclasses.replace(state, authenticator=Broken()))

@@ -8,8 +8,6 @@ from the app state; ``/version`` answers the build's ``VersionInfo``; ``/livez``
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,19 +19,9 @@ from license_service.web.health import HealthDocument, health_document
 from license_service.web.readiness import Readiness
 
 
-@runtime_checkable
-class ReportsProblem(Protocol):
-    """An authenticator that can say why its configured token is unusable."""
-
-    def problem(self) -> str | None:
-        """Why the configured token cannot be used, or ``None``."""
-        ...
-
-
 def current_health(state: AppState) -> HealthDocument:
     """The ``/health`` document now."""
-    authenticator = state.authenticator
-    token_problem = authenticator.problem() if isinstance(authenticator, ReportsProblem) else None
+    token_problem = state.authenticator.problem()
     return health_document(
         now=state.now(),
         sampler=state.sampler_status(),

@@ -2,19 +2,22 @@
 
 An authenticator returns an ``Identity`` or a ``Denied`` value and never raises
 for a bad request, so the web layer maps both to responses in one place, and
-authenticators can later be tried in turn (a service-account authenticator
-after this one: a bearer token that is not the API token may be a Kubernetes
-token; the first ``Identity`` wins, else the most specific ``Denied``).
+authenticators can be combined (``authenticator_chain``: the API token first, then
+a bearer token that is not the API token goes to the service-account authenticator).
 
 ``ApiTokenAuthenticator`` accepts the API token as ``?token=`` and as
-``Authorization: Bearer <api token>`` while URL tokens are on. Guarantees:
+``Authorization: Bearer <api token>`` while URL tokens are on. ``check`` is the
+decision alone (what the chain uses); ``authenticate`` adds the slow-down of a
+``FailedAttemptLimiter`` when given one, and the log line. Guarantees:
 - every presented credential is compared with every accepted token with
   ``hmac.compare_digest``, all comparisons made whatever their outcome, so the
   time taken does not say which token, or how much of one, matched;
+- while URL tokens are off nothing is compared at all, so no answer says whether
+  a value is the API token;
 - fail closed: no configured token (missing or invalid file) accepts nothing;
-- clients that keep failing are refused with 429 before any comparison;
-- each decision is logged on the ``license_service.auth`` logger with the method,
-  identity, client, path and reason, never a token.
+- with a limiter, clients that keep failing are refused with 429 before any comparison;
+- each decision is logged (``log_decision``) on the ``license_service.auth`` logger
+  with the method, identity, client, path and reason, never a token.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final, Protocol
 
 from license_service.auth.credentials import Credentials
@@ -34,7 +37,7 @@ AUTH_LOGGER: Final = "license_service.auth"
 logger = logging.getLogger(AUTH_LOGGER)
 
 API_TOKEN_IDENTITY: Final = Identity(method="api-token", name="api-token")
-_URL_TOKENS_OFF: Final = "URL tokens are turned off (spec.features.auth.urlBasedEnabled: false)"
+URL_TOKENS_OFF: Final = "URL tokens are turned off (spec.features.auth.urlBasedEnabled: false)"
 _USE_SERVICE_ACCOUNT: Final = (
     "use a service-account token in the header Authorization: Bearer <token>"
 )
@@ -49,17 +52,26 @@ class Authenticator(Protocol):
         """Decide on a request for ``path`` from ``client`` (its address)."""
         ...
 
+    def problem(self) -> str | None:
+        """Why a configured credential cannot be used (for ``/health``), or ``None``."""
+        ...
+
 
 class ApiTokenAuthenticator:
-    """Accepts the API token of ``tokens`` in the URL, or as a bearer token (SPEC 4.1, 4.5)."""
+    """Accepts the API token of ``tokens`` in the URL, or as a bearer token (SPEC 4.1, 4.5).
+
+    Without a ``limiter`` it slows no one down (and ``clock`` is not needed): inside
+    an ``AuthenticatorChain``, which limits failed attempts of every method, it is
+    built without one.
+    """
 
     def __init__(
         self,
         tokens: TokenSource,
         *,
         url_based_enabled: Callable[[], bool],
-        limiter: FailedAttemptLimiter,
-        clock: Callable[[], datetime],
+        limiter: FailedAttemptLimiter | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._tokens = tokens
         self._url_based_enabled = url_based_enabled
@@ -70,15 +82,26 @@ class ApiTokenAuthenticator:
         self, credentials: Credentials, *, path: str, client: str
     ) -> Identity | Denied:
         """Accept the API token, or say why not; see the module docstring."""
-        decision = self._decide(credentials, client=client)
-        _log(decision, credentials, path=path, client=client)
+        refusal = None
+        now = self._clock()
+        if self._limiter is not None and credentials.present:
+            refusal = self._limiter.refusal(client, now)
+        decision = refusal or self.check(credentials)
+        if self._limiter is not None:
+            self._limiter.record(decision, client, now)
+        log_decision(decision, credentials, method="api-token", path=path, client=client)
         return decision
+
+    def enabled(self) -> bool:
+        """Whether URL tokens (and so the API token at all) are on now."""
+        return self._url_based_enabled()
 
     def problem(self) -> str | None:
         """Why the configured API token cannot be used (for ``/health``), or ``None``."""
         return self._tokens.current().invalid_reason
 
-    def _decide(self, credentials: Credentials, *, client: str) -> Identity | Denied:
+    def check(self, credentials: Credentials) -> Identity | Denied:
+        """The decision on ``credentials`` alone: no slow-down, nothing logged."""
         enabled = self._url_based_enabled()
         if not credentials.present:
             how = (
@@ -88,25 +111,15 @@ class ApiTokenAuthenticator:
                 else _USE_SERVICE_ACCOUNT
             )
             return Denied(401, "missing", f"this endpoint needs authentication: {how}")
-        now = self._clock()
-        wait = self._limiter.retry_after(client, now)
-        if wait is not None:
-            return Denied(
-                429,
-                "rate-limited",
-                f"too many failed authentication attempts from {client}; "
-                f"try again in {wait} s with a valid token",
-                retry_after=wait,
-            )
         if not enabled:
             if credentials.url_token is not None:
                 return Denied(
-                    401, "url-token-disabled", f"{_URL_TOKENS_OFF}; {_USE_SERVICE_ACCOUNT}"
+                    401, "url-token-disabled", f"{URL_TOKENS_OFF}; {_USE_SERVICE_ACCOUNT}"
                 )
             return Denied(
                 401,
                 "url-token-disabled",
-                f"{_URL_TOKENS_OFF}, so the API token is not accepted as a bearer token either; "
+                f"{URL_TOKENS_OFF}, so the API token is not accepted as a bearer token either; "
                 f"{_USE_SERVICE_ACCOUNT}",
             )
         accepted = self._tokens.current().tokens
@@ -122,9 +135,7 @@ class ApiTokenAuthenticator:
             value for value in (credentials.url_token, credentials.bearer) if value is not None
         ]
         if _any_matches(presented, accepted):
-            self._limiter.record_success(client)
             return API_TOKEN_IDENTITY
-        self._limiter.record_failure(client, now)
         return Denied(
             401,
             "invalid",
@@ -147,28 +158,56 @@ def _any_matches(presented: list[str], accepted: tuple[str, ...]) -> bool:
     return matched
 
 
-def _log(decision: Identity | Denied, credentials: Credentials, *, path: str, client: str) -> None:
-    """Log one decision; the path and client are quoted so they cannot forge log lines."""
+def log_decision(
+    decision: Identity | Denied,
+    credentials: Credentials,
+    *,
+    method: str,
+    path: str,
+    client: str,
+    identity: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Log one decision with its method and identity, never a token.
+
+    ``identity`` names the caller of a refusal when it is known (a service account
+    refused 403); ``detail`` is a secret-free note (a review's reason, a failure).
+    The path, client and detail are quoted and the identity escaped, so none of them
+    can forge a log line.
+    """
     presented = "+".join(
         name
         for name, value in (("url", credentials.url_token), ("bearer", credentials.bearer))
         if value is not None
     )
+    extra = ""
+    if identity is not None and isinstance(decision, Denied):
+        extra += f" identity={_printable(identity)}"
+    if detail:
+        extra += f" detail={detail!r}"
     if isinstance(decision, Identity):
         logger.info(
-            "Authenticated method=%s identity=%s credential=%s client=%r path=%r",
+            "Authenticated method=%s identity=%s credential=%s client=%r path=%r%s",
             decision.method,
-            decision.name,
+            _printable(decision.name),
             presented,
             client,
             path,
+            extra,
         )
     else:
         logger.warning(
-            "Refused method=api-token status=%d reason=%s credential=%s client=%r path=%r",
+            "Refused method=%s status=%d reason=%s credential=%s client=%r path=%r%s",
+            method,
             decision.status,
             decision.reason,
             presented or "none",
             client,
             path,
+            extra,
         )
+
+
+def _printable(name: str) -> str:
+    """``name`` as is when printable (user names are), else quoted with escapes."""
+    return name if name.isprintable() and " " not in name else repr(name)

@@ -8,6 +8,12 @@ per ``window``. A success clears that client's failures and no one else's.
 Memory stays bounded: at most ``max_clients`` clients are tracked, the one that
 failed least recently being forgotten first, and each keeps at most
 ``max_failures`` timestamps. The time is a parameter; nothing here reads a clock.
+
+Which refusals are failed attempts is decided here too (``record``): only a
+presented credential that could have been accepted and was wrong (reasons in
+``FAILED_ATTEMPT_REASONS``). A refusal that says nothing about the credential (none
+sent, a method turned off, the Kubernetes API down) or that follows a valid token
+(403: a known service account without the role) counts for nothing.
 """
 
 from __future__ import annotations
@@ -18,11 +24,15 @@ from collections import OrderedDict, deque
 from datetime import datetime, timedelta
 from typing import Final
 
+from license_service.auth.identities import Denied, Identity
 from license_service.errors import ConfigurationError
 
 DEFAULT_MAX_FAILURES: Final = 10
 DEFAULT_WINDOW: Final = timedelta(seconds=60)
 DEFAULT_MAX_CLIENTS: Final = 10_000
+FAILED_ATTEMPT_REASONS: Final = frozenset({"invalid", "unauthenticated"})
+"""``Denied.reason`` values that count as failed attempts: a wrong API token, or a
+bearer token the Kubernetes API does not authenticate."""
 
 
 class FailedAttemptLimiter:
@@ -69,6 +79,26 @@ class FailedAttemptLimiter:
             wait = (failures[0] + self._window - now).total_seconds()
             return max(1, math.ceil(wait))
 
+    def refusal(self, client: str, now: datetime) -> Denied | None:
+        """The 429 answer for ``client`` while it must wait, else ``None``."""
+        wait = self.retry_after(client, now)
+        if wait is None:
+            return None
+        return Denied(
+            429,
+            "rate-limited",
+            f"too many failed authentication attempts from {client}; "
+            f"try again in {wait} s with a valid token",
+            retry_after=wait,
+        )
+
+    def record(self, decision: Identity | Denied, client: str, now: datetime) -> None:
+        """Count ``decision``: a success clears ``client``'s failures, a failed attempt adds one."""
+        if isinstance(decision, Identity):
+            self.record_success(client)
+        elif decision.reason in FAILED_ATTEMPT_REASONS:
+            self.record_failure(client, now)
+
     def record_failure(self, client: str, now: datetime) -> None:
         """Count a failed attempt by ``client`` at ``now``."""
         with self._lock:
@@ -81,6 +111,6 @@ class FailedAttemptLimiter:
             self._failures[client] = failures
 
     def record_success(self, client: str) -> None:
-        """Forget ``client``'s failures: it has shown it knows the token."""
+        """Forget ``client``'s failures: it has shown it holds a valid credential."""
         with self._lock:
             self._failures.pop(client, None)

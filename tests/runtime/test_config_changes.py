@@ -21,7 +21,7 @@ def test_each_changed_field_is_one_line_with_its_path() -> None:
     assert describe_changes(LicensingConfig(), after) == [
         "spec.features.auth.urlBasedEnabled: true -> false",
         "spec.features.hyperThreading.threadsPerCore: 1 -> 4",
-        "spec.instanceNamespace: unset -> ibm-licensing",
+        "spec.instanceNamespace: unset -> ibm-licensing (applies at the next start)",
     ]
 
 

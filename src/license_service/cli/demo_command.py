@@ -192,7 +192,7 @@ def _print_welcome(started: Started, *, stored: int, days: int, console: Console
     print_line()
     data_dir = service.data_dir.root
     print_line(
-        f"The token is kept in {service.tokens.path}; rotate it with "
+        f"The token is kept in {service.token_place}; rotate it with "
         f"`license-service token generate --data-dir {data_dir}`."
     )
     print_line(f"Data: {data_dir.resolve()} (delete it to start over).")

@@ -3,16 +3,24 @@
 Flags other tools rely on: ``--host``, ``--port``, ``--metrics-port``, ``--data-dir``,
 ``--database-url``, ``--config``, ``--token-file``, ``--token-grace-period``,
 ``--sample-interval``, ``--tls-cert``/``--tls-key``, ``--cluster-dump``,
-``--cluster-id``, ``--cluster-name``, ``--log-level``. Several dumps are given by
-repeating the flag (``--cluster-dump pods.json --cluster-dump nodes.json``).
+``--cluster-id``, ``--cluster-name``, ``--log-level``, ``--kubeconfig``,
+``--context``, ``--namespace``. Several dumps are given by repeating the flag
+(``--cluster-dump pods.json --cluster-dump nodes.json``).
 
-The command prints where it listens and where the API token file is, never the
-token itself; logs go to standard error. Until the live Kubernetes source exists,
-``--cluster-dump`` is required.
+Which cluster: ``--cluster-dump`` measures dump files; otherwise the live cluster
+through the Kubernetes API, with the pod's service account (in a pod) or a
+kubeconfig (``--kubeconfig``/``--context``, outside). Live, the configuration is the
+``IBMLicensing`` resource, the API token and the signing key live in Secrets of the
+service's namespace (``--namespace``; see ``runtime.kubernetes_parts``).
+
+The command prints where it listens and where the API token is kept, never the
+token itself; logs go to standard error.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,15 +34,19 @@ from license_service.errors import ConfigurationError
 from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.addresses import base_url
 from license_service.runtime.assembly import ClusterChoice, Service, assemble, utc_now
+from license_service.runtime.kubernetes_parts import KubernetesParts, connect_kubernetes
 from license_service.runtime.listeners import Listeners, bind_listeners
 from license_service.runtime.log_configuration import configure_logging
 from license_service.runtime.options import (
     DEFAULT_HOST,
     DEFAULT_METRICS_PORT,
     DEFAULT_PORT,
+    DEFAULT_STARTUP_TIMEOUT,
+    KubernetesOptions,
     ServeOptions,
 )
 from license_service.runtime.paths import DEFAULT_DATA_DIR
+from license_service.runtime.secret_tokens import SecretTokenSource
 from license_service.runtime.service import run
 from license_service.sampling.freshness import MAX_VIEW_AGE
 
@@ -65,6 +77,38 @@ LogLevelOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+KubeconfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--kubeconfig",
+        metavar="FILE",
+        help="Reach the cluster with this kubeconfig (default in a pod: its service account).",
+        show_default=False,
+    ),
+]
+ContextOption = Annotated[
+    str | None,
+    typer.Option(
+        "--context",
+        metavar="NAME",
+        help="Context of the kubeconfig to use (default: its current context).",
+        show_default=False,
+    ),
+]
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        "-n",
+        metavar="NAMESPACE",
+        help="The service's namespace, where its Secrets live (default: the pod's, else "
+        "spec.instanceNamespace, else ibm-common-services).",
+        show_default=False,
+    ),
+]
+ENVIRONMENT_IN_A_POD = "KUBERNETES_SERVICE_HOST"
 
 
 def serve_command(
@@ -143,7 +187,7 @@ def serve_command(
         typer.Option(
             "--cluster-id",
             metavar="ID",
-            help="Id of the measured cluster (default: uid of kube-system in the dump).",
+            help="Id of the measured cluster (default: uid of the kube-system namespace).",
             show_default=False,
         ),
     ] = None,
@@ -157,8 +201,20 @@ def serve_command(
         ),
     ] = None,
     log_level: LogLevelOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    namespace: NamespaceOption = None,
+    startup_timeout: Annotated[
+        int,
+        typer.Option(
+            "--startup-timeout",
+            metavar="SECONDS",
+            help="How long to wait at start for the Kubernetes API to answer.",
+        ),
+    ] = int(DEFAULT_STARTUP_TIMEOUT.total_seconds()),
 ) -> None:
     """Run the service: sample the cluster and serve the API and the metrics."""
+    live = not cluster_dump
     options = ServeOptions(
         host=host,
         port=port,
@@ -172,33 +228,61 @@ def serve_command(
         tls_cert=tls_cert,
         tls_key=tls_key,
         log_level=log_level,
+        kubernetes=KubernetesOptions(
+            kubeconfig=kubeconfig,
+            context=context,
+            namespace=namespace,
+            cluster_id=cluster_id,
+            startup_timeout=timedelta(seconds=startup_timeout),
+        )
+        if live
+        else None,
     )
     options.check()
-    if not cluster_dump:
-        raise ConfigurationError(
-            "no cluster to measure: give --cluster-dump FILE (the output of `kubectl get "
-            "pods,nodes,namespaces -A -o json`); measuring a live cluster through the "
-            "Kubernetes API comes in a later version. To try the service without a cluster, "
-            "run `license-service demo`"
+    live_flags = [
+        flag
+        for flag, value in (
+            ("--kubeconfig", kubeconfig),
+            ("--context", context),
+            ("--namespace", namespace),
         )
+        if value is not None
+    ]
+    _check_cluster_choice(
+        options, dumps=cluster_dump or [], live_flags=live_flags, environ=os.environ
+    )
     configure_logging(options.log_level or "INFO")
-    source = DumpFileSource.load(
-        cluster_dump,
-        clock=utc_now,
-        cluster_id=ClusterId(cluster_id) if cluster_id else None,
-        stale_after=MAX_VIEW_AGE,
-    )
-    cluster = ClusterChoice(
-        source=source,
-        cluster_id=source.cluster_id,
-        cluster_name=cluster_name or source.cluster_id,
-        check=source.check,
-    )
-    started = start(options, cluster)
-    files = "file" if len(cluster_dump) == 1 else "files"
+    kubernetes = None
+    if cluster_dump:
+        source = DumpFileSource.load(
+            cluster_dump,
+            clock=utc_now,
+            cluster_id=ClusterId(cluster_id) if cluster_id else None,
+            stale_after=MAX_VIEW_AGE,
+        )
+        cluster = ClusterChoice(
+            source=source,
+            cluster_id=source.cluster_id,
+            cluster_name=cluster_name or source.cluster_id,
+            check=source.check,
+        )
+        files = "file" if len(cluster_dump) == 1 else "files"
+        measured = f"from {len(cluster_dump)} dump {files}"
+    else:
+        kubernetes = connect_kubernetes(options, clock=utc_now)
+        cluster = ClusterChoice(
+            source=kubernetes.source,
+            cluster_id=kubernetes.cluster_id,
+            cluster_name=cluster_name or kubernetes.cluster_id,
+        )
+        measured = (
+            f"through the Kubernetes API ({kubernetes.credentials}), namespace "
+            f"{kubernetes.namespace}"
+        )
+    started = start(options, cluster, kubernetes=kubernetes)
     typer.echo(
-        f"License Service {__version__}: cluster {cluster.cluster_id} from "
-        f"{len(cluster_dump)} dump {files}, a sample every {sample_interval} s"
+        f"License Service {__version__}: cluster {cluster.cluster_id} {measured}, "
+        f"a sample every {sample_interval} s"
     )
     for line in service_lines(started.service, started.listeners):
         typer.echo(line)
@@ -214,15 +298,50 @@ class Started:
     listeners: Listeners
 
 
-def start(options: ServeOptions, cluster: ClusterChoice) -> Started:
-    """Bind the ports, then build the service; nothing is left open on failure."""
-    listeners = bind_listeners(options.host, port=options.port, metrics_port=options.metrics_port)
+def start(
+    options: ServeOptions, cluster: ClusterChoice, *, kubernetes: KubernetesParts | None = None
+) -> Started:
+    """Bind the ports, then build the service; nothing is left open (or running) on failure."""
     try:
-        service = assemble(options, cluster=cluster)
+        listeners = bind_listeners(
+            options.host, port=options.port, metrics_port=options.metrics_port
+        )
+        try:
+            service = assemble(options, cluster=cluster, kubernetes=kubernetes)
+        except BaseException:
+            listeners.close()
+            raise
     except BaseException:
-        listeners.close()
+        if kubernetes is not None:
+            kubernetes.close()
         raise
     return Started(service=service, listeners=listeners)
+
+
+def _check_cluster_choice(
+    options: ServeOptions,
+    *,
+    dumps: list[Path],
+    live_flags: list[str],
+    environ: Mapping[str, str],
+) -> None:
+    """Refuse a mix of dump and live-cluster flags, and a live cluster with no way to reach it."""
+    kubernetes = options.kubernetes
+    if dumps:
+        if live_flags:
+            raise ConfigurationError(
+                f"--cluster-dump measures dump files, {' and '.join(live_flags)} a live "
+                "cluster; give one or the other"
+            )
+        return
+    if kubernetes is not None and kubernetes.in_cluster and ENVIRONMENT_IN_A_POD not in environ:
+        raise ConfigurationError(
+            "no cluster to measure: give --cluster-dump FILE (the output of `kubectl get "
+            "pods,nodes,namespaces -A -o json`), or --kubeconfig FILE to measure a live "
+            f"cluster through its API from outside it (in a pod, {ENVIRONMENT_IN_A_POD} is "
+            "set and the pod's service account is used). To try the service without a "
+            "cluster, run `license-service demo`"
+        )
 
 
 def service_lines(service: Service, listeners: Listeners) -> list[str]:
@@ -234,13 +353,31 @@ def service_lines(service: Service, listeners: Listeners) -> list[str]:
         lines.append(f"  Metrics:  {base_url(listeners.metrics, scheme='http')}/metrics")
     else:
         lines.append("  Metrics:  off (--metrics-port 0)")
-    token_path = service.tokens.path.resolve()
-    if options.token_file is not None:
-        how = f"license-service token get --token-file {options.token_file}"
+    tokens = service.tokens
+    if isinstance(tokens, SecretTokenSource):
+        lines.append(f"  Token:    in {tokens.label}; print it with: {_token_get(options, tokens)}")
     else:
-        how = f"license-service token get --data-dir {options.data_dir}"
-    lines.append(f"  Token:    in {token_path}; print it with: {how}")
+        if options.token_file is not None:
+            how = f"license-service token get --token-file {options.token_file}"
+        else:
+            how = f"license-service token get --data-dir {options.data_dir}"
+        lines.append(f"  Token:    in {tokens.path.resolve()}; print it with: {how}")
     lines.append(f"  Data:     {service.data_dir.root.resolve()} (database {service.database.url})")
     if options.config_file is not None:
         lines.append(f"  Config:   {options.config_file.resolve()} (followed while running)")
+    elif service.kubernetes is not None:
+        lines.append("  Config:   the IBMLicensing resource (the oldest; followed while running)")
     return lines
+
+
+def _token_get(options: ServeOptions, tokens: SecretTokenSource) -> str:
+    """The command that prints the token of the Secret, for the start banner."""
+    kubernetes = options.kubernetes
+    if kubernetes is None or kubernetes.in_cluster:
+        return (
+            f"kubectl get secret {tokens.secret_name} -n {tokens.namespace} "
+            "-o jsonpath='{.data.token}' | base64 -d"
+        )
+    flags = f" --kubeconfig {kubernetes.kubeconfig}" if kubernetes.kubeconfig else ""
+    flags += f" --context {kubernetes.context}" if kubernetes.context else ""
+    return f"license-service token get{flags} --namespace {tokens.namespace}"

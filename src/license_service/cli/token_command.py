@@ -1,9 +1,14 @@
-"""``license-service token get | set | generate | check``: the API token on the local store.
+"""``license-service token get | set | generate | check``: the API token, in a file or a Secret.
 
-The commands act on the token file of a data directory (``--data-dir``, the
-server's default when not given) or on another file (``--token-file``). A server
-using that file applies a new token within 5 seconds, without a restart
-(``TokenFile.watch``). ``set`` and ``check`` apply the SPEC 4.3 rules and, on
+By default the commands act on the token file of a data directory (``--data-dir``,
+the server's default when not given) or on another file (``--token-file``). With
+``--kubeconfig``/``--context`` (from outside a cluster) or ``--in-cluster`` (in a
+pod), ``get``, ``set`` and ``generate`` act instead on the token Secret of a service
+in Kubernetes (``--namespace``, ``--secret``; see ``runtime.cluster_token``): ``get``
+prints what ``kubectl get secret ibm-licensing-token -o jsonpath='{.data.token}' |
+base64 -d`` prints; ``set`` and ``generate`` write the Secret with the seed's labels.
+A server following that file or Secret applies a new token within 5 seconds,
+without a restart. ``set`` and ``check`` apply the SPEC 4.3 rules first and, on
 refusal, name the offending character and its position (exit code 2). A value of
 ``-`` is read from standard input, so the token stays out of shell history and
 ``ps``. Only ``get`` and ``generate`` print a token, alone on standard output.
@@ -25,7 +30,9 @@ from license_service.auth.token_storage import (
     write_token_file,
 )
 from license_service.cli.exit_codes import reporting_errors
+from license_service.cluster.kubernetes.token_secret import TokenSecret
 from license_service.errors import AuthenticationError, ConfigurationError, InvalidTokenError
+from license_service.runtime.cluster_token import ClusterTokenFlags, opened_token_secret
 
 STDIN = "-"
 
@@ -58,6 +65,47 @@ ValueArgument = Annotated[
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Accept a token shorter than 16 characters.")
 ]
+KubeconfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--kubeconfig",
+        metavar="FILE",
+        help="Act on the token Secret of the cluster of this kubeconfig.",
+        show_default=False,
+    ),
+]
+ContextOption = Annotated[
+    str | None,
+    typer.Option(
+        "--context",
+        metavar="NAME",
+        help="Act on the token Secret of this kubeconfig context's cluster.",
+        show_default=False,
+    ),
+]
+InClusterOption = Annotated[
+    bool,
+    typer.Option("--in-cluster", help="Act on the token Secret with the pod's service account."),
+]
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        "-n",
+        metavar="NAMESPACE",
+        help="The service's namespace (default: spec.instanceNamespace, else ibm-common-services).",
+        show_default=False,
+    ),
+]
+SecretOption = Annotated[
+    str | None,
+    typer.Option(
+        "--secret",
+        metavar="NAME",
+        help="The token Secret's name (default: spec.apiSecretToken, else ibm-licensing-token).",
+        show_default=False,
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +130,26 @@ def build_token_app() -> typer.Typer:
     return app
 
 
-def get_command(*, data_dir: DataDirOption = None, token_file: TokenFileOption = None) -> None:
+def get_command(
+    *,
+    data_dir: DataDirOption = None,
+    token_file: TokenFileOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    in_cluster: InClusterOption = False,
+    namespace: NamespaceOption = None,
+    secret: SecretOption = None,
+) -> None:
     """Print the API token, alone on one line (for piping)."""
+    cluster = _cluster(
+        ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret),
+        data_dir=data_dir,
+        token_file=token_file,
+    )
+    if cluster is not None:
+        with opened_token_secret(cluster, note=_note) as token_secret:
+            typer.echo(_secret_token(token_secret, cluster))
+        return
     choice = _token_file(data_dir, token_file)
     text = read_token_text(choice.path)
     if text is None:
@@ -107,20 +173,64 @@ def set_command(
     data_dir: DataDirOption = None,
     token_file: TokenFileOption = None,
     force: ForceOption = False,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    in_cluster: InClusterOption = False,
+    namespace: NamespaceOption = None,
+    secret: SecretOption = None,
 ) -> None:
     """Check VALUE against the token rules, then make it the API token."""
+    cluster = _cluster(
+        ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret),
+        data_dir=data_dir,
+        token_file=token_file,
+    )
+    token = _read_value(value)
+    if cluster is not None:
+        check_token(token, force=force)
+        with opened_token_secret(cluster, note=_note) as token_secret:
+            outcome = token_secret.write(token)
+            typer.echo(
+                f"API token written to {token_secret.label} ({outcome}); a service following "
+                "it applies it within 5 seconds"
+            )
+        return
     choice = _token_file(data_dir, token_file)
-    write_token_file(choice.path, _read_value(value), force=force)
+    write_token_file(choice.path, token, force=force)
     typer.echo(
         f"API token written to {choice.path} (mode 0600); a server using this file "
         "applies it within 5 seconds"
     )
 
 
-def generate_command(*, data_dir: DataDirOption = None, token_file: TokenFileOption = None) -> None:
+def generate_command(
+    *,
+    data_dir: DataDirOption = None,
+    token_file: TokenFileOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    in_cluster: InClusterOption = False,
+    namespace: NamespaceOption = None,
+    secret: SecretOption = None,
+) -> None:
     """Make a new random API token (24 letters and digits), write it and print it."""
-    choice = _token_file(data_dir, token_file)
+    cluster = _cluster(
+        ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret),
+        data_dir=data_dir,
+        token_file=token_file,
+    )
     token = generate_token()
+    if cluster is not None:
+        with opened_token_secret(cluster, note=_note) as token_secret:
+            outcome = token_secret.write(token)
+            typer.echo(token)
+            typer.echo(
+                f"New API token written to {token_secret.label} ({outcome}); a service "
+                "following it applies it within 5 seconds",
+                err=True,
+            )
+        return
+    choice = _token_file(data_dir, token_file)
     write_token_file(choice.path, token)
     typer.echo(token)
     typer.echo(
@@ -135,6 +245,54 @@ def check_command(value: ValueArgument, *, force: ForceOption = False) -> None:
     token = _read_value(value)
     check_token(token, force=force)
     typer.echo(f"the token follows the rules ({len(token)} characters)")
+
+
+def _cluster(
+    flags: ClusterTokenFlags, *, data_dir: Path | None, token_file: Path | None
+) -> ClusterTokenFlags | None:
+    """``flags`` when they choose a cluster, else ``None`` (the file variant)."""
+    if flags.named_only:
+        raise ConfigurationError(
+            "--namespace and --secret name a token Secret in a cluster: add --kubeconfig FILE "
+            "(outside the cluster) or --in-cluster (in a pod)"
+        )
+    if not flags.given:
+        return None
+    local = "--data-dir" if data_dir is not None else "--token-file" if token_file else None
+    if local is not None:
+        raise ConfigurationError(
+            f"{local} names a token file, --kubeconfig/--context/--in-cluster a token Secret; "
+            "give only one"
+        )
+    return flags
+
+
+def _secret_token(token_secret: TokenSecret, flags: ClusterTokenFlags) -> str:
+    """The token the Secret holds, checked as a service checks it."""
+    again = flags.command_flags(namespace=token_secret.namespace, secret=token_secret.name)
+    reading = token_secret.read()
+    if reading.missing:
+        raise AuthenticationError(
+            f"the {token_secret.label} does not exist; the service creates it when it starts, "
+            f"or create one now with `license-service token generate{again}`"
+        )
+    if reading.value is None:
+        raise AuthenticationError(
+            f"{reading.problem}; replace the token with `license-service token set{again} -` "
+            f"or `license-service token generate{again}`"
+        )
+    problem = token_problem(reading.value, force=True)
+    if problem is not None:
+        raise InvalidTokenError(
+            f"the token in {token_secret.label} is invalid, so the service accepts no API "
+            f"token: {problem.description}; replace it with `license-service token set{again} -` "
+            f"or `license-service token generate{again}`"
+        )
+    return reading.value
+
+
+def _note(message: str) -> None:
+    typer.echo(f"license-service: note: {message}", err=True)
 
 
 def _token_file(data_dir: Path | None, token_file: Path | None) -> _TokenFileChoice:

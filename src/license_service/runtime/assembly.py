@@ -1,12 +1,19 @@
 """Building the service from its options: every part created once, in order, and wired.
 
 ``assemble`` opens (in this order, so the cheapest mistakes are reported first)
-the configuration, the data directory, the store, the API token file, the
-signing key, the authenticator and the sampler, and gathers what the web layer
-needs in an ``AppState``. Values that change while running are passed as
-functions of the part that follows them: the sampler reads the metering settings
-of the configuration in force at every tick, the authenticator whether URL
-tokens are on at every request. Nothing starts running here (see ``service``).
+the configuration, the data directory, the store, the API token, the signing
+key, the authenticator and the sampler, and gathers what the web layer needs in
+an ``AppState``. Values that change while running are passed as functions of the
+part that follows them: the sampler reads the metering settings of the
+configuration in force at every tick, the authenticator whether URL tokens are on
+at every request. Nothing starts running here (see ``service``).
+
+Measuring a live cluster, the caller first connects (``kubernetes_parts``) and
+passes the ``KubernetesParts``: the configuration then comes from the
+``IBMLicensing`` resource (unless ``--config``), the token from its Secret (unless
+``--token-file``), the signing key from its Secret, and the collector's figures and
+watch failures join ``/metrics`` and ``/health``. Without them, the configuration
+is ``--config`` (or the defaults) and the token and key live in the data directory.
 """
 
 from __future__ import annotations
@@ -18,16 +25,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from license_service.audit.signing_keys import SigningKey
-from license_service.auth.authenticators import ApiTokenAuthenticator
+from license_service.auth.authenticator_chain import AuthenticatorChain
+from license_service.auth.authenticators import ApiTokenAuthenticator, Authenticator
 from license_service.auth.failed_attempts import FailedAttemptLimiter
+from license_service.auth.kubernetes_reviews import KubernetesReviews
+from license_service.auth.service_accounts import ServiceAccountAuthenticator
 from license_service.auth.token_source import TokenFile
 from license_service.cluster.source import ClusterSource, ClusterState
-from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.metering.cluster_view import ClusterId
+from license_service.runtime.config_source import LicensingConfigSource, OnChange
 from license_service.runtime.config_watcher import LicensingConfigWatcher
+from license_service.runtime.kubernetes_parts import KubernetesParts
 from license_service.runtime.log_configuration import set_level
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
+from license_service.runtime.secret_tokens import SecretTokenSource
 from license_service.runtime.servers import check_tls_files
 from license_service.sampling.sampler import Sampler
 from license_service.store.database import Database
@@ -58,60 +70,83 @@ class ClusterChoice:
     check: Callable[[], object] | None = None
 
 
+ApiTokens = TokenFile | SecretTokenSource
+"""Where the API token is read: a file (data directory, ``--token-file``) or its Secret."""
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
-    """Every part of one running service, built by ``assemble``."""
+    """Every part of one running service, built by ``assemble``.
+
+    ``kubernetes`` holds the watches of a live cluster (``None`` for dumps and the demo).
+    """
 
     options: ServeOptions
     data_dir: DataDir
     database: Database
-    tokens: TokenFile
-    config: LicensingConfigWatcher
+    tokens: ApiTokens
+    config: LicensingConfigSource
     signing_key: SigningKey
-    authenticator: ApiTokenAuthenticator
+    authenticator: Authenticator
     cluster: ClusterChoice
     sampler: Sampler
     state: AppState
     clock: Clock
+    kubernetes: KubernetesParts | None = None
+
+    @property
+    def token_place(self) -> str:
+        """Where the API token is kept: the file's path, or ``Secret <namespace>/<name>``."""
+        if isinstance(self.tokens, TokenFile):
+            return str(self.tokens.path)
+        return self.tokens.label
 
     def close(self) -> None:
-        """Release the store's connections."""
-        self.database.dispose()
+        """Stop the Kubernetes watches (if any) and release the store's connections."""
+        try:
+            if self.kubernetes is not None:
+                self.kubernetes.close()
+        finally:
+            self.database.dispose()
 
 
 def assemble(
     options: ServeOptions,
     *,
     cluster: ClusterChoice,
+    kubernetes: KubernetesParts | None = None,
     clock: Clock = utc_now,
     environ: Mapping[str, str] | None = None,
 ) -> Service:
-    """Build every part of the service from ``options``; raises the first unusable part's error."""
+    """Build every part of the service from ``options``; raises the first unusable part's error.
+
+    ``kubernetes`` (already connected) supplies the configuration, token and signing
+    key of a live cluster; the caller keeps closing it if this raises.
+    """
     options.check()
     if options.tls is not None:
         check_tls_files(options.tls)
-    config = LicensingConfigWatcher.load(
-        options.config_file, clock=clock, on_change=_log_level_follower(options)
+    config: LicensingConfigSource = (
+        kubernetes.config
+        if kubernetes is not None
+        else LicensingConfigWatcher.load(options.config_file, clock=clock)
     )
+    follower = _log_level_follower(options)
+    if follower is not None:
+        config.add_listener(follower)
     if options.log_level is None:
         set_level(config.current().log_level)
     data_dir = DataDir(options.data_dir)
     data_dir.create()
     database = Database.open(options.database_url or data_dir.database_url)
     try:
-        tokens = TokenFile(
-            options.token_file or data_dir.token_file,
-            generate_if_missing=options.token_file is None,
-            grace_period=options.token_grace_period,
-            clock=clock,
+        tokens = _api_tokens(options, data_dir=data_dir, kubernetes=kubernetes, clock=clock)
+        signing_key = (
+            kubernetes.signing_key
+            if kubernetes is not None
+            else SigningKey.load_or_create(data_dir.signing_key_file)
         )
-        signing_key = SigningKey.load_or_create(data_dir.signing_key_file)
-        authenticator = ApiTokenAuthenticator(
-            tokens,
-            url_based_enabled=lambda: config.current().url_based_enabled,
-            limiter=FailedAttemptLimiter(),
-            clock=clock,
-        )
+        authenticator = _authenticator(tokens, config, kubernetes=kubernetes, clock=clock)
         sampler = Sampler(
             cluster.source,
             database,
@@ -130,12 +165,13 @@ def assemble(
         source_state=_state_reader(cluster.source),
         authenticator=authenticator,
         licensing=config.current,
-        health_warnings=_warnings_reader(config, options),
+        health_warnings=_warnings_reader(config, options, kubernetes=kubernetes),
         signing_key=signing_key,
         clock=clock,
         version=version_info_from(os.environ if environ is None else environ),
         retention_sample_days=DEFAULT_SAMPLE_DAYS,
         retention_peak_days=DEFAULT_PEAK_DAYS,
+        extra_collectors=kubernetes.collectors() if kubernetes is not None else (),
     )
     return Service(
         options=options,
@@ -149,10 +185,62 @@ def assemble(
         sampler=sampler,
         state=state,
         clock=clock,
+        kubernetes=kubernetes,
     )
 
 
-def _log_level_follower(options: ServeOptions) -> Callable[[LicensingConfig], None] | None:
+def _authenticator(
+    tokens: ApiTokens,
+    config: LicensingConfigSource,
+    *,
+    kubernetes: KubernetesParts | None,
+    clock: Clock,
+) -> Authenticator:
+    """The API token, and in a live cluster service-account tokens (SPEC 4.5), both read live.
+
+    Without a cluster there are no service accounts: the API token alone decides, and
+    its refusals keep their own wording.
+    """
+
+    def url_based_enabled() -> bool:
+        return config.current().url_based_enabled
+
+    if kubernetes is None:
+        return ApiTokenAuthenticator(
+            tokens, url_based_enabled=url_based_enabled, limiter=FailedAttemptLimiter(), clock=clock
+        )
+    service_accounts = ServiceAccountAuthenticator(
+        KubernetesReviews(kubernetes.connection.api_client),
+        enabled=lambda: config.current().kube_rbac_auth_enabled,
+        clock=clock,
+    )
+    return AuthenticatorChain(
+        ApiTokenAuthenticator(tokens, url_based_enabled=url_based_enabled),
+        service_accounts,
+        limiter=FailedAttemptLimiter(),
+        clock=clock,
+    )
+
+
+def _api_tokens(
+    options: ServeOptions,
+    *,
+    data_dir: DataDir,
+    kubernetes: KubernetesParts | None,
+    clock: Clock,
+) -> ApiTokens:
+    """The token Secret in a live cluster, else ``--token-file``, else the data directory's."""
+    if kubernetes is not None and kubernetes.tokens is not None:
+        return kubernetes.tokens
+    return TokenFile(
+        options.token_file or data_dir.token_file,
+        generate_if_missing=options.token_file is None,
+        grace_period=options.token_grace_period,
+        clock=clock,
+    )
+
+
+def _log_level_follower(options: ServeOptions) -> OnChange | None:
     """Follow ``spec.logLevel`` while running, unless ``--log-level`` fixed the level."""
     if options.log_level is not None:
         return None
@@ -172,12 +260,17 @@ def _state_reader(source: ClusterSource) -> Callable[[], ClusterState | None]:
 
 
 def _warnings_reader(
-    config: LicensingConfigWatcher, options: ServeOptions
+    config: LicensingConfigSource,
+    options: ServeOptions,
+    *,
+    kubernetes: KubernetesParts | None,
 ) -> Callable[[], list[str]]:
     notes = []
     if config.current().https_enable and options.tls is None:
         notes.append(
-            "spec.httpsEnable is true but no --tls-cert/--tls-key was given: outside "
-            "Kubernetes the API is served over plain HTTP until both are given"
+            "spec.httpsEnable is true but no --tls-cert/--tls-key was given: the API is "
+            "served over plain HTTP until both are given"
         )
-    return lambda: [*config.warnings(), *notes]
+    if kubernetes is None:
+        return lambda: [*config.warnings(), *notes]
+    return lambda: [*config.warnings(), *kubernetes.warnings(), *notes]

@@ -12,8 +12,11 @@ from typing import Final
 
 from license_service.configuration.ibmlicensing import LicensingConfig
 
-# Fields that take effect only at the next start (SPEC 6: "except ports and TLS").
-RESTART_FIELDS: Final = frozenset({"spec.httpsEnable", "spec.httpsCertsSource"})
+# Fields that take effect only at the next start (SPEC 6: "except ports and TLS"; the
+# service's namespace, where its Secrets live, is decided once at start).
+RESTART_FIELDS: Final = frozenset(
+    {"spec.httpsEnable", "spec.httpsCertsSource", "spec.instanceNamespace"}
+)
 
 _FIELDS: Final[tuple[tuple[str, Callable[[LicensingConfig], object]], ...]] = (
     ("spec.apiSecretToken", lambda config: config.api_secret_token),

@@ -27,11 +27,9 @@ from license_service.configuration.config_file import load_licensing_file
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.errors import ConfigurationError
 from license_service.runtime.config_changes import describe_changes
+from license_service.runtime.config_source import OnChange
 
 logger = logging.getLogger(__name__)
-
-OnChange = Callable[[LicensingConfig], None]
-"""Called with the new configuration after a valid change was applied."""
 
 
 class LicensingConfigWatcher:
@@ -47,7 +45,7 @@ class LicensingConfigWatcher:
         """Start from the defaults; ``load`` or ``check`` reads the file."""
         self._path = path
         self._clock = clock
-        self._on_change = on_change
+        self._listeners: list[OnChange] = [on_change] if on_change is not None else []
         # check() runs in a watcher thread while current() is read on the event loop.
         self._lock = threading.Lock()
         self._config = LicensingConfig()
@@ -99,6 +97,10 @@ class LicensingConfigWatcher:
         with self._lock:
             return [*([self._problem] if self._problem else []), *self._config.warnings]
 
+    def add_listener(self, listener: OnChange) -> None:
+        """Call ``listener`` after every valid change from now on."""
+        self._listeners.append(listener)
+
     def check(self) -> bool:
         """Re-read the file if its content changed; True when a new configuration applies.
 
@@ -134,8 +136,8 @@ class LicensingConfigWatcher:
                 logger.warning("%s", warning)
         if not changes:
             return False
-        if self._on_change is not None:
-            self._on_change(config)
+        for listener in self._listeners:
+            listener(config)
         return True
 
     def _refuse(self, error: str) -> None:

@@ -1,18 +1,21 @@
 """What ``serve`` and ``demo`` were asked to do, checked before anything is built.
 
 ``ServeOptions`` holds the flags shared by both commands (the cluster source is
-chosen by each command). ``check`` lists every problem at once in one
+chosen by each command); ``KubernetesOptions`` those of a live cluster (``serve``
+without ``--cluster-dump``). ``check`` lists every problem at once in one
 ``ConfigurationError`` (exit code 2), each naming the flag, the value and the fix.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
 from license_service.auth.token_file_location import DEFAULT_DATA_DIR
+from license_service.cluster.kubernetes.watch_options import WatchOptions
 from license_service.errors import ConfigurationError
 from license_service.runtime.log_configuration import LEVELS
 from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds
@@ -21,6 +24,8 @@ DEFAULT_HOST: Final = "0.0.0.0"  # noqa: S104  (a service in a pod listens on ev
 DEFAULT_PORT: Final = 8080
 DEFAULT_METRICS_PORT: Final = 8081
 _MAX_PORT: Final = 65_535
+DEFAULT_STARTUP_TIMEOUT: Final = timedelta(seconds=60)
+_DNS_LABEL: Final = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,47 @@ class TlsFiles:
 
     cert: Path
     key: Path
+
+
+@dataclass(frozen=True, slots=True)
+class KubernetesOptions:
+    """How to reach the cluster, and where the service's Secrets live.
+
+    Without ``kubeconfig`` and ``context`` the pod's service account is used.
+    """
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    namespace: str | None = None
+    cluster_id: str | None = None
+    startup_timeout: timedelta = DEFAULT_STARTUP_TIMEOUT
+    watch: WatchOptions = field(default_factory=WatchOptions)
+
+    @property
+    def in_cluster(self) -> bool:
+        """Whether the pod's service account is used (no kubeconfig asked for)."""
+        return self.kubeconfig is None and self.context is None
+
+    def problems(self) -> list[str]:
+        """What is wrong with these options, each naming the flag, the value and the fix."""
+        problems = []
+        if self.kubeconfig is not None and not self.kubeconfig.is_file():
+            problems.append(
+                f"--kubeconfig {self.kubeconfig}: no such file; give the path of a kubeconfig"
+            )
+        if self.namespace is not None and not _DNS_LABEL.fullmatch(self.namespace):
+            problems.append(
+                f"--namespace {self.namespace!r} is not a namespace name; use lowercase "
+                "letters, digits and '-', at most 63 characters"
+            )
+        if self.cluster_id is not None and not self.cluster_id.strip():
+            problems.append("--cluster-id is empty; give an id, or leave it out")
+        if self.startup_timeout <= timedelta(0):
+            problems.append(
+                f"--startup-timeout {self.startup_timeout.total_seconds():g} is not positive; "
+                "give the seconds to wait for the Kubernetes API at start"
+            )
+        return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +96,7 @@ class ServeOptions:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     log_level: str | None = None
+    kubernetes: KubernetesOptions | None = None
 
     @property
     def tls(self) -> TlsFiles | None:
@@ -81,6 +128,8 @@ class ServeOptions:
             )
         if not self.host.strip():
             problems.append("--host is empty; give an address such as 0.0.0.0 or 127.0.0.1")
+        if self.kubernetes is not None:
+            problems.extend(self.kubernetes.problems())
         if problems:
             raise ConfigurationError("; ".join(problems))
 

@@ -24,10 +24,13 @@ from typing import Any, Final
 
 from prometheus_client import CollectorRegistry
 
+from license_service.auth.token_source import TokenFile
 from license_service.errors import LicenseServiceError
 from license_service.runtime.assembly import Service
+from license_service.runtime.config_watcher import LicensingConfigWatcher
+from license_service.runtime.kubernetes_parts import KubernetesParts
 from license_service.runtime.listeners import Listeners
-from license_service.runtime.periodic import run_periodically
+from license_service.runtime.periodic import run_periodically, stopped_while_waiting
 from license_service.runtime.servers import EmbeddedServer, build_server
 from license_service.store.retention import prune
 from license_service.web.application import create_app, create_metrics_app
@@ -111,12 +114,6 @@ def _address(sock: socket.socket) -> str:
 def _jobs(service: Service, stop: asyncio.Event) -> dict[str, _Job]:
     jobs: dict[str, _Job] = {
         "sampler": service.sampler.run(stop),
-        "API token watcher": run_periodically(
-            service.tokens.refresh,
-            every=WATCH_EVERY_SECONDS,
-            stop=stop,
-            name=f"reading the API token file {service.tokens.path}",
-        ),
         "prune job": run_periodically(
             lambda: _prune(service),
             every=PRUNE_EVERY_SECONDS,
@@ -124,13 +121,24 @@ def _jobs(service: Service, stop: asyncio.Event) -> dict[str, _Job]:
             name="removing data older than the retention periods",
         ),
     }
-    if service.config.path is not None:
-        jobs["configuration watcher"] = run_periodically(
-            service.config.check,
+    tokens, config = service.tokens, service.config
+    if isinstance(tokens, TokenFile):
+        # A token Secret is followed by its own watch thread (see ``kubernetes``).
+        jobs["API token watcher"] = run_periodically(
+            tokens.refresh,
             every=WATCH_EVERY_SECONDS,
             stop=stop,
-            name=f"reading the configuration file {service.config.path}",
+            name=f"reading the API token file {tokens.path}",
         )
+    if isinstance(config, LicensingConfigWatcher) and config.path is not None:
+        jobs["configuration watcher"] = run_periodically(
+            config.check,
+            every=WATCH_EVERY_SECONDS,
+            stop=stop,
+            name=f"reading the configuration file {config.path}",
+        )
+    if service.kubernetes is not None:
+        jobs["Kubernetes watches"] = _kept_alive(service.kubernetes, stop)
     if service.cluster.check is not None:
         jobs["cluster dump watcher"] = run_periodically(
             service.cluster.check,
@@ -139,6 +147,18 @@ def _jobs(service: Service, stop: asyncio.Event) -> dict[str, _Job]:
             name="reading the cluster dumps",
         )
     return jobs
+
+
+async def _kept_alive(parts: KubernetesParts, stop: asyncio.Event) -> None:
+    """Check every second that the watch threads run; raise when one ended before ``stop``.
+
+    The threads run on their own (started by ``connect_kubernetes``); ``Service.close``
+    stops them after the loop ends.
+    """
+    while not await stopped_while_waiting(stop, WATCH_EVERY_SECONDS, sleep=asyncio.sleep):
+        stopped = await asyncio.to_thread(parts.stopped_parts)
+        if stopped:
+            raise LicenseServiceError(f"{', '.join(stopped)} stopped running")
 
 
 async def _supervised(name: str, job: _Job, *, stop: asyncio.Event, failures: list[str]) -> None:

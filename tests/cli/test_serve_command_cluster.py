@@ -1,0 +1,46 @@
+"""`license-service serve` flags of a live cluster: refused before anything starts when wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from license_service.cli.app import build_app
+
+DUMP = Path(__file__).parent.parent / "fixtures" / "dumps" / "cluster.json"
+
+
+def serve(*args: str) -> Any:
+    return CliRunner().invoke(build_app(), ["serve", *args])
+
+
+def test_dumps_and_a_kubeconfig_together_are_refused() -> None:
+    result = serve("--cluster-dump", str(DUMP), "--kubeconfig", str(DUMP), "--namespace", "x")
+
+    assert result.exit_code == 2
+    assert (
+        "--cluster-dump measures dump files, --kubeconfig and --namespace a live cluster"
+        in result.stderr
+    )
+
+
+def test_an_invalid_namespace_and_timeout_are_refused_before_connecting(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+
+    result = serve(
+        "--kubeconfig", str(kubeconfig), "--namespace", "Bad_NS", "--startup-timeout", "0"
+    )
+
+    assert result.exit_code == 2
+    assert "--namespace 'Bad_NS' is not a namespace name" in result.stderr
+    assert "--startup-timeout 0 is not positive" in result.stderr
+
+
+def test_a_missing_kubeconfig_is_named() -> None:
+    result = serve("--kubeconfig", "/nonexistent/kubeconfig")
+
+    assert result.exit_code == 2
+    assert "--kubeconfig /nonexistent/kubeconfig: no such file" in result.stderr

@@ -32,3 +32,13 @@ unit: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+## make manifests: render the Helm chart (deploy/helm/license-service) into deploy/manifests/
+.PHONY: manifests
+manifests: $(STAMP)
+	$(BIN)/python deploy/render_chart.py --write-manifests
+
+## make bench: every benchmark at full size (about 10 minutes on 2 cores); writes bench/RESULTS.md
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench

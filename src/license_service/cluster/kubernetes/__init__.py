@@ -16,13 +16,30 @@ projection, bad ones skipped), ``cluster_cache`` (the maps, health and cached vi
 kubeconfig clients), ``collector`` (``KubernetesSource``: threads and state).
 """
 
-from license_service.cluster.kubernetes.collector import KubernetesSource
-from license_service.cluster.kubernetes.connection import (
-    in_cluster_api_client,
-    kubeconfig_api_client,
-)
-from license_service.cluster.kubernetes.counters import CollectorCounters, CounterSnapshot
-from license_service.cluster.kubernetes.watch_options import WatchOptions
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from license_service.cluster.kubernetes.collector import KubernetesSource
+    from license_service.cluster.kubernetes.connection import (
+        in_cluster_api_client,
+        kubeconfig_api_client,
+    )
+    from license_service.cluster.kubernetes.counters import CollectorCounters, CounterSnapshot
+    from license_service.cluster.kubernetes.watch_options import WatchOptions
+
+# Names re-exported lazily: importing a light module of this package (options, the
+# token Secret) must not load the Kubernetes client, which costs a second at start.
+_EXPORTS = {
+    "KubernetesSource": "collector",
+    "in_cluster_api_client": "connection",
+    "kubeconfig_api_client": "connection",
+    "CollectorCounters": "counters",
+    "CounterSnapshot": "counters",
+    "WatchOptions": "watch_options",
+}
 
 __all__ = [
     "CollectorCounters",
@@ -32,3 +49,10 @@ __all__ = [
     "in_cluster_api_client",
     "kubeconfig_api_client",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

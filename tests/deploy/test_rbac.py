@@ -19,6 +19,7 @@ from license_service.auth.service_accounts import (
     REVIEWED_VERB,
 )
 from license_service.cluster.kubernetes.signing_key_secret import SIGNING_KEY_SECRET
+from license_service.cluster.kubernetes.tls_secret import CUSTOM_TLS_SECRET, SELF_SIGNED_TLS_SECRET
 from license_service.configuration.ibmlicensing import DEFAULT_API_SECRET_TOKEN
 from license_service.web.application import PROTECTED_PATHS
 from tests.deploy.chart import (
@@ -34,7 +35,7 @@ from tests.deploy.chart import (
 CLUSTER: Final = "(cluster)"
 ANY: Final = "(any name)"
 NON_RESOURCE: Final = "(non-resource URL)"
-OWNED_SECRETS: Final = (DEFAULT_API_SECRET_TOKEN, SIGNING_KEY_SECRET)
+OWNED_SECRETS: Final = (DEFAULT_API_SECRET_TOKEN, SIGNING_KEY_SECRET, SELF_SIGNED_TLS_SECRET)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -76,8 +77,9 @@ SERVICE_CALLS: Final = (
         ("get", "list", "watch", "update"),
         NAMESPACE,
         OWNED_SECRETS,
-        "token: read, follow (list+watch by metadata.name), rotate; signing key: read",
+        "token: read, follow (list+watch by metadata.name), rotate; signing key, tls: read",
     ),
+    ("", "secrets", ("get",), NAMESPACE, (CUSTOM_TLS_SECRET,), "httpsCertsSource custom: read"),
     (
         "",
         "secrets",
@@ -182,6 +184,8 @@ def test_the_service_reads_no_secret_but_its_own_and_none_outside_its_namespace(
         if permission.resource != "secrets":
             continue
         assert permission.scope == NAMESPACE
+        if permission.verb == "get" and permission.name == CUSTOM_TLS_SECRET:
+            continue  # read only: the operator's own certificate
         if permission.verb != "create":
             assert permission.name in OWNED_SECRETS
 
@@ -201,7 +205,7 @@ def test_the_owned_secret_names_follow_the_chart_values() -> None:
         for permission in _granted(objects, SERVICE_NAME)
         if permission.resource == "secrets" and permission.verb == "get"
     }
-    assert names == {"ibm-licensing-token", "my-token"}
+    assert names == {"ibm-licensing-token", "my-token", CUSTOM_TLS_SECRET}
 
 
 def test_the_reader_may_get_the_protected_endpoints_and_nothing_else() -> None:

@@ -1,4 +1,4 @@
-"""Starting the real process: HTTPS with --tls-cert/--tls-key, clear refusals, and the demo."""
+"""Starting the real process: HTTPS (given files or httpsEnable), clear refusals, the demo."""
 
 from __future__ import annotations
 
@@ -68,3 +68,26 @@ def test_the_demo_serves_its_history_and_prints_clickable_urls(start: Start) -> 
         r"\(\d{1,2} samples of history stored\)", again.stdout()
     )
     assert again.token == token
+
+
+def test_https_enable_in_the_configuration_serves_https_with_a_certificate_made_once(
+    start: Start, tmp_path: Path
+) -> None:
+    config = tmp_path / "ibmlicensing.yaml"
+    config.write_text(
+        "apiVersion: operator.ibm.com/v1alpha1\nkind: IBMLicensing\nspec:\n  httpsEnable: true\n"
+    )
+
+    service = start(extra=["--config", str(config)], scheme="https", verify=False)
+
+    response = httpx.get(f"{service.url}/version", verify=False)
+    assert response.status_code == 200
+    assert f"API:      https://127.0.0.1:{service.port}/" in service.stdout()
+    certificate = (service.data_dir / "tls.crt").read_bytes()
+    trusted = ssl.create_default_context(cafile=str(service.data_dir / "tls.crt"))
+    assert httpx.get(f"https://localhost:{service.port}/version", verify=trusted).is_success
+    assert service.stop() == 0
+
+    again = start(extra=["--config", str(config)], scheme="https", verify=trusted)
+
+    assert (again.data_dir / "tls.crt").read_bytes() == certificate

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from kubernetes import client
 
 from license_service.audit.signing_keys import SigningKey
@@ -252,3 +253,47 @@ def test_a_new_api_secret_token_in_the_resource_moves_to_that_secret(
         what="the token of the other Secret",
     )
     assert parts.tokens.label == "Secret ibm-common-services/other-token"
+
+
+def test_https_at_start_creates_a_self_signed_certificate_for_the_service_in_its_secret(
+    fake_api: FakeApiServer, connect: Connect, signing_pem: bytes
+) -> None:
+    with_signing_key(fake_api, "licensing", signing_pem)
+    fake_api.create(
+        ibm_licensing_manifest(spec={"instanceNamespace": "licensing", "httpsEnable": True})
+    )
+
+    parts = connect()
+
+    secret = fake_api.get("secrets", "license-service-tls", namespace="licensing")
+    assert secret is not None
+    assert parts.tls is not None
+    assert base64.b64decode(secret["data"]["tls.crt"]) == parts.tls.certificate
+    certificate = x509.load_pem_x509_certificate(parts.tls.certificate)
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "ibm-licensing-service-instance.licensing.svc" in names.get_values_for_type(x509.DNSName)
+
+
+def test_without_https_no_certificate_secret_is_made(
+    fake_api: FakeApiServer, connect: Connect, signing_pem: bytes
+) -> None:
+    with_signing_key(fake_api, "ibm-common-services", signing_pem)
+
+    parts = connect()
+
+    assert parts.tls is None
+    assert fake_api.get("secrets", "license-service-tls", namespace="ibm-common-services") is None
+
+
+def test_https_from_a_missing_custom_secret_stops_the_start_and_leaves_nothing_running(
+    fake_api: FakeApiServer, connect: Connect, signing_pem: bytes
+) -> None:
+    before = watch_threads()
+    with_signing_key(fake_api, "ibm-common-services", signing_pem)
+    spec = {"httpsEnable": True, "httpsCertsSource": "custom"}
+    fake_api.create(ibm_licensing_manifest(spec=spec))
+
+    with pytest.raises(ClusterError, match="ibm-licensing-certs does not exist"):
+        connect()
+
+    assert watch_threads() <= before

@@ -13,6 +13,7 @@ import pytest
 from license_service.cluster.dump_source import DumpFileSource
 from license_service.errors import LicenseServiceError
 from license_service.runtime.assembly import ClusterChoice, Service, assemble, utc_now
+from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.service import run_service
@@ -115,3 +116,23 @@ def test_an_invalid_config_file_stops_the_start(tmp_path: Path) -> None:
     with pytest.raises(LicenseServiceError, match="threadsPerCore"):
         build(tmp_path, config_file=invalid)
     assert not (tmp_path / "data").exists()
+
+
+def test_https_turned_on_while_running_is_reported_until_the_next_start(tmp_path: Path) -> None:
+    config = tmp_path / "ibmlicensing.yaml"
+    document = "apiVersion: operator.ibm.com/v1alpha1\nkind: IBMLicensing\nspec:\n  httpsEnable: "
+    config.write_text(document + "false\n")
+    service = build(tmp_path, config_file=config)
+    try:
+        assert (service.scheme, service.state.health_warnings()) == ("http", [])
+        assert isinstance(service.config, LicensingConfigWatcher)
+
+        config.write_text(document + "true\n")
+        assert service.config.check()
+
+        assert service.scheme == "http"
+        assert service.state.health_warnings() == [
+            "spec.httpsEnable changed to true while running: it applies at the next start"
+        ]
+    finally:
+        service.close()

@@ -160,7 +160,7 @@ def _fill_history(
 
 def _print_welcome(started: Started, *, stored: int, days: int, console: Console) -> None:
     service, listeners = started.service, started.listeners
-    api = base_url(listeners.api, scheme=service.options.scheme)
+    api = base_url(listeners.api, scheme=service.scheme)
     tokens = service.tokens.current().tokens
     token = tokens[0] if tokens else "<API token>"
     history = (

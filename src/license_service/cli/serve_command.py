@@ -347,7 +347,7 @@ def _check_cluster_choice(
 def service_lines(service: Service, listeners: Listeners) -> list[str]:
     """Where the service listens and keeps its token, for the start banner (no secret)."""
     options = service.options
-    api = base_url(listeners.api, scheme=options.scheme)
+    api = base_url(listeners.api, scheme=service.scheme)
     lines = [f"  API:      {api}/  (try {api}/products?token=<API token>)"]
     if listeners.metrics is not None:
         lines.append(f"  Metrics:  {base_url(listeners.metrics, scheme='http')}/metrics")

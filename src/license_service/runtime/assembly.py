@@ -37,10 +37,11 @@ from license_service.runtime.config_source import LicensingConfigSource, OnChang
 from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.kubernetes_parts import KubernetesParts
 from license_service.runtime.log_configuration import set_level
-from license_service.runtime.options import ServeOptions
+from license_service.runtime.options import ServeOptions, TlsFiles
 from license_service.runtime.paths import DataDir
 from license_service.runtime.secret_tokens import SecretTokenSource
 from license_service.runtime.servers import check_tls_files
+from license_service.runtime.tls_files import served_tls_files
 from license_service.sampling.sampler import Sampler
 from license_service.store.database import Database
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
@@ -78,7 +79,8 @@ ApiTokens = TokenFile | SecretTokenSource
 class Service:
     """Every part of one running service, built by ``assemble``.
 
-    ``kubernetes`` holds the watches of a live cluster (``None`` for dumps and the demo).
+    ``kubernetes`` holds the watches of a live cluster (``None`` for dumps and the demo);
+    ``tls`` the files the API is served with over HTTPS (``None``: plain HTTP).
     """
 
     options: ServeOptions
@@ -93,6 +95,12 @@ class Service:
     state: AppState
     clock: Clock
     kubernetes: KubernetesParts | None = None
+    tls: TlsFiles | None = None
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when the API is served with TLS files, else ``http``."""
+        return "https" if self.tls is not None else "http"
 
     @property
     def token_place(self) -> str:
@@ -138,6 +146,15 @@ def assemble(
         set_level(config.current().log_level)
     data_dir = DataDir(options.data_dir)
     data_dir.create()
+    tls = served_tls_files(
+        options.tls,
+        https_enable=config.current().https_enable,
+        data_dir=data_dir,
+        secret_pems=kubernetes.tls if kubernetes is not None else None,
+        clock=clock,
+    )
+    if tls is not None and tls != options.tls:
+        check_tls_files(tls)
     database = Database.open(options.database_url or data_dir.database_url)
     try:
         tokens = _api_tokens(options, data_dir=data_dir, kubernetes=kubernetes, clock=clock)
@@ -165,7 +182,9 @@ def assemble(
         source_state=_state_reader(cluster.source),
         authenticator=authenticator,
         licensing=config.current,
-        health_warnings=_warnings_reader(config, options, kubernetes=kubernetes),
+        health_warnings=_warnings_reader(
+            config, https_at_start=config.current().https_enable, kubernetes=kubernetes
+        ),
         signing_key=signing_key,
         clock=clock,
         version=version_info_from(os.environ if environ is None else environ),
@@ -186,6 +205,7 @@ def assemble(
         state=state,
         clock=clock,
         kubernetes=kubernetes,
+        tls=tls,
     )
 
 
@@ -261,16 +281,18 @@ def _state_reader(source: ClusterSource) -> Callable[[], ClusterState | None]:
 
 def _warnings_reader(
     config: LicensingConfigSource,
-    options: ServeOptions,
     *,
+    https_at_start: bool,
     kubernetes: KubernetesParts | None,
 ) -> Callable[[], list[str]]:
-    notes = []
-    if config.current().https_enable and options.tls is None:
-        notes.append(
-            "spec.httpsEnable is true but no --tls-cert/--tls-key was given: the API is "
-            "served over plain HTTP until both are given"
-        )
+    def https_note() -> list[str]:
+        # TLS is set up at start only (SPEC 6): say so while the configuration differs.
+        now = config.current().https_enable
+        if now == https_at_start:
+            return []
+        shown = "true" if now else "false"
+        return [f"spec.httpsEnable changed to {shown} while running: it applies at the next start"]
+
     if kubernetes is None:
-        return lambda: [*config.warnings(), *notes]
-    return lambda: [*config.warnings(), *kubernetes.warnings(), *notes]
+        return lambda: [*config.warnings(), *https_note()]
+    return lambda: [*config.warnings(), *kubernetes.warnings(), *https_note()]

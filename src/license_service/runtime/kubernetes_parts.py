@@ -15,7 +15,10 @@ kubeconfig with ``--kubeconfig``/``--context``), then, in this order:
    missing, and waits for its first reading; a change of ``spec.apiSecretToken``
    moves the watch to the new Secret;
 5. reads the signing key from Secret ``license-service-signing-key``, creating it once;
-6. waits until the cluster id is known (``--cluster-id``, else the uid of
+6. when ``spec.httpsEnable`` is true at start and no ``--tls-cert`` is given, reads
+   the HTTPS certificate from its Secret (``tls_secret``: the operator's
+   ``ibm-licensing-certs``, or the self-signed ``license-service-tls``, created once);
+7. waits until the cluster id is known (``--cluster-id``, else the uid of
    ``kube-system``).
 
 Every wait shares one deadline (``--startup-timeout``, 60 s); missing it raises
@@ -45,6 +48,11 @@ from license_service.cluster.kubernetes.api_connection import ApiConnection
 from license_service.cluster.kubernetes.connection import SERVICE_ACCOUNT_DIRECTORY
 from license_service.cluster.kubernetes.licensing_resource import LicensingResourceWatch
 from license_service.cluster.kubernetes.pod_namespace import pod_namespace
+from license_service.cluster.kubernetes.self_signed_certificates import (
+    TlsPems,
+    generate_self_signed,
+    service_dns_names,
+)
 from license_service.cluster.kubernetes.signing_key_secret import (
     SIGNING_KEY_KEY,
     SIGNING_KEY_SECRET,
@@ -82,6 +90,7 @@ class KubernetesParts:
     tokens: SecretTokenSource | None
     signing_key: SigningKey
     resource_watch: LicensingResourceWatch | None
+    tls: TlsPems | None = None
     _closed: bool = False
 
     @property
@@ -185,6 +194,9 @@ def connect_kubernetes(
             follow = tokens.use_secret
             config.add_listener(lambda changed: follow(changed.api_secret_token))
         signing_key = _signing_key(connection, namespace=namespace)
+        tls = None
+        if config.current().https_enable and serve_options.tls is None:
+            tls = _tls_pems(connection, namespace=namespace, config=config.current(), clock=clock)
         cluster_id = _cluster_id(source, deadline=deadline, options=options)
     except BaseException:
         _stop_all(started)
@@ -205,6 +217,7 @@ def connect_kubernetes(
         tokens=tokens,
         signing_key=signing_key,
         resource_watch=resource_watch,
+        tls=tls,
     )
 
 
@@ -282,6 +295,20 @@ def _signing_key(connection: ApiConnection, *, namespace: str) -> SigningKey:
     )
     return SigningKey.from_pem(
         pem, source=f"key {SIGNING_KEY_KEY} of Secret {namespace}/{SIGNING_KEY_SECRET}"
+    )
+
+
+def _tls_pems(
+    connection: ApiConnection,
+    *,
+    namespace: str,
+    config: LicensingConfig,
+    clock: Callable[[], datetime],
+) -> TlsPems:
+    return connection.tls_pems(
+        namespace=namespace,
+        custom=config.https_certs_source == "custom",
+        generate=lambda: generate_self_signed(dns_names=service_dns_names(namespace), now=clock()),
     )
 
 

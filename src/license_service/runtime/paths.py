@@ -7,6 +7,8 @@ directory, the same default ``license-service token`` uses) holds:
 ``license-service.db``  the SQLite store (unless ``--database-url``)  0600*
 ``api-token``           the API token (unless ``--token-file``)       0600
 ``signing-key.pem``     the RSA key that signs audit snapshots        0600
+``tls.crt``             the HTTPS certificate (``tls_files``)         0600
+``tls.key``             its private key                               0600
 =====================  ===========================================  ======
 
 (*) the directory itself is created with mode 0700, so nothing in it is
@@ -30,6 +32,8 @@ DATABASE_FILE: Final = "license-service.db"
 DEMO_DATA_DIR: Final = Path("license-service-demo-data")
 """The data directory of ``license-service demo`` unless ``--data-dir`` is given."""
 DIRECTORY_MODE: Final = 0o700
+TLS_CERT_FILE: Final = "tls.crt"
+TLS_KEY_FILE: Final = "tls.key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,16 @@ class DataDir:
     def signing_key_file(self) -> Path:
         """The private key that signs audit snapshots."""
         return self.root / SIGNING_KEY_FILE
+
+    @property
+    def tls_cert_file(self) -> Path:
+        """The HTTPS certificate used when ``spec.httpsEnable`` is true and no ``--tls-cert``."""
+        return self.root / TLS_CERT_FILE
+
+    @property
+    def tls_key_file(self) -> Path:
+        """The private key of ``tls_cert_file``."""
+        return self.root / TLS_KEY_FILE
 
     def create(self) -> None:
         """Create the directory (mode 0700) if it does not exist; an existing one is kept as is."""

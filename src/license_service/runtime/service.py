@@ -96,7 +96,7 @@ def _servers(
     service: Service, listeners: Listeners
 ) -> dict[str, tuple[EmbeddedServer, socket.socket]]:
     """The servers by name ("API server on 0.0.0.0:8080"), each with its bound socket."""
-    api = build_server(create_app(service.state), tls=service.options.tls)
+    api = build_server(create_app(service.state), tls=service.tls)
     servers = {f"API server on {_address(listeners.api)}": (api, listeners.api)}
     if listeners.metrics is not None:
         # A registry per service: nothing global, and tests can run several services.

@@ -29,7 +29,12 @@ from license_service.cluster.kubernetes.licensing_resource import (
     read_licensing_document,
 )
 from license_service.cluster.kubernetes.object_watching import JsonObject
+from license_service.cluster.kubernetes.self_signed_certificates import TlsPems
 from license_service.cluster.kubernetes.signing_key_secret import load_or_create_signing_key_pem
+from license_service.cluster.kubernetes.tls_secret import (
+    load_or_create_self_signed_pems,
+    read_custom_pems,
+)
 from license_service.cluster.kubernetes.token_secret import (
     TokenReading,
     TokenSecret,
@@ -132,6 +137,14 @@ class ApiConnection:
     def signing_key_pem(self, *, namespace: str, generate: Callable[[], bytes]) -> bytes:
         """The PEM signing key kept in its Secret, created with ``generate()`` when missing."""
         return load_or_create_signing_key_pem(
+            self._api_client, namespace=namespace, generate=generate
+        )
+
+    def tls_pems(self, *, namespace: str, custom: bool, generate: Callable[[], TlsPems]) -> TlsPems:
+        """The HTTPS pair: the operator's Secret when ``custom``, else the self-signed one."""
+        if custom:
+            return read_custom_pems(self._api_client, namespace=namespace)
+        return load_or_create_self_signed_pems(
             self._api_client, namespace=namespace, generate=generate
         )
 

@@ -1,9 +1,11 @@
 """Reading and writing one Secret through the API, as raw JSON, with errors that say what to grant.
 
-The service owns two Secrets in its namespace (the API token's and the signing
-key's); RBAC gives it get, list, watch, create and update on them (SPEC 7), never
-patch or delete, so these are the only verbs used here. Values travel base64-encoded
-in ``data`` (the API server turns a manifest's ``stringData`` into ``data``).
+The service owns three Secrets in its namespace (the API token's, the signing
+key's and, with ``spec.httpsEnable``, the self-signed certificate's) and reads the
+operator's ``ibm-licensing-certs``; RBAC gives it get, list, watch, create and
+update on them (SPEC 7), never patch or delete, so these are the only verbs used
+here. Values travel base64-encoded in ``data`` (the API server turns a manifest's
+``stringData`` into ``data``).
 
 Failures raise ``ClusterError`` naming the Secret, the verb, the HTTP status and the
 fix (a missing namespace, a missing RBAC rule); no message holds a Secret's content.

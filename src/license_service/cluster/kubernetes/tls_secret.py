@@ -1,0 +1,125 @@
+"""The HTTPS certificate of ``spec.httpsEnable`` (SPEC 6), kept in a Secret of the namespace.
+
+Two sources, as ``spec.httpsCertsSource`` says:
+
+- ``self-signed`` (the default): Secret ``license-service-tls`` (type
+  ``kubernetes.io/tls``, keys ``tls.crt`` and ``tls.key``), created when missing and
+  never overwritten, so every replica and every restart serves the same certificate
+  and clients that pinned it keep trusting it. Two replicas starting together end up
+  with the same pair: the second creation answers 409, and the pair is read back
+  from the Secret the first one created.
+- ``custom``: Secret ``ibm-licensing-certs``, written by the operator; it is only
+  read, and a missing Secret or key raises ``ClusterError`` saying how to create it.
+
+This module moves bytes; the caller writes them where the server reads them, and
+the server checks that they form a usable pair.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Final
+
+from kubernetes import client
+
+from license_service.cluster.kubernetes.secret_access import (
+    create_secret,
+    decode_value,
+    encode_value,
+    read_secret,
+    secret_label,
+)
+from license_service.cluster.kubernetes.self_signed_certificates import TlsPems
+from license_service.errors import ClusterError
+
+logger = logging.getLogger(__name__)
+
+SELF_SIGNED_TLS_SECRET: Final = "license-service-tls"  # noqa: S105  (a Secret's name)
+CUSTOM_TLS_SECRET: Final = "ibm-licensing-certs"  # noqa: S105  (a Secret's name)
+CERTIFICATE_KEY: Final = "tls.crt"
+PRIVATE_KEY_KEY: Final = "tls.key"
+TLS_SECRET_LABELS: Final = {
+    "app.kubernetes.io/component": "ibm-licensing-service-tls",
+    "app.kubernetes.io/instance": "ibm-licensing-service",
+    "app.kubernetes.io/managed-by": "license-service",
+    "app.kubernetes.io/name": "ibm-licensing-service-instance",
+    "release": "ibm-licensing-service",
+}
+
+
+def tls_secret_manifest(pems: TlsPems, *, namespace: str, name: str) -> dict[str, Any]:
+    """The ``kubernetes.io/tls`` Secret holding ``pems``; pure."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(TLS_SECRET_LABELS)},
+        "type": "kubernetes.io/tls",
+        "data": {
+            CERTIFICATE_KEY: encode_value(pems.certificate),
+            PRIVATE_KEY_KEY: encode_value(pems.private_key),
+        },
+    }
+
+
+def load_or_create_self_signed_pems(
+    api_client: client.ApiClient,
+    *,
+    namespace: str,
+    generate: Callable[[], TlsPems],
+    name: str = SELF_SIGNED_TLS_SECRET,
+) -> TlsPems:
+    """The pair kept in the Secret; ``generate()`` makes one when the Secret is missing."""
+    core = client.CoreV1Api(api_client)
+    label = secret_label(namespace, name)
+    secret = read_secret(core, namespace=namespace, name=name)
+    if secret is None:
+        pems = generate()
+        if create_secret(core, tls_secret_manifest(pems, namespace=namespace, name=name)):
+            logger.info("Generated a self-signed HTTPS certificate and kept it in %s", label)
+            return pems
+        # Another replica created it meanwhile: its certificate is the one kept.
+        secret = read_secret(core, namespace=namespace, name=name)
+        if secret is None:
+            raise ClusterError(
+                f"create {label}: the API said it exists, then that it does not; "
+                "try again (is something deleting it?)"
+            )
+    return _pems(
+        secret,
+        label=label,
+        fix="delete the Secret to have a new self-signed certificate generated at the next start",
+    )
+
+
+def read_custom_pems(
+    api_client: client.ApiClient, *, namespace: str, name: str = CUSTOM_TLS_SECRET
+) -> TlsPems:
+    """The pair of the operator's Secret (``spec.httpsCertsSource: custom``); never written."""
+    core = client.CoreV1Api(api_client)
+    label = secret_label(namespace, name)
+    fix = (
+        f"create it with `kubectl create secret tls {name} --namespace {namespace} "
+        "--cert=<certificate.pem> --key=<key.pem>`, or set spec.httpsCertsSource to "
+        "self-signed"
+    )
+    secret = read_secret(core, namespace=namespace, name=name)
+    if secret is None:
+        raise ClusterError(
+            f"spec.httpsCertsSource is custom but {label} does not exist; {fix}, then start "
+            "the service again"
+        )
+    return _pems(secret, label=label, fix=fix)
+
+
+def _pems(secret: dict[str, Any], *, label: str, fix: str) -> TlsPems:
+    values = {}
+    for key in (CERTIFICATE_KEY, PRIVATE_KEY_KEY):
+        try:
+            value = decode_value(secret, key)
+        except ValueError as error:
+            raise ClusterError(f"{label} cannot be read: {error}; {fix}") from error
+        if not value:
+            raise ClusterError(f"{label} has no key {key!r} (it needs tls.crt and tls.key); {fix}")
+        values[key] = value
+    return TlsPems(certificate=values[CERTIFICATE_KEY], private_key=values[PRIVATE_KEY_KEY])

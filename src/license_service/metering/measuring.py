@@ -1,22 +1,26 @@
 """One measurement of a cluster: every product, bundled product and service (SPEC 2).
 
-``measure`` is a pure function of the cluster view and the settings.
+``measure`` is a pure function of the cluster view and the settings. At 150,000 pods
+it must stay well under a second: the replicas of a workload share their
+annotations and containers, so what they declare and charge is worked out once per
+distinct set within the call (nothing is remembered between calls).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Final
 
 from license_service.errors import AnnotationError
-from license_service.metering.cluster_view import ClusterView, Node, Pod
-from license_service.metering.declarations import ProductDeclaration, read_declaration
+from license_service.metering.charged_containers import ChargedContainers
+from license_service.metering.cluster_view import ClusterView, Container, Node, Pod
+from license_service.metering.declarations import DeclarationCache, ProductDeclaration
 from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
-from license_service.metering.quantities import parse_cpu_millicores
+from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import (
     FREE,
@@ -77,17 +81,26 @@ class _Tally:
 
 
 def measure(view: ClusterView, settings: MeteringSettings) -> Measurement:
-    """Measure the usage of every product in ``view`` under ``settings``; pure."""
+    """Measure the usage of every product in ``view`` under ``settings``; pure.
+
+    Work is remembered within the call only (``_PodCounter``): each distinct annotation
+    set, CPU quantity and (declaration, containers) pair is evaluated once.
+    """
     warnings: list[str] = []
-    nodes = {node.name: _node_facts(node, settings, warnings) for node in view.nodes}
-    tally = _Tally()
+    quantities = MillicoreCache()
+    nodes = {node.name: _node_facts(node, settings, warnings, quantities) for node in view.nodes}
+    counter = _PodCounter(nodes, quantities)
+    count = counter.count
     for pod in view.pods:
-        if pod.running:
-            _count_pod(pod, nodes, tally)
-    return _measurement(tally, nodes, settings, warnings)
+        # A pod without license annotations declares nothing: skipped without a call.
+        if pod.running and pod.annotations:
+            count(pod)
+    return _measurement(counter.tally, nodes, settings, warnings)
 
 
-def _node_facts(node: Node, settings: MeteringSettings, warnings: list[str]) -> NodeFacts:
+def _node_facts(
+    node: Node, settings: MeteringSettings, warnings: list[str], quantities: MillicoreCache
+) -> NodeFacts:
     limit = node.cpu_capacity if settings.capping_source == "capacity" else node.cpu_allocatable
     field_name = f"status.{settings.capping_source}.cpu"
     cap: int | None = None
@@ -95,7 +108,7 @@ def _node_facts(node: Node, settings: MeteringSettings, warnings: list[str]) -> 
         warnings.append(f"node {node.name!r} has no {field_name}: {_UNSTATED_CPU}")
     else:
         try:
-            cap = parse_cpu_millicores(limit)
+            cap = quantities.parse(limit)
         except AnnotationError as exc:
             warnings.append(f"node {node.name!r} {field_name}: {exc}; {_UNSTATED_CPU}")
     pvu = settings.default_pvu_per_core
@@ -110,48 +123,131 @@ def _node_facts(node: Node, settings: MeteringSettings, warnings: list[str]) -> 
     return NodeFacts(cpu_millicores=cap, capping=settings.node_cpu_capping, pvu_per_core=pvu)
 
 
-def _count_pod(pod: Pod, nodes: dict[str, NodeFacts], tally: _Tally) -> None:
-    declaration = read_declaration(pod.annotations)
-    if declaration is None:
-        return
-    if isinstance(declaration, tuple):
-        tally.problems.append(PodProblems(pod.namespace, pod.name, tuple(sorted(declaration))))
-        return
-    node = nodes.get(pod.node_name)
+@dataclass(frozen=True, slots=True)
+class _Charge:
+    """What a pod's charged containers add up to, before the node is known.
+
+    ``millicores`` sums the CPU limits; each of the ``without_limit`` containers without
+    one counts as its node's whole CPU (SPEC 2.4); ``problems`` are unparsable limits.
+    """
+
+    millicores: int
+    charged: int
+    without_limit: int
+    problems: tuple[AnnotationProblem, ...]
+
+
+def _charge(
+    charged: ChargedContainers, containers: Iterable[Container], quantities: MillicoreCache
+) -> _Charge:
     millicores = 0
-    charged = 0
+    count = 0
     without_limit = 0
     problems: list[AnnotationProblem] = []
-    for container in pod.containers:
-        if not declaration.charged.charges(container.name):
+    for container in containers:
+        if not charged.charges(container.name):
             continue
-        charged += 1
+        count += 1
         if container.cpu_limit is None:
-            # No limit: the container may use the whole node (SPEC 2.4).
-            if node is not None and node.cpu_millicores is not None:
-                millicores += node.cpu_millicores
-            else:
-                without_limit += 1
+            without_limit += 1
             continue
         try:
-            millicores += parse_cpu_millicores(container.cpu_limit)
+            millicores += quantities.parse(container.cpu_limit)
         except AnnotationError as exc:
             problems.append(
                 AnnotationProblem(f"containers[{container.name}].resources.limits.cpu", str(exc))
             )
-    if problems:
-        tally.problems.append(PodProblems(pod.namespace, pod.name, tuple(problems)))
-        return
-    if node is None:
-        tally.unknown_pods[pod.node_name].append(PodRef(pod.namespace, pod.name))
-        tally.unknown_without_limit[pod.node_name] += without_limit
-    for groups, key in _groups_of(declaration, tally):
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = _Group(declaration)
+    return _Charge(millicores, count, without_limit, tuple(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What every pod with one annotation mapping and one container tuple adds to the tally.
+
+    ``problems`` set: such pods are listed with these problems and not counted.
+    Otherwise each adds ``charge`` (on its own node) to the sums of every row in ``sums``
+    (each row's ``NodeSums`` millicores and nodes with charged containers).
+    """
+
+    problems: tuple[AnnotationProblem, ...] | None
+    charge: _Charge | None = None
+    sums: tuple[tuple[dict[str, int], set[str]], ...] = ()
+
+
+class _PodCounter:
+    """Counts pods into a tally, remembering what equal pods share (one measurement only).
+
+    Replicas share their annotation mapping and container tuple (the collector makes
+    them the same objects; equal annotations are also found by content): what they
+    declare, what their containers charge and which rows they count towards are worked
+    out once per pair, so a pod costs a lookup and a few additions. Remembered objects
+    are kept alive here, so the identities used as keys are never reused while the
+    counter lives.
+    """
+
+    def __init__(self, nodes: dict[str, NodeFacts], quantities: MillicoreCache) -> None:
+        self.tally = _Tally()
+        self._nodes = nodes
+        self._quantities = quantities
+        self._declarations = DeclarationCache()
+        self._pods: dict[
+            tuple[int, int], tuple[Mapping[str, str], tuple[Container, ...], _Counted | None]
+        ] = {}
+
+    def count(self, pod: Pod) -> None:
+        """Add a running pod with license annotations to the tally."""
+        annotations = pod.annotations
+        containers = pod.containers
+        seen = self._pods.get((id(annotations), id(containers)))
+        if seen is not None and seen[0] is annotations and seen[1] is containers:
+            counted = seen[2]
         else:
-            group.keep_smallest_names(declaration)
-        group.sums.add(pod.node_name, millicores, charged_containers=charged)
+            counted = self._work_out(annotations, containers)
+            self._pods[(id(annotations), id(containers))] = (annotations, containers, counted)
+        if counted is None:
+            return
+        tally = self.tally
+        charge = counted.charge
+        if counted.problems is not None or charge is None:
+            tally.problems.append(PodProblems(pod.namespace, pod.name, counted.problems or ()))
+            return
+        node_name = pod.node_name
+        node = self._nodes.get(node_name)
+        millicores = charge.millicores
+        if node is None:
+            tally.unknown_pods[node_name].append(PodRef(pod.namespace, pod.name))
+            tally.unknown_without_limit[node_name] += charge.without_limit
+        elif charge.without_limit and node.cpu_millicores is not None:
+            # No limit: each such container may use the whole node (SPEC 2.4).
+            millicores += charge.without_limit * node.cpu_millicores
+        charged = charge.charged
+        for per_node, nodes_with_charged in counted.sums:
+            # NodeSums.add, inlined: this loop runs for every licensed pod.
+            per_node[node_name] = per_node.get(node_name, 0) + millicores
+            if charged:
+                nodes_with_charged.add(node_name)
+
+    def _work_out(
+        self, annotations: Mapping[str, str], containers: tuple[Container, ...]
+    ) -> _Counted | None:
+        """What pods with ``annotations`` and ``containers`` count; ``None``: nothing declared."""
+        declaration = self._declarations.read(annotations)
+        if declaration is None:
+            return None
+        if isinstance(declaration, tuple):
+            return _Counted(problems=tuple(sorted(declaration)))
+        charge = _charge(declaration.charged, containers, self._quantities)
+        if charge.problems:
+            return _Counted(problems=charge.problems)
+        sums = []
+        for groups, key in _groups_of(declaration, self.tally):
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(declaration)
+            elif group.declaration is not declaration:
+                group.keep_smallest_names(declaration)
+            sums.append((group.sums.millicores, group.sums.nodes_with_charged_containers))
+        return _Counted(problems=None, charge=charge, sums=tuple(sums))
 
 
 def _groups_of(

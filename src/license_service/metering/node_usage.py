@@ -66,14 +66,17 @@ def quantity(
         return 0
     if metric == MANAGED_VIRTUAL_SERVER:
         return len(sums.nodes_with_charged_containers)
+    per_core = metric == PROCESSOR_VALUE_UNIT
+    facts_of = nodes.get
     weighted = 0
+    # One pass over every node the product runs on: kept lean, it runs for every row.
     for node_name, millicores in sums.millicores.items():
-        facts = nodes.get(node_name)
-        capped = millicores
-        if facts is not None and facts.cap_millicores is not None:
-            capped = min(millicores, facts.cap_millicores)
-        if metric == PROCESSOR_VALUE_UNIT:
-            capped *= facts.pvu_per_core if facts is not None else default_pvu_per_core
-        weighted += capped
+        facts = facts_of(node_name)
+        if facts is None:
+            weighted += millicores * default_pvu_per_core if per_core else millicores
+            continue
+        cap = facts.cpu_millicores
+        capped = cap if facts.capping and cap is not None and millicores > cap else millicores
+        weighted += capped * facts.pvu_per_core if per_core else capped
     divisor = 1000 * threads_per_core
     return -(-weighted // divisor)

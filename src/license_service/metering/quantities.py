@@ -1,7 +1,12 @@
 """Exact parsing of Kubernetes CPU quantities into integer millicores (SPEC 2.4).
 
 No binary floating point is involved: the number is parsed as a ``Fraction`` and
-a fraction of a millicore is rounded up, so ``0.0001`` counts as ``1m``.
+a fraction of a millicore is rounded up, so ``0.0001`` counts as ``1m``. The two
+spellings nearly every pod uses, whole cores (``"2"``) and whole millicores
+(``"500m"``), take a shortcut through ``int`` with the same result.
+
+A cluster repeats a few dozen limit strings over thousands of containers:
+``MillicoreCache`` parses each distinct string once (for one measurement).
 """
 
 from __future__ import annotations
@@ -47,6 +52,12 @@ def parse_cpu_millicores(raw: str) -> int:
     Kubernetes quantity.
     """
     text = raw.strip()
+    if text.isascii():
+        # The common spellings, without regex or Fraction: same result, exactly.
+        if text.isdigit():
+            return int(text) * 1000
+        if text[-1:] == "m" and text[:-1].isdigit():
+            return int(text[:-1])
     match = _QUANTITY.fullmatch(text)
     if match is None:
         raise InvalidQuantityError(
@@ -69,6 +80,36 @@ def parse_cpu_millicores(raw: str) -> int:
     millicores = cores * 1000
     # Fraction has no ceil of its own; -(-a // b) is the exact integer ceiling.
     return -(-millicores.numerator // millicores.denominator)
+
+
+class MillicoreCache:
+    """``parse_cpu_millicores`` remembering every string it saw, and the error of a bad one.
+
+    Meant to live for one measurement (or be passed in explicitly): it is an ordinary
+    object, not a global, so a pure function stays pure.
+    """
+
+    __slots__ = ("_errors", "_values")
+
+    def __init__(self) -> None:
+        self._values: dict[str, int] = {}
+        self._errors: dict[str, str] = {}
+
+    def parse(self, raw: str) -> int:
+        """Like ``parse_cpu_millicores(raw)``; raises the same ``InvalidQuantityError``."""
+        value = self._values.get(raw)
+        if value is not None:
+            return value
+        message = self._errors.get(raw)
+        if message is not None:
+            raise InvalidQuantityError(message)
+        try:
+            value = parse_cpu_millicores(raw)
+        except InvalidQuantityError as exc:
+            self._errors[raw] = str(exc)
+            raise
+        self._values[raw] = value
+        return value
 
 
 def format_millicores(millicores: int) -> str:

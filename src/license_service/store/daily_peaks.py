@@ -1,10 +1,11 @@
 """Daily peaks: per UTC day and row key, the highest value of that day (SPEC 2.7).
 
-``record_daily_peaks`` folds one sample into its day with one bulk upsert per table:
-the value becomes the higher of the stored and the new one, and the descriptive names
-(product, Cloud Pak, service) become those of the latest sample of the day, whatever
-order samples arrive in. Bundled products compare the measured quantity; the converted
-quantity is derived on read from it and the stored ratio text (``conversion_of``).
+``record_daily_peaks`` folds one sample into its day with one bulk upsert per table
+(a prepared statement, ``upserts.BulkInsert``): the value becomes the higher of the
+stored and the new one, and the descriptive names (product, Cloud Pak, service)
+become those of the latest sample of the day, whatever order samples arrive in.
+Bundled products compare the measured quantity; the converted quantity is derived on
+read from it and the stored ratio text (``conversion_of``).
 ``peaks_in_period`` is the one filter every report query uses.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Connection, Table, case
 
@@ -26,64 +27,23 @@ from license_service.store.measurement_rows import (
     PRODUCT_KEY,
     SERVICE_KEY,
     MeasurementRows,
-    Row,
 )
 from license_service.store.tables import (
     bundled_product_daily_peaks,
     product_daily_peaks,
     service_daily_peaks,
 )
-from license_service.store.upserts import Excluded, upsert
+from license_service.store.upserts import BulkInsert, Excluded, bulk_insert
+
+_SHARED: Final = ("cluster_id", "day", "names_at")
 
 
-def record_daily_peaks(
-    connection: Connection,
-    *,
-    cluster_id: ClusterId,
-    day: date,
-    taken_at: datetime,
-    rows: MeasurementRows,
-) -> None:
-    """Raise the peaks of ``day`` to the values in ``rows`` (a sample taken at ``taken_at``)."""
-    for table, table_rows, key, value, names in (
-        (product_daily_peaks, rows.products, PRODUCT_KEY, "quantity", ("product_name",)),
-        (
-            bundled_product_daily_peaks,
-            rows.bundled_products,
-            BUNDLED_PRODUCT_KEY,
-            "measured_quantity",
-            ("product_name", "cloudpak_name", "cloudpak_version"),
-        ),
-        (
-            service_daily_peaks,
-            rows.services,
-            SERVICE_KEY,
-            "value",
-            ("product_name", "service_name"),
-        ),
-    ):
-        _raise_peaks(
-            connection,
-            table,
-            [
-                {**row, "cluster_id": cluster_id, "day": day, "names_at": taken_at}
-                for row in table_rows
-            ],
-            key=key,
-            value=value,
-            names=names,
-        )
+def _raising_peaks(
+    table: Table, *, key: Sequence[str], value: str, names: Sequence[str]
+) -> BulkInsert:
+    """The upsert that raises a day's peaks in ``table``: the higher value wins, names follow
+    the latest sample of the day."""
 
-
-def _raise_peaks(
-    connection: Connection,
-    table: Table,
-    rows: Sequence[Row],
-    *,
-    key: Sequence[str],
-    value: str,
-    names: Sequence[str],
-) -> None:
     def updates(new: Excluded) -> Mapping[str, ColumnElement[Any]]:
         stored = table.c
         later = new.names_at >= stored.names_at
@@ -95,7 +55,48 @@ def _raise_peaks(
             changes[name] = case((later, new[name]), else_=stored[name])
         return changes
 
-    upsert(connection, table, rows, key=("cluster_id", "day", *key), updates=updates)
+    return BulkInsert(
+        table,
+        columns=tuple(column.name for column in table.columns if column.name not in _SHARED),
+        shared=_SHARED,
+        key=("cluster_id", "day", *key),
+        updates=updates,
+    )
+
+
+_PRODUCT_PEAKS: Final = _raising_peaks(
+    product_daily_peaks, key=PRODUCT_KEY, value="quantity", names=("product_name",)
+)
+_BUNDLED_PRODUCT_PEAKS: Final = _raising_peaks(
+    bundled_product_daily_peaks,
+    key=BUNDLED_PRODUCT_KEY,
+    value="measured_quantity",
+    names=("product_name", "cloudpak_name", "cloudpak_version"),
+)
+_SERVICE_PEAKS: Final = _raising_peaks(
+    service_daily_peaks,
+    key=SERVICE_KEY,
+    value="value",
+    names=("product_name", "service_name"),
+)
+
+
+def record_daily_peaks(
+    connection: Connection,
+    *,
+    cluster_id: ClusterId,
+    day: date,
+    taken_at: datetime,
+    rows: MeasurementRows,
+) -> None:
+    """Raise the peaks of ``day`` to the values in ``rows`` (a sample taken at ``taken_at``)."""
+    shared = {"cluster_id": cluster_id, "day": day, "names_at": taken_at}
+    for bulk, table_rows in (
+        (_PRODUCT_PEAKS, rows.products),
+        (_BUNDLED_PRODUCT_PEAKS, rows.bundled_products),
+        (_SERVICE_PEAKS, rows.services),
+    ):
+        bulk_insert(connection, bulk, table_rows, shared=shared)
 
 
 def peaks_in_period(

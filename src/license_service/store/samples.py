@@ -2,16 +2,18 @@
 
 All three are written on the caller's connection, inside the caller's transaction, so
 a sample and the peaks it raised are stored together or not at all. Each table gets
-one bulk statement, whatever the number of products. ``latest_sample`` reads the
-newest raw sample back ("usage now" after a restart).
+one bulk statement, whatever the number of products: a prepared executemany of the
+driver (``upserts.bulk_insert``), so a thousand products cost tens of milliseconds.
+``latest_sample`` reads the newest raw sample back ("usage now" after a restart).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from license_service.errors import StorageError
@@ -32,6 +34,23 @@ from license_service.store.tables import (
     sample_services,
     samples,
 )
+from license_service.store.upserts import BulkInsert, bulk_insert
+
+_SHARED: Final = ("sample_id", "cluster_id")
+
+
+def _raw_rows(table: Table) -> BulkInsert:
+    """The insert of a sample's usage rows into ``table``, one executemany for all."""
+    return BulkInsert(
+        table,
+        columns=tuple(column.name for column in table.columns if column.name not in _SHARED),
+        shared=_SHARED,
+    )
+
+
+_SAMPLE_PRODUCTS: Final = _raw_rows(sample_products)
+_SAMPLE_BUNDLED_PRODUCTS: Final = _raw_rows(sample_bundled_products)
+_SAMPLE_SERVICES: Final = _raw_rows(sample_services)
 
 
 def record_sample(
@@ -69,16 +88,13 @@ def record_sample(
         raise StorageError(f"database gave no id for the sample at {instant.isoformat()}")
     sample_id = inserted[0]
     rows = measurement_rows(measurement)
-    for table, table_rows in (
-        (sample_products, rows.products),
-        (sample_bundled_products, rows.bundled_products),
-        (sample_services, rows.services),
+    shared = {"sample_id": sample_id, "cluster_id": cluster_id}
+    for bulk, table_rows in (
+        (_SAMPLE_PRODUCTS, rows.products),
+        (_SAMPLE_BUNDLED_PRODUCTS, rows.bundled_products),
+        (_SAMPLE_SERVICES, rows.services),
     ):
-        if table_rows:
-            connection.execute(
-                insert(table),
-                [{**row, "sample_id": sample_id, "cluster_id": cluster_id} for row in table_rows],
-            )
+        bulk_insert(connection, bulk, table_rows, shared=shared)
     record_daily_peaks(
         connection, cluster_id=cluster_id, day=utc_day(instant), taken_at=instant, rows=rows
     )

@@ -1,0 +1,251 @@
+"""Benchmark 6: the API under load, next to the minimal endpoint of the same server.
+
+The real service runs as its own process (``license-service serve``) on a data
+directory whose store holds ``products`` x ``days`` of daily peaks
+(``history.HistoryStore``), with an API token file and a one-node cluster dump (its
+sampler then adds nothing to the history). A load generator in another process
+(``bench.load_generator``) runs closed-loop keep-alive clients against:
+
+- ``/livez``: the minimal endpoint, the framework's own limit;
+- ``/products`` for the default period (the last 30 days) and for 731 days;
+- ``/bundled_products`` for the same two periods;
+
+each with 1 and 16 clients (``Scale.api_clients``), after one warm-up request. The
+server logs at its default level (INFO: one access-log line per request), as it
+runs in production.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import string
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from bench.history import CLUSTER, HistoryStore
+from bench.measurements import ROOT, run_child
+from bench.results import BenchmarkResult, Check, Figure, at_least, at_most
+from bench.scales import Scale
+
+THROUGHPUT_SHARE_TARGET: Final = 0.5
+P99_TARGET_MS: Final = 25.0
+STARTUP_SECONDS: Final = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One request the load generator repeats."""
+
+    label: str
+    path: str
+    authenticated: bool
+    period: str = ""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def one_node_dump(path: Path) -> Path:
+    """A cluster dump with one node and no pod: the sampler adds nothing to the history."""
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "bench-node"},
+        "status": {"capacity": {"cpu": "8"}, "allocatable": {"cpu": "8"}},
+    }
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [node]}))
+    return path
+
+
+class ServedStore:
+    """``license-service serve`` on a history store, as a child process (a context)."""
+
+    def __init__(self, history: HistoryStore, *, work_dir: Path) -> None:
+        self._history = history
+        self._work_dir = work_dir
+        self.token = "".join(
+            secrets.choice(string.ascii_letters + string.digits) for _ in range(24)
+        )
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log = work_dir / "serve.log"
+
+    def __enter__(self) -> ServedStore:
+        token_file = self._work_dir / "api-token"
+        token_file.write_text(self.token + "\n")
+        token_file.chmod(0o600)
+        dump = one_node_dump(self._work_dir / "cluster.json")
+        with self._log.open("wb") as log:
+            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and package
+                [
+                    sys.executable,
+                    "-m",
+                    "license_service",
+                    "serve",
+                    "--host=127.0.0.1",
+                    f"--port={self.port}",
+                    "--metrics-port=0",
+                    f"--data-dir={self._history.data_dir}",
+                    f"--token-file={token_file}",
+                    f"--cluster-dump={dump}",
+                    f"--cluster-id={CLUSTER}",
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_until_live()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        process = self._process
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def log_lines(self, markers: tuple[str, ...]) -> list[str]:
+        """The lines of the server's log holding any of ``markers``."""
+        text = self._log.read_text(errors="replace") if self._log.exists() else ""
+        return [line for line in text.splitlines() if any(mark in line for mark in markers)]
+
+    def _wait_until_live(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        pause = threading.Event()
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{self.url}/livez", timeout=2) as answer:  # noqa: S310
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pause.wait(0.2)
+        log = self._log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"license-service serve did not start; its log:\n{log}")
+
+
+def endpoints(history: HistoryStore) -> list[Endpoint]:
+    """The minimal endpoint, and each report for the default period and the longest."""
+    first = history.last_day - timedelta(days=min(history.days, 731) - 1)
+    longest = f"dateFrom={first.isoformat()}&dateTo={history.last_day.isoformat()}"
+    days = (history.last_day - first).days + 1
+    return [
+        Endpoint("minimal /livez", "/livez", authenticated=False),
+        Endpoint("/products, default period (30 days)", "/products", True, "default"),
+        Endpoint(f"/products, {days} days", f"/products?{longest}", True, "longest"),
+        Endpoint("/bundled_products, default period", "/bundled_products", True, "default"),
+        Endpoint(
+            f"/bundled_products, {days} days", f"/bundled_products?{longest}", True, "longest"
+        ),
+    ]
+
+
+def _url(served: ServedStore, endpoint: Endpoint) -> str:
+    if not endpoint.authenticated:
+        return served.url + endpoint.path
+    separator = "&" if "?" in endpoint.path else "?"
+    return f"{served.url}{endpoint.path}{separator}token={served.token}"
+
+
+def _clients(count: int) -> str:
+    return f"{count} client" if count == 1 else f"{count} clients"
+
+
+def _load(url: str, *, clients: int, seconds: float) -> dict[str, Any]:
+    return run_child(
+        "bench.load_generator", [f"--url={url}", f"--clients={clients}", f"--seconds={seconds}"]
+    )
+
+
+def run(scale: Scale, history: HistoryStore) -> BenchmarkResult:
+    """Benchmark 6 at ``scale`` on ``history``."""
+    started = time.perf_counter()
+    figures: list[Figure] = []
+    checks: list[Check] = []
+    notes: list[str] = []
+    loads: dict[tuple[str, int], dict[str, Any]] = {}
+    with ServedStore(history, work_dir=history.data_dir.parent) as served:
+        chosen = endpoints(history)
+        for endpoint in chosen:
+            warm = _load(_url(served, endpoint), clients=1, seconds=0)
+            if warm["statuses"] != {"200": 1}:
+                raise RuntimeError(f"{endpoint.path} answered {warm['statuses']} at warm-up")
+            figures.append(
+                Figure(f"{endpoint.label}: first (warm-up) request", warm["max_ms"], "ms")
+            )
+        for clients in scale.api_clients:
+            for endpoint in chosen:
+                load = _load(_url(served, endpoint), clients=clients, seconds=scale.api_seconds)
+                if set(load["statuses"]) != {"200"}:
+                    notes.append(
+                        f"{endpoint.label} at {clients} clients answered {load['statuses']}"
+                    )
+                loads[(endpoint.label, clients)] = load
+                who = f"{endpoint.label}, {_clients(clients)}"
+                figures += [
+                    Figure(
+                        f"{who}: requests/s ({load['requests']} requests)",
+                        load["requests_per_second"],
+                        "req/s",
+                    ),
+                    Figure(f"{who}: p50", load["p50_ms"], "ms"),
+                    Figure(f"{who}: p99", load["p99_ms"], "ms"),
+                ]
+        failures = served.log_lines(("ERROR", "Traceback", "timed out"))
+        if failures:
+            notes.append(f"The server logged: {failures[0][:300]}")
+    most = max(scale.api_clients)
+    minimal = chosen[0]
+    for endpoint in chosen[1:]:
+        for clients in scale.api_clients:
+            share = (
+                loads[(endpoint.label, clients)]["requests_per_second"]
+                / loads[(minimal.label, clients)]["requests_per_second"]
+            )
+            label = f"{endpoint.label}, {_clients(clients)}: throughput / minimal endpoint"
+            if endpoint.path.startswith("/products"):
+                checks.append(at_least(label, share, THROUGHPUT_SHARE_TARGET, "x"))
+            else:
+                checks.append(Check(label, share, "x"))
+        if endpoint.path.startswith("/products"):
+            checks.append(
+                at_most(
+                    f"{endpoint.label}, {_clients(most)}: p99",
+                    loads[(endpoint.label, most)]["p99_ms"],
+                    P99_TARGET_MS,
+                    "ms",
+                )
+            )
+    notes.append(
+        f"Store: {history.products:,} products x {history.days} days "
+        f"({history.rows:,} rows of daily peaks and coverage, written in "
+        f"{history.fill_seconds:.0f} s straight into the tables); SQLite in the data directory."
+    )
+    return BenchmarkResult(
+        6,
+        "API throughput and latency (license-service serve, closed-loop keep-alive clients)",
+        figures=tuple(figures),
+        checks=tuple(checks),
+        notes=tuple(notes),
+        seconds=time.perf_counter() - started,
+    )

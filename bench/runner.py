@@ -1,0 +1,103 @@
+"""Run the benchmarks in order, print each as it ends, and write ``RESULTS.md``.
+
+``run_benchmarks(scale, only=...)`` runs benchmarks 1-4 (one cluster, see
+``cluster_benchmarks``), 5 (store), and 6-7 on one history store filled once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Final
+
+from bench import api_benchmark, cluster_benchmarks, snapshot_benchmark, store_benchmark
+from bench.findings import FINDINGS
+from bench.history import HistoryStore
+from bench.measurements import ROOT, machine_description
+from bench.results import BenchmarkResult, print_result, results_markdown
+from bench.scales import FULL, SMOKE, Scale
+
+RESULTS_FILE: Final = ROOT / "bench" / "RESULTS.md"
+ALL: Final = frozenset(range(1, 8))
+
+
+def run_benchmarks(
+    scale: Scale,
+    *,
+    only: Collection[int] = ALL,
+    report: Callable[[BenchmarkResult], None] = print_result,
+) -> list[BenchmarkResult]:
+    """Run the benchmarks numbered in ``only`` at ``scale``; ``report`` each as it ends."""
+    results: list[BenchmarkResult] = []
+
+    def keep(result: BenchmarkResult) -> None:
+        results.append(result)
+        report(result)
+
+    if {1, 2, 3, 4} & set(only):
+        for result in cluster_benchmarks.run(scale):
+            if result.number in only:
+                keep(result)
+    if 5 in only:
+        keep(store_benchmark.run(scale))
+    if {6, 7} & set(only):
+        with HistoryStore(products=scale.products, days=scale.days) as history:
+            if 6 in only:
+                keep(api_benchmark.run(scale, history))
+            if 7 in only:
+                keep(snapshot_benchmark.run(scale, history))
+    return results
+
+
+def _load_average() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench [--smoke] [--only 1,2] [--output FILE]``."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds, not minutes)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated benchmark numbers (default: all)"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"where to write the results (default: {RESULTS_FILE.relative_to(ROOT)} when "
+        "every benchmark runs at full size, else nowhere)",
+    )
+    arguments = parser.parse_args(argv)
+    scale = SMOKE if arguments.smoke else FULL
+    only = {int(number) for number in arguments.only.split(",") if number.strip()} or set(ALL)
+    output = arguments.output
+    if output is None and not arguments.smoke and only == ALL:
+        output = RESULTS_FILE
+    machine = machine_description()
+    load_before = _load_average()
+    print(f"Benchmarks at {scale.name}; machine: {machine['cpu']}, load {load_before}")
+    started = time.perf_counter()
+    results = run_benchmarks(scale, only=only)
+    total = time.perf_counter() - started
+    machine["load average (1/5/15 min) before / after"] = f"{load_before}  /  {_load_average()}"
+    print(f"\nAll benchmarks: {total / 60:.1f} min")
+    if output is not None:
+        command = "make bench" if output == RESULTS_FILE else "python -m bench"
+        output.write_text(
+            results_markdown(
+                results,
+                machine=machine,
+                command=command,
+                total_seconds=total,
+                scale=scale.name,
+                findings=FINDINGS,
+            )
+        )
+        print(f"Results written to {output}")

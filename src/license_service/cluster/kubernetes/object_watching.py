@@ -29,7 +29,6 @@ import json
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,13 +47,12 @@ from license_service.cluster.kubernetes.failures import (
     status_message,
 )
 from license_service.cluster.kubernetes.raw_responses import (
-    close_response,
     interrupt,
-    line_batches,
     read_document,
 )
 from license_service.cluster.kubernetes.resource_kinds import resource_version_of
 from license_service.cluster.kubernetes.watch_options import WatchOptions
+from license_service.cluster.kubernetes.watch_streams import follow_watch, open_watch
 
 if TYPE_CHECKING:
     from urllib3.response import HTTPResponse
@@ -68,8 +66,6 @@ ObjectsChanged = Callable[[Mapping[str, JsonObject]], None]
 
 _PUT_EVENTS: Final = frozenset({"ADDED", "MODIFIED"})
 NOT_FOUND: Final = 404
-# A watch that ends normally sooner than this, without a single line, is suspicious.
-_QUIET_END_SECONDS: Final = 0.5
 DEFAULT_STOP_TIMEOUT_SECONDS: Final = 5.0
 
 
@@ -243,38 +239,13 @@ class ObjectWatcher:
 
     def _watch(self) -> None:
         self._counters.count_watch_call(self._target.resource)
-        try:
-            response = self._target.request(
-                timeout=(
-                    self._options.connect_timeout_seconds,
-                    self._options.watch_read_timeout_seconds,
-                ),
-                watch=True,
-                resource_version=self._resource_version,
-                allow_watch_bookmarks=True,
-                timeout_seconds=self._options.watch_timeout_seconds,
-            )
-        except ApiException as error:
-            if status_code(error) == GONE:
-                raise ResourceExpired(
-                    f"resourceVersion {self._resource_version} is too old (410 Gone)"
-                ) from error
-            raise
-        self._track(response)
-        started = time.monotonic()
-        delivered = False
-        try:
-            for batch in line_batches(response):
-                delivered = True
-                self._apply(batch)
-        finally:
-            self._track(None)
-            close_response(response)
+        response = open_watch(
+            self._target.request, options=self._options, resource_version=self._resource_version
+        )
+        ended_at_once = follow_watch(response, apply=self._apply, track=self._track)
         if self._stop.is_set():
             return
-        if not delivered and time.monotonic() - started < _QUIET_END_SECONDS:
-            # A server or proxy that ends every watch at once, silently, must not make
-            # the loop spin: wait as after a failure.
+        if ended_at_once:
             self._sleep(self._backoff.next_delay())
             return
         self._confirm()

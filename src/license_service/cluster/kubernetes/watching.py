@@ -24,11 +24,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -51,9 +51,7 @@ from license_service.cluster.kubernetes.failures import (
 from license_service.cluster.kubernetes.object_decoding import ObjectDecoder
 from license_service.cluster.kubernetes.projection_sharing import SharedValues
 from license_service.cluster.kubernetes.raw_responses import (
-    close_response,
     interrupt,
-    line_batches,
     read_document,
 )
 from license_service.cluster.kubernetes.resource_kinds import (
@@ -65,6 +63,7 @@ from license_service.cluster.kubernetes.resource_kinds import (
     resource_version_of,
 )
 from license_service.cluster.kubernetes.watch_options import WatchOptions
+from license_service.cluster.kubernetes.watch_streams import follow_watch, open_watch
 
 if TYPE_CHECKING:
     from urllib3.response import HTTPResponse
@@ -72,8 +71,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _PUT_EVENTS: Final = frozenset({"ADDED", "MODIFIED"})
-# A watch that ends normally sooner than this, without a single line, is suspicious.
-_QUIET_END_SECONDS: Final = 0.5
 
 
 class _Stopped(Exception):
@@ -237,39 +234,15 @@ class ResourceWatcher:
 
     def _watch(self) -> None:
         self._counters.count_watch_call(self._kind.name)
-        try:
-            response = self._kind.request(
-                self._core,
-                timeout=(
-                    self._options.connect_timeout_seconds,
-                    self._options.watch_read_timeout_seconds,
-                ),
-                watch=True,
-                resource_version=self._resource_version,
-                allow_watch_bookmarks=True,
-                timeout_seconds=self._options.watch_timeout_seconds,
-            )
-        except ApiException as error:
-            if status_code(error) == GONE:
-                raise ResourceExpired(
-                    f"resourceVersion {self._resource_version} is too old (410 Gone)"
-                ) from error
-            raise
-        self._track(response)
-        started = time.monotonic()
-        delivered = False
-        try:
-            for batch in line_batches(response):
-                delivered = True
-                self._apply(batch)
-        finally:
-            self._track(None)
-            close_response(response)
+        response = open_watch(
+            functools.partial(self._kind.request, self._core),
+            options=self._options,
+            resource_version=self._resource_version,
+        )
+        ended_at_once = follow_watch(response, apply=self._apply, track=self._track)
         if self._stop.is_set():
             return
-        if not delivered and time.monotonic() - started < _QUIET_END_SECONDS:
-            # A server or proxy that ends every watch at once, silently, must not make
-            # the loop spin: wait as after a failure, and confirm nothing.
+        if ended_at_once:
             self._sleep(self._backoff.next_delay())
             return
         # The server ended the watch normally (timeoutSeconds): all was delivered.

@@ -33,6 +33,11 @@ unit: $(STAMP)
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
+## make soak: the long versions of the fault and load suites (tests marked soak, LICENSE_SERVICE_SOAK=1)
+.PHONY: soak
+soak: $(STAMP)
+	LICENSE_SERVICE_SOAK=1 $(BIN)/pytest -m soak
+
 ## make manifests: render the Helm chart (deploy/helm/license-service) into deploy/manifests/
 .PHONY: manifests
 manifests: $(STAMP)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
@@ -32,14 +32,16 @@ from license_service.cli.serve_command import (
     Started,
     start,
 )
-from license_service.cluster.simulated import SimulatedCluster, SimulatedClusterSource
-from license_service.runtime.addresses import base_url
-from license_service.runtime.assembly import ClusterChoice, utc_now
-from license_service.runtime.history import DEFAULT_HISTORY_DAYS, fill_history
-from license_service.runtime.log_configuration import configure_logging
-from license_service.runtime.options import DEFAULT_METRICS_PORT, DEFAULT_PORT, ServeOptions
-from license_service.runtime.paths import DEMO_DATA_DIR
-from license_service.runtime.service import run
+from license_service.runtime.options import (
+    DEFAULT_HISTORY_DAYS,
+    DEFAULT_METRICS_PORT,
+    DEFAULT_PORT,
+    DEMO_DATA_DIR,
+    ServeOptions,
+)
+
+if TYPE_CHECKING:
+    from license_service.cluster.simulated import SimulatedCluster
 
 DEMO_HOST: Final = "127.0.0.1"
 DEMO_CLUSTER_NAME: Final = "demo-cluster (simulated)"
@@ -80,6 +82,11 @@ def demo_command(
     log_level: LogLevelOption = None,
 ) -> None:
     """Run the service on a simulated cluster with 90 days of history, and print its URLs."""
+    from license_service.cluster.simulated import SimulatedCluster, SimulatedClusterSource
+    from license_service.runtime.assembly import ClusterChoice, utc_now
+    from license_service.runtime.log_configuration import configure_logging
+    from license_service.runtime.service import run
+
     options = ServeOptions(
         host=host,
         port=port,
@@ -122,6 +129,8 @@ def demo_command(
 def _fill_history(
     started: Started, cluster: SimulatedCluster, *, days: int, console: Console
 ) -> int:
+    from license_service.runtime.history import fill_history
+
     service = started.service
     settings = service.config.current().metering
     with Progress(
@@ -159,6 +168,8 @@ def _fill_history(
 
 
 def _print_welcome(started: Started, *, stored: int, days: int, console: Console) -> None:
+    from license_service.runtime.addresses import base_url
+
     service, listeners = started.service, started.listeners
     api = base_url(listeners.api, scheme=service.scheme)
     tokens = service.tokens.current().tokens

@@ -20,23 +20,22 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, BinaryIO, Final
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Final
 
 import typer
 
 from license_service import __version__
 from license_service.audit.signing_keys import SIGNING_KEY_FILE, SigningKey
-from license_service.audit.snapshot_names import snapshot_file_name
-from license_service.audit.snapshots import SnapshotContext, write_snapshot
-from license_service.audit.verification import VerificationReport, verify_snapshot
 from license_service.auth.token_file_location import DEFAULT_DATA_DIR
 from license_service.cli.exit_codes import reporting_errors
 from license_service.errors import InputError, SnapshotVerificationError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import MAX_PERIOD_DAYS, DatePeriod
-from license_service.store.clusters import cluster_ids
-from license_service.store.database import Database, sqlite_url
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
+
+if TYPE_CHECKING:
+    from license_service.audit.verification import VerificationReport
+    from license_service.store.database import Database
 
 DATABASE_FILE: Final = "license-service.db"
 """The SQLite file of a data directory (the server's default store)."""
@@ -139,6 +138,10 @@ def create_command(
     ] = DEFAULT_PEAK_DAYS,
 ) -> None:
     """Build a signed audit snapshot of a period from the store, without the server."""
+    from license_service.audit.snapshot_names import snapshot_file_name
+    from license_service.audit.snapshots import SnapshotContext, write_snapshot
+    from license_service.store.database import Database
+
     now = datetime.now(UTC)
     period = _period(date_from, date_to, today=now.date())
     directory = data_dir if data_dir is not None else DEFAULT_DATA_DIR
@@ -181,6 +184,8 @@ def verify_command(
     ] = None,
 ) -> None:
     """Check a snapshot's files, checksums and signature; name every file that fails."""
+    from license_service.audit.verification import verify_snapshot
+
     trusted = None if public_key is None else _read_public_key(public_key)
     report = verify_snapshot(file, public_key_pem=trusted)
     for line in _report_lines(report):
@@ -269,6 +274,8 @@ def _day(text: str, option: str) -> date:
 
 
 def _data_dir_database(directory: Path, given: bool) -> str:
+    from license_service.store.database import sqlite_url
+
     path = directory / DATABASE_FILE
     if not path.is_file():
         where = "" if given else " (the default data directory; give --data-dir DIR)"
@@ -280,6 +287,8 @@ def _data_dir_database(directory: Path, given: bool) -> str:
 
 
 def _cluster(database: Database, wanted: str | None) -> ClusterId:
+    from license_service.store.clusters import cluster_ids
+
     with database.read() as connection:
         known = cluster_ids(connection)
     if wanted is not None:

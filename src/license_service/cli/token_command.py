@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,9 +30,11 @@ from license_service.auth.token_storage import (
     write_token_file,
 )
 from license_service.cli.exit_codes import reporting_errors
-from license_service.cluster.kubernetes.token_secret import TokenSecret
 from license_service.errors import AuthenticationError, ConfigurationError, InvalidTokenError
-from license_service.runtime.cluster_token import ClusterTokenFlags, opened_token_secret
+from license_service.runtime.cluster_token_flags import ClusterTokenFlags
+
+if TYPE_CHECKING:
+    from license_service.cluster.kubernetes.token_secret import TokenSecret
 
 STDIN = "-"
 
@@ -147,6 +149,8 @@ def get_command(
         token_file=token_file,
     )
     if cluster is not None:
+        from license_service.runtime.cluster_token import opened_token_secret
+
         with opened_token_secret(cluster, note=_note) as token_secret:
             typer.echo(_secret_token(token_secret, cluster))
         return
@@ -188,6 +192,8 @@ def set_command(
     token = _read_value(value)
     if cluster is not None:
         check_token(token, force=force)
+        from license_service.runtime.cluster_token import opened_token_secret
+
         with opened_token_secret(cluster, note=_note) as token_secret:
             outcome = token_secret.write(token)
             typer.echo(
@@ -221,6 +227,8 @@ def generate_command(
     )
     token = generate_token()
     if cluster is not None:
+        from license_service.runtime.cluster_token import opened_token_secret
+
         with opened_token_secret(cluster, note=_note) as token_secret:
             outcome = token_secret.write(token)
             typer.echo(token)

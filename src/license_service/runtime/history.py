@@ -26,7 +26,6 @@ from license_service.sampling.schedule import DEFAULT_INTERVAL, count_boundaries
 from license_service.store.samples import latest_sample
 
 COARSE_INTERVAL: Final = timedelta(hours=1)
-DEFAULT_HISTORY_DAYS: Final = 90
 _JUST_AFTER: Final = timedelta(microseconds=1)
 
 Progress = Callable[[int, int], None]

@@ -25,6 +25,9 @@ DEFAULT_PORT: Final = 8080
 DEFAULT_METRICS_PORT: Final = 8081
 _MAX_PORT: Final = 65_535
 DEFAULT_STARTUP_TIMEOUT: Final = timedelta(seconds=60)
+DEMO_DATA_DIR: Final = Path("license-service-demo-data")
+DEFAULT_HISTORY_DAYS: Final = 90
+"""Days of simulated history the demo backfills."""
 _DNS_LABEL: Final = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 
 

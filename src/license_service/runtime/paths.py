@@ -24,12 +24,12 @@ from typing import Final
 from license_service.audit.signing_keys import SIGNING_KEY_FILE
 from license_service.auth.token_file_location import DEFAULT_DATA_DIR, token_file_path
 from license_service.errors import ConfigurationError
+from license_service.runtime.options import DEMO_DATA_DIR
 from license_service.store.database import sqlite_url
 
 __all__ = ["DATABASE_FILE", "DEFAULT_DATA_DIR", "DEMO_DATA_DIR", "DataDir"]
 
 DATABASE_FILE: Final = "license-service.db"
-DEMO_DATA_DIR: Final = Path("license-service-demo-data")
 """The data directory of ``license-service demo`` unless ``--data-dir`` is given."""
 DIRECTORY_MODE: Final = 0o700
 TLS_CERT_FILE: Final = "tls.crt"

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
 from license_service.cluster.kubernetes.self_signed_certificates import (
+    RENEW_BEFORE,
     generate_self_signed,
+    renewal_due,
     service_dns_names,
 )
 from license_service.runtime.options import TlsFiles
@@ -82,3 +89,57 @@ def test_the_secrets_certificate_replaces_the_files_at_every_start(tmp_path: Pat
     assert files is not None
     assert (files.cert.read_bytes(), files.key.read_bytes()) == (pems.certificate, pems.private_key)
     assert stat.S_IMODE(files.key.stat().st_mode) == 0o600
+
+
+def test_a_made_certificate_is_renewed_by_a_start_near_its_expiry(tmp_path: Path) -> None:
+    directory = data_dir(tmp_path)
+    first = served_tls_files(
+        None, https_enable=True, data_dir=directory, secret_pems=None, clock=clock
+    )
+    assert first is not None
+    made = first.cert.read_bytes()
+    expiry = x509.load_pem_x509_certificate(made).not_valid_after_utc
+
+    still_valid = served_tls_files(
+        None,
+        https_enable=True,
+        data_dir=directory,
+        secret_pems=None,
+        clock=lambda: expiry - RENEW_BEFORE - timedelta(days=1),
+    )
+    assert still_valid is not None
+    assert still_valid.cert.read_bytes() == made
+
+    later = expiry - timedelta(days=10)
+    renewed = served_tls_files(
+        None, https_enable=True, data_dir=directory, secret_pems=None, clock=lambda: later
+    )
+    assert renewed is not None
+    certificate = x509.load_pem_x509_certificate(renewed.cert.read_bytes())
+    assert certificate.not_valid_after_utc > later + RENEW_BEFORE
+    check_tls_files(renewed)
+
+
+def test_a_certificate_the_service_did_not_make_is_never_replaced(tmp_path: Path) -> None:
+    directory = data_dir(tmp_path)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "operator's own")])
+    foreign = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - timedelta(days=400))
+        .not_valid_after(NOW + timedelta(days=2))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+    )
+    directory.tls_cert_file.write_bytes(foreign)
+    directory.tls_key_file.write_bytes(b"key")
+
+    assert not renewal_due(foreign, NOW)
+    assert not renewal_due(b"not a certificate", NOW)
+    served_tls_files(None, https_enable=True, data_dir=directory, secret_pems=None, clock=clock)
+
+    assert directory.tls_cert_file.read_bytes() == foreign

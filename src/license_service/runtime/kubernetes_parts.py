@@ -51,6 +51,7 @@ from license_service.cluster.kubernetes.pod_namespace import pod_namespace
 from license_service.cluster.kubernetes.self_signed_certificates import (
     TlsPems,
     generate_self_signed,
+    renewal_due,
     service_dns_names,
 )
 from license_service.cluster.kubernetes.signing_key_secret import (
@@ -309,6 +310,7 @@ def _tls_pems(
         namespace=namespace,
         custom=config.https_certs_source == "custom",
         generate=lambda: generate_self_signed(dns_names=service_dns_names(namespace), now=clock()),
+        due=lambda pems: renewal_due(pems.certificate, clock()),
     )
 
 

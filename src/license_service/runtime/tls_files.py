@@ -8,7 +8,8 @@
    Secret stays the one kept copy and the files follow it;
 3. else, with ``spec.httpsEnable`` true, a self-signed pair for ``localhost`` and
    the loopback addresses is made once into the same files and reused at every
-   start (delete both to have a new one made);
+   start, renewed by the first start within 30 days of its expiry (delete both to
+   have a new one made sooner);
 4. else the API is served over plain HTTP.
 
 Files are written whole or not at all (a temporary file renamed over the target),
@@ -31,6 +32,7 @@ from license_service.cluster.kubernetes.self_signed_certificates import (
     TlsPems,
     generate_self_signed,
     local_names,
+    renewal_due,
 )
 from license_service.errors import ConfigurationError
 from license_service.runtime.options import TlsFiles
@@ -58,7 +60,7 @@ def served_tls_files(
         return files
     if not https_enable:
         return None
-    if files.cert.is_file() and files.key.is_file():
+    if files.cert.is_file() and files.key.is_file() and not _renewal_due(files.cert, clock()):
         return files
     dns_names, addresses = local_names()
     write_tls_files(
@@ -66,6 +68,14 @@ def served_tls_files(
     )
     logger.info("Generated a self-signed HTTPS certificate into %s", files.cert)
     return files
+
+
+def _renewal_due(certificate: Path, now: datetime) -> bool:
+    try:
+        pem = certificate.read_bytes()
+    except OSError:
+        return False  # the server's check of the pair says what is wrong with the file
+    return renewal_due(pem, now)
 
 
 def write_tls_files(files: TlsFiles, pems: TlsPems) -> None:

@@ -117,3 +117,25 @@ def test_a_custom_secret_without_its_certificate_is_refused(
 
     with pytest.raises(ClusterError, match=r"ibm-licensing-certs has no key 'tls\.crt'"):
         read_custom_pems(kube_client, namespace=NAMESPACE)
+
+
+def test_a_self_signed_secret_due_for_renewal_is_replaced_in_place(
+    fake_api: FakeApiServer, kube_client: client.ApiClient
+) -> None:
+    load_or_create_self_signed_pems(kube_client, namespace=NAMESPACE, generate=lambda: FIRST)
+    before = fake_api.get("secrets", SELF_SIGNED_TLS_SECRET, namespace=NAMESPACE)
+    assert before is not None
+
+    kept = load_or_create_self_signed_pems(
+        kube_client, namespace=NAMESPACE, generate=lambda: SECOND, due=lambda _pems: False
+    )
+    renewed = load_or_create_self_signed_pems(
+        kube_client, namespace=NAMESPACE, generate=lambda: SECOND, due=lambda pems: pems == FIRST
+    )
+
+    assert (kept, renewed) == (FIRST, SECOND)
+    assert stored_pems(fake_api, SELF_SIGNED_TLS_SECRET) == ("kubernetes.io/tls", SECOND)
+    after = fake_api.get("secrets", SELF_SIGNED_TLS_SECRET, namespace=NAMESPACE)
+    assert after is not None
+    assert after["metadata"]["uid"] == before["metadata"]["uid"]
+    assert after["metadata"]["labels"] == before["metadata"]["labels"]

@@ -140,12 +140,20 @@ class ApiConnection:
             self._api_client, namespace=namespace, generate=generate
         )
 
-    def tls_pems(self, *, namespace: str, custom: bool, generate: Callable[[], TlsPems]) -> TlsPems:
-        """The HTTPS pair: the operator's Secret when ``custom``, else the self-signed one."""
+    def tls_pems(
+        self,
+        *,
+        namespace: str,
+        custom: bool,
+        generate: Callable[[], TlsPems],
+        due: Callable[[TlsPems], bool],
+    ) -> TlsPems:
+        """The HTTPS pair: the operator's Secret when ``custom``, else the self-signed one
+        (renewed when ``due``)."""
         if custom:
             return read_custom_pems(self._api_client, namespace=namespace)
         return load_or_create_self_signed_pems(
-            self._api_client, namespace=namespace, generate=generate
+            self._api_client, namespace=namespace, generate=generate, due=due
         )
 
     def close(self) -> None:

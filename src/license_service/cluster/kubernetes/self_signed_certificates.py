@@ -13,6 +13,7 @@ caller's business. The time is a parameter; only the key is random.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,11 +26,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SERVICE_NAME: Final = "ibm-licensing-service-instance"
 VALIDITY: Final = timedelta(days=825)
+RENEW_BEFORE: Final = timedelta(days=30)
+"""A certificate this module made is replaced at a start this close to its expiry."""
 # Tolerate clocks of clients a little behind the service's.
 _BACKDATING: Final = timedelta(minutes=5)
 _COMMON_NAME: Final = "License Service (self-signed)"
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +92,27 @@ def generate_self_signed(
             serialization.NoEncryption(),
         ),
     )
+
+
+def renewal_due(certificate_pem: bytes, now: datetime) -> bool:
+    """Whether a certificate this module made expires within ``RENEW_BEFORE`` of ``now``.
+
+    A certificate it did not make (another subject, not self-issued) or cannot read is
+    never due: it is not ours to replace, and the server's own check reports it.
+    """
+    try:
+        certificate = x509.load_pem_x509_certificate(certificate_pem)
+    except ValueError:
+        return False
+    ours = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, _COMMON_NAME)])
+    if certificate.subject != ours or certificate.issuer != ours:
+        return False
+    expires = certificate.not_valid_after_utc
+    if expires - now > RENEW_BEFORE:
+        return False
+    logger.info(
+        "The self-signed HTTPS certificate %s on %s: a new one replaces it",
+        "expired" if expires <= now else "expires",
+        expires.date().isoformat(),
+    )
+    return True

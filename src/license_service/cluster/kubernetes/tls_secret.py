@@ -4,10 +4,11 @@ Two sources, as ``spec.httpsCertsSource`` says:
 
 - ``self-signed`` (the default): Secret ``license-service-tls`` (type
   ``kubernetes.io/tls``, keys ``tls.crt`` and ``tls.key``), created when missing and
-  never overwritten, so every replica and every restart serves the same certificate
-  and clients that pinned it keep trusting it. Two replicas starting together end up
-  with the same pair: the second creation answers 409, and the pair is read back
-  from the Secret the first one created.
+  kept, so every replica and every restart serves the same certificate and clients
+  that pinned it keep trusting it; it is replaced only when a start finds it due for
+  renewal (``due``: within 30 days of its expiry). Two replicas starting together end
+  up with the same pair: the second creation (or replacement) answers 409, and the
+  pair is read back from the Secret the first one wrote.
 - ``custom``: Secret ``ibm-licensing-certs``, written by the operator; it is only
   read, and a missing Secret or key raises ``ClusterError`` saying how to create it.
 
@@ -28,6 +29,7 @@ from license_service.cluster.kubernetes.secret_access import (
     decode_value,
     encode_value,
     read_secret,
+    replace_secret,
     secret_label,
 )
 from license_service.cluster.kubernetes.self_signed_certificates import TlsPems
@@ -67,9 +69,11 @@ def load_or_create_self_signed_pems(
     *,
     namespace: str,
     generate: Callable[[], TlsPems],
+    due: Callable[[TlsPems], bool] = lambda _pems: False,
     name: str = SELF_SIGNED_TLS_SECRET,
 ) -> TlsPems:
-    """The pair kept in the Secret; ``generate()`` makes one when the Secret is missing."""
+    """The pair kept in the Secret; ``generate()`` makes one when the Secret is missing or
+    when the kept pair is ``due`` for renewal."""
     core = client.CoreV1Api(api_client)
     label = secret_label(namespace, name)
     secret = read_secret(core, namespace=namespace, name=name)
@@ -85,11 +89,20 @@ def load_or_create_self_signed_pems(
                 f"create {label}: the API said it exists, then that it does not; "
                 "try again (is something deleting it?)"
             )
-    return _pems(
-        secret,
-        label=label,
-        fix="delete the Secret to have a new self-signed certificate generated at the next start",
-    )
+    fix = "delete the Secret to have a new self-signed certificate generated at the next start"
+    kept = _pems(secret, label=label, fix=fix)
+    if not due(kept):
+        return kept
+    renewed = generate()
+    fresh = tls_secret_manifest(renewed, namespace=namespace, name=name)
+    if replace_secret(core, {**secret, "data": fresh["data"]}):
+        logger.info("Renewed the self-signed HTTPS certificate kept in %s", label)
+        return renewed
+    # Another replica renewed it meanwhile: its certificate is the one kept.
+    secret = read_secret(core, namespace=namespace, name=name)
+    if secret is None:
+        raise ClusterError(f"renew {label}: the Secret disappeared; start the service again")
+    return _pems(secret, label=label, fix=fix)
 
 
 def read_custom_pems(

@@ -4,19 +4,21 @@ Run by ``cluster_benchmarks`` as ``python -m bench.decode_limits --url URL
 --model-pods M``: it first downloads every list page and the watch lines from the
 list server (not timed), then times, in this one process:
 
-- the projection limit: ``json.loads`` of each page and ``kubernetes_json`` of each
-  item (pods, nodes, namespaces), kept in a map as the collector keeps them;
+- the projection limit: the collector's own decoder (``cluster.typed_objects``: a
+  schema of the projection's fields) of each page of pods, nodes and namespaces,
+  straight from the bytes, kept in a map as the collector keeps them;
+- the dict path the collector falls back to for what that decoder refuses:
+  ``json.loads`` of each page and ``kubernetes_json`` of each item (the limit before
+  the typed decoder), and whether both build equal projections;
 - the client-model baseline: ``ApiClient().deserialize`` of the first M pods' pages
   into ``V1PodList`` (what the official client does for every list), kept alive;
-- the watch limit: ``json.loads`` of each event line and the projection of its pod
-  applied to the map of every pod (a DELETED one removes its key), as the collector
-  does, with the whole cluster held (the garbage collector's work grows with it);
-- the pods again with the garbage collector paused (what its full collections cost);
-- the same pages and lines decoded by a schema that names only the projection's
-  fields (``bench.typed_decoding``): what a typed
-  decoder would reach, and whether its projections equal ``kubernetes_json``'s.
+- the watch limit: the typed decode of each event line, applied to the map of every
+  pod (a DELETED one removes its key), as the collector does, with the whole cluster
+  held (the garbage collector's work grows with it); and the same with ``json.loads``
+  and ``kubernetes_json``.
 
-It prints one JSON line with the seconds and counts.
+It prints one JSON line with the seconds (wall and, for the limits and the baseline,
+CPU time of this process) and counts.
 """
 
 from __future__ import annotations
@@ -31,12 +33,15 @@ from typing import Any, Final
 
 from kubernetes import client
 
-from bench import typed_decoding
 from bench.measurements import emit
 from license_service.cluster.kubernetes_json import (
-    namespace_from_json,
-    node_from_json,
     pod_from_json,
+)
+from license_service.cluster.typed_objects import (
+    TypedDecoder,
+    namespace_decoder,
+    node_decoder,
+    pod_decoder,
 )
 from license_service.metering.cluster_view import Namespace, Node, Pod
 
@@ -75,6 +80,19 @@ def decode_projections(
     return held
 
 
+def decode_typed(
+    pages: list[bytes], decoder: TypedDecoder[Pod | Node | Namespace]
+) -> dict[tuple[str, str], object]:
+    """Decode each page with the collector's typed decoder, keep the projections by key."""
+    held: dict[tuple[str, str], object] = {}
+    for page in pages:
+        decoded = decoder.page(page)
+        if decoded is None:
+            raise RuntimeError("the typed decoder refused a page of the generated cluster")
+        held.update(decoded.objects)
+    return held
+
+
 def decode_models(pages: list[bytes]) -> list[Any]:
     """Deserialize each page into the official client's ``V1PodList``, as its list call does."""
     api = client.ApiClient()
@@ -83,8 +101,23 @@ def decode_models(pages: list[bytes]) -> list[Any]:
     ]
 
 
+def apply_typed_watch_lines(
+    lines: list[bytes], held: dict[tuple[str, str], object], decoder: TypedDecoder[Pod]
+) -> None:
+    """Apply each event line to ``held`` as the collector does, with its typed decoder."""
+    for line in lines:
+        event = decoder.event(line)
+        if event is None:
+            raise RuntimeError("the typed decoder refused a watch line of the generated cluster")
+        if event.key is not None:
+            if event.projection is None:
+                held.pop(event.key, None)
+            else:
+                held[event.key] = event.projection
+
+
 def apply_watch_lines(lines: list[bytes], held: dict[tuple[str, str], object]) -> None:
-    """Apply each event line to ``held`` as the collector does: put the projection, or remove."""
+    """Apply each event line to ``held`` the dict way: ``json.loads``, then the projection."""
     for line in lines:
         event = json.loads(line)
         obj = event["object"]
@@ -97,7 +130,7 @@ def apply_watch_lines(lines: list[bytes], held: dict[tuple[str, str], object]) -
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Download, then time the three in-process decodes; print the figures as JSON."""
+    """Download, then time the in-process decodes; print the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--model-pods", type=int, required=True)
@@ -110,63 +143,54 @@ def main(argv: list[str] | None = None) -> None:
     result: dict[str, Any] = {}
 
     gc.collect()
-    started = time.perf_counter()
-    pods = decode_projections(pod_pages, pod_from_json)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    pods = decode_typed(pod_pages, pod_decoder())
     pods_done = time.perf_counter()
-    nodes = decode_projections(node_pages, node_from_json)
-    namespaces = decode_projections(namespace_pages, namespace_from_json)
+    nodes = decode_typed(node_pages, node_decoder())
+    namespaces = decode_typed(namespace_pages, namespace_decoder())
     result.update(
         projection_seconds=time.perf_counter() - started,
+        projection_cpu_seconds=time.process_time() - cpu_started,
         projection_other_seconds=time.perf_counter() - pods_done,
         projection_pods=len(pods),
         projection_nodes=len(nodes),
         projection_namespaces=len(namespaces),
         pod_bytes=sum(len(page) for page in pod_pages),
     )
-    gc.collect()
-    gc.disable()
-    started = time.perf_counter()
-    decode_projections(pod_pages, pod_from_json)
-    result["paused_gc_pod_seconds"] = time.perf_counter() - started
-    gc.enable()
+    del nodes, namespaces
     gc.collect()
     started = time.perf_counter()
-    typed = {
-        (pod.namespace, pod.name): pod
-        for page in pod_pages
-        for pod in typed_decoding.pods_of_page(page)
-    }
-    result["typed_pod_seconds"] = time.perf_counter() - started
-    result["typed_matches"] = typed == pods
-    del typed, nodes, namespaces
+    dict_pods = decode_projections(pod_pages, pod_from_json)
+    result["dict_pod_seconds"] = time.perf_counter() - started
+    result["typed_matches"] = dict_pods == pods
+    del dict_pods
 
     model_pages = pod_pages[: max(1, arguments.model_pods // PAGE_SIZE)]
     del pod_pages
     gc.collect()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     models = decode_models(model_pages)
     result.update(
         model_seconds=time.perf_counter() - started,
+        model_cpu_seconds=time.process_time() - cpu_started,
         model_pods=sum(len(page_list.items) for page_list in models),
     )
     del models
     gc.collect()
 
-    started = time.perf_counter()
-    apply_watch_lines(lines, pods)
+    dict_held = dict(pods)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    apply_typed_watch_lines(lines, pods, pod_decoder())
     result.update(
         watch_limit_seconds=time.perf_counter() - started,
+        watch_limit_cpu_seconds=time.process_time() - cpu_started,
         watch_limit_events=len(lines),
         watch_limit_pods_after=len(pods),
     )
     started = time.perf_counter()
-    for line in lines:
-        event_type, pod = typed_decoding.event_of_line(line)
-        if event_type == "DELETED":
-            pods.pop((pod.namespace, pod.name), None)
-        else:
-            pods[(pod.namespace, pod.name)] = pod
-    result["typed_watch_seconds"] = time.perf_counter() - started
+    apply_watch_lines(lines, dict_held)
+    result["dict_watch_seconds"] = time.perf_counter() - started
+    result["watch_matches"] = dict_held == pods
     emit(result)
 
 

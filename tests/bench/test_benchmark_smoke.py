@@ -27,7 +27,6 @@ from bench import (
     cluster_benchmarks,
     snapshot_benchmark,
     store_benchmark,
-    typed_decoding,
 )
 from license_service.cluster.kubernetes_json import pod_from_json
 from license_service.metering.cluster_view import LICENSE_ANNOTATIONS
@@ -87,14 +86,6 @@ def test_watch_events_carry_increasing_versions_and_every_event_type() -> None:
     assert versions == list(range(1000, 1200))
     assert {event["type"] for event in events} == {"ADDED", "MODIFIED", "DELETED"}
     assert all(event["object"]["kind"] == "Pod" for event in events)
-
-
-def test_the_schema_decoder_builds_the_projections_kubernetes_json_builds() -> None:
-    cluster = generate_cluster(ClusterShape(pods=120, nodes=6))
-    (page,) = list_pages("Pod", cluster.pod_items(), page_size=500, resource_version="1")
-
-    expected = [pod_from_json(item) for item in json.loads(page)["items"]]
-    assert typed_decoding.pods_of_page(page) == expected
 
 
 def test_percentiles_are_nearest_rank() -> None:

@@ -1,4 +1,9 @@
-"""The one translation of Kubernetes JSON into the metering projection (``cluster_view``).
+"""The translation of Kubernetes JSON into the metering projection (``cluster_view``).
+
+This is the reference: cluster dumps are read here, and the collector's
+fast path (``typed_objects``, a schema decoder working on the bytes) builds equal
+projections and hands everything it does not accept back to this module, so every
+message about a malformed object comes from here.
 
 Pods, nodes and namespaces arrive as the API server and ``kubectl`` write them
 (nested dicts: ``metadata``, ``spec``, ``status``, ``managedFields`` and the rest).

@@ -62,6 +62,9 @@ def test_more_pods_than_one_page_are_all_listed_page_by_page(
 
 def client_model_objects() -> int:
     """How many objects of the client's model classes (``V1Pod``, ...) are alive."""
+    # The collector freezes what is alive after each list; frozen objects are not
+    # listed by gc.get_objects().
+    gc.unfreeze()
     gc.collect()
     return sum(
         1
@@ -201,3 +204,52 @@ def test_a_pod_the_decoder_refuses_is_skipped_logged_once_and_the_others_are_kep
     warnings = [r for r in caplog.records if "default/broken" in r.getMessage()]
     assert len(warnings) == 1
     assert warnings[0].levelno == logging.WARNING
+    # The message of kubernetes_json, although the typed decoder reads the other pods.
+    assert (
+        "Pod default/broken: spec.containers[0].resources.limits.cpu is an object, not a string"
+        in warnings[0].getMessage()
+    )
+
+
+def test_after_the_list_the_projections_are_out_of_the_garbage_collectors_sight(
+    fake_api: FakeApiServer, start_source: StartSource
+) -> None:
+    fake_api.load(annotated_pod(f"web-{index:02}") for index in range(6))
+    gc.unfreeze()
+
+    state = synced_state(start_source())
+
+    # gc.freeze: what the lists left alive is no longer walked by full collections.
+    assert gc.get_freeze_count() > 0
+    tracked = {id(obj) for obj in gc.get_objects()}
+    assert all(id(pod) not in tracked for pod in state.view.pods)
+
+
+def test_a_refused_pod_once_fixed_is_kept_and_is_logged_again_if_it_breaks_again(
+    fake_api: FakeApiServer,
+    kube_client: client.ApiClient,
+    start_source: StartSource,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = pod_manifest("flaky", phase="Running")
+    broken["spec"]["containers"][0]["resources"]["limits"]["cpu"] = ["2"]
+    fake_api.create(broken)
+    source = start_source()
+    synced_state(source)
+    core = client.CoreV1Api(kube_client)
+    path = "/spec/containers/0/resources/limits/cpu"
+
+    def set_cpu(value: object) -> None:
+        patch = [{"op": "replace", "path": path, "value": value}]
+        core.patch_namespaced_pod("flaky", "default", patch, _preload_content=False)
+
+    set_cpu("2")
+    eventually(lambda: source.current().view.pods, what="the fixed pod in the view")
+    (pod,) = source.current().view.pods
+    set_cpu(["2"])
+    eventually(lambda: not source.current().view.pods, what="the broken pod out of the view")
+
+    assert pod.containers == (Container("main", "2"),)
+    warnings = [r.getMessage() for r in caplog.records if "default/flaky" in r.getMessage()]
+    assert len(warnings) == 2, warnings
+    assert all("spec.containers[0].resources.limits.cpu is a list" in text for text in warnings)

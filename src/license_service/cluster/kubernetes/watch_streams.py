@@ -2,7 +2,8 @@
 
 Both the collector (pods, nodes, namespaces) and the single-object watches (the token
 Secret, the ``IBMLicensing`` resource) open a watch the same way and read it the same
-way; the difference is only what they do with each batch of lines.
+way; the difference is only what they do with each batch of lines. A batch is every
+line that has arrived (``watch_lines``), so a burst of events costs one step.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Final
 from kubernetes.client.exceptions import ApiException
 
 from license_service.cluster.kubernetes.failures import GONE, ResourceExpired, status_code
-from license_service.cluster.kubernetes.raw_responses import close_response, line_batches
+from license_service.cluster.kubernetes.raw_responses import close_response
+from license_service.cluster.kubernetes.watch_lines import line_blocks
 from license_service.cluster.kubernetes.watch_options import WatchOptions
 
 if TYPE_CHECKING:
@@ -61,7 +63,7 @@ def follow_watch(
     started = time.monotonic()
     delivered = False
     try:
-        for batch in line_batches(response):
+        for batch in line_blocks(response):
             delivered = True
             apply(batch)
     finally:

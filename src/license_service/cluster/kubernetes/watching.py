@@ -17,19 +17,25 @@
 - Anything else (connection refused or cut, 5xx, a line that is not JSON, an ERROR
   event): record it, wait ``Backoff.next_delay()`` and watch again from the last
   version. The backoff starts over once a watch delivers something.
-- An object the decoder refuses is skipped (``object_decoding``); nothing stops the
+- Pages and watch lines are decoded from their bytes by ``typed_objects`` (a schema
+  of the projection's fields); whatever it refuses is decoded again the
+  ``json.loads`` + ``kubernetes_json`` way, so a malformed object is named as before.
+  An object that way refuses too is skipped (``object_decoding``); nothing stops the
   loop but the stop event, which ``interrupt`` makes take effect at once even while
   a read is blocked. ``run(iterations=n)`` ends after n passes, for tests.
+- After each completed list the garbage collector freezes what is alive
+  (``gc.freeze``, after a full collection when it is a re-list): the projections
+  held for hours are then no longer walked by every full collection.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 import random
 import threading
-from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
@@ -50,10 +56,7 @@ from license_service.cluster.kubernetes.failures import (
 )
 from license_service.cluster.kubernetes.object_decoding import ObjectDecoder
 from license_service.cluster.kubernetes.projection_sharing import SharedValues
-from license_service.cluster.kubernetes.raw_responses import (
-    interrupt,
-    read_document,
-)
+from license_service.cluster.kubernetes.raw_responses import interrupt
 from license_service.cluster.kubernetes.resource_kinds import (
     ObjectKey,
     Projection,
@@ -64,6 +67,7 @@ from license_service.cluster.kubernetes.resource_kinds import (
 )
 from license_service.cluster.kubernetes.watch_options import WatchOptions
 from license_service.cluster.kubernetes.watch_streams import follow_watch, open_watch
+from license_service.cluster.typed_objects import TypedEvent, typed_decoder
 
 if TYPE_CHECKING:
     from urllib3.response import HTTPResponse
@@ -100,6 +104,7 @@ class ResourceWatcher:
         self._cache = cache
         self._counters = counters
         self._decoder = ObjectDecoder(kind, sharing=sharing, counters=counters)
+        self._typed = typed_decoder(kind.kind)
         self._options = options
         self._stop = stop
         self._clock = clock
@@ -111,6 +116,7 @@ class ResourceWatcher:
         )
         self._resource_version: str | None = None
         self._listed = False
+        self._warned = False  # whether the current streak of failures was logged as a warning
         self._active_lock = threading.Lock()
         self._active: HTTPResponse | None = None
 
@@ -195,26 +201,34 @@ class ResourceWatcher:
                 logger.info("List of %s expired mid-way (410); listing again", self._kind.name)
                 objects, token, started = {}, None, self._clock()
                 continue
-            document = self._read(response)
-            token, version = self._take_page(document, objects)
+            body = self._read(response)
+            token, version = self._take_page(body, objects)
             if not token:
                 break
         self._cache.replace(self._kind.name, objects, at=started)
         self._resource_version = version
-        self._listed = True
+        relisted, self._listed = self._listed, True
+        _freeze_survivors(collect_first=relisted)
         logger.info("Listed %d %s at resourceVersion %s", len(objects), self._kind.name, version)
 
-    def _read(self, response: HTTPResponse) -> object:
+    def _read(self, response: HTTPResponse) -> bytes:
         self._track(response)
         try:
-            return read_document(response)
+            return response.data
         finally:
+            response.release_conn()
             self._track(None)
 
     def _take_page(
-        self, document: object, objects: dict[ObjectKey, Projection]
+        self, body: bytes, objects: dict[ObjectKey, Projection]
     ) -> tuple[str | None, str]:
         """Decode one page into ``objects``; return its continue token and resourceVersion."""
+        page = self._typed.page(body)
+        if page is not None:
+            objects.update(page.objects)
+            self._decoder.accepted(key for key, _ in page.objects)
+            return page.continue_token, page.resource_version
+        document = json.loads(body)
         items = document.get("items") if isinstance(document, Mapping) else None
         version = resource_version_of(document)
         if version is None or not isinstance(items, list | None):
@@ -250,43 +264,60 @@ class ResourceWatcher:
         self._progressed()
 
     def _apply(self, lines: list[bytes]) -> None:
-        """Apply one chunk of watch lines; raise after the good ones for an ERROR or bad line."""
+        """Apply a block of watch lines; raise after the good ones for an ERROR or bad line.
+
+        One lock, one clock reading and one counter update for the whole block.
+        """
         changes: list[Change] = []
-        types: Counter[str] = Counter()
+        types: dict[str, int] = {}
         version = self._resource_version
         failure: Exception | None = None
+        typed = self._typed.event
         for line in lines:
-            try:
-                event = json.loads(line)
-            except ValueError as error:
-                failure = StreamFailure(f"a watch line is not JSON: {error}", kind="decode")
+            event = typed(line)
+            if event is None:
+                event, failure = self._event_from_json(line)
+                if event is None:
+                    break
+            types[event.type] = types.get(event.type, 0) + 1
+            if failure is not None:  # an ERROR event: counted, then raised
                 break
-            event_type = event.get("type") if isinstance(event, dict) else None
-            obj = event.get("object") if isinstance(event, dict) else None
-            if not isinstance(event_type, str) or not isinstance(obj, dict):
-                failure = StreamFailure("a watch line is not a watch event", kind="decode")
-                break
-            types[event_type] += 1
-            if event_type == "ERROR":
-                failure = _error_event(obj)
-                break
-            if event_type in _PUT_EVENTS:
-                projection = self._decoder.decode(obj)
-                key = key_of(projection) if projection is not None else key_of_json(obj)
-                if key is not None:
-                    changes.append((key, projection))
-            elif event_type == "DELETED":
-                key = key_of_json(obj)
-                if key is not None:
-                    changes.append((key, None))
-            version = resource_version_of(obj) or version
+            if event.key is not None:
+                changes.append((event.key, event.projection))
+            version = event.resource_version or version
         self._counters.count_events(self._kind.name, types)
-        if changes or sum(types.values()) > types["ERROR"]:
+        if changes or sum(types.values()) > types.get("ERROR", 0):
             self._cache.apply(self._kind.name, changes, at=self._clock())
             self._resource_version = version
             self._progressed()
+            self._decoder.accepted(key for key, projection in changes if projection is not None)
         if failure is not None:
             raise failure
+
+    def _event_from_json(
+        self, line: bytes
+    ) -> tuple[TypedEvent[Projection] | None, Exception | None]:
+        """A line ``typed_objects`` refused, the ``json.loads`` way: the event, or why not.
+
+        An ERROR event comes back with its failure; a line that is no event with ``None``.
+        """
+        try:
+            event = json.loads(line)
+        except ValueError as error:
+            return None, StreamFailure(f"a watch line is not JSON: {error}", kind="decode")
+        event_type = event.get("type") if isinstance(event, dict) else None
+        obj = event.get("object") if isinstance(event, dict) else None
+        if not isinstance(event_type, str) or not isinstance(obj, dict):
+            return None, StreamFailure("a watch line is not a watch event", kind="decode")
+        version = resource_version_of(obj)
+        if event_type == "ERROR":
+            return TypedEvent(event_type, None, None, version), _error_event(obj)
+        if event_type in _PUT_EVENTS:
+            projection = self._decoder.decode(obj)
+            key = key_of(projection) if projection is not None else key_of_json(obj)
+            return TypedEvent(event_type, key, projection, version), None
+        key = key_of_json(obj) if event_type == "DELETED" else None
+        return TypedEvent(event_type, key, None, version), None
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -303,6 +334,7 @@ class ResourceWatcher:
         if self._backoff.failures:
             logger.info("Watch of %s is current again", self._kind.name)
         self._backoff.reset()
+        self._warned = False
 
     def _record(self, error: BaseException, *, action: str) -> None:
         failure = describe_failure(error, action=action)
@@ -313,9 +345,26 @@ class ResourceWatcher:
             logger.error("%s; retrying", failure.message, exc_info=error)
             return
         # The first failure in a row is news; the retries after it are not. A 410 is
-        # routine (history compacted): the loop lists again.
-        first = self._backoff.failures == 0 and not isinstance(error, ResourceExpired)
+        # routine (history compacted): the loop lists again, and a failure of that list
+        # is the news (the 410 already advanced the backoff, so it cannot tell).
+        first = not self._warned and not isinstance(error, ResourceExpired)
+        self._warned = self._warned or first
         logger.log(logging.WARNING if first else logging.INFO, "%s; retrying", failure.message)
+
+
+def _freeze_survivors(*, collect_first: bool) -> None:
+    """Move every object alive now out of the garbage collector's sight (``gc.freeze``).
+
+    The projections just listed (and the service's import-time objects) stay for
+    hours; frozen, they are no longer walked by each full collection (about a tenth
+    of the collector's CPU time at 150,000 pods, sync and watch alike). Freezing also
+    keeps any cycle that is garbage or becomes garbage later: a re-list first thaws
+    and collects everything, so what stays frozen is bounded by one list's survivors.
+    """
+    if collect_first:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
 
 
 def _error_event(status: dict[str, object]) -> Exception:

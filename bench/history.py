@@ -8,7 +8,10 @@ Cloud Paks in ``/products``, 200 rows in ``/bundled_products`` and 20 services.
 ``fill_history`` writes ``days`` days of daily peaks of that catalogue straight into
 the peak tables (one bulk insert per table per batch of days, through the driver),
 plus a day-long sampling interval per day and the settings: what years of sampling
-would have left, in seconds instead of 731,000 ``record_sample`` calls.
+would have left, in seconds instead of 731,000 ``record_sample`` calls. Given
+``until`` (now, when the history ends today), nothing is dated later: a service
+started on the store then samples at once, instead of waiting for the clock to pass
+a sample instant already stored.
 """
 
 from __future__ import annotations
@@ -133,8 +136,12 @@ def fill_history(
     days: int,
     last_day: date,
     cluster_id: ClusterId = CLUSTER,
+    until: datetime | None = None,
 ) -> int:
-    """Write ``days`` days of daily peaks of the catalogue ending ``last_day``; return rows."""
+    """Write ``days`` days of daily peaks of the catalogue ending ``last_day``; return rows.
+
+    Each day's last sample is at 23:55, or at ``until`` if that is earlier.
+    """
     written = 0
     all_days = history_days(days, last_day=last_day)
     with database.begin() as connection:
@@ -151,7 +158,9 @@ def fill_history(
     for start in range(0, len(all_days), _DAYS_PER_BATCH):
         batch = all_days[start : start + _DAYS_PER_BATCH]
         with database.begin() as connection:
-            written += _write_days(connection, batch, products=products, cluster_id=cluster_id)
+            written += _write_days(
+                connection, batch, products=products, cluster_id=cluster_id, until=until
+            )
     return written
 
 
@@ -160,12 +169,19 @@ def _midnight(day: date) -> datetime:
 
 
 def _write_days(
-    connection: Connection, days: Sequence[date], *, products: int, cluster_id: ClusterId
+    connection: Connection,
+    days: Sequence[date],
+    *,
+    products: int,
+    cluster_id: ClusterId,
+    until: datetime | None,
 ) -> int:
     tables: dict[str, list[dict[str, Any]]] = {"products": [], "bundled": [], "services": []}
     coverage = []
     for day in days:
         names_at = _midnight(day) + timedelta(hours=23, minutes=55)
+        if until is not None:
+            names_at = max(_midnight(day), min(names_at, until))
         rows = measurement_rows(catalogue_measurement(products, variant=day.toordinal()))
         extra = {"cluster_id": cluster_id, "day": day, "names_at": names_at}
         tables["products"] += [{**row, **extra} for row in rows.products]
@@ -177,7 +193,8 @@ def _write_days(
                 "started_at": _midnight(day),
                 "ended_at": names_at,
                 "interval_seconds": INTERVAL_SECONDS,
-                "samples_taken": 288,
+                "samples_taken": 1
+                + (names_at - _midnight(day)) // timedelta(seconds=INTERVAL_SECONDS),
             }
         )
     written = 0
@@ -230,7 +247,11 @@ class HistoryStore:
         database = Database.open(self.database_url)
         try:
             self.rows = fill_history(
-                database, products=self.products, days=self.days, last_day=self.last_day
+                database,
+                products=self.products,
+                days=self.days,
+                last_day=self.last_day,
+                until=datetime.now(UTC) - timedelta(seconds=INTERVAL_SECONDS),
             )
         finally:
             database.engine.dispose()

@@ -159,6 +159,16 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Pa
         db.dispose()
 
 
+@pytest.mark.postgres
+def test_postgresql_connections_do_not_jit_compile_queries(postgres_url: str) -> None:
+    db = Database.open(postgres_url)
+    try:
+        with db.read() as connection:
+            assert connection.exec_driver_sql("SHOW jit").scalar() == "off"
+    finally:
+        db.dispose()
+
+
 def test_sqlite_url_names_the_file_by_its_absolute_path(tmp_path: Path) -> None:
     path = tmp_path / "data dir" / "store.db"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from license_service.metering.periods import DatePeriod
@@ -226,3 +228,56 @@ def test_service_rows_carry_the_api_fields(db: Database) -> None:
             value=3,
         )
     ]
+
+
+def test_random_days_give_what_the_definition_says(db: Database) -> None:
+    """Ties, gaps, renames and several samples a day, against the rules written out in Python."""
+    chance = random.Random(5)
+    samples: list[tuple[datetime, str, int, str]] = []  # taken at, key, value, name
+    for offset in range(14):
+        present = [key for key in ("db2", "mq", "was") if chance.random() > 0.25]
+        for minute in chance.sample(range(60), 2):
+            taken_at = at("2026-11-01", f"10:{minute:02}") + timedelta(days=offset)
+            samples += [
+                (taken_at, key, chance.randint(1, 4), f"{key} v{chance.randint(1, 3)}")
+                for key in present
+            ]
+    for taken_at in sorted({sample[0] for sample in samples}):
+        store(
+            db,
+            taken_at,
+            *(
+                usage
+                for when, key, value, name in samples
+                if when == taken_at
+                for usage in (
+                    product(key, value, name=name),
+                    bundled(
+                        key, value, product_name=name, cloudpak_name=f"Pak {name}", ratio="3:2"
+                    ),
+                )
+            ),
+        )
+    daily: dict[tuple[str, date], tuple[int, str]] = {}
+    for taken_at, key, value, name in sorted(samples):
+        peak = daily.get((key, taken_at.date()), (0, ""))[0]
+        daily[(key, taken_at.date())] = (max(peak, value), name)  # names: the latest sample's
+
+    for first, last in ((1, 14), (3, 9), (6, 6), (10, 14)):
+        period = DatePeriod(day(f"2026-11-{first:02}"), day(f"2026-11-{last:02}"))
+        expected: list[tuple[str, str, date, int]] = []
+        for key in ("db2", "mq", "was"):
+            days = sorted(d for (k, d) in daily if k == key and d in period)
+            if days:
+                peak = max(daily[(key, d)][0] for d in days)
+                peak_day = min(d for d in days if daily[(key, d)][0] == peak)
+                expected.append((daily[(key, days[-1])][1], key, peak_day, peak))
+        with db.read() as connection:
+            products = product_peaks(connection, cluster_id=CLUSTER, period=period)
+            bundles = bundled_product_peaks(connection, cluster_id=CLUSTER, period=period)
+
+        assert [(p.name, p.id, p.peak_date, p.quantity) for p in products] == sorted(expected)
+        assert [
+            (b.product_name, b.product_id, b.peak_date, b.measured_quantity, b.cloudpak_name)
+            for b in bundles
+        ] == [(name, key, d, peak, f"Pak {name}") for name, key, d, peak in sorted(expected)]

@@ -4,13 +4,23 @@
 Alembic migrations shipped in this package. A database stamped with a revision this
 code does not know was written by a newer License Service: it is refused with
 ``SchemaTooNewError`` and not altered. SQLite connections get write-ahead logging,
-foreign keys and a busy timeout; SQLAlchemy errors leave ``begin()`` as ``StorageError``.
+foreign keys and a busy timeout, PostgreSQL connections no JIT compilation;
+SQLAlchemy errors leave ``begin()`` as ``StorageError``.
+
+``data_version`` counts the writing transactions (``begin()``) that have ended, so a
+cache of anything read from the store can tell, without I/O, that it may be stale;
+``add_write_listener`` is told after each one. Writes made another way (``engine``
+directly, or another process on the same database) are not counted.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import inspect
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,6 +33,8 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from license_service.errors import SchemaTooNewError, StorageError
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS: Final = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
@@ -42,6 +54,9 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         """Wrap an engine whose schema is already current; use ``Database.open`` instead."""
         self._engine = engine
+        self._data_version = 0
+        self._version_lock = threading.Lock()
+        self._write_listeners: list[weakref.ref[Callable[[], None]]] = []
 
     @classmethod
     def open(cls, url: str) -> Database:
@@ -85,12 +100,38 @@ class Database:
 
         On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so two writers
         queue behind the busy timeout instead of one failing with "database is locked".
+        When the block ends, ``data_version`` advances and the write listeners are told.
         """
         try:
             with self._engine.begin() as connection:
                 yield connection
         except SQLAlchemyError as exc:
             raise StorageError(f"database {self.url}: {exc}") from exc
+        finally:
+            # Also after a failure: a commit whose answer was lost may still have happened,
+            # and a needless advance only costs a cache its contents.
+            self._advance_version()
+
+    @property
+    def data_version(self) -> int:
+        """How many writing transactions (``begin``) have ended; read it before reading data.
+
+        A value read before a read transaction starts is never newer than what that
+        transaction sees, as the count advances only after each commit.
+        """
+        return self._data_version
+
+    def add_write_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (no arguments) after each writing transaction, in the writer's thread.
+
+        It is held weakly (a bound method lives as long as its object) and must be quick
+        and not raise; an exception is logged and does not reach the writer.
+        """
+        held: weakref.ref[Callable[[], None]] = (
+            weakref.WeakMethod(listener) if inspect.ismethod(listener) else weakref.ref(listener)
+        )
+        with self._version_lock:
+            self._write_listeners.append(held)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -120,6 +161,19 @@ class Database:
         """Close every pooled connection; the object must not be used afterwards."""
         self._engine.dispose()
 
+    def _advance_version(self) -> None:
+        with self._version_lock:
+            self._data_version += 1
+            self._write_listeners = [held for held in self._write_listeners if held() is not None]
+            listeners = [held() for held in self._write_listeners]
+        for listener in listeners:
+            if listener is None:
+                continue
+            try:
+                listener()
+            except Exception:
+                logger.exception("A write listener of database %s failed", self.url)
+
 
 def _shown(url: URL) -> str:
     return url.render_as_string(hide_password=True)
@@ -147,8 +201,13 @@ def _create_engine(raw: str) -> Engine:
     if backend == "sqlite":
         event.listen(engine, "connect", _configure_sqlite_connection)
         event.listen(engine, "begin", _begin_sqlite_transaction)
+    else:
+        event.listen(engine, "connect", _configure_postgresql_connection)
     return engine
 
+
+# PostgreSQL 11 brought JIT compilation (and the setting that turns it off).
+_FIRST_WITH_JIT: Final = 110000
 
 # Execution option marking the connections of ``Database.read``.
 _READ_ONLY = "license_service_read_only"
@@ -166,6 +225,20 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
     finally:
         cursor.close()
+
+
+def _configure_postgresql_connection(dbapi_connection: Any, _record: Any) -> None:
+    # The store's queries are short, but a period query's correlated look-ups make the
+    # planner's cost estimate large enough to JIT-compile it: measured, compiling took
+    # seconds, the query itself half a second.
+    if dbapi_connection.info.server_version < _FIRST_WITH_JIT:
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET jit = off")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:

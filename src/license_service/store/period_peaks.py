@@ -3,8 +3,9 @@
 For each row key, ``peak`` is the highest daily peak within the period, ``peak_date``
 the earliest day that reached it, and the names are those of the latest day in the
 period that has the row. One query per call computes all three in the database
-(window functions, available on SQLite and PostgreSQL); rows are then sorted in
-Python, the API's way, so both backends give the same order.
+(a grouping of the period's rows, then a look-up per key through the (cluster, row
+key, day) index and the primary key; the same SQL on SQLite and PostgreSQL); rows
+are then sorted in Python, the API's way, so both backends give the same order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, case, func, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Row, Table, func, select
 
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
@@ -140,25 +141,46 @@ def _period_peaks(
     period: DatePeriod,
     metric: str | None,
 ) -> Sequence[Row[*tuple[Any, ...]]]:
-    """One row per key: the key, ``value`` (the peak), ``peak_date`` and the latest names."""
-    key_columns = [table.c[column] for column in key]
-    days = (
+    """One row per key: the key, ``value`` (the peak), ``peak_date`` and the latest names.
+
+    One pass over the period's rows groups them by key (the peak and the last day),
+    which the (cluster, key, day, value) index hands over in key order, from the index
+    alone; then, per key, that index finds the earliest day reaching the peak and the
+    primary key the last day's names (correlated subqueries, run as index searches on
+    both backends). The window functions used before sorted every row of the period.
+    """
+    grouped = (
         select(
-            *key_columns,
-            table.c.day,
-            table.c[value],
-            *(table.c[name] for name in names),
-            func.max(table.c[value]).over(partition_by=key_columns).label("peak"),
-            func.max(table.c.day).over(partition_by=key_columns).label("last_day"),
+            *(table.c[column] for column in key),
+            func.max(table.c[value]).label("peak"),
+            func.max(table.c.day).label("last_day"),
         )
         .where(*peaks_in_period(table, cluster_id=cluster_id, period=period, metric=metric))
-        .subquery()
+        .group_by(*(table.c[column] for column in key))
+        .subquery("period_keys")
     )
-    day = days.c.day
+    peak_days = table.alias("peak_days")
+    peak_date = select(func.min(peak_days.c.day)).where(
+        *_same_key(peak_days, grouped, key),
+        peak_days.c.cluster_id == cluster_id,
+        peak_days.c.day >= period.first,
+        peak_days.c.day <= period.last,
+        peak_days.c[value] == grouped.c.peak,
+    )
+    last = table.alias("last_day")
+    last_day = [
+        last.c.cluster_id == cluster_id,
+        last.c.day == grouped.c.last_day,
+        *_same_key(last, grouped, key),
+    ]
     statement = select(
-        *(days.c[column] for column in key),
-        func.max(days.c.peak).label(value),
-        func.min(case((days.c[value] == days.c.peak, day))).label("peak_date"),
-        *(func.max(case((day == days.c.last_day, days.c[name]))).label(name) for name in names),
-    ).group_by(*(days.c[column] for column in key))
+        *(grouped.c[column] for column in key),
+        grouped.c.peak.label(value),
+        peak_date.scalar_subquery().label("peak_date"),
+        *(select(last.c[name]).where(*last_day).scalar_subquery().label(name) for name in names),
+    )
     return connection.execute(statement).all()
+
+
+def _same_key(rows: FromClause, keys: FromClause, key: Sequence[str]) -> list[ColumnElement[bool]]:
+    return [rows.c[column] == keys.c[column] for column in key]

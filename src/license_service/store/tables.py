@@ -7,7 +7,10 @@ carries ``cluster_id`` so that one database can hold several clusters.
 - ``samples`` and ``sample_products`` / ``sample_bundled_products`` /
   ``sample_services``: the raw usage of each sample (kept 62 days by default).
 - ``product_daily_peaks`` / ``bundled_product_daily_peaks`` /
-  ``service_daily_peaks``: the highest value per UTC day and row key (731 days).
+  ``service_daily_peaks``: the highest value per UTC day and row key (731 days);
+  besides the primary key (cluster, day, row key), an index on (cluster, row key,
+  day, value) hands a period query each row key's days in order, from the index
+  alone (``period_peaks``).
 - ``sampling_coverage`` and ``missed_samples``: when sampling ran, and why not.
 - ``settings_history``: the metering settings, one row per change.
 """
@@ -134,6 +137,14 @@ product_daily_peaks: Final = Table(
     Column("quantity", BigInteger, nullable=False),
     PrimaryKeyConstraint("cluster_id", "day", "product_id", "metric"),
     Index("ix_product_daily_peaks_day", "day"),
+    Index(
+        "ix_product_daily_peaks_key_day",
+        "cluster_id",
+        "product_id",
+        "metric",
+        "day",
+        "quantity",
+    ),
 )
 
 bundled_product_daily_peaks: Final = Table(
@@ -155,6 +166,17 @@ bundled_product_daily_peaks: Final = Table(
         "cluster_id", "day", "cloudpak_id", "cloudpak_metric", "product_id", "metric", "conversion"
     ),
     Index("ix_bundled_product_daily_peaks_day", "day"),
+    Index(
+        "ix_bundled_product_daily_peaks_key_day",
+        "cluster_id",
+        "cloudpak_id",
+        "cloudpak_metric",
+        "product_id",
+        "metric",
+        "conversion",
+        "day",
+        "measured_quantity",
+    ),
 )
 
 service_daily_peaks: Final = Table(
@@ -175,6 +197,17 @@ service_daily_peaks: Final = Table(
         "cluster_id", "day", "cloudpak_id", "cloudpak_metric", "product_id", "metric", "service_id"
     ),
     Index("ix_service_daily_peaks_day", "day"),
+    Index(
+        "ix_service_daily_peaks_key_day",
+        "cluster_id",
+        "cloudpak_id",
+        "cloudpak_metric",
+        "product_id",
+        "metric",
+        "service_id",
+        "day",
+        "value",
+    ),
 )
 
 sampling_coverage: Final = Table(

@@ -1,42 +1,43 @@
 """``/products``, ``/bundled_products`` and ``/services`` (SPEC 3.2, 3.3, 3.6): thin handlers.
 
-Each handler reads the query (``period_parameters``), builds the body in a worker
-thread (``reports``: the database is never read on the event loop) and answers JSON,
-or CSV with ``format=csv`` (``text/csv``, offered as a download named after the
-report and period). Authentication is added by the app, around every data route.
+Each handler reads the query (``period_parameters``) and takes the body from
+``cached_reports`` (kept bodies on the event loop; otherwise built in a worker thread:
+the database is never read on the event loop), then answers JSON, or CSV with
+``format=csv`` (``text/csv``, offered as a download named after the report and
+period). The three endpoints of an app share one cache. Authentication is added by
+the app, around every data route.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
+from license_service.web.cached_reports import CachedReports
 from license_service.web.period_parameters import report_query
-from license_service.web.reports import Report, report_body
+from license_service.web.reports import REPORTS, Report
 
 JSON_MEDIA_TYPE = "application/json"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
-def report_endpoint(state: AppState, report: Report[Any]) -> Endpoint:
-    """The handler of ``report``'s endpoint."""
+def report_endpoints(state: AppState) -> dict[str, Endpoint]:
+    """The handler of each report endpoint, by path, sharing one cache of bodies."""
+    reports = CachedReports(state)
+    return {report.path: report_endpoint(state, report, reports) for report in REPORTS}
+
+
+def report_endpoint(state: AppState, report: Report[Any], reports: CachedReports) -> Endpoint:
+    """The handler of ``report``'s endpoint, its bodies taken from ``reports``."""
 
     async def answer(request: Request) -> Response:
-        query = report_query(request.query_params, today=state.today())
-        body = await run_in_threadpool(
-            report_body,
-            state.database,
-            report,
-            cluster_id=state.cluster_id,
-            period=query.period,
-            metric=query.metric,
-            format=query.format,
-        )
+        today = state.today()
+        query = report_query(request.query_params, today=today)
+        body = await reports.body(report, query, today=today)
         if query.format == "csv":
             file_name = f"{report.name}_{query.period}.csv"
             return Response(

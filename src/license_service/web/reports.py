@@ -2,8 +2,9 @@
 
 ``REPORTS`` describes ``/products``, ``/bundled_products`` and ``/services`` (name,
 CSV columns, store query, JSON row and CSV cells), so one handler serves all three.
-``report_body`` is synchronous (it reads the database and encodes the rows) and must
-run in a worker thread. Rows come sorted by the store, the API's way (SPEC 3.2:
+``report_bodies`` is synchronous (it reads the database once and encodes the rows in
+each format asked for) and must run in a worker thread; ``cached_reports`` keeps what it
+returns. Rows come sorted by the store, the API's way (SPEC 3.2:
 ``name``, ``id``, ``metricName``); JSON is compact UTF-8; CSV is written by the audit
 package's functions, so API and snapshot CSV agree on quoting and the formula guard.
 """
@@ -11,7 +12,7 @@ package's functions, so API and snapshot CSV agree on quoting and the formula gu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Protocol, TypeVar
 
@@ -79,6 +80,10 @@ class Report(Generic[_Peak]):
     ) -> bytes:
         """The report's rows encoded as ``format``."""
         peaks = self.peaks(connection, cluster_id=cluster_id, period=period, metric=metric)
+        return self.encoded(peaks, format)
+
+    def encoded(self, peaks: Sequence[_Peak], format: ReportFormat) -> bytes:
+        """``peaks`` (sorted, as the store returns them) encoded as ``format``."""
         if format == "csv":
             lines = [header_line(self.columns)]
             lines.extend(csv_line(self.csv_cells(peak)) for peak in peaks)
@@ -103,17 +108,16 @@ SERVICES: Final = Report(
 REPORTS: Final[Sequence[Report[Any]]] = (PRODUCTS, BUNDLED_PRODUCTS, SERVICES)
 
 
-def report_body(
+def report_bodies(
     database: Database,
     report: Report[Any],
     *,
     cluster_id: ClusterId,
     period: DatePeriod,
     metric: str | None,
-    format: ReportFormat,
-) -> bytes:
-    """The body of ``report`` for ``period`` (and ``metric``); blocking, run it in a thread."""
+    formats: Collection[ReportFormat],
+) -> dict[ReportFormat, bytes]:
+    """``report``'s body in each of ``formats``, from one read; blocking: run it in a thread."""
     with database.read() as connection:
-        return report.body(
-            connection, cluster_id=cluster_id, period=period, metric=metric, format=format
-        )
+        peaks = report.peaks(connection, cluster_id=cluster_id, period=period, metric=metric)
+    return {format: report.encoded(peaks, format) for format in formats}

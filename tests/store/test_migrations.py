@@ -1,0 +1,121 @@
+"""Upgrading a database written at an older revision keeps its data and adds what is new."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.pool import NullPool
+
+from license_service.metering.periods import DatePeriod
+from license_service.store.database import MIGRATIONS, Database
+from license_service.store.period_peaks import bundled_product_peaks, product_peaks, service_peaks
+from license_service.store.tables import metadata
+from tests.store.sample_builders import (
+    CLUSTER,
+    OTHER_CLUSTER,
+    PVU,
+    at,
+    bundled,
+    day,
+    product,
+    service,
+    store,
+)
+from tests.store.test_database import newest_revision, stamps
+
+FIRST_REVISION = "0001_initial_schema"
+KEY_DAY_INDEXES = {
+    "product_daily_peaks": "ix_product_daily_peaks_key_day",
+    "bundled_product_daily_peaks": "ix_bundled_product_daily_peaks_key_day",
+    "service_daily_peaks": "ix_service_daily_peaks_key_day",
+}
+
+
+@pytest.fixture
+def raw(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url, poolclass=NullPool)
+    yield engine
+    engine.dispose()
+
+
+def migrate_to(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def every_row(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with engine.connect() as connection:
+        return {
+            name: sorted(tuple(row) for row in connection.execute(table.select()))
+            for name, table in metadata.tables.items()
+        }
+
+
+def report_rows(db: Database) -> list[object]:
+    rows: list[object] = []
+    with db.read() as connection:
+        for period in (
+            DatePeriod(day("2026-11-01"), day("2026-11-30")),
+            DatePeriod.ending(day("2026-11-03"), days=1),
+        ):
+            for cluster in (OTHER_CLUSTER, CLUSTER):
+                arguments: dict[str, Any] = {"cluster_id": cluster, "period": period}
+                rows += product_peaks(connection, **arguments)
+                rows += bundled_product_peaks(connection, **arguments)
+                rows += service_peaks(connection, **arguments)
+    return rows
+
+
+def test_upgrading_from_the_first_revision_keeps_every_row_and_adds_the_period_indexes(
+    database_url: str, raw: Engine
+) -> None:
+    migrate_to(raw, FIRST_REVISION)
+    written = Database(raw)
+    store(
+        written, at("2026-11-02", "10:00"), product("db2", 4), bundled("mq", 6), service("api", 3)
+    )
+    store(written, at("2026-11-03", "10:00"), product("db2", 9, metric=PVU), bundled("mq", 2))
+    store(written, at("2026-11-03", "11:00"), product("was", 1), cluster_id=OTHER_CLUSTER)
+    rows_before = every_row(raw)
+    reports_before = report_rows(written)
+    assert KEY_DAY_INDEXES["product_daily_peaks"] not in {
+        index["name"] for index in inspect(raw).get_indexes("product_daily_peaks")
+    }
+
+    upgraded = Database.open(database_url)
+    try:
+        assert stamps(raw) == [newest_revision()]
+        assert every_row(raw) == rows_before
+        assert report_rows(upgraded) == reports_before
+        assert len(reports_before) == 8
+        inspector = inspect(raw)
+        for table, index in KEY_DAY_INDEXES.items():
+            assert index in {found["name"] for found in inspector.get_indexes(table)}
+    finally:
+        upgraded.dispose()
+
+
+def test_the_newest_revision_can_be_downgraded_to_the_first_and_upgraded_again(
+    database_url: str, raw: Engine
+) -> None:
+    Database.open(database_url).dispose()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with raw.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, FIRST_REVISION)
+
+    assert stamps(raw) == [FIRST_REVISION]
+    with raw.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM product_daily_peaks")).scalar() == 0
+
+    Database.open(database_url).dispose()
+    assert stamps(raw) == [newest_revision()]

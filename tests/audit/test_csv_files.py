@@ -1,31 +1,24 @@
-"""The CSV files: RFC 4180 lines, the formula guard, headers always, rows streamed in order."""
+"""The CSV format: RFC 4180 lines, the formula guard, headers always, period rows in API order."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from fractions import Fraction
 
 import pytest
 
 from license_service.audit.csv_files import (
     BUNDLED_PRODUCTS_COLUMNS,
-    BUNDLED_PRODUCTS_DAILY_COLUMNS,
     PRODUCTS_COLUMNS,
-    PRODUCTS_DAILY_COLUMNS,
     SERVICES_COLUMNS,
     bundled_products_csv,
-    bundled_products_daily_csv,
     csv_line,
     products_csv,
-    products_daily_csv,
     services_csv,
     text_field,
 )
-from license_service.errors import AuditError
 from license_service.metering.cluster_view import ClusterId
-from license_service.metering.ratios import parse_ratio
-from license_service.store.report_rows import BundledProductDay, ProductDay, ProductPeak
+from license_service.store.report_rows import ProductPeak
 
 CLUSTER = ClusterId("cluster-a")
 DAY = date(2026, 11, 2)
@@ -80,15 +73,7 @@ def test_a_line_is_utf8_and_ends_with_crlf() -> None:
     [
         pytest.param(products_csv([], cluster_id=CLUSTER), PRODUCTS_COLUMNS, id="products"),
         pytest.param(
-            products_daily_csv([], cluster_id=CLUSTER), PRODUCTS_DAILY_COLUMNS, id="daily"
-        ),
-        pytest.param(
             bundled_products_csv([], cluster_id=CLUSTER), BUNDLED_PRODUCTS_COLUMNS, id="bundled"
-        ),
-        pytest.param(
-            bundled_products_daily_csv([], cluster_id=CLUSTER),
-            BUNDLED_PRODUCTS_DAILY_COLUMNS,
-            id="bundled-daily",
         ),
         pytest.param(services_csv([], cluster_id=CLUSTER), SERVICES_COLUMNS, id="services"),
     ],
@@ -109,35 +94,3 @@ def test_period_rows_are_written_in_the_apis_order_whatever_order_they_come_in()
         b"Alpha,b,VIRTUAL_PROCESSOR_CORE,2026-11-02,2,cluster-a\r\n",
         b"Zeta,z,VIRTUAL_PROCESSOR_CORE,2026-11-02,1,cluster-a\r\n",
     ]
-
-
-def test_a_bundled_row_shows_the_ratio_and_the_exact_converted_quantity() -> None:
-    row = BundledProductDay(
-        DAY, "ACE", "ace", "cp4i", "CP4I", "2023.4", "VIRTUAL_PROCESSOR_CORE",
-        "VIRTUAL_PROCESSOR_CORE", 3, parse_ratio("2:1"),
-    )  # fmt: skip
-    assert row.converted_quantity == Fraction(3, 2)
-    lines = list(bundled_products_daily_csv([row], cluster_id=CLUSTER))
-    assert lines[1] == (
-        b"2026-11-02,ACE,ace,cp4i,VIRTUAL_PROCESSOR_CORE,VIRTUAL_PROCESSOR_CORE,3,2:1,1.5,"
-        b"cluster-a\r\n"
-    )
-
-
-def test_daily_rows_are_read_only_as_their_lines_are_asked_for() -> None:
-    def rows() -> Iterator[ProductDay]:
-        yield ProductDay(DAY, "A", "a", "VIRTUAL_PROCESSOR_CORE", 1)
-        raise AssertionError("a row was read before its line was asked for")
-
-    lines = products_daily_csv(rows(), cluster_id=CLUSTER)
-    assert next(lines).startswith(b"date,")
-    assert next(lines) == b"2026-11-02,A,a,VIRTUAL_PROCESSOR_CORE,1,cluster-a\r\n"
-
-
-def test_daily_rows_out_of_order_are_refused_rather_than_written() -> None:
-    rows = [
-        ProductDay(date(2026, 11, 2), "A", "a", "VIRTUAL_PROCESSOR_CORE", 1),
-        ProductDay(date(2026, 11, 1), "A", "a", "VIRTUAL_PROCESSOR_CORE", 1),
-    ]
-    with pytest.raises(AuditError, match=r"products_daily row 2 \(2026-11-01\) comes before"):
-        list(products_daily_csv(rows, cluster_id=CLUSTER))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from license_service.audit import snapshots
+from license_service.audit import snapshot_archive, snapshots
 from license_service.audit.csv_files import (
     BUNDLED_PRODUCTS_COLUMNS,
     BUNDLED_PRODUCTS_DAILY_COLUMNS,
@@ -22,13 +22,14 @@ from license_service.audit.csv_files import (
     PRODUCTS_DAILY_COLUMNS,
     SERVICES_COLUMNS,
 )
+from license_service.audit.deflated_files import DeflatedFile
 from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshots import write_snapshot
 from license_service.errors import AuditError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
+from license_service.store.daily_rows import DayRows, ProductRow
 from license_service.store.database import Database, sqlite_url
-from license_service.store.report_rows import ProductDay
 from tests.audit.conftest import GOLDEN_DIR, entries, snapshot_bytes
 from tests.audit.snapshot_data import (
     CLUSTER,
@@ -247,35 +248,52 @@ def test_openssl_rejects_the_signature_once_checksum_txt_changes(
 def test_daily_rows_stream_into_the_zip_without_being_gathered_first(
     db: Database, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A list of every daily row would be built before any daily byte is written: refused."""
-    out = io.BytesIO()
-    rows = 60_000
+    """Half the rows pulled: most of their bytes must be deflated already, not gathered."""
+    rows, day_rows = 60_000, 1_000
     pulled = 0
+    deflated = 0
+    write = DeflatedFile.write
 
-    def streamed_days(*_args: object, **_kwargs: object) -> Iterator[ProductDay]:
+    def counted_write(self: DeflatedFile, data: bytes) -> None:
+        nonlocal deflated
+        deflated += len(data)
+        write(self, data)
+
+    def streamed_days(*_args: object, **_kwargs: object) -> Iterator[DayRows[ProductRow]]:
         nonlocal pulled
         start = day("2025-01-01")
-        written_before = out.tell()
-        for index in range(rows):
-            if index == rows // 2:
-                # Half the rows pulled: their compressed bytes must be in the zip already.
-                assert out.tell() > written_before + 10_000, "daily rows were gathered first"
-            pulled += 1
-            yield ProductDay(
-                start + timedelta(days=index // 1_000),
-                f"Product {index % 1_000:04d}",
-                f"id-{index % 1_000:04d}-{index * 7919 % 100_003}",
-                "VIRTUAL_PROCESSOR_CORE",
-                index * 7919 % 1_000,
+        for first in range(0, rows, day_rows):
+            if first == rows // 2:
+                # ~2 MB of lines made by now; at most 5 chunks of 64 KiB wait for the worker.
+                assert deflated > 1_500_000, "daily rows were gathered first"
+            pulled += day_rows
+            yield (
+                (start + timedelta(days=first // day_rows)).isoformat(),
+                [
+                    (
+                        f"Product {index:04d}",
+                        f"id-{index:04d}",
+                        "VIRTUAL_PROCESSOR_CORE",
+                        first % 97,
+                    )
+                    for index in range(day_rows)
+                ],
             )
 
-    monkeypatch.setattr(snapshots, "product_days", streamed_days)
+    monkeypatch.setattr(snapshot_archive, "WRITE_BUFFER_BYTES", 64 * 1024)
+    monkeypatch.setattr(snapshot_archive, "MAX_PENDING_CHUNKS", 4)
+    monkeypatch.setattr(DeflatedFile, "write", counted_write)
+    monkeypatch.setattr(snapshots, "product_rows_by_day", streamed_days)
     long_period = DatePeriod(day("2025-01-01"), day("2025-03-01"))
+    out = io.BytesIO()
     write_snapshot(db, context=CONTEXT, period=long_period, signing_key=signing_key, out=out)
     assert pulled == rows
     with zipfile.ZipFile(out) as archive:
         daily = archive.getinfo("products_daily_2025-01-01_2025-03-01_cluster-a.csv")
         assert daily.file_size > 3_000_000
+        products = archive.read("products_2025-01-01_2025-03-01_cluster-a.csv")
+    # The period file was folded from the same rows: one row per product id.
+    assert products.count(b"\r\n") == 1 + 1_000
 
 
 def test_a_cluster_id_unfit_for_file_names_is_refused_before_anything_is_written(

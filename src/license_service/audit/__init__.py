@@ -1,7 +1,9 @@
 """Audit snapshots (SPEC 5): CSV files, data condition, checksums, signature, verification.
 
 The file contents are pure functions over rows and bytes (``csv_files``,
-``decimal_numbers``, ``data_condition``, ``checksums``); ``snapshot_archive`` writes them
-into a zip while hashing, ``snapshots`` feeds it from the store, ``signing_keys`` keeps
-the RSA key and ``verification`` checks a snapshot as an auditor would.
+``daily_files``, ``decimal_numbers``, ``data_condition``, ``checksums``);
+``snapshot_archive`` deflates them on a worker thread while hashing
+(``deflated_files``) and writes the zip (``zip_writer``), ``snapshots`` feeds it from
+the store, ``signing_keys`` keeps the RSA key and ``verification`` checks a snapshot
+as an auditor would.
 """

@@ -1,23 +1,28 @@
-"""Writing a snapshot zip: each file hashed while it is written, then checksums and signature.
+"""Writing a snapshot zip: files deflated on a worker thread as they come, then zipped in order.
 
-``SnapshotArchive`` is the only writer of snapshot bytes. Files go into the zip in the
-order they are added, each SHA-256 computed from the very bytes written (nothing is
-read back), through a small buffer: memory stays bounded however long a file is.
-``finish`` adds ``checksum.txt`` (the checksummed files in their SPEC order), its
-signature and the public key, and refuses to finish a snapshot that lacks a file.
-Entries carry the generation time and mode 0644, so unzipped files are readable.
+``SnapshotArchive`` is the only writer of snapshot bytes. Each file is added from
+chunks of bytes as they are produced, in any order: a worker thread hashes (SHA-256
+for ``checksum.txt``) and deflates them into a spool (``DeflatedFile``) while the
+caller reads and formats the next rows, which on two cores hides most of the
+compression. At most ``MAX_PENDING_CHUNKS`` chunks wait for the worker, so memory
+stays bounded however long a file is. ``finish`` adds ``checksum.txt`` (the
+checksummed files in their SPEC order), its signature and the public key, then
+writes every file into the zip in the SPEC order (``ZipWriter``, the bytes
+``zipfile`` would write); it refuses to finish a snapshot that lacks a file. Entries
+carry the generation time and mode 0644, so unzipped files are readable.
 """
 
 from __future__ import annotations
 
-import hashlib
-import zipfile
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import BinaryIO, Final, Self
 
 from license_service.audit.checksums import ChecksumLine, checksum_file
+from license_service.audit.deflated_files import DeflatedFile
 from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshot_names import (
     CHECKSUM_FILE,
@@ -25,31 +30,37 @@ from license_service.audit.snapshot_names import (
     SIGNATURE_FILE,
     SnapshotFiles,
 )
+from license_service.audit.zip_writer import ZipWriter
 from license_service.errors import AuditError
 
-# Lines are gathered up to this size before one write: fewer, larger compressor calls.
-WRITE_BUFFER_BYTES: Final = 64 * 1024
-_UNIX: Final = 3
-_REGULAR_FILE_0644: Final = 0o100644 << 16
+# Chunks are gathered up to this size before they go to the worker: every chunk costs
+# the worker a few takes of the GIL, which wait while this thread runs Python code.
+WRITE_BUFFER_BYTES: Final = 256 * 1024
+MAX_PENDING_CHUNKS: Final = 8
 
 
 class SnapshotArchive:
-    """A snapshot zip being written to ``out``; use as a context manager, end with ``finish``."""
+    """A snapshot zip to be written to ``out``; use as a context manager, end with ``finish``."""
 
     def __init__(self, out: BinaryIO, *, files: SnapshotFiles, generated_at: datetime) -> None:
-        """Start the zip of the snapshot whose file names are ``files`` in ``out``."""
-        self._zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED)
-        self._files = files
+        """Start the snapshot whose file names are ``files``; ``finish`` writes it."""
         instant = generated_at.astimezone(UTC)
-        self._date_time = (
-            instant.year,
-            instant.month,
-            instant.day,
-            instant.hour,
-            instant.minute,
-            instant.second,
+        self._zip = ZipWriter(
+            out,
+            date_time=(
+                instant.year,
+                instant.month,
+                instant.day,
+                instant.hour,
+                instant.minute,
+                instant.second,
+            ),
         )
-        self._digests: dict[str, str] = {}
+        self._files = files
+        # By name: the deflated file, and whether its entry takes ZIP64 sizes.
+        self._added: dict[str, tuple[DeflatedFile, bool]] = {}
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-deflate")
+        self._pending: deque[Future[None]] = deque()
 
     def __enter__(self) -> Self:
         return self
@@ -60,56 +71,72 @@ class SnapshotArchive:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._zip.close()
+        for pending in self._pending:
+            pending.cancel()
+        self._worker.shutdown(wait=True, cancel_futures=True)
+        for data, _ in self._added.values():
+            data.discard()
 
-    def add_lines(self, name: str, lines: Iterable[bytes]) -> int:
-        """Write the file ``name`` from ``lines`` as they come; return how many lines it has."""
-        count = 0
-        digest = hashlib.sha256()
+    def add_chunks(self, name: str, chunks: Iterable[bytes]) -> None:
+        """Add the file ``name`` made of ``chunks``, read here and deflated on the worker."""
+        data = self._start(name, zip64=True)
         buffer = bytearray()
-        # Size unknown in advance: ZIP64 sizes let a daily file pass 4 GiB.
-        with self._zip.open(self._entry(name), "w", force_zip64=True) as entry:
-            for line in lines:
-                buffer += line
-                count += 1
-                if len(buffer) >= WRITE_BUFFER_BYTES:
-                    digest.update(buffer)
-                    entry.write(buffer)
-                    buffer.clear()
-            digest.update(buffer)
-            entry.write(buffer)
-        self._digests[name] = digest.hexdigest()
-        return count
+        for chunk in chunks:
+            if not buffer and len(chunk) >= WRITE_BUFFER_BYTES:
+                self._submit(data.write, chunk)
+                continue
+            buffer += chunk
+            if len(buffer) >= WRITE_BUFFER_BYTES:
+                # The worker gets bytes of its own: the buffer is reused here.
+                self._submit(data.write, bytes(buffer))
+                buffer.clear()
+        if buffer:
+            self._submit(data.write, bytes(buffer))
+        self._submit(data.close)
 
     def add_bytes(self, name: str, data: bytes) -> None:
-        """Write the file ``name`` holding ``data``."""
-        self._zip.writestr(self._entry(name), data)
-        self._digests[name] = hashlib.sha256(data).hexdigest()
+        """Add the file ``name`` holding ``data``."""
+        deflated = self._start(name, zip64=False)
+        self._submit(deflated.write, data)
+        self._submit(deflated.close)
 
     def finish(self, signing_key: SigningKey) -> None:
-        """Add ``checksum.txt``, ``signature.rsa`` and ``pub_key.pem``, and close the zip."""
+        """Add ``checksum.txt``, ``signature.rsa`` and ``pub_key.pem``, and write the zip."""
         expected = self._files.checksummed
-        if sorted(self._digests) != sorted(expected):
-            missing = sorted(set(expected) - set(self._digests))
-            extra = sorted(set(self._digests) - set(expected))
+        if sorted(self._added) != sorted(expected):
+            missing = sorted(set(expected) - set(self._added))
+            extra = sorted(set(self._added) - set(expected))
             raise AuditError(
                 f"snapshot {self._files.suffix} cannot be finished: files missing {missing}, "
                 f"unexpected {extra}; add exactly the files of SnapshotFiles.checksummed"
             )
-        checksums = checksum_file(ChecksumLine(self._digests[name], name) for name in expected)
-        self._write(CHECKSUM_FILE, checksums)
-        self._write(SIGNATURE_FILE, signing_key.sign(checksums))
-        self._write(PUBLIC_KEY_FILE, signing_key.public_pem())
+        self._wait()
+        checksums = checksum_file(
+            ChecksumLine(self._added[name][0].sha256, name) for name in expected
+        )
+        self.add_bytes(CHECKSUM_FILE, checksums)
+        self.add_bytes(SIGNATURE_FILE, signing_key.sign(checksums))
+        self.add_bytes(PUBLIC_KEY_FILE, signing_key.public_pem())
+        self._wait()
+        for name in self._files.every_file:
+            data, zip64 = self._added[name]
+            self._zip.add(name, data, zip64=zip64)
         self._zip.close()
 
-    def _write(self, name: str, data: bytes) -> None:
-        self._zip.writestr(self._entry(name), data)
-
-    def _entry(self, name: str) -> zipfile.ZipInfo:
-        if name in self._digests:
+    def _start(self, name: str, *, zip64: bool) -> DeflatedFile:
+        if name in self._added:
             raise AuditError(f"file {name} is already in snapshot {self._files.suffix}")
-        info = zipfile.ZipInfo(name, date_time=self._date_time)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.create_system = _UNIX
-        info.external_attr = _REGULAR_FILE_0644
-        return info
+        data = DeflatedFile()
+        self._added[name] = (data, zip64)
+        return data
+
+    def _submit(self, work: Callable[..., None], *arguments: object) -> None:
+        """Run ``work`` on the worker after what was submitted before; wait when too much waits."""
+        while len(self._pending) >= MAX_PENDING_CHUNKS:
+            self._pending.popleft().result()
+        self._pending.append(self._worker.submit(work, *arguments))
+
+    def _wait(self) -> None:
+        """Wait until the worker has done everything submitted (raising what it raised)."""
+        while self._pending:
+            self._pending.popleft().result()

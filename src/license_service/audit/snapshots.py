@@ -2,10 +2,12 @@
 
 Every file is read in one read transaction (REPEATABLE READ on PostgreSQL; one SQLite
 transaction sees one state), so the period files, the daily files and the data
-condition agree even while the sampler writes. Period rows are small lists; daily
-rows stream from ``store.daily_rows`` straight into the zip, so memory stays bounded
-for 731 days of 1,000 products. Synchronous and blocking: callers on an event loop
-run it in a thread.
+condition agree even while the sampler writes. The store is read once: daily rows
+stream from ``store.daily_rows`` in batches into the daily files, which fold them
+into the period rows on the way (``daily_files``); services have no daily file, their
+daily rows are folded alone. Period rows are small lists; memory stays bounded for
+731 days of 1,000 products. Synchronous and blocking (the archive deflates on a
+worker thread of its own): callers on an event loop run it in a thread.
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
-from license_service.audit.csv_files import (
-    bundled_products_csv,
-    bundled_products_daily_csv,
-    products_csv,
-    products_daily_csv,
-    services_csv,
+from license_service.audit.csv_files import bundled_products_csv, products_csv, services_csv
+from license_service.audit.daily_files import (
+    BundledProductsDaily,
+    ProductsDaily,
+    service_period_rows,
 )
 from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
 from license_service.audit.signing_keys import SigningKey
@@ -27,14 +28,13 @@ from license_service.audit.snapshot_context import SnapshotContext
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
 from license_service.errors import AuditError
 from license_service.metering.periods import DatePeriod
-from license_service.store.daily_rows import bundled_product_days, product_days
+from license_service.store.daily_rows import (
+    bundled_product_rows_by_day,
+    product_rows_by_day,
+    service_rows_by_day,
+)
 from license_service.store.database import Database
 from license_service.store.instants import start_of_day
-from license_service.store.period_peaks import (
-    bundled_product_peaks,
-    product_peaks,
-    service_peaks,
-)
 from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
 from license_service.store.sampling_coverage import gaps, sampling_summary
 from license_service.store.settings_history import settings_history
@@ -64,33 +64,36 @@ def write_snapshot(
         database.read() as connection,
         SnapshotArchive(out, files=files, generated_at=generated_at) as archive,
     ):
-        products = product_peaks(connection, cluster_id=cluster_id, period=period)
-        bundled = bundled_product_peaks(connection, cluster_id=cluster_id, period=period)
-        services = service_peaks(connection, cluster_id=cluster_id, period=period)
-        counts = {
-            files.products: archive.add_lines(
-                files.products, products_csv(products, cluster_id=cluster_id)
+        products_daily = ProductsDaily(cluster_id)
+        archive.add_chunks(
+            files.products_daily,
+            products_daily.chunks(
+                product_rows_by_day(connection, cluster_id=cluster_id, period=period)
             ),
-            files.products_daily: archive.add_lines(
-                files.products_daily,
-                products_daily_csv(
-                    product_days(connection, cluster_id=cluster_id, period=period),
-                    cluster_id=cluster_id,
-                ),
+        )
+        products = products_daily.period_rows()
+        bundled_daily = BundledProductsDaily(cluster_id)
+        archive.add_chunks(
+            files.bundled_products_daily,
+            bundled_daily.chunks(
+                bundled_product_rows_by_day(connection, cluster_id=cluster_id, period=period)
             ),
-            files.bundled_products: archive.add_lines(
-                files.bundled_products, bundled_products_csv(bundled, cluster_id=cluster_id)
-            ),
-            files.bundled_products_daily: archive.add_lines(
-                files.bundled_products_daily,
-                bundled_products_daily_csv(
-                    bundled_product_days(connection, cluster_id=cluster_id, period=period),
-                    cluster_id=cluster_id,
-                ),
-            ),
-            files.services: archive.add_lines(
-                files.services, services_csv(services, cluster_id=cluster_id)
-            ),
+        )
+        bundled = bundled_daily.period_rows()
+        services = service_period_rows(
+            service_rows_by_day(connection, cluster_id=cluster_id, period=period)
+        )
+        archive.add_chunks(files.products, products_csv(products, cluster_id=cluster_id))
+        archive.add_chunks(
+            files.bundled_products, bundled_products_csv(bundled, cluster_id=cluster_id)
+        )
+        archive.add_chunks(files.services, services_csv(services, cluster_id=cluster_id))
+        rows = {
+            files.products: len(products),
+            files.products_daily: products_daily.rows,
+            files.bundled_products: len(bundled),
+            files.bundled_products_daily: bundled_daily.rows,
+            files.services: len(services),
         }
         condition = DataCondition(
             context=context,
@@ -103,8 +106,7 @@ def write_snapshot(
             ),
             gaps=tuple(gaps(connection, cluster_id=cluster_id, start=window_start, end=window_end)),
             settings=tuple(settings_history(connection, cluster_id=cluster_id, until=window_end)),
-            # Every file counts its header line: the rows are the lines after it.
-            files=tuple(FileRows(name, lines - 1) for name, lines in counts.items()),
+            files=tuple(FileRows(name, count) for name, count in rows.items()),
             signing_key_fingerprint=signing_key.fingerprint,
         )
         archive.add_bytes(DATA_CONDITION_FILE, data_condition_text(condition).encode("utf-8"))

@@ -13,12 +13,13 @@
 Failed attempts are limited here, for both methods, with one ``FailedAttemptLimiter``:
 a client refused too often is answered 429 with ``Retry-After`` before any
 comparison or Kubernetes call, so a flood of bad tokens of either kind is slowed
-and never reaches the API server. What counts is decided by the limiter
-(``FAILED_ATTEMPT_REASONS``): a wrong API token or a token Kubernetes does not
-authenticate. A valid service-account token never counts, even refused 403, nor
-does 503 (the Kubernetes API down is not the client's fault), nor a request
-without credentials or for a method turned off. An accepted credential clears the
-client's failures.
+and never reaches the API server. A credential longer than any real token is
+refused (401, a failed attempt) before it is compared or sent anywhere. What counts
+is decided by the limiter (``FAILED_ATTEMPT_REASONS``): a wrong API token or a
+token Kubernetes does not authenticate. A valid service-account token never
+counts, even refused 403, nor does 503 (the Kubernetes API down is not the
+client's fault), nor a request without credentials or for a method turned off.
+An accepted credential clears the client's failures.
 
 Every final decision is logged once (``log_decision``) with its method
 (``api-token``, ``service-account``, or ``none`` when no method decided) and
@@ -38,7 +39,7 @@ from license_service.auth.authenticators import (
     ApiTokenAuthenticator,
     log_decision,
 )
-from license_service.auth.credentials import Credentials
+from license_service.auth.credentials import Credentials, oversized_refusal
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.identities import Denied, Identity
 from license_service.auth.service_accounts import (
@@ -110,6 +111,10 @@ class AuthenticatorChain:
         refusal = self._limiter.refusal(client, self._clock())
         if refusal is not None:
             return _Outcome(refusal, "none")
+        # Neither compared nor sent to the Kubernetes API: no real token is that long.
+        too_long = oversized_refusal(credentials)
+        if too_long is not None:
+            return _Outcome(too_long, "none")
         api_decision = self._api_tokens.check(credentials)
         if isinstance(api_decision, Identity) or credentials.bearer is None:
             return _Outcome(api_decision, "api-token")

@@ -10,8 +10,10 @@ a bearer token that is not the API token goes to the service-account authenticat
 decision alone (what the chain uses); ``authenticate`` adds the slow-down of a
 ``FailedAttemptLimiter`` when given one, and the log line. Guarantees:
 - every presented credential is compared with every accepted token with
-  ``hmac.compare_digest``, all comparisons made whatever their outcome, so the
-  time taken does not say which token, or how much of one, matched;
+  ``hmac.compare_digest`` on their fixed-length SHA-256 digests (``token_comparison``),
+  all comparisons made whatever their outcome, so the time taken does not say which
+  token, how much of one, or how long a token matched;
+- a credential longer than ``credentials.MAX_CREDENTIAL_LENGTH`` is refused as invalid unread;
 - while URL tokens are off nothing is compared at all, so no answer says whether
   a value is the API token;
 - fail closed: no configured token (missing or invalid file) accepts nothing;
@@ -22,15 +24,15 @@ decision alone (what the chain uses); ``authenticate`` adds the slow-down of a
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
-from license_service.auth.credentials import Credentials
+from license_service.auth.credentials import Credentials, oversized_refusal
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.identities import Denied, Identity
+from license_service.auth.token_comparison import same_token
 from license_service.auth.token_source import TokenSource
 
 AUTH_LOGGER: Final = "license_service.auth"
@@ -122,6 +124,9 @@ class ApiTokenAuthenticator:
                 f"{URL_TOKENS_OFF}, so the API token is not accepted as a bearer token either; "
                 f"{_USE_SERVICE_ACCOUNT}",
             )
+        too_long = oversized_refusal(credentials)
+        if too_long is not None:
+            return too_long
         accepted = self._tokens.current().tokens
         if not accepted:
             return Denied(
@@ -147,14 +152,12 @@ class ApiTokenAuthenticator:
 def _any_matches(presented: list[str], accepted: tuple[str, ...]) -> bool:
     """Whether any presented value equals any accepted token, compared in constant time.
 
-    Every pair is compared even after a match, and values are compared as UTF-8
-    bytes (``compare_digest`` refuses non-ASCII ``str``).
+    Every pair is compared even after a match (``same_token``: fixed-length digests).
     """
     matched = False
     for candidate in presented:
-        candidate_bytes = candidate.encode("utf-8", errors="surrogatepass")
         for token in accepted:
-            matched |= hmac.compare_digest(candidate_bytes, token.encode("utf-8"))
+            matched |= same_token(candidate, token)
     return matched
 
 

@@ -3,6 +3,8 @@
 ``credentials_from`` reads ``?token=`` and ``Authorization: Bearer <x>`` without
 judging them: an empty ``?token=`` is kept as ``""`` (it is a wrong token, not a
 missing one), and a malformed ``Authorization`` header counts as no bearer token.
+``oversized_refusal`` refuses a credential longer than any real token
+(``MAX_CREDENTIAL_LENGTH``) before it is compared or sent to the Kubernetes API.
 ``redact_query`` replaces every ``token`` value of a raw query string by ``***``,
 however the parameter name is spelled (percent-encoded, in another case, repeated,
 after ``;``), so access logs never hold a token.
@@ -16,9 +18,14 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import unquote_plus
 
+from license_service.auth.identities import Denied
+
 # The query parameter's name, not a token.
 TOKEN_PARAMETER: Final = "token"  # noqa: S105
 REDACTED: Final = "***"
+MAX_CREDENTIAL_LENGTH: Final = 8 * 1024
+"""The longest credential read: an API token has 16-100 characters, a service-account JWT
+a few thousand."""
 _BEARER: Final = re.compile(r"bearer[ \t]+(?P<token>[^ \t]+)", re.IGNORECASE)
 _SEPARATORS: Final = re.compile(r"([&;])")
 
@@ -39,6 +46,23 @@ class Credentials:
 def credentials_from(query: Mapping[str, str], authorization: str | None) -> Credentials:
     """The credentials in a request's query parameters and ``Authorization`` header."""
     return Credentials(url_token=query.get(TOKEN_PARAMETER), bearer=bearer_token(authorization))
+
+
+def oversized_refusal(credentials: Credentials) -> Denied | None:
+    """The 401 answer to a credential longer than ``MAX_CREDENTIAL_LENGTH``, else ``None``.
+
+    It counts as a failed attempt (reason ``invalid``); the message gives the length only.
+    """
+    for name, value in (("?token=", credentials.url_token), ("bearer", credentials.bearer)):
+        if value is not None and len(value) > MAX_CREDENTIAL_LENGTH:
+            return Denied(
+                401,
+                "invalid",
+                f"the {name} token has {len(value)} characters, more than the "
+                f"{MAX_CREDENTIAL_LENGTH} any token of this service has; send the API token "
+                "(`license-service token get`) or a service-account token",
+            )
+    return None
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -117,6 +117,12 @@ def _documents(text: str, *, source: str) -> list[object]:
             raise InputError(
                 f"{source}: not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from exc
+        except (RecursionError, ValueError) as exc:
+            # Nesting deeper than Python's stack, or an integer of over 4300 digits.
+            raise InputError(
+                f"{source}: JSON that cannot be read ({exc.__class__.__name__}: nested too "
+                f"deeply or a number too long); {_KUBECTL_HINT}"
+            ) from exc
     try:
         documents = [document for document in load_yaml_documents(text) if document is not None]
     except yaml.YAMLError as exc:

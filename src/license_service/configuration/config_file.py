@@ -83,4 +83,10 @@ def _ibmlicensing_documents(documents: list[object]) -> Iterator[Mapping[str, ob
         elif document.get("kind") in ("List", f"{KIND}List"):
             items = document.get("items")
             if isinstance(items, list):
-                yield from _ibmlicensing_documents(items)
+                # One level only: kubectl writes flat lists, and YAML aliases can make a
+                # list that holds itself.
+                yield from (
+                    cast(Mapping[str, object], item)
+                    for item in items
+                    if isinstance(item, Mapping) and item.get("kind") == KIND
+                )

@@ -118,7 +118,7 @@ def parse_ibmlicensing(document: object) -> LicensingConfig:
 
     reader = SpecReader(problems)
     spec = reader.section(document.get("spec"), "spec")
-    unknown = [key for key in document if key not in _KNOWN_TOP_LEVEL]
+    unknown = [str(key) for key in document if key not in _KNOWN_TOP_LEVEL]
     unknown += reader.unknown_fields(spec, _KNOWN_SPEC, path="spec")
 
     capping = reader.boolean(spec, "features.nodeCpuCappingEnabled")

@@ -58,7 +58,16 @@ StrictYamlLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^
 
 def load_yaml_documents(text: str) -> list[object]:
     """Return every document of the YAML stream ``text``; raises ``yaml.YAMLError``."""
-    return list(yaml.load_all(text, Loader=StrictYamlLoader))
+    try:
+        return list(yaml.load_all(text, Loader=StrictYamlLoader))
+    except RecursionError as exc:
+        raise yaml.YAMLError("the YAML is nested too deeply to be read") from exc
+    except (ValueError, TypeError, LookupError, AttributeError) as exc:
+        # PyYAML's constructors raise these for a bad explicit tag (``!!int abc``,
+        # ``!!int ""``, ``!!timestamp x``) or an integer of more than 4300 digits.
+        raise yaml.YAMLError(
+            f"a value does not fit its type (check explicit tags such as !!int): {exc}"
+        ) from exc
 
 
 def describe_yaml_error(error: yaml.YAMLError) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from license_service.errors import AnnotationError
 from license_service.metering.charged_containers import (
@@ -17,6 +18,9 @@ from license_service.metering.charged_containers import (
 )
 from license_service.metering.ratios import Ratio, parse_ratio
 from license_service.metering.usage import AnnotationProblem
+
+MAX_VALUE_LENGTH: Final = 1_024
+"""The longest license annotation value read (``productChargedContainers`` has its own limit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +99,18 @@ def read_declaration(
     if not annotations:
         return None
     values = {key: value.strip() for key, value in annotations.items()}
-    problems: list[AnnotationProblem] = []
+    # Names and ids end up in every report: an oversized one is refused, not stored.
+    problems = [
+        AnnotationProblem(
+            key,
+            f"{len(value)} characters long, more than the {MAX_VALUE_LENGTH} allowed; "
+            "shorten the value",
+        )
+        for key, value in annotations.items()
+        if len(value) > MAX_VALUE_LENGTH and key != "productChargedContainers"
+    ]
+    if problems:
+        return tuple(problems)
 
     def required(key: str) -> str:
         value = values.get(key, "")

@@ -21,9 +21,12 @@ _NUMBER = r"(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
 # The Kubernetes grammar allows either an exponent or an SI suffix; the SPEC's own
 # example ``1e3m`` uses both, so an exponent may be followed by a decimal SI suffix.
 _QUANTITY: Final = re.compile(
-    _NUMBER + r"(?:[eE](?P<exponent>[+-]?\d+))?(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)"
+    _NUMBER + r"(?:[eE](?P<exponent>[+-]?\d+))?(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)",
+    re.ASCII,  # Kubernetes digits are 0-9; Python's \d would take any script's digits
 )
 _MAX_EXPONENT: Final = 30
+# Far beyond any real quantity; bounds the work (and Python's int() refuses > 4300 digits).
+MAX_QUANTITY_LENGTH: Final = 64
 
 _SUFFIX_FACTORS: Final[dict[str, Fraction]] = {
     "n": Fraction(1, 10**9),
@@ -52,6 +55,11 @@ def parse_cpu_millicores(raw: str) -> int:
     Kubernetes quantity.
     """
     text = raw.strip()
+    if len(text) > MAX_QUANTITY_LENGTH:
+        raise InvalidQuantityError(
+            f"CPU quantity {text[:MAX_QUANTITY_LENGTH]!r}... has {len(text)} characters, more than "
+            f"the {MAX_QUANTITY_LENGTH} a Kubernetes quantity can need: write e.g. '2' or '500m'"
+        )
     if text.isascii():
         # The common spellings, without regex or Fraction: same result, exactly.
         if text.isdigit():

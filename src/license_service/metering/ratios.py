@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from fractions import Fraction
 from typing import Final
 
 from license_service.errors import InvalidRatioError
 
-_POSITIVE_NUMBER: Final = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+_POSITIVE_NUMBER: Final = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
+MAX_SIDE_LENGTH: Final = 32
+# Enough digits to write any side of at most MAX_SIDE_LENGTH characters exactly.
+_EXACT: Final = Context(prec=2 * MAX_SIDE_LENGTH)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -43,6 +46,11 @@ def parse_ratio(raw: str | None) -> Ratio:
     values = []
     for side, part in zip(("product", "Cloud Pak"), parts, strict=True):
         text = part.strip()
+        if len(text) > MAX_SIDE_LENGTH:
+            raise InvalidRatioError(
+                f"ratio of {len(raw)} characters: the {side} side has {len(text)} characters, "
+                f"more than the {MAX_SIDE_LENGTH} allowed; write e.g. '2:1' or '1:1.5'"
+            )
         if not _POSITIVE_NUMBER.fullmatch(text):
             raise InvalidRatioError(
                 f"ratio {raw!r}: the {side} side {text!r} is not a positive number; "
@@ -61,5 +69,5 @@ def _number_text(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     # Values come from decimal text, so the decimal form is exact and finite.
-    text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    text = format(_EXACT.divide(Decimal(value.numerator), Decimal(value.denominator)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text

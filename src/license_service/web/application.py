@@ -5,7 +5,10 @@ tests build as many apps as they like. Routes answer GET (and HEAD); any other m
 on a known path is 405 with ``Allow``, an unknown path 404, both as the JSON error
 body. Data routes (``PROTECTED_PATHS``) go through ``requiring_authentication``;
 ``/``, ``/version``, ``/livez``, ``/readyz`` and ``/openapi.json`` need nothing.
-Every request is access-logged (``token=***``) and counted in ``state.request_metrics``.
+Every request is access-logged (``token=***``) and counted in ``state.request_metrics``;
+an oversized path, query string or set of headers is refused before routing
+(``request_limits``), and every answer carries ``no-store``, ``no-referrer``,
+``nosniff`` and a CSP (``security_headers``).
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ from starlette.routing import Route
 from license_service.web.access_log import AccessLogMiddleware
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint, requiring_authentication
-from license_service.web.data_routes import report_endpoint
+from license_service.web.data_routes import report_endpoints
 from license_service.web.error_responses import exception_handlers
 from license_service.web.metrics_app import create_metrics_app
 from license_service.web.openapi import openapi_document
 from license_service.web.pages import index_endpoint, page_environment, status_endpoint
 from license_service.web.readiness import Readiness
-from license_service.web.reports import REPORTS
+from license_service.web.request_limits import RequestLimitMiddleware
 from license_service.web.request_metrics import RequestMetricsMiddleware
+from license_service.web.security_headers import SecurityHeadersMiddleware
 from license_service.web.service_routes import (
     health_endpoint,
     livez,
@@ -55,7 +59,7 @@ def create_app(state: AppState) -> Starlette:
     """The API app of ``state``."""
     environment = page_environment()
     protected: dict[str, Endpoint] = {
-        **{report.path: report_endpoint(state, report) for report in REPORTS},
+        **report_endpoints(state),
         "/health": health_endpoint(state),
         "/status": status_endpoint(state, environment),
         "/snapshot": snapshot_endpoint(state),
@@ -85,6 +89,8 @@ def _middleware(state: AppState, *, paths: Sequence[str]) -> list[Middleware]:
     return [
         Middleware(AccessLogMiddleware),
         Middleware(RequestMetricsMiddleware, metrics=state.request_metrics, paths=paths),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(RequestLimitMiddleware),
     ]
 
 

@@ -33,6 +33,7 @@ from license_service.errors import (
     RequestError,
     StorageError,
 )
+from license_service.web.security_headers import SECURITY_HEADERS
 
 logger = logging.getLogger(__name__)
 
@@ -120,10 +121,12 @@ async def _license_service_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    # The server logs the traceback; the body shows no internals.
+    # The server logs the traceback; the body shows no internals. Starlette answers
+    # this outside the app's middleware, so the answer brings its own headers.
     del exc
     return error_response(
         500,
         f"{request.method} {request.url.path} failed because of an internal error; "
         "see the service log for details",
+        headers=SECURITY_HEADERS,
     )

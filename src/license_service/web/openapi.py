@@ -18,6 +18,7 @@ _STRING: Final = {"type": "string"}
 _INTEGER: Final = {"type": "integer", "minimum": 0}
 _DATE: Final = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _INSTANT: Final = {"type": "string", "format": "date-time"}
+_EMPTY: Final = {"type": "string", "maxLength": 0}
 
 
 def _ref(kind: str, name: str) -> JsonObject:
@@ -39,7 +40,8 @@ def _date_parameter(name: str, description: str) -> JsonObject:
         "in": "query",
         "required": False,
         "description": description,
-        "schema": _DATE,
+        # An empty value (``dateFrom=``) counts as not given.
+        "schema": {"anyOf": [_DATE, _EMPTY]},
     }
 
 
@@ -175,9 +177,20 @@ def _error(description: str, headers: JsonObject | None = None) -> JsonObject:
 
 _RESPONSES: Final[JsonObject] = {
     "BadRequest": _error(
-        "A parameter cannot be used: a malformed date, one date alone, dateFrom after "
-        "dateTo, dateTo after today, a period over 731 days, or an unknown format."
+        "A parameter cannot be used: a malformed date, a date before 1970-01-01, one date "
+        "alone, dateFrom after dateTo, dateTo after today, a period over 731 days, or an "
+        "unknown format; or the query string holds more than 64 parameters or gives one of "
+        "the API's parameters twice."
     ),
+    "QueryRefused": _error(
+        "The query string holds more than 64 parameters, or gives one of the API's "
+        "parameters (dateFrom, dateTo, startDate, endDate, metricName, format, token) twice."
+    ),
+    "UriTooLong": _error(
+        "The path is longer than 1 KiB or the query string longer than 8 KiB "
+        "(the server may refuse a request line and headers over 16 KiB with a plain 400)."
+    ),
+    "HeadersTooLarge": _error("The request has more than 100 headers, or more than 16 KiB."),
     "Unauthorized": _error(
         "No valid credential: the message says what to send.",
         {"WWW-Authenticate": {"schema": {"const": 'Bearer realm="license-service"'}}},
@@ -214,8 +227,16 @@ _PARAMETERS: Final[JsonObject] = {
         "name": "format",
         "in": "query",
         "required": False,
-        "description": "csv for the same rows as CSV (RFC 4180, header row always present).",
-        "schema": {"enum": ["json", "csv"], "default": "json"},
+        "description": (
+            "csv for the same rows as CSV (RFC 4180, header row always present); json, "
+            "empty or absent for JSON. Either in any case."
+        ),
+        "schema": {
+            "type": "string",
+            "pattern": "^(|[jJ][sS][oO][nN]|[cC][sS][vV])$",
+            "default": "json",
+            "examples": ["json", "csv"],
+        },
     },
     "token": {
         "name": "token",
@@ -229,7 +250,14 @@ _PARAMETERS: Final[JsonObject] = {
 _PERIOD: Final = [
     _ref("parameters", name) for name in ("dateFrom", "dateTo", "startDate", "endDate")
 ]
+# Every path: the request limits apply before routing.
+_LIMIT_ERRORS: Final = {
+    "400": _ref("responses", "QueryRefused"),
+    "414": _ref("responses", "UriTooLong"),
+    "431": _ref("responses", "HeadersTooLarge"),
+}
 _AUTHENTICATED_ERRORS: Final = {
+    **_LIMIT_ERRORS,
     "401": _ref("responses", "Unauthorized"),
     "403": _ref("responses", "Forbidden"),
     "405": _ref("responses", "MethodNotAllowed"),
@@ -258,8 +286,8 @@ def _report(summary: str, schema: str) -> JsonObject:
                         "text/csv": {"schema": _STRING},
                     },
                 },
-                "400": _ref("responses", "BadRequest"),
                 **_AUTHENTICATED_ERRORS,
+                "400": _ref("responses", "BadRequest"),
             },
         }
     }
@@ -273,6 +301,7 @@ def _open(summary: str, content: JsonObject, *, errors: JsonObject | None = None
             "responses": {
                 "200": {"description": summary, "content": content},
                 "405": _ref("responses", "MethodNotAllowed"),
+                **_LIMIT_ERRORS,
                 **(errors or {}),
             },
         }
@@ -293,7 +322,8 @@ def openapi_document(version: str) -> JsonObject:
             "description": (
                 "License usage of the cluster: period peaks of products, bundled products "
                 "and services, health, and signed audit snapshots. Errors are JSON "
-                '{"status", "error", "message"}; unknown query parameters are ignored.'
+                '{"status", "error", "message"}; unknown query parameters are ignored (at most 64 '
+                "parameters in all). Every answer is sent with Cache-Control: no-store."
             ),
         },
         "paths": {
@@ -352,8 +382,8 @@ def openapi_document(version: str) -> JsonObject:
                                 }
                             },
                         },
-                        "400": _ref("responses", "BadRequest"),
                         **_AUTHENTICATED_ERRORS,
+                        "400": _ref("responses", "BadRequest"),
                     },
                 }
             },

@@ -9,7 +9,9 @@ today. Decisions where the SPEC is silent:
   else the request is refused (400), never silently resolved;
 - an empty value (``dateFrom=``) counts as not given, like an empty ``metricName``
   (no filter) and an empty ``format`` (JSON);
-- ``format`` is ``json`` (the default) or ``csv``, in any case; other values are refused.
+- ``format`` is ``json`` (the default) or ``csv``, in any case; other values are refused;
+- a date before ``EARLIEST_DATE`` (1970-01-01) is refused: no data can be that old, and
+  the edges of the calendar (year 1) are no place for the store's arithmetic.
 
 Pure: ``today`` is a parameter. Every refusal raises ``RequestError`` whose message
 names the parameter, the bad value and how to fix it; the web layer answers 400.
@@ -28,9 +30,10 @@ from license_service.metering.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAY
 
 ReportFormat = Literal["json", "csv"]
 
+EARLIEST_DATE: Final = date(1970, 1, 1)
 FROM_NAMES: Final = ("dateFrom", "startDate")
 TO_NAMES: Final = ("dateTo", "endDate")
-_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _FORMATS: Final[tuple[ReportFormat, ...]] = ("json", "csv")
 _DATE_HINT: Final = "write dates as YYYY-MM-DD, e.g. 2026-11-02"
 _BOTH_OR_NEITHER: Final = (
@@ -119,7 +122,13 @@ def _parsed(name: str, raw: str) -> date:
     # date.fromisoformat also takes 20261102 and 2026-W45-1: the API takes YYYY-MM-DD only.
     if _ISO_DATE.fullmatch(raw):
         try:
-            return date.fromisoformat(raw)
+            parsed = date.fromisoformat(raw)
         except ValueError as exc:
             raise RequestError(f"{name} {raw!r} is not a date: {exc}; {_DATE_HINT}") from exc
+        if parsed < EARLIEST_DATE:
+            raise RequestError(
+                f"{name} {raw} is before {EARLIEST_DATE.isoformat()}: there is no data from "
+                "before then; ask for a later period"
+            )
+        return parsed
     raise RequestError(f"{name} {raw!r} is not a date: {_DATE_HINT}")

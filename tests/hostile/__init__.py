@@ -1,0 +1,1 @@
+"""Hostile input: fuzzing, attacks on authentication, injection, oversized requests (issue 6)."""

@@ -11,11 +11,15 @@ caller authentication and the request log.
     POST /_fake/requests/clear
     POST /_fake/compact                {"expireWatches": true}
     POST /_fake/drop-watches
+    POST /_fake/error-watches          {"code": 500, "resource": "pods"|null}
+    POST /_fake/cut-watches            {"resource": "pods"|null}
     POST /_fake/users                  {"token", "username", "groups", "uid"}
     POST /_fake/allow                  {"subject", "path", "verb"}
     POST /_fake/allow-resource         {"subject", "verb", "resource", "group", "namespace", "name"}
-    POST /_fake/faults                 {"action": "fail"|"drop"|"delay", "count", "status",
-                                        "path", "method", "seconds"}
+    POST /_fake/faults                 {"action": "fail"|"drop"|"delay"|"cut_event"|
+                                        "error_event"|"stall", "count", "status", "path",
+                                        "method", "seconds", "watch", "afterEvents",
+                                        "cleanEnd"}
     POST /_fake/faults/clear
     POST /_fake/settings               {"bookmarkInterval"}
 """
@@ -60,6 +64,11 @@ def control_handler(
             }
         elif path == "/_fake/drop-watches":
             return {"dropped": api.drop_watches()}
+        elif path == "/_fake/error-watches":
+            ended = api.error_watches(int(data.get("code", 500)), resource=data.get("resource"))
+            return {"ended": ended}
+        elif path == "/_fake/cut-watches":
+            return {"cut": api.cut_watches_mid_event(resource=data.get("resource"))}
         elif path == "/_fake/users":
             api.add_user(data["token"], data["username"], data.get("groups", ()), data.get("uid"))
         elif path == "/_fake/allow":
@@ -92,11 +101,25 @@ def _arrange_fault(api: FakeApiServer, data: JsonObject) -> None:
     count = data.get("count", 1)
     path = data.get("path")
     method = data.get("method")
+    watch = data.get("watch")
+    status = int(data.get("status", 500))
+    after_events = int(data.get("afterEvents", 0))
     if action == "fail":
-        api.faults.fail(count, status=int(data.get("status", 500)), path=path, method=method)
+        api.faults.fail(count, status=status, path=path, method=method, watch=watch)
     elif action == "drop":
-        api.faults.drop(count, path=path, method=method)
+        api.faults.drop(count, path=path, method=method, watch=watch)
     elif action == "delay":
-        api.faults.delay(float(data["seconds"]), count=count, path=path, method=method)
+        api.faults.delay(float(data["seconds"]), count=count, path=path, method=method, watch=watch)
+    elif action == "cut_event":
+        api.faults.cut_event(
+            count, path=path, after_events=after_events, clean_end=bool(data.get("cleanEnd"))
+        )
+    elif action == "error_event":
+        api.faults.error_event(count, status=status, path=path, after_events=after_events)
+    elif action == "stall":
+        api.faults.stall(float(data["seconds"]), count=count, path=path)
     else:
-        raise ValueError(f"unknown fault action {action!r}; use fail, drop or delay")
+        raise ValueError(
+            f"unknown fault action {action!r}; use fail, drop, delay, cut_event, error_event "
+            "or stall"
+        )

@@ -4,6 +4,8 @@ Order of work for each request: read it whole, log it, apply arranged faults (de
 fail or drop), authenticate the caller, route it, answer. JSON answers carry a
 Content-Length; watches are sent with chunked transfer encoding, one event per chunk, and
 a dropped watch ends without the terminating chunk so the client sees a broken connection.
+A watch fault (``faults.WatchFault``) spoils the stream itself: cut mid-event, ended by an
+ERROR event, or left silent.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,20 +22,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import discovery
-from .faults import FaultPlan
+from .faults import FaultPlan, WatchFault
 from .request_log import RequestLog, RequestRecord
 from .rest_verbs import JsonResponse, ResourceApi, StreamResponse
 from .routing import DiscoveryRoute, ResourceRoute, parse_path
-from .statuses import ApiError, failure_status, internal_error, unauthorized
-from .watching import WatchDropped, WatchRegistry
+from .statuses import FAILURE_REASONS, ApiError, failure_status, internal_error, unauthorized
+from .watching import WatchDropped, WatchRegistry, WatchSession, error_line
 
 JsonObject = dict[str, Any]
-_FAILURE_REASONS = {
-    429: "TooManyRequests",
-    500: "InternalError",
-    503: "ServiceUnavailable",
-    504: "Timeout",
-}
+_STALL_POLL_SECONDS = 0.05
 ControlHandler = Callable[[str, str, Mapping[str, str], bytes], JsonObject | None]
 
 
@@ -168,14 +166,15 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
                 bearer_token=token,
             )
         )
-        decision = parts.faults.decide(self.command, path)
+        is_watch = query.get("watch") in ("true", "1") or "/watch/" in path
+        decision = parts.faults.decide(self.command, path, is_watch=is_watch)
         if decision.delay_seconds and parts.stopping.wait(decision.delay_seconds):
             self._cut()
             return
         if decision.fail_status is not None:
             error = ApiError(
                 decision.fail_status,
-                _FAILURE_REASONS.get(decision.fail_status, "InternalError"),
+                FAILURE_REASONS.get(decision.fail_status, "InternalError"),
                 f"injected failure {decision.fail_status} for {self.command} {path}",
             )
             self._send_json(error.code, error.status())
@@ -190,7 +189,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         except Exception as error:
             answer = JsonResponse(500, internal_error(f"fake API server bug: {error!r}").status())
         if isinstance(answer, StreamResponse):
-            self._stream(answer, drop=decision.drop)
+            self._stream(answer, drop=decision.drop, fault=decision.watch_fault)
         elif decision.drop:
             self._send_json_then_drop(answer.status, answer.body)
         else:
@@ -278,7 +277,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
 
-    def _stream(self, answer: StreamResponse, *, drop: bool) -> None:
+    def _stream(self, answer: StreamResponse, *, drop: bool, fault: WatchFault | None) -> None:
         parts = self.server.parts
         parts.watches.add(answer.session)
         try:
@@ -286,8 +285,36 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             if drop:
                 self._cut()
                 return
+            if fault is not None and fault.kind == "stall":
+                self._stall(answer.session, fault.seconds)
+                return
+            if fault is not None and fault.kind == "error_event" and fault.after_events == 0:
+                self._end_with_error(fault.status)
+                return
+            events = 0
             for line in answer.lines:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                if _is_bookmark(line):
+                    self._write_chunk(line)
+                    continue
+                if answer.session.cut_next_event:
+                    self._write_chunk(line[: len(line) // 2])
+                    self._cut()
+                    return
+                if fault is None:
+                    self._write_chunk(line)
+                    continue
+                if fault.kind == "cut_event" and events == fault.after_events:
+                    self._write_chunk(line[: len(line) // 2])
+                    if fault.clean_end:
+                        self.wfile.write(b"0\r\n\r\n")
+                    else:
+                        self._cut()
+                    return
+                self._write_chunk(line)
+                events += 1
+                if fault.kind == "error_event" and events == fault.after_events:
+                    self._end_with_error(fault.status)
+                    return
             self.wfile.write(b"0\r\n\r\n")
         except WatchDropped:
             self._cut()
@@ -297,11 +324,35 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         finally:
             parts.watches.remove(answer.session)
 
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _end_with_error(self, code: int) -> None:
+        """An ERROR event with a Status, then the end of the stream, as upstream does."""
+        self._write_chunk(error_line(code))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _stall(self, session: WatchSession, seconds: float) -> None:
+        """Say nothing for ``seconds`` (until a stop or a drop), then close abruptly."""
+        self.wfile.flush()
+        deadline = time.monotonic() + seconds
+        stopping = self.server.parts.stopping
+        while not (session.dropped or session.stopped):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or stopping.wait(min(remaining, _STALL_POLL_SECONDS)):
+                break
+        self._cut()
+
     def _cut(self) -> None:
         """Close the connection abruptly, mid-response."""
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _is_bookmark(line: bytes) -> bool:
+    return line.startswith(b'{"type":"BOOKMARK"')
 
 
 def _bearer_token(header: str | None) -> str | None:

@@ -153,6 +153,15 @@ class RemoteControl:
         """Cut every open watch; return how many were open."""
         return int(self._call("POST", "/_fake/drop-watches")["dropped"])
 
+    def error_watches(self, code: int = 500, *, resource: str | None = None) -> int:
+        """End the open watches with an ERROR event of ``code``; return how many."""
+        answer = self._call("POST", "/_fake/error-watches", {"code": code, "resource": resource})
+        return int(answer["ended"])
+
+    def cut_watches_mid_event(self, *, resource: str | None = None) -> int:
+        """Cut the open watches in the middle of their next event; return how many."""
+        return int(self._call("POST", "/_fake/cut-watches", {"resource": resource})["cut"])
+
     def add_user(
         self, token: str, username: str, groups: tuple[str, ...] = (), uid: str | None = None
     ) -> None:
@@ -171,25 +180,64 @@ class RemoteControl:
             {"subject": user_or_group, "path": non_resource_url, "verb": verb},
         )
 
-    def fail(self, count: int | None = 1, *, status: int = 500, path: str | None = None) -> None:
+    def fail(
+        self,
+        count: int | None = 1,
+        *,
+        status: int = 500,
+        path: str | None = None,
+        watch: bool | None = None,
+    ) -> None:
         """Answer the next ``count`` matching requests with ``status``."""
-        self._call(
-            "POST",
-            "/_fake/faults",
-            {"action": "fail", "count": count, "status": status, "path": path},
-        )
+        self._fault("fail", count=count, status=status, path=path, watch=watch)
 
-    def drop(self, count: int | None = 1, *, path: str | None = None) -> None:
+    def drop(
+        self, count: int | None = 1, *, path: str | None = None, watch: bool | None = None
+    ) -> None:
         """Cut the connection of the next ``count`` matching requests mid-response."""
-        self._call("POST", "/_fake/faults", {"action": "drop", "count": count, "path": path})
+        self._fault("drop", count=count, path=path, watch=watch)
 
-    def delay(self, seconds: float, *, count: int | None = None, path: str | None = None) -> None:
+    def delay(
+        self,
+        seconds: float,
+        *,
+        count: int | None = None,
+        path: str | None = None,
+        watch: bool | None = None,
+    ) -> None:
         """Wait before answering matching requests."""
-        self._call(
-            "POST",
-            "/_fake/faults",
-            {"action": "delay", "seconds": seconds, "count": count, "path": path},
+        self._fault("delay", seconds=seconds, count=count, path=path, watch=watch)
+
+    def cut_event(
+        self,
+        count: int | None = 1,
+        *,
+        path: str | None = None,
+        after_events: int = 0,
+        clean_end: bool = False,
+    ) -> None:
+        """Cut the next ``count`` matching watches in the middle of an event's line."""
+        self._fault(
+            "cut_event", count=count, path=path, afterEvents=after_events, cleanEnd=clean_end
         )
+
+    def error_event(
+        self,
+        count: int | None = 1,
+        *,
+        status: int = 500,
+        path: str | None = None,
+        after_events: int = 0,
+    ) -> None:
+        """End the next ``count`` matching watches with an ERROR event of code ``status``."""
+        self._fault("error_event", count=count, status=status, path=path, afterEvents=after_events)
+
+    def stall(self, seconds: float, *, count: int | None = 1, path: str | None = None) -> None:
+        """Keep the next ``count`` matching watches open and silent for ``seconds``."""
+        self._fault("stall", seconds=seconds, count=count, path=path)
+
+    def _fault(self, action: str, **fields: Any) -> None:
+        self._call("POST", "/_fake/faults", {"action": action, **fields})
 
     def clear_faults(self) -> None:
         """Remove every arranged fault."""

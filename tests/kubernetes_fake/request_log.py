@@ -7,6 +7,7 @@ sees also the requests that were failed or dropped on purpose.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 
@@ -21,6 +22,8 @@ class RequestRecord:
     accept: str = ""
     user_agent: str = ""
     bearer_token: str | None = None
+    received_at: float = field(default_factory=time.monotonic)
+    """``time.monotonic()`` at arrival (system-wide on Linux, so comparable across processes)."""
 
     @property
     def is_watch(self) -> bool:

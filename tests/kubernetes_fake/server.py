@@ -234,6 +234,30 @@ class FakeApiServer:
         self._api.store.notify_watchers()
         return dropped
 
+    def error_watches(self, code: int = 500, *, resource: str | None = None) -> int:
+        """End the open watches (of ``resource``, a plural; None: all) with an ERROR event.
+
+        The event carries a ``Status`` with ``code`` (500 InternalError by default), then the
+        stream ends cleanly, as upstream ends a watch whose storage watch failed. Returns how
+        many watches were open.
+        """
+        sessions = self._watches.sessions_of(resource)
+        for session in sessions:
+            session.error_status = code
+        self._api.store.notify_watchers()
+        return len(sessions)
+
+    def cut_watches_mid_event(self, *, resource: str | None = None) -> int:
+        """Cut the open watches (of ``resource``; None: all) in the middle of their next event.
+
+        Half of the next event's line goes out, then the connection breaks (BOOKMARKs pass
+        until then). Returns how many watches were open.
+        """
+        sessions = self._watches.sessions_of(resource)
+        for session in sessions:
+            session.cut_next_event = True
+        return len(sessions)
+
     @property
     def open_watches(self) -> int:
         """How many watch streams are open now."""

@@ -11,6 +11,14 @@ from typing import Any
 
 JsonObject = dict[str, Any]
 
+FAILURE_REASONS = {
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
+"""The ``reason`` upstream gives the failure codes a test injects."""
+
 
 class ApiError(Exception):
     """A request failed the way the real API server would fail it."""

@@ -325,6 +325,10 @@ def test_a_dropped_watch_breaks_the_client_connection(
         _consume(stream, after_each=lambda: dropped.append(fake_api.drop_watches()))
 
     assert dropped == [1]
+    # The server's thread forgets the watch just after cutting it.
+    deadline = time.monotonic() + 5
+    while fake_api.open_watches and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert fake_api.open_watches == 0
 
 

@@ -22,6 +22,10 @@ them. Semantics, from "API concepts" (efficient detection of changes, watch book
   ``Status`` (code 410, reason Expired), then the stream ends.
 - ``drop()`` on the session (or the server's ``drop_watches``) ends the stream without the
   terminating chunk: the client sees the connection break.
+- ``error_status`` set on an open session (the server's ``error_watches``): an ERROR event
+  with a ``Status`` of that code, then the stream ends cleanly, as upstream ends a watch
+  whose storage watch failed. ``cut_next_event`` (``cut_watches_mid_event``): the handler
+  sends half of the next event's line, then breaks the connection.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from .field_selectors import FieldSelector, parse_field_selector
 from .label_selectors import LabelSelector, parse_label_selector
 from .object_store import ObjectStore, StoredEvent, WatchesExpired
 from .resource_types import ResourceType
-from .statuses import ApiError, bad_request, failure_status, gone
+from .statuses import FAILURE_REASONS, ApiError, bad_request, failure_status, gone
 
 JsonObject = dict[str, Any]
 ExpiredStart = Literal["status", "event"]
@@ -55,6 +59,8 @@ class WatchSession:
     dropped: bool = False
     stopped: bool = False
     events_sent: int = 0
+    error_status: int | None = None
+    cut_next_event: bool = False
 
 
 class WatchRegistry:
@@ -78,6 +84,14 @@ class WatchRegistry:
         """The watches open now."""
         with self._lock:
             return list(self._objects.values())
+
+    def sessions_of(self, resource: str | None) -> list[WatchSession]:
+        """The open watches of ``resource`` (a plural such as ``pods``; None: all)."""
+        return [
+            session
+            for session in self.open_sessions()
+            if resource is None or resource == session.resource_type.plural
+        ]
 
     def drop_all(self, *, stopping: bool = False) -> int:
         """Mark every open watch dropped (or stopped); return how many."""
@@ -196,6 +210,8 @@ def stream_events(
             while True:
                 if session.dropped or session.stopped:
                     raise WatchDropped
+                if session.error_status is not None:
+                    break
                 if store.expiry_generation != generation:
                     expired = True
                     break
@@ -218,6 +234,9 @@ def stream_events(
         if expired:
             # Lines are yielded outside the lock: a slow client must not block writers.
             yield _expired_line(seen_before, compacted)
+            return
+        if session.error_status is not None:
+            yield error_line(session.error_status)
             return
         for event in events:
             line = _event_line(plan, event)
@@ -267,6 +286,16 @@ def _selected(plan: WatchPlan, obj: JsonObject) -> bool:
     if plan.namespace is not None and metadata.get("namespace") != plan.namespace:
         return False
     return plan.labels.matches(metadata.get("labels")) and plan.fields.matches(obj)
+
+
+def error_line(code: int) -> bytes:
+    """An ERROR event whose ``Status`` has ``code`` (e.g. 500 InternalError)."""
+    status = failure_status(
+        code=code,
+        reason=FAILURE_REASONS.get(code, "InternalError"),
+        message=f"injected watch error {code}",
+    )
+    return _line("ERROR", status)
 
 
 def _expired_line(revision: int, compacted: int) -> bytes:

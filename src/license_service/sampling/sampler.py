@@ -9,6 +9,22 @@ the sample are stored in one transaction.
 Guarantees: a tick never raises (failures are logged with their traceback,
 counted and shown in ``status()``), so one bad tick never stops sampling; the
 loop blocks the event loop only to schedule, the database work runs in a thread.
+
+Time is the injected clock's, and it may jump:
+
+- No sample is stored at or before the newest stored one: under a clock set back
+  (even across a restart) such a tick fails and says why, so no instant is sampled
+  twice and no day in the past receives today's usage (at start, after a restart
+  within the same second, the first sample is merely left out). While the clock
+  reads earlier than the last sample, the loop waits an interval at a time and
+  looks again, so a corrected clock resumes sampling at once.
+- When the clock jumps forward (or the process was paused), the instants passed
+  over are not sampled after the fact: the next sample is taken at the latest
+  instant reached, the skipped ones are logged and recorded as one missed sample
+  with the reason, so reports show the gap.
+- Ticks that fail to store (disk full, database down) leave a hole in the coverage;
+  once the store works again their reason is recorded as one missed sample in the
+  transaction of the next tick, so the gap says why.
 """
 
 from __future__ import annotations
@@ -18,20 +34,22 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
-from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal, Protocol
 
 from sqlalchemy import Connection
 
 from license_service.cluster.source import ClusterSource
+from license_service.errors import LicenseServiceError
+from license_service.metering.cluster_view import ClusterId
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
 from license_service.sampling.freshness import MAX_VIEW_AGE, unusable_reason
 from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds, next_boundary
 from license_service.sampling.status import SamplerStatus, TickOutcome
 from license_service.store.samples import record_sample
-from license_service.store.sampling_coverage import record_missed_sample
+from license_service.store.sampling_coverage import last_sampled_at, record_missed_sample
 from license_service.store.settings_history import record_settings
 
 logger = logging.getLogger(__name__)
@@ -43,6 +61,44 @@ Sleep = Callable[[float], Awaitable[None]]
 SettingsProvider = Callable[[], MeteringSettings]
 """Returns the metering settings in force now."""
 _Counter = Literal["samples_taken", "samples_missed", "ticks_failed"]
+# How far the clock may read before the last sample before it counts as set back
+# (a sleep may end a little early).
+CLOCK_TOLERANCE: Final = timedelta(seconds=1)
+# Unstored reasons kept in memory while the store fails: a bound, not a working size.
+_MAX_UNRECORDED: Final = 100
+
+
+class _AlreadySampled(LicenseServiceError):
+    """A sample at or after the tick's instant is stored already: the clock was set back."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Unrecorded:
+    """Sampling instants without a sample whose reason is not stored yet.
+
+    ``kind`` "failed": ticks that could not store (``error`` is the latest failure);
+    "skipped": instants the clock passed over.
+    """
+
+    kind: Literal["failed", "skipped"]
+    first: datetime
+    last: datetime
+    count: int
+    error: str = ""
+
+    def reason(self) -> str:
+        """The reason recorded with the missed sample, naming the instants."""
+        span = (
+            f"at {_utc_text(self.first)}"
+            if self.count == 1
+            else f"from {_utc_text(self.first)} to {_utc_text(self.last)}"
+        )
+        if self.kind == "skipped":
+            return (
+                f"{self.count} sampling instant(s) {span} skipped: the clock jumped forward or "
+                "the service was paused"
+            )
+        return f"{self.count} sample(s) {span} not stored: {self.error}"
 
 
 class Transactions(Protocol):
@@ -78,6 +134,8 @@ class Sampler:
         # Ticks run in a worker thread while status() is read on the event loop.
         self._lock = threading.Lock()
         self._status = SamplerStatus(interval=interval)
+        # Touched by the ticks only, which run one at a time.
+        self._unrecorded: list[_Unrecorded] = []
 
     def status(self) -> SamplerStatus:
         """Return a snapshot of the sampler's state."""
@@ -86,34 +144,49 @@ class Sampler:
 
     def take_sample(self, now: datetime) -> TickOutcome:
         """Take the sample due at ``now``, or record why not; never raises."""
-        try:
-            return self._tick(now)
-        except Exception as exc:
-            logger.exception(
-                "Sampling at %s failed; sampling continues at the next interval",
-                now.isoformat(),
-            )
-            self._update(
-                last_tick_at=now,
-                last_outcome="failed",
-                last_error=f"sampling at {now.isoformat()} failed: {type(exc).__name__}: {exc}",
-                count="ticks_failed",
-            )
-            return "failed"
+        outcome = self._take(now, at_start=False)
+        # Only a start tick ends without an outcome (a sample was stored already).
+        return outcome or "failed"
 
     def take_first_sample(self, now: datetime) -> bool:
         """Take a sample at start when the view is already usable (dumps, the simulation),
         so reports and "usage now" need not wait for the first aligned instant.
 
         A view that is not usable yet (a collector still listing) records no gap: the
-        first aligned tick decides. Returns whether a sample was stored; never raises.
+        first aligned tick decides. Nor is a sample taken when one at or after ``now`` is
+        stored already (a restart within the same second). Returns whether a sample was
+        stored; never raises.
         """
         try:
             usable = unusable_reason(self._source.current(), now, max_age=self._max_view_age)
         except Exception:
             logger.exception("Reading the cluster view at start failed")
             return False
-        return usable is None and self.take_sample(now) == "sampled"
+        return usable is None and self._take(now, at_start=True) == "sampled"
+
+    def _take(self, now: datetime, *, at_start: bool) -> TickOutcome | None:
+        try:
+            return self._tick(now)
+        except _AlreadySampled as exc:
+            if at_start:
+                logger.info("No sample at start, %s: %s", now.isoformat(), exc)
+                # Not a tick: /health must not count it as one without a sample.
+                self._update(last_tick_at=None)
+                return None
+            logger.warning("No sample at %s: %s", now.isoformat(), exc)
+            error = f"no sample at {_utc_text(now)}: {exc}"
+        except Exception as exc:
+            logger.exception(
+                "Sampling at %s failed; sampling continues at the next interval",
+                now.isoformat(),
+            )
+            cause = _error_text(exc)
+            self._remember_failure(now, cause)
+            error = f"the sample due at {_utc_text(now)} was not stored: {cause}"
+        self._update(
+            last_tick_at=now, last_outcome="failed", last_error=error, count="ticks_failed"
+        )
+        return "failed"
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sample at every aligned interval boundary until ``stop`` is set."""
@@ -123,23 +196,40 @@ class Sampler:
         first = self._clock().replace(microsecond=0)
         sampled = await asyncio.to_thread(self.take_first_sample, first)
         previous: datetime | None = first if sampled else None
+        set_back = False
         while not stop.is_set():
             now = self._clock()
-            due = next_boundary(now, self._interval)
-            if previous is not None:
-                if due <= previous:
-                    # The clock has not passed the last sample yet (it woke early).
-                    due = previous + self._interval
-                elif due - previous > self._interval:
-                    skipped = (due - previous) // self._interval - 1
+            if previous is not None and now < previous - CLOCK_TOLERANCE:
+                if not set_back:
                     logger.warning(
-                        "Skipped %d sampling instant(s) after %s: the previous sample took "
-                        "longer than the interval or the process was paused",
-                        skipped,
+                        "The clock reads %s, before the last sample at %s: it was set back. "
+                        "No sample is taken until it passes that instant again",
+                        now.isoformat(),
                         previous.isoformat(),
                     )
+                set_back = True
+                # An interval at a time: a clock corrected meanwhile resumes sampling at once.
+                wait = min(self._interval, previous - now).total_seconds()
+                if await self._stopped_while_waiting(stop, wait):
+                    break
+                continue
+            set_back = False
+            due = next_boundary(now, self._interval)
+            if previous is not None and due <= previous:
+                # The clock has not passed the last sample yet (it woke early).
+                due = previous + self._interval
             if await self._stopped_while_waiting(stop, (due - now).total_seconds()):
                 break
+            late = self._clock() - due
+            if late < -CLOCK_TOLERANCE:
+                # The clock was set back while waiting: ``due`` has not come; look again.
+                continue
+            if late >= self._interval:
+                # The clock jumped forward while waiting, or the process was paused: sample
+                # at the latest instant reached, not at one long past.
+                due += late // self._interval * self._interval
+            if previous is not None and due - previous > self._interval:
+                self._note_skipped(previous, due)
             await asyncio.to_thread(self.take_sample, due)
             previous = due
         logger.info("Sampling stopped")
@@ -150,17 +240,27 @@ class Sampler:
         reason = unusable_reason(state, now, max_age=self._max_view_age)
         if reason is not None:
             with self._database.begin() as connection:
+                self._record_unrecorded(connection, state.cluster_id)
                 record_missed_sample(connection, cluster_id=state.cluster_id, at=now, reason=reason)
+            self._unrecorded.clear()
             logger.warning("No sample at %s: %s", now.isoformat(), reason)
             self._update(
                 last_outcome="missed",
-                last_error=f"no sample at {now.isoformat()}: {reason}",
+                last_error=f"no sample at {_utc_text(now)}: {reason}",
                 count="samples_missed",
             )
             return "missed"
         settings = self._settings()
         measurement = measure(state.view, settings)
         with self._database.begin() as connection:
+            latest = last_sampled_at(connection, cluster_id=state.cluster_id)
+            if latest is not None and latest >= now:
+                raise _AlreadySampled(
+                    f"a sample at {_utc_text(latest)} is stored already: the clock was set "
+                    "back (or another instance samples this cluster); sampling resumes once "
+                    "the clock passes that instant"
+                )
+            self._record_unrecorded(connection, state.cluster_id)
             changed = record_settings(
                 connection, cluster_id=state.cluster_id, at=now, settings=settings
             )
@@ -171,6 +271,7 @@ class Sampler:
                 measurement=measurement,
                 interval_seconds=self._interval_seconds,
             )
+        self._unrecorded.clear()
         if changed:
             logger.info("Metering settings in force from %s: %s", now.isoformat(), settings)
         self._update(
@@ -181,6 +282,40 @@ class Sampler:
             last_measurement=measurement,
         )
         return "sampled"
+
+    def _note_skipped(self, previous: datetime, due: datetime) -> None:
+        """Log the instants between ``previous`` and ``due`` and keep them for the store."""
+        skipped = (due - previous) // self._interval - 1
+        first, last = previous + self._interval, due - self._interval
+        logger.warning(
+            "Skipped %d sampling instant(s) from %s to %s: the clock jumped forward, the "
+            "service was paused or the previous sample took longer than the interval",
+            skipped,
+            first.isoformat(),
+            last.isoformat(),
+        )
+        self._keep(_Unrecorded("skipped", first, last, skipped))
+
+    def _remember_failure(self, at: datetime, error: str) -> None:
+        """Count the failed tick at ``at`` in the current stretch of failures."""
+        latest = self._unrecorded[-1] if self._unrecorded else None
+        if latest is not None and latest.kind == "failed":
+            self._unrecorded[-1] = replace(latest, last=at, count=latest.count + 1, error=error)
+        else:
+            self._keep(_Unrecorded("failed", at, at, 1, error))
+
+    def _keep(self, unrecorded: _Unrecorded) -> None:
+        if len(self._unrecorded) >= _MAX_UNRECORDED:
+            dropped = self._unrecorded.pop(0)
+            logger.warning("Not recording the missed samples (%s): too many", dropped.reason())
+        self._unrecorded.append(unrecorded)
+
+    def _record_unrecorded(self, connection: Connection, cluster_id: ClusterId) -> None:
+        """Store the reasons kept while the store failed, each at its first instant."""
+        for unrecorded in self._unrecorded:
+            record_missed_sample(
+                connection, cluster_id=cluster_id, at=unrecorded.first, reason=unrecorded.reason()
+            )
 
     def _update(self, *, count: _Counter | None = None, **changes: Any) -> None:
         with self._lock:
@@ -202,3 +337,17 @@ class Sampler:
             if not sleeper.cancelled() and (error := sleeper.exception()) is not None:
                 raise error
         return stop.is_set()
+
+
+def _error_text(error: Exception) -> str:
+    """The first line of ``error``'s message (our errors), with its class (any other)."""
+    lines = str(error).splitlines()
+    text = lines[0] if lines else ""
+    if isinstance(error, LicenseServiceError) and text:
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _utc_text(instant: datetime) -> str:
+    """``instant`` as ISO 8601 in UTC with a ``Z``, as the API writes instants."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

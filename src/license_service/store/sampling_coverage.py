@@ -116,6 +116,19 @@ def extend_coverage(
     )
 
 
+def last_sampled_at(connection: Connection, *, cluster_id: ClusterId) -> datetime | None:
+    """The instant of the newest sample of ``cluster_id`` (``None`` before the first).
+
+    Read from the coverage, which every stored sample extends (one index lookup).
+    """
+    latest: datetime | None = connection.scalar(
+        select(func.max(sampling_coverage.c.ended_at)).where(
+            sampling_coverage.c.cluster_id == cluster_id
+        )
+    )
+    return latest
+
+
 def record_missed_sample(
     connection: Connection, *, cluster_id: ClusterId, at: datetime, reason: str
 ) -> None:

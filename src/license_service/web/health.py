@@ -1,13 +1,18 @@
 """The ``/health`` document (SPEC 3.4): is the service measuring, and what it cannot count.
 
-``health_document`` is pure: the sampler's status, the source's state, the token's
-problem and the other warnings are parameters. ``status`` is ``DEGRADED`` when
+``health_document`` is pure: the sampler's status, the source's state, whether the
+database answers, the token's problem and the other warnings are parameters.
+``status`` is ``DEGRADED`` when
 
+- the database cannot be reached or read (``readiness.database_problem``): no sample
+  can be stored and no report served;
 - the collector is not synchronised: no source state yet, or a view that is not
   synchronised or older than 15 minutes (``sampling.freshness``);
-- samples are missing: none for more than ``MISSING_AFTER_INTERVALS`` sampling
-  intervals, or none at all although the sampler has ticked (a service that has just
-  started and not reached its first sampling instant is not degraded for that);
+- samples are missing: the latest tick stored nothing (disk full, database down,
+  a clock set back: its error says which), the clock reads before the last sample,
+  none for more than ``MISSING_AFTER_INTERVALS`` sampling intervals, or none at all
+  although the sampler has ticked (a service that has just started and not reached
+  its first sampling instant is not degraded for that);
 - the configured API token is unusable.
 
 Each of those reasons is also the first line of ``warnings``, so the document says
@@ -30,6 +35,7 @@ from license_service.metering.api_rows import (
 )
 from license_service.metering.usage import Measurement
 from license_service.sampling.freshness import unusable_reason
+from license_service.sampling.sampler import CLOCK_TOLERANCE
 from license_service.sampling.status import SamplerStatus
 from license_service.web.timestamps import optional_utc_text, utc_text
 
@@ -64,13 +70,19 @@ def health_document(
     sampler: SamplerStatus,
     source: ClusterState | None,
     token_problem: str | None,
+    database_problem: str | None = None,
     warnings: Sequence[str] = (),
 ) -> HealthDocument:
     """The ``/health`` body at ``now``; pure."""
     sync_problem = _sync_problem(source, now)
     problems = [
         problem
-        for problem in (sync_problem, _missing_samples(sampler, now), token_problem)
+        for problem in (
+            database_problem,
+            sync_problem,
+            _missing_samples(sampler, now),
+            token_problem,
+        )
         if problem is not None
     ]
     sections = health_sections(sampler.last_measurement or Measurement())
@@ -99,6 +111,14 @@ def _sync_problem(source: ClusterState | None, now: datetime) -> str | None:
 def _missing_samples(sampler: SamplerStatus, now: datetime) -> str | None:
     allowed = sampler.interval * MISSING_AFTER_INTERVALS
     cause = f" (last error: {sampler.last_error})" if sampler.last_error else ""
+    if sampler.last_sample_at is not None and now < sampler.last_sample_at - CLOCK_TOLERANCE:
+        return (
+            f"samples are missing: the clock reads {utc_text(now)}, before the last sample at "
+            f"{utc_text(sampler.last_sample_at)}; it was set back, and no sample is taken "
+            "until it passes that instant"
+        )
+    if sampler.last_outcome == "failed":
+        return f"samples are missing: {sampler.last_error or 'the latest tick failed'}"
     if sampler.last_sample_at is None:
         if sampler.last_tick_at is None:
             return None

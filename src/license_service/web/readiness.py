@@ -6,6 +6,9 @@ simulated cluster are ready as soon as they have a state). Once synchronised, a
 later loss of sync does NOT make the instance unready: the stored reports can still
 be served, and ``/health`` reports the loss (DEGRADED). ``/livez`` only says the
 process answers; it never touches the database, so a slow database restarts nothing.
+
+``database_problem`` (a read of the store) is shared with ``/health``, which reports a
+database that stopped answering as DEGRADED: it says why reports answer 503.
 """
 
 from __future__ import annotations
@@ -31,11 +34,9 @@ class Readiness:
 
     def problem(self) -> str | None:
         """Why the instance is not ready, or ``None`` when it is; blocking (reads the database)."""
-        try:
-            with self._database.read() as connection:
-                cluster_ids(connection)
-        except StorageError as exc:
-            return f"the database does not answer: {str(exc).splitlines()[0]}"
+        unreachable = database_problem(self._database)
+        if unreachable is not None:
+            return unreachable
         if not self._synced_once:
             state = self._source_state()
             if state is None:
@@ -45,3 +46,16 @@ class Readiness:
                 return f"the {state.source} source has not synchronised yet{cause}"
             self._synced_once = True
         return None
+
+
+def database_problem(database: Database) -> str | None:
+    """Why the database cannot be read now (unreachable, refused), or ``None``; blocking."""
+    try:
+        with database.read() as connection:
+            cluster_ids(connection)
+    except StorageError as exc:
+        return (
+            f"the database does not answer: {str(exc).splitlines()[0]}; samples cannot be "
+            "stored and reports answer 503 until it does"
+        )
+    return None

@@ -16,17 +16,18 @@ from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
 from license_service.web.error_responses import error_response
 from license_service.web.health import HealthDocument, health_document
-from license_service.web.readiness import Readiness
+from license_service.web.readiness import Readiness, database_problem
 
 
 def current_health(state: AppState) -> HealthDocument:
-    """The ``/health`` document now."""
+    """The ``/health`` document now; blocking (asks the database whether it answers)."""
     token_problem = state.authenticator.problem()
     return health_document(
         now=state.now(),
         sampler=state.sampler_status(),
         source=state.source_state(),
         token_problem=token_problem,
+        database_problem=database_problem(state.database),
         warnings=state.health_warnings(),
     )
 
@@ -36,7 +37,7 @@ def health_endpoint(state: AppState) -> Endpoint:
 
     async def answer(request: Request) -> Response:
         del request
-        return JSONResponse(current_health(state))
+        return JSONResponse(await run_in_threadpool(current_health, state))
 
     return answer
 

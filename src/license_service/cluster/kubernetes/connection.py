@@ -72,6 +72,10 @@ def kubeconfig_api_client(
 
 
 def _client(configuration: client.Configuration) -> client.ApiClient:
+    # Our loops retry with backoff and log once per streak. urllib3's own retries (three,
+    # at once) would hide failures from them, make a hung request wait four read
+    # timeouts instead of one, and log a warning per retry.
+    configuration.retries = 0
     api_client = client.ApiClient(configuration)
     api_client.user_agent = USER_AGENT
     return api_client

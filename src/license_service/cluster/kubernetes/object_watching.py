@@ -122,6 +122,7 @@ class ObjectWatcher:
         self._state_lock = threading.Lock()
         self._last_error: str | None = None
         self._trouble_since: datetime | None = None
+        self._warned = False
         self._active: HTTPResponse | None = None
         self._thread: threading.Thread | None = None
 
@@ -317,6 +318,7 @@ class ObjectWatcher:
         if recovered:
             logger.info("Watch of %s is current again", self._target.description)
         self._backoff.reset()
+        self._warned = False
 
     def _record(self, error: BaseException, *, action: str) -> None:
         failure = describe_failure(error, action=action)
@@ -330,7 +332,10 @@ class ObjectWatcher:
         if failure.kind == "unexpected":
             logger.error("%s; retrying", failure.message, exc_info=error)
             return
-        first = self._backoff.failures == 0 and not isinstance(error, ResourceExpired)
+        # The first failure of a streak is news, its retries are not. A 410 is routine
+        # (history compacted: the loop lists again); a failure of that list is the news.
+        first = not self._warned and not isinstance(error, ResourceExpired)
+        self._warned = self._warned or first
         logger.log(logging.WARNING if first else logging.INFO, "%s; retrying", failure.message)
 
 

@@ -19,9 +19,13 @@ RUN python -m venv /opt/license-service \
 
 FROM python:3.11-slim
 # No bytecode written at run time (the root filesystem is read-only); logs unbuffered.
+# Two malloc arenas: with glibc's default (8 per core) the API's worker threads made resident
+# memory creep under load (250 -> 295 MiB over 66,000 requests); with 2 it stays flat
+# (tests/load reads this line and runs its server the same way).
 ENV PATH=/opt/license-service/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2
 RUN groupadd --system --gid 10001 license-service \
     && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home \
        --shell /usr/sbin/nologin license-service \

@@ -1,0 +1,1 @@
+"""Load: many clients on a mix of endpoints of a real service while its cluster keeps changing."""

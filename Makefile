@@ -36,14 +36,14 @@ clean:
 ## make soak: the long versions of the fault and load suites (tests marked soak, LICENSE_SERVICE_SOAK=1)
 .PHONY: soak
 soak: $(STAMP)
-	LICENSE_SERVICE_SOAK=1 $(BIN)/pytest -m soak
+	LICENSE_SERVICE_SOAK=1 $(BIN)/pytest -m soak -rP
 
 ## make manifests: render the Helm chart (deploy/helm/license-service) into deploy/manifests/
 .PHONY: manifests
 manifests: $(STAMP)
 	$(BIN)/python deploy/render_chart.py --write-manifests
 
-## make bench: every benchmark at full size (about 10 minutes on 2 cores); writes bench/RESULTS.md
+## make bench: every benchmark at full size (about 4 minutes on 2 cores); writes bench/RESULTS.md
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python -m bench

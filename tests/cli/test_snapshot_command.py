@@ -175,6 +175,7 @@ def test_verify_with_an_unreadable_public_key_exits_2(snapshot: Path, tmp_path: 
             id="732-days",
         ),
         pytest.param("2026-11-01", "2999-01-01", "is after today", id="future"),
+        pytest.param("0001-01-01", "0003-01-01", "is before 1970-01-01", id="year-1"),
     ],
 )
 def test_create_refuses_a_bad_period_with_exit_code_2(

@@ -30,7 +30,7 @@ from license_service.auth.token_file_location import DEFAULT_DATA_DIR
 from license_service.cli.exit_codes import reporting_errors
 from license_service.errors import InputError, SnapshotVerificationError
 from license_service.metering.cluster_view import ClusterId
-from license_service.metering.periods import MAX_PERIOD_DAYS, DatePeriod
+from license_service.metering.periods import EARLIEST_DATE, MAX_PERIOD_DAYS, DatePeriod
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
 
 if TYPE_CHECKING:
@@ -242,6 +242,12 @@ def _read_public_key(path: Path) -> bytes:
 def _period(date_from: str, date_to: str, *, today: date) -> DatePeriod:
     first = _day(date_from, "--from")
     last = _day(date_to, "--to")
+    if first < EARLIEST_DATE:
+        raise typer.BadParameter(
+            f"{date_from} is before {EARLIEST_DATE.isoformat()}: there is no data from then; "
+            "give a later --from",
+            param_hint="--from",
+        )
     if last < first:
         raise typer.BadParameter(
             f"{date_to} is before --from {date_from}: give --to on or after --from",

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from typing import Final
 
 MAX_PERIOD_DAYS: Final = 731
+EARLIEST_DATE: Final = date(1970, 1, 1)
+"""No period starts earlier: no data can be that old, and date arithmetic near year 1 overflows."""
 DEFAULT_PERIOD_DAYS: Final = 30
 
 

@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS: Final = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+POSTGRES_CONNECT_TIMEOUT_SECONDS: Final = 10
+"""How long a new PostgreSQL connection may take, unless the URL's ``connect_timeout`` says:
+libpq waits forever for a host that drops packets, which would hang /health and reports."""
 # Any fixed number: replicas starting together on one PostgreSQL migrate one at a time.
 _MIGRATION_LOCK_KEY: Final = 0x4C_53_4D_49_47_52
 _SUPPORTED: Final = "use sqlite:///<path of a file> or postgresql://<user>@<host>:<port>/<database>"
@@ -194,8 +197,13 @@ def _create_engine(raw: str) -> Engine:
         raise StorageError(
             f"database URL {_shown(url)}: backend {backend!r} is not supported; {_SUPPORTED}"
         )
+    connect_args: dict[str, Any] = {}
+    if backend == "postgresql" and "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_SECONDS
     try:
-        engine = create_engine(url, pool_pre_ping=backend == "postgresql")
+        engine = create_engine(
+            url, pool_pre_ping=backend == "postgresql", connect_args=connect_args
+        )
     except (ArgumentError, NoSuchModuleError) as exc:
         raise StorageError(f"database URL {_shown(url)} cannot be used: {exc}") from exc
     if backend == "sqlite":

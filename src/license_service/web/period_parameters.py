@@ -26,11 +26,15 @@ from datetime import date
 from typing import Final, Literal
 
 from license_service.errors import RequestError
-from license_service.metering.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, DatePeriod
+from license_service.metering.periods import (
+    DEFAULT_PERIOD_DAYS,
+    EARLIEST_DATE,
+    MAX_PERIOD_DAYS,
+    DatePeriod,
+)
 
 ReportFormat = Literal["json", "csv"]
 
-EARLIEST_DATE: Final = date(1970, 1, 1)
 FROM_NAMES: Final = ("dateFrom", "startDate")
 TO_NAMES: Final = ("dateTo", "endDate")
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)

@@ -38,6 +38,7 @@ from kubernetes.client.exceptions import ApiException
 
 from license_service.cluster.kubernetes.backoff import Backoff
 from license_service.cluster.kubernetes.counters import CollectorCounters
+from license_service.cluster.kubernetes.failure_streaks import FailureStreak
 from license_service.cluster.kubernetes.failures import (
     GONE,
     ResourceExpired,
@@ -122,7 +123,7 @@ class ObjectWatcher:
         self._state_lock = threading.Lock()
         self._last_error: str | None = None
         self._trouble_since: datetime | None = None
-        self._warned = False
+        self._streak = FailureStreak(logger)
         self._active: HTTPResponse | None = None
         self._thread: threading.Thread | None = None
 
@@ -318,7 +319,7 @@ class ObjectWatcher:
         if recovered:
             logger.info("Watch of %s is current again", self._target.description)
         self._backoff.reset()
-        self._warned = False
+        self._streak.end()
 
     def _record(self, error: BaseException, *, action: str) -> None:
         failure = describe_failure(error, action=action)
@@ -329,14 +330,7 @@ class ObjectWatcher:
                 self._trouble_since = self._clock()
         if isinstance(error, CallbackFailure):
             return  # logged with its traceback where it happened
-        if failure.kind == "unexpected":
-            logger.error("%s; retrying", failure.message, exc_info=error)
-            return
-        # The first failure of a streak is news, its retries are not. A 410 is routine
-        # (history compacted: the loop lists again); a failure of that list is the news.
-        first = not self._warned and not isinstance(error, ResourceExpired)
-        self._warned = self._warned or first
-        logger.log(logging.WARNING if first else logging.INFO, "%s; retrying", failure.message)
+        self._streak.log(error, failure)
 
 
 def _name_of(obj: object) -> str | None:

@@ -46,6 +46,7 @@ from kubernetes.client.exceptions import ApiException
 from license_service.cluster.kubernetes.backoff import Backoff
 from license_service.cluster.kubernetes.cluster_cache import Change, ClusterCache
 from license_service.cluster.kubernetes.counters import CollectorCounters
+from license_service.cluster.kubernetes.failure_streaks import FailureStreak
 from license_service.cluster.kubernetes.failures import (
     GONE,
     ResourceExpired,
@@ -116,7 +117,7 @@ class ResourceWatcher:
         )
         self._resource_version: str | None = None
         self._listed = False
-        self._warned = False  # whether the current streak of failures was logged as a warning
+        self._streak = FailureStreak(logger)
         self._active_lock = threading.Lock()
         self._active: HTTPResponse | None = None
 
@@ -334,22 +335,13 @@ class ResourceWatcher:
         if self._backoff.failures:
             logger.info("Watch of %s is current again", self._kind.name)
         self._backoff.reset()
-        self._warned = False
+        self._streak.end()
 
     def _record(self, error: BaseException, *, action: str) -> None:
         failure = describe_failure(error, action=action)
         self._counters.count_error(self._kind.name, failure.kind)
         self._cache.fail(self._kind.name, failure.message, at=self._clock())
-        if failure.kind == "unexpected":
-            # A defect of ours, not of the cluster: keep the traceback.
-            logger.error("%s; retrying", failure.message, exc_info=error)
-            return
-        # The first failure in a row is news; the retries after it are not. A 410 is
-        # routine (history compacted): the loop lists again, and a failure of that list
-        # is the news (the 410 already advanced the backoff, so it cannot tell).
-        first = not self._warned and not isinstance(error, ResourceExpired)
-        self._warned = self._warned or first
-        logger.log(logging.WARNING if first else logging.INFO, "%s; retrying", failure.message)
+        self._streak.log(error, failure)
 
 
 def _freeze_survivors(*, collect_first: bool) -> None:

@@ -32,7 +32,7 @@ from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database, sqlite_url
 from license_service.web.app_state import AppState
 from license_service.web.application import create_app
-from license_service.web.version_info import VersionInfo
+from license_service.web.probes.version_info import VersionInfo
 from tests.kubernetes_fake.fixtures import fake_api, kube_client
 from tests.metering import cluster_builders as builders
 from tests.metering.cluster_builders import node, pod, view

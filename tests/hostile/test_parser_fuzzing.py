@@ -49,7 +49,7 @@ from license_service.metering.quantities import parse_cpu_millicores
 from license_service.metering.ratios import Ratio, parse_ratio
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import AnnotationProblem
-from license_service.web.period_parameters import format_from, period_from, report_query
+from license_service.web.reports.period_parameters import format_from, period_from, report_query
 from tests.metering.cluster_builders import node, pod, product, view
 from tests.soak import soak_or
 

@@ -27,7 +27,7 @@ from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database, sqlite_url
 from license_service.web.app_state import AppState
 from license_service.web.application import create_app
-from license_service.web.version_info import VersionInfo
+from license_service.web.probes.version_info import VersionInfo
 from tests.store.sample_builders import CLUSTER
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)

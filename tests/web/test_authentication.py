@@ -17,7 +17,7 @@ from license_service.auth.token_source import TokenFile
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.web.app_state import AppState
 from license_service.web.application import PROTECTED_PATHS, PUBLIC_PATHS, create_app
-from license_service.web.service_routes import current_health
+from license_service.web.probes.service_routes import current_health
 from tests.web.conftest import TOKEN, World, authorized
 
 REALM = 'Bearer realm="license-service"'

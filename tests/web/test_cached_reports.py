@@ -23,10 +23,16 @@ from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.store.database import Database
 from license_service.web.app_state import AppState
-from license_service.web.cached_reports import CachedReports
-from license_service.web.period_parameters import ReportFormat, ReportQuery
-from license_service.web.report_cache import BodyKey
-from license_service.web.reports import BUNDLED_PRODUCTS, PRODUCTS, REPORTS, SERVICES, Report
+from license_service.web.reports.cached_reports import CachedReports
+from license_service.web.reports.period_parameters import ReportFormat, ReportQuery
+from license_service.web.reports.report_cache import BodyKey
+from license_service.web.reports.reports import (
+    BUNDLED_PRODUCTS,
+    PRODUCTS,
+    REPORTS,
+    SERVICES,
+    Report,
+)
 from tests.store.sample_builders import PVU, VPC, at, bundled, day, product, service, store
 from tests.web.conftest import NOW, World, authorized
 

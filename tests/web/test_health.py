@@ -18,7 +18,7 @@ from license_service.metering.usage import (
     UnmeasuredProduct,
 )
 from license_service.sampling.status import SamplerStatus
-from license_service.web.health import health_document
+from license_service.web.probes.health import health_document
 from tests.web.conftest import INTERVAL, NOW, World, authorized, sampling_status, synced_source
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, generate_latest
 
 from license_service.cluster.kubernetes.counters import CollectorCounters, CounterSnapshot
-from license_service.web.kubernetes_metrics import KubernetesMetricsCollector
+from license_service.web.metrics.kubernetes_metrics import KubernetesMetricsCollector
 
 
 def scrape(

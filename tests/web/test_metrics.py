@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from license_service.metering.usage import Measurement
 from license_service.store.database import Database
 from license_service.web.app_state import AppState
-from license_service.web.metrics_app import create_metrics_app
+from license_service.web.metrics.metrics_app import create_metrics_app
 from tests.store.sample_builders import PVU, VPC, at, bundled, product, store
 from tests.web.conftest import NOW, World, authorized, sampling_status
 

@@ -8,7 +8,7 @@ import pytest
 
 from license_service.errors import RequestError
 from license_service.metering.periods import DatePeriod
-from license_service.web.period_parameters import format_from, period_from, report_query
+from license_service.web.reports.period_parameters import format_from, period_from, report_query
 
 TODAY = date(2026, 11, 28)
 

@@ -7,7 +7,7 @@ import dataclasses
 from starlette.testclient import TestClient
 
 from license_service.store.database import Database
-from license_service.web.version_info import VersionInfo, version_info_from
+from license_service.web.probes.version_info import VersionInfo, version_info_from
 from tests.web.conftest import World, synced_source
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from license_service.metering.periods import DatePeriod
-from license_service.web.report_cache import BodyCache, BodyKey
+from license_service.web.reports.report_cache import BodyCache, BodyKey
 from tests.store.sample_builders import CLUSTER, day
 
 NOVEMBER = DatePeriod(day("2026-11-01"), day("2026-11-28"))

@@ -44,7 +44,7 @@ from license_service.sampling.sampler import Sampler
 from license_service.store.database import Database
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
 from license_service.web.app_state import AppState
-from license_service.web.version_info import version_info_from
+from license_service.web.probes.version_info import version_info_from
 
 if TYPE_CHECKING:
     # The Kubernetes client takes about a second to import: a service measuring dump

@@ -67,7 +67,7 @@ from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.runtime.resource_config import LicensingResourceConfig
 from license_service.runtime.secret_tokens import SecretTokenSource
-from license_service.web.kubernetes_metrics import KubernetesMetricsCollector
+from license_service.web.metrics.kubernetes_metrics import KubernetesMetricsCollector
 
 logger = logging.getLogger(__name__)
 

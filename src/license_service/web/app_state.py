@@ -22,8 +22,8 @@ from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.metering.cluster_view import ClusterId
 from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database
-from license_service.web.request_metrics import RequestMetrics
-from license_service.web.version_info import VersionInfo
+from license_service.web.middleware.request_metrics import RequestMetrics
+from license_service.web.probes.version_info import VersionInfo
 
 
 @dataclass

@@ -22,25 +22,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from license_service.web.access_log import AccessLogMiddleware
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint, requiring_authentication
-from license_service.web.data_routes import report_endpoints
 from license_service.web.error_responses import exception_handlers
-from license_service.web.metrics_app import create_metrics_app
+from license_service.web.metrics.metrics_app import create_metrics_app
+from license_service.web.middleware.access_log import AccessLogMiddleware
+from license_service.web.middleware.request_limits import RequestLimitMiddleware
+from license_service.web.middleware.request_metrics import RequestMetricsMiddleware
+from license_service.web.middleware.security_headers import SecurityHeadersMiddleware
 from license_service.web.openapi import openapi_document
-from license_service.web.pages import index_endpoint, page_environment, status_endpoint
-from license_service.web.readiness import Readiness
-from license_service.web.request_limits import RequestLimitMiddleware
-from license_service.web.request_metrics import RequestMetricsMiddleware
-from license_service.web.security_headers import SecurityHeadersMiddleware
-from license_service.web.service_routes import (
+from license_service.web.pages.page_routes import index_endpoint, page_environment, status_endpoint
+from license_service.web.probes.readiness import Readiness
+from license_service.web.probes.service_routes import (
     health_endpoint,
     livez,
     readyz_endpoint,
     version_endpoint,
 )
-from license_service.web.snapshot_route import snapshot_endpoint
+from license_service.web.reports.data_routes import report_endpoints
+from license_service.web.reports.snapshot_route import snapshot_endpoint
 
 __all__ = ["PROTECTED_PATHS", "PUBLIC_PATHS", "create_app", "create_metrics_app"]
 

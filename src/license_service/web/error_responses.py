@@ -33,7 +33,7 @@ from license_service.errors import (
     RequestError,
     StorageError,
 )
-from license_service.web.security_headers import SECURITY_HEADERS
+from license_service.web.middleware.security_headers import SECURITY_HEADERS
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from starlette.responses import JSONResponse, Response
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
 from license_service.web.error_responses import error_response
-from license_service.web.health import HealthDocument, health_document
-from license_service.web.readiness import Readiness, database_problem
+from license_service.web.probes.health import HealthDocument, health_document
+from license_service.web.probes.readiness import Readiness, database_problem
 
 
 def current_health(state: AppState) -> HealthDocument:

@@ -20,7 +20,7 @@ from typing import Final
 
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.web.period_parameters import ReportFormat
+from license_service.web.reports.period_parameters import ReportFormat
 
 MAX_ENTRIES: Final = 256
 MAX_BYTES: Final = 16 * 1024 * 1024

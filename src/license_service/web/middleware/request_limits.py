@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from license_service.auth.credentials import TOKEN_PARAMETER
 from license_service.web.error_responses import error_response
-from license_service.web.period_parameters import FROM_NAMES, TO_NAMES
+from license_service.web.reports.period_parameters import FROM_NAMES, TO_NAMES
 
 MAX_PATH_BYTES: Final = 1024
 MAX_QUERY_BYTES: Final = 8 * 1024

@@ -17,9 +17,9 @@ from starlette.responses import Response
 
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
-from license_service.web.cached_reports import CachedReports
-from license_service.web.period_parameters import report_query
-from license_service.web.reports import REPORTS, Report
+from license_service.web.reports.cached_reports import CachedReports
+from license_service.web.reports.period_parameters import report_query
+from license_service.web.reports.reports import REPORTS, Report
 
 JSON_MEDIA_TYPE = "application/json"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"

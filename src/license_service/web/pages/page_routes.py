@@ -22,9 +22,9 @@ from starlette.responses import HTMLResponse, Response
 from license_service.metering.periods import MAX_PERIOD_DAYS, DatePeriod
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint, identity_of
-from license_service.web.page_links import APIS, links_of
-from license_service.web.page_templates import TEMPLATES
-from license_service.web.status_page import status_page
+from license_service.web.pages.page_links import APIS, links_of
+from license_service.web.pages.page_templates import TEMPLATES
+from license_service.web.pages.status_page import status_page
 
 # ``data:`` images only for the empty icon of the layout, which spares browsers asking
 # for a /favicon.ico that does not exist (a 404 in every page's console).

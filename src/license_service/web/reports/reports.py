@@ -24,8 +24,8 @@ from license_service.metering.periods import DatePeriod
 from license_service.store.database import Database
 from license_service.store.period_peaks import bundled_product_peaks, product_peaks, service_peaks
 from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
-from license_service.web.period_parameters import ReportFormat
-from license_service.web.period_rows import (
+from license_service.web.reports.period_parameters import ReportFormat
+from license_service.web.reports.period_rows import (
     BUNDLED_PRODUCT_COLUMNS,
     PRODUCT_COLUMNS,
     SERVICE_COLUMNS,

@@ -22,8 +22,8 @@ from license_service.store.report_rows import BundledProductPeak
 from license_service.store.samples import latest_sample
 from license_service.store.sampling_coverage import gaps, sampling_summary
 from license_service.web.app_state import AppState
-from license_service.web.health import HealthDocument
-from license_service.web.service_routes import current_health
+from license_service.web.probes.health import HealthDocument
+from license_service.web.probes.service_routes import current_health
 from license_service.web.timestamps import utc_text
 
 Cells = tuple[str | int | float, ...]

@@ -23,7 +23,7 @@ from license_service.audit.snapshots import write_snapshot
 from license_service.metering.periods import DatePeriod
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
-from license_service.web.period_parameters import period_from
+from license_service.web.reports.period_parameters import period_from
 
 ZIP_MEDIA_TYPE: Final = "application/zip"
 CHUNK_BYTES: Final = 256 * 1024

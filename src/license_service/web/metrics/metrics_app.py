@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from license_service.web.app_state import AppState
 from license_service.web.error_responses import exception_handlers
-from license_service.web.usage_metrics import UsageCollector
+from license_service.web.metrics.usage_metrics import UsageCollector
 
 
 def create_metrics_app(state: AppState, registry: CollectorRegistry) -> Starlette:

@@ -66,6 +66,12 @@ def error_response(
     return JSONResponse(error_body(status, message), status_code=status, headers=headers)
 
 
+def first_line_of(error: Exception) -> str:
+    """The first line of ``error``'s message (the rest is for the log), or its class name."""
+    lines = str(error).splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def status_of(error: LicenseServiceError) -> int:
     """The HTTP status that answers ``error``."""
     for error_class, status in ERROR_STATUSES:
@@ -108,7 +114,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 async def _license_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LicenseServiceError)
     status = status_of(exc)
-    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    first_line = first_line_of(exc)
     if status == 400:
         return error_response(400, first_line)
     if status == 503:

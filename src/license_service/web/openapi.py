@@ -267,30 +267,37 @@ _AUTHENTICATED_ERRORS: Final = {
 _SECURITY: Final[list[JsonObject]] = [{"apiToken": []}, {"bearerToken": []}]
 
 
-def _report(summary: str, schema: str) -> JsonObject:
+def _authenticated(
+    summary: str, parameters: list[JsonObject], ok: JsonObject, *, bad_request: bool = False
+) -> JsonObject:
+    """A GET behind authentication; ``bad_request``: its parameters may be refused (400)."""
+    responses: JsonObject = {"200": ok, **_AUTHENTICATED_ERRORS}
+    if bad_request:
+        # BadRequest also describes the request limits' 400 (QueryRefused) it replaces.
+        responses["400"] = _ref("responses", "BadRequest")
     return {
         "get": {
             "summary": summary,
             "security": _SECURITY,
-            "parameters": [
-                *_PERIOD,
-                *(_ref("parameters", name) for name in ("metricName", "format", "token")),
-            ],
-            "responses": {
-                "200": {
-                    "description": "Rows sorted as the SPEC says; [] for a period without data.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"type": "array", "items": _ref("schemas", schema)}
-                        },
-                        "text/csv": {"schema": _STRING},
-                    },
-                },
-                **_AUTHENTICATED_ERRORS,
-                "400": _ref("responses", "BadRequest"),
-            },
+            "parameters": parameters,
+            "responses": responses,
         }
     }
+
+
+def _report(summary: str, schema: str) -> JsonObject:
+    parameters = [
+        *_PERIOD,
+        *(_ref("parameters", name) for name in ("metricName", "format", "token")),
+    ]
+    ok = {
+        "description": "Rows sorted as the SPEC says; [] for a period without data.",
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": _ref("schemas", schema)}},
+            "text/csv": {"schema": _STRING},
+        },
+    }
+    return _authenticated(summary, parameters, ok, bad_request=True)
 
 
 def _open(summary: str, content: JsonObject, *, errors: JsonObject | None = None) -> JsonObject:
@@ -336,57 +343,30 @@ def openapi_document(version: str) -> JsonObject:
                 "Peak of every product counted towards a Cloud Pak.", "BundledProduct"
             ),
             "/services": _report("Peak of every service of a bundled product.", "Service"),
-            "/health": {
-                "get": {
-                    "summary": "Health of the collector and what could not be counted.",
-                    "security": _SECURITY,
-                    "parameters": [_ref("parameters", "token")],
-                    "responses": {
-                        "200": {
-                            "description": "OK or DEGRADED, and why.",
-                            "content": _json("Health"),
-                        },
-                        **_AUTHENTICATED_ERRORS,
+            "/health": _authenticated(
+                "Health of the collector and what could not be counted.",
+                [_ref("parameters", "token")],
+                {"description": "OK or DEGRADED, and why.", "content": _json("Health")},
+            ),
+            "/status": _authenticated(
+                "Status page for a person (HTML).",
+                [_ref("parameters", "token")],
+                {"description": "The status page.", "content": {"text/html": {"schema": _STRING}}},
+            ),
+            "/snapshot": _authenticated(
+                "Signed audit snapshot of the period (zip of CSV files).",
+                [*_PERIOD, _ref("parameters", "token")],
+                {
+                    "description": "license-service-snapshot_<clusterId>_<from>_<to>.zip",
+                    "headers": {"Content-Disposition": {"schema": _STRING}},
+                    "content": {
+                        "application/zip": {
+                            "schema": {"type": "string", "contentMediaType": "application/zip"}
+                        }
                     },
-                }
-            },
-            "/status": {
-                "get": {
-                    "summary": "Status page for a person (HTML).",
-                    "security": _SECURITY,
-                    "parameters": [_ref("parameters", "token")],
-                    "responses": {
-                        "200": {
-                            "description": "The status page.",
-                            "content": {"text/html": {"schema": _STRING}},
-                        },
-                        **_AUTHENTICATED_ERRORS,
-                    },
-                }
-            },
-            "/snapshot": {
-                "get": {
-                    "summary": "Signed audit snapshot of the period (zip of CSV files).",
-                    "security": _SECURITY,
-                    "parameters": [*_PERIOD, _ref("parameters", "token")],
-                    "responses": {
-                        "200": {
-                            "description": "license-service-snapshot_<clusterId>_<from>_<to>.zip",
-                            "headers": {"Content-Disposition": {"schema": _STRING}},
-                            "content": {
-                                "application/zip": {
-                                    "schema": {
-                                        "type": "string",
-                                        "contentMediaType": "application/zip",
-                                    }
-                                }
-                            },
-                        },
-                        **_AUTHENTICATED_ERRORS,
-                        "400": _ref("responses", "BadRequest"),
-                    },
-                }
-            },
+                },
+                bad_request=True,
+            ),
             "/version": _open("Version, build date and commit.", _json("Version")),
             "/livez": _open("The process answers.", _json("Probe")),
             "/readyz": _open(

@@ -21,7 +21,7 @@ Labels hold resource names and error kinds only, never a URL, message or token.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Final
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -29,6 +29,42 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from license_service.cluster.kubernetes.counters import CounterSnapshot
 
 PREFIX: Final = "license_service_kubernetes"
+
+_Counts = Mapping[str, int] | Mapping[tuple[str, str], int]
+# Each counter family, in the order of the exposition: name (after PREFIX, before
+# ``_total``), help text, labels, and the counts it takes from a snapshot.
+_COUNTERS: Final[tuple[tuple[str, str, list[str], Callable[[CounterSnapshot], _Counts]], ...]] = (
+    (
+        "list_calls",
+        "Kubernetes list requests (one per page), by resource",
+        ["resource"],
+        lambda snapshot: snapshot.list_calls,
+    ),
+    (
+        "watch_calls",
+        "Kubernetes watch requests, by resource",
+        ["resource"],
+        lambda snapshot: snapshot.watch_calls,
+    ),
+    (
+        "watch_events",
+        "Kubernetes watch events received, by resource and type",
+        ["resource", "type"],
+        lambda snapshot: snapshot.events,
+    ),
+    (
+        "errors",
+        "Failures talking to the Kubernetes API, by resource and kind",
+        ["resource", "kind"],
+        lambda snapshot: snapshot.errors,
+    ),
+    (
+        "relists",
+        "Kubernetes lists made again after the first (410 Gone), by resource",
+        ["resource"],
+        lambda snapshot: snapshot.relists,
+    ),
+)
 
 
 class KubernetesMetricsCollector:
@@ -53,36 +89,10 @@ class KubernetesMetricsCollector:
     def collect(self) -> Iterator[Metric]:
         """The families, from the counters as they are now."""
         snapshots = self._snapshots()
-        yield _counter(
-            "list_calls",
-            "Kubernetes list requests (one per page), by resource",
-            ["resource"],
-            _sum(snapshot.list_calls for snapshot in snapshots),
-        )
-        yield _counter(
-            "watch_calls",
-            "Kubernetes watch requests, by resource",
-            ["resource"],
-            _sum(snapshot.watch_calls for snapshot in snapshots),
-        )
-        yield _counter(
-            "watch_events",
-            "Kubernetes watch events received, by resource and type",
-            ["resource", "type"],
-            _sum(snapshot.events for snapshot in snapshots),
-        )
-        yield _counter(
-            "errors",
-            "Failures talking to the Kubernetes API, by resource and kind",
-            ["resource", "kind"],
-            _sum(snapshot.errors for snapshot in snapshots),
-        )
-        yield _counter(
-            "relists",
-            "Kubernetes lists made again after the first (410 Gone), by resource",
-            ["resource"],
-            _sum(snapshot.relists for snapshot in snapshots),
-        )
+        for name, documentation, labels, counts in _COUNTERS:
+            yield _counter(
+                name, documentation, labels, _sum(counts(snapshot) for snapshot in snapshots)
+            )
         objects = GaugeMetricFamily(
             f"{PREFIX}_objects", "Kubernetes objects held now, by resource", labels=["resource"]
         )
@@ -96,9 +106,7 @@ class KubernetesMetricsCollector:
         )
 
 
-def _sum(
-    counts: Iterator[Mapping[str, int]] | Iterator[Mapping[tuple[str, str], int]],
-) -> Counter[tuple[str, ...]]:
+def _sum(counts: Iterable[_Counts]) -> Counter[tuple[str, ...]]:
     total: Counter[tuple[str, ...]] = Counter()
     for mapping in counts:
         for key, value in mapping.items():

@@ -9,37 +9,22 @@ INFO, so operators can route or silence them like any other logger.
 from __future__ import annotations
 
 import logging
-import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from license_service.auth.credentials import redact_query
+from license_service.web.middleware.http_middleware import HttpMiddleware, observed
 
 logger = logging.getLogger("license_service.web.access")
 
 
-class AccessLogMiddleware:
+class AccessLogMiddleware(HttpMiddleware):
     """ASGI middleware writing one access log line per HTTP request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request, then log it."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self._app(scope, receive, recording_send)
-        finally:
+        def log(status: int, seconds: float) -> None:
             # As sent (still percent-encoded): a decoded %0A could forge a log line.
             raw_path = scope.get("raw_path") or scope["path"].encode()
             query = redact_query(scope.get("query_string", b"").decode("latin-1"))
@@ -50,9 +35,11 @@ class AccessLogMiddleware:
                 _printable(raw_path.decode("latin-1")),
                 _printable(f"?{query}") if query else "",
                 status,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
                 client[0] if client else "-",
             )
+
+        await observed(self.app, scope, receive, send, finished=log)
 
 
 def _printable(text: str) -> str:

@@ -18,10 +18,11 @@ from typing import Final
 from urllib.parse import parse_qsl
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from license_service.auth.credentials import TOKEN_PARAMETER
 from license_service.web.error_responses import error_response
+from license_service.web.middleware.http_middleware import HttpMiddleware
 from license_service.web.reports.period_parameters import FROM_NAMES, TO_NAMES
 
 MAX_PATH_BYTES: Final = 1024
@@ -32,21 +33,18 @@ MAX_HEADER_BYTES: Final = 16 * 1024
 API_PARAMETERS: Final = frozenset({*FROM_NAMES, *TO_NAMES, "metricName", "format", TOKEN_PARAMETER})
 
 
-class RequestLimitMiddleware:
+class RequestLimitMiddleware(HttpMiddleware):
     """ASGI middleware answering an oversized path, query or set of headers with a JSON error."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-            query: bytes = scope.get("query_string", b"")
-            refusal = target_refusal(raw_path, query) or headers_refusal(scope["headers"])
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-        await self._app(scope, receive, send)
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse the request if it is oversized, else let the app answer it."""
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        refusal = target_refusal(raw_path, query) or headers_refusal(scope["headers"])
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def target_refusal(path: bytes, query: bytes) -> Response | None:

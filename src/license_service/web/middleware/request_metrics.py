@@ -9,13 +9,14 @@ random URLs cannot grow the number of series; no label ever holds a query or tok
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection
 from typing import Final
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from license_service.web.middleware.http_middleware import HttpMiddleware, observed
 
 OTHER_PATH: Final = "other"
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -59,34 +60,21 @@ class RequestMetrics:
         self.authentication_failures.labels(reason=reason).inc()
 
 
-class RequestMetricsMiddleware:
+class RequestMetricsMiddleware(HttpMiddleware):
     """ASGI middleware recording each HTTP request in ``metrics``."""
 
     def __init__(self, app: ASGIApp, *, metrics: RequestMetrics, paths: Collection[str]) -> None:
-        self._app = app
+        super().__init__(app)
         self._metrics = metrics
         self._paths = frozenset(paths)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request, then record it."""
 
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self._app(scope, receive, recording_send)
-        finally:
+        def record(status: int, seconds: float) -> None:
             path = scope["path"] if scope["path"] in self._paths else OTHER_PATH
             self._metrics.record_request(
-                path=path,
-                method=scope["method"],
-                status=status,
-                seconds=time.perf_counter() - started,
+                path=path, method=scope["method"], status=status, seconds=seconds
             )
+
+        await observed(self.app, scope, receive, send, finished=record)

@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from typing import Final
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from license_service.web.middleware.http_middleware import HttpMiddleware
 
 DATA_POLICY: Final = "default-src 'none'; frame-ancestors 'none'"
 
@@ -28,16 +30,11 @@ SECURITY_HEADERS: Final[Mapping[str, str]] = {
 """What every answer carries unless its endpoint set the header itself."""
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """ASGI middleware adding each of ``SECURITY_HEADERS`` that an answer lacks."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request with the headers it lacks added."""
 
         async def hardened_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -47,4 +44,4 @@ class SecurityHeadersMiddleware:
                         headers[name] = value
             await send(message)
 
-        await self._app(scope, receive, hardened_send)
+        await self.app(scope, receive, hardened_send)

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from license_service.metering.periods import MAX_PERIOD_DAYS, DatePeriod
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint, identity_of
+from license_service.web.middleware.security_headers import SECURITY_HEADERS
 from license_service.web.pages.page_links import APIS, links_of
 from license_service.web.pages.page_templates import TEMPLATES
 from license_service.web.pages.status_page import status_page
@@ -58,10 +59,8 @@ def page_response(html: str, *, nonce: str, script: bool) -> Response:
     return HTMLResponse(
         html,
         headers={
+            **SECURITY_HEADERS,
             "Content-Security-Policy": content_security_policy(nonce, script=script),
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY",
         },
     )

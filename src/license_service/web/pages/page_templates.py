@@ -242,6 +242,12 @@ STATUS: Final = """{% extends "layout.html" %}
 {% endfor %}
 </tbody></table>
 {% endmacro %}
+{% macro facts_section(section_id, title, id, rows) %}
+<section id="{{ section_id }}">
+<h2>{{ title }}</h2>
+{{ facts(id, rows) }}
+</section>
+{%- endmacro %}
 {% block title %}License Service status{% endblock %}
 {% block heading %}License Service status{% endblock %}
 {% block main %}
@@ -260,10 +266,7 @@ STATUS: Final = """{% extends "layout.html" %}
 {% endfor %}
 </section>
 
-<section id="collector-state">
-<h2>Collector</h2>
-{{ facts("collector", page.collector) }}
-</section>
+{{ facts_section("collector-state", "Collector", "collector", page.collector) }}
 
 <section id="usage-now">
 <h2>Usage now <span class="muted">({{ page.usage_now_at }})</span></h2>
@@ -287,15 +290,11 @@ STATUS: Final = """{% extends "layout.html" %}
 {{ table("gaps", ("From", "To", "Reason"), page.gaps, "No gap.") }}
 </section>
 
-<section id="authentication">
-<h2>Authentication</h2>
-{{ facts("authentication-methods", page.authentication) }}
-</section>
+{{ facts_section(
+    "authentication", "Authentication", "authentication-methods", page.authentication
+) }}
 
-<section id="audit">
-<h2>Audit</h2>
-{{ facts("audit-facts", page.audit) }}
-</section>
+{{ facts_section("audit", "Audit", "audit-facts", page.audit) }}
 {% endblock %}
 """
 

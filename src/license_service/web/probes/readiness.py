@@ -20,6 +20,7 @@ from license_service.cluster.source import ClusterState
 from license_service.errors import StorageError
 from license_service.store.clusters import cluster_ids
 from license_service.store.database import Database
+from license_service.web.error_responses import first_line_of
 
 _READY_WITHOUT_SYNC: Final = frozenset({"dump", "simulated"})
 
@@ -55,7 +56,7 @@ def database_problem(database: Database) -> str | None:
             cluster_ids(connection)
     except StorageError as exc:
         return (
-            f"the database does not answer: {str(exc).splitlines()[0]}; samples cannot be "
+            f"the database does not answer: {first_line_of(exc)}; samples cannot be "
             "stored and reports answer 503 until it does"
         )
     return None

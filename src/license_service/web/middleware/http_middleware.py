@@ -10,12 +10,13 @@ access log and the request figures measure a request the same way.
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class HttpMiddleware:
+class HttpMiddleware(ABC):
     """ASGI middleware whose ``handle`` sees HTTP requests; other scopes pass through."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -27,9 +28,9 @@ class HttpMiddleware:
             return
         await self.handle(scope, receive, send)
 
+    @abstractmethod
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer one HTTP request (by default: the app answers it)."""
-        await self.app(scope, receive, send)
+        """Answer one HTTP request, passing it on to ``self.app`` or not."""
 
 
 async def observed(

@@ -9,6 +9,13 @@ PVU = "PROCESSOR_VALUE_UNIT"
 MVS = "MANAGED_VIRTUAL_SERVER"
 
 
+def format_millicores(millicores: int) -> str:
+    """The canonical Kubernetes spelling of ``millicores`` (``"2"`` or ``"1500m"``)."""
+    if millicores % 1000 == 0:
+        return str(millicores // 1000)
+    return f"{millicores}m"
+
+
 def node(name: str, cpu: str, *, allocatable: str | None = None, pvu: str | None = None) -> Node:
     return Node(name=name, cpu_capacity=cpu, cpu_allocatable=allocatable or cpu, pvu_per_core=pvu)
 

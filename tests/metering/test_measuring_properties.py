@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from license_service.metering.cluster_view import ClusterView, Container, Node, Pod
 from license_service.metering.measuring import measure
-from license_service.metering.quantities import format_millicores, parse_cpu_millicores
+from license_service.metering.quantities import parse_cpu_millicores
 from license_service.metering.settings import MeteringSettings
+from tests.metering.cluster_builders import format_millicores
 
 METRICS = ("VIRTUAL_PROCESSOR_CORE", "PROCESSOR_VALUE_UNIT", "MANAGED_VIRTUAL_SERVER", "FREE")
 

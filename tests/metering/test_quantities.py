@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from license_service.errors import InvalidQuantityError
-from license_service.metering.quantities import format_millicores, parse_cpu_millicores
+from license_service.metering.quantities import parse_cpu_millicores
+from tests.metering.cluster_builders import format_millicores
 
 
 @pytest.mark.parametrize(

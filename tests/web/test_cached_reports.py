@@ -25,7 +25,7 @@ from license_service.store.database import Database
 from license_service.web.app_state import AppState
 from license_service.web.reports.cached_reports import CachedReports
 from license_service.web.reports.period_parameters import ReportFormat, ReportQuery
-from license_service.web.reports.report_cache import BodyKey
+from license_service.web.reports.report_cache import BodyCache, BodyKey
 from license_service.web.reports.reports import (
     BUNDLED_PRODUCTS,
     PRODUCTS,
@@ -184,8 +184,15 @@ class CountingReport:
 
 
 @pytest.fixture
-def reports(state: AppState) -> CachedReports:
-    return CachedReports(state, max_readers=2)
+def cache(state: AppState) -> BodyCache:
+    """The bodies ``reports`` keeps, for tests to look into."""
+    database = state.database
+    return BodyCache(lambda: database.data_version)
+
+
+@pytest.fixture
+def reports(state: AppState, cache: BodyCache) -> CachedReports:
+    return CachedReports(state, cache=cache, max_readers=2)
 
 
 def query(period: DatePeriod = DEFAULT, metric: str | None = None) -> ReportQuery:
@@ -252,7 +259,7 @@ def test_a_failed_read_reaches_every_waiter_is_not_kept_and_is_tried_again(
 
 
 def test_after_a_write_the_wanted_periods_are_computed_again_in_the_background(
-    reports: CachedReports, database: Database, state: AppState
+    reports: CachedReports, cache: BodyCache, database: Database, state: AppState
 ) -> None:
     fill(database)
     products = CountingReport(PRODUCTS)
@@ -281,13 +288,13 @@ def test_after_a_write_the_wanted_periods_are_computed_again_in_the_background(
     assert bundled_products.calls == 1 + 1
     for report, wanted in asked[:4]:
         key = BodyKey(report.name, state.cluster_id, wanted.period, wanted.metric, wanted.format)
-        assert reports.cache.get(key) == fresh(database, report, wanted, state.cluster_id)
+        assert cache.get(key) == fresh(database, report, wanted, state.cluster_id)
     november = BodyKey("products", state.cluster_id, NOVEMBER, None, "json")
-    assert reports.cache.get(november) is None
+    assert cache.get(november) is None
 
 
 def test_nothing_is_computed_after_a_write_when_no_client_asked(
-    reports: CachedReports, database: Database
+    reports: CachedReports, cache: BodyCache, database: Database
 ) -> None:
     counting = CountingReport(PRODUCTS)
 
@@ -299,7 +306,7 @@ def test_nothing_is_computed_after_a_write_when_no_client_asked(
     asyncio.run(ask_other_period_then_write())
 
     assert counting.calls == 1
-    assert reports.cache.entries == 0
+    assert cache.entries == 0
 
 
 def test_a_kept_body_is_the_same_object_until_a_write(

@@ -24,11 +24,6 @@ class NodeFacts:
     capping: bool
     pvu_per_core: int
 
-    @property
-    def cap_millicores(self) -> int | None:
-        """The most CPU a product can use on this node, or ``None`` for no cap."""
-        return self.cpu_millicores if self.capping else None
-
 
 @dataclass(slots=True)
 class NodeSums:

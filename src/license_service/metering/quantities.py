@@ -118,10 +118,3 @@ class MillicoreCache:
             raise
         self._values[raw] = value
         return value
-
-
-def format_millicores(millicores: int) -> str:
-    """Return the canonical Kubernetes spelling of ``millicores`` (``"2"`` or ``"1500m"``)."""
-    if millicores % 1000 == 0:
-        return str(millicores // 1000)
-    return f"{millicores}m"

@@ -71,16 +71,20 @@ def create_app(state: AppState) -> Starlette:
         "/readyz": readyz_endpoint(Readiness(state.database, state.source_state)),
         "/openapi.json": _openapi_endpoint(state),
     }
+    # The two lists decide which paths go through the gate; a handler missing from
+    # them fails here, at startup, rather than being served without authentication.
     routes = [
         *(
-            Route(path, requiring_authentication(state, endpoint), methods=["GET"])
-            for path, endpoint in protected.items()
+            Route(path, requiring_authentication(state, protected.pop(path)), methods=["GET"])
+            for path in PROTECTED_PATHS
         ),
-        *(Route(path, endpoint, methods=["GET"]) for path, endpoint in public.items()),
+        *(Route(path, public.pop(path), methods=["GET"]) for path in PUBLIC_PATHS),
     ]
+    if protected or public:
+        raise RuntimeError(f"endpoints without a path list: {sorted({*protected, *public})}")
     return Starlette(
         routes=routes,
-        middleware=_middleware(state, paths=[*protected, *public]),
+        middleware=_middleware(state, paths=[*PROTECTED_PATHS, *PUBLIC_PATHS]),
         exception_handlers=exception_handlers(),
     )
 

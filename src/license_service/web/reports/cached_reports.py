@@ -97,11 +97,6 @@ class CachedReports:
         self._parts: _LoopParts | None = None
         database.add_write_listener(self._data_written)
 
-    @property
-    def cache(self) -> BodyCache:
-        """The bodies kept (for tests and figures)."""
-        return self._cache
-
     async def body(self, report: Report[Any], query: ReportQuery, *, today: date) -> bytes:
         """The body of ``report`` for ``query`` (read ``today``): kept, or computed once."""
         key = BodyKey(report.name, self._state.cluster_id, query.period, query.metric, query.format)

@@ -15,7 +15,7 @@ each with 1 and 16 clients (``Scale.api_clients``), after one first request. The
 server logs at its default level (INFO: one access-log line per request), as it
 runs in production.
 
-The server keeps report bodies until the store is next written (``web.cached_reports``),
+The server keeps report bodies until the store is next written (``web.reports.cached_reports``),
 so the figures come in three kinds, reported apart:
 
 - cold: the first request of each endpoint, computed from the store (a cache miss);

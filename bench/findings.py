@@ -26,8 +26,8 @@ FINDINGS: Final = """\
   resource's first list keeps the held projections out of full collections (a re-list
   unfreezes and collects first). Before: sync 1,860 pods/s (0.88x the `json.loads`
   decode, 5.6x the client models), 176 MiB at 150,000 pods, 3,479 watch events/s.
-- **`/products`, `/bundled_products`, `/services` (`web/report_cache.py`,
-  `web/cached_reports.py`, `store/period_peaks.py`, migration 0002).** Report bodies are
+- **`/products`, `/bundled_products`, `/services` (`web/reports/report_cache.py`,
+  `web/reports/cached_reports.py`, `store/period_peaks.py`, migration 0002).** Report bodies are
   kept in memory per report, cluster, resolved period, metric and format (at most 256
   bodies and 16 MiB, least recently used dropped first); a hit is answered on the event
   loop without a worker thread or a connection; concurrent misses of one key are

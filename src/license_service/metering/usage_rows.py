@@ -15,7 +15,7 @@ tuple in one step.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from license_service.metering.ratios import Ratio
 from license_service.metering.row_specs import (
@@ -124,3 +124,6 @@ SERVICE_ROWS: Final = RowSpec(
     key=("cloudpak_id", "cloudpak_metric", "product_id", "metric", "service_id"),
     value="value",
 )
+
+USAGE_ROWS: Final[tuple[RowSpec[Any], ...]] = (PRODUCT_ROWS, BUNDLED_PRODUCT_ROWS, SERVICE_ROWS)
+"""Every kind of usage row, in the order the API and the snapshot list them."""

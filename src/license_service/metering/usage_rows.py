@@ -70,12 +70,19 @@ class ServiceUsage(NamedTuple):
     value: int
 
 
+# Columns that several kinds of rows share, declared once.
+_PRODUCT_NAME: Final = Column("product_name", "productName", TEXT)
+_PRODUCT_ID: Final = Column("product_id", "productId", TEXT)
+_CLOUDPAK_ID: Final = Column("cloudpak_id", "cloudpakId", TEXT)
+_CLOUDPAK_METRIC: Final = Column("cloudpak_metric", "cloudpakMetricName", TEXT)
+_METRIC: Final = Column("metric", "metricName", TEXT)
+
 PRODUCT_ROWS: Final = RowSpec(
     ProductUsage,
     columns=(
         Column("name", "name", TEXT, database="product_name"),
         Column("id", "id", TEXT, database="product_id"),
-        Column("metric", "metricName", TEXT),
+        _METRIC,
         PEAK_DATE,
         Column("quantity", "metricQuantity", INTEGER),
     ),
@@ -86,13 +93,13 @@ PRODUCT_ROWS: Final = RowSpec(
 BUNDLED_PRODUCT_ROWS: Final = RowSpec(
     BundledProductUsage,
     columns=(
-        Column("product_name", "productName", TEXT),
-        Column("product_id", "productId", TEXT),
-        Column("cloudpak_id", "cloudpakId", TEXT),
+        _PRODUCT_NAME,
+        _PRODUCT_ID,
+        _CLOUDPAK_ID,
         Column("cloudpak_name", "cloudpakName", TEXT, in_daily_file=False),
         Column("cloudpak_version", "cloudpakVersion", TEXT, in_daily_file=False),
-        Column("cloudpak_metric", "cloudpakMetricName", TEXT),
-        Column("metric", "metricName", TEXT),
+        _CLOUDPAK_METRIC,
+        _METRIC,
         PEAK_DATE,
         Column("measured_quantity", "metricMeasuredQuantity", INTEGER),
         Column("conversion", "metricConversion", RATIO),
@@ -111,11 +118,11 @@ BUNDLED_PRODUCT_ROWS: Final = RowSpec(
 SERVICE_ROWS: Final = RowSpec(
     ServiceUsage,
     columns=(
-        Column("cloudpak_id", "cloudpakId", TEXT),
-        Column("cloudpak_metric", "cloudpakMetricName", TEXT),
-        Column("product_name", "productName", TEXT),
-        Column("product_id", "productId", TEXT),
-        Column("metric", "metricName", TEXT),
+        _CLOUDPAK_ID,
+        _CLOUDPAK_METRIC,
+        _PRODUCT_NAME,
+        _PRODUCT_ID,
+        _METRIC,
         Column("service_name", "serviceName", TEXT),
         Column("service_id", "serviceId", TEXT),
         Column("value", "serviceMetricValue", INTEGER),

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Connection, Table, case
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import RowSpec
-from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
+from license_service.metering.usage_rows import USAGE_ROWS
 from license_service.store.stored_rows import MeasurementRows
 from license_service.store.tables import usage_tables
 from license_service.store.upserts import BulkInsert, Excluded, bulk_insert
@@ -55,9 +55,7 @@ def _raising_peaks(rows: RowSpec[Any]) -> BulkInsert:
     )
 
 
-_PRODUCT_PEAKS: Final = _raising_peaks(PRODUCT_ROWS)
-_BUNDLED_PRODUCT_PEAKS: Final = _raising_peaks(BUNDLED_PRODUCT_ROWS)
-_SERVICE_PEAKS: Final = _raising_peaks(SERVICE_ROWS)
+_RAISING_PEAKS: Final = {kind: _raising_peaks(kind) for kind in USAGE_ROWS}
 
 
 def record_daily_peaks(
@@ -70,12 +68,8 @@ def record_daily_peaks(
 ) -> None:
     """Raise the peaks of ``day`` to the values in ``rows`` (a sample taken at ``taken_at``)."""
     shared = {"cluster_id": cluster_id, "day": day, "names_at": taken_at}
-    for bulk, table_rows in (
-        (_PRODUCT_PEAKS, rows.products),
-        (_BUNDLED_PRODUCT_PEAKS, rows.bundled_products),
-        (_SERVICE_PEAKS, rows.services),
-    ):
-        bulk_insert(connection, bulk, table_rows, shared=shared)
+    for kind, kind_rows in rows.by_kind():
+        bulk_insert(connection, _RAISING_PEAKS[kind], kind_rows, shared=shared)
 
 
 def peaks_in_period(

@@ -104,15 +104,10 @@ def _queried_day_by_day(
     metric: str | None,
 ) -> Iterator[DayRows]:
     """SQLite: one query per day of the period (its Date columns hold ``YYYY-MM-DD`` text)."""
-    conditions = [
-        table.c.cluster_id == bindparam("cluster_id", cluster_id, type_=String),
-        table.c.day == bindparam("day", "", type_=String),
-    ]
-    if metric is not None:
-        conditions.append(table.c.metric == bindparam("metric", metric, type_=String))
+    day_is = table.c.day == bindparam("day", "", type_=String)
     statement = (
         select(*(table.c[name] for name in columns))
-        .where(*conditions)
+        .where(*_conditions(table, cluster_id, metric, day_is))
         .order_by(*_binary_order(table, columns, collation="BINARY"))
     )
     driver_statement = _DriverStatement.of(connection, statement)
@@ -135,16 +130,11 @@ def _streamed_by_day(
     metric: str | None,
 ) -> Iterator[DayRows]:
     """PostgreSQL: the whole period through one server-side cursor, grouped by day."""
-    conditions: list[ColumnElement[bool]] = [
-        table.c.cluster_id == bindparam("cluster_id", cluster_id, type_=String),
-        table.c.day >= bindparam("first", period.first),
-        table.c.day <= bindparam("last", period.last),
-    ]
-    if metric is not None:
-        conditions.append(table.c.metric == bindparam("metric", metric, type_=String))
+    first = table.c.day >= bindparam("first", period.first)
+    last = table.c.day <= bindparam("last", period.last)
     statement = (
         select(func.to_char(table.c.day, "YYYY-MM-DD"), *(table.c[name] for name in columns))
-        .where(*conditions)
+        .where(*_conditions(table, cluster_id, metric, first, last))
         .order_by(table.c.day, *_binary_order(table, columns, collation="C"))
     )
     driver_statement = _DriverStatement.of(connection, statement)
@@ -164,6 +154,16 @@ def _streamed_by_day(
                 yield day, [row[1:] for row in group]
         if waiting:
             yield waiting[0][0], [row[1:] for row in waiting]
+
+
+def _conditions(
+    table: Table, cluster_id: ClusterId, metric: str | None, *days: ColumnElement[bool]
+) -> list[ColumnElement[bool]]:
+    """The rows of ``cluster_id`` (and ``metric``) on ``days``, with bound parameters."""
+    conditions = [table.c.cluster_id == bindparam("cluster_id", cluster_id, type_=String), *days]
+    if metric is not None:
+        conditions.append(table.c.metric == bindparam("metric", metric, type_=String))
+    return conditions
 
 
 def _binary_order(table: Table, columns: tuple[str, ...], *, collation: str) -> list[Any]:

@@ -20,7 +20,12 @@ from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.row_specs import R, RowSpec
 from license_service.metering.usage import Measurement
-from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+    USAGE_ROWS,
+)
 from license_service.store.daily_peaks import record_daily_peaks
 from license_service.store.instants import utc_day, utc_instant
 from license_service.store.sampling_coverage import extend_coverage
@@ -36,9 +41,7 @@ def _raw_rows(rows: RowSpec[Any]) -> BulkInsert:
     return BulkInsert(usage_tables(rows).samples, columns=rows.database_columns, shared=_SHARED)
 
 
-_SAMPLE_PRODUCTS: Final = _raw_rows(PRODUCT_ROWS)
-_SAMPLE_BUNDLED_PRODUCTS: Final = _raw_rows(BUNDLED_PRODUCT_ROWS)
-_SAMPLE_SERVICES: Final = _raw_rows(SERVICE_ROWS)
+_RAW_ROWS: Final = {kind: _raw_rows(kind) for kind in USAGE_ROWS}
 
 
 def record_sample(
@@ -77,12 +80,8 @@ def record_sample(
     sample_id = inserted[0]
     rows = measurement_rows(measurement)
     shared = {"sample_id": sample_id, "cluster_id": cluster_id}
-    for bulk, table_rows in (
-        (_SAMPLE_PRODUCTS, rows.products),
-        (_SAMPLE_BUNDLED_PRODUCTS, rows.bundled_products),
-        (_SAMPLE_SERVICES, rows.services),
-    ):
-        bulk_insert(connection, bulk, table_rows, shared=shared)
+    for kind, kind_rows in rows.by_kind():
+        bulk_insert(connection, _RAW_ROWS[kind], kind_rows, shared=shared)
     record_daily_peaks(
         connection, cluster_id=cluster_id, day=utc_day(instant), taken_at=instant, rows=rows
     )

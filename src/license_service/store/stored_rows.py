@@ -33,6 +33,14 @@ class MeasurementRows:
     bundled_products: list[StoredRow]
     services: list[StoredRow]
 
+    def by_kind(self) -> tuple[tuple[RowSpec[Any], list[StoredRow]], ...]:
+        """Each kind of row (its specification) with its rows."""
+        return (
+            (PRODUCT_ROWS, self.products),
+            (BUNDLED_PRODUCT_ROWS, self.bundled_products),
+            (SERVICE_ROWS, self.services),
+        )
+
 
 def measurement_rows(measurement: Measurement) -> MeasurementRows:
     """Split ``measurement`` into rows, one per key, keeping the higher value of a repeated key."""

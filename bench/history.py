@@ -28,15 +28,18 @@ from sqlalchemy import Connection, Table
 
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.ratios import parse_ratio
-from license_service.metering.usage import (
+from license_service.metering.usage import Measurement
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
     BundledProductUsage,
-    Measurement,
     ProductUsage,
     ServiceUsage,
 )
 from license_service.runtime.paths import DATABASE_FILE
 from license_service.store.database import Database, sqlite_url
-from license_service.store.measurement_rows import measurement_rows
+from license_service.store.stored_rows import measurement_rows
 from license_service.store.tables import (
     bundled_product_daily_peaks,
     product_daily_peaks,
@@ -184,9 +187,14 @@ def _write_days(
             names_at = max(_midnight(day), min(names_at, until))
         rows = measurement_rows(catalogue_measurement(products, variant=day.toordinal()))
         extra = {"cluster_id": cluster_id, "day": day, "names_at": names_at}
-        tables["products"] += [{**row, **extra} for row in rows.products]
-        tables["bundled"] += [{**row, **extra} for row in rows.bundled_products]
-        tables["services"] += [{**row, **extra} for row in rows.services]
+        for name, spec, kind_rows in (
+            ("products", PRODUCT_ROWS, rows.products),
+            ("bundled", BUNDLED_PRODUCT_ROWS, rows.bundled_products),
+            ("services", SERVICE_ROWS, rows.services),
+        ):
+            tables[name] += [
+                {**dict(zip(spec.database_columns, row, strict=True)), **extra} for row in kind_rows
+            ]
         coverage.append(
             {
                 "cluster_id": cluster_id,

@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -32,9 +33,10 @@ from bench.results import BenchmarkResult, Check, Figure, ratio
 from bench.scales import Scale
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.usage import Measurement
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
 from license_service.store.database import Database, sqlite_url
-from license_service.store.measurement_rows import measurement_rows
 from license_service.store.samples import record_sample
+from license_service.store.stored_rows import measurement_rows
 from license_service.store.tables import (
     bundled_product_daily_peaks,
     product_daily_peaks,
@@ -115,6 +117,15 @@ def time_samples(database: Database, *, products: int, samples_count: int) -> li
     return timings
 
 
+@dataclass(frozen=True, slots=True)
+class _NamedRows:
+    """A measurement's table rows as column -> value mappings, made before any timing."""
+
+    products: list[dict[str, Any]]
+    bundled_products: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+
+
 def _bare_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """One ``executemany`` of ``rows`` into ``table`` through the driver's own cursor."""
     if not rows:
@@ -133,6 +144,18 @@ def _bare_insert(connection: Connection, table: Table, rows: list[dict[str, Any]
 def time_bare_writes(database: Database, measurement: Measurement, *, repeats: int) -> list[float]:
     """Seconds of writing the sample's rows with bare inserts, once per transaction."""
     rows = measurement_rows(measurement)
+    named = _NamedRows(
+        products=[
+            dict(zip(PRODUCT_ROWS.database_columns, row, strict=True)) for row in rows.products
+        ],
+        bundled_products=[
+            dict(zip(BUNDLED_PRODUCT_ROWS.database_columns, row, strict=True))
+            for row in rows.bundled_products
+        ],
+        services=[
+            dict(zip(SERVICE_ROWS.database_columns, row, strict=True)) for row in rows.services
+        ],
+    )
     sqlite = database.dialect == "sqlite"
     timings = []
     for number in range(repeats):
@@ -158,12 +181,12 @@ def time_bare_writes(database: Database, measurement: Measurement, *, repeats: i
             raw = {"sample_id": sample_id, "cluster_id": cluster}
             peak = {"cluster_id": cluster, "day": day, "names_at": stamp}
             for table, table_rows, extra in (
-                (sample_products, rows.products, raw),
-                (sample_bundled_products, rows.bundled_products, raw),
-                (sample_services, rows.services, raw),
-                (product_daily_peaks, rows.products, peak),
-                (bundled_product_daily_peaks, rows.bundled_products, peak),
-                (service_daily_peaks, rows.services, peak),
+                (sample_products, named.products, raw),
+                (sample_bundled_products, named.bundled_products, raw),
+                (sample_services, named.services, raw),
+                (product_daily_peaks, named.products, peak),
+                (bundled_product_daily_peaks, named.bundled_products, peak),
+                (service_daily_peaks, named.services, peak),
             ):
                 _bare_insert(connection, table, [{**row, **extra} for row in table_rows])
         timings.append(time.perf_counter() - started)

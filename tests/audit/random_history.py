@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Final
 
 from license_service.metering.periods import DatePeriod
-from license_service.metering.usage import BundledProductUsage, ProductUsage, ServiceUsage
+from license_service.metering.usage_rows import BundledProductUsage, ProductUsage, ServiceUsage
 from license_service.store.database import Database
 from tests.store.sample_builders import (
     OTHER_CLUSTER,

@@ -11,14 +11,17 @@ from license_service.audit.csv_files import (
     BUNDLED_PRODUCTS_COLUMNS,
     PRODUCTS_COLUMNS,
     SERVICES_COLUMNS,
-    bundled_products_csv,
-    csv_line,
-    products_csv,
-    services_csv,
-    text_field,
+    period_csv,
 )
+from license_service.formats.csv_lines import csv_line, text_field
 from license_service.metering.cluster_view import ClusterId
-from license_service.store.report_rows import ProductPeak
+from license_service.metering.row_specs import PeriodPeak
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+    ProductUsage,
+)
 
 CLUSTER = ClusterId("cluster-a")
 DAY = date(2026, 11, 2)
@@ -71,11 +74,17 @@ def test_a_line_is_utf8_and_ends_with_crlf() -> None:
 @pytest.mark.parametrize(
     ("lines", "columns"),
     [
-        pytest.param(products_csv([], cluster_id=CLUSTER), PRODUCTS_COLUMNS, id="products"),
         pytest.param(
-            bundled_products_csv([], cluster_id=CLUSTER), BUNDLED_PRODUCTS_COLUMNS, id="bundled"
+            period_csv(PRODUCT_ROWS, [], cluster_id=CLUSTER), PRODUCTS_COLUMNS, id="products"
         ),
-        pytest.param(services_csv([], cluster_id=CLUSTER), SERVICES_COLUMNS, id="services"),
+        pytest.param(
+            period_csv(BUNDLED_PRODUCT_ROWS, [], cluster_id=CLUSTER),
+            BUNDLED_PRODUCTS_COLUMNS,
+            id="bundled",
+        ),
+        pytest.param(
+            period_csv(SERVICE_ROWS, [], cluster_id=CLUSTER), SERVICES_COLUMNS, id="services"
+        ),
     ],
 )
 def test_no_rows_give_a_header_only_file(lines: Iterator[bytes], columns: tuple[str, ...]) -> None:
@@ -84,11 +93,11 @@ def test_no_rows_give_a_header_only_file(lines: Iterator[bytes], columns: tuple[
 
 def test_period_rows_are_written_in_the_apis_order_whatever_order_they_come_in() -> None:
     rows = [
-        ProductPeak("Zeta", "z", "VIRTUAL_PROCESSOR_CORE", DAY, 1),
-        ProductPeak("Alpha", "b", "VIRTUAL_PROCESSOR_CORE", DAY, 2),
-        ProductPeak("Alpha", "a", "VIRTUAL_PROCESSOR_CORE", DAY, 3),
+        PeriodPeak(ProductUsage("Zeta", "z", "VIRTUAL_PROCESSOR_CORE", 1), DAY),
+        PeriodPeak(ProductUsage("Alpha", "b", "VIRTUAL_PROCESSOR_CORE", 2), DAY),
+        PeriodPeak(ProductUsage("Alpha", "a", "VIRTUAL_PROCESSOR_CORE", 3), DAY),
     ]
-    lines = list(products_csv(rows, cluster_id=CLUSTER))
+    lines = list(period_csv(PRODUCT_ROWS, rows, cluster_id=CLUSTER))
     assert lines[1:] == [
         b"Alpha,a,VIRTUAL_PROCESSOR_CORE,2026-11-02,3,cluster-a\r\n",
         b"Alpha,b,VIRTUAL_PROCESSOR_CORE,2026-11-02,2,cluster-a\r\n",

@@ -14,32 +14,25 @@ import license_service.store.daily_rows as daily_rows_module
 from license_service.audit.csv_files import (
     BUNDLED_PRODUCTS_DAILY_COLUMNS,
     PRODUCTS_DAILY_COLUMNS,
-    csv_line,
 )
-from license_service.audit.daily_files import (
-    BundledProductsDaily,
-    ProductsDaily,
-    service_period_rows,
-)
-from license_service.audit.decimal_numbers import decimal_text
+from license_service.audit.daily_files import DailyFile, period_rows_of
+from license_service.formats.csv_lines import csv_line
+from license_service.formats.decimal_numbers import decimal_text
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.store.daily_peaks import conversion_of
-from license_service.store.daily_rows import (
-    BundledRow,
-    DayRows,
-    ProductRow,
-    bundled_product_rows_by_day,
-    product_rows_by_day,
-    service_rows_by_day,
+from license_service.metering.ratios import parse_ratio
+from license_service.metering.row_specs import DailyPeak, PeriodPeak
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+    BundledProductUsage,
+    ProductUsage,
 )
+from license_service.store.daily_rows import DayRows, rows_by_day
 from license_service.store.database import Database, sqlite_url
-from license_service.store.period_peaks import (
-    bundled_product_peaks,
-    product_peaks,
-    service_peaks,
-)
-from license_service.store.report_rows import BundledProductDay, ProductDay, ProductPeak
+from license_service.store.period_peaks import period_peaks
+from license_service.store.stored_rows import StoredRow
 from license_service.store.tables import bundled_product_daily_peaks, product_daily_peaks
 from tests.audit.random_history import store_random_history
 from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
@@ -67,15 +60,16 @@ def _text(chunks: Iterator[bytes]) -> bytes:
 
 
 def test_no_rows_give_header_only_files_and_no_period_rows() -> None:
-    products, bundled = ProductsDaily(CLUSTER), BundledProductsDaily(CLUSTER)
+    products = DailyFile(PRODUCT_ROWS, CLUSTER)
+    bundled = DailyFile(BUNDLED_PRODUCT_ROWS, CLUSTER)
     assert _text(products.chunks([])) == (",".join(PRODUCTS_DAILY_COLUMNS) + "\r\n").encode()
     assert _text(bundled.chunks([])) == (",".join(BUNDLED_PRODUCTS_DAILY_COLUMNS) + "\r\n").encode()
     assert products.rows == bundled.rows == 0
-    assert products.period_rows() == bundled.period_rows() == service_period_rows([]) == []
+    assert products.period_rows() == bundled.period_rows() == period_rows_of(SERVICE_ROWS, []) == []
 
 
 def test_a_products_daily_line_guards_and_quotes_its_text_cells() -> None:
-    daily = ProductsDaily(ClusterId("cluster-a"))
+    daily = DailyFile(PRODUCT_ROWS, ClusterId("cluster-a"))
     lines = _text(daily.chunks([("2026-11-02", [('=HYPERLINK("x")', "mq,1", VPC, 4)])]))
     assert lines.split(b"\r\n")[1] == (
         b'2026-11-02,"\'=HYPERLINK(""x"")","mq,1",VIRTUAL_PROCESSOR_CORE,4,cluster-a'
@@ -83,25 +77,25 @@ def test_a_products_daily_line_guards_and_quotes_its_text_cells() -> None:
 
 
 def test_a_bundled_line_shows_the_ratio_and_the_exact_converted_quantity() -> None:
-    row: BundledRow = ("ACE", "ace", "cp4i", "CP4I", "2023.4", VPC, VPC, 3, "2:1")
-    lines = _text(BundledProductsDaily(CLUSTER).chunks([("2026-11-02", [row])]))
+    row: StoredRow = ("ACE", "ace", "cp4i", "CP4I", "2023.4", VPC, VPC, 3, "2:1")
+    lines = _text(DailyFile(BUNDLED_PRODUCT_ROWS, CLUSTER).chunks([("2026-11-02", [row])]))
     assert lines.split(b"\r\n")[1] == (
         b"2026-11-02,ACE,ace,cp4i,VIRTUAL_PROCESSOR_CORE,VIRTUAL_PROCESSOR_CORE,3,2:1,1.5,cluster-a"
     )
 
 
 def test_rows_are_read_one_day_at_a_time_as_the_lines_are_asked_for() -> None:
-    def days() -> Iterator[DayRows[ProductRow]]:
+    def days() -> Iterator[DayRows]:
         yield "2026-11-02", [("A", "a", VPC, 1)]
         raise AssertionError("a day was read before its lines were asked for")
 
-    chunks = ProductsDaily(CLUSTER).chunks(days())
+    chunks = DailyFile(PRODUCT_ROWS, CLUSTER).chunks(days())
     assert next(chunks).startswith(b"date,")
     assert next(chunks) == b"2026-11-02,A,a,VIRTUAL_PROCESSOR_CORE,1,cluster-a\r\n"
 
 
 def test_a_period_row_has_the_highest_value_its_earliest_day_and_the_latest_names() -> None:
-    daily = ProductsDaily(CLUSTER)
+    daily = DailyFile(PRODUCT_ROWS, CLUSTER)
     _text(
         daily.chunks(
             [
@@ -113,14 +107,16 @@ def test_a_period_row_has_the_highest_value_its_earliest_day_and_the_latest_name
         )
     )
     assert daily.rows == 4
-    assert daily.period_rows() == [ProductPeak("IBM MQ", "mq", VPC, date(2026, 11, 2), 6)]
+    assert daily.period_rows() == [
+        PeriodPeak(ProductUsage("IBM MQ", "mq", VPC, 6), date(2026, 11, 2))
+    ]
 
 
 def _reference_products_daily(connection: Connection, period: DatePeriod) -> bytes:
     """The daily file as the API's rows sort in Python, every cell through ``csv_line``."""
     table = product_daily_peaks
     rows = sorted(
-        ProductDay(row.day, row.product_name, row.product_id, row.metric, row.quantity)
+        DailyPeak(row.day, ProductUsage(row.product_name, row.product_id, row.metric, row.quantity))
         for row in connection.execute(
             select(table).where(
                 table.c.cluster_id == CLUSTER, table.c.day.between(period.first, period.last)
@@ -128,24 +124,28 @@ def _reference_products_daily(connection: Connection, period: DatePeriod) -> byt
         )
     )
     lines = [csv_line(PRODUCTS_DAILY_COLUMNS)]
-    lines += [csv_line((r.day, r.name, r.id, r.metric, r.quantity, CLUSTER)) for r in rows]
+    lines += [
+        csv_line((r.day, r.row.name, r.row.id, r.row.metric, r.row.quantity, CLUSTER)) for r in rows
+    ]
     return b"".join(lines)
 
 
 def _reference_bundled_daily(connection: Connection, period: DatePeriod) -> bytes:
     table = bundled_product_daily_peaks
     rows = sorted(
-        BundledProductDay(
+        DailyPeak(
             row.day,
-            row.product_name,
-            row.product_id,
-            row.cloudpak_id,
-            row.cloudpak_name,
-            row.cloudpak_version,
-            row.cloudpak_metric,
-            row.metric,
-            row.measured_quantity,
-            conversion_of(row.conversion),
+            BundledProductUsage(
+                row.product_name,
+                row.product_id,
+                row.cloudpak_id,
+                row.cloudpak_name,
+                row.cloudpak_version,
+                row.cloudpak_metric,
+                row.metric,
+                row.measured_quantity,
+                parse_ratio(row.conversion),
+            ),
         )
         for row in connection.execute(
             select(table).where(
@@ -158,14 +158,14 @@ def _reference_bundled_daily(connection: Connection, period: DatePeriod) -> byte
         csv_line(
             (
                 r.day,
-                r.product_name,
-                r.product_id,
-                r.cloudpak_id,
-                r.cloudpak_metric,
-                r.metric,
-                r.measured_quantity,
-                str(r.conversion),
-                decimal_text(r.converted_quantity),
+                r.row.product_name,
+                r.row.product_id,
+                r.row.cloudpak_id,
+                r.row.cloudpak_metric,
+                r.row.metric,
+                r.row.measured_quantity,
+                str(r.row.conversion),
+                decimal_text(r.row.converted_quantity),
                 CLUSTER,
             )
         )
@@ -185,27 +185,33 @@ def test_on_random_histories_the_files_and_period_rows_match_the_apis_queries(
     for batch_rows, window in itertools.product((3, 5_000), windows):
         monkeypatch.setattr(daily_rows_module, "BATCH_ROWS", batch_rows)
         with any_db.read() as connection:
-            products, bundled = ProductsDaily(CLUSTER), BundledProductsDaily(CLUSTER)
+            products = DailyFile(PRODUCT_ROWS, CLUSTER)
+            bundled = DailyFile(BUNDLED_PRODUCT_ROWS, CLUSTER)
             products_file = _text(
-                products.chunks(product_rows_by_day(connection, cluster_id=CLUSTER, period=window))
+                products.chunks(
+                    rows_by_day(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=window)
+                )
             )
             bundled_file = _text(
                 bundled.chunks(
-                    bundled_product_rows_by_day(connection, cluster_id=CLUSTER, period=window)
+                    rows_by_day(connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=window)
                 )
             )
-            services = service_period_rows(
-                service_rows_by_day(connection, cluster_id=CLUSTER, period=window)
+            services = period_rows_of(
+                SERVICE_ROWS,
+                rows_by_day(connection, SERVICE_ROWS, cluster_id=CLUSTER, period=window),
             )
             assert products_file == _reference_products_daily(connection, window)
             assert bundled_file == _reference_bundled_daily(connection, window)
-            assert products.period_rows() == product_peaks(
-                connection, cluster_id=CLUSTER, period=window
+            assert products.period_rows() == period_peaks(
+                connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=window
             )
-            assert bundled.period_rows() == bundled_product_peaks(
-                connection, cluster_id=CLUSTER, period=window
+            assert bundled.period_rows() == period_peaks(
+                connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=window
             )
-            assert services == service_peaks(connection, cluster_id=CLUSTER, period=window)
+            assert services == period_peaks(
+                connection, SERVICE_ROWS, cluster_id=CLUSTER, period=window
+            )
             assert products.rows == products_file.count(b"\r\n2026-")
 
 
@@ -214,18 +220,18 @@ def test_the_history_really_holds_what_the_comparison_is_about(any_db: Database)
     period = store_random_history(any_db, seed=11)
     with any_db.read() as connection:
         bundled = [
-            row for _, rows in bundled_product_rows_by_day(
-                connection, cluster_id=CLUSTER, period=period
+            row for _, rows in rows_by_day(
+                connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=period
             ) for row in rows
         ]  # fmt: skip
         products = [
             row
-            for _, rows in product_rows_by_day(connection, cluster_id=CLUSTER, period=period)
+            for _, rows in rows_by_day(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=period)
             for row in rows
         ]
     # Adjacent rows tied before the conversion, in the ratio's order but not the text's.
     assert any(
-        a[:8] == b[:8] and conversion_of(a[8]) < conversion_of(b[8]) and a[8] > b[8]
+        a[:8] == b[:8] and parse_ratio(a[8]) < parse_ratio(b[8]) and a[8] > b[8]
         for a, b in itertools.pairwise(bundled)
     )
     names_by_id: dict[tuple[str, str], set[str]] = {}

@@ -11,8 +11,10 @@ import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 
 from license_service.audit import snapshot_archive, snapshots
 from license_service.audit.csv_files import (
@@ -28,7 +30,9 @@ from license_service.audit.snapshots import write_snapshot
 from license_service.errors import AuditError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.store.daily_rows import DayRows, ProductRow
+from license_service.metering.row_specs import RowSpec
+from license_service.metering.usage_rows import PRODUCT_ROWS
+from license_service.store.daily_rows import DayRows
 from license_service.store.database import Database, sqlite_url
 from tests.audit.conftest import GOLDEN_DIR, entries, snapshot_bytes
 from tests.audit.snapshot_data import (
@@ -259,8 +263,15 @@ def test_daily_rows_stream_into_the_zip_without_being_gathered_first(
         deflated += len(data)
         write(self, data)
 
-    def streamed_days(*_args: object, **_kwargs: object) -> Iterator[DayRows[ProductRow]]:
+    every_kind = snapshots.rows_by_day
+
+    def streamed_days(
+        connection: Connection, kind: RowSpec[Any], **filters: Any
+    ) -> Iterator[DayRows]:
         nonlocal pulled
+        if kind is not PRODUCT_ROWS:
+            yield from every_kind(connection, kind, **filters)
+            return
         start = day("2025-01-01")
         for first in range(0, rows, day_rows):
             if first == rows // 2:
@@ -283,7 +294,7 @@ def test_daily_rows_stream_into_the_zip_without_being_gathered_first(
     monkeypatch.setattr(snapshot_archive, "WRITE_BUFFER_BYTES", 64 * 1024)
     monkeypatch.setattr(snapshot_archive, "MAX_PENDING_CHUNKS", 4)
     monkeypatch.setattr(DeflatedFile, "write", counted_write)
-    monkeypatch.setattr(snapshots, "product_rows_by_day", streamed_days)
+    monkeypatch.setattr(snapshots, "rows_by_day", streamed_days)
     long_period = DatePeriod(day("2025-01-01"), day("2025-03-01"))
     out = io.BytesIO()
     write_snapshot(db, context=CONTEXT, period=long_period, signing_key=signing_key, out=out)

@@ -14,7 +14,8 @@ from license_service.cluster.simulated import SimulatedCluster, SimulatedCluster
 from license_service.metering.cluster_view import LICENSE_ANNOTATIONS, ClusterView
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
-from license_service.metering.usage import Measurement, ProductUsage
+from license_service.metering.usage import Measurement
+from license_service.metering.usage_rows import ProductUsage
 
 AFTERNOON = datetime(2026, 3, 4, 14, 0, tzinfo=UTC)  # a Wednesday
 NIGHT = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)

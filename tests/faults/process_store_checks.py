@@ -24,12 +24,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Table, func, select
 
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
 from license_service.store.database import Database
-from license_service.store.measurement_rows import (
-    BUNDLED_PRODUCT_KEY,
-    PRODUCT_KEY,
-    SERVICE_KEY,
-)
 from license_service.store.tables import (
     bundled_product_daily_peaks,
     product_daily_peaks,
@@ -43,14 +39,14 @@ from license_service.store.tables import (
 
 # (raw usage table, daily peak table, row key, value column)
 _PEAK_RULES: tuple[tuple[Table, Table, Sequence[str], str], ...] = (
-    (sample_products, product_daily_peaks, PRODUCT_KEY, "quantity"),
+    (sample_products, product_daily_peaks, PRODUCT_ROWS.database_key, "quantity"),
     (
         sample_bundled_products,
         bundled_product_daily_peaks,
-        BUNDLED_PRODUCT_KEY,
+        BUNDLED_PRODUCT_ROWS.database_key,
         "measured_quantity",
     ),
-    (sample_services, service_daily_peaks, SERVICE_KEY, "value"),
+    (sample_services, service_daily_peaks, SERVICE_ROWS.database_key, "value"),
 )
 
 

@@ -28,10 +28,11 @@ from license_service.cluster.source import ClusterState
 from license_service.metering.cluster_view import ClusterView, Container
 from license_service.metering.periods import DatePeriod
 from license_service.metering.settings import MeteringSettings
+from license_service.metering.usage_rows import PRODUCT_ROWS
 from license_service.sampling.sampler import Sampler
 from license_service.store.database import Database
 from license_service.store.instants import start_of_day
-from license_service.store.period_peaks import product_peaks
+from license_service.store.period_peaks import period_peaks
 from license_service.store.sampling_coverage import gaps, sampling_summary
 from license_service.web.probes.health import health_document
 from tests.sampling.doubles import (
@@ -149,7 +150,9 @@ def test_a_sample_exactly_at_midnight_belongs_to_the_new_day_and_leaves_the_prev
     ]
     assert daily_peaks(database) == {"2026-03-04": 6, "2026-03-05": 10}
     with database.read() as connection:
-        (day_peak,) = product_peaks(connection, cluster_id=CLUSTER, period=DatePeriod(DAY, DAY))
+        (day_peak,) = period_peaks(
+            connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=DatePeriod(DAY, DAY)
+        )
         day = sampling_summary(
             connection, cluster_id=CLUSTER, start=start_of_day(DAY), end=MIDNIGHT
         )
@@ -159,7 +162,7 @@ def test_a_sample_exactly_at_midnight_belongs_to_the_new_day_and_leaves_the_prev
         around = gaps(
             connection, cluster_id=CLUSTER, start=at(DAY, 23, 47, 30), end=at(NEXT_DAY, 0, 10)
         )
-    assert (day_peak.quantity, day_peak.peak_date) == (6, DAY)
+    assert (day_peak.row.quantity, day_peak.peak_date) == (6, DAY)
     assert (day.samples_taken, next_day.samples_taken) == (3, 2)
     assert next_day.samples_expected == 2
     assert around == []

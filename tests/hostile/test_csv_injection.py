@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from license_service.audit.csv_files import FORMULA_STARTS, csv_line
+from license_service.formats.csv_lines import FORMULA_STARTS, csv_line
 from tests.hostile.conftest import FORMULA_NAMES, TOKEN
 from tests.soak import soak_or
 

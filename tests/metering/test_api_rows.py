@@ -6,22 +6,22 @@ from fractions import Fraction
 
 import pytest
 
-from license_service.metering.api_rows import (
-    bundled_product_row,
-    json_number,
-    measurement_document,
-    product_row,
-)
+from license_service.formats.decimal_numbers import json_number
+from license_service.metering.api_rows import measurement_document
 from license_service.metering.ratios import parse_ratio
 from license_service.metering.usage import (
     AnnotationProblem,
-    BundledProductUsage,
     Measurement,
     PodProblems,
     PodRef,
-    ProductUsage,
     UnknownNode,
     UnmeasuredProduct,
+)
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    BundledProductUsage,
+    ProductUsage,
 )
 
 
@@ -51,7 +51,7 @@ def bundled(measured: int, ratio: str) -> BundledProductUsage:
 
 
 def test_a_bundled_product_row_has_the_spec_keys_in_order() -> None:
-    row = bundled_product_row(bundled(3, "2:1"))
+    row = BUNDLED_PRODUCT_ROWS.json(bundled(3, "2:1"))
 
     assert list(row.items()) == [
         ("productName", "IBM App Connect Enterprise"),
@@ -68,12 +68,12 @@ def test_a_bundled_product_row_has_the_spec_keys_in_order() -> None:
 
 
 def test_a_whole_converted_quantity_is_an_int() -> None:
-    assert bundled_product_row(bundled(4, "2:1"))["metricConvertedQuantity"] == 2
-    assert type(bundled_product_row(bundled(4, "2:1"))["metricConvertedQuantity"]) is int
+    assert BUNDLED_PRODUCT_ROWS.json(bundled(4, "2:1"))["metricConvertedQuantity"] == 2
+    assert type(BUNDLED_PRODUCT_ROWS.json(bundled(4, "2:1"))["metricConvertedQuantity"]) is int
 
 
 def test_a_product_row_has_the_spec_keys() -> None:
-    row = product_row(ProductUsage("IBM MQ", "mq", "VIRTUAL_PROCESSOR_CORE", 4))
+    row = PRODUCT_ROWS.json(ProductUsage("IBM MQ", "mq", "VIRTUAL_PROCESSOR_CORE", 4))
 
     assert list(row.items()) == [
         ("name", "IBM MQ"),

@@ -7,13 +7,8 @@ from fractions import Fraction
 from license_service.metering.cluster_view import ClusterView, Container, Node
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
-from license_service.metering.usage import (
-    AnnotationProblem,
-    PodRef,
-    ProductUsage,
-    UnknownNode,
-    UnmeasuredProduct,
-)
+from license_service.metering.usage import AnnotationProblem, PodRef, UnknownNode, UnmeasuredProduct
+from license_service.metering.usage_rows import ProductUsage
 from tests.metering.cluster_builders import MVS, PVU, VPC, bundled, node, pod, product, view
 
 DEFAULT = MeteringSettings()

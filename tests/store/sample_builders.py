@@ -6,12 +6,8 @@ from datetime import UTC, date, datetime
 
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.ratios import parse_ratio
-from license_service.metering.usage import (
-    BundledProductUsage,
-    Measurement,
-    ProductUsage,
-    ServiceUsage,
-)
+from license_service.metering.usage import Measurement
+from license_service.metering.usage_rows import BundledProductUsage, ProductUsage, ServiceUsage
 from license_service.store.database import Database
 from license_service.store.samples import record_sample
 

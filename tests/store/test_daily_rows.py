@@ -9,9 +9,16 @@ import pytest
 import license_service.store.daily_rows as daily_rows_module
 from license_service.metering.periods import DatePeriod
 from license_service.metering.ratios import parse_ratio
-from license_service.store.daily_rows import bundled_product_days, product_days, service_days
+from license_service.metering.row_specs import DailyPeak
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+    BundledProductUsage,
+    ProductUsage,
+)
+from license_service.store.daily_rows import daily_peaks
 from license_service.store.database import Database
-from license_service.store.report_rows import BundledProductDay, ProductDay
 from tests.store.sample_builders import CLUSTER, PVU, VPC, at, bundled, day, product, service, store
 
 NOVEMBER = DatePeriod(day("2026-11-01"), day("2026-11-30"))
@@ -27,14 +34,14 @@ def test_rows_come_by_day_then_by_name_id_and_metric(db: Database) -> None:
     store(db, at("2026-11-02", "11:00"), product("a", 4, name="Alpha", metric=PVU))
 
     with db.begin() as connection:
-        rows = list(product_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
+        rows = list(daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER))
 
     assert rows == [
-        ProductDay(day("2026-11-02"), "Alpha", "a", PVU, 4),
-        ProductDay(day("2026-11-02"), "Alpha", "a", VPC, 1),
-        ProductDay(day("2026-11-02"), "Beta", "b", VPC, 5),
-        ProductDay(day("2026-11-03"), "Alpha", "a", VPC, 3),
-        ProductDay(day("2026-11-03"), "Beta", "b", VPC, 2),
+        DailyPeak(day("2026-11-02"), ProductUsage("Alpha", "a", PVU, 4)),
+        DailyPeak(day("2026-11-02"), ProductUsage("Alpha", "a", VPC, 1)),
+        DailyPeak(day("2026-11-02"), ProductUsage("Beta", "b", VPC, 5)),
+        DailyPeak(day("2026-11-03"), ProductUsage("Alpha", "a", VPC, 3)),
+        DailyPeak(day("2026-11-03"), ProductUsage("Beta", "b", VPC, 2)),
     ]
 
 
@@ -43,9 +50,9 @@ def test_days_without_samples_have_no_rows(db: Database) -> None:
     store(db, at("2026-11-05", "10:00"), product("db2", 0))
 
     with db.begin() as connection:
-        rows = list(product_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
+        rows = list(daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER))
 
-    assert [(row.day, row.quantity) for row in rows] == [
+    assert [(row.day, row.row.quantity) for row in rows] == [
         (day("2026-11-02"), 1),
         (day("2026-11-05"), 0),
     ]
@@ -56,32 +63,36 @@ def test_each_day_keeps_its_own_names(db: Database) -> None:
     store(db, at("2026-11-03", "10:00"), product("db2", 1, name="Db2 Warehouse"))
 
     with db.begin() as connection:
-        rows = list(product_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
+        rows = list(daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER))
 
-    assert [row.name for row in rows] == ["Db2", "Db2 Warehouse"]
+    assert [row.row.name for row in rows] == ["Db2", "Db2 Warehouse"]
 
 
 def test_bundled_days_carry_the_conversion_and_the_exact_converted_quantity(db: Database) -> None:
     store(db, at("2026-11-02", "10:00"), bundled("mq", 5, ratio="4:1"))
 
     with db.begin() as connection:
-        rows = list(bundled_product_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
+        rows = list(
+            daily_peaks(connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
+        )
 
     assert rows == [
-        BundledProductDay(
+        DailyPeak(
             day=day("2026-11-02"),
-            product_name="Product mq",
-            product_id="mq",
-            cloudpak_id="cp4d",
-            cloudpak_name="Cloud Pak for Data",
-            cloudpak_version="4.8",
-            cloudpak_metric=VPC,
-            metric=VPC,
-            measured_quantity=5,
-            conversion=parse_ratio("4:1"),
+            row=BundledProductUsage(
+                product_name="Product mq",
+                product_id="mq",
+                cloudpak_id="cp4d",
+                cloudpak_name="Cloud Pak for Data",
+                cloudpak_version="4.8",
+                cloudpak_metric=VPC,
+                metric=VPC,
+                measured_quantity=5,
+                conversion=parse_ratio("4:1"),
+            ),
         )
     ]
-    assert rows[0].converted_quantity == Fraction(5, 4)
+    assert rows[0].row.converted_quantity == Fraction(5, 4)
 
 
 def test_the_metric_filter_applies_to_daily_rows(db: Database) -> None:
@@ -97,15 +108,21 @@ def test_the_metric_filter_applies_to_daily_rows(db: Database) -> None:
     )
 
     with db.begin() as connection:
-        products = list(product_days(connection, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU))
-        bundles = list(
-            bundled_product_days(connection, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU)
+        products = list(
+            daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU)
         )
-        services = list(service_days(connection, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU))
+        bundles = list(
+            daily_peaks(
+                connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU
+            )
+        )
+        services = list(
+            daily_peaks(connection, SERVICE_ROWS, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU)
+        )
 
-    assert [row.quantity for row in products] == [280]
-    assert [row.measured_quantity for row in bundles] == [140]
-    assert [row.value for row in services] == [70]
+    assert [row.row.quantity for row in products] == [280]
+    assert [row.row.measured_quantity for row in bundles] == [140]
+    assert [row.row.value for row in services] == [70]
 
 
 def test_rows_spread_over_many_batches_come_out_whole_and_in_order(
@@ -117,8 +134,8 @@ def test_rows_spread_over_many_batches_come_out_whole_and_in_order(
 
     with db.begin() as connection:
         rows = [
-            (row.day.day, row.id)
-            for row in product_days(connection, cluster_id=CLUSTER, period=NOVEMBER)
+            (row.day.day, row.row.id)
+            for row in daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
         ]
 
     assert rows == [(date, f"p{index}") for date in (2, 3, 4) for index in range(5)]
@@ -134,7 +151,7 @@ def test_postgresql_streams_daily_rows_through_a_server_side_cursor(
         for date_text in ("2026-11-02", "2026-11-03", "2026-11-04"):
             store(db, at(date_text, "10:00"), product("a", 1), product("b", 2))
         with db.begin() as connection:
-            rows = product_days(connection, cluster_id=CLUSTER, period=NOVEMBER)
+            rows = daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
             first = next(rows)
             open_cursors = connection.exec_driver_sql("SELECT count(*) FROM pg_cursors").scalar()
             rest = list(rows)
@@ -143,4 +160,4 @@ def test_postgresql_streams_daily_rows_through_a_server_side_cursor(
 
     # The first row came while later days were still waiting on the server.
     assert open_cursors == 1
-    assert [first.id, *(row.id for row in rest)] == ["a", "b"] * 3
+    assert [first.row.id, *(row.row.id for row in rest)] == ["a", "b"] * 3

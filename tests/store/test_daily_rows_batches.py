@@ -7,11 +7,8 @@ import pytest
 import license_service.store.daily_rows as daily_rows_module
 from license_service.errors import StorageError
 from license_service.metering.periods import DatePeriod
-from license_service.store.daily_rows import (
-    bundled_product_rows_by_day,
-    product_rows_by_day,
-    service_rows_by_day,
-)
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
+from license_service.store.daily_rows import rows_by_day
 from license_service.store.database import Database
 from tests.store.sample_builders import CLUSTER, PVU, VPC, at, bundled, day, product, service, store
 
@@ -46,7 +43,7 @@ def test_rows_are_tuples_with_the_day_as_text_in_pythons_order(db: Database) -> 
     store(db, at("2026-11-01", "10:00"), product("late", 1, name="zz"))
 
     with db.read() as connection:
-        days = list(product_rows_by_day(connection, cluster_id=CLUSTER, period=NOVEMBER))
+        days = list(rows_by_day(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER))
 
     assert [day for day, _ in days] == ["2026-11-01", "2026-11-02"]
     assert days[0][1] == [("zz", "late", VPC, 1)]
@@ -74,8 +71,8 @@ def test_bundled_rows_tied_before_the_conversion_come_in_the_ratios_order(
     with db.read() as connection:
         rows = [
             (row[1], row[7], row[8])
-            for _, day_rows in bundled_product_rows_by_day(
-                connection, cluster_id=CLUSTER, period=NOVEMBER
+            for _, day_rows in rows_by_day(
+                connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER
             )
             for row in day_rows
         ]
@@ -98,8 +95,8 @@ def test_service_rows_come_by_day_then_in_the_apis_order(db: Database) -> None:
     with db.read() as connection:
         rows = [
             (day, row[6])
-            for day, day_rows in service_rows_by_day(
-                connection, cluster_id=CLUSTER, period=NOVEMBER
+            for day, day_rows in rows_by_day(
+                connection, SERVICE_ROWS, cluster_id=CLUSTER, period=NOVEMBER
             )
             for row in day_rows
         ]
@@ -120,4 +117,4 @@ def test_a_store_that_cannot_be_read_raises_storage_error(db: Database) -> None:
         db.read() as connection,
         pytest.raises(StorageError, match="cannot read product_daily_peaks"),
     ):
-        list(product_rows_by_day(connection, cluster_id=CLUSTER, period=NOVEMBER))
+        list(rows_by_day(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER))

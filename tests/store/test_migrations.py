@@ -12,8 +12,9 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from license_service.metering.periods import DatePeriod
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
 from license_service.store.database import MIGRATIONS, Database
-from license_service.store.period_peaks import bundled_product_peaks, product_peaks, service_peaks
+from license_service.store.period_peaks import period_peaks
 from license_service.store.tables import metadata
 from tests.store.sample_builders import (
     CLUSTER,
@@ -68,9 +69,9 @@ def report_rows(db: Database) -> list[object]:
         ):
             for cluster in (OTHER_CLUSTER, CLUSTER):
                 arguments: dict[str, Any] = {"cluster_id": cluster, "period": period}
-                rows += product_peaks(connection, **arguments)
-                rows += bundled_product_peaks(connection, **arguments)
-                rows += service_peaks(connection, **arguments)
+                rows += period_peaks(connection, PRODUCT_ROWS, **arguments)
+                rows += period_peaks(connection, BUNDLED_PRODUCT_ROWS, **arguments)
+                rows += period_peaks(connection, SERVICE_ROWS, **arguments)
     return rows
 
 

@@ -8,13 +8,17 @@ from fractions import Fraction
 
 from license_service.metering.periods import DatePeriod
 from license_service.metering.ratios import parse_ratio
-from license_service.store.database import Database
-from license_service.store.period_peaks import (
-    bundled_product_peaks,
-    product_peaks,
-    service_peaks,
+from license_service.metering.row_specs import PeriodPeak
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+    BundledProductUsage,
+    ProductUsage,
+    ServiceUsage,
 )
-from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
+from license_service.store.database import Database
+from license_service.store.period_peaks import period_peaks
 from tests.store.sample_builders import (
     CLUSTER,
     OTHER_CLUSTER,
@@ -37,9 +41,9 @@ def test_the_period_peak_is_the_highest_daily_peak(db: Database) -> None:
     store(db, at("2026-11-04", "10:00"), product("db2", 7))
 
     with db.begin() as connection:
-        peaks = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        peaks = period_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
-    assert peaks == [ProductPeak("Product db2", "db2", VPC, day("2026-11-03"), 12)]
+    assert peaks == [PeriodPeak(ProductUsage("Product db2", "db2", VPC, 12), day("2026-11-03"))]
 
 
 def test_peak_day_is_the_earliest_day_reaching_the_peak(db: Database) -> None:
@@ -48,13 +52,15 @@ def test_peak_day_is_the_earliest_day_reaching_the_peak(db: Database) -> None:
     store(db, at("2026-11-04", "10:00"), product("db2", 2), bundled("mq", 1), service("api", 1))
 
     with db.begin() as connection:
-        products = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
-        bundles = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
-        services = service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        products = period_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
+        bundles = period_peaks(
+            connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER
+        )
+        services = period_peaks(connection, SERVICE_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
-    assert [(p.peak_date, p.quantity) for p in products] == [(day("2026-11-03"), 8)]
-    assert [(b.peak_date, b.measured_quantity) for b in bundles] == [(day("2026-11-03"), 6)]
-    assert [(s.peak_date, s.value) for s in services] == [(day("2026-11-03"), 3)]
+    assert [(p.peak_date, p.row.quantity) for p in products] == [(day("2026-11-03"), 8)]
+    assert [(b.peak_date, b.row.measured_quantity) for b in bundles] == [(day("2026-11-03"), 6)]
+    assert [(s.peak_date, s.row.value) for s in services] == [(day("2026-11-03"), 3)]
 
 
 def test_names_come_from_the_latest_day_in_the_period(db: Database) -> None:
@@ -76,14 +82,22 @@ def test_names_come_from_the_latest_day_in_the_period(db: Database) -> None:
     store(db, at("2026-12-01", "10:00"), product("db2", 1, name="Db2 (December)"))
 
     with db.begin() as connection:
-        (db2,) = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
-        (mq,) = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
-        (api,) = service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        (db2,) = period_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
+        (mq,) = period_peaks(connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
+        (api,) = period_peaks(connection, SERVICE_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
-    assert (db2.name, db2.quantity, db2.peak_date) == ("Db2 Warehouse", 9, day("2026-11-02"))
-    assert (mq.product_name, mq.cloudpak_name, mq.cloudpak_version) == ("MQ Advanced", "CP4I", "2")
-    assert mq.measured_quantity == 5
-    assert (api.service_name, api.value) == ("API gateway", 5)
+    assert (db2.row.name, db2.row.quantity, db2.peak_date) == (
+        "Db2 Warehouse",
+        9,
+        day("2026-11-02"),
+    )
+    assert (mq.row.product_name, mq.row.cloudpak_name, mq.row.cloudpak_version) == (
+        "MQ Advanced",
+        "CP4I",
+        "2",
+    )
+    assert mq.row.measured_quantity == 5
+    assert (api.row.service_name, api.row.value) == ("API gateway", 5)
 
 
 def test_the_metric_filter_keeps_only_rows_of_that_metric(db: Database) -> None:
@@ -99,14 +113,22 @@ def test_the_metric_filter_keeps_only_rows_of_that_metric(db: Database) -> None:
     )
 
     with db.begin() as connection:
-        products = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU)
-        bundles = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU)
-        services = service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU)
-        unknown = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER, metric="FREE")
+        products = period_peaks(
+            connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU
+        )
+        bundles = period_peaks(
+            connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU
+        )
+        services = period_peaks(
+            connection, SERVICE_ROWS, cluster_id=CLUSTER, period=NOVEMBER, metric=PVU
+        )
+        unknown = period_peaks(
+            connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER, metric="FREE"
+        )
 
-    assert [(p.metric, p.quantity) for p in products] == [(PVU, 280)]
-    assert [(b.metric, b.measured_quantity) for b in bundles] == [(PVU, 140)]
-    assert [(s.metric, s.value) for s in services] == [(PVU, 70)]
+    assert [(p.row.metric, p.row.quantity) for p in products] == [(PVU, 280)]
+    assert [(b.row.metric, b.row.measured_quantity) for b in bundles] == [(PVU, 140)]
+    assert [(s.row.metric, s.row.value) for s in services] == [(PVU, 70)]
     assert unknown == []
 
 
@@ -122,10 +144,10 @@ def test_products_are_sorted_by_name_id_and_metric(db: Database) -> None:
     )
 
     with db.begin() as connection:
-        peaks = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        peaks = period_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
     # Code-point order, the same on every backend whatever its collation.
-    assert [(p.name, p.id, p.metric) for p in peaks] == [
+    assert [(p.row.name, p.row.id, p.row.metric) for p in peaks] == [
         ("Alpha", "a", PVU),
         ("Alpha", "a", VPC),
         ("Alpha", "c", VPC),
@@ -139,21 +161,23 @@ def test_converted_quantity_is_derived_exactly_from_the_measured_peak(db: Databa
     store(db, at("2026-11-03", "10:00"), bundled("mq", 1, ratio="2:1"))
 
     with db.begin() as connection:
-        (mq,) = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        (mq,) = period_peaks(connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
-    assert mq == BundledProductPeak(
-        product_name="Product mq",
-        product_id="mq",
-        cloudpak_id="cp4d",
-        cloudpak_name="Cloud Pak for Data",
-        cloudpak_version="4.8",
-        cloudpak_metric=VPC,
-        metric=VPC,
+    assert mq == PeriodPeak(
+        BundledProductUsage(
+            product_name="Product mq",
+            product_id="mq",
+            cloudpak_id="cp4d",
+            cloudpak_name="Cloud Pak for Data",
+            cloudpak_version="4.8",
+            cloudpak_metric=VPC,
+            metric=VPC,
+            measured_quantity=3,
+            conversion=parse_ratio("2:1"),
+        ),
         peak_date=day("2026-11-02"),
-        measured_quantity=3,
-        conversion=parse_ratio("2:1"),
     )
-    assert mq.converted_quantity == Fraction(3, 2)
+    assert mq.row.converted_quantity == Fraction(3, 2)
 
 
 def test_a_bundled_product_under_two_ratios_gives_two_rows(db: Database) -> None:
@@ -165,9 +189,9 @@ def test_a_bundled_product_under_two_ratios_gives_two_rows(db: Database) -> None
     )
 
     with db.begin() as connection:
-        peaks = bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        peaks = period_peaks(connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
-    assert sorted((str(p.conversion), p.converted_quantity) for p in peaks) == [
+    assert sorted((str(p.row.conversion), p.row.converted_quantity) for p in peaks) == [
         ("1:0.5", Fraction(2)),
         ("1:1", Fraction(4)),
     ]
@@ -183,9 +207,9 @@ def test_the_period_includes_both_of_its_end_days_and_nothing_else(db: Database)
         store(db, at(when, "12:00"), product("db2", quantity))
 
     with db.begin() as connection:
-        (peak,) = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        (peak,) = period_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
-    assert (peak.quantity, peak.peak_date) == (2, day("2026-11-30"))
+    assert (peak.row.quantity, peak.peak_date) == (2, day("2026-11-30"))
 
 
 def test_clusters_do_not_see_each_others_peaks(db: Database) -> None:
@@ -193,39 +217,44 @@ def test_clusters_do_not_see_each_others_peaks(db: Database) -> None:
     store(db, at("2026-11-02", "10:00"), product("db2", 40), cluster_id=OTHER_CLUSTER)
 
     with db.begin() as connection:
-        mine = product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
-        theirs = product_peaks(connection, cluster_id=OTHER_CLUSTER, period=NOVEMBER)
+        mine = period_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
+        theirs = period_peaks(connection, PRODUCT_ROWS, cluster_id=OTHER_CLUSTER, period=NOVEMBER)
 
-    assert [p.quantity for p in mine] == [4]
-    assert [p.quantity for p in theirs] == [40]
+    assert [p.row.quantity for p in mine] == [4]
+    assert [p.row.quantity for p in theirs] == [40]
 
 
 def test_a_period_without_samples_has_no_rows(db: Database) -> None:
     store(db, at("2026-10-02", "10:00"), product("db2", 4), bundled("mq", 1), service("api", 1))
 
     with db.begin() as connection:
-        assert product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER) == []
-        assert bundled_product_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER) == []
-        assert service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER) == []
+        assert period_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER) == []
+        assert (
+            period_peaks(connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
+            == []
+        )
+        assert period_peaks(connection, SERVICE_ROWS, cluster_id=CLUSTER, period=NOVEMBER) == []
 
 
 def test_service_rows_carry_the_api_fields(db: Database) -> None:
     store(db, at("2026-11-02", "10:00"), service("api", 3, product_id="mq", metric=VPC))
 
     with db.begin() as connection:
-        peaks = service_peaks(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        peaks = period_peaks(connection, SERVICE_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
     assert peaks == [
-        ServicePeak(
-            cloudpak_id="cp4d",
-            cloudpak_metric=VPC,
-            product_name="Product mq",
-            product_id="mq",
-            metric=VPC,
-            service_name="Service api",
-            service_id="api",
+        PeriodPeak(
+            ServiceUsage(
+                cloudpak_id="cp4d",
+                cloudpak_metric=VPC,
+                product_name="Product mq",
+                product_id="mq",
+                metric=VPC,
+                service_name="Service api",
+                service_id="api",
+                value=3,
+            ),
             peak_date=day("2026-11-02"),
-            value=3,
         )
     ]
 
@@ -273,11 +302,21 @@ def test_random_days_give_what_the_definition_says(db: Database) -> None:
                 peak_day = min(d for d in days if daily[(key, d)][0] == peak)
                 expected.append((daily[(key, days[-1])][1], key, peak_day, peak))
         with db.read() as connection:
-            products = product_peaks(connection, cluster_id=CLUSTER, period=period)
-            bundles = bundled_product_peaks(connection, cluster_id=CLUSTER, period=period)
+            products = period_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=period)
+            bundles = period_peaks(
+                connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=period
+            )
 
-        assert [(p.name, p.id, p.peak_date, p.quantity) for p in products] == sorted(expected)
+        assert [(p.row.name, p.row.id, p.peak_date, p.row.quantity) for p in products] == sorted(
+            expected
+        )
         assert [
-            (b.product_name, b.product_id, b.peak_date, b.measured_quantity, b.cloudpak_name)
+            (
+                b.row.product_name,
+                b.row.product_id,
+                b.peak_date,
+                b.row.measured_quantity,
+                b.row.cloudpak_name,
+            )
             for b in bundles
         ] == [(name, key, d, peak, f"Pak {name}") for name, key, d, peak in sorted(expected)]

@@ -9,7 +9,8 @@ from sqlalchemy import Connection, select
 
 from license_service.errors import ConfigurationError
 from license_service.metering.periods import DatePeriod
-from license_service.store.daily_rows import product_days, service_days
+from license_service.metering.usage_rows import PRODUCT_ROWS, SERVICE_ROWS
+from license_service.store.daily_rows import daily_peaks
 from license_service.store.database import Database
 from license_service.store.retention import PruneResult, prune
 from license_service.store.sampling_coverage import record_missed_sample
@@ -62,10 +63,12 @@ def test_prune_removes_exactly_the_rows_past_retention(history: Database) -> Non
         ]
         assert instants(connection, missed_samples.c.missed_at) == ["2025-01-10T01:00:00+00:00"]
         peak_days = [
-            row.day for row in product_days(connection, cluster_id=CLUSTER, period=EVERYTHING)
+            row.day
+            for row in daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=EVERYTHING)
         ]
         service_peak_days = [
-            row.day for row in service_days(connection, cluster_id=CLUSTER, period=EVERYTHING)
+            row.day
+            for row in daily_peaks(connection, SERVICE_ROWS, cluster_id=CLUSTER, period=EVERYTHING)
         ]
     assert peak_days == [date(2025, 1, 10), date(2026, 11, 9)]
     assert service_peak_days == peak_days
@@ -87,7 +90,9 @@ def test_retention_periods_can_be_configured(history: Database) -> None:
     assert removed.samples == 4
     assert removed.daily_peaks == 9
     with history.begin() as connection:
-        assert list(product_days(connection, cluster_id=CLUSTER, period=EVERYTHING)) == []
+        assert (
+            list(daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=EVERYTHING)) == []
+        )
 
 
 def test_a_retention_under_one_day_is_refused(db: Database) -> None:

@@ -11,8 +11,14 @@ from sqlalchemy import Connection, func, select
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.metering.usage import Measurement, ServiceUsage
-from license_service.store.daily_rows import bundled_product_days, product_days, service_days
+from license_service.metering.usage import Measurement
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+    ServiceUsage,
+)
+from license_service.store.daily_rows import daily_peaks
 from license_service.store.database import Database
 from license_service.store.samples import StoredSample, latest_sample, record_sample
 from license_service.store.sampling_coverage import sampling_summary
@@ -58,17 +64,19 @@ def test_a_sample_stores_its_raw_rows_and_its_daily_peaks(db: Database) -> None:
                 sample_bundled_products.c.conversion, sample_bundled_products.c.measured_quantity
             )
         ).all()
-        products = list(product_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
-        bundles = list(bundled_product_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
-        services = list(service_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
+        products = list(daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER))
+        bundles = list(
+            daily_peaks(connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
+        )
+        services = list(daily_peaks(connection, SERVICE_ROWS, cluster_id=CLUSTER, period=NOVEMBER))
 
     assert raw == [("db2", 4)]
     assert raw_bundled == [("2:1", 3)]
-    assert [(p.day, p.id, p.quantity) for p in products] == [(day("2026-11-02"), "db2", 4)]
-    assert [(b.product_id, b.measured_quantity, str(b.conversion)) for b in bundles] == [
-        ("mq", 3, "2:1")
-    ]
-    assert [(s.service_id, s.value) for s in services] == [("api", 2)]
+    assert [(p.day, p.row.id, p.row.quantity) for p in products] == [(day("2026-11-02"), "db2", 4)]
+    assert [
+        (b.row.product_id, b.row.measured_quantity, str(b.row.conversion)) for b in bundles
+    ] == [("mq", 3, "2:1")]
+    assert [(s.row.service_id, s.row.value) for s in services] == [("api", 2)]
 
 
 def test_the_daily_peak_is_the_highest_sample_of_the_day(db: Database) -> None:
@@ -76,11 +84,13 @@ def test_the_daily_peak_is_the_highest_sample_of_the_day(db: Database) -> None:
         store(db, at("2026-11-02", minute), product("db2", quantity), bundled("mq", quantity))
 
     with db.begin() as connection:
-        products = list(product_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
-        bundles = list(bundled_product_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
+        products = list(daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER))
+        bundles = list(
+            daily_peaks(connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
+        )
 
-    assert [p.quantity for p in products] == [9]
-    assert [b.measured_quantity for b in bundles] == [9]
+    assert [p.row.quantity for p in products] == [9]
+    assert [b.row.measured_quantity for b in bundles] == [9]
 
 
 def test_names_of_a_day_come_from_its_latest_sample_whatever_the_storing_order(
@@ -90,9 +100,9 @@ def test_names_of_a_day_come_from_its_latest_sample_whatever_the_storing_order(
     store(db, at("2026-11-02", "09:00"), product("db2", 8, name="Db2 (old name)"))
 
     with db.begin() as connection:
-        (peak,) = product_days(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        (peak,) = daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
-    assert (peak.name, peak.quantity) == ("Db2 Warehouse", 8)
+    assert (peak.row.name, peak.row.quantity) == ("Db2 Warehouse", 8)
 
 
 def test_days_are_utc_calendar_days(db: Database) -> None:
@@ -101,7 +111,7 @@ def test_days_are_utc_calendar_days(db: Database) -> None:
     store(db, datetime(2026, 11, 2, 23, 30, tzinfo=west), product("db2", 5))
 
     with db.begin() as connection:
-        (peak,) = product_days(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        (peak,) = daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
 
     assert peak.day == day("2026-11-03")
 
@@ -150,8 +160,8 @@ def test_a_second_sample_at_the_same_instant_is_refused(db: Database) -> None:
         store(db, at("2026-11-02", "10:00"), product("db2", 7))
 
     with db.begin() as connection:
-        (peak,) = product_days(connection, cluster_id=CLUSTER, period=NOVEMBER)
-    assert peak.quantity == 4
+        (peak,) = daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
+    assert peak.row.quantity == 4
 
 
 def test_a_naive_sample_time_is_refused(db: Database) -> None:
@@ -168,10 +178,10 @@ def test_a_key_listed_twice_in_one_measurement_keeps_the_higher_value(db: Databa
     store(db, at("2026-11-02", "10:00"), product("cp4d", 3), product("cp4d", 5))
 
     with db.begin() as connection:
-        (peak,) = product_days(connection, cluster_id=CLUSTER, period=NOVEMBER)
+        (peak,) = daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)
         raw = connection.scalars(select(sample_products.c.quantity)).all()
 
-    assert peak.quantity == 5
+    assert peak.row.quantity == 5
     assert raw == [5]
 
 
@@ -183,7 +193,7 @@ def test_a_sample_of_a_thousand_products_is_stored_whole(db: Database) -> None:
     store(db, at("2026-11-02", "10:05"), *products, *bundles)
 
     with db.begin() as connection:
-        days = list(product_days(connection, cluster_id=CLUSTER, period=NOVEMBER))
+        days = list(daily_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER))
         summary = sampling_summary(
             connection,
             cluster_id=CLUSTER,
@@ -191,7 +201,9 @@ def test_a_sample_of_a_thousand_products_is_stored_whole(db: Database) -> None:
             end=at("2026-11-03"),
         )
         counts = row_counts(connection)
-    assert [(row.id, row.quantity) for row in days] == [(f"p{i:04}", i) for i in range(1000)]
+    assert [(row.row.id, row.row.quantity) for row in days] == [
+        (f"p{i:04}", i) for i in range(1000)
+    ]
     assert counts["sample_products"] == counts["sample_bundled_products"] == 2000
     assert counts["bundled_product_daily_peaks"] == 1000
     assert summary.samples_taken == 2

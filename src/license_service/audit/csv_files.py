@@ -1,188 +1,53 @@
-"""The CSV files of an audit snapshot (SPEC 5): the format, and the period files' lines.
+"""The period CSV files of an audit snapshot (SPEC 5) and every snapshot file's columns.
 
-The period files' functions turn rows of the store into the lines of one file, as
-bytes: the header first (so an empty period gives a header-only file), then one line
-per row, in the API's order (sorted here). The daily files are written by
-``daily_files`` with the same cells, from rows streamed by ``store.daily_rows``.
+A period file is the rows of its API endpoint (``products_<s>.csv`` those of
+``/products``, ...), written by their row specification (``metering.usage_rows``) with
+a ``clusterId`` column last; a daily file (``daily_files``) starts with ``date`` and
+prints the specification's ``daily_columns``. ``period_csv`` turns rows of the store
+into the lines of one file, as bytes: the header first (so an empty period gives a
+header-only file), then one line per row, in the API's order (sorted here).
 
-The format, decided once for every file:
-
-- UTF-8 without a byte-order mark; RFC 4180: comma separated, CRLF after every line
-  (the header's and the last's too), a field quoted only when it holds ``,``, ``"``,
-  CR or LF, and a ``"`` inside it doubled.
-- Formula guard: a text cell beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage
-  return gets a leading ``'``, so spreadsheets show it instead of running it. Numbers
-  and dates are not text cells and are never prefixed.
-- Numbers: integers as integers; ``metricConvertedQuantity`` by ``decimal_text`` (its
-  text never starts with a guarded character: quantities are not negative).
-  Dates ``YYYY-MM-DD``.
-- Order: period files in the API's order; daily files by day, then in the API's
-  order, as ``store.daily_rows`` yields them: the same data always gives the same bytes.
+Cells are written by ``formats.csv_lines`` (RFC 4180 and the formula guard, the same
+for the API's ``format=csv``); ``metricConvertedQuantity`` by ``decimal_text`` (its
+text never starts with a guarded character: quantities are not negative). The same
+data always gives the same bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from collections.abc import Iterable, Iterator
 from typing import Final
 
-from license_service.audit.decimal_numbers import decimal_text
+from license_service.formats.csv_lines import csv_line, header_line
 from license_service.metering.cluster_view import ClusterId
-from license_service.store.report_rows import (
-    BundledProductPeak,
-    ProductPeak,
-    ServicePeak,
-)
+from license_service.metering.row_specs import PeriodPeak, R, RowSpec
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
 
-PRODUCTS_COLUMNS: Final = (
-    "name",
-    "id",
-    "metricName",
-    "metricPeakDate",
-    "metricQuantity",
-    "clusterId",
-)
-PRODUCTS_DAILY_COLUMNS: Final = (
-    "date",
-    "name",
-    "id",
-    "metricName",
-    "metricQuantity",
-    "clusterId",
-)
-BUNDLED_PRODUCTS_COLUMNS: Final = (
-    "productName",
-    "productId",
-    "cloudpakId",
-    "cloudpakName",
-    "cloudpakVersion",
-    "cloudpakMetricName",
-    "metricName",
-    "metricPeakDate",
-    "metricMeasuredQuantity",
-    "metricConversion",
-    "metricConvertedQuantity",
-    "clusterId",
-)
-BUNDLED_PRODUCTS_DAILY_COLUMNS: Final = (
-    "date",
-    "productName",
-    "productId",
-    "cloudpakId",
-    "cloudpakMetricName",
-    "metricName",
-    "metricMeasuredQuantity",
-    "metricConversion",
-    "metricConvertedQuantity",
-    "clusterId",
-)
-SERVICES_COLUMNS: Final = (
-    "cloudpakId",
-    "cloudpakMetricName",
-    "productName",
-    "productId",
-    "metricName",
-    "serviceName",
-    "serviceId",
-    "serviceMetricValue",
-    "metricPeakDate",
-    "clusterId",
-)
-
-LINE_END: Final = "\r\n"
-FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
-_NEEDS_QUOTES: Final = frozenset(',"\r\n')
-
-Cell = str | int | date
-"""A cell: every ``str`` is a text cell (guarded); ints and dates are not text."""
+CLUSTER_COLUMN: Final = "clusterId"
+DATE_COLUMN: Final = "date"
 
 
-def text_field(value: str) -> str:
-    """A text cell as written: formula guard, then RFC 4180 quoting when needed."""
-    if value.startswith(FORMULA_STARTS):
-        value = "'" + value
-    return _quoted(value)
+def period_columns(rows: RowSpec[R]) -> tuple[str, ...]:
+    """The header of the period file of ``rows``: the API's columns, then ``clusterId``."""
+    return (*rows.period_api_names, CLUSTER_COLUMN)
 
 
-def csv_line(cells: Sequence[Cell]) -> bytes:
-    """One CSV line, CRLF-terminated, UTF-8."""
-    fields = []
-    for cell in cells:
-        if isinstance(cell, str):
-            fields.append(text_field(cell))
-        elif isinstance(cell, date):
-            fields.append(cell.isoformat())
-        else:
-            fields.append(str(cell))
-    return (",".join(fields) + LINE_END).encode("utf-8")
+def daily_columns(rows: RowSpec[R]) -> tuple[str, ...]:
+    """The header of the daily file of ``rows``: ``date``, its daily columns, ``clusterId``."""
+    return (DATE_COLUMN, *(column.api_name for column in rows.daily_columns), CLUSTER_COLUMN)
 
 
-def header_line(columns: Sequence[str]) -> bytes:
-    """The header line of a file with ``columns``."""
-    return csv_line(columns)
+PRODUCTS_COLUMNS: Final = period_columns(PRODUCT_ROWS)
+PRODUCTS_DAILY_COLUMNS: Final = daily_columns(PRODUCT_ROWS)
+BUNDLED_PRODUCTS_COLUMNS: Final = period_columns(BUNDLED_PRODUCT_ROWS)
+BUNDLED_PRODUCTS_DAILY_COLUMNS: Final = daily_columns(BUNDLED_PRODUCT_ROWS)
+SERVICES_COLUMNS: Final = period_columns(SERVICE_ROWS)
 
 
-def products_csv(rows: Iterable[ProductPeak], *, cluster_id: ClusterId) -> Iterator[bytes]:
-    """The lines of ``products_<s>.csv``."""
-    yield header_line(PRODUCTS_COLUMNS)
-    for row in sorted(rows):
-        yield csv_line(
-            (
-                row.name,
-                row.id,
-                row.metric,
-                row.peak_date,
-                row.quantity,
-                cluster_id,
-            )
-        )
-
-
-def bundled_products_csv(
-    rows: Iterable[BundledProductPeak], *, cluster_id: ClusterId
+def period_csv(
+    rows: RowSpec[R], peaks: Iterable[PeriodPeak[R]], *, cluster_id: ClusterId
 ) -> Iterator[bytes]:
-    """The lines of ``bundled_products_<s>.csv``."""
-    yield header_line(BUNDLED_PRODUCTS_COLUMNS)
-    for row in sorted(rows):
-        yield csv_line(
-            (
-                row.product_name,
-                row.product_id,
-                row.cloudpak_id,
-                row.cloudpak_name,
-                row.cloudpak_version,
-                row.cloudpak_metric,
-                row.metric,
-                row.peak_date,
-                row.measured_quantity,
-                str(row.conversion),
-                decimal_text(row.converted_quantity),
-                cluster_id,
-            )
-        )
-
-
-def services_csv(rows: Iterable[ServicePeak], *, cluster_id: ClusterId) -> Iterator[bytes]:
-    """The lines of ``services_<s>.csv``: the ``/services`` columns plus ``clusterId``."""
-    yield header_line(SERVICES_COLUMNS)
-    for row in sorted(rows):
-        yield csv_line(
-            (
-                row.cloudpak_id,
-                row.cloudpak_metric,
-                row.product_name,
-                row.product_id,
-                row.metric,
-                row.service_name,
-                row.service_id,
-                row.value,
-                row.peak_date,
-                cluster_id,
-            )
-        )
-
-
-def _quoted(field: str) -> str:
-    if _NEEDS_QUOTES.isdisjoint(field):
-        return field
-    return '"' + field.replace('"', '""') + '"'
+    """The lines of the period file of ``rows`` (``products_<s>.csv``, ...)."""
+    yield header_line(period_columns(rows))
+    for peak in rows.sorted_peaks(peaks):
+        yield csv_line((*rows.period_cells(peak), cluster_id))

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
-from license_service.audit.csv_files import FORMULA_STARTS
-from license_service.audit.decimal_numbers import ROUNDED_DECIMALS
 from license_service.audit.snapshot_context import SnapshotContext
+from license_service.formats.csv_lines import FORMULA_STARTS
+from license_service.formats.decimal_numbers import ROUNDED_DECIMALS
 from license_service.metering.periods import DatePeriod
 from license_service.metering.settings import MeteringSettings
 from license_service.store.sampling_coverage import Gap, SamplingSummary

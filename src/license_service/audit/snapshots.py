@@ -4,10 +4,11 @@ Every file is read in one read transaction (REPEATABLE READ on PostgreSQL; one S
 transaction sees one state), so the period files, the daily files and the data
 condition agree even while the sampler writes. The store is read once: daily rows
 stream from ``store.daily_rows`` in batches into the daily files, which fold them
-into the period rows on the way (``daily_files``); services have no daily file, their
-daily rows are folded alone. Period rows are small lists; memory stays bounded for
-731 days of 1,000 products. Synchronous and blocking (the archive deflates on a
-worker thread of its own): callers on an event loop run it in a thread.
+into the period rows on the way (``daily_files``, with ``metering.period_peaks``);
+services have no daily file, their daily rows are folded alone. Period rows are small
+lists; memory stays bounded for 731 days of 1,000 products. Synchronous and blocking
+(the archive deflates on a worker thread of its own): callers on an event loop run it
+in a thread.
 """
 
 from __future__ import annotations
@@ -15,12 +16,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
-from license_service.audit.csv_files import bundled_products_csv, products_csv, services_csv
-from license_service.audit.daily_files import (
-    BundledProductsDaily,
-    ProductsDaily,
-    service_period_rows,
-)
+from license_service.audit.csv_files import period_csv
+from license_service.audit.daily_files import DailyFile, period_rows_of
 from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
 from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshot_archive import SnapshotArchive
@@ -28,14 +25,18 @@ from license_service.audit.snapshot_context import SnapshotContext
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
 from license_service.errors import AuditError
 from license_service.metering.periods import DatePeriod
-from license_service.store.daily_rows import (
-    bundled_product_rows_by_day,
-    product_rows_by_day,
-    service_rows_by_day,
+from license_service.metering.row_specs import PeriodPeak
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+    BundledProductUsage,
+    ProductUsage,
+    ServiceUsage,
 )
+from license_service.store.daily_rows import rows_by_day
 from license_service.store.database import Database
 from license_service.store.instants import start_of_day
-from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
 from license_service.store.sampling_coverage import gaps, sampling_summary
 from license_service.store.settings_history import settings_history
 
@@ -64,30 +65,35 @@ def write_snapshot(
         database.read() as connection,
         SnapshotArchive(out, files=files, generated_at=generated_at) as archive,
     ):
-        products_daily = ProductsDaily(cluster_id)
+        products_daily = DailyFile(PRODUCT_ROWS, cluster_id)
         archive.add_chunks(
             files.products_daily,
             products_daily.chunks(
-                product_rows_by_day(connection, cluster_id=cluster_id, period=period)
+                rows_by_day(connection, PRODUCT_ROWS, cluster_id=cluster_id, period=period)
             ),
         )
         products = products_daily.period_rows()
-        bundled_daily = BundledProductsDaily(cluster_id)
+        bundled_daily = DailyFile(BUNDLED_PRODUCT_ROWS, cluster_id)
         archive.add_chunks(
             files.bundled_products_daily,
             bundled_daily.chunks(
-                bundled_product_rows_by_day(connection, cluster_id=cluster_id, period=period)
+                rows_by_day(connection, BUNDLED_PRODUCT_ROWS, cluster_id=cluster_id, period=period)
             ),
         )
         bundled = bundled_daily.period_rows()
-        services = service_period_rows(
-            service_rows_by_day(connection, cluster_id=cluster_id, period=period)
+        services = period_rows_of(
+            SERVICE_ROWS,
+            rows_by_day(connection, SERVICE_ROWS, cluster_id=cluster_id, period=period),
         )
-        archive.add_chunks(files.products, products_csv(products, cluster_id=cluster_id))
         archive.add_chunks(
-            files.bundled_products, bundled_products_csv(bundled, cluster_id=cluster_id)
+            files.products, period_csv(PRODUCT_ROWS, products, cluster_id=cluster_id)
         )
-        archive.add_chunks(files.services, services_csv(services, cluster_id=cluster_id))
+        archive.add_chunks(
+            files.bundled_products, period_csv(BUNDLED_PRODUCT_ROWS, bundled, cluster_id=cluster_id)
+        )
+        archive.add_chunks(
+            files.services, period_csv(SERVICE_ROWS, services, cluster_id=cluster_id)
+        )
         rows = {
             files.products: len(products),
             files.products_daily: products_daily.rows,
@@ -123,10 +129,12 @@ def _aware(generated_at: datetime) -> datetime:
 
 
 def _metrics(
-    products: list[ProductPeak], bundled: list[BundledProductPeak], services: list[ServicePeak]
+    products: list[PeriodPeak[ProductUsage]],
+    bundled: list[PeriodPeak[BundledProductUsage]],
+    services: list[PeriodPeak[ServiceUsage]],
 ) -> tuple[str, ...]:
     """Every metric name that occurs in the period's rows, sorted."""
-    found = {row.metric for row in products}
-    found |= {row.metric for row in bundled} | {row.cloudpak_metric for row in bundled}
-    found |= {row.metric for row in services} | {row.cloudpak_metric for row in services}
+    found = {peak.row.metric for peak in products}
+    found |= {metric for peak in bundled for metric in (peak.row.metric, peak.row.cloudpak_metric)}
+    found |= {metric for peak in services for metric in (peak.row.metric, peak.row.cloudpak_metric)}
     return tuple(sorted(found))

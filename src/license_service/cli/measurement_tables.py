@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from license_service.metering.api_rows import json_number
+from license_service.formats.decimal_numbers import json_number
 from license_service.metering.cluster_view import ClusterId, ClusterView
 from license_service.metering.settings import MeteringSettings
-from license_service.metering.usage import BundledProductUsage, Measurement
+from license_service.metering.usage import Measurement
+from license_service.metering.usage_rows import BundledProductUsage
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,62 +1,24 @@
-"""Usage values as the rows the API and the CLI show, with the SPEC's exact camelCase keys.
+"""A measurement as the JSON the API and the CLI show, with the SPEC's exact camelCase keys.
 
-Pure: these functions build plain, JSON-ready dicts (SPEC 3.2-3.6) from the values
-of ``usage``; writing them out (JSON, CSV, tables) is the caller's job. Keys appear
+Pure: these functions build plain, JSON-ready dicts (SPEC 3.4, and the ``measure``
+document) from the values of ``usage``; the usage rows among them are written by their
+row specification (``usage_rows``); writing them out is the caller's job. Keys appear
 in the SPEC's order, so serialised rows read the same everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import TypedDict
 
+from license_service.metering.row_specs import JsonValue
 from license_service.metering.usage import (
-    BundledProductUsage,
     Measurement,
     PodProblems,
-    ProductUsage,
-    ServiceUsage,
     UnknownNode,
     UnmeasuredProduct,
 )
-
-
-class ProductRow(TypedDict):
-    """A ``/products`` row without its period (``metricPeakDate``)."""
-
-    name: str
-    id: str
-    metricName: str
-    metricQuantity: int
-
-
-class BundledProductRow(TypedDict):
-    """A ``/bundled_products`` row without its period (``metricPeakDate``)."""
-
-    productName: str
-    productId: str
-    cloudpakId: str
-    cloudpakName: str
-    cloudpakVersion: str
-    cloudpakMetricName: str
-    metricName: str
-    metricMeasuredQuantity: int
-    metricConversion: str
-    metricConvertedQuantity: int | float
-
-
-class ServiceRow(TypedDict):
-    """A ``/services`` row without its period (``metricPeakDate``)."""
-
-    cloudpakId: str
-    cloudpakMetricName: str
-    productName: str
-    productId: str
-    metricName: str
-    serviceName: str
-    serviceId: str
-    serviceMetricValue: int
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
 
 
 class ProblemRow(TypedDict):
@@ -117,60 +79,13 @@ class HealthSections(TypedDict):
 class MeasurementDocument(TypedDict):
     """One measurement as a whole: usage rows and problem sections (``license-service measure``)."""
 
-    products: list[ProductRow]
-    bundledProducts: list[BundledProductRow]
-    services: list[ServiceRow]
+    products: list[dict[str, JsonValue]]
+    bundledProducts: list[dict[str, JsonValue]]
+    services: list[dict[str, JsonValue]]
     incompleteAnnotations: IncompleteAnnotations
     unmeasuredMetrics: list[UnmeasuredMetricRow]
     unknownNodes: list[UnknownNodeRow]
     warnings: list[str]
-
-
-def json_number(value: Fraction) -> int | float:
-    """An exact quantity as a JSON number: an int when whole (``2``), else a float (``1.5``)."""
-    if value.denominator == 1:
-        return value.numerator
-    return float(value)
-
-
-def product_row(usage: ProductUsage) -> ProductRow:
-    """The ``/products`` row of a product or Cloud Pak."""
-    return {
-        "name": usage.name,
-        "id": usage.id,
-        "metricName": usage.metric,
-        "metricQuantity": usage.quantity,
-    }
-
-
-def bundled_product_row(usage: BundledProductUsage) -> BundledProductRow:
-    """The ``/bundled_products`` row; ``metricConvertedQuantity`` may be fractional (1.5)."""
-    return {
-        "productName": usage.product_name,
-        "productId": usage.product_id,
-        "cloudpakId": usage.cloudpak_id,
-        "cloudpakName": usage.cloudpak_name,
-        "cloudpakVersion": usage.cloudpak_version,
-        "cloudpakMetricName": usage.cloudpak_metric,
-        "metricName": usage.metric,
-        "metricMeasuredQuantity": usage.measured_quantity,
-        "metricConversion": str(usage.conversion),
-        "metricConvertedQuantity": json_number(usage.converted_quantity),
-    }
-
-
-def service_row(usage: ServiceUsage) -> ServiceRow:
-    """The ``/services`` row of one service of a bundled product."""
-    return {
-        "cloudpakId": usage.cloudpak_id,
-        "cloudpakMetricName": usage.cloudpak_metric,
-        "productName": usage.product_name,
-        "productId": usage.product_id,
-        "metricName": usage.metric,
-        "serviceName": usage.service_name,
-        "serviceId": usage.service_id,
-        "serviceMetricValue": usage.value,
-    }
 
 
 def incomplete_annotations(pods: Sequence[PodProblems]) -> IncompleteAnnotations:
@@ -223,8 +138,8 @@ def health_sections(measurement: Measurement) -> HealthSections:
 def measurement_document(measurement: Measurement) -> MeasurementDocument:
     """Every row and problem section of ``measurement``, as one JSON-ready object."""
     return {
-        "products": [product_row(usage) for usage in measurement.products],
-        "bundledProducts": [bundled_product_row(usage) for usage in measurement.bundled_products],
-        "services": [service_row(usage) for usage in measurement.services],
+        "products": [PRODUCT_ROWS.json(row) for row in measurement.products],
+        "bundledProducts": [BUNDLED_PRODUCT_ROWS.json(row) for row in measurement.bundled_products],
+        "services": [SERVICE_ROWS.json(row) for row in measurement.services],
         **health_sections(measurement),
     }

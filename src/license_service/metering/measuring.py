@@ -25,15 +25,13 @@ from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import (
     FREE,
     AnnotationProblem,
-    BundledProductUsage,
     Measurement,
     PodProblems,
     PodRef,
-    ProductUsage,
-    ServiceUsage,
     UnknownNode,
     UnmeasuredProduct,
 )
+from license_service.metering.usage_rows import BundledProductUsage, ProductUsage, ServiceUsage
 
 _POSITIVE_INTEGER: Final = re.compile(r"[1-9]\d{0,5}")
 _UNSTATED_CPU: Final = "its usage is not capped and containers without a CPU limit on it count as 0"

@@ -1,15 +1,15 @@
 """What one measurement of a cluster yields (SPEC 2.5-2.6, 3.4): usage rows and problems.
 
-Rows are sorted the way the API lists them, so equal measurements compare equal.
+The usage rows are those of ``usage_rows``. Rows are sorted the way the API lists
+them, so equal measurements compare equal.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Final
 
-from license_service.metering.ratios import Ratio
+from license_service.metering.usage_rows import BundledProductUsage, ProductUsage, ServiceUsage
 
 VIRTUAL_PROCESSOR_CORE: Final = "VIRTUAL_PROCESSOR_CORE"
 PROCESSOR_VALUE_UNIT: Final = "PROCESSOR_VALUE_UNIT"
@@ -18,50 +18,6 @@ FREE: Final = "FREE"
 MEASURED_METRICS: Final = frozenset(
     {VIRTUAL_PROCESSOR_CORE, PROCESSOR_VALUE_UNIT, MANAGED_VIRTUAL_SERVER, FREE}
 )
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class ProductUsage:
-    """A row of ``/products``: a stand-alone product, or a Cloud Pak (id = ``cloudpakId``)."""
-
-    name: str
-    id: str
-    metric: str
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class BundledProductUsage:
-    """A row of ``/bundled_products``: a product counted towards a Cloud Pak."""
-
-    product_name: str
-    product_id: str
-    cloudpak_id: str
-    cloudpak_name: str
-    cloudpak_version: str
-    cloudpak_metric: str
-    metric: str
-    measured_quantity: int
-    conversion: Ratio
-
-    @property
-    def converted_quantity(self) -> Fraction:
-        """The measured quantity in Cloud Pak units, exact (``measured * b / a``)."""
-        return self.conversion.convert(self.measured_quantity)
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class ServiceUsage:
-    """A row of ``/services``: the share of one service of a bundled product."""
-
-    cloudpak_id: str
-    cloudpak_metric: str
-    product_name: str
-    product_id: str
-    metric: str
-    service_name: str
-    service_id: str
-    value: int
 
 
 @dataclass(frozen=True, slots=True, order=True)

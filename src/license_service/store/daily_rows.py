@@ -1,13 +1,17 @@
 """Daily rows of a period (SPEC 5 ``*_daily`` files): one row per key per day with data.
 
-Rows stream one day at a time, by day, as ``(day, rows)``: the day as ``YYYY-MM-DD``
-text and its rows as plain tuples, in the API's order, straight from the database.
-Queries select only the columns the files print or the period rows need and sort in
-SQL with a binary collation (SQLite's default, ``COLLATE "C"`` on PostgreSQL):
-comparing UTF-8 bytes is comparing code points, which is how Python compares ``str``,
-so every backend gives the order ``sorted`` gives the API's rows. The one exception is
-a bundled product's conversion, whose order is that of the ratio's numbers, not of
-its text: rows that tie on every column before it are put in the ratio's order here.
+``rows_by_day`` is the fast path: rows stream one day at a time, by day, as
+``(day, rows)``: the day as ``YYYY-MM-DD`` text and its rows in their stored form
+(plain tuples of the row specification's ``database_fields``, a ratio as its ``a:b``
+text), in the API's order, straight from the database. Read them by name through the
+specification (``key_of``, ``value_of``, ``getter``), never by position. Queries
+select only the row's columns and sort in SQL with a binary collation (SQLite's
+default, ``COLLATE "C"`` on PostgreSQL): comparing UTF-8 bytes is comparing code
+points, which is how Python compares ``str``, so every backend gives the order
+``sorted`` gives the API's rows. The one exception is a column whose stored text does
+not sort as its value (a bundled product's conversion, whose order is that of the
+ratio's numbers): rows that tie on every column before it are put in the value's
+order here.
 
 Rows come from the driver's own cursor, skipping SQLAlchemy's per-row objects. SQLite
 answers in-process, so it is asked one day at a time (no day column to convert on
@@ -16,192 +20,78 @@ server-side cursor, ``BATCH_ROWS`` rows per round trip. Either way only about a 
 of rows is held at once, so 731 days of 1,000 products never load together. Iterate
 while the connection is open.
 
-``product_days`` and friends hand out the same rows as ``report_rows`` dataclasses.
+``daily_peaks`` hands out the same rows decoded, one ``DailyPeak`` at a time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Connection, Select, String, Table, bindparam, func, select
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.store.daily_peaks import conversion_of
-from license_service.store.report_rows import BundledProductDay, ProductDay, ServiceDay
-from license_service.store.tables import (
-    bundled_product_daily_peaks,
-    product_daily_peaks,
-    service_daily_peaks,
-)
+from license_service.metering.row_specs import DailyPeak, R, RowSpec
+from license_service.store.stored_rows import StoredRow, decoded
+from license_service.store.tables import usage_tables
 
 BATCH_ROWS: Final = 5_000
 
-ProductRow = tuple[str, str, str, int]
-"""``(name, id, metric, quantity)``: a ``ProductDay`` without its day."""
+DayRows = tuple[str, list[StoredRow]]
+"""A day with data (``YYYY-MM-DD``) and its rows, stored form, in the API's order."""
 
-BundledRow = tuple[str, str, str, str, str, str, str, int, str]
-"""``(product_name, product_id, cloudpak_id, cloudpak_name, cloudpak_version,
-cloudpak_metric, metric, measured_quantity, conversion)``: a ``BundledProductDay``
-without its day, the conversion as stored (``a:b``)."""
-
-ServiceRow = tuple[str, str, str, str, str, str, str, int]
-"""``(cloudpak_id, cloudpak_metric, product_name, product_id, metric, service_name,
-service_id, value)``: a ``ServiceDay`` without its day."""
-
-_Row = TypeVar("_Row", ProductRow, BundledRow, ServiceRow)
-DayRows = tuple[str, list[_Row]]
-"""A day with data (``YYYY-MM-DD``) and its rows in the API's order."""
-
-_PRODUCT_COLUMNS: Final = ("product_name", "product_id", "metric", "quantity")
-_BUNDLED_COLUMNS: Final = (
-    "product_name",
-    "product_id",
-    "cloudpak_id",
-    "cloudpak_name",
-    "cloudpak_version",
-    "cloudpak_metric",
-    "metric",
-    "measured_quantity",
-    "conversion",
-)
-_SERVICE_COLUMNS: Final = (
-    "cloudpak_id",
-    "cloudpak_metric",
-    "product_name",
-    "product_id",
-    "metric",
-    "service_name",
-    "service_id",
-    "value",
-)
-# A bundled row's columns before its conversion: rows equal in these sort by the ratio.
-_BEFORE_CONVERSION: Final = itemgetter(*range(8))
-_CONVERSION: Final = 8
 _cursor_numbers = itertools.count(1)
 
 
-def product_rows_by_day(
+def rows_by_day(
     connection: Connection,
+    rows: RowSpec[Any],
     *,
     cluster_id: ClusterId,
     period: DatePeriod,
     metric: str | None = None,
-) -> Iterator[DayRows[ProductRow]]:
-    """The daily peaks of products (and Cloud Paks) in ``period``, by day then as ``/products``."""
-    return _rows_by_day(
-        connection,
-        product_daily_peaks,
-        _PRODUCT_COLUMNS,
-        cluster_id=cluster_id,
-        period=period,
-        metric=metric,
-    )
-
-
-def bundled_product_rows_by_day(
-    connection: Connection,
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None = None,
-) -> Iterator[DayRows[BundledRow]]:
-    """The daily peaks of bundled products in ``period``, by day then as ``/bundled_products``."""
-    for day, rows in _rows_by_day(
-        connection,
-        bundled_product_daily_peaks,
-        _BUNDLED_COLUMNS,
-        cluster_id=cluster_id,
-        period=period,
-        metric=metric,
-    ):
-        yield day, _in_ratio_order(rows)
-
-
-def service_rows_by_day(
-    connection: Connection,
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None = None,
-) -> Iterator[DayRows[ServiceRow]]:
-    """The daily values of services in ``period``, by day then as ``/services``."""
-    return _rows_by_day(
-        connection,
-        service_daily_peaks,
-        _SERVICE_COLUMNS,
-        cluster_id=cluster_id,
-        period=period,
-        metric=metric,
-    )
-
-
-def product_days(
-    connection: Connection,
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None = None,
-) -> Iterator[ProductDay]:
-    """``product_rows_by_day`` one ``ProductDay`` at a time."""
-    for day, rows in product_rows_by_day(
-        connection, cluster_id=cluster_id, period=period, metric=metric
-    ):
-        when = date.fromisoformat(day)
-        for row in rows:
-            yield ProductDay(when, *row)
-
-
-def bundled_product_days(
-    connection: Connection,
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None = None,
-) -> Iterator[BundledProductDay]:
-    """``bundled_product_rows_by_day`` one ``BundledProductDay`` at a time."""
-    for day, rows in bundled_product_rows_by_day(
-        connection, cluster_id=cluster_id, period=period, metric=metric
-    ):
-        when = date.fromisoformat(day)
-        for row in rows:
-            yield BundledProductDay(when, *row[:7], row[7], conversion_of(row[8]))
-
-
-def service_days(
-    connection: Connection,
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None = None,
-) -> Iterator[ServiceDay]:
-    """``service_rows_by_day`` one ``ServiceDay`` at a time."""
-    for day, rows in service_rows_by_day(
-        connection, cluster_id=cluster_id, period=period, metric=metric
-    ):
-        when = date.fromisoformat(day)
-        for row in rows:
-            yield ServiceDay(when, *row[:7], row[7])
-
-
-def _rows_by_day(
-    connection: Connection,
-    table: Table,
-    columns: tuple[str, ...],
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None,
-) -> Iterator[DayRows[Any]]:
+) -> Iterator[DayRows]:
+    """The daily peaks of kind ``rows`` in ``period``, by day, each day in the API's order."""
+    table = usage_tables(rows).daily_peaks
     by_day = _streamed_by_day if connection.dialect.name == "postgresql" else _queried_day_by_day
-    return by_day(connection, table, columns, cluster_id=cluster_id, period=period, metric=metric)
+    days = by_day(
+        connection,
+        table,
+        rows.database_fields,
+        cluster_id=cluster_id,
+        period=period,
+        metric=metric,
+    )
+    for position, column in enumerate(rows.stored):
+        if not column.encoding.sorts_as_stored:
+            ahead = [column.attribute for column in rows.stored[:position]]
+            return _in_value_order(days, rows, before=rows.getter(ahead))
+    return days
+
+
+def daily_peaks(
+    connection: Connection,
+    rows: RowSpec[R],
+    *,
+    cluster_id: ClusterId,
+    period: DatePeriod,
+    metric: str | None = None,
+) -> Iterator[DailyPeak[R]]:
+    """``rows_by_day`` one decoded ``DailyPeak`` at a time."""
+    for day, day_rows in rows_by_day(
+        connection, rows, cluster_id=cluster_id, period=period, metric=metric
+    ):
+        when = date.fromisoformat(day)
+        for values in day_rows:
+            yield DailyPeak(when, decoded(rows, values))
 
 
 def _queried_day_by_day(
@@ -212,17 +102,12 @@ def _queried_day_by_day(
     cluster_id: ClusterId,
     period: DatePeriod,
     metric: str | None,
-) -> Iterator[DayRows[Any]]:
+) -> Iterator[DayRows]:
     """SQLite: one query per day of the period (its Date columns hold ``YYYY-MM-DD`` text)."""
-    conditions = [
-        table.c.cluster_id == bindparam("cluster_id", cluster_id, type_=String),
-        table.c.day == bindparam("day", "", type_=String),
-    ]
-    if metric is not None:
-        conditions.append(table.c.metric == bindparam("metric", metric, type_=String))
+    day_is = table.c.day == bindparam("day", "", type_=String)
     statement = (
         select(*(table.c[name] for name in columns))
-        .where(*conditions)
+        .where(*_conditions(table, cluster_id, metric, day_is))
         .order_by(*_binary_order(table, columns, collation="BINARY"))
     )
     driver_statement = _DriverStatement.of(connection, statement)
@@ -243,18 +128,13 @@ def _streamed_by_day(
     cluster_id: ClusterId,
     period: DatePeriod,
     metric: str | None,
-) -> Iterator[DayRows[Any]]:
+) -> Iterator[DayRows]:
     """PostgreSQL: the whole period through one server-side cursor, grouped by day."""
-    conditions: list[ColumnElement[bool]] = [
-        table.c.cluster_id == bindparam("cluster_id", cluster_id, type_=String),
-        table.c.day >= bindparam("first", period.first),
-        table.c.day <= bindparam("last", period.last),
-    ]
-    if metric is not None:
-        conditions.append(table.c.metric == bindparam("metric", metric, type_=String))
+    first = table.c.day >= bindparam("first", period.first)
+    last = table.c.day <= bindparam("last", period.last)
     statement = (
         select(func.to_char(table.c.day, "YYYY-MM-DD"), *(table.c[name] for name in columns))
-        .where(*conditions)
+        .where(*_conditions(table, cluster_id, metric, first, last))
         .order_by(table.c.day, *_binary_order(table, columns, collation="C"))
     )
     driver_statement = _DriverStatement.of(connection, statement)
@@ -274,6 +154,16 @@ def _streamed_by_day(
                 yield day, [row[1:] for row in group]
         if waiting:
             yield waiting[0][0], [row[1:] for row in waiting]
+
+
+def _conditions(
+    table: Table, cluster_id: ClusterId, metric: str | None, *days: ColumnElement[bool]
+) -> list[ColumnElement[bool]]:
+    """The rows of ``cluster_id`` (and ``metric``) on ``days``, with bound parameters."""
+    conditions = [table.c.cluster_id == bindparam("cluster_id", cluster_id, type_=String), *days]
+    if metric is not None:
+        conditions.append(table.c.metric == bindparam("metric", metric, type_=String))
+    return conditions
 
 
 def _binary_order(table: Table, columns: tuple[str, ...], *, collation: str) -> list[Any]:
@@ -327,15 +217,20 @@ def _driver_cursor(
         raise StorageError(f"cannot read {table.name}: {exc}") from exc
 
 
-def _in_ratio_order(rows: list[BundledRow]) -> list[BundledRow]:
-    """``rows`` (one day's) with each run tied before the conversion in the ratio's order."""
-    before = list(map(_BEFORE_CONVERSION, rows))
-    if not any(map(tuple.__eq__, before, itertools.islice(before, 1, None))):
-        return rows
-    ordered: list[BundledRow] = []
-    for _, run in itertools.groupby(rows, key=_BEFORE_CONVERSION):
-        tied = list(run)
-        if len(tied) > 1:
-            tied.sort(key=lambda row: conversion_of(row[_CONVERSION]))
-        ordered += tied
-    return ordered
+def _in_value_order(
+    days: Iterator[DayRows], rows: RowSpec[Any], *, before: Callable[[StoredRow], Any]
+) -> Iterator[DayRows]:
+    """``days`` with each day's runs tied on ``before`` (the columns ahead of the first one
+    that does not sort as stored) put in the order of their decoded values."""
+    for day, day_rows in days:
+        keys = list(map(before, day_rows))
+        if not any(map(operator.eq, keys, itertools.islice(keys, 1, None))):
+            yield day, day_rows
+            continue
+        ordered: list[StoredRow] = []
+        for _, run in itertools.groupby(day_rows, key=before):
+            tied = list(run)
+            if len(tied) > 1:
+                tied.sort(key=lambda values: decoded(rows, values))
+            ordered += tied
+        yield day, ordered

@@ -1,11 +1,13 @@
 """Period peaks (SPEC 2.7, 3.2, 3.3, 3.6): the highest daily peak of each row in a period.
 
-For each row key, ``peak`` is the highest daily peak within the period, ``peak_date``
+For each row key, the value is the highest daily peak within the period, ``peak_date``
 the earliest day that reached it, and the names are those of the latest day in the
-period that has the row. One query per call computes all three in the database
-(a grouping of the period's rows, then a look-up per key through the (cluster, row
-key, day) index and the primary key; the same SQL on SQLite and PostgreSQL); rows
-are then sorted in Python, the API's way, so both backends give the same order.
+period that has the row: the rule of ``metering.period_peaks``, which property tests
+hold this query equal to. One query per call computes all three in the database (a
+grouping of the period's rows, then a look-up per key through the (cluster, row key,
+day) index and the primary key; the same SQL on SQLite and PostgreSQL), written from
+the row specification's key, names and value; rows are then decoded and sorted in
+Python, the API's way, so both backends give the same order.
 """
 
 from __future__ import annotations
@@ -13,135 +15,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, Row, Table, func, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Row, func, select
 
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.store.daily_peaks import conversion_of, peaks_in_period
-from license_service.store.measurement_rows import (
-    BUNDLED_PRODUCT_KEY,
-    PRODUCT_KEY,
-    SERVICE_KEY,
-)
-from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
-from license_service.store.tables import (
-    bundled_product_daily_peaks,
-    product_daily_peaks,
-    service_daily_peaks,
-)
+from license_service.metering.row_specs import PeriodPeak, R, RowSpec
+from license_service.store.daily_peaks import peaks_in_period
+from license_service.store.stored_rows import decoded
+from license_service.store.tables import usage_tables
 
 
-def product_peaks(
+def period_peaks(
     connection: Connection,
+    rows: RowSpec[R],
     *,
     cluster_id: ClusterId,
     period: DatePeriod,
     metric: str | None = None,
-) -> list[ProductPeak]:
-    """The ``/products`` rows of ``period``, optionally only those of ``metric``."""
-    rows = _period_peaks(
-        connection,
-        product_daily_peaks,
-        key=PRODUCT_KEY,
-        value="quantity",
-        names=("product_name",),
-        cluster_id=cluster_id,
-        period=period,
-        metric=metric,
-    )
-    return sorted(
-        ProductPeak(
-            name=row.product_name,
-            id=row.product_id,
-            metric=row.metric,
-            peak_date=row.peak_date,
-            quantity=row.quantity,
-        )
-        for row in rows
-    )
-
-
-def bundled_product_peaks(
-    connection: Connection,
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None = None,
-) -> list[BundledProductPeak]:
-    """The ``/bundled_products`` rows of ``period``, optionally only those of ``metric``."""
-    rows = _period_peaks(
-        connection,
-        bundled_product_daily_peaks,
-        key=BUNDLED_PRODUCT_KEY,
-        value="measured_quantity",
-        names=("product_name", "cloudpak_name", "cloudpak_version"),
-        cluster_id=cluster_id,
-        period=period,
-        metric=metric,
-    )
-    return sorted(
-        BundledProductPeak(
-            product_name=row.product_name,
-            product_id=row.product_id,
-            cloudpak_id=row.cloudpak_id,
-            cloudpak_name=row.cloudpak_name,
-            cloudpak_version=row.cloudpak_version,
-            cloudpak_metric=row.cloudpak_metric,
-            metric=row.metric,
-            peak_date=row.peak_date,
-            measured_quantity=row.measured_quantity,
-            conversion=conversion_of(row.conversion),
-        )
-        for row in rows
-    )
-
-
-def service_peaks(
-    connection: Connection,
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None = None,
-) -> list[ServicePeak]:
-    """The ``/services`` rows of ``period``, optionally only those of ``metric``."""
-    rows = _period_peaks(
-        connection,
-        service_daily_peaks,
-        key=SERVICE_KEY,
-        value="value",
-        names=("product_name", "service_name"),
-        cluster_id=cluster_id,
-        period=period,
-        metric=metric,
-    )
-    return sorted(
-        ServicePeak(
-            cloudpak_id=row.cloudpak_id,
-            cloudpak_metric=row.cloudpak_metric,
-            product_name=row.product_name,
-            product_id=row.product_id,
-            metric=row.metric,
-            service_name=row.service_name,
-            service_id=row.service_id,
-            peak_date=row.peak_date,
-            value=row.value,
-        )
-        for row in rows
-    )
+) -> list[PeriodPeak[R]]:
+    """The rows of kind ``rows`` (``/products``, ...) of ``period``, optionally of ``metric``."""
+    found = _period_peaks(connection, rows, cluster_id=cluster_id, period=period, metric=metric)
+    return rows.sorted_peaks(PeriodPeak(decoded(rows, row[:-1]), row[-1]) for row in found)
 
 
 def _period_peaks(
     connection: Connection,
-    table: Table,
+    rows: RowSpec[Any],
     *,
-    key: Sequence[str],
-    value: str,
-    names: Sequence[str],
     cluster_id: ClusterId,
     period: DatePeriod,
     metric: str | None,
 ) -> Sequence[Row[*tuple[Any, ...]]]:
-    """One row per key: the key, ``value`` (the peak), ``peak_date`` and the latest names.
+    """One row per key: its stored fields (the value is the peak, the names the latest
+    day's) in ``database_fields`` order, then the peak date.
 
     One pass over the period's rows groups them by key (the peak and the last day),
     which the (cluster, key, day, value) index hands over in key order, from the index
@@ -149,6 +55,8 @@ def _period_peaks(
     primary key the last day's names (correlated subqueries, run as index searches on
     both backends). The window functions used before sorted every row of the period.
     """
+    table = usage_tables(rows).daily_peaks
+    key, value = rows.database_key, rows.database_value
     grouped = (
         select(
             *(table.c[column] for column in key),
@@ -173,11 +81,13 @@ def _period_peaks(
         last.c.day == grouped.c.last_day,
         *_same_key(last, grouped, key),
     ]
+    selected: dict[str, Any] = {column: grouped.c[column] for column in key}
+    selected[value] = grouped.c.peak
+    for name in rows.database_names:
+        selected[name] = select(last.c[name]).where(*last_day).scalar_subquery()
     statement = select(
-        *(grouped.c[column] for column in key),
-        grouped.c.peak.label(value),
+        *(selected[column].label(column) for column in rows.database_fields),
         peak_date.scalar_subquery().label("peak_date"),
-        *(select(last.c[name]).where(*last_day).scalar_subquery().label(name) for name in names),
     )
     return connection.execute(statement).all()
 

@@ -11,46 +11,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
-from license_service.metering.usage import (
-    BundledProductUsage,
-    Measurement,
-    ProductUsage,
-    ServiceUsage,
+from license_service.metering.row_specs import R, RowSpec
+from license_service.metering.usage import Measurement
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+    USAGE_ROWS,
 )
-from license_service.store.daily_peaks import conversion_of, record_daily_peaks
+from license_service.store.daily_peaks import record_daily_peaks
 from license_service.store.instants import utc_day, utc_instant
-from license_service.store.measurement_rows import measurement_rows
 from license_service.store.sampling_coverage import extend_coverage
-from license_service.store.tables import (
-    sample_bundled_products,
-    sample_products,
-    sample_services,
-    samples,
-)
+from license_service.store.stored_rows import decoded, measurement_rows
+from license_service.store.tables import samples, usage_tables
 from license_service.store.upserts import BulkInsert, bulk_insert
 
 _SHARED: Final = ("sample_id", "cluster_id")
 
 
-def _raw_rows(table: Table) -> BulkInsert:
-    """The insert of a sample's usage rows into ``table``, one executemany for all."""
-    return BulkInsert(
-        table,
-        columns=tuple(column.name for column in table.columns if column.name not in _SHARED),
-        shared=_SHARED,
-    )
+def _raw_rows(rows: RowSpec[Any]) -> BulkInsert:
+    """The insert of a sample's usage rows of one kind, one executemany for all."""
+    return BulkInsert(usage_tables(rows).samples, columns=rows.database_columns, shared=_SHARED)
 
 
-_SAMPLE_PRODUCTS: Final = _raw_rows(sample_products)
-_SAMPLE_BUNDLED_PRODUCTS: Final = _raw_rows(sample_bundled_products)
-_SAMPLE_SERVICES: Final = _raw_rows(sample_services)
+_RAW_ROWS: Final = {kind: _raw_rows(kind) for kind in USAGE_ROWS}
 
 
 def record_sample(
@@ -89,12 +80,8 @@ def record_sample(
     sample_id = inserted[0]
     rows = measurement_rows(measurement)
     shared = {"sample_id": sample_id, "cluster_id": cluster_id}
-    for bulk, table_rows in (
-        (_SAMPLE_PRODUCTS, rows.products),
-        (_SAMPLE_BUNDLED_PRODUCTS, rows.bundled_products),
-        (_SAMPLE_SERVICES, rows.services),
-    ):
-        bulk_insert(connection, bulk, table_rows, shared=shared)
+    for kind, kind_rows in rows.by_kind():
+        bulk_insert(connection, _RAW_ROWS[kind], kind_rows, shared=shared)
     record_daily_peaks(
         connection, cluster_id=cluster_id, day=utc_day(instant), taken_at=instant, rows=rows
     )
@@ -125,52 +112,20 @@ def latest_sample(connection: Connection, *, cluster_id: ClusterId) -> StoredSam
     ).first()
     if sample is None:
         return None
-    products = connection.execute(
-        select(sample_products).where(sample_products.c.sample_id == sample.id)
-    ).all()
-    bundled = connection.execute(
-        select(sample_bundled_products).where(sample_bundled_products.c.sample_id == sample.id)
-    ).all()
-    services = connection.execute(
-        select(sample_services).where(sample_services.c.sample_id == sample.id)
-    ).all()
     measurement = Measurement(
-        products=tuple(
-            sorted(
-                ProductUsage(row.product_name, row.product_id, row.metric, row.quantity)
-                for row in products
-            )
-        ),
-        bundled_products=tuple(
-            sorted(
-                BundledProductUsage(
-                    product_name=row.product_name,
-                    product_id=row.product_id,
-                    cloudpak_id=row.cloudpak_id,
-                    cloudpak_name=row.cloudpak_name,
-                    cloudpak_version=row.cloudpak_version,
-                    cloudpak_metric=row.cloudpak_metric,
-                    metric=row.metric,
-                    measured_quantity=row.measured_quantity,
-                    conversion=conversion_of(row.conversion),
-                )
-                for row in bundled
-            )
-        ),
-        services=tuple(
-            sorted(
-                ServiceUsage(
-                    cloudpak_id=row.cloudpak_id,
-                    cloudpak_metric=row.cloudpak_metric,
-                    product_name=row.product_name,
-                    product_id=row.product_id,
-                    metric=row.metric,
-                    service_name=row.service_name,
-                    service_id=row.service_id,
-                    value=row.value,
-                )
-                for row in services
-            )
-        ),
+        products=_sample_rows(connection, PRODUCT_ROWS, sample.id),
+        bundled_products=_sample_rows(connection, BUNDLED_PRODUCT_ROWS, sample.id),
+        services=_sample_rows(connection, SERVICE_ROWS, sample.id),
     )
     return StoredSample(sample.taken_at, sample.interval_seconds, measurement)
+
+
+def _sample_rows(connection: Connection, rows: RowSpec[R], sample_id: int) -> tuple[R, ...]:
+    """The usage rows of kind ``rows`` of the sample ``sample_id``, in the API's order."""
+    table = usage_tables(rows).samples
+    stored = connection.execute(
+        select(*(table.c[name] for name in rows.database_fields)).where(
+            table.c.sample_id == sample_id
+        )
+    )
+    return tuple(sorted(decoded(rows, values) for values in stored))

@@ -2,7 +2,10 @@
 
 The migrations in ``migrations/versions`` create exactly these tables (a test
 compares them); this module is what queries are written against. Every row
-carries ``cluster_id`` so that one database can hold several clusters.
+carries ``cluster_id`` so that one database can hold several clusters. The usage
+tables' columns come from the row specifications (``metering.usage_rows``): the
+row's key, its names and its value, in that order; ``usage_tables`` finds a
+specification's two tables.
 
 - ``samples`` and ``sample_products`` / ``sample_bundled_products`` /
   ``sample_services``: the raw usage of each sample (kept 62 days by default).
@@ -17,7 +20,9 @@ carries ``cluster_id`` so that one database can hold several clusters.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +40,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from license_service.metering.row_specs import RowSpec
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
 from license_service.store.instants import UtcDateTime
 
 NAMING_CONVENTION: Final = {
@@ -61,10 +68,6 @@ def _sample() -> Column[int]:
     )
 
 
-def _text(name: str) -> Column[str]:
-    return Column(name, String, nullable=False)
-
-
 samples: Final = Table(
     "samples",
     metadata,
@@ -76,139 +79,74 @@ samples: Final = Table(
     Index("ix_samples_taken_at", "taken_at"),
 )
 
-sample_products: Final = Table(
-    "sample_products",
-    metadata,
-    _sample(),
-    _cluster(),
-    _text("product_id"),
-    _text("metric"),
-    _text("product_name"),
-    Column("quantity", BigInteger, nullable=False),
-    PrimaryKeyConstraint("sample_id", "product_id", "metric"),
-)
 
-sample_bundled_products: Final = Table(
-    "sample_bundled_products",
-    metadata,
-    _sample(),
-    _cluster(),
-    _text("cloudpak_id"),
-    _text("cloudpak_metric"),
-    _text("product_id"),
-    _text("metric"),
-    _text("conversion"),
-    _text("product_name"),
-    _text("cloudpak_name"),
-    _text("cloudpak_version"),
-    Column("measured_quantity", BigInteger, nullable=False),
-    PrimaryKeyConstraint(
-        "sample_id", "cloudpak_id", "cloudpak_metric", "product_id", "metric", "conversion"
-    ),
-)
+def _usage_columns(rows: RowSpec[Any], names: Sequence[str]) -> list[Column[Any]]:
+    """The database columns ``names`` of ``rows``' table, typed by their encoding."""
+    stored_as = {column.database_column: column.encoding.stored_as for column in rows.stored}
+    return [
+        Column(name, BigInteger if stored_as[name] == "integer" else String, nullable=False)
+        for name in names
+    ]
 
-sample_services: Final = Table(
-    "sample_services",
-    metadata,
-    _sample(),
-    _cluster(),
-    _text("cloudpak_id"),
-    _text("cloudpak_metric"),
-    _text("product_id"),
-    _text("metric"),
-    _text("service_id"),
-    _text("product_name"),
-    _text("service_name"),
-    Column("value", BigInteger, nullable=False),
-    PrimaryKeyConstraint(
-        "sample_id", "cloudpak_id", "cloudpak_metric", "product_id", "metric", "service_id"
-    ),
-)
 
-product_daily_peaks: Final = Table(
-    "product_daily_peaks",
-    metadata,
-    _cluster(),
-    Column("day", Date, nullable=False),
-    _text("product_id"),
-    _text("metric"),
-    _text("product_name"),
-    Column("names_at", UtcDateTime, nullable=False),
-    Column("quantity", BigInteger, nullable=False),
-    PrimaryKeyConstraint("cluster_id", "day", "product_id", "metric"),
-    Index("ix_product_daily_peaks_day", "day"),
-    Index(
-        "ix_product_daily_peaks_key_day",
-        "cluster_id",
-        "product_id",
-        "metric",
-        "day",
-        "quantity",
-    ),
-)
+def _sample_table(name: str, rows: RowSpec[Any]) -> Table:
+    """The raw rows of a sample: its id, the cluster, then the row's key, names and value."""
+    return Table(
+        name,
+        metadata,
+        _sample(),
+        _cluster(),
+        *_usage_columns(rows, rows.database_columns),
+        PrimaryKeyConstraint("sample_id", *rows.database_key),
+    )
 
-bundled_product_daily_peaks: Final = Table(
-    "bundled_product_daily_peaks",
-    metadata,
-    _cluster(),
-    Column("day", Date, nullable=False),
-    _text("cloudpak_id"),
-    _text("cloudpak_metric"),
-    _text("product_id"),
-    _text("metric"),
-    _text("conversion"),
-    _text("product_name"),
-    _text("cloudpak_name"),
-    _text("cloudpak_version"),
-    Column("names_at", UtcDateTime, nullable=False),
-    Column("measured_quantity", BigInteger, nullable=False),
-    PrimaryKeyConstraint(
-        "cluster_id", "day", "cloudpak_id", "cloudpak_metric", "product_id", "metric", "conversion"
-    ),
-    Index("ix_bundled_product_daily_peaks_day", "day"),
-    Index(
-        "ix_bundled_product_daily_peaks_key_day",
-        "cluster_id",
-        "cloudpak_id",
-        "cloudpak_metric",
-        "product_id",
-        "metric",
-        "conversion",
-        "day",
-        "measured_quantity",
-    ),
-)
 
-service_daily_peaks: Final = Table(
-    "service_daily_peaks",
-    metadata,
-    _cluster(),
-    Column("day", Date, nullable=False),
-    _text("cloudpak_id"),
-    _text("cloudpak_metric"),
-    _text("product_id"),
-    _text("metric"),
-    _text("service_id"),
-    _text("product_name"),
-    _text("service_name"),
-    Column("names_at", UtcDateTime, nullable=False),
-    Column("value", BigInteger, nullable=False),
-    PrimaryKeyConstraint(
-        "cluster_id", "day", "cloudpak_id", "cloudpak_metric", "product_id", "metric", "service_id"
-    ),
-    Index("ix_service_daily_peaks_day", "day"),
-    Index(
-        "ix_service_daily_peaks_key_day",
-        "cluster_id",
-        "cloudpak_id",
-        "cloudpak_metric",
-        "product_id",
-        "metric",
-        "service_id",
-        "day",
-        "value",
-    ),
+def _daily_peak_table(name: str, rows: RowSpec[Any]) -> Table:
+    """The daily peaks: cluster and day, the row's key and names, when the names were
+    sampled, and the day's highest value; indexed by day and by (cluster, key, day, value)."""
+    return Table(
+        name,
+        metadata,
+        _cluster(),
+        Column("day", Date, nullable=False),
+        *_usage_columns(rows, (*rows.database_key, *rows.database_names)),
+        Column("names_at", UtcDateTime, nullable=False),
+        *_usage_columns(rows, (rows.database_value,)),
+        PrimaryKeyConstraint("cluster_id", "day", *rows.database_key),
+        Index(f"ix_{name}_day", "day"),
+        Index(f"ix_{name}_key_day", "cluster_id", *rows.database_key, "day", rows.database_value),
+    )
+
+
+sample_products: Final = _sample_table("sample_products", PRODUCT_ROWS)
+sample_bundled_products: Final = _sample_table("sample_bundled_products", BUNDLED_PRODUCT_ROWS)
+sample_services: Final = _sample_table("sample_services", SERVICE_ROWS)
+product_daily_peaks: Final = _daily_peak_table("product_daily_peaks", PRODUCT_ROWS)
+bundled_product_daily_peaks: Final = _daily_peak_table(
+    "bundled_product_daily_peaks", BUNDLED_PRODUCT_ROWS
 )
+service_daily_peaks: Final = _daily_peak_table("service_daily_peaks", SERVICE_ROWS)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTables:
+    """The two tables of one kind of usage row: a sample's raw rows, and the daily peaks."""
+
+    samples: Table
+    daily_peaks: Table
+
+
+_USAGE_TABLES: Final[Mapping[RowSpec[Any], UsageTables]] = {
+    PRODUCT_ROWS: UsageTables(sample_products, product_daily_peaks),
+    BUNDLED_PRODUCT_ROWS: UsageTables(sample_bundled_products, bundled_product_daily_peaks),
+    SERVICE_ROWS: UsageTables(sample_services, service_daily_peaks),
+}
+
+
+def usage_tables(rows: RowSpec[Any]) -> UsageTables:
+    """The tables holding ``rows`` (one of ``metering.usage_rows``' specifications)."""
+    return _USAGE_TABLES[rows]
+
 
 sampling_coverage: Final = Table(
     "sampling_coverage",

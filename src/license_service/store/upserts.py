@@ -10,10 +10,11 @@ for many rows as one call of the driver:
   meant to be module constants), so a sample of a thousand products costs one round
   trip per table and no SQL compilation; on PostgreSQL it is a single statement
   reading one array per column (``unnest``), not one insert per row;
-- shared values go through their column type once, per-row values only where their
-  type has a bind processor (strings and integers have none), and each row becomes a
-  plain tuple or dict for the driver: SQLAlchemy's per-row parameter processing,
-  most of the cost of a thousand rows, is skipped.
+- rows come as tuples of the values of ``columns`` (``store.stored_rows``); shared
+  values go through their column type once, per-row values only where their type has
+  a bind processor (strings and integers have none), and each row becomes a plain
+  tuple for the driver (on PostgreSQL, one list per column): SQLAlchemy's per-row
+  parameter processing, most of the cost of a thousand rows, is skipped.
 
 ``rows`` must not repeat a key of an upsert (PostgreSQL refuses to update a row twice).
 """
@@ -76,7 +77,8 @@ class BulkInsert:
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     sql: str
-    names: tuple[str, ...]
+    # A positional statement's parameters from (*shared values, *row values), as a tuple.
+    order: Callable[[tuple[Any, ...]], tuple[Any, ...]]
     positional: bool
     columnar: bool
     processors: Mapping[str, _Processor]
@@ -85,11 +87,12 @@ class _Prepared:
 def bulk_insert(
     connection: Connection,
     bulk: BulkInsert,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Sequence[Any]],
     *,
     shared: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write ``rows`` (each with ``bulk.columns``) plus the ``shared`` values in one executemany."""
+    """Write ``rows`` (each the values of ``bulk.columns``, in that order) plus the ``shared``
+    values in one executemany."""
     if not rows:
         return
     prepared = _prepared(bulk, connection.dialect)
@@ -101,27 +104,35 @@ def bulk_insert(
             f"bulk insert into {bulk.table.name}: no value for the shared columns "
             f"{sorted(missing)}; pass them in `shared`"
         )
-    per_row = [(name, processor) for name in bulk.columns if (processor := processors[name])]
+    per_row = [
+        (position, processor)
+        for position, name in enumerate(bulk.columns)
+        if (processor := processors[name])
+    ]
+    if per_row:
+        rows = [_processed_row(row, per_row) for row in rows]
     if prepared.columnar:
-        columns = {name: [row[name] for row in rows] for name in bulk.columns}
-        for name, processor in per_row:
-            columns[name] = [processor(value) for value in columns[name]]
+        columns = dict(zip(bulk.columns, map(list, zip(*rows, strict=True)), strict=True))
         connection.exec_driver_sql(prepared.sql, {**common, **columns})
         return
-    merged: list[dict[str, Any]] = []
-    for row in rows:
-        values = {**common, **row}
-        for name, processor in per_row:
-            values[name] = processor(values[name])
-        merged.append(values)
     if prepared.positional:
-        take = operator.itemgetter(*prepared.names)
-        if len(prepared.names) == 1:
-            connection.exec_driver_sql(prepared.sql, [(take(values),) for values in merged])
-        else:
-            connection.exec_driver_sql(prepared.sql, [take(values) for values in merged])
+        # The driver takes the parameters in the compiled statement's order.
+        shared_values = tuple(common[name] for name in bulk.shared)
+        take = prepared.order
+        connection.exec_driver_sql(prepared.sql, [take((*shared_values, *row)) for row in rows])
     else:
-        connection.exec_driver_sql(prepared.sql, merged)
+        connection.exec_driver_sql(
+            prepared.sql, [{**common, **dict(zip(bulk.columns, row, strict=True))} for row in rows]
+        )
+
+
+def _processed_row(
+    row: Sequence[Any], processors: list[tuple[int, Callable[[Any], Any]]]
+) -> list[Any]:
+    values = list(row)
+    for position, processor in processors:
+        values[position] = processor(values[position])
+    return values
 
 
 def _processed(processor: _Processor, value: Any) -> Any:
@@ -156,7 +167,25 @@ def _prepare(bulk: BulkInsert, dialect: Dialect) -> _Prepared:
             f"{names}: an update refers to a bound value, which bulk inserts do not support"
         )
     processors = {column: bulk.table.c[column].type.bind_processor(dialect) for column in names}
-    return _Prepared(compiled.string, order, positional, columnar, processors)
+    return _Prepared(compiled.string, _reordering(names, order), positional, columnar, processors)
+
+
+def _reordering(
+    given: tuple[str, ...], wanted: tuple[str, ...]
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function putting values named ``given`` (in that order) in the ``wanted`` order."""
+    if given == wanted:
+        return _same
+    positions = [given.index(name) for name in wanted]
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda values: (values[position],)
+    take: Callable[[tuple[Any, ...]], tuple[Any, ...]] = operator.itemgetter(*positions)
+    return take
+
+
+def _same(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return values
 
 
 def _columnar_statement(bulk: BulkInsert) -> Insert:

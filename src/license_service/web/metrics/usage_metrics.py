@@ -27,19 +27,20 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.metering.usage import BundledProductUsage, ProductUsage
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    BundledProductUsage,
+    ProductUsage,
+)
 from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database
-from license_service.store.period_peaks import bundled_product_peaks, product_peaks
-from license_service.store.report_rows import BundledProductPeak, ProductPeak
+from license_service.store.period_peaks import period_peaks
 
 logger = logging.getLogger(__name__)
 
 USAGE_NOW: Final = "product_license_usage"
 DAILY_HIGH_WATERMARK: Final = "ibm_licensing_usage_daily_high_watermark"
-
-_Product = ProductUsage | ProductPeak
-_Bundled = BundledProductUsage | BundledProductPeak
 
 
 class UsageCollector:
@@ -77,9 +78,11 @@ class UsageCollector:
         today = DatePeriod(self._today(), self._today())
         try:
             with self._database.read() as connection:
-                products = product_peaks(connection, cluster_id=self._cluster_id, period=today)
-                bundled = bundled_product_peaks(
-                    connection, cluster_id=self._cluster_id, period=today
+                products = period_peaks(
+                    connection, PRODUCT_ROWS, cluster_id=self._cluster_id, period=today
+                )
+                bundled = period_peaks(
+                    connection, BUNDLED_PRODUCT_ROWS, cluster_id=self._cluster_id, period=today
                 )
         except StorageError as exc:
             logger.warning("Leaving %s out of this scrape: %s", DAILY_HIGH_WATERMARK, exc)
@@ -87,16 +90,16 @@ class UsageCollector:
         return _usage_family(
             DAILY_HIGH_WATERMARK,
             "Highest license usage of each product today (UTC day)",
-            products,
-            bundled,
+            [peak.row for peak in products],
+            [peak.row for peak in bundled],
         )
 
 
 def _usage_family(
     name: str,
     documentation: str,
-    products: Iterable[_Product],
-    bundled: Iterable[_Bundled],
+    products: Iterable[ProductUsage],
+    bundled: Iterable[BundledProductUsage],
 ) -> Metric:
     family = GaugeMetricFamily(name, documentation)
     for product in products:

@@ -9,16 +9,21 @@ autoescape. It reads the database: run it in a worker thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from license_service.auth.identities import Identity
 from license_service.configuration.ibmlicensing import LicensingConfig
-from license_service.metering.api_rows import json_number
+from license_service.formats.decimal_numbers import json_number
 from license_service.metering.periods import DatePeriod
-from license_service.metering.usage import BundledProductUsage, Measurement
+from license_service.metering.usage import Measurement
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    BundledProductUsage,
+)
 from license_service.store.instants import start_of_day
-from license_service.store.period_peaks import bundled_product_peaks, product_peaks
-from license_service.store.report_rows import BundledProductPeak
+from license_service.store.period_peaks import period_peaks
 from license_service.store.samples import latest_sample
 from license_service.store.sampling_coverage import gaps, sampling_summary
 from license_service.web.app_state import AppState
@@ -100,8 +105,10 @@ def status_page(state: AppState, identity: Identity) -> StatusPage:
     cluster_id = state.cluster_id
     start = start_of_day(period.first)
     with state.database.read() as connection:
-        peaks = product_peaks(connection, cluster_id=cluster_id, period=period)
-        bundled = bundled_product_peaks(connection, cluster_id=cluster_id, period=period)
+        peaks = period_peaks(connection, PRODUCT_ROWS, cluster_id=cluster_id, period=period)
+        bundled = period_peaks(
+            connection, BUNDLED_PRODUCT_ROWS, cluster_id=cluster_id, period=period
+        )
         found_gaps = gaps(connection, cluster_id=cluster_id, start=start, end=now)
         summary = sampling_summary(connection, cluster_id=cluster_id, start=start, end=now)
         # After a restart, "usage now" is the newest stored sample until the next one.
@@ -122,11 +129,11 @@ def status_page(state: AppState, identity: Identity) -> StatusPage:
         collector=_collector_facts(state, health),
         usage_now_at=usage_now_at,
         usage_now_empty=_NOTHING_RUNS if sampler.last_measurement or stored else "No sample yet.",
-        products_now=[(u.name, u.id, u.metric, u.quantity) for u in measurement.products],
-        bundled_now=[_bundled_usage_cells(usage) for usage in measurement.bundled_products],
+        products_now=[tuple(PRODUCT_ROWS.json(row).values()) for row in measurement.products],
+        bundled_now=[_bundled_cells(row) for row in measurement.bundled_products],
         period_text=f"the last {period.days} days ({period.first} to {period.last})",
-        peaks=[(p.name, p.id, p.metric, p.peak_date.isoformat(), p.quantity) for p in peaks],
-        bundled_peaks=[_bundled_peak_cells(peak) for peak in bundled],
+        peaks=[tuple(PRODUCT_ROWS.period_json(peak).values()) for peak in peaks],
+        bundled_peaks=[_bundled_cells(peak.row, peak_date=peak.peak_date) for peak in bundled],
         coverage_text=(
             f"Samples taken: {summary.samples_taken} of {summary.samples_expected} expected; "
             f"missed samples recorded: {summary.samples_missed}."
@@ -139,28 +146,20 @@ def status_page(state: AppState, identity: Identity) -> StatusPage:
     )
 
 
-def _bundled_usage_cells(usage: BundledProductUsage) -> Cells:
+def _bundled_cells(row: BundledProductUsage, *, peak_date: date | None = None) -> Cells:
+    """A bundled product's cells: its Cloud Pak as ``name (id)``; a peak's day after the metric."""
+    cloudpak = f"{row.cloudpak_name} ({row.cloudpak_id})"
+    day = () if peak_date is None else (peak_date.isoformat(),)
+    converted = json_number(row.converted_quantity)
     return (
-        usage.product_name,
-        usage.product_id,
-        f"{usage.cloudpak_name} ({usage.cloudpak_id})",
-        usage.metric,
-        usage.measured_quantity,
-        str(usage.conversion),
-        json_number(usage.converted_quantity),
-    )
-
-
-def _bundled_peak_cells(peak: BundledProductPeak) -> Cells:
-    return (
-        peak.product_name,
-        peak.product_id,
-        f"{peak.cloudpak_name} ({peak.cloudpak_id})",
-        peak.metric,
-        peak.peak_date.isoformat(),
-        peak.measured_quantity,
-        str(peak.conversion),
-        json_number(peak.converted_quantity),
+        row.product_name,
+        row.product_id,
+        cloudpak,
+        row.metric,
+        *day,
+        row.measured_quantity,
+        str(row.conversion),
+        converted,
     )
 
 

@@ -1,47 +1,39 @@
 """The three report endpoints' bodies: period peaks read from the store, as JSON or CSV.
 
 ``REPORTS`` describes ``/products``, ``/bundled_products`` and ``/services`` (name,
-CSV columns, store query, JSON row and CSV cells), so one handler serves all three.
+row specification, store query), so one handler serves all three; the JSON rows, CSV
+header and cells are the specification's (``metering.usage_rows``).
 ``report_bodies`` is synchronous (it reads the database once and encodes the rows in
 each format asked for) and must run in a worker thread; ``cached_reports`` keeps what it
 returns. Rows come sorted by the store, the API's way (SPEC 3.2:
-``name``, ``id``, ``metricName``); JSON is compact UTF-8; CSV is written by the audit
-package's functions, so API and snapshot CSV agree on quoting and the formula guard.
+``name``, ``id``, ``metricName``); JSON is compact UTF-8; CSV is written by the same
+functions as the snapshot's (``formats.csv_lines``), so API and snapshot CSV agree on
+quoting and the formula guard.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection
 
-from license_service.audit.csv_files import Cell, csv_line, header_line
+from license_service.formats.csv_lines import csv_line, header_line
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
+from license_service.metering.row_specs import PeriodPeak, R, RowSpec
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
 from license_service.store.database import Database
-from license_service.store.period_peaks import bundled_product_peaks, product_peaks, service_peaks
-from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
+from license_service.store.period_peaks import period_peaks
 from license_service.web.reports.period_parameters import ReportFormat
-from license_service.web.reports.period_rows import (
-    BUNDLED_PRODUCT_COLUMNS,
-    PRODUCT_COLUMNS,
-    SERVICE_COLUMNS,
-    bundled_product_peak_cells,
-    bundled_product_peak_row,
-    product_peak_cells,
-    product_peak_row,
-    service_peak_cells,
-    service_peak_row,
-)
 
-_Peak = TypeVar("_Peak", ProductPeak, BundledProductPeak, ServicePeak)
-_Row = TypeVar("_Row")
+_Rows = TypeVar("_Rows")
 
 
-class PeakQuery(Protocol[_Row]):
+class PeakQuery(Protocol[_Rows]):
     """A store function reading the period peaks of one report."""
 
     def __call__(
@@ -51,23 +43,26 @@ class PeakQuery(Protocol[_Row]):
         cluster_id: ClusterId,
         period: DatePeriod,
         metric: str | None = None,
-    ) -> list[_Row]: ...
+    ) -> list[_Rows]: ...
 
 
 @dataclass(frozen=True, slots=True)
-class Report(Generic[_Peak]):
-    """One report endpoint: its name (and path), CSV columns, store query and row formats."""
+class Report(Generic[R]):
+    """One report endpoint: its name (and path), its rows' specification and store query."""
 
     name: str
-    columns: tuple[str, ...]
-    peaks: PeakQuery[_Peak]
-    json_row: Callable[[_Peak], Mapping[str, Any]]
-    csv_cells: Callable[[_Peak], Sequence[Cell]]
+    rows: RowSpec[R]
+    peaks: PeakQuery[PeriodPeak[R]]
 
     @property
     def path(self) -> str:
         """The endpoint's path, ``/<name>``."""
         return f"/{self.name}"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The names of a row's fields: JSON keys and CSV header, in the API's order."""
+        return self.rows.period_api_names
 
     def body(
         self,
@@ -82,29 +77,23 @@ class Report(Generic[_Peak]):
         peaks = self.peaks(connection, cluster_id=cluster_id, period=period, metric=metric)
         return self.encoded(peaks, format)
 
-    def encoded(self, peaks: Sequence[_Peak], format: ReportFormat) -> bytes:
+    def encoded(self, peaks: Sequence[PeriodPeak[R]], format: ReportFormat) -> bytes:
         """``peaks`` (sorted, as the store returns them) encoded as ``format``."""
         if format == "csv":
             lines = [header_line(self.columns)]
-            lines.extend(csv_line(self.csv_cells(peak)) for peak in peaks)
+            lines.extend(csv_line(self.rows.period_cells(peak)) for peak in peaks)
             return b"".join(lines)
-        rows = [self.json_row(peak) for peak in peaks]
+        rows = [self.rows.period_json(peak) for peak in peaks]
         return json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-PRODUCTS: Final = Report(
-    "products", PRODUCT_COLUMNS, product_peaks, product_peak_row, product_peak_cells
-)
-BUNDLED_PRODUCTS: Final = Report(
-    "bundled_products",
-    BUNDLED_PRODUCT_COLUMNS,
-    bundled_product_peaks,
-    bundled_product_peak_row,
-    bundled_product_peak_cells,
-)
-SERVICES: Final = Report(
-    "services", SERVICE_COLUMNS, service_peaks, service_peak_row, service_peak_cells
-)
+def _report(name: str, rows: RowSpec[R]) -> Report[R]:
+    return Report(name, rows, functools.partial(period_peaks, rows=rows))
+
+
+PRODUCTS: Final = _report("products", PRODUCT_ROWS)
+BUNDLED_PRODUCTS: Final = _report("bundled_products", BUNDLED_PRODUCT_ROWS)
+SERVICES: Final = _report("services", SERVICE_ROWS)
 REPORTS: Final[Sequence[Report[Any]]] = (PRODUCTS, BUNDLED_PRODUCTS, SERVICES)
 
 

@@ -1,6 +1,7 @@
-"""Exact quantities written as plain decimal text, the same way every time (SPEC 5).
+"""Exact quantities written out the same way every time: decimal text (SPEC 5), JSON numbers.
 
-``metricConvertedQuantity`` is an exact fraction (``measured * b / a``). It is written:
+``metricConvertedQuantity`` is an exact fraction (``measured * b / a``). In CSV
+(``decimal_text``) it is written:
 
 - as an integer when whole: ``2``;
 - as its exact decimal when that terminates (the denominator has no prime factor but
@@ -9,7 +10,8 @@
   1/3 is ``0.333334``, 2/3 ``0.666667``. Rounding up never reports less than was used,
   as everywhere else in licensing, and exactly six decimals mark the value as rounded.
 
-No exponent, no ``-0``, no binary floating point. Pure.
+No exponent, no ``-0``, no binary floating point. In JSON (``json_number``) it is an
+int when whole (``2``), else the nearest float (``1.5``), as SPEC 3.3 shows it. Pure.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ def decimal_text(value: Fraction) -> str:
         return sign + str(magnitude.numerator)
     scaled = magnitude * 10**decimals
     return sign + _fixed(scaled.numerator, decimals)
+
+
+def json_number(value: Fraction) -> int | float:
+    """An exact quantity as a JSON number: an int when whole (``2``), else a float (``1.5``)."""
+    if value.denominator == 1:
+        return value.numerator
+    return float(value)
 
 
 def _terminating_decimals(denominator: int) -> int | None:

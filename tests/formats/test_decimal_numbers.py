@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from license_service.audit.decimal_numbers import decimal_text
+from license_service.formats.decimal_numbers import decimal_text
 
 
 @pytest.mark.parametrize(

@@ -101,9 +101,9 @@ class ProjectionDecoder(Generic[_P]):
     def __init__(
         self,
         kind: str,
+        *,
         schema: type[Any],
         project: Callable[[SharedParts, Any], _P],
-        *,
         on_refused: Refused = _ignore_refusal,
         max_shared_parts: int = MAX_SHARED_PARTS,
     ) -> None:
@@ -129,18 +129,19 @@ class ProjectionDecoder(Generic[_P]):
         try:
             page = self._pages.decode(body)
             metadata = page.metadata
-            version = metadata.resourceVersion if metadata is not None else None
-            if type(version) is str and version:
-                project, shared = self._project, self._shared
-                objects = []
-                for item in page.items or ():
-                    projection = project(shared, item)
-                    objects.append((key_of(projection), projection))
-                token = metadata.continue_  # type: ignore[union-attr]
-                return ListPage(objects, version, token if type(token) is str and token else None)
+            if metadata is None or type(metadata.resourceVersion) is not str:
+                return self._parsed_page(body)
+            project, shared = self._project, self._shared
+            objects = []
+            for item in page.items or ():
+                projection = project(shared, item)
+                objects.append((key_of(projection), projection))
         except _FAST_PATH_REFUSED:
-            pass
-        return self._parsed_page(body)
+            return self._parsed_page(body)
+        version, token = metadata.resourceVersion, metadata.continue_
+        if not version:
+            return self._parsed_page(body)
+        return ListPage(objects, version, token if type(token) is str and token else None)
 
     def event(self, line: bytes) -> WatchEvent[_P]:
         """One watch line; a refused object goes to ``on_refused`` (``object`` is ``None``)."""
@@ -213,18 +214,24 @@ def pod_decoder(
 ) -> ProjectionDecoder[Pod]:
     """A decoder of pods."""
     return ProjectionDecoder(
-        "Pod", PodJson, project_pod, on_refused=on_refused, max_shared_parts=max_shared_parts
+        "Pod",
+        schema=PodJson,
+        project=project_pod,
+        on_refused=on_refused,
+        max_shared_parts=max_shared_parts,
     )
 
 
 def node_decoder(*, on_refused: Refused = _ignore_refusal) -> ProjectionDecoder[Node]:
     """A decoder of nodes."""
-    return ProjectionDecoder("Node", NodeJson, project_node, on_refused=on_refused)
+    return ProjectionDecoder("Node", schema=NodeJson, project=project_node, on_refused=on_refused)
 
 
 def namespace_decoder(*, on_refused: Refused = _ignore_refusal) -> ProjectionDecoder[Namespace]:
     """A decoder of namespaces."""
-    return ProjectionDecoder("Namespace", NamespaceJson, project_namespace, on_refused=on_refused)
+    return ProjectionDecoder(
+        "Namespace", schema=NamespaceJson, project=project_namespace, on_refused=on_refused
+    )
 
 
 def projection_decoder(
@@ -241,7 +248,7 @@ def projection_decoder(
         schema, project = NamespaceJson, project_namespace
     else:
         raise ValueError(f"no decoder for kind {kind!r}; there are Pod, Node and Namespace")
-    return ProjectionDecoder(kind, schema, project, on_refused=on_refused)
+    return ProjectionDecoder(kind, schema=schema, project=project, on_refused=on_refused)
 
 
 # -- keys and versions ---------------------------------------------------------------------

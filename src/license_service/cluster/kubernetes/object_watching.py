@@ -51,6 +51,7 @@ __all__ = [
     "DEFAULT_STOP_TIMEOUT_SECONDS",
     "CallbackFailure",
     "JsonObject",
+    "JsonObjects",
     "ObjectWatcher",
     "ObjectsChanged",
     "WatchTarget",

@@ -12,8 +12,9 @@ belongs); the values the projection keeps (names, CPU quantities, annotations,
 labels) are typed ``Any`` so that ``projections`` can accept a number where the API
 writes a string (hand-written dumps: ``cpu: 2``) and name the field of anything else.
 
-The types are frozen (hashable: equal parts of different pods share one projection)
-and untracked by the garbage collector (``gc=False``: decoded JSON has no cycles).
+Fields are named as the API names them (``restartPolicy``). The types are frozen
+(hashable: equal parts of different pods share one projection) and untracked by the
+garbage collector (``gc=False``: decoded JSON has no cycles).
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ What is measured runs in its own process, apart from what serves it:
 - ``list_server``: a process serving pre-rendered list pages and watch streams;
 - ``collector_process``: the real ``KubernetesSource`` against it (benchmarks 1-4:
   sync, resident memory, one sample, watch), ``decode_limits``: the in-process limits
-  and the client-model baseline on the same bytes, ``typed_decoding``: a prototype
-  schema decoder; ``cluster_benchmarks`` puts them together;
+  and the client-model baseline on the same bytes, ``reference_translation``: the
+  dict-path yardstick (the translation the service used before its schema decoder);
+  ``cluster_benchmarks`` puts them together;
 - ``store_benchmark`` (5); ``history``: a store filled directly with years of daily
   peaks; ``api_benchmark`` (6) with ``load_generator``; ``snapshot_benchmark`` (7)
   with ``snapshot_process``;

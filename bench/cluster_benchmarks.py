@@ -66,15 +66,15 @@ def _sync(
     projection_cpu_rate = limits["projection_pods"] / limits["projection_cpu_seconds"]
     model_cpu_rate = limits["model_pods"] / limits["model_cpu_seconds"]
     notes = (
-        "The limit is the collector's own decoder (cluster/typed_objects.py: msgspec "
+        "The limit is the collector's own decoder (cluster/decoding.py: msgspec "
         "Structs naming only the projection's fields) decoding the same pages in-process: "
         f"about {megabytes / limits['projection_seconds']:.0f} MB/s of pod JSON including "
         "the projection, most of it msgspec skipping the fields the projection does not "
         "read. The collector adds HTTP (the official client: request, parameter "
         "validation, reading the body) and the map; the list server runs in its own "
         "process and only copies bytes from memory.",
-        "The dict path (json.loads + kubernetes_json, what the collector used before and "
-        "still uses for any page the typed decoder refuses, to name a malformed object) "
+        "The dict path (json.loads + bench/reference_translation.py, the translation the "
+        "collector used before its schema decoder) "
         f"is {projection_rate / dict_rate:.0f}x slower; both build equal projections of "
         f"the whole cluster (equal: {bool(limits['typed_matches'])}).",
     )
@@ -89,11 +89,9 @@ def _sync(
             Figure("time to synchronised", collector["sync_seconds"], "s"),
             Figure("sync rate", sync_rate, "pods/s"),
             Figure("sync rate per CPU second of the collector process", sync_cpu_rate, "pods/s"),
+            Figure("limit: in-process typed decode (cluster.decoding)", projection_rate, "pods/s"),
             Figure(
-                "limit: in-process typed decode (cluster.typed_objects)", projection_rate, "pods/s"
-            ),
-            Figure(
-                "dict path: in-process json.loads + kubernetes_json (pods only)",
+                "dict path: in-process json.loads + reference translation (pods only)",
                 dict_rate,
                 "pods/s",
             ),

@@ -4,18 +4,18 @@ Run by ``cluster_benchmarks`` as ``python -m bench.decode_limits --url URL
 --model-pods M``: it first downloads every list page and the watch lines from the
 list server (not timed), then times, in this one process:
 
-- the projection limit: the collector's own decoder (``cluster.typed_objects``: a
+- the projection limit: the collector's own decoder (``cluster.decoding``: a
   schema of the projection's fields) of each page of pods, nodes and namespaces,
   straight from the bytes, kept in a map as the collector keeps them;
-- the dict path the collector falls back to for what that decoder refuses:
-  ``json.loads`` of each page and ``kubernetes_json`` of each item (the limit before
-  the typed decoder), and whether both build equal projections;
+- the dict path: ``json.loads`` of each page and the reference translation
+  (``bench.reference_translation``, once the service's decoder) of each item, and
+  whether both build equal projections;
 - the client-model baseline: ``ApiClient().deserialize`` of the first M pods' pages
   into ``V1PodList`` (what the official client does for every list), kept alive;
 - the watch limit: the typed decode of each event line, applied to the map of every
   pod (a DELETED one removes its key), as the collector does, with the whole cluster
   held (the garbage collector's work grows with it); and the same with ``json.loads``
-  and ``kubernetes_json``.
+  and the reference translation.
 
 It prints one JSON line with the seconds (wall and, for the limits and the baseline,
 CPU time of this process) and counts.
@@ -34,11 +34,9 @@ from typing import Any, Final
 from kubernetes import client
 
 from bench.measurements import emit
-from license_service.cluster.kubernetes_json import (
-    pod_from_json,
-)
-from license_service.cluster.typed_objects import (
-    TypedDecoder,
+from bench.reference_translation import pod_from_json
+from license_service.cluster.decoding import (
+    ProjectionDecoder,
     namespace_decoder,
     node_decoder,
     pod_decoder,
@@ -80,16 +78,18 @@ def decode_projections(
     return held
 
 
+def _refused(key: object, error: Exception) -> None:
+    raise RuntimeError(f"the decoder refused {key} of the generated cluster: {error}")
+
+
 def decode_typed(
-    pages: list[bytes], decoder: TypedDecoder[Pod | Node | Namespace]
+    pages: list[bytes],
+    decoder: ProjectionDecoder[Pod] | ProjectionDecoder[Node] | ProjectionDecoder[Namespace],
 ) -> dict[tuple[str, str], object]:
-    """Decode each page with the collector's typed decoder, keep the projections by key."""
+    """Decode each page with the collector's decoder, keep the projections by key."""
     held: dict[tuple[str, str], object] = {}
     for page in pages:
-        decoded = decoder.page(page)
-        if decoded is None:
-            raise RuntimeError("the typed decoder refused a page of the generated cluster")
-        held.update(decoded.objects)
+        held.update(decoder.page(page).objects)
     return held
 
 
@@ -102,18 +102,16 @@ def decode_models(pages: list[bytes]) -> list[Any]:
 
 
 def apply_typed_watch_lines(
-    lines: list[bytes], held: dict[tuple[str, str], object], decoder: TypedDecoder[Pod]
+    lines: list[bytes], held: dict[tuple[str, str], object], decoder: ProjectionDecoder[Pod]
 ) -> None:
-    """Apply each event line to ``held`` as the collector does, with its typed decoder."""
+    """Apply each event line to ``held`` as the collector does, with its decoder."""
     for line in lines:
         event = decoder.event(line)
-        if event is None:
-            raise RuntimeError("the typed decoder refused a watch line of the generated cluster")
         if event.key is not None:
-            if event.projection is None:
+            if event.object is None:
                 held.pop(event.key, None)
             else:
-                held[event.key] = event.projection
+                held[event.key] = event.object
 
 
 def apply_watch_lines(lines: list[bytes], held: dict[tuple[str, str], object]) -> None:
@@ -144,10 +142,10 @@ def main(argv: list[str] | None = None) -> None:
 
     gc.collect()
     started, cpu_started = time.perf_counter(), time.process_time()
-    pods = decode_typed(pod_pages, pod_decoder())
+    pods = decode_typed(pod_pages, pod_decoder(on_refused=_refused))
     pods_done = time.perf_counter()
-    nodes = decode_typed(node_pages, node_decoder())
-    namespaces = decode_typed(namespace_pages, namespace_decoder())
+    nodes = decode_typed(node_pages, node_decoder(on_refused=_refused))
+    namespaces = decode_typed(namespace_pages, namespace_decoder(on_refused=_refused))
     result.update(
         projection_seconds=time.perf_counter() - started,
         projection_cpu_seconds=time.process_time() - cpu_started,
@@ -180,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
 
     dict_held = dict(pods)
     started, cpu_started = time.perf_counter(), time.process_time()
-    apply_typed_watch_lines(lines, pods, pod_decoder())
+    apply_typed_watch_lines(lines, pods, pod_decoder(on_refused=_refused))
     result.update(
         watch_limit_seconds=time.perf_counter() - started,
         watch_limit_cpu_seconds=time.process_time() - cpu_started,

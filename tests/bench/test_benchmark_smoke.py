@@ -19,6 +19,7 @@ from bench.cluster_generator import (
 )
 from bench.history import HistoryStore
 from bench.load_generator import percentile
+from bench.reference_translation import pod_from_json
 from bench.results import BenchmarkResult, Figure, at_least, at_most, results_markdown
 from bench.scales import SMOKE
 
@@ -28,7 +29,6 @@ from bench import (
     snapshot_benchmark,
     store_benchmark,
 )
-from license_service.cluster.kubernetes_json import pod_from_json
 from license_service.metering.cluster_view import LICENSE_ANNOTATIONS
 
 

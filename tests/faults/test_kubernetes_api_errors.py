@@ -149,7 +149,7 @@ def test_500s_on_the_list_then_the_watch_are_retried_with_backoff_and_nothing_co
     assert service.metrics().get("license_service_kubernetes_relists_total{resource=pods}", 0) == 0
 
     # One warning per streak; the retries are quieter lines.
-    warnings = service.log_lines(r"watching: (watch|list) pods: ", level="WARNING")
+    warnings = service.log_lines(r"list_watch: (watch|list) pods: ", level="WARNING")
     assert [line.split(": ", 2)[1] for line in warnings] == ["list pods", "watch pods"]
     assert "HTTP 500" in warnings[0]
     assert "the connection broke" in warnings[1]  # the drop that began the watch streak

@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,12 +23,13 @@ from typing import Final, TextIO, cast
 
 import yaml
 
-from license_service.cluster.kubernetes_json import (
-    describe_json_type,
-    namespace_from_json,
-    node_from_json,
-    pod_from_json,
+from license_service.cluster.decoding import (
+    ProjectionDecoder,
+    namespace_decoder,
+    node_decoder,
+    pod_decoder,
 )
+from license_service.cluster.projections import describe_json_type
 from license_service.configuration.yaml_documents import describe_yaml_error, load_yaml_documents
 from license_service.errors import InputError
 from license_service.metering.cluster_view import ClusterId, ClusterView, Namespace, Node, Pod
@@ -44,11 +45,7 @@ _LIST_KINDS: Final = {
     "NodeList": "Node",
     "NamespaceList": "Namespace",
 }
-_DECODERS: Final[Mapping[str, Callable[[object], Pod | Node | Namespace]]] = {
-    "Pod": pod_from_json,
-    "Node": node_from_json,
-    "Namespace": namespace_from_json,
-}
+_KINDS: Final = frozenset({"Pod", "Node", "Namespace"})
 
 
 def read_dumps(sources: Sequence[str | Path], *, stdin: TextIO | None = None) -> ClusterView:
@@ -67,10 +64,18 @@ def read_dumps(sources: Sequence[str | Path], *, stdin: TextIO | None = None) ->
 def parse_dump(text: str, *, source: str) -> ClusterView:
     """Decode the dump ``text``; ``source`` names it in error messages."""
     merged = _Merged()
+    # One decoder per kind and dump: the pods of one workload share their parts.
+    decoders: dict[
+        str, ProjectionDecoder[Pod] | ProjectionDecoder[Node] | ProjectionDecoder[Namespace]
+    ] = {
+        "Pod": pod_decoder(),
+        "Node": node_decoder(),
+        "Namespace": namespace_decoder(),
+    }
     for document in _documents(text, source=source):
         for label, kind, item in _items(document, source=source):
             try:
-                merged.add_object(_DECODERS[kind](item))
+                merged.add_object(decoders[kind].item(item))
             except InputError as exc:
                 raise InputError(f"{source}: {label}: {exc}") from exc
     return merged.view()
@@ -140,7 +145,7 @@ def _items(document: object, *, source: str) -> Iterator[tuple[str, str, object]
             f"{_KUBECTL_HINT}"
         )
     kind = document.get("kind")
-    if kind in _DECODERS:
+    if kind in _KINDS:
         yield "the object", cast(str, kind), document
         return
     if kind not in _LIST_KINDS:
@@ -165,7 +170,7 @@ def _items(document: object, *, source: str) -> Iterator[tuple[str, str, object]
                 f"{source}: {label} has no kind; a List needs the kind of every item "
                 "(kubectl writes it)"
             )
-        if found in _DECODERS:
+        if found in _KINDS:
             yield label, found, item
 
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 from kubernetes import client
 
+from license_service.cluster.decoding import Projection
 from license_service.cluster.kubernetes.cluster_cache import ClusterCache
+from license_service.cluster.kubernetes.collector import resource_loop
 from license_service.cluster.kubernetes.counters import CollectorCounters
-from license_service.cluster.kubernetes.projection_sharing import SharedValues
+from license_service.cluster.kubernetes.list_watch import ListWatch
 from license_service.cluster.kubernetes.resource_kinds import NODES, PODS, ResourceKind
 from license_service.cluster.kubernetes.watch_options import WatchOptions
-from license_service.cluster.kubernetes.watching import ResourceWatcher
 from tests.cluster.kubernetes.doubles import RecordingSleep
 from tests.kubernetes_fake.manifests import node_manifest, pod_manifest
 from tests.kubernetes_fake.server import FakeApiServer
@@ -25,14 +26,13 @@ def watcher(
     *,
     options: WatchOptions,
     sleep: RecordingSleep | None = None,
-) -> ResourceWatcher:
+) -> ListWatch[Projection]:
     """A loop for ``kind`` writing into ``cache``."""
-    return ResourceWatcher(
+    return resource_loop(
         kind,
         core=client.CoreV1Api(kube_client),
         cache=cache,
         counters=CollectorCounters(),
-        sharing=SharedValues(),
         options=options,
         stop=threading.Event(),
         clock=lambda: datetime.now(UTC),

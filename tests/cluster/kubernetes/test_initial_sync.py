@@ -204,7 +204,7 @@ def test_a_pod_the_decoder_refuses_is_skipped_logged_once_and_the_others_are_kep
     warnings = [r for r in caplog.records if "default/broken" in r.getMessage()]
     assert len(warnings) == 1
     assert warnings[0].levelno == logging.WARNING
-    # The message of kubernetes_json, although the typed decoder reads the other pods.
+    # The message names the pod and the field, although the other pods decode straight from bytes.
     assert (
         "Pod default/broken: spec.containers[0].resources.limits.cpu is an object, not a string"
         in warnings[0].getMessage()

@@ -2,18 +2,19 @@
 
 Three threads (one per resource) list in pages, then watch from the list's
 resourceVersion; every response is decoded straight from its JSON bytes into
-``metering.cluster_view`` values, so no client model object is ever built.
-``KubernetesSource`` is the ``ClusterSource`` the sampler and ``/health`` read.
+``metering.cluster_view`` values (``cluster.decoding``), so no client model object is
+ever built. ``KubernetesSource`` is the ``ClusterSource`` the sampler and ``/health`` read.
 
 Modules, bottom up: ``watch_options`` (page size, timeouts, backoff, grace),
-``backoff`` (reconnect delays), ``counters`` (list/watch/event/
-error counts for metrics), ``failures`` (what went wrong, without secrets),
-``resource_kinds`` (the three watched resources and their API calls),
-``raw_responses`` (bytes to JSON documents and watch lines), ``projection_sharing``
-(equal parts of projections stored once), ``object_decoding`` (one object to one
-projection, bad ones skipped), ``cluster_cache`` (the maps, health and cached view),
-``watching`` (the list+watch loop of one resource), ``connection`` (in-cluster or
-kubeconfig clients), ``collector`` (``KubernetesSource``: threads and state).
+``backoff`` (reconnect delays), ``counters`` (list/watch/event/error counts for
+metrics), ``failures`` (what went wrong, without secrets, and how a streak is
+logged), ``raw_responses`` and ``watch_lines`` (bodies and watch lines as bytes),
+``list_watch`` (the one list+watch loop and its sink protocol), ``resource_kinds``
+(the three watched resources and their API calls), ``cluster_cache`` (the maps,
+health and cached view), ``resource_sink`` (what a resource's loop does to the
+cache), ``collector`` (``KubernetesSource``: loops, threads and state),
+``object_watching`` (the same loop over whole objects: Secrets, ``IBMLicensing``),
+``connection`` and ``api_connection`` (clients, and the parts built on one).
 """
 
 from __future__ import annotations

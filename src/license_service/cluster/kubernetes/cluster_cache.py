@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, cast
 
+from license_service.cluster.decoding import ObjectKey, Projection
 from license_service.cluster.kubernetes.resource_kinds import (
     NAMESPACES,
     NODES,
     PODS,
     WATCHED_KINDS,
-    ObjectKey,
-    Projection,
 )
 from license_service.metering.cluster_view import ClusterView, Namespace, Node, Pod
 

@@ -1,7 +1,8 @@
 """``KubernetesSource``: the cluster as the list+watch loops know it, for the sampler and /health.
 
-Three daemon threads (pods, nodes, namespaces) run ``ResourceWatcher`` loops against
-one ``ApiClient``; ``current`` only reads the cache, never the network. The state it
+Three daemon threads (pods, nodes, namespaces) run ``ListWatch`` loops against one
+``ApiClient``, each decoding its answers with a ``ProjectionDecoder`` into a
+``CacheSink``; ``current`` only reads the cache, never the network. The state it
 returns:
 
 - ``view``: the projections held now; the same object until something changes.
@@ -28,13 +29,14 @@ from typing import Final
 
 from kubernetes import client
 
+from license_service.cluster.decoding import Projection, projection_decoder
 from license_service.cluster.dumps import UNKNOWN_CLUSTER_ID
 from license_service.cluster.kubernetes.cluster_cache import CLUSTER_ID_NAMESPACE, ClusterCache
 from license_service.cluster.kubernetes.counters import CollectorCounters
-from license_service.cluster.kubernetes.projection_sharing import SharedValues
-from license_service.cluster.kubernetes.resource_kinds import WATCHED_KINDS
+from license_service.cluster.kubernetes.list_watch import ListWatch
+from license_service.cluster.kubernetes.resource_kinds import WATCHED_KINDS, ResourceKind
+from license_service.cluster.kubernetes.resource_sink import CacheSink
 from license_service.cluster.kubernetes.watch_options import WatchOptions
-from license_service.cluster.kubernetes.watching import ResourceWatcher
 from license_service.cluster.source import ClusterState
 from license_service.metering.cluster_view import ClusterId
 
@@ -43,6 +45,34 @@ DEFAULT_STOP_TIMEOUT_SECONDS: Final = 5.0
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def resource_loop(
+    kind: ResourceKind,
+    *,
+    core: client.CoreV1Api,
+    cache: ClusterCache,
+    counters: CollectorCounters,
+    options: WatchOptions,
+    stop: threading.Event,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], object] | None = None,
+    uniform: Callable[[float, float], float] = random.uniform,
+) -> ListWatch[Projection]:
+    """The list+watch loop keeping ``cache``'s map of ``kind`` equal to the cluster's objects."""
+    sink = CacheSink(kind, cache=cache, counters=counters)
+    decoder = projection_decoder(kind.kind, on_refused=sink.refused)
+    return ListWatch[Projection](
+        kind.target(core),
+        decoder=decoder,
+        sink=sink,
+        counters=counters,
+        options=options,
+        clock=clock,
+        stop=stop,
+        sleep=sleep,
+        uniform=uniform,
+    )
 
 
 class KubernetesSource:
@@ -72,14 +102,12 @@ class KubernetesSource:
         self._counters = CollectorCounters()
         self._stop = threading.Event()
         core = client.CoreV1Api(api_client)
-        sharing = SharedValues()
-        self._watchers = tuple(
-            ResourceWatcher(
+        self._loops = tuple(
+            resource_loop(
                 kind,
                 core=core,
                 cache=self._cache,
                 counters=self._counters,
-                sharing=sharing,
                 options=self._options,
                 stop=self._stop,
                 clock=clock,
@@ -106,10 +134,10 @@ class KubernetesSource:
         """Start one thread per resource (once; a stopped source cannot start again)."""
         if self._threads:
             return
-        for watcher in self._watchers:
+        for loop in self._loops:
             thread = threading.Thread(
-                target=watcher.run,
-                name=f"license-service-watch-{watcher.kind.name}",
+                target=loop.run,
+                name=f"license-service-watch-{loop.target.resource}",
                 daemon=True,
             )
             self._threads.append(thread)
@@ -118,8 +146,8 @@ class KubernetesSource:
     def stop(self, *, timeout: float = DEFAULT_STOP_TIMEOUT_SECONDS) -> None:
         """Stop the loops: cut their open requests and wait up to ``timeout`` seconds."""
         self._stop.set()
-        for watcher in self._watchers:
-            watcher.interrupt()
+        for loop in self._loops:
+            loop.interrupt()
         for thread in self._threads:
             thread.join(timeout=timeout)
 
@@ -143,9 +171,7 @@ class KubernetesSource:
 
     def object_counts(self) -> Mapping[str, int]:
         """How many pods, nodes and namespaces are held now (for metrics)."""
-        return {
-            watcher.kind.name: self._cache.count(watcher.kind.name) for watcher in self._watchers
-        }
+        return {kind.name: self._cache.count(kind.name) for kind in WATCHED_KINDS}
 
     def current(self) -> ClusterState:
         """The state the loops have reached; cheap, never touches the network."""

@@ -3,7 +3,13 @@
 Exceptions of the client, of urllib3 and of JSON decoding are sorted into the error
 kinds of ``counters``. The message names the request (``watch pods``), the HTTP status
 and the server's own message, never a header or a token, and fits on one line: it is
-what ``/health`` and the sampler's gap records show as ``last_error``.
+what ``/health`` and the sampler's gap records show as ``last_error``. An answer the
+decoder cannot read (``InputError``: not a list page, not a watch event) is ``decode``.
+
+``FailureStreak`` is the one rule for logging a retry loop's failures: a streak once
+as a warning, its retries at INFO. A 410 is routine (history compacted: the loop lists
+again) and never opens a streak; a failure of the list after it does. A failure that
+is a defect of ours (``unexpected``) is logged as an error with its traceback every time.
 
 Two exceptions steer the watch loop and never leave this package::
 
@@ -17,6 +23,7 @@ Two exceptions steer the watch loop and never leave this package::
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -24,7 +31,7 @@ from typing import Final
 import urllib3.exceptions
 from kubernetes.client.exceptions import ApiException
 
-from license_service.errors import ClusterError
+from license_service.errors import ClusterError, InputError
 
 GONE: Final = 410
 _MAX_MESSAGE: Final = 300
@@ -61,6 +68,8 @@ def describe_failure(error: BaseException, *, action: str) -> Failure:
         return Failure(error.kind, _short(f"{action}: {error}"))
     if isinstance(error, ResourceExpired):
         return Failure(f"http_{GONE}", _short(f"{action}: {error}"))
+    if isinstance(error, InputError):
+        return Failure("decode", _short(f"{action}: {error}"))
     if isinstance(error, ApiException):
         return _api_failure(error, action=action)
     if isinstance(error, urllib3.exceptions.MaxRetryError):
@@ -77,6 +86,16 @@ def describe_failure(error: BaseException, *, action: str) -> Failure:
     if isinstance(error, ValueError):  # json.JSONDecodeError, UnicodeDecodeError
         return Failure("decode", _short(f"{action}: the answer is not valid JSON: {error}"))
     return Failure("unexpected", _short(f"{action}: {type(error).__name__}: {error}"))
+
+
+def error_event_failure(status: object) -> ResourceExpired | StreamFailure:
+    """What a watch ERROR event carrying ``status`` (a Kubernetes ``Status``) means for the loop."""
+    code = status.get("code") if isinstance(status, dict) else None
+    message = status_message(status)
+    if code == GONE:
+        return ResourceExpired(f"the server expired the watch (410): {message}")
+    kind = f"http_{code}" if isinstance(code, int) else "decode"
+    return StreamFailure(f"the server ended the watch with an error: {message}", kind=kind)
 
 
 def status_code(error: ApiException) -> int:
@@ -126,3 +145,26 @@ def _short(message: str) -> str:
     if len(single_line) <= _MAX_MESSAGE:
         return single_line
     return single_line[: _MAX_MESSAGE - 1] + "…"
+
+
+class FailureStreak:
+    """The logging state of one retry loop; ``end()`` when the loop makes progress."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+        self._warned = False
+
+    def log(self, error: BaseException, failure: Failure) -> None:
+        """Log ``failure`` (what ``error`` was) as the rule above says."""
+        if failure.kind == "unexpected":
+            self._logger.error("%s; retrying", failure.message, exc_info=error)
+            return
+        first = not self._warned and not isinstance(error, ResourceExpired)
+        self._warned = self._warned or first
+        self._logger.log(
+            logging.WARNING if first else logging.INFO, "%s; retrying", failure.message
+        )
+
+    def end(self) -> None:
+        """The loop made progress: the next failure opens a new streak."""
+        self._warned = False

@@ -1,13 +1,11 @@
-"""Reading the API server's raw answers: whole JSON documents and watch lines.
+"""Reading the API server's raw answers: whole JSON documents, closing and interrupting.
 
 The client is asked not to decode anything (``_preload_content=False``); these
-functions take the urllib3 response and give ``json.loads`` the bytes directly, so a
-list page or a watch event is one ``json.loads`` away from the projection.
+functions take the urllib3 response. (Watch streams are read by ``watch_lines``.)
 
 Guarantees: a list body is read completely and its connection goes back to the pool;
-watch lines come in batches, one per chunk the server flushed (so the caller takes its
-lock once per chunk, not per event), and a line split over chunks is joined without
-quadratic copying; ``interrupt`` makes a read blocked in another thread return at once.
+a response closed early releases its connection; ``interrupt`` makes a read blocked
+in another thread return at once.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,35 +26,6 @@ def read_document(response: HTTPResponse) -> object:
     finally:
         response.release_conn()
     return json.loads(body)
-
-
-def line_batches(response: HTTPResponse) -> Iterator[list[bytes]]:
-    """The non-empty lines of a watch stream, one list per chunk received.
-
-    Ends when the server ends the stream; a connection cut mid-stream raises the
-    urllib3 error (``ProtocolError``) or ``OSError``.
-    """
-    pending: list[bytes] = []
-    for chunk in response.stream(amt=None, decode_content=True):
-        if b"\n" not in chunk:
-            if chunk:
-                pending.append(chunk)
-            continue
-        if pending:
-            pending.append(chunk)
-            data = b"".join(pending)
-            pending = []
-        else:
-            data = chunk
-        *lines, rest = data.split(b"\n")
-        if rest:
-            pending.append(rest)
-        batch = [line for line in lines if line.strip()]
-        if batch:
-            yield batch
-    tail = b"".join(pending)
-    if tail.strip():
-        yield [tail]
 
 
 def close_response(response: HTTPResponse) -> None:

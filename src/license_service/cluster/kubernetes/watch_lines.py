@@ -12,8 +12,8 @@ is still applied as soon as it arrives (nothing waits for a block to fill).
 The request and the response's status and headers stay the official client's
 (urllib3 underneath); only the body's transfer coding is read here. When the response
 is not a plain chunked one this module can read (compressed, not chunked, already
-read from, or a urllib3 without the attributes used), the lines come from
-``raw_responses.line_batches`` instead: the same lines, one batch per chunk.
+read from, or a urllib3 without the attributes used), the lines come from urllib3's
+own ``stream()`` instead: the same lines, one batch per chunk.
 
 Failures are urllib3's: a cut connection is a ``ProtocolError`` (``Response ended
 prematurely`` when the stream stops before its last chunk), a read timeout a
@@ -27,8 +27,6 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Final, cast
 
 from urllib3.exceptions import ProtocolError
-
-from license_service.cluster.kubernetes.raw_responses import line_batches
 
 if TYPE_CHECKING:
     from urllib3.response import HTTPResponse
@@ -48,7 +46,7 @@ def line_blocks(response: HTTPResponse) -> Iterator[list[bytes]]:
     """
     read = _block_reader(response)
     if read is None:
-        yield from line_batches(response)
+        yield from split_lines(response.stream(amt=None, decode_content=True))
         return
     yield from split_lines(dechunked(read))
 

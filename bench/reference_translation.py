@@ -1,9 +1,10 @@
-"""The translation of Kubernetes JSON into the metering projection (``cluster_view``).
+"""The reference translation of Kubernetes JSON into the metering projection, for benchmarks.
 
-This is the reference: cluster dumps are read here, and the collector's
-fast path (``typed_objects``, a schema decoder working on the bytes) builds equal
-projections and hands everything it does not accept back to this module, so every
-message about a malformed object comes from here.
+Until the reshaping of issue 10 this was ``cluster/kubernetes_json.py``, the dict way
+the collector fell back to: ``json.loads`` of a whole object, then the few fields the
+rules read. The service now has one decoder (``cluster.decoding``); this copy stays
+as the yardstick of ``bench.decode_limits`` (the "dict path" figures) and of the
+tests that hold the decoder equal to it on generated clusters and arbitrary JSON.
 
 Pods, nodes and namespaces arrive as the API server and ``kubectl`` write them
 (nested dicts: ``metadata``, ``spec``, ``status``, ``managedFields`` and the rest).

@@ -1,4 +1,7 @@
-"""Kubernetes objects, exactly as the API returns them, become the metering projection."""
+"""Kubernetes objects, exactly as the API returns them, become the metering projection.
+
+``item`` of the one decoder (``cluster.decoding``): parsed objects, as dump files hold them.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,25 @@ from typing import Any
 
 import pytest
 
-from license_service.cluster.kubernetes_json import (
-    namespace_from_json,
-    node_from_json,
-    pod_from_json,
-)
+from license_service.cluster.decoding import namespace_decoder, node_decoder, pod_decoder
 from license_service.errors import InputError
 from license_service.metering.cluster_view import Container, Namespace, Node, Pod
+
+
+def pod_from_json(obj: object) -> Pod:
+    """One pod through a fresh decoder."""
+    return pod_decoder().item(obj)
+
+
+def node_from_json(obj: object) -> Node:
+    """One node through a fresh decoder."""
+    return node_decoder().item(obj)
+
+
+def namespace_from_json(obj: object) -> Namespace:
+    """One namespace through a fresh decoder."""
+    return namespace_decoder().item(obj)
+
 
 DUMP = Path(__file__).parent.parent / "fixtures" / "dumps" / "cluster.json"
 

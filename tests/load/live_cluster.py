@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import httpx
 
-from license_service.cluster.kubernetes.signing_key_secret import (
+from license_service.signing.secret_store import (
     SIGNING_KEY_SECRET,
     signing_key_secret_manifest,
 )

@@ -14,15 +14,15 @@ from cryptography import x509
 from kubernetes import client
 
 from license_service.audit.signing_keys import SigningKey
-from license_service.cluster.kubernetes.signing_key_secret import (
+from license_service.errors import ClusterError, ConfigurationError
+from license_service.runtime.kubernetes_parts import KubernetesParts, connect_kubernetes
+from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.signing.secret_store import (
     SIGNING_KEY_KEY,
     SIGNING_KEY_SECRET,
     signing_key_secret_manifest,
 )
-from license_service.cluster.kubernetes.token_secret import TOKEN_SECRET_LABELS
-from license_service.errors import ClusterError, ConfigurationError
-from license_service.runtime.kubernetes_parts import KubernetesParts, connect_kubernetes
-from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.tokens.secret_store import TOKEN_SECRET_LABELS
 from tests.cluster.kubernetes.polling import eventually
 from tests.cluster.kubernetes.watched_objects import FAST_OPTIONS
 from tests.kubernetes_fake.client_setup import write_kubeconfig

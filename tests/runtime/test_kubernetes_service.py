@@ -13,16 +13,16 @@ import httpx
 import pytest
 
 from license_service.audit.signing_keys import SigningKey
-from license_service.cluster.kubernetes.signing_key_secret import (
-    SIGNING_KEY_SECRET,
-    signing_key_secret_manifest,
-)
 from license_service.errors import LicenseServiceError
 from license_service.runtime.assembly import ClusterChoice, Service, assemble
 from license_service.runtime.kubernetes_parts import connect_kubernetes
 from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.runtime.service import run_service
+from license_service.signing.secret_store import (
+    SIGNING_KEY_SECRET,
+    signing_key_secret_manifest,
+)
 from tests.cluster.kubernetes.watched_objects import FAST_OPTIONS
 from tests.kubernetes_fake.client_setup import write_kubeconfig
 from tests.kubernetes_fake.manifests import (

@@ -12,8 +12,8 @@ from kubernetes import client
 
 from license_service.auth.token_source import TokenState
 from license_service.cluster.kubernetes.api_connection import ApiConnection
-from license_service.cluster.kubernetes.token_secret import TokenReading, TokenSecretWatch
 from license_service.runtime.secret_tokens import SecretTokenSource
+from license_service.tokens.secret_store import TokenReading, TokenSecretWatch
 from tests.auth.clocks import FakeClock
 from tests.cluster.kubernetes.polling import eventually
 from tests.cluster.kubernetes.watched_objects import FAST_OPTIONS

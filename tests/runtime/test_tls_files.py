@@ -11,16 +11,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from license_service.cluster.kubernetes.self_signed_certificates import (
+from license_service.runtime.options import TlsFiles
+from license_service.runtime.paths import DataDir
+from license_service.runtime.servers import check_tls_files
+from license_service.runtime.tls_files import served_tls_files
+from license_service.tls.certificates import (
     RENEW_BEFORE,
     generate_self_signed,
     renewal_due,
     service_dns_names,
 )
-from license_service.runtime.options import TlsFiles
-from license_service.runtime.paths import DataDir
-from license_service.runtime.servers import check_tls_files
-from license_service.runtime.tls_files import served_tls_files
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

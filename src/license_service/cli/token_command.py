@@ -34,7 +34,7 @@ from license_service.errors import AuthenticationError, ConfigurationError, Inva
 from license_service.runtime.cluster_token_flags import ClusterTokenFlags
 
 if TYPE_CHECKING:
-    from license_service.cluster.kubernetes.token_secret import TokenSecret
+    from license_service.tokens.secret_store import TokenSecret
 
 STDIN = "-"
 

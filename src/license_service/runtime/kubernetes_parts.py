@@ -46,19 +46,7 @@ from license_service.cluster.dumps import UNKNOWN_CLUSTER_ID
 from license_service.cluster.kubernetes import KubernetesSource
 from license_service.cluster.kubernetes.api_connection import ApiConnection
 from license_service.cluster.kubernetes.connection import SERVICE_ACCOUNT_DIRECTORY
-from license_service.cluster.kubernetes.licensing_resource import LicensingResourceWatch
 from license_service.cluster.kubernetes.pod_namespace import pod_namespace
-from license_service.cluster.kubernetes.self_signed_certificates import (
-    TlsPems,
-    generate_self_signed,
-    renewal_due,
-    service_dns_names,
-)
-from license_service.cluster.kubernetes.signing_key_secret import (
-    SIGNING_KEY_KEY,
-    SIGNING_KEY_SECRET,
-)
-from license_service.cluster.kubernetes.token_secret import TokenReading, TokenSecretWatch
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.errors import ClusterError, ConfigurationError
 from license_service.metering.cluster_view import ClusterId
@@ -67,6 +55,18 @@ from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.runtime.resource_config import LicensingResourceConfig
 from license_service.runtime.secret_tokens import SecretTokenSource
+from license_service.secrets.licensing_resource import LicensingResourceWatch
+from license_service.signing.secret_store import (
+    SIGNING_KEY_KEY,
+    SIGNING_KEY_SECRET,
+)
+from license_service.tls.certificates import (
+    TlsPems,
+    generate_self_signed,
+    renewal_due,
+    service_dns_names,
+)
+from license_service.tokens.secret_store import TokenReading, TokenSecretWatch
 from license_service.web.kubernetes_metrics import KubernetesMetricsCollector
 
 logger = logging.getLogger(__name__)

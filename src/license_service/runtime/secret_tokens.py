@@ -29,8 +29,8 @@ from datetime import datetime, timedelta
 
 from license_service.auth.token_rules import token_problem
 from license_service.auth.token_source import TokenState
-from license_service.cluster.kubernetes.token_secret import TokenReading, TokenSecretWatch
 from license_service.errors import ConfigurationError
+from license_service.tokens.secret_store import TokenReading, TokenSecretWatch
 
 logger = logging.getLogger(__name__)
 

@@ -28,15 +28,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from license_service.cluster.kubernetes.self_signed_certificates import (
+from license_service.errors import ConfigurationError
+from license_service.runtime.options import TlsFiles
+from license_service.runtime.paths import DataDir
+from license_service.tls.certificates import (
     TlsPems,
     generate_self_signed,
     local_names,
     renewal_due,
 )
-from license_service.errors import ConfigurationError
-from license_service.runtime.options import TlsFiles
-from license_service.runtime.paths import DataDir
 
 logger = logging.getLogger(__name__)
 

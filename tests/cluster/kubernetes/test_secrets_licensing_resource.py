@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client
 
 from license_service.cluster.kubernetes.counters import CollectorCounters
-from license_service.cluster.kubernetes.licensing_resource import (
+from license_service.secrets.licensing_resource import (
     LicensingResourceWatch,
     read_licensing_document,
 )

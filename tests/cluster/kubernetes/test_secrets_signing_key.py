@@ -7,13 +7,13 @@ import base64
 import pytest
 from kubernetes import client
 
-from license_service.cluster.kubernetes.signing_key_secret import (
+from license_service.errors import AuditError
+from license_service.signing.secret_store import (
     SIGNING_KEY_KEY,
     SIGNING_KEY_SECRET,
     load_or_create_signing_key_pem,
     signing_key_secret_manifest,
 )
-from license_service.errors import AuditError
 from tests.kubernetes_fake.manifests import namespace_manifest
 from tests.kubernetes_fake.server import FakeApiServer
 

@@ -7,15 +7,15 @@ import base64
 import pytest
 from kubernetes import client
 
-from license_service.cluster.kubernetes.self_signed_certificates import TlsPems
-from license_service.cluster.kubernetes.tls_secret import (
+from license_service.errors import ClusterError
+from license_service.tls.certificates import TlsPems
+from license_service.tls.secret_store import (
     CUSTOM_TLS_SECRET,
     SELF_SIGNED_TLS_SECRET,
     load_or_create_self_signed_pems,
     read_custom_pems,
     tls_secret_manifest,
 )
-from license_service.errors import ClusterError
 from tests.kubernetes_fake.manifests import namespace_manifest
 from tests.kubernetes_fake.server import FakeApiServer
 

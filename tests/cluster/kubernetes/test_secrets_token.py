@@ -11,14 +11,14 @@ import pytest
 from kubernetes import client
 
 from license_service.cluster.kubernetes.counters import CollectorCounters
-from license_service.cluster.kubernetes.token_secret import (
+from license_service.errors import ClusterError
+from license_service.tokens.secret_store import (
     TOKEN_SECRET_LABELS,
     TokenReading,
     TokenSecret,
     TokenSecretWatch,
     token_reading,
 )
-from license_service.errors import ClusterError
 from tests.cluster.kubernetes.polling import eventually
 from tests.cluster.kubernetes.watched_objects import FAST_OPTIONS
 from tests.kubernetes_fake.manifests import namespace_manifest, token_secret_manifest

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from license_service.cluster.kubernetes.self_signed_certificates import (
+from license_service.tls.certificates import (
     generate_self_signed,
     local_names,
     service_dns_names,

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from license_service.cluster.kubernetes.signing_key_secret import (
+from license_service.signing.secret_store import (
     SIGNING_KEY_SECRET,
     signing_key_secret_manifest,
 )

@@ -24,24 +24,24 @@ from license_service.cluster.kubernetes.connection import (
     kubeconfig_api_client,
 )
 from license_service.cluster.kubernetes.counters import CollectorCounters
-from license_service.cluster.kubernetes.licensing_resource import (
+from license_service.cluster.kubernetes.object_watching import JsonObject
+from license_service.cluster.kubernetes.watch_options import WatchOptions
+from license_service.metering.cluster_view import ClusterId
+from license_service.secrets.licensing_resource import (
     LicensingResourceWatch,
     read_licensing_document,
 )
-from license_service.cluster.kubernetes.object_watching import JsonObject
-from license_service.cluster.kubernetes.self_signed_certificates import TlsPems
-from license_service.cluster.kubernetes.signing_key_secret import load_or_create_signing_key_pem
-from license_service.cluster.kubernetes.tls_secret import (
+from license_service.signing.secret_store import load_or_create_signing_key_pem
+from license_service.tls.certificates import TlsPems
+from license_service.tls.secret_store import (
     load_or_create_self_signed_pems,
     read_custom_pems,
 )
-from license_service.cluster.kubernetes.token_secret import (
+from license_service.tokens.secret_store import (
     TokenReading,
     TokenSecret,
     TokenSecretWatch,
 )
-from license_service.cluster.kubernetes.watch_options import WatchOptions
-from license_service.metering.cluster_view import ClusterId
 
 
 class ApiConnection:

@@ -24,7 +24,8 @@ from typing import Any, Final
 
 from kubernetes import client
 
-from license_service.cluster.kubernetes.secret_access import (
+from license_service.errors import ClusterError
+from license_service.secrets.secret_access import (
     create_secret,
     decode_value,
     encode_value,
@@ -32,8 +33,7 @@ from license_service.cluster.kubernetes.secret_access import (
     replace_secret,
     secret_label,
 )
-from license_service.cluster.kubernetes.self_signed_certificates import TlsPems
-from license_service.errors import ClusterError
+from license_service.tls.certificates import TlsPems
 
 logger = logging.getLogger(__name__)
 

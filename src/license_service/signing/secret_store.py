@@ -22,14 +22,14 @@ from typing import Final
 from kubernetes import client
 
 from license_service.cluster.kubernetes.object_watching import JsonObject
-from license_service.cluster.kubernetes.secret_access import (
+from license_service.errors import AuditError, ClusterError
+from license_service.secrets.secret_access import (
     create_secret,
     decode_value,
     encode_value,
     read_secret,
     secret_label,
 )
-from license_service.errors import AuditError, ClusterError
 
 logger = logging.getLogger(__name__)
 

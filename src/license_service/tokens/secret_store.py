@@ -35,7 +35,9 @@ from license_service.cluster.kubernetes.object_watching import (
     ObjectWatcher,
     WatchTarget,
 )
-from license_service.cluster.kubernetes.secret_access import (
+from license_service.cluster.kubernetes.watch_options import WatchOptions
+from license_service.errors import ClusterError
+from license_service.secrets.secret_access import (
     create_secret,
     decode_value,
     encode_value,
@@ -43,8 +45,6 @@ from license_service.cluster.kubernetes.secret_access import (
     replace_secret,
     secret_label,
 )
-from license_service.cluster.kubernetes.watch_options import WatchOptions
-from license_service.errors import ClusterError
 
 if TYPE_CHECKING:
     from urllib3.response import HTTPResponse

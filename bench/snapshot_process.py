@@ -30,9 +30,9 @@ from typing import Any, Final
 
 from bench.history import CLUSTER
 from bench.measurements import emit, peak_rss_mib, reset_peak_memory, rss_mib, timed
-from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshots import SnapshotContext, write_snapshot
 from license_service.metering.periods import DatePeriod
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 
 BUFFER_BYTES: Final = 64 * 1024

@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from license_service.audit.signing_keys import KEY_BITS, SIGNING_KEY_FILE, SigningKey
 from license_service.errors import AuditError
+from license_service.signing.keys import KEY_BITS, SIGNING_KEY_FILE, SigningKey
 from tests.audit.conftest import TEST_KEY_FILE
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from license_service.auth.token_file_location import DATA_DIR_TOKEN_FILE, token_file_path
-from license_service.auth.token_rules import check_token
-from license_service.auth.token_source import TokenFile, TokenState
-from license_service.auth.token_storage import write_token_file
 from license_service.errors import ConfigurationError
+from license_service.tokens.file_location import DATA_DIR_TOKEN_FILE, token_file_path
+from license_service.tokens.file_source import TokenFile, TokenState
+from license_service.tokens.file_store import write_token_file
+from license_service.tokens.rules import check_token
 from tests.auth.clocks import FakeClock
 from tests.auth.mounted_secrets import MountedSecret
 

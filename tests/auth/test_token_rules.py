@@ -6,14 +6,14 @@ import string
 
 import pytest
 
-from license_service.auth.token_rules import (
+from license_service.errors import ConfigurationError, InvalidTokenError
+from license_service.tokens.rules import (
     GENERATED_LENGTH,
     MIN_LENGTH,
     check_token,
     generate_token,
     token_problem,
 )
-from license_service.errors import ConfigurationError, InvalidTokenError
 
 GOOD = "Zq7mW2xK9pL4vR8t"  # 16 letters and digits
 

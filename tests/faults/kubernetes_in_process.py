@@ -21,10 +21,10 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from license_service.cluster.kubernetes.watch_options import WatchOptions
-from license_service.runtime.assembly import ClusterChoice, assemble
-from license_service.runtime.assembly import Service as AssembledService
-from license_service.runtime.kubernetes_parts import connect_kubernetes
+from license_service.runtime.kubernetes_backends import connect_kubernetes
 from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.runtime.wiring import ClusterChoice, assemble
+from license_service.runtime.wiring import Service as AssembledService
 from license_service.sampling.status import TickOutcome
 from license_service.web.application import create_app
 from tests.cluster.kubernetes.doubles import ManualClock

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from license_service.config_sources.changes import describe_changes
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.metering.settings import MeteringSettings
-from license_service.runtime.config_changes import describe_changes
 
 
 def test_equal_configurations_have_no_change() -> None:

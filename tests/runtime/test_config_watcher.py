@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from license_service.config_sources.file_source import LicensingConfigWatcher
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.errors import ConfigurationError
-from license_service.runtime.config_watcher import LicensingConfigWatcher
 
 START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 HEADER = """apiVersion: operator.ibm.com/v1alpha1

@@ -13,10 +13,10 @@ import pytest
 from cryptography import x509
 from kubernetes import client
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.errors import ClusterError, ConfigurationError
-from license_service.runtime.kubernetes_parts import KubernetesParts, connect_kubernetes
+from license_service.runtime.kubernetes_backends import KubernetesParts, connect_kubernetes
 from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import (
     SIGNING_KEY_KEY,
     SIGNING_KEY_SECRET,

@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.errors import LicenseServiceError
-from license_service.runtime.assembly import ClusterChoice, Service, assemble
-from license_service.runtime.kubernetes_parts import connect_kubernetes
+from license_service.runtime.kubernetes_backends import connect_kubernetes
 from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.runtime.service import run_service
+from license_service.runtime.wiring import ClusterChoice, Service, assemble
+from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import (
     SIGNING_KEY_SECRET,
     signing_key_secret_manifest,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from license_service.config_sources.resource_source import LicensingResourceConfig
 from license_service.configuration.ibmlicensing import LicensingConfig
-from license_service.runtime.resource_config import LicensingResourceConfig
 from tests.auth.clocks import FakeClock
 
 

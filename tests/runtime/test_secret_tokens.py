@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from license_service.auth.token_source import TokenState
 from license_service.cluster.kubernetes.api_connection import ApiConnection
-from license_service.runtime.secret_tokens import SecretTokenSource
+from license_service.tokens.file_source import TokenState
+from license_service.tokens.secret_source import SecretTokenSource
 from license_service.tokens.secret_store import TokenReading, TokenSecretWatch
 from tests.auth.clocks import FakeClock
 from tests.cluster.kubernetes.polling import eventually

@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from license_service.cluster.dump_source import DumpFileSource
+from license_service.config_sources.file_source import LicensingConfigWatcher
 from license_service.errors import LicenseServiceError
-from license_service.runtime.assembly import ClusterChoice, Service, assemble, utc_now
-from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.service import run_service
+from license_service.runtime.wiring import ClusterChoice, Service, assemble, utc_now
 
 DUMP = Path(__file__).parent.parent / "fixtures" / "dumps" / "cluster.json"
 KUBE_SYSTEM_UID = "c87e24a7-b69a-5dcd-ac8d-571b2faabde7"

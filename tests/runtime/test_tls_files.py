@@ -14,13 +14,13 @@ from cryptography.x509.oid import NameOID
 from license_service.runtime.options import TlsFiles
 from license_service.runtime.paths import DataDir
 from license_service.runtime.servers import check_tls_files
-from license_service.runtime.tls_files import served_tls_files
 from license_service.tls.certificates import (
     RENEW_BEFORE,
     generate_self_signed,
     renewal_due,
     service_dns_names,
 )
+from license_service.tls.file_store import served_tls_files
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

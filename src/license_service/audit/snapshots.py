@@ -22,12 +22,12 @@ from license_service.audit.daily_files import (
     service_period_rows,
 )
 from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
-from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshot_archive import SnapshotArchive
 from license_service.audit.snapshot_context import SnapshotContext
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
 from license_service.errors import AuditError
 from license_service.metering.periods import DatePeriod
+from license_service.signing.keys import SigningKey
 from license_service.store.daily_rows import (
     bundled_product_rows_by_day,
     product_rows_by_day,

@@ -83,9 +83,9 @@ def demo_command(
 ) -> None:
     """Run the service on a simulated cluster with 90 days of history, and print its URLs."""
     from license_service.cluster.simulated import SimulatedCluster, SimulatedClusterSource
-    from license_service.runtime.assembly import ClusterChoice, utc_now
     from license_service.runtime.log_configuration import configure_logging
     from license_service.runtime.service import run
+    from license_service.runtime.wiring import ClusterChoice, utc_now
 
     options = ServeOptions(
         host=host,

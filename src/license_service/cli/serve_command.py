@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from license_service import __version__
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR
 from license_service.errors import ConfigurationError
 from license_service.runtime.options import (
     DEFAULT_HOST,
@@ -39,12 +38,13 @@ from license_service.runtime.options import (
     KubernetesOptions,
     ServeOptions,
 )
+from license_service.tokens.file_location import DEFAULT_DATA_DIR
 
 if TYPE_CHECKING:
-    from license_service.runtime.assembly import ClusterChoice, Service
-    from license_service.runtime.kubernetes_parts import KubernetesParts
+    from license_service.runtime.kubernetes_backends import KubernetesParts
     from license_service.runtime.listeners import Listeners
-    from license_service.runtime.secret_tokens import SecretTokenSource
+    from license_service.runtime.wiring import ClusterChoice, Service
+    from license_service.tokens.secret_source import SecretTokenSource
 
 # The service's modules (uvicorn, starlette, SQLAlchemy, the Kubernetes client...) are
 # imported by the commands that run it, so `license-service --help` and the light
@@ -216,10 +216,10 @@ def serve_command(
     """Run the service: sample the cluster and serve the API and the metrics."""
     from license_service.cluster.dump_source import DumpFileSource
     from license_service.metering.cluster_view import ClusterId
-    from license_service.runtime.assembly import ClusterChoice, utc_now
-    from license_service.runtime.kubernetes_parts import connect_kubernetes
+    from license_service.runtime.kubernetes_backends import connect_kubernetes
     from license_service.runtime.log_configuration import configure_logging
     from license_service.runtime.service import run
+    from license_service.runtime.wiring import ClusterChoice, utc_now
     from license_service.sampling.freshness import MAX_VIEW_AGE
 
     live = not cluster_dump
@@ -310,8 +310,8 @@ def start(
     options: ServeOptions, cluster: ClusterChoice, *, kubernetes: KubernetesParts | None = None
 ) -> Started:
     """Bind the ports, then build the service; nothing is left open (or running) on failure."""
-    from license_service.runtime.assembly import assemble
     from license_service.runtime.listeners import bind_listeners
+    from license_service.runtime.wiring import assemble
 
     try:
         listeners = bind_listeners(
@@ -358,7 +358,7 @@ def _check_cluster_choice(
 def service_lines(service: Service, listeners: Listeners) -> list[str]:
     """Where the service listens and keeps its token, for the start banner (no secret)."""
     from license_service.runtime.addresses import base_url
-    from license_service.runtime.secret_tokens import SecretTokenSource
+    from license_service.tokens.secret_source import SecretTokenSource
 
     options = service.options
     api = base_url(listeners.api, scheme=service.scheme)

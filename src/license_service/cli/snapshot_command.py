@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO, Final
 import typer
 
 from license_service import __version__
-from license_service.audit.signing_keys import SIGNING_KEY_FILE, SigningKey
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR
 from license_service.cli.exit_codes import reporting_errors
 from license_service.errors import InputError, SnapshotVerificationError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import EARLIEST_DATE, MAX_PERIOD_DAYS, DatePeriod
+from license_service.signing.keys import SIGNING_KEY_FILE, SigningKey
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
+from license_service.tokens.file_location import DEFAULT_DATA_DIR
 
 if TYPE_CHECKING:
     from license_service.audit.verification import VerificationReport

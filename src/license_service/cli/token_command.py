@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR, token_file_path
-from license_service.auth.token_rules import check_token, generate_token, token_problem
-from license_service.auth.token_storage import (
+from license_service.cli.exit_codes import reporting_errors
+from license_service.errors import AuthenticationError, ConfigurationError, InvalidTokenError
+from license_service.tokens.cluster_flags import ClusterTokenFlags
+from license_service.tokens.file_location import DEFAULT_DATA_DIR, token_file_path
+from license_service.tokens.file_store import (
     read_token_text,
     strip_final_newline,
     write_token_file,
 )
-from license_service.cli.exit_codes import reporting_errors
-from license_service.errors import AuthenticationError, ConfigurationError, InvalidTokenError
-from license_service.runtime.cluster_token_flags import ClusterTokenFlags
+from license_service.tokens.rules import check_token, generate_token, token_problem
 
 if TYPE_CHECKING:
     from license_service.tokens.secret_store import TokenSecret
@@ -149,7 +149,7 @@ def get_command(
         token_file=token_file,
     )
     if cluster is not None:
-        from license_service.runtime.cluster_token import opened_token_secret
+        from license_service.tokens.cluster_secret import opened_token_secret
 
         with opened_token_secret(cluster, note=_note) as token_secret:
             typer.echo(_secret_token(token_secret, cluster))
@@ -192,7 +192,7 @@ def set_command(
     token = _read_value(value)
     if cluster is not None:
         check_token(token, force=force)
-        from license_service.runtime.cluster_token import opened_token_secret
+        from license_service.tokens.cluster_secret import opened_token_secret
 
         with opened_token_secret(cluster, note=_note) as token_secret:
             outcome = token_secret.write(token)
@@ -227,7 +227,7 @@ def generate_command(
     )
     token = generate_token()
     if cluster is not None:
-        from license_service.runtime.cluster_token import opened_token_secret
+        from license_service.tokens.cluster_secret import opened_token_secret
 
         with opened_token_secret(cluster, note=_note) as token_secret:
             outcome = token_secret.write(token)

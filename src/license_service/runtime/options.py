@@ -14,11 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR
 from license_service.cluster.kubernetes.watch_options import WatchOptions
 from license_service.errors import ConfigurationError
 from license_service.runtime.log_configuration import LEVELS
 from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds
+from license_service.tokens.file_location import DEFAULT_DATA_DIR
 
 DEFAULT_HOST: Final = "0.0.0.0"  # noqa: S104  (a service in a pod listens on every interface)
 DEFAULT_PORT: Final = 8080

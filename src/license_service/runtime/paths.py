@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from license_service.audit.signing_keys import SIGNING_KEY_FILE
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR, token_file_path
 from license_service.errors import ConfigurationError
 from license_service.runtime.options import DEMO_DATA_DIR
+from license_service.signing.keys import SIGNING_KEY_FILE
 from license_service.store.database import sqlite_url
+from license_service.tokens.file_location import DEFAULT_DATA_DIR, token_file_path
 
 __all__ = ["DATABASE_FILE", "DEFAULT_DATA_DIR", "DEMO_DATA_DIR", "DataDir"]
 

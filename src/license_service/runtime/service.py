@@ -24,18 +24,18 @@ from typing import TYPE_CHECKING, Any, Final
 
 from prometheus_client import CollectorRegistry
 
-from license_service.auth.token_source import TokenFile
+from license_service.config_sources.file_source import LicensingConfigWatcher
 from license_service.errors import LicenseServiceError
-from license_service.runtime.assembly import Service
-from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.listeners import Listeners
 from license_service.runtime.periodic import run_periodically, stopped_while_waiting
 from license_service.runtime.servers import EmbeddedServer, build_server
+from license_service.runtime.wiring import Service
 from license_service.store.retention import prune
+from license_service.tokens.file_source import TokenFile
 from license_service.web.application import create_app, create_metrics_app
 
 if TYPE_CHECKING:
-    from license_service.runtime.kubernetes_parts import KubernetesParts
+    from license_service.runtime.kubernetes_backends import KubernetesParts
 
 logger = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""The key that signs audit snapshots (SPEC 5): ``secret_store``, its Kubernetes Secret."""
+"""The key that signs audit snapshots (SPEC 5): the key (``keys``) and its Kubernetes Secret."""

@@ -1,1 +1,1 @@
-"""The API token (SPEC 4.2-4.3): ``secret_store``, its Kubernetes Secret."""
+"""The API token (SPEC 4.2-4.3): its rules, its file and its Kubernetes Secret, followed."""

@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from license_service.auth.token_rules import token_problem
-from license_service.auth.token_source import TokenState
 from license_service.errors import ConfigurationError
+from license_service.tokens.file_source import TokenState
+from license_service.tokens.rules import token_problem
 from license_service.tokens.secret_store import TokenReading, TokenSecretWatch
 
 logger = logging.getLogger(__name__)

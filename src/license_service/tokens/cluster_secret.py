@@ -21,8 +21,8 @@ from license_service.cluster.kubernetes.connection import SERVICE_ACCOUNT_DIRECT
 from license_service.cluster.kubernetes.pod_namespace import pod_namespace
 from license_service.configuration.ibmlicensing import LicensingConfig, parse_ibmlicensing
 from license_service.errors import ClusterError, ConfigurationError
-from license_service.runtime.cluster_token_flags import ClusterTokenFlags
-from license_service.runtime.kubernetes_parts import service_namespace
+from license_service.runtime.kubernetes_backends import service_namespace
+from license_service.tokens.cluster_flags import ClusterTokenFlags
 from license_service.tokens.secret_store import TokenSecret
 
 __all__ = ["ClusterTokenFlags", "opened_token_secret"]

@@ -27,10 +27,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from license_service.config_sources.changes import describe_changes
+from license_service.config_sources.source import OnChange
 from license_service.configuration.ibmlicensing import LicensingConfig, parse_ibmlicensing
 from license_service.errors import ConfigurationError
-from license_service.runtime.config_changes import describe_changes
-from license_service.runtime.config_source import OnChange
 
 logger = logging.getLogger(__name__)
 

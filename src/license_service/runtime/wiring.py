@@ -25,32 +25,32 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.auth.authenticator_chain import AuthenticatorChain
 from license_service.auth.authenticators import ApiTokenAuthenticator, Authenticator
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.service_accounts import ServiceAccountAuthenticator
-from license_service.auth.token_source import TokenFile
 from license_service.cluster.source import ClusterSource, ClusterState
+from license_service.config_sources.file_source import LicensingConfigWatcher
+from license_service.config_sources.source import LicensingConfigSource, OnChange
 from license_service.metering.cluster_view import ClusterId
-from license_service.runtime.config_source import LicensingConfigSource, OnChange
-from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.log_configuration import set_level
 from license_service.runtime.options import ServeOptions, TlsFiles
 from license_service.runtime.paths import DataDir
 from license_service.runtime.servers import check_tls_files
-from license_service.runtime.tls_files import served_tls_files
 from license_service.sampling.sampler import Sampler
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
+from license_service.tls.file_store import served_tls_files
+from license_service.tokens.file_source import TokenFile
 from license_service.web.app_state import AppState
 from license_service.web.version_info import version_info_from
 
 if TYPE_CHECKING:
     # The Kubernetes client takes about a second to import: a service measuring dump
     # files, and the demo, never load it.
-    from license_service.runtime.kubernetes_parts import KubernetesParts
-    from license_service.runtime.secret_tokens import SecretTokenSource
+    from license_service.runtime.kubernetes_backends import KubernetesParts
+    from license_service.tokens.secret_source import SecretTokenSource
 
 logger = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from license_service.config_sources.changes import describe_changes
+from license_service.config_sources.source import OnChange
 from license_service.configuration.config_file import load_licensing_file
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.errors import ConfigurationError
-from license_service.runtime.config_changes import describe_changes
-from license_service.runtime.config_source import OnChange
 
 logger = logging.getLogger(__name__)
 

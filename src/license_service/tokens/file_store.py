@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from license_service.auth.token_rules import check_token
 from license_service.errors import AuthenticationError
+from license_service.tokens.rules import check_token
 
 FILE_MODE: Final = 0o600
 DIRECTORY_MODE: Final = 0o700

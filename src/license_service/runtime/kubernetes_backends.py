@@ -40,22 +40,20 @@ from typing import Final, Protocol
 
 from prometheus_client.registry import Collector
 
-from license_service.audit.signing_keys import SigningKey
-from license_service.auth.token_rules import generate_token
 from license_service.cluster.dumps import UNKNOWN_CLUSTER_ID
 from license_service.cluster.kubernetes import KubernetesSource
 from license_service.cluster.kubernetes.api_connection import ApiConnection
 from license_service.cluster.kubernetes.connection import SERVICE_ACCOUNT_DIRECTORY
 from license_service.cluster.kubernetes.pod_namespace import pod_namespace
+from license_service.config_sources.file_source import LicensingConfigWatcher
+from license_service.config_sources.resource_source import LicensingResourceConfig
+from license_service.config_sources.source import LicensingConfigSource
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.errors import ClusterError, ConfigurationError
 from license_service.metering.cluster_view import ClusterId
-from license_service.runtime.config_source import LicensingConfigSource
-from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.options import KubernetesOptions, ServeOptions
-from license_service.runtime.resource_config import LicensingResourceConfig
-from license_service.runtime.secret_tokens import SecretTokenSource
 from license_service.secrets.licensing_resource import LicensingResourceWatch
+from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import (
     SIGNING_KEY_KEY,
     SIGNING_KEY_SECRET,
@@ -66,6 +64,8 @@ from license_service.tls.certificates import (
     renewal_due,
     service_dns_names,
 )
+from license_service.tokens.rules import generate_token
+from license_service.tokens.secret_source import SecretTokenSource
 from license_service.tokens.secret_store import TokenReading, TokenSecretWatch
 from license_service.web.kubernetes_metrics import KubernetesMetricsCollector
 

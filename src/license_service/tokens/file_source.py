@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final, Protocol
 
-from license_service.auth.token_rules import generate_token, token_problem
-from license_service.auth.token_storage import create_token_file, read_token_text
 from license_service.errors import AuthenticationError, ConfigurationError
+from license_service.tokens.file_store import create_token_file, read_token_text
+from license_service.tokens.rules import generate_token, token_problem
 
 logger = logging.getLogger(__name__)
 

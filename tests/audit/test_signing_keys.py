@@ -13,16 +13,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from license_service.errors import AuditError
-from license_service.signing.keys import KEY_BITS, SIGNING_KEY_FILE, SigningKey
+from license_service.signing.file_store import SIGNING_KEY_FILE, SigningKeyFile
+from license_service.signing.keys import KEY_BITS, SigningKey
 from tests.audit.conftest import TEST_KEY_FILE
 
 
 def test_a_missing_key_is_generated_with_mode_0600_and_reused_afterwards(tmp_path: Path) -> None:
     path = tmp_path / SIGNING_KEY_FILE
-    created = SigningKey.load_or_create(path)
+    created = SigningKeyFile(path).load_or_create()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     stored = path.read_bytes()
-    again = SigningKey.load_or_create(path)
+    again = SigningKeyFile(path).load_or_create()
     assert again.fingerprint == created.fingerprint
     assert path.read_bytes() == stored
     assert [entry.name for entry in tmp_path.iterdir()] == [SIGNING_KEY_FILE]
@@ -44,7 +45,7 @@ def test_a_key_created_meanwhile_by_another_process_wins(
         return other_signing_key
 
     monkeypatch.setattr(SigningKey, "generate", generate_while_another_process_stores_its_key)
-    assert SigningKey.load_or_create(path).fingerprint == signing_key.fingerprint
+    assert SigningKeyFile(path).load_or_create().fingerprint == signing_key.fingerprint
     assert path.read_bytes() == TEST_KEY_FILE.read_bytes()
     assert [entry.name for entry in tmp_path.iterdir()] == [SIGNING_KEY_FILE]
 
@@ -52,7 +53,7 @@ def test_a_key_created_meanwhile_by_another_process_wins(
 def test_an_existing_key_file_is_used_as_it_is(tmp_path: Path, signing_key: SigningKey) -> None:
     path = tmp_path / SIGNING_KEY_FILE
     shutil.copyfile(TEST_KEY_FILE, path)
-    assert SigningKey.load_or_create(path).fingerprint == signing_key.fingerprint
+    assert SigningKeyFile(path).load_or_create().fingerprint == signing_key.fingerprint
     assert path.read_bytes() == TEST_KEY_FILE.read_bytes()
 
 
@@ -70,7 +71,7 @@ def test_a_corrupt_key_file_is_an_error_not_a_new_key(
     path = tmp_path / SIGNING_KEY_FILE
     path.write_bytes(content)
     with pytest.raises(AuditError, match=message) as raised:
-        SigningKey.load_or_create(path)
+        SigningKeyFile(path).load_or_create()
     assert str(path) in str(raised.value)
     assert path.read_bytes() == content
 
@@ -85,7 +86,7 @@ def test_a_key_that_is_not_rsa_is_refused(tmp_path: Path) -> None:
         )
     )
     with pytest.raises(AuditError, match="not an RSA key"):
-        SigningKey.load_or_create(path)
+        SigningKeyFile(path).load_or_create()
 
 
 def test_an_rsa_key_shorter_than_3072_bits_is_refused() -> None:
@@ -96,7 +97,7 @@ def test_an_rsa_key_shorter_than_3072_bits_is_refused() -> None:
 
 def test_a_key_cannot_be_created_in_a_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(AuditError, match=r"directory .*missing does not exist"):
-        SigningKey.load_or_create(tmp_path / "missing" / SIGNING_KEY_FILE)
+        SigningKeyFile(tmp_path / "missing" / SIGNING_KEY_FILE).load_or_create()
 
 
 def test_a_signature_is_pkcs1_v15_sha256_over_the_data(signing_key: SigningKey) -> None:

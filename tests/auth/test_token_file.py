@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from license_service.errors import ConfigurationError
-from license_service.tokens.file_location import DATA_DIR_TOKEN_FILE, token_file_path
-from license_service.tokens.file_source import TokenFile, TokenState
-from license_service.tokens.file_store import write_token_file
+from license_service.runtime.periodic import WATCH_EVERY_SECONDS, run_periodically
+from license_service.tokens.file_source import TokenFile
+from license_service.tokens.file_store import DATA_DIR_TOKEN_FILE, token_file_path, write_token_file
+from license_service.tokens.followed import TokenState
 from license_service.tokens.rules import check_token
 from tests.auth.clocks import FakeClock
 from tests.auth.mounted_secrets import MountedSecret
@@ -262,7 +263,10 @@ def test_watching_picks_up_a_change_at_the_next_second(tmp_path: Path) -> None:
             if len(slept) == 2:
                 stop.set()
 
-        await tokens.watch(stop, sleep=fake_sleep)
+        # What the service runs for a token file (FileBackends.jobs).
+        await run_periodically(
+            tokens.refresh, every=WATCH_EVERY_SECONDS, stop=stop, name="test", sleep=fake_sleep
+        )
 
     asyncio.run(scenario())
 
@@ -280,7 +284,15 @@ def test_watching_ends_at_once_when_stopped(tmp_path: Path) -> None:
         async def sleep_forever(seconds: float) -> None:
             await asyncio.Event().wait()
 
-        watcher = asyncio.create_task(tokens.watch(stop, sleep=sleep_forever))
+        watcher = asyncio.create_task(
+            run_periodically(
+                tokens.refresh,
+                every=WATCH_EVERY_SECONDS,
+                stop=stop,
+                name="test",
+                sleep=sleep_forever,
+            )
+        )
         await asyncio.sleep(0)
         stop.set()
         await asyncio.wait_for(watcher, timeout=5)

@@ -9,11 +9,7 @@ from pathlib import Path
 import pytest
 
 from license_service.errors import AuthenticationError, InvalidTokenError
-from license_service.tokens.file_store import (
-    create_token_file,
-    read_token_text,
-    write_token_file,
-)
+from license_service.tokens.file_store import create_token_file, read_token_text, write_token_file
 
 TOKEN = "Zq7mW2xK9pL4vR8tYb3N"
 OTHER = "Hc5Jd8Fs2Ga6Kl9Qw4Er"

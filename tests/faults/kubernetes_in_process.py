@@ -102,7 +102,7 @@ def in_process_service(
     choice = ClusterChoice(
         source=parts.source, cluster_id=parts.cluster_id, cluster_name=parts.cluster_id
     )
-    service = assemble(options, cluster=choice, kubernetes=parts, clock=clock)
+    service = assemble(options, cluster=choice, backends=parts, clock=clock)
     try:
         token = cluster.token()
         assert token is not None

@@ -86,7 +86,8 @@ def test_an_edit_of_the_metering_settings_applies_at_the_next_check(
 
 def test_an_unchanged_file_is_not_applied_again(config_file: Path, clock: Clock) -> None:
     changes: list[LicensingConfig] = []
-    watcher = LicensingConfigWatcher.load(config_file, clock=clock, on_change=changes.append)
+    watcher = LicensingConfigWatcher.load(config_file, clock=clock)
+    watcher.add_listener(changes.append)
 
     assert watcher.check() is False
     assert changes == []
@@ -96,7 +97,8 @@ def test_a_change_is_told_to_the_listener_and_logged_by_field(
     config_file: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     changes: list[LicensingConfig] = []
-    watcher = LicensingConfigWatcher.load(config_file, clock=clock, on_change=changes.append)
+    watcher = LicensingConfigWatcher.load(config_file, clock=clock)
+    watcher.add_listener(changes.append)
     config_file.write_text(EMPTY_SPEC)
 
     with caplog.at_level(logging.INFO):

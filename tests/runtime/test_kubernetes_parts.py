@@ -14,7 +14,7 @@ from cryptography import x509
 from kubernetes import client
 
 from license_service.errors import ClusterError, ConfigurationError
-from license_service.runtime.kubernetes_backends import KubernetesParts, connect_kubernetes
+from license_service.runtime.kubernetes_backends import KubernetesBackends, connect_kubernetes
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import (
@@ -34,7 +34,7 @@ from tests.kubernetes_fake.manifests import (
 from tests.kubernetes_fake.server import FakeApiServer
 
 TOKEN = "Zq7mW2xK9pL4vR8tYb3N"
-Connect = Callable[..., KubernetesParts]
+Connect = Callable[..., KubernetesBackends]
 
 
 def watch_threads() -> set[str]:
@@ -49,9 +49,9 @@ def signing_pem() -> bytes:
 @pytest.fixture
 def connect(fake_api: FakeApiServer, tmp_path: Path) -> Iterator[Connect]:
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", fake_api.url)
-    opened: list[KubernetesParts] = []
+    opened: list[KubernetesBackends] = []
 
-    def run(**overrides: Any) -> KubernetesParts:
+    def run(**overrides: Any) -> KubernetesBackends:
         serve_overrides = {
             key: overrides.pop(key) for key in ("config_file", "token_file") if key in overrides
         }

@@ -13,16 +13,13 @@ import httpx
 import pytest
 
 from license_service.errors import LicenseServiceError
-from license_service.runtime.kubernetes_backends import connect_kubernetes
+from license_service.runtime.kubernetes_backends import KubernetesBackends, connect_kubernetes
 from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.runtime.service import run_service
 from license_service.runtime.wiring import ClusterChoice, Service, assemble
 from license_service.signing.keys import SigningKey
-from license_service.signing.secret_store import (
-    SIGNING_KEY_SECRET,
-    signing_key_secret_manifest,
-)
+from license_service.signing.secret_store import SIGNING_KEY_SECRET, signing_key_secret_manifest
 from tests.cluster.kubernetes.watched_objects import FAST_OPTIONS
 from tests.kubernetes_fake.client_setup import write_kubeconfig
 from tests.kubernetes_fake.manifests import (
@@ -65,7 +62,7 @@ def build(api: FakeApiServer, tmp_path: Path) -> Service:
         return assemble(
             options,
             cluster=ClusterChoice(parts.source, parts.cluster_id, "test cluster"),
-            kubernetes=parts,
+            backends=parts,
         )
     except BaseException:
         parts.close()
@@ -126,12 +123,13 @@ def test_a_watch_that_stops_running_stops_the_whole_service(
     fake_api: FakeApiServer, tmp_path: Path
 ) -> None:
     service = build(fake_api, tmp_path)
-    assert service.kubernetes is not None
+    backends = service.backends
+    assert isinstance(backends, KubernetesBackends)
     listeners = free_listeners()
 
     async def scenario() -> None:
         running = run_service(service, listeners, stop=asyncio.Event(), handle_signals=False)
-        service.kubernetes.source.stop()  # type: ignore[union-attr]
+        backends.source.stop()
         await asyncio.wait_for(running, timeout=20)
 
     try:

@@ -11,9 +11,9 @@ import pytest
 from kubernetes import client
 
 from license_service.cluster.kubernetes.api_connection import ApiConnection
-from license_service.tokens.file_source import TokenState
+from license_service.tokens.followed import TokenState
 from license_service.tokens.secret_source import SecretTokenSource
-from license_service.tokens.secret_store import TokenReading, TokenSecretWatch
+from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
 from tests.auth.clocks import FakeClock
 from tests.cluster.kubernetes.polling import eventually
 from tests.cluster.kubernetes.watched_objects import FAST_OPTIONS
@@ -52,10 +52,11 @@ def start_tokens(connection: ApiConnection, clock: FakeClock) -> Iterator[StartT
         def open_watch(
             secret_name: str, on_reading: Callable[[TokenReading], None]
         ) -> TokenSecretWatch:
-            return connection.token_watch(
-                connection.token_secret(namespace=NAMESPACE, name=secret_name),
+            return TokenSecretWatch(
+                TokenSecret(connection.api_client, namespace=NAMESPACE, name=secret_name),
                 on_reading=on_reading,
                 new_token=lambda: GENERATED,
+                counters=connection.counters,
                 options=FAST_OPTIONS,
                 clock=clock,
             )

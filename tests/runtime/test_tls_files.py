@@ -11,16 +11,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from license_service.runtime.options import TlsFiles
 from license_service.runtime.paths import DataDir
-from license_service.runtime.servers import check_tls_files
 from license_service.tls.certificates import (
     RENEW_BEFORE,
     generate_self_signed,
     renewal_due,
     service_dns_names,
 )
-from license_service.tls.file_store import served_tls_files
+from license_service.tls.file_store import TlsFiles, check_tls_files, served_tls_files
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -39,7 +37,7 @@ def test_without_https_the_api_is_served_over_plain_http(tmp_path: Path) -> None
     directory = data_dir(tmp_path)
 
     files = served_tls_files(
-        None, https_enable=False, data_dir=directory, secret_pems=None, clock=clock
+        None, https_enable=False, files=directory.tls_files, secret_pems=None, clock=clock
     )
 
     assert files is None
@@ -50,12 +48,12 @@ def test_https_makes_a_usable_private_certificate_once_and_reuses_it(tmp_path: P
     directory = data_dir(tmp_path)
 
     first = served_tls_files(
-        None, https_enable=True, data_dir=directory, secret_pems=None, clock=clock
+        None, https_enable=True, files=directory.tls_files, secret_pems=None, clock=clock
     )
     assert first == TlsFiles(directory.tls_cert_file, directory.tls_key_file)
     certificate = first.cert.read_bytes()
     again = served_tls_files(
-        None, https_enable=True, data_dir=directory, secret_pems=None, clock=clock
+        None, https_enable=True, files=directory.tls_files, secret_pems=None, clock=clock
     )
 
     assert again == first
@@ -70,7 +68,7 @@ def test_given_files_win_over_the_configuration_and_the_secret(tmp_path: Path) -
     pems = generate_self_signed(dns_names=["localhost"], now=NOW)
 
     files = served_tls_files(
-        given, https_enable=True, data_dir=directory, secret_pems=pems, clock=clock
+        given, https_enable=True, files=directory.tls_files, secret_pems=pems, clock=clock
     )
 
     assert files == given
@@ -79,11 +77,13 @@ def test_given_files_win_over_the_configuration_and_the_secret(tmp_path: Path) -
 
 def test_the_secrets_certificate_replaces_the_files_at_every_start(tmp_path: Path) -> None:
     directory = data_dir(tmp_path)
-    served_tls_files(None, https_enable=True, data_dir=directory, secret_pems=None, clock=clock)
+    served_tls_files(
+        None, https_enable=True, files=directory.tls_files, secret_pems=None, clock=clock
+    )
     pems = generate_self_signed(dns_names=service_dns_names("licensing"), now=NOW)
 
     files = served_tls_files(
-        None, https_enable=True, data_dir=directory, secret_pems=pems, clock=clock
+        None, https_enable=True, files=directory.tls_files, secret_pems=pems, clock=clock
     )
 
     assert files is not None
@@ -94,7 +94,7 @@ def test_the_secrets_certificate_replaces_the_files_at_every_start(tmp_path: Pat
 def test_a_made_certificate_is_renewed_by_a_start_near_its_expiry(tmp_path: Path) -> None:
     directory = data_dir(tmp_path)
     first = served_tls_files(
-        None, https_enable=True, data_dir=directory, secret_pems=None, clock=clock
+        None, https_enable=True, files=directory.tls_files, secret_pems=None, clock=clock
     )
     assert first is not None
     made = first.cert.read_bytes()
@@ -103,7 +103,7 @@ def test_a_made_certificate_is_renewed_by_a_start_near_its_expiry(tmp_path: Path
     still_valid = served_tls_files(
         None,
         https_enable=True,
-        data_dir=directory,
+        files=directory.tls_files,
         secret_pems=None,
         clock=lambda: expiry - RENEW_BEFORE - timedelta(days=1),
     )
@@ -112,7 +112,7 @@ def test_a_made_certificate_is_renewed_by_a_start_near_its_expiry(tmp_path: Path
 
     later = expiry - timedelta(days=10)
     renewed = served_tls_files(
-        None, https_enable=True, data_dir=directory, secret_pems=None, clock=lambda: later
+        None, https_enable=True, files=directory.tls_files, secret_pems=None, clock=lambda: later
     )
     assert renewed is not None
     certificate = x509.load_pem_x509_certificate(renewed.cert.read_bytes())
@@ -140,6 +140,8 @@ def test_a_certificate_the_service_did_not_make_is_never_replaced(tmp_path: Path
 
     assert not renewal_due(foreign, NOW)
     assert not renewal_due(b"not a certificate", NOW)
-    served_tls_files(None, https_enable=True, data_dir=directory, secret_pems=None, clock=clock)
+    served_tls_files(
+        None, https_enable=True, files=directory.tls_files, secret_pems=None, clock=clock
+    )
 
     assert directory.tls_cert_file.read_bytes() == foreign

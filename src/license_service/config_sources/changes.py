@@ -1,8 +1,9 @@
 """What changed between two ``IBMLicensing`` configurations, in the document's own words; pure.
 
-The runtime logs one line per changed field when ``--config`` is edited, named by
-its path in the document (``spec.features.auth.urlBasedEnabled: true -> false``),
-so an operator can match the log to the file.
+The service logs one line per changed field when the configuration changes (the
+``--config`` file or the ``IBMLicensing`` resource), named by its path in the
+document (``spec.features.auth.urlBasedEnabled: true -> false``), so an operator can
+match the log to the document.
 """
 
 from __future__ import annotations

@@ -18,61 +18,40 @@ Guarantees:
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from license_service.config_sources.changes import describe_changes
-from license_service.config_sources.source import OnChange
+from license_service.config_sources.source import FollowedConfig
 from license_service.configuration.config_file import load_licensing_file
-from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
 
-class LicensingConfigWatcher:
+class LicensingConfigWatcher(FollowedConfig):
     """The configuration of ``path`` (or the defaults when ``path`` is ``None``), kept current."""
 
-    def __init__(
-        self,
-        path: Path | None,
-        *,
-        clock: Callable[[], datetime],
-        on_change: OnChange | None = None,
-    ) -> None:
+    def __init__(self, path: Path | None, *, clock: Callable[[], datetime]) -> None:
         """Start from the defaults; ``load`` or ``check`` reads the file."""
+        super().__init__(clock=clock)
         self._path = path
-        self._clock = clock
-        self._listeners: list[OnChange] = [on_change] if on_change is not None else []
-        # check() runs in a watcher thread while current() is read on the event loop.
-        self._lock = threading.Lock()
-        self._config = LicensingConfig()
-        self._loaded_at: datetime | None = None
         self._seen: bytes | str | None = None
-        self._problem: str | None = None
 
     @classmethod
-    def load(
-        cls,
-        path: Path | None,
-        *,
-        clock: Callable[[], datetime],
-        on_change: OnChange | None = None,
-    ) -> LicensingConfigWatcher:
+    def load(cls, path: Path | None, *, clock: Callable[[], datetime]) -> LicensingConfigWatcher:
         """Create the watcher and read ``path`` once; ``ConfigurationError`` when it is invalid.
 
         At startup an invalid file stops the service: there is no previous
         configuration to keep, and starting with defaults could turn on URL tokens
         the operator meant to keep off.
         """
-        watcher = cls(path, clock=clock, on_change=on_change)
+        watcher = cls(path, clock=clock)
         if path is not None:
             seen = _read_bytes(path)
             config = load_licensing_file(path)
-            with watcher._lock:
-                watcher._config, watcher._seen, watcher._loaded_at = config, seen, clock()
+            watcher._put_in_force(config)
+            watcher._seen = seen
             for warning in config.warnings:
                 logger.warning("%s", warning)
         return watcher
@@ -81,25 +60,6 @@ class LicensingConfigWatcher:
     def path(self) -> Path | None:
         """The file followed, or ``None`` when the defaults are in force."""
         return self._path
-
-    def current(self) -> LicensingConfig:
-        """The configuration in force now."""
-        with self._lock:
-            return self._config
-
-    def problem(self) -> str | None:
-        """Why the file's latest content is not in force, or ``None`` when it is."""
-        with self._lock:
-            return self._problem
-
-    def warnings(self) -> list[str]:
-        """What ``/health`` should show about the configuration: the problem, ignored fields."""
-        with self._lock:
-            return [*([self._problem] if self._problem else []), *self._config.warnings]
-
-    def add_listener(self, listener: OnChange) -> None:
-        """Call ``listener`` after every valid change from now on."""
-        self._listeners.append(listener)
 
     def check(self) -> bool:
         """Re-read the file if its content changed; True when a new configuration applies.
@@ -118,38 +78,13 @@ class LicensingConfigWatcher:
         try:
             config = load_licensing_file(self._path)
         except ConfigurationError as exc:
-            self._refuse(str(exc))
+            kept, _ = self._refusal(str(exc))
+            logger.error("Configuration not applied: %s; %s until the file is fixed", exc, kept)
             return False
-        return self._apply(config)
-
-    def _apply(self, config: LicensingConfig) -> bool:
-        with self._lock:
-            before, had_problem = self._config, self._problem is not None
-            self._config, self._problem, self._loaded_at = config, None, self._clock()
-        changes = describe_changes(before, config)
+        before, had_problem = self._put_in_force(config)
         if had_problem:
             logger.info("Configuration file %s is valid again", self._path)
-        for change in changes:
-            logger.info("Configuration changed in %s: %s", self._path, change)
-        if config.warnings != before.warnings:
-            for warning in config.warnings:
-                logger.warning("%s", warning)
-        if not changes:
-            return False
-        for listener in self._listeners:
-            listener(config)
-        return True
-
-    def _refuse(self, error: str) -> None:
-        with self._lock:
-            loaded_at = self._loaded_at
-            kept = (
-                f"the configuration read at {loaded_at.isoformat()} stays in force"
-                if loaded_at is not None
-                else "the default configuration stays in force"
-            )
-            self._problem = f"configuration not applied: {error}; {kept}"
-        logger.error("Configuration not applied: %s; %s until the file is fixed", error, kept)
+        return self._announce(before, config, where=self._path)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -1,4 +1,4 @@
-"""The parts of a service measuring a live cluster: connected, started and checked at start.
+"""The backends of a service measuring a live cluster: connected, started and checked at start.
 
 ``connect_kubernetes`` opens a client (the pod's service account by default, or a
 kubeconfig with ``--kubeconfig``/``--context``), then, in this order:
@@ -16,19 +16,23 @@ kubeconfig with ``--kubeconfig``/``--context``), then, in this order:
    moves the watch to the new Secret;
 5. reads the signing key from Secret ``license-service-signing-key``, creating it once;
 6. when ``spec.httpsEnable`` is true at start and no ``--tls-cert`` is given, reads
-   the HTTPS certificate from its Secret (``tls_secret``: the operator's
+   the HTTPS certificate from its Secret (``tls.secret_store``: the operator's
    ``ibm-licensing-certs``, or the self-signed ``license-service-tls``, created once);
 7. waits until the cluster id is known (``--cluster-id``, else the uid of
    ``kube-system``).
 
 Every wait shares one deadline (``--startup-timeout``, 60 s); missing it raises
 ``ClusterError`` with the last failure (say, a missing RBAC rule), after stopping
-whatever was started, so nothing is left running. ``KubernetesParts.close`` stops the
-watch threads and closes the client; it may be called more than once.
+whatever was started, so nothing is left running. The result is the
+``KubernetesBackends`` the service is assembled with; ``close`` stops the watch
+threads and closes the client, and may be called more than once. Only a service
+measuring a live cluster imports this module (and so the Kubernetes client, about a
+second).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -40,38 +44,38 @@ from typing import Final, Protocol
 
 from prometheus_client.registry import Collector
 
+from license_service.auth.authenticator_chain import AuthenticatorChain
+from license_service.auth.authenticators import ApiTokenAuthenticator, Authenticator
+from license_service.auth.failed_attempts import FailedAttemptLimiter
+from license_service.auth.kubernetes_reviews import KubernetesReviews
+from license_service.auth.service_accounts import ServiceAccountAuthenticator
 from license_service.cluster.dumps import UNKNOWN_CLUSTER_ID
 from license_service.cluster.kubernetes import KubernetesSource
 from license_service.cluster.kubernetes.api_connection import ApiConnection
 from license_service.cluster.kubernetes.connection import SERVICE_ACCOUNT_DIRECTORY
 from license_service.cluster.kubernetes.pod_namespace import pod_namespace
-from license_service.config_sources.file_source import LicensingConfigWatcher
 from license_service.config_sources.resource_source import LicensingResourceConfig
 from license_service.config_sources.source import LicensingConfigSource
-from license_service.configuration.ibmlicensing import LicensingConfig
-from license_service.errors import ClusterError, ConfigurationError
+from license_service.errors import ClusterError, ConfigurationError, LicenseServiceError
 from license_service.metering.cluster_view import ClusterId
+from license_service.runtime.backends import FileBackends
 from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.runtime.paths import DataDir
+from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, stopped_while_waiting
 from license_service.secrets.licensing_resource import LicensingResourceWatch
+from license_service.secrets.namespace import service_namespace
 from license_service.signing.keys import SigningKey
-from license_service.signing.secret_store import (
-    SIGNING_KEY_KEY,
-    SIGNING_KEY_SECRET,
-)
-from license_service.tls.certificates import (
-    TlsPems,
-    generate_self_signed,
-    renewal_due,
-    service_dns_names,
-)
+from license_service.signing.secret_store import SigningKeySecret
+from license_service.tls.certificates import TlsPems
+from license_service.tls.secret_store import TlsSecret
+from license_service.tokens.followed import KeptToken, TokenSource
 from license_service.tokens.rules import generate_token
 from license_service.tokens.secret_source import SecretTokenSource
-from license_service.tokens.secret_store import TokenReading, TokenSecretWatch
+from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
 from license_service.web.kubernetes_metrics import KubernetesMetricsCollector
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_NAMESPACE: Final = "ibm-common-services"
 _POLL_SECONDS: Final = 0.05
 
 
@@ -80,8 +84,12 @@ class _Stoppable(Protocol):
 
 
 @dataclass(eq=False)
-class KubernetesParts:
-    """What ``connect_kubernetes`` started; ``close`` stops it all."""
+class KubernetesBackends:
+    """The ``Backends`` ``connect_kubernetes`` started; ``close`` stops them all.
+
+    ``tokens`` is ``None`` with ``--token-file`` and ``resource_watch`` with
+    ``--config``: ``files`` keeps those concerns then.
+    """
 
     connection: ApiConnection
     source: KubernetesSource
@@ -91,6 +99,9 @@ class KubernetesParts:
     tokens: SecretTokenSource | None
     signing_key: SigningKey
     resource_watch: LicensingResourceWatch | None
+    files: FileBackends
+    options: ServeOptions
+    clock: Callable[[], datetime]
     tls: TlsPems | None = None
     _closed: bool = False
 
@@ -98,6 +109,57 @@ class KubernetesParts:
     def credentials(self) -> str:
         """Whose credentials reach the API (for the start banner)."""
         return self.connection.description
+
+    def open_api_tokens(self, data_dir: DataDir) -> KeptToken:
+        """The token Secret, followed since the start; else ``--token-file``."""
+        if self.tokens is not None:
+            return self.tokens
+        return self.files.open_api_tokens(data_dir)
+
+    def open_signing_key(self, data_dir: DataDir) -> SigningKey:
+        """The key of the signing key's Secret, read at the start."""
+        del data_dir  # the key is kept in its Secret, not in the data directory
+        return self.signing_key
+
+    def authenticator(self, tokens: TokenSource) -> Authenticator:
+        """The API token, then service-account tokens (SPEC 4.5), both read live."""
+        config = self.config
+        service_accounts = ServiceAccountAuthenticator(
+            KubernetesReviews(self.connection.api_client),
+            enabled=lambda: config.current().kube_rbac_auth_enabled,
+            clock=self.clock,
+        )
+        return AuthenticatorChain(
+            ApiTokenAuthenticator(
+                tokens, url_based_enabled=lambda: config.current().url_based_enabled
+            ),
+            service_accounts,
+            limiter=FailedAttemptLimiter(),
+            clock=self.clock,
+        )
+
+    def describe_token(self) -> str:
+        """The token Secret, and a command that prints its token."""
+        if self.tokens is None:
+            return self.files.describe_token()
+        secret = self.tokens.secret
+        kubernetes = self.options.kubernetes
+        if kubernetes is None or kubernetes.in_cluster:
+            how = (
+                f"kubectl get secret {secret.name} -n {secret.namespace} "
+                "-o jsonpath='{.data.token}' | base64 -d"
+            )
+        else:
+            flags = f" --kubeconfig {kubernetes.kubeconfig}" if kubernetes.kubeconfig else ""
+            flags += f" --context {kubernetes.context}" if kubernetes.context else ""
+            how = f"license-service token get{flags} --namespace {secret.namespace}"
+        return f"in {self.tokens.label}; print it with: {how}"
+
+    def describe_config(self) -> str | None:
+        """The ``--config`` file, else the ``IBMLicensing`` resource."""
+        if self.resource_watch is None:
+            return self.files.describe_config()
+        return "the IBMLicensing resource (the oldest; followed while running)"
 
     def collectors(self) -> tuple[Collector, ...]:
         """The metrics of every list+watch loop, for the metrics registry."""
@@ -121,6 +183,11 @@ class KubernetesParts:
             notes.append(f"following the API token {self.tokens.label}: {error}")
         return notes
 
+    def jobs(self, stop: asyncio.Event) -> dict[str, Job]:
+        """The file watchers of ``--config``/``--token-file``, and a check that the watch
+        threads (started by ``connect_kubernetes``) keep running."""
+        return {**self.files.jobs(stop), "Kubernetes watches": self._kept_alive(stop)}
+
     def stopped_parts(self) -> list[str]:
         """The watch loops whose thread ended (none should before ``close``)."""
         stopped = [] if self.source.running else ["the Kubernetes collector"]
@@ -138,6 +205,16 @@ class KubernetesParts:
         _stop_all([self.source, self.resource_watch, self.tokens])
         self.connection.close()
 
+    async def _kept_alive(self, stop: asyncio.Event) -> None:
+        """Check every second that the watch threads run; raise when one ended before ``stop``.
+
+        ``close`` stops them after the service's loop ends.
+        """
+        while not await stopped_while_waiting(stop, WATCH_EVERY_SECONDS, sleep=asyncio.sleep):
+            stopped = await asyncio.to_thread(self.stopped_parts)
+            if stopped:
+                raise LicenseServiceError(f"{', '.join(stopped)} stopped running")
+
 
 def connect_kubernetes(
     serve_options: ServeOptions,
@@ -145,14 +222,13 @@ def connect_kubernetes(
     clock: Callable[[], datetime],
     environ: Mapping[str, str] | None = None,
     service_account_directory: Path = SERVICE_ACCOUNT_DIRECTORY,
-) -> KubernetesParts:
+) -> KubernetesBackends:
     """Connect, start and check every Kubernetes part of ``serve_options.kubernetes``.
 
     ``--config`` and ``--token-file`` of ``serve_options``, when given, replace the
     ``IBMLicensing`` resource and the token Secret. See the module docstring.
     """
     options = serve_options.kubernetes or KubernetesOptions()
-    config_file, token_file = serve_options.config_file, serve_options.token_file
     deadline = _Deadline(options.startup_timeout)
     if options.in_cluster:
         connection = ApiConnection.in_cluster(
@@ -169,8 +245,9 @@ def connect_kubernetes(
         )
         source.start()
         started.append(source)
+        files = FileBackends(serve_options, clock=clock)
         config, resource_watch = _configuration(
-            connection, config_file=config_file, options=options, clock=clock, deadline=deadline
+            connection, files=files, options=options, clock=clock, deadline=deadline
         )
         started.append(resource_watch)
         namespace = service_namespace(
@@ -179,7 +256,7 @@ def connect_kubernetes(
             config=config.current(),
         )
         tokens = None
-        if token_file is None:
+        if serve_options.token_file is None:
             tokens = _token_source(
                 connection,
                 namespace=namespace,
@@ -194,10 +271,14 @@ def connect_kubernetes(
                 raise _late(f"reading the API token {tokens.label}", tokens.watch_error(), options)
             follow = tokens.use_secret
             config.add_listener(lambda changed: follow(changed.api_secret_token))
-        signing_key = _signing_key(connection, namespace=namespace)
+        signing_key = SigningKeySecret(connection.api_client, namespace=namespace).load_or_create()
         tls = None
         if config.current().https_enable and serve_options.tls is None:
-            tls = _tls_pems(connection, namespace=namespace, config=config.current(), clock=clock)
+            tls = TlsSecret(
+                connection.api_client,
+                namespace=namespace,
+                custom=config.current().https_certs_source == "custom",
+            ).load_or_create(now=clock())
         cluster_id = _cluster_id(source, deadline=deadline, options=options)
     except BaseException:
         _stop_all(started)
@@ -209,7 +290,7 @@ def connect_kubernetes(
         connection.description,
         namespace,
     )
-    return KubernetesParts(
+    return KubernetesBackends(
         connection=connection,
         source=source,
         cluster_id=cluster_id,
@@ -218,6 +299,9 @@ def connect_kubernetes(
         tokens=tokens,
         signing_key=signing_key,
         resource_watch=resource_watch,
+        files=files,
+        options=serve_options,
+        clock=clock,
         tls=tls,
     )
 
@@ -225,16 +309,21 @@ def connect_kubernetes(
 def _configuration(
     connection: ApiConnection,
     *,
-    config_file: Path | None,
+    files: FileBackends,
     options: KubernetesOptions,
     clock: Callable[[], datetime],
     deadline: _Deadline,
 ) -> tuple[LicensingConfigSource, LicensingResourceWatch | None]:
-    if config_file is not None:
-        return LicensingConfigWatcher.load(config_file, clock=clock), None
+    """``--config`` when given (read by ``files``), else the followed ``IBMLicensing`` resource."""
+    if files.config.path is not None:
+        return files.config, None
     config = LicensingResourceConfig(clock=clock)
-    watch = connection.licensing_watch(
-        on_document=config.receive, options=options.watch, clock=clock
+    watch = LicensingResourceWatch(
+        connection.api_client,
+        on_document=config.receive,
+        counters=connection.counters,
+        options=options.watch,
+        clock=clock,
     )
     watch.start()
     try:
@@ -251,14 +340,6 @@ def _configuration(
     return config, watch
 
 
-def service_namespace(*, given: str | None, pod: str | None, config: LicensingConfig) -> str:
-    """The first of ``given``, the pod's and ``spec.instanceNamespace``; else the default."""
-    for candidate in (given, pod, config.instance_namespace):
-        if candidate:
-            return candidate
-    return DEFAULT_NAMESPACE
-
-
 def _token_source(
     connection: ApiConnection,
     *,
@@ -269,10 +350,11 @@ def _token_source(
     clock: Callable[[], datetime],
 ) -> SecretTokenSource:
     def open_watch(name: str, on_reading: Callable[[TokenReading], None]) -> TokenSecretWatch:
-        return connection.token_watch(
-            connection.token_secret(namespace=namespace, name=name),
+        return TokenSecretWatch(
+            TokenSecret(connection.api_client, namespace=namespace, name=name),
             on_reading=on_reading,
             new_token=generate_token,
+            counters=connection.counters,
             options=options.watch,
             clock=clock,
         )
@@ -287,30 +369,6 @@ def _token_source(
             f"write a valid token with `license-service token set{where} --namespace "
             f"{namespace} -`, or apply a Secret like the seed document's token.yml"
         ),
-    )
-
-
-def _signing_key(connection: ApiConnection, *, namespace: str) -> SigningKey:
-    pem = connection.signing_key_pem(
-        namespace=namespace, generate=lambda: SigningKey.generate().private_pem()
-    )
-    return SigningKey.from_pem(
-        pem, source=f"key {SIGNING_KEY_KEY} of Secret {namespace}/{SIGNING_KEY_SECRET}"
-    )
-
-
-def _tls_pems(
-    connection: ApiConnection,
-    *,
-    namespace: str,
-    config: LicensingConfig,
-    clock: Callable[[], datetime],
-) -> TlsPems:
-    return connection.tls_pems(
-        namespace=namespace,
-        custom=config.https_certs_source == "custom",
-        generate=lambda: generate_self_signed(dns_names=service_dns_names(namespace), now=clock()),
-        due=lambda pems: renewal_due(pems.certificate, clock()),
     )
 
 

@@ -33,6 +33,7 @@ from license_service.cluster.kubernetes.raw_responses import read_document
 from license_service.cluster.kubernetes.watch_options import WatchOptions
 from license_service.configuration.ibmlicensing import oldest_ibmlicensing
 from license_service.errors import ClusterError
+from license_service.secrets.followed_objects import FollowedObjects
 
 if TYPE_CHECKING:
     from urllib3.response import HTTPResponse
@@ -86,7 +87,7 @@ def read_licensing_document(api_client: client.ApiClient) -> JsonObject | None:
     return oldest_ibmlicensing(documents) if documents else None
 
 
-class LicensingResourceWatch:
+class LicensingResourceWatch(FollowedObjects):
     """Hands the ``IBMLicensing`` document in force (or ``None``) to ``on_document`` on change."""
 
     def __init__(
@@ -101,7 +102,7 @@ class LicensingResourceWatch:
     ) -> None:
         """The caller keeps ownership of ``api_client``; nothing is sent until ``start``."""
         self._on_document = on_document
-        self._watcher = ObjectWatcher(
+        self._loop = ObjectWatcher(
             licensing_target(api_client),
             on_change=self._changed,
             counters=counters,
@@ -109,28 +110,6 @@ class LicensingResourceWatch:
             clock=clock,
             sleep=sleep,
         )
-
-    @property
-    def last_error(self) -> str | None:
-        """The latest unresolved failure to follow the resources, or ``None``."""
-        return self._watcher.last_error
-
-    @property
-    def running(self) -> bool:
-        """Whether the watch thread is alive."""
-        return self._watcher.running
-
-    def start(self) -> None:
-        """Start following (a thread); the first document follows the first list."""
-        self._watcher.start()
-
-    def stop(self) -> None:
-        """Stop following."""
-        self._watcher.stop()
-
-    def wait_listed(self, timeout: float) -> bool:
-        """Wait until the resources were listed once; False after ``timeout`` seconds."""
-        return self._watcher.wait_listed(timeout)
 
     def _changed(self, objects: Mapping[str, JsonObject]) -> None:
         documents = list(objects.values())

@@ -5,7 +5,10 @@ key's and, with ``spec.httpsEnable``, the self-signed certificate's) and reads t
 operator's ``ibm-licensing-certs``; RBAC gives it get, list, watch, create and
 update on them (SPEC 7), never patch or delete, so these are the only verbs used
 here. Values travel base64-encoded in ``data`` (the API server turns a manifest's
-``stringData`` into ``data``).
+``stringData`` into ``data``). The Secrets the service creates carry the labels of
+the seed document (``service_labels``); one it keeps once made (the signing key, the
+self-signed certificate) is read, or created when missing, by
+``read_or_create_secret``, which reads back the winner's when replicas race.
 
 Failures raise ``ClusterError`` naming the Secret, the verb, the HTTP status and the
 fix (a missing namespace, a missing RBAC rule); no message holds a Secret's content.
@@ -15,8 +18,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from kubernetes import client
@@ -41,6 +45,7 @@ _TIMEOUT: Final = (10.0, 30.0)
 _MAX_DETAIL: Final = 300
 
 JsonObject = dict[str, Any]
+_INSTANCE: Final = "ibm-licensing-service"
 
 
 def secret_label(namespace: str, name: str) -> str:
@@ -67,43 +72,69 @@ def read_secret(core: client.CoreV1Api, *, namespace: str, name: str) -> JsonObj
 
 def create_secret(core: client.CoreV1Api, manifest: Mapping[str, Any]) -> bool:
     """Create the Secret ``manifest`` describes; ``False`` when one of that name exists already."""
-    namespace, name = _where(manifest)
-    try:
-        response = core.create_namespaced_secret(
-            namespace,
-            dict(manifest),  # type: ignore[arg-type]  # a dict is sent as it is
-            _preload_content=False,
-            _request_timeout=_TIMEOUT,
-        )
-    except ApiException as error:
-        if status_code(error) == CONFLICT:
-            return False
-        raise _secret_error(error, verb="create", namespace=namespace, name=name) from error
-    except Exception as error:
-        raise _secret_error(error, verb="create", namespace=namespace, name=name) from error
-    close_response(cast("HTTPResponse", response))
-    return True
+    return _written(core.create_namespaced_secret, manifest, verb="create")
 
 
 def replace_secret(core: client.CoreV1Api, secret: Mapping[str, Any]) -> bool:
     """Write ``secret`` (as read, then changed) back; ``False`` when it changed meanwhile (409)."""
-    namespace, name = _where(secret)
-    try:
-        response = core.replace_namespaced_secret(
-            name,
-            namespace,
-            dict(secret),  # type: ignore[arg-type]  # a dict is sent as it is
-            _preload_content=False,
-            _request_timeout=_TIMEOUT,
+    _, name = _where(secret)
+    return _written(functools.partial(core.replace_namespaced_secret, name), secret, verb="update")
+
+
+def read_or_create_secret(
+    core: client.CoreV1Api,
+    *,
+    namespace: str,
+    name: str,
+    manifest: Callable[[], JsonObject],
+) -> tuple[JsonObject, bool]:
+    """The Secret, created from ``manifest()`` when missing; the flag says this call created it.
+
+    When another replica creates it meanwhile (409), the Secret it created is read
+    back and returned: every replica ends up with the same content.
+    """
+    secret = read_secret(core, namespace=namespace, name=name)
+    if secret is not None:
+        return secret, False
+    created = manifest()
+    if create_secret(core, created):
+        return created, True
+    secret = read_secret(core, namespace=namespace, name=name)
+    if secret is None:
+        raise ClusterError(
+            f"create {secret_label(namespace, name)}: the API said it exists, then that it "
+            "does not; try again (is something deleting it?)"
         )
-    except ApiException as error:
-        if status_code(error) == CONFLICT:
-            return False
-        raise _secret_error(error, verb="update", namespace=namespace, name=name) from error
-    except Exception as error:
-        raise _secret_error(error, verb="update", namespace=namespace, name=name) from error
-    close_response(cast("HTTPResponse", response))
-    return True
+    return secret, False
+
+
+def secret_manifest(
+    *,
+    namespace: str,
+    name: str,
+    labels: Mapping[str, str],
+    data: Mapping[str, bytes],
+    type_name: str = "Opaque",
+) -> JsonObject:
+    """A Secret holding ``data`` (each value base64-encoded), with ``labels``; pure."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
+        "type": type_name,
+        "data": {key: encode_value(value) for key, value in data.items()},
+    }
+
+
+def service_labels(component: str, *, managed_by: str) -> dict[str, str]:
+    """The labels of one of the service's Secrets, as the seed document writes them; pure."""
+    return {
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/instance": _INSTANCE,
+        "app.kubernetes.io/managed-by": managed_by,
+        "app.kubernetes.io/name": "ibm-licensing-service-instance",
+        "release": _INSTANCE,
+    }
 
 
 def encode_value(value: bytes) -> str:
@@ -145,6 +176,23 @@ def _json_object(document: object, *, namespace: str, name: str) -> JsonObject:
             "API server address is right"
         )
     return document
+
+
+def _written(send: Callable[..., object], secret: Mapping[str, Any], *, verb: str) -> bool:
+    """Send ``secret`` to its namespace with ``send`` (a create or an update); ``False`` on a
+    409 (the name is taken, or the Secret changed since it was read)."""
+    namespace, name = _where(secret)
+    try:
+        # A dict is sent as it is: no client model object is built.
+        response = send(namespace, dict(secret), _preload_content=False, _request_timeout=_TIMEOUT)
+    except ApiException as error:
+        if status_code(error) == CONFLICT:
+            return False
+        raise _secret_error(error, verb=verb, namespace=namespace, name=name) from error
+    except Exception as error:
+        raise _secret_error(error, verb=verb, namespace=namespace, name=name) from error
+    close_response(cast("HTTPResponse", response))
+    return True
 
 
 def _secret_error(error: Exception, *, verb: str, namespace: str, name: str) -> ClusterError:

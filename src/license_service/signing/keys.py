@@ -1,11 +1,9 @@
-"""The RSA key that signs audit snapshots (SPEC 5), generated once and then kept.
+"""The RSA key that signs audit snapshots (SPEC 5), and where it is kept.
 
-``SigningKey.load_or_create`` reads the key file, or, when there is none, generates an
-RSA 3072-bit key and creates the file with mode 0600 atomically: the key is written to
-a temporary file that is then hard-linked to its name, which fails if the name exists,
-so a file is never overwritten, half-written or raced (two processes starting together
-end up with the same key). A file that exists but is not a usable key raises
-``AuditError``: replacing it silently would make every snapshot signed before
+A key is generated once and then kept: in the data directory's ``signing-key.pem``
+(``file_store``) or, in Kubernetes, in a Secret (``secret_store``); both are a
+``SigningKeyStore``. A kept key that is not usable raises ``AuditError`` instead of
+being replaced: replacing it silently would make every snapshot signed before
 unverifiable against the published key.
 
 The fingerprint is ``SHA256:<hex>`` of the DER SubjectPublicKeyInfo, which anyone can
@@ -14,12 +12,8 @@ recompute: ``openssl pkey -pubin -in pub_key.pem -outform DER | sha256sum``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import secrets
-from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,9 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from license_service.errors import AuditError
 
-SIGNING_KEY_FILE: Final = "signing-key.pem"
 KEY_BITS: Final = 3072
-KEY_FILE_MODE: Final = 0o600
 _PUBLIC_EXPONENT: Final = 65537
 
 
@@ -37,7 +29,7 @@ class SigningKey:
     """An RSA private key of at least 3072 bits that signs with PKCS#1 v1.5 and SHA-256."""
 
     def __init__(self, private_key: rsa.RSAPrivateKey) -> None:
-        """Wrap ``private_key``; use ``generate``, ``from_pem`` or ``load_or_create`` instead."""
+        """Wrap ``private_key``; use ``generate``, ``from_pem`` or a ``SigningKeyStore`` instead."""
         if private_key.key_size < KEY_BITS:
             raise AuditError(
                 f"signing key of {private_key.key_size} bits is too short: audit snapshots "
@@ -72,44 +64,6 @@ class SigningKey:
             )
         return cls(key)
 
-    @classmethod
-    def load_or_create(cls, path: Path) -> SigningKey:
-        """The key kept in ``path``; generated and stored there (mode 0600) if missing."""
-        try:
-            return cls._load(path)
-        except FileNotFoundError:
-            pass
-        if not path.parent.is_dir():
-            raise AuditError(
-                f"cannot store a new signing key in {path}: directory {path.parent} does not "
-                "exist; create it (the data directory) or give the right path"
-            )
-        key = cls.generate()
-        try:
-            _create_exclusively(path, key.private_pem())
-        except FileExistsError:
-            # Another process created it meanwhile: its key is the one kept.
-            return cls._load(path)
-        except OSError as exc:
-            raise AuditError(
-                f"cannot store the new signing key in {path}: {exc.strerror or exc}; make the "
-                "directory exist and be writable by the service"
-            ) from exc
-        return key
-
-    @classmethod
-    def _load(cls, path: Path) -> SigningKey:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise
-        except OSError as exc:
-            raise AuditError(
-                f"cannot read the signing key {path}: {exc.strerror or exc}; make it readable "
-                "by the service (mode 0600, owned by its user)"
-            ) from exc
-        return cls.from_pem(data, source=f"signing key file {path}")
-
     def sign(self, data: bytes) -> bytes:
         """The RSA PKCS#1 v1.5 SHA-256 signature of ``data`` (``openssl dgst -sha256 -sign``)."""
         return self._private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
@@ -143,18 +97,9 @@ def public_key_fingerprint(public_der: bytes) -> str:
     return f"SHA256:{hashlib.sha256(public_der).hexdigest()}"
 
 
-def _create_exclusively(path: Path, data: bytes) -> None:
-    """Create ``path`` holding ``data``, mode 0600, whole or not at all; never replace a file."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        # The umask may have narrowed the mode, never widened it; make it exactly 0600.
-        os.chmod(temporary, KEY_FILE_MODE)
-        os.link(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+class SigningKeyStore(Protocol):
+    """Where the signing key is kept: a file, or a Kubernetes Secret."""
+
+    def load_or_create(self) -> SigningKey:
+        """The kept key; generated and kept there first when there is none."""
+        ...

@@ -9,8 +9,9 @@ Guarantees: the Secret is created when missing and never overwritten. Two replic
 starting together end up with the same key: the second creation answers 409, and the
 key is read back from the Secret the first one created. A Secret without the key
 raises ``AuditError`` instead of being replaced: replacing it would make every snapshot
-signed before unverifiable against the published key. This module moves bytes; the
-caller checks that they are a usable key (``SigningKey.from_pem``).
+signed before unverifiable against the published key. ``load_or_create_signing_key_pem``
+moves bytes; ``SigningKeySecret``, the ``SigningKeyStore`` of a service in Kubernetes,
+checks that they are a usable key (``SigningKey.from_pem``).
 """
 
 from __future__ import annotations
@@ -21,38 +22,25 @@ from typing import Final
 
 from kubernetes import client
 
-from license_service.cluster.kubernetes.object_watching import JsonObject
-from license_service.errors import AuditError, ClusterError
-from license_service.secrets.secret_access import (
-    create_secret,
-    decode_value,
-    encode_value,
-    read_secret,
-    secret_label,
-)
+from license_service.errors import AuditError
+from license_service.secrets import secret_access
+from license_service.secrets.secret_access import JsonObject
+from license_service.signing.keys import SigningKey
 
 logger = logging.getLogger(__name__)
 
 SIGNING_KEY_SECRET: Final = "license-service-signing-key"  # noqa: S105  (a Secret's name)
 SIGNING_KEY_KEY: Final = "signing-key.pem"
-SIGNING_KEY_LABELS: Final = {
-    "app.kubernetes.io/component": "ibm-licensing-service-signing-key",
-    "app.kubernetes.io/instance": "ibm-licensing-service",
-    "app.kubernetes.io/managed-by": "license-service",
-    "app.kubernetes.io/name": "ibm-licensing-service-instance",
-    "release": "ibm-licensing-service",
-}
+SIGNING_KEY_LABELS: Final = secret_access.service_labels(
+    "ibm-licensing-service-signing-key", managed_by="license-service"
+)
 
 
 def signing_key_secret_manifest(pem: bytes, *, namespace: str, name: str) -> JsonObject:
     """The Secret holding the PEM key; pure."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace, "labels": dict(SIGNING_KEY_LABELS)},
-        "type": "Opaque",
-        "data": {SIGNING_KEY_KEY: encode_value(pem)},
-    }
+    return secret_access.secret_manifest(
+        namespace=namespace, name=name, labels=SIGNING_KEY_LABELS, data={SIGNING_KEY_KEY: pem}
+    )
 
 
 def load_or_create_signing_key_pem(
@@ -63,29 +51,43 @@ def load_or_create_signing_key_pem(
     name: str = SIGNING_KEY_SECRET,
 ) -> bytes:
     """The PEM key kept in the Secret; ``generate()`` makes one when the Secret is missing."""
-    core = client.CoreV1Api(api_client)
-    label = secret_label(namespace, name)
-    secret = read_secret(core, namespace=namespace, name=name)
-    if secret is None:
-        pem = generate()
-        if create_secret(core, signing_key_secret_manifest(pem, namespace=namespace, name=name)):
-            logger.info("Generated a new audit signing key and kept it in %s", label)
-            return pem
-        # Another replica created it meanwhile: its key is the one kept.
-        secret = read_secret(core, namespace=namespace, name=name)
-        if secret is None:
-            raise ClusterError(
-                f"create {label}: the API said it exists, then that it does not; "
-                "try again (is something deleting it?)"
-            )
+    label = secret_access.secret_label(namespace, name)
+    secret, created = secret_access.read_or_create_secret(
+        client.CoreV1Api(api_client),
+        namespace=namespace,
+        name=name,
+        manifest=lambda: signing_key_secret_manifest(generate(), namespace=namespace, name=name),
+    )
+    if created:
+        logger.info("Generated a new audit signing key and kept it in %s", label)
     try:
-        pem_read = decode_value(secret, SIGNING_KEY_KEY)
+        pem = secret_access.decode_value(secret, SIGNING_KEY_KEY)
     except ValueError as error:
         raise AuditError(f"{label} cannot be read: {error}; restore it from a backup") from error
-    if not pem_read:
+    if not pem:
         raise AuditError(
             f"{label} has no key {SIGNING_KEY_KEY!r}: restore the key from a backup, or delete "
             "the Secret to have a new key generated (snapshots signed before then verify only "
             "with the old public key)"
         )
-    return pem_read
+    return pem
+
+
+class SigningKeySecret:
+    """A ``SigningKeyStore`` backed by the signing key's Secret in the service's namespace."""
+
+    def __init__(self, api_client: client.ApiClient, *, namespace: str) -> None:
+        """The caller keeps ``api_client``; nothing is sent until ``load_or_create``."""
+        self._api_client = api_client
+        self.namespace = namespace
+
+    def load_or_create(self) -> SigningKey:
+        """The key kept in the Secret; generated and kept there first when there is none."""
+        pem = load_or_create_signing_key_pem(
+            self._api_client,
+            namespace=self.namespace,
+            generate=lambda: SigningKey.generate().private_pem(),
+        )
+        return SigningKey.from_pem(
+            pem, source=f"key {SIGNING_KEY_KEY} of Secret {self.namespace}/{SIGNING_KEY_SECRET}"
+        )

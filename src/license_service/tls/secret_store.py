@@ -12,28 +12,28 @@ Two sources, as ``spec.httpsCertsSource`` says:
 - ``custom``: Secret ``ibm-licensing-certs``, written by the operator; it is only
   read, and a missing Secret or key raises ``ClusterError`` saying how to create it.
 
-This module moves bytes; the caller writes them where the server reads them, and
-the server checks that they form a usable pair.
+This module moves bytes; the caller writes them where the server reads them
+(``file_store.served_tls_files``), and the server checks that they form a usable
+pair. ``TlsSecret`` is the ``CertificateStore`` of a service in Kubernetes.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Final
 
 from kubernetes import client
 
 from license_service.errors import ClusterError
-from license_service.secrets.secret_access import (
-    create_secret,
-    decode_value,
-    encode_value,
-    read_secret,
-    replace_secret,
-    secret_label,
+from license_service.secrets import secret_access
+from license_service.tls.certificates import (
+    TlsPems,
+    generate_self_signed,
+    renewal_due,
+    service_dns_names,
 )
-from license_service.tls.certificates import TlsPems
 
 logger = logging.getLogger(__name__)
 
@@ -41,27 +41,47 @@ SELF_SIGNED_TLS_SECRET: Final = "license-service-tls"  # noqa: S105  (a Secret's
 CUSTOM_TLS_SECRET: Final = "ibm-licensing-certs"  # noqa: S105  (a Secret's name)
 CERTIFICATE_KEY: Final = "tls.crt"
 PRIVATE_KEY_KEY: Final = "tls.key"
-TLS_SECRET_LABELS: Final = {
-    "app.kubernetes.io/component": "ibm-licensing-service-tls",
-    "app.kubernetes.io/instance": "ibm-licensing-service",
-    "app.kubernetes.io/managed-by": "license-service",
-    "app.kubernetes.io/name": "ibm-licensing-service-instance",
-    "release": "ibm-licensing-service",
-}
+TLS_SECRET_LABELS: Final = secret_access.service_labels(
+    "ibm-licensing-service-tls", managed_by="license-service"
+)
 
 
 def tls_secret_manifest(pems: TlsPems, *, namespace: str, name: str) -> dict[str, Any]:
     """The ``kubernetes.io/tls`` Secret holding ``pems``; pure."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace, "labels": dict(TLS_SECRET_LABELS)},
-        "type": "kubernetes.io/tls",
-        "data": {
-            CERTIFICATE_KEY: encode_value(pems.certificate),
-            PRIVATE_KEY_KEY: encode_value(pems.private_key),
-        },
-    }
+    return secret_access.secret_manifest(
+        namespace=namespace,
+        name=name,
+        labels=TLS_SECRET_LABELS,
+        data={CERTIFICATE_KEY: pems.certificate, PRIVATE_KEY_KEY: pems.private_key},
+        type_name="kubernetes.io/tls",
+    )
+
+
+class TlsSecret:
+    """A ``CertificateStore`` backed by a Secret of the service's namespace.
+
+    ``custom`` (``spec.httpsCertsSource: custom``) reads the operator's Secret; otherwise
+    the self-signed pair for the service's DNS names is kept in its own Secret.
+    """
+
+    def __init__(self, api_client: client.ApiClient, *, namespace: str, custom: bool) -> None:
+        """The caller keeps ``api_client``; nothing is sent until ``load_or_create``."""
+        self._api_client = api_client
+        self.namespace = namespace
+        self.custom = custom
+
+    def load_or_create(self, *, now: datetime) -> TlsPems:
+        """The pair to serve: the operator's, or the kept self-signed one (renewed when due)."""
+        if self.custom:
+            return read_custom_pems(self._api_client, namespace=self.namespace)
+        return load_or_create_self_signed_pems(
+            self._api_client,
+            namespace=self.namespace,
+            generate=lambda: generate_self_signed(
+                dns_names=service_dns_names(self.namespace), now=now
+            ),
+            due=lambda pems: renewal_due(pems.certificate, now),
+        )
 
 
 def load_or_create_self_signed_pems(
@@ -75,34 +95,29 @@ def load_or_create_self_signed_pems(
     """The pair kept in the Secret; ``generate()`` makes one when the Secret is missing or
     when the kept pair is ``due`` for renewal."""
     core = client.CoreV1Api(api_client)
-    label = secret_label(namespace, name)
-    secret = read_secret(core, namespace=namespace, name=name)
-    if secret is None:
-        pems = generate()
-        if create_secret(core, tls_secret_manifest(pems, namespace=namespace, name=name)):
-            logger.info("Generated a self-signed HTTPS certificate and kept it in %s", label)
-            return pems
-        # Another replica created it meanwhile: its certificate is the one kept.
-        secret = read_secret(core, namespace=namespace, name=name)
-        if secret is None:
-            raise ClusterError(
-                f"create {label}: the API said it exists, then that it does not; "
-                "try again (is something deleting it?)"
-            )
+    label = secret_access.secret_label(namespace, name)
+    secret, created = secret_access.read_or_create_secret(
+        core,
+        namespace=namespace,
+        name=name,
+        manifest=lambda: tls_secret_manifest(generate(), namespace=namespace, name=name),
+    )
+    if created:
+        logger.info("Generated a self-signed HTTPS certificate and kept it in %s", label)
     fix = "delete the Secret to have a new self-signed certificate generated at the next start"
     kept = _pems(secret, label=label, fix=fix)
-    if not due(kept):
+    if created or not due(kept):
         return kept
     renewed = generate()
     fresh = tls_secret_manifest(renewed, namespace=namespace, name=name)
-    if replace_secret(core, {**secret, "data": fresh["data"]}):
+    if secret_access.replace_secret(core, {**secret, "data": fresh["data"]}):
         logger.info("Renewed the self-signed HTTPS certificate kept in %s", label)
         return renewed
     # Another replica renewed it meanwhile: its certificate is the one kept.
-    secret = read_secret(core, namespace=namespace, name=name)
-    if secret is None:
+    winner = secret_access.read_secret(core, namespace=namespace, name=name)
+    if winner is None:
         raise ClusterError(f"renew {label}: the Secret disappeared; start the service again")
-    return _pems(secret, label=label, fix=fix)
+    return _pems(winner, label=label, fix=fix)
 
 
 def read_custom_pems(
@@ -110,13 +125,13 @@ def read_custom_pems(
 ) -> TlsPems:
     """The pair of the operator's Secret (``spec.httpsCertsSource: custom``); never written."""
     core = client.CoreV1Api(api_client)
-    label = secret_label(namespace, name)
+    label = secret_access.secret_label(namespace, name)
     fix = (
         f"create it with `kubectl create secret tls {name} --namespace {namespace} "
         "--cert=<certificate.pem> --key=<key.pem>`, or set spec.httpsCertsSource to "
         "self-signed"
     )
-    secret = read_secret(core, namespace=namespace, name=name)
+    secret = secret_access.read_secret(core, namespace=namespace, name=name)
     if secret is None:
         raise ClusterError(
             f"spec.httpsCertsSource is custom but {label} does not exist; {fix}, then start "
@@ -129,7 +144,7 @@ def _pems(secret: dict[str, Any], *, label: str, fix: str) -> TlsPems:
     values = {}
     for key in (CERTIFICATE_KEY, PRIVATE_KEY_KEY):
         try:
-            value = decode_value(secret, key)
+            value = secret_access.decode_value(secret, key)
         except ValueError as error:
             raise ClusterError(f"{label} cannot be read: {error}; {fix}") from error
         if not value:

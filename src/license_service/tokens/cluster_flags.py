@@ -1,6 +1,6 @@
 """The cluster flags of the ``token`` commands: which Secret of which cluster they act on.
 
-Kept apart from ``cluster_token`` (which connects) so the command line can read its
+Kept apart from ``cluster_secret`` (which connects) so the command line can read its
 flags without importing the Kubernetes client.
 """
 

@@ -5,7 +5,7 @@ the Secret a running service reads (SPEC 4.2): its name is ``--secret``, else
 ``spec.apiSecretToken`` of the ``IBMLicensing`` resource in force, else
 ``ibm-licensing-token``; its namespace is ``--namespace``, else the pod's (with
 ``--in-cluster``), else ``spec.instanceNamespace``, else ``ibm-common-services`` (the
-rules of ``kubernetes_parts.service_namespace``). The resource is read only when
+rule of ``secrets.namespace``). The resource is read only when
 one of the two is not given; when it cannot be read or is invalid, the defaults are
 used and ``note`` says so (the commands print it on standard error).
 """
@@ -21,7 +21,8 @@ from license_service.cluster.kubernetes.connection import SERVICE_ACCOUNT_DIRECT
 from license_service.cluster.kubernetes.pod_namespace import pod_namespace
 from license_service.configuration.ibmlicensing import LicensingConfig, parse_ibmlicensing
 from license_service.errors import ClusterError, ConfigurationError
-from license_service.runtime.kubernetes_backends import service_namespace
+from license_service.secrets.licensing_resource import read_licensing_document
+from license_service.secrets.namespace import service_namespace
 from license_service.tokens.cluster_flags import ClusterTokenFlags
 from license_service.tokens.secret_store import TokenSecret
 
@@ -50,8 +51,8 @@ def opened_token_secret(
             pod=pod_namespace(service_account_directory) if flags.in_cluster else None,
             config=config,
         )
-        yield connection.token_secret(
-            namespace=namespace, name=flags.secret or config.api_secret_token
+        yield TokenSecret(
+            connection.api_client, namespace=namespace, name=flags.secret or config.api_secret_token
         )
     finally:
         connection.close()
@@ -60,7 +61,7 @@ def opened_token_secret(
 def _configuration(connection: ApiConnection, *, note: Callable[[str], None]) -> LicensingConfig:
     """The configuration of the ``IBMLicensing`` resource, or the defaults (with a note)."""
     try:
-        document = connection.licensing_document()
+        document = read_licensing_document(connection.api_client)
     except ClusterError as error:
         note(
             f"could not read the IBMLicensing resource ({error}); using the default Secret "

@@ -1,27 +1,37 @@
-"""Reading and writing an API token file: atomic, private (mode 0600), validated first.
+"""The API token kept in a file: where it is, reading it, writing it (validated first).
 
-A token file holds the token and, optionally, one trailing newline (``echo``
-and editors add one), which is not part of the token. Writes go to a temporary
-file in the same directory, flushed to disk, then renamed over the target, so a
-reader (the running server) sees the old token or the new one, never half of
-one. A write through a symbolic link replaces the file the link points to.
-Failures raise ``AuthenticationError`` naming the file and how to fix it;
-refused tokens raise ``InvalidTokenError`` before anything is written.
+Outside Kubernetes the token lives in ``api-token`` of the data directory unless
+``--token-file`` names another file (``token_file_path``), so the server and
+``license-service token`` always act on the same file. A token file holds the token
+and, optionally, one trailing newline, which is not part of the token. Writes are
+atomic and private (mode 0600, ``private_files``): a reader (the running server) sees
+the old token or the new one, never half of one. A write through a symbolic link
+replaces the file the link points to. Failures raise ``AuthenticationError`` naming
+the file and how to fix it; refused tokens raise ``InvalidTokenError`` before
+anything is written.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Final
 
 from license_service.errors import AuthenticationError
-from license_service.tokens.rules import check_token
+from license_service.private_files import (
+    TemporaryFileError,
+    create_private_file,
+    replace_private_file,
+)
+from license_service.tokens.rules import check_token, strip_final_newline
 
-FILE_MODE: Final = 0o600
+# The file's name, not a token.
+DATA_DIR_TOKEN_FILE: Final = "api-token"  # noqa: S105
 DIRECTORY_MODE: Final = 0o700
+
+
+def token_file_path(data_dir: Path) -> Path:
+    """The API token file of the server whose data directory is ``data_dir``."""
+    return data_dir / DATA_DIR_TOKEN_FILE
 
 
 def read_token_text(path: Path) -> str | None:
@@ -48,20 +58,13 @@ def read_token_text(path: Path) -> str | None:
     return strip_final_newline(text)
 
 
-def strip_final_newline(text: str) -> str:
-    """``text`` without one trailing ``\\n`` (or ``\\r\\n``), which is not part of a token."""
-    if text.endswith("\r\n"):
-        return text[:-2]
-    return text.removesuffix("\n")
-
-
 def write_token_file(path: Path, token: str, *, force: bool = False) -> None:
     """Check ``token`` against the rules, then write it to ``path`` atomically with mode 0600.
 
     Replaces an existing file; creates the parent directory (mode 0700) if needed.
     """
     check_token(token, force=force)
-    _write_atomically(path, token, replace=True)
+    _write(path, token, replace=True)
 
 
 def create_token_file(path: Path, token: str) -> bool:
@@ -71,58 +74,33 @@ def create_token_file(path: Path, token: str) -> bool:
     processes starting at once never end up with different tokens.
     """
     check_token(token)
-    return _write_atomically(path, token, replace=False)
+    return _write(path, token, replace=False)
 
 
-def _write_atomically(path: Path, token: str, *, replace: bool) -> bool:
+def _write(path: Path, token: str, *, replace: bool) -> bool:
     target = path.resolve() if path.is_symlink() else path
     directory = target.parent
+    unwritable = f"make {directory} writable, or give another --data-dir / --token-file"
     try:
         directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
-        # mkstemp creates the file with mode 0600, so the token is never readable by others.
-        descriptor, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     except OSError as exc:
-        raise AuthenticationError(
-            f"{path}: cannot write the API token file: {exc.strerror or exc}; "
-            f"make {directory} writable, or give another --data-dir / --token-file"
-        ) from exc
-    temporary = Path(temporary_name)
+        raise _cannot_write(path, exc, fix=unwritable) from exc
+    data = f"{token}\n".encode("ascii")
     try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as stream:
-            stream.write(f"{token}\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, FILE_MODE)  # in case the umask or a filesystem changed it
         if replace:
-            os.replace(temporary, target)
-        else:
-            try:
-                # A hard link never replaces an existing file, unlike a rename.
-                os.link(temporary, target)
-            except FileExistsError:
-                return False
-        _sync_directory(directory)
-        return True
+            replace_private_file(target, data)
+            return True
+        return create_private_file(target, data)
+    except TemporaryFileError as exc:
+        raise _cannot_write(path, exc, fix=unwritable) from exc
     except OSError as exc:
-        raise AuthenticationError(
-            f"{path}: cannot write the API token file: {exc.strerror or exc}; "
-            f"make {directory} writable (a mounted Secret is read-only: update the Secret "
-            "instead)"
-        ) from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
+        read_only = (
+            f"make {directory} writable (a mounted Secret is read-only: update the Secret instead)"
+        )
+        raise _cannot_write(path, exc, fix=read_only) from exc
 
 
-def _sync_directory(directory: Path) -> None:
-    """Make the rename durable; not every platform can open a directory, which is harmless."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+def _cannot_write(path: Path, error: OSError, *, fix: str) -> AuthenticationError:
+    return AuthenticationError(
+        f"{path}: cannot write the API token file: {error.strerror or error}; {fix}"
+    )

@@ -4,7 +4,9 @@ A token travels in URLs (``?token=``), so it may not hold what a URL or a query
 string gives a meaning to: whitespace, ``?``, ``%``, ``&``, ``#``, and ``+``
 (which decodes to a space). Control and non-ASCII characters are refused too:
 they are invisible or change with the encoding. Tokens under 16 characters are
-refused unless forced; an empty token always.
+refused unless forced; an empty token always. One trailing newline (``echo``,
+editors and ``kubectl create secret --from-file`` add one) is not part of a token,
+wherever it is kept (``strip_final_newline``).
 
 A refusal names the first offending character (its ``repr``, and its Unicode
 code point and name when it is invisible or non-ASCII) and its 1-based position,
@@ -89,6 +91,13 @@ def check_token(value: str, *, force: bool = False) -> None:
 def generate_token() -> str:
     """A new token: 24 characters of ``[A-Za-z0-9]`` from the ``secrets`` generator."""
     return "".join(secrets.choice(GENERATED_ALPHABET) for _ in range(GENERATED_LENGTH))
+
+
+def strip_final_newline(text: str) -> str:
+    """``text`` without one trailing ``\\n`` (or ``\\r\\n``), which is not part of a token."""
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text.removesuffix("\n")
 
 
 def describe_character(character: str) -> str:

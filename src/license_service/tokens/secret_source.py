@@ -1,11 +1,11 @@
 """The API token in force, read from its Kubernetes Secret and followed live (SPEC 4.2-4.3).
 
-``SecretTokenSource`` is the ``TokenSource`` of a service in Kubernetes: a
-``TokenSecretWatch`` (``cluster.kubernetes.token_secret``) hands it every reading of
-Secret ``ibm-licensing-token`` (the name is ``spec.apiSecretToken``); it applies the
-token rules and keeps the ``TokenState`` the authenticator reads at each request.
+``SecretTokenSource`` is the ``KeptToken`` of a service in Kubernetes: a
+``TokenSecretWatch`` (``secret_store``) hands it every reading of Secret
+``ibm-licensing-token`` (the name is ``spec.apiSecretToken``); it applies the token
+rules and keeps the ``TokenState`` the authenticator reads at each request.
 
-Guarantees, as for a token file (``auth.token_source.TokenFile``):
+Guarantees, as for a token file (``file_source.TokenFile``), with ``FollowedToken``:
 
 - fail closed: a Secret that is missing, has no ``token`` key, or holds a token that
   breaks the rules yields no token and an ``invalid_reason`` saying why (position and
@@ -25,12 +25,11 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from license_service.errors import ConfigurationError
-from license_service.tokens.file_source import TokenState
+from license_service.tokens.followed import Clock, FollowedToken, TokenState
 from license_service.tokens.rules import token_problem
-from license_service.tokens.secret_store import TokenReading, TokenSecretWatch
+from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ class _Judged:
 
 
 class SecretTokenSource:
-    """A ``TokenSource`` backed by the token Secret, followed by a watch."""
+    """A ``KeptToken`` backed by the token Secret, followed by a watch."""
 
     def __init__(
         self,
@@ -53,46 +52,37 @@ class SecretTokenSource:
         secret_name: str,
         open_watch: OpenWatch,
         grace_period: timedelta,
-        clock: Callable[[], datetime],
+        clock: Clock,
         fix_hint: str,
     ) -> None:
         """Nothing is read until ``start``; ``fix_hint`` says how to write a valid token."""
-        if grace_period < timedelta(0):
-            raise ConfigurationError(
-                f"token grace period {grace_period} is negative; give 0 or more seconds"
-            )
         self._open_watch = open_watch
-        self._grace_period = grace_period
-        self._clock = clock
         self._fix_hint = fix_hint
         self._lock = threading.Lock()
         self._generation = 0
         self._watch = open_watch(secret_name, self._receiver(0))
-        self._token: str | None = None
-        self._invalid_reason: str | None = (
-            f"the API token has not been read yet from {self._watch.secret.label}"
+        self._token = FollowedToken(
+            grace_period=grace_period,
+            clock=clock,
+            invalid_reason=f"the API token has not been read yet from {self._watch.secret.label}",
         )
-        self._previous: str | None = None
-        self._previous_until: datetime | None = None
         self._read_once = threading.Event()
+
+    @property
+    def secret(self) -> TokenSecret:
+        """The Secret followed now."""
+        with self._lock:
+            return self._watch.secret
 
     @property
     def label(self) -> str:
         """The Secret followed now (``Secret <namespace>/<name>``)."""
-        with self._lock:
-            return self._watch.secret.label
+        return self.secret.label
 
     @property
-    def namespace(self) -> str:
-        """The namespace of the Secret followed now."""
-        with self._lock:
-            return self._watch.secret.namespace
-
-    @property
-    def secret_name(self) -> str:
-        """The name of the Secret followed now."""
-        with self._lock:
-            return self._watch.secret.name
+    def place(self) -> str:
+        """Where the token is kept: the Secret followed now."""
+        return self.label
 
     @property
     def running(self) -> bool:
@@ -139,38 +129,25 @@ class SecretTokenSource:
 
     def current(self) -> TokenState:
         """The tokens accepted now: the Secret's, plus the previous one until its grace ends."""
-        now = self._clock()
-        with self._lock:
-            if self._token is None:
-                return TokenState(invalid_reason=self._invalid_reason)
-            if self._previous is not None and self._previous_until is not None:
-                if now < self._previous_until:
-                    return TokenState(tokens=(self._token, self._previous))
-                self._previous = self._previous_until = None
-            return TokenState(tokens=(self._token,))
+        return self._token.current()
 
     def _receiver(self, generation: int) -> Callable[[TokenReading], None]:
         return lambda reading: self._apply(reading, generation=generation)
 
     def _apply(self, reading: TokenReading, *, generation: int) -> None:
         judged = self._judge(reading)
-        now = self._clock()
         with self._lock:
             if generation != self._generation:
                 return  # a late reading of a Secret no longer followed
-            before, reason_before = self._token, self._invalid_reason
-            if judged.token == before and judged.reason == reason_before:
-                self._note_read(reading)
-                return
-            if judged.token is not None and before is not None and self._grace_period:
-                self._previous, self._previous_until = before, now + self._grace_period
-            else:
-                # Fail closed: no token survives an invalid or missing one, even in a grace.
-                self._previous = self._previous_until = None
-            self._token, self._invalid_reason = judged.token, judged.reason
-            until = self._previous_until if self._previous is not None else None
+            if not self._token.holds(judged.token, judged.reason):
+                # A missing Secret is recreated at once; a bad value needs an operator.
+                self._token.apply(
+                    judged.token,
+                    judged.reason,
+                    place=reading.secret,
+                    refusal_level=logging.WARNING if reading.missing else logging.ERROR,
+                )
         self._note_read(reading)
-        _log_change(reading, judged, before=before, until=until)
 
     def _note_read(self, reading: TokenReading) -> None:
         # A missing Secret is being created: the start waits for what it will hold.
@@ -198,23 +175,3 @@ class SecretTokenSource:
                 f"{problem.description}; {self._fix_hint}",
             )
         return _Judged(reading.value, None)
-
-
-def _log_change(
-    reading: TokenReading, judged: _Judged, *, before: str | None, until: datetime | None
-) -> None:
-    secret = reading.secret
-    if judged.token is None:
-        # A missing Secret is recreated at once; a bad value needs an operator.
-        level = logging.WARNING if reading.missing else logging.ERROR
-        logger.log(level, "API-token access refused: %s", judged.reason)
-    elif before is None:
-        logger.info("API token read from %s", secret)
-    elif until is not None:
-        logger.info(
-            "The API token in %s changed; the previous token is accepted until %s",
-            secret,
-            until.isoformat(),
-        )
-    else:
-        logger.info("The API token in %s changed; the previous token is refused", secret)

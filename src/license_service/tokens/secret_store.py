@@ -4,8 +4,8 @@ The token lives in Secret ``ibm-licensing-token`` (the name is ``spec.apiSecretT
 key ``token``, in the service's namespace: exactly what the seed document's
 ``token.yml`` applies and its ``kubectl get secret ... -o jsonpath='{.data.token}' |
 base64 -d`` reads. This module moves the value; it does not judge it (the token rules
-live in ``auth``, above this layer): a ``TokenReading`` is the text as written, or why
-there is none.
+do, in ``secret_source`` and the CLI): a ``TokenReading`` is the text as written, or
+why there is none.
 
 - ``TokenSecret`` reads, creates and writes the Secret once (the CLI, the service's start).
   Created and written Secrets carry the seed's labels; a write keeps the Secret's
@@ -16,7 +16,8 @@ there is none.
   watch delivers it; a creation that fails is retried with backoff.
 
 One trailing newline of the value is not part of the token (``kubectl create secret
-generic --from-file`` keeps the file's newline), as in a token file.
+generic --from-file`` keeps the file's newline), as in a token file
+(``rules.strip_final_newline``).
 """
 
 from __future__ import annotations
@@ -37,14 +38,9 @@ from license_service.cluster.kubernetes.object_watching import (
 )
 from license_service.cluster.kubernetes.watch_options import WatchOptions
 from license_service.errors import ClusterError
-from license_service.secrets.secret_access import (
-    create_secret,
-    decode_value,
-    encode_value,
-    read_secret,
-    replace_secret,
-    secret_label,
-)
+from license_service.secrets import secret_access
+from license_service.secrets.followed_objects import FollowedObjects
+from license_service.tokens.rules import strip_final_newline
 
 if TYPE_CHECKING:
     from urllib3.response import HTTPResponse
@@ -52,13 +48,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TOKEN_KEY: Final = "token"  # noqa: S105  (the key's name, not a token)
-TOKEN_SECRET_LABELS: Final[Mapping[str, str]] = {
-    "app.kubernetes.io/component": "ibm-licensing-service-svc",
-    "app.kubernetes.io/instance": "ibm-licensing-service",
-    "app.kubernetes.io/managed-by": "operator",
-    "app.kubernetes.io/name": "ibm-licensing-service-instance",
-    "release": "ibm-licensing-service",
-}
+TOKEN_SECRET_LABELS: Final[Mapping[str, str]] = secret_access.service_labels(
+    "ibm-licensing-service-svc", managed_by="operator"
+)
 """The labels of the seed document's ``token.yml``."""
 SECRET_RESOURCE: Final = "secrets"  # noqa: S105  (a resource name)
 _WRITE_ATTEMPTS: Final = 5
@@ -85,7 +77,7 @@ def token_reading(secret: Mapping[str, Any] | None, *, label: str) -> TokenReadi
     if secret is None:
         return TokenReading(label, problem=f"the {label} does not exist", missing=True)
     try:
-        raw = decode_value(secret, TOKEN_KEY)
+        raw = secret_access.decode_value(secret, TOKEN_KEY)
     except ValueError as error:
         return TokenReading(label, problem=f"the {label} cannot be read: {error}")
     if raw is None:
@@ -97,19 +89,17 @@ def token_reading(secret: Mapping[str, Any] | None, *, label: str) -> TokenReadi
             label,
             problem=f"the {label} key {TOKEN_KEY!r} is not UTF-8 text (byte {error.start + 1})",
         )
-    text = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
-    return TokenReading(label, value=text)
+    return TokenReading(label, value=strip_final_newline(text))
 
 
 def token_secret_manifest(token: str, *, namespace: str, name: str) -> JsonObject:
     """The Secret holding ``token``, with the seed's labels; pure."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace, "labels": dict(TOKEN_SECRET_LABELS)},
-        "type": "Opaque",
-        "data": {TOKEN_KEY: encode_value(token.encode("utf-8"))},
-    }
+    return secret_access.secret_manifest(
+        namespace=namespace,
+        name=name,
+        labels=TOKEN_SECRET_LABELS,
+        data={TOKEN_KEY: token.encode("utf-8")},
+    )
 
 
 class TokenSecret:
@@ -125,29 +115,32 @@ class TokenSecret:
     @property
     def label(self) -> str:
         """``Secret <namespace>/<name>``, as messages name it."""
-        return secret_label(self.namespace, self.name)
+        return secret_access.secret_label(self.namespace, self.name)
 
     def read(self) -> TokenReading:
         """What the Secret holds now (``missing`` when there is none)."""
         return token_reading(
-            read_secret(self._core, namespace=self.namespace, name=self.name), label=self.label
+            secret_access.read_secret(self._core, namespace=self.namespace, name=self.name),
+            label=self.label,
         )
 
     def create(self, token: str) -> bool:
         """Create the Secret holding ``token``; ``False`` (nothing written) when it exists."""
-        return create_secret(
+        return secret_access.create_secret(
             self._core, token_secret_manifest(token, namespace=self.namespace, name=self.name)
         )
 
     def write(self, token: str) -> WriteOutcome:
         """Make ``token`` the Secret's value, creating the Secret when it does not exist."""
         for _ in range(_WRITE_ATTEMPTS):
-            current = read_secret(self._core, namespace=self.namespace, name=self.name)
+            current = secret_access.read_secret(
+                self._core, namespace=self.namespace, name=self.name
+            )
             if current is None:
                 if self.create(token):
                     return "created"
                 continue  # created by someone else meanwhile: update theirs
-            if replace_secret(self._core, _with_token(current, token)):
+            if secret_access.replace_secret(self._core, _with_token(current, token)):
                 return "updated"
         raise ClusterError(
             f"update {self.label}: it kept changing while being written "
@@ -171,7 +164,7 @@ class TokenSecret:
         return WatchTarget(resource=SECRET_RESOURCE, description=self.label, request=request)
 
 
-class TokenSecretWatch:
+class TokenSecretWatch(FollowedObjects):
     """Follows a token Secret: hands each reading to ``on_reading``, creates it when missing."""
 
     def __init__(
@@ -189,7 +182,7 @@ class TokenSecretWatch:
         self._secret = secret
         self._on_reading = on_reading
         self._new_token = new_token
-        self._watcher = ObjectWatcher(
+        self._loop = ObjectWatcher(
             secret.watch_target(),
             on_change=self._changed,
             counters=counters,
@@ -202,28 +195,6 @@ class TokenSecretWatch:
     def secret(self) -> TokenSecret:
         """The Secret followed."""
         return self._secret
-
-    @property
-    def last_error(self) -> str | None:
-        """The latest unresolved failure to follow or create the Secret, or ``None``."""
-        return self._watcher.last_error
-
-    @property
-    def running(self) -> bool:
-        """Whether the watch thread is alive."""
-        return self._watcher.running
-
-    def start(self) -> None:
-        """Start following (a thread); the first reading follows the first list."""
-        self._watcher.start()
-
-    def stop(self) -> None:
-        """Stop following."""
-        self._watcher.stop()
-
-    def wait_listed(self, timeout: float) -> bool:
-        """Wait until the Secret was listed (and created if missing); False after ``timeout``."""
-        return self._watcher.wait_listed(timeout)
 
     def _changed(self, objects: Mapping[str, JsonObject]) -> None:
         secret = objects.get(self._secret.name)
@@ -249,7 +220,7 @@ def _with_token(secret: JsonObject, token: str) -> JsonObject:
     updated["metadata"] = metadata
     updated["data"] = {
         **dict(updated.get("data") or {}),
-        TOKEN_KEY: encode_value(token.encode("utf-8")),
+        TOKEN_KEY: secret_access.encode_value(token.encode("utf-8")),
     }
     updated.pop("stringData", None)
     return updated

@@ -8,11 +8,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from license_service.tls.certificates import (
-    generate_self_signed,
-    local_names,
-    service_dns_names,
-)
+from license_service.tls.certificates import generate_self_signed, local_names, service_dns_names
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

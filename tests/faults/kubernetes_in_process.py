@@ -21,7 +21,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from license_service.cluster.kubernetes.watch_options import WatchOptions
-from license_service.runtime.kubernetes_backends import connect_kubernetes
+from license_service.runtime.kubernetes_start import connect_kubernetes
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.runtime.wiring import ClusterChoice, assemble
 from license_service.runtime.wiring import Service as AssembledService

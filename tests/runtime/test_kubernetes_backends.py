@@ -14,7 +14,8 @@ from cryptography import x509
 from kubernetes import client
 
 from license_service.errors import ClusterError, ConfigurationError
-from license_service.runtime.kubernetes_backends import KubernetesBackends, connect_kubernetes
+from license_service.runtime.kubernetes_backends import KubernetesBackends
+from license_service.runtime.kubernetes_start import connect_kubernetes
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import (

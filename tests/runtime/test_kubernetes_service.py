@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from license_service.errors import LicenseServiceError
-from license_service.runtime.kubernetes_backends import KubernetesBackends, connect_kubernetes
+from license_service.runtime.kubernetes_backends import KubernetesBackends
+from license_service.runtime.kubernetes_start import connect_kubernetes
 from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.runtime.service import run_service

@@ -11,7 +11,7 @@ Which cluster: ``--cluster-dump`` measures dump files; otherwise the live cluste
 through the Kubernetes API, with the pod's service account (in a pod) or a
 kubeconfig (``--kubeconfig``/``--context``, outside). Live, the configuration is the
 ``IBMLicensing`` resource, the API token and the signing key live in Secrets of the
-service's namespace (``--namespace``; see ``runtime.kubernetes_backends``). The choice
+service's namespace (``--namespace``; see ``runtime.kubernetes_start``). The choice
 is made once, here: the service is assembled with the backends it gives.
 
 The command prints where it listens and where the API token is kept, never the
@@ -223,7 +223,7 @@ def serve_command(
         measured = f"from {len(cluster_dump)} dump {files}"
     else:
         # Only a live cluster loads the Kubernetes client (about a second).
-        from license_service.runtime.kubernetes_backends import connect_kubernetes
+        from license_service.runtime.kubernetes_start import connect_kubernetes
 
         kubernetes = connect_kubernetes(options, clock=utc_now)
         backends = kubernetes

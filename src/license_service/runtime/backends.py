@@ -10,7 +10,7 @@ by the command that starts the service:
 - ``FileBackends`` (dump files, the demo): ``--config`` or the defaults, the token
   file (the data directory's, or ``--token-file``), the data directory's signing
   key, a self-signed certificate made once; the API token alone authenticates;
-- ``KubernetesBackends`` (``kubernetes_backends``, made by ``connect_kubernetes``):
+- ``KubernetesBackends`` (``kubernetes_backends``, made by ``kubernetes_start``):
   the ``IBMLicensing`` resource, the token Secret, the signing key's Secret, the
   certificate's Secret, and service-account tokens besides the API token;
   ``--config`` and ``--token-file`` still replace the resource and the Secret (it

@@ -5,7 +5,7 @@ configuration, the data directory, the HTTPS files, the store, the API token, th
 signing key, the authenticator and the sampler, and gathers what the web layer needs
 in an ``AppState``. Where each concern is kept is the ``Backends``' business
 (``backends``): files, or a live cluster's Secrets and resource (connected first by
-``kubernetes_backends.connect_kubernetes``); this module asks them for each part in
+``kubernetes_start.connect_kubernetes``); this module asks them for each part in
 turn and never asks which ones it has. Values that change while running are passed
 as functions of the part that follows them: the sampler reads the metering settings
 of the configuration in force at every tick, the authenticator whether URL tokens are

@@ -15,7 +15,7 @@ import pytest
 from license_service.errors import LicenseServiceError
 from license_service.runtime.kubernetes_backends import KubernetesBackends
 from license_service.runtime.kubernetes_start import connect_kubernetes
-from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
+from license_service.runtime.listeners import Listeners, bind_listeners
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.runtime.service import run_service
 from license_service.runtime.wiring import ClusterChoice, Service, assemble
@@ -81,8 +81,8 @@ def test_the_service_answers_with_the_secrets_token_and_reports_the_kubernetes_s
     service = build(fake_api, tmp_path)
     listeners = free_listeners()
     assert listeners.metrics is not None
-    api = f"http://127.0.0.1:{bound_port(listeners.api)}"
-    metrics = f"http://127.0.0.1:{bound_port(listeners.metrics)}/metrics"
+    api = f"http://127.0.0.1:{listeners.api.getsockname()[1]}"
+    metrics = f"http://127.0.0.1:{listeners.metrics.getsockname()[1]}/metrics"
 
     async def scenario() -> tuple[Any, int, str]:
         stop = asyncio.Event()

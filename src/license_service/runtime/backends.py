@@ -36,7 +36,7 @@ from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, run_periodically
 from license_service.signing.file_store import SigningKeyFile
-from license_service.signing.keys import SigningKey
+from license_service.signing.keys import SigningKeyStore
 from license_service.tls.certificates import TlsPems
 from license_service.tokens.file_source import TokenFile
 from license_service.tokens.followed import KeptToken, TokenSource
@@ -61,8 +61,8 @@ class Backends(Protocol):
         """The API token in force, followed while the service runs."""
         ...
 
-    def open_signing_key(self, data_dir: DataDir) -> SigningKey:
-        """The kept signing key (generated and kept first when there is none)."""
+    def signing_key_store(self, data_dir: DataDir) -> SigningKeyStore:
+        """Where the signing key is kept."""
         ...
 
     def authenticator(self, tokens: TokenSource) -> Authenticator:
@@ -117,9 +117,9 @@ class FileBackends:
         )
         return self._token_file
 
-    def open_signing_key(self, data_dir: DataDir) -> SigningKey:
-        """The data directory's signing key (generated there when missing)."""
-        return SigningKeyFile(data_dir.signing_key_file).load_or_create()
+    def signing_key_store(self, data_dir: DataDir) -> SigningKeyFile:
+        """The data directory's signing key file."""
+        return SigningKeyFile(data_dir.signing_key_file)
 
     def authenticator(self, tokens: TokenSource) -> Authenticator:
         """The API token alone: without a cluster there are no service accounts, and the

@@ -37,6 +37,7 @@ from license_service.runtime.paths import DataDir
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, stopped_while_waiting
 from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.signing.keys import SigningKey
+from license_service.signing.secret_store import SigningKeySecret
 from license_service.tls.certificates import TlsPems
 from license_service.tokens.followed import KeptToken, TokenSource
 from license_service.tokens.secret_source import SecretTokenSource
@@ -67,7 +68,7 @@ class KubernetesBackends:
     namespace: str
     config: LicensingConfigSource
     tokens: SecretTokenSource | None
-    signing_key: SigningKey
+    signing_key_secret: SigningKeySecret
     resource_watch: LicensingResourceWatch | None
     files: FileBackends
     options: ServeOptions
@@ -86,10 +87,15 @@ class KubernetesBackends:
             return self.tokens
         return self.files.open_api_tokens(data_dir)
 
-    def open_signing_key(self, data_dir: DataDir) -> SigningKey:
-        """The key of the signing key's Secret, read at the start."""
+    @property
+    def signing_key(self) -> SigningKey:
+        """The key of the signing key's Secret (read at the start)."""
+        return self.signing_key_secret.load_or_create()
+
+    def signing_key_store(self, data_dir: DataDir) -> SigningKeySecret:
+        """The signing key's Secret (read at the start)."""
         del data_dir  # the key is kept in its Secret, not in the data directory
-        return self.signing_key
+        return self.signing_key_secret
 
     def authenticator(self, tokens: TokenSource) -> Authenticator:
         """The API token, then service-account tokens (SPEC 4.5), both read live."""

@@ -118,7 +118,8 @@ def connect_kubernetes(
                 raise _late(f"reading the API token {tokens.label}", tokens.watch_error(), options)
             follow = tokens.use_secret
             config.add_listener(lambda changed: follow(changed.api_secret_token))
-        signing_key = SigningKeySecret(connection.api_client, namespace=namespace).load_or_create()
+        signing_key_secret = SigningKeySecret(connection.api_client, namespace=namespace)
+        signing_key_secret.load_or_create()  # now, so that a missing RBAC rule stops the start
         tls = None
         if config.current().https_enable and serve_options.tls is None:
             tls = TlsSecret(
@@ -144,7 +145,7 @@ def connect_kubernetes(
         namespace=namespace,
         config=config,
         tokens=tokens,
-        signing_key=signing_key,
+        signing_key_secret=signing_key_secret,
         resource_watch=resource_watch,
         files=files,
         options=serve_options,

@@ -136,7 +136,7 @@ def assemble(
     database = Database.open(options.database_url or data_dir.database_url)
     try:
         tokens = backends.open_api_tokens(data_dir)
-        signing_key = backends.open_signing_key(data_dir)
+        signing_key = backends.signing_key_store(data_dir).load_or_create()
         authenticator = backends.authenticator(tokens)
         sampler = Sampler(
             cluster.source,

@@ -80,14 +80,21 @@ class SigningKeySecret:
         """The caller keeps ``api_client``; nothing is sent until ``load_or_create``."""
         self._api_client = api_client
         self.namespace = namespace
+        self._key: SigningKey | None = None
 
     def load_or_create(self) -> SigningKey:
-        """The key kept in the Secret; generated and kept there first when there is none."""
+        """The key kept in the Secret; generated and kept there first when there is none.
+
+        The Secret is read once: the service uses the key it found at its start.
+        """
+        if self._key is not None:
+            return self._key
         pem = load_or_create_signing_key_pem(
             self._api_client,
             namespace=self.namespace,
             generate=lambda: SigningKey.generate().private_pem(),
         )
-        return SigningKey.from_pem(
+        self._key = SigningKey.from_pem(
             pem, source=f"key {SIGNING_KEY_KEY} of Secret {self.namespace}/{SIGNING_KEY_SECRET}"
         )
+        return self._key

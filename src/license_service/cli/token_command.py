@@ -32,8 +32,8 @@ from license_service.tokens.file_store import read_token_text, token_file_path, 
 from license_service.tokens.rules import (
     check_token,
     generate_token,
+    kept_token_problem,
     strip_final_newline,
-    token_problem,
 )
 
 STDIN = "-"
@@ -191,7 +191,7 @@ class _TokenFilePlace:
                 f"{self.path}: there is no API token file; the server creates one on first "
                 f"start, or create one now with `license-service token generate {self.option}`"
             )
-        problem = token_problem(text, force=True)
+        problem = kept_token_problem(text)
         if problem is not None:
             raise InvalidTokenError(
                 f"{self.path}: the token there is invalid, so the server accepts no API token: "
@@ -233,7 +233,7 @@ class _TokenSecretPlace:
                 f"{reading.problem}; replace the token with `license-service token set{again} -` "
                 f"or `license-service token generate{again}`"
             )
-        problem = token_problem(reading.value, force=True)
+        problem = kept_token_problem(reading.value)
         if problem is not None:
             raise InvalidTokenError(
                 f"the token in {label} is invalid, so the service accepts no API token: "

@@ -25,8 +25,8 @@ from typing import Final
 
 from license_service.errors import AuthenticationError
 from license_service.tokens.file_store import create_token_file, read_token_text
-from license_service.tokens.followed import Clock, FollowedToken, TokenState
-from license_service.tokens.rules import generate_token, token_problem
+from license_service.tokens.followed import Clock, FollowedToken, TokenState, judge_kept_token
+from license_service.tokens.rules import generate_token
 
 logger = logging.getLogger(__name__)
 
@@ -95,14 +95,7 @@ class TokenFile:
         """The usable token in ``text`` and ``None``, or ``None`` and why there is none."""
         if text is None:
             return None, f"the API token file {self._path} does not exist; {self._fix_hint()}"
-        # Short tokens are accepted here: `token set --force` may have written one on purpose.
-        problem = token_problem(text, force=True)
-        if problem is not None:
-            return None, (
-                f"the configured API token in {self._path} is invalid: {problem.description}; "
-                f"{self._fix_hint()}"
-            )
-        return text, None
+        return judge_kept_token(text, place=self.place, fix_hint=self._fix_hint())
 
     def _exists(self) -> bool:
         try:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from license_service.errors import ConfigurationError
+from license_service.tokens.rules import kept_token_problem
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,18 @@ class KeptToken(TokenSource, Protocol):
     def place(self) -> str:
         """Where the token is kept: the file's path, or ``Secret <namespace>/<name>``."""
         ...
+
+
+def judge_kept_token(value: str, *, place: str, fix_hint: str) -> tuple[str | None, str | None]:
+    """``value`` and ``None`` when it may be the token kept at ``place``; else ``None`` and why
+    (the reason ends with ``fix_hint``, how to write a valid one)."""
+    problem = kept_token_problem(value)
+    if problem is None:
+        return value, None
+    return (
+        None,
+        f"the configured API token in {place} is invalid: {problem.description}; {fix_hint}",
+    )
 
 
 class FollowedToken:

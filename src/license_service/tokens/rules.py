@@ -74,6 +74,14 @@ def token_problem(value: str, *, force: bool = False) -> TokenProblem | None:
     return None
 
 
+def kept_token_problem(value: str) -> TokenProblem | None:
+    """Why a token found where it is kept (a file, a Secret) cannot be used, or ``None``.
+
+    Short tokens pass: ``token set --force`` may have written one on purpose.
+    """
+    return token_problem(value, force=True)
+
+
 def check_token(value: str, *, force: bool = False) -> None:
     """Raise ``InvalidTokenError`` naming the offending character and position, if any."""
     problem = token_problem(value, force=force)

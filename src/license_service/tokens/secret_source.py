@@ -27,8 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from license_service.tokens.followed import Clock, FollowedToken, TokenState
-from license_service.tokens.rules import token_problem
+from license_service.tokens.followed import Clock, FollowedToken, TokenState, judge_kept_token
 from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
 
 logger = logging.getLogger(__name__)
@@ -166,12 +165,6 @@ class SecretTokenSource:
                 None,
                 f"the configured API token cannot be used: {reading.problem}; {self._fix_hint}",
             )
-        # Short tokens are accepted here: `token set --force` may have written one on purpose.
-        problem = token_problem(reading.value, force=True)
-        if problem is not None:
-            return _Judged(
-                None,
-                f"the configured API token in {reading.secret} is invalid: "
-                f"{problem.description}; {self._fix_hint}",
-            )
-        return _Judged(reading.value, None)
+        return _Judged(
+            *judge_kept_token(reading.value, place=reading.secret, fix_hint=self._fix_hint)
+        )

@@ -16,7 +16,7 @@ from bench.history import HistoryStore
 from bench.measurements import run_child
 from bench.results import BenchmarkResult, Figure, at_most
 from bench.scales import Scale
-from license_service.audit.signing_keys import SIGNING_KEY_FILE
+from license_service.signing.file_store import SIGNING_KEY_FILE
 
 TIME_FACTOR_TARGET: Final = 2.0
 EXTRA_MEMORY_TARGET_MIB: Final = 200.0

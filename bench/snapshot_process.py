@@ -30,9 +30,9 @@ from typing import Any, Final
 
 from bench.history import CLUSTER
 from bench.measurements import emit, peak_rss_mib, reset_peak_memory, rss_mib, timed
-from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshots import SnapshotContext, write_snapshot
 from license_service.metering.periods import DatePeriod
+from license_service.signing.file_store import SigningKeyFile
 from license_service.store.database import Database
 
 BUFFER_BYTES: Final = 64 * 1024
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--signing-key", type=Path, required=True)
     arguments = parser.parse_args(argv)
     database = Database.open(arguments.database_url)
-    signing_key = SigningKey.load_or_create(arguments.signing_key)
+    signing_key = SigningKeyFile(arguments.signing_key).load_or_create()
     period = DatePeriod(arguments.first_day, arguments.last_day)
     context = SnapshotContext(
         version="bench",

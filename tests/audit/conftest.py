@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshots import write_snapshot
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
 from tests.audit.snapshot_data import CONTEXT, PERIOD, store_golden_dataset
 

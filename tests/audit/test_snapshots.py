@@ -25,7 +25,6 @@ from license_service.audit.csv_files import (
     SERVICES_COLUMNS,
 )
 from license_service.audit.deflated_files import DeflatedFile
-from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshots import write_snapshot
 from license_service.errors import AuditError
 from license_service.metering.cluster_view import ClusterId
@@ -33,6 +32,7 @@ from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import RowSpec
 from license_service.metering.usage_rows import PRODUCT_ROWS
 from license_service.store.daily_rows import DayRows
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
 from tests.audit.conftest import GOLDEN_DIR, entries, snapshot_bytes
 from tests.audit.snapshot_data import (

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.audit.verification import verify_snapshot
 from license_service.errors import InputError, SnapshotVerificationError
+from license_service.signing.keys import SigningKey
 
 SUFFIX = "2026-11-01_2026-11-03_cluster-a"
 PRODUCTS = f"products_{SUFFIX}.csv"

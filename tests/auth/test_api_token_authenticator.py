@@ -13,7 +13,8 @@ from license_service.auth.authenticators import ApiTokenAuthenticator, Authentic
 from license_service.auth.credentials import Credentials
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.identities import Denied, Identity
-from license_service.auth.token_source import TokenFile, TokenState
+from license_service.tokens.file_source import TokenFile
+from license_service.tokens.followed import TokenState
 from tests.auth.clocks import FakeClock
 
 TOKEN = "Zq7mW2xK9pL4vR8tYb3N"

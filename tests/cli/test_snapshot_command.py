@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.cli.app import build_app
 from license_service.cli.snapshot_command import DATABASE_FILE
 from license_service.metering.cluster_view import ClusterId
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
 from tests.audit.conftest import GOLDEN_DIR, TEST_KEY_FILE
 from tests.audit.snapshot_data import store_golden_dataset

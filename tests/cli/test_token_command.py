@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR, token_file_path
-from license_service.auth.token_source import TokenFile
-from license_service.auth.token_storage import read_token_text, write_token_file
 from license_service.cli.app import build_app
+from license_service.runtime.options import DEFAULT_DATA_DIR
+from license_service.tokens.file_source import TokenFile
+from license_service.tokens.file_store import read_token_text, token_file_path, write_token_file
 from tests.auth.clocks import FakeClock
 
 TOKEN = "Zq7mW2xK9pL4vR8tYb3N"

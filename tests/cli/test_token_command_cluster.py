@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from license_service.cli.app import build_app
-from license_service.cluster.kubernetes.token_secret import TOKEN_SECRET_LABELS
+from license_service.tokens.secret_store import TOKEN_SECRET_LABELS
 from tests.kubernetes_fake.client_setup import write_kubeconfig
 from tests.kubernetes_fake.kubectl_runner import Kubectl
 from tests.kubernetes_fake.manifests import (

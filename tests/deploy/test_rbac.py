@@ -18,9 +18,9 @@ from license_service.auth.service_accounts import (
     READER_TOKEN_SECRET,
     REVIEWED_VERB,
 )
-from license_service.cluster.kubernetes.signing_key_secret import SIGNING_KEY_SECRET
-from license_service.cluster.kubernetes.tls_secret import CUSTOM_TLS_SECRET, SELF_SIGNED_TLS_SECRET
 from license_service.configuration.ibmlicensing import DEFAULT_API_SECRET_TOKEN
+from license_service.signing.secret_store import SIGNING_KEY_SECRET
+from license_service.tls.secret_store import CUSTOM_TLS_SECRET, SELF_SIGNED_TLS_SECRET
 from license_service.web.application import PROTECTED_PATHS
 from tests.deploy.chart import (
     NAMESPACE,

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from license_service.audit.signing_keys import SigningKey
+from license_service.signing.keys import SigningKey
 from tests.e2e.processes import ServiceProcess, eventually, start_service
 
 Start = Callable[..., ServiceProcess]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from license_service.audit.signing_keys import SigningKey
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
 
 

@@ -21,10 +21,10 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from license_service.cluster.kubernetes.watch_options import WatchOptions
-from license_service.runtime.assembly import ClusterChoice, assemble
-from license_service.runtime.assembly import Service as AssembledService
-from license_service.runtime.kubernetes_parts import connect_kubernetes
+from license_service.runtime.kubernetes_start import connect_kubernetes
 from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.runtime.wiring import ClusterChoice, assemble
+from license_service.runtime.wiring import Service as AssembledService
 from license_service.sampling.status import TickOutcome
 from license_service.web.application import create_app
 from tests.cluster.kubernetes.doubles import ManualClock
@@ -102,7 +102,7 @@ def in_process_service(
     choice = ClusterChoice(
         source=parts.source, cluster_id=parts.cluster_id, cluster_name=parts.cluster_id
     )
-    service = assemble(options, cluster=choice, kubernetes=parts, clock=clock)
+    service = assemble(options, cluster=choice, backends=parts, clock=clock)
     try:
         token = cluster.token()
         assert token is not None

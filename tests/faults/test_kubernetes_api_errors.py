@@ -25,7 +25,7 @@ from kubernetes import client
 
 from license_service.cluster.kubernetes import KubernetesSource, WatchOptions
 from license_service.cluster.kubernetes.counters import CollectorCounters
-from license_service.cluster.kubernetes.licensing_resource import LicensingResourceWatch
+from license_service.secrets.licensing_resource import LicensingResourceWatch
 from tests.cluster.kubernetes.polling import eventually as poll
 from tests.e2e.kubernetes.cluster import PRODUCT_ID
 from tests.faults.kubernetes_service import (

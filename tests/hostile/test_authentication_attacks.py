@@ -32,7 +32,7 @@ from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.identities import Denied, Identity
 from license_service.auth.kubernetes_reviews import KubernetesReviews
 from license_service.auth.service_accounts import ServiceAccountAuthenticator
-from license_service.auth.token_source import TokenState
+from license_service.tokens.followed import TokenState
 from tests.auth.clocks import FakeClock
 from tests.auth.kubernetes_accounts import (
     READER_TOKEN,

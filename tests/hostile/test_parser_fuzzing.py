@@ -24,7 +24,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from license_service.auth.credentials import bearer_token, credentials_from, redact_query
-from license_service.auth.token_rules import check_token, token_problem
 from license_service.cluster.dumps import parse_dump
 from license_service.configuration.config_file import parse_licensing_yaml
 from license_service.configuration.ibmlicensing import LicensingConfig, parse_ibmlicensing
@@ -49,6 +48,7 @@ from license_service.metering.quantities import parse_cpu_millicores
 from license_service.metering.ratios import Ratio, parse_ratio
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import AnnotationProblem
+from license_service.tokens.rules import check_token, token_problem
 from license_service.web.reports.period_parameters import format_from, period_from, report_query
 from tests.metering.cluster_builders import node, pod, product, view
 from tests.soak import soak_or

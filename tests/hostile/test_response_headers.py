@@ -15,7 +15,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from license_service.audit.signing_keys import SigningKey
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.web.application import create_app
 from license_service.web.openapi import openapi_document

@@ -13,10 +13,7 @@ from typing import Any, Final
 
 import httpx
 
-from license_service.cluster.kubernetes.signing_key_secret import (
-    SIGNING_KEY_SECRET,
-    signing_key_secret_manifest,
-)
+from license_service.signing.secret_store import SIGNING_KEY_SECRET, signing_key_secret_manifest
 from tests.kubernetes_fake.client_setup import write_kubeconfig
 from tests.kubernetes_fake.manifests import namespace_manifest, node_manifest, token_secret_manifest
 from tests.kubernetes_fake.process import FakeApiProcess

@@ -38,7 +38,7 @@ from typing import Final
 
 import pytest
 
-from license_service.audit.signing_keys import SigningKey
+from license_service.signing.keys import SigningKey
 from tests.e2e.kubernetes.cluster import metric_values
 from tests.e2e.processes import ServiceProcess, eventually
 from tests.kubernetes_fake.process import FakeApiProcess

@@ -12,17 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from license_service.audit.signing_keys import SigningKey
-from license_service.cluster.kubernetes.signing_key_secret import (
-    SIGNING_KEY_SECRET,
-    signing_key_secret_manifest,
-)
 from license_service.errors import LicenseServiceError
-from license_service.runtime.assembly import ClusterChoice, Service, assemble
-from license_service.runtime.kubernetes_parts import connect_kubernetes
-from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
+from license_service.runtime.kubernetes_backends import KubernetesBackends
+from license_service.runtime.kubernetes_start import connect_kubernetes
+from license_service.runtime.listeners import Listeners, bind_listeners
 from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.runtime.service import run_service
+from license_service.runtime.wiring import ClusterChoice, Service, assemble
+from license_service.signing.keys import SigningKey
+from license_service.signing.secret_store import SIGNING_KEY_SECRET, signing_key_secret_manifest
 from tests.cluster.kubernetes.watched_objects import FAST_OPTIONS
 from tests.kubernetes_fake.client_setup import write_kubeconfig
 from tests.kubernetes_fake.manifests import (
@@ -65,7 +63,7 @@ def build(api: FakeApiServer, tmp_path: Path) -> Service:
         return assemble(
             options,
             cluster=ClusterChoice(parts.source, parts.cluster_id, "test cluster"),
-            kubernetes=parts,
+            backends=parts,
         )
     except BaseException:
         parts.close()
@@ -83,8 +81,8 @@ def test_the_service_answers_with_the_secrets_token_and_reports_the_kubernetes_s
     service = build(fake_api, tmp_path)
     listeners = free_listeners()
     assert listeners.metrics is not None
-    api = f"http://127.0.0.1:{bound_port(listeners.api)}"
-    metrics = f"http://127.0.0.1:{bound_port(listeners.metrics)}/metrics"
+    api = f"http://127.0.0.1:{listeners.api.getsockname()[1]}"
+    metrics = f"http://127.0.0.1:{listeners.metrics.getsockname()[1]}/metrics"
 
     async def scenario() -> tuple[Any, int, str]:
         stop = asyncio.Event()
@@ -126,12 +124,13 @@ def test_a_watch_that_stops_running_stops_the_whole_service(
     fake_api: FakeApiServer, tmp_path: Path
 ) -> None:
     service = build(fake_api, tmp_path)
-    assert service.kubernetes is not None
+    backends = service.backends
+    assert isinstance(backends, KubernetesBackends)
     listeners = free_listeners()
 
     async def scenario() -> None:
         running = run_service(service, listeners, stop=asyncio.Event(), handle_signals=False)
-        service.kubernetes.source.stop()  # type: ignore[union-attr]
+        backends.source.stop()
         await asyncio.wait_for(running, timeout=20)
 
     try:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from license_service.errors import ConfigurationError
-from license_service.runtime.options import ServeOptions, TlsFiles
+from license_service.runtime.options import ServeOptions
+from license_service.tls.file_store import TlsFiles
 
 
 def test_the_defaults_are_the_spec_ports_and_five_minutes() -> None:

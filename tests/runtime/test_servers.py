@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from license_service.errors import ConfigurationError
-from license_service.runtime.options import TlsFiles
-from license_service.runtime.servers import check_tls_files
+from license_service.tls.file_store import TlsFiles, check_tls_files
 from tests.e2e.certificates import self_signed_certificate
 
 

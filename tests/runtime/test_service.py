@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from license_service.cluster.dump_source import DumpFileSource
+from license_service.config_sources.file_source import LicensingConfigWatcher
 from license_service.errors import LicenseServiceError
-from license_service.runtime.assembly import ClusterChoice, Service, assemble, utc_now
-from license_service.runtime.config_watcher import LicensingConfigWatcher
-from license_service.runtime.listeners import Listeners, bind_listeners, bound_port
+from license_service.runtime.listeners import Listeners, bind_listeners
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.service import run_service
+from license_service.runtime.wiring import ClusterChoice, Service, assemble, utc_now
 
 DUMP = Path(__file__).parent.parent / "fixtures" / "dumps" / "cluster.json"
 KUBE_SYSTEM_UID = "c87e24a7-b69a-5dcd-ac8d-571b2faabde7"
@@ -55,8 +55,8 @@ def test_the_assembled_service_serves_its_api_and_metrics_until_stopped(tmp_path
     service = build(tmp_path)
     listeners = free_listeners()
     assert listeners.metrics is not None
-    api = f"http://127.0.0.1:{bound_port(listeners.api)}"
-    metrics = f"http://127.0.0.1:{bound_port(listeners.metrics)}/metrics"
+    api = f"http://127.0.0.1:{listeners.api.getsockname()[1]}"
+    metrics = f"http://127.0.0.1:{listeners.metrics.getsockname()[1]}/metrics"
     token = service.tokens.current().tokens[0]
 
     async def scenario() -> tuple[dict[str, str], int, int, int]:

@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.auth.authenticators import ApiTokenAuthenticator, Authenticator
 from license_service.auth.failed_attempts import FailedAttemptLimiter
-from license_service.auth.token_source import TokenFile
-from license_service.auth.token_storage import write_token_file
 from license_service.cluster.source import ClusterState
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.metering.cluster_view import ClusterView
 from license_service.sampling.status import SamplerStatus
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
+from license_service.tokens.file_source import TokenFile
+from license_service.tokens.file_store import write_token_file
 from license_service.web.app_state import AppState
 from license_service.web.application import create_app
 from license_service.web.probes.version_info import VersionInfo

@@ -13,8 +13,8 @@ from license_service.auth.authenticators import ApiTokenAuthenticator
 from license_service.auth.credentials import Credentials
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.identities import Denied, Identity
-from license_service.auth.token_source import TokenFile
 from license_service.configuration.ibmlicensing import LicensingConfig
+from license_service.tokens.file_source import TokenFile
 from license_service.web.app_state import AppState
 from license_service.web.application import PROTECTED_PATHS, PUBLIC_PATHS, create_app
 from license_service.web.probes.service_routes import current_health

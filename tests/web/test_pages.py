@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from starlette.testclient import TestClient
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.metering.usage import AnnotationProblem, Measurement, PodProblems
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.store.sampling_coverage import record_missed_sample
 from tests.store.sample_builders import CLUSTER, at, product, store

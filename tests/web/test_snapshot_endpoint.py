@@ -8,8 +8,8 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.audit.verification import verify_snapshot
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from tests.store.sample_builders import at, product, store
 from tests.web.conftest import authorized

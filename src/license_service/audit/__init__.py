@@ -4,6 +4,6 @@ The file contents are pure functions over rows and bytes (``csv_files``,
 ``daily_files``, ``decimal_numbers``, ``data_condition``, ``checksums``);
 ``snapshot_archive`` deflates them on a worker thread while hashing
 (``deflated_files``) and writes the zip (``zip_writer``), ``snapshots`` feeds it from
-the store, ``signing_keys`` keeps the RSA key and ``verification`` checks a snapshot
-as an auditor would.
+the store, signed with the key of ``license_service.signing``, and ``verification``
+checks a snapshot as an auditor would.
 """

@@ -23,7 +23,6 @@ from typing import BinaryIO, Final, Self
 
 from license_service.audit.checksums import ChecksumLine, checksum_file
 from license_service.audit.deflated_files import DeflatedFile
-from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshot_names import (
     CHECKSUM_FILE,
     PUBLIC_KEY_FILE,
@@ -32,6 +31,7 @@ from license_service.audit.snapshot_names import (
 )
 from license_service.audit.zip_writer import ZipWriter
 from license_service.errors import AuditError
+from license_service.signing.keys import SigningKey
 
 # Chunks are gathered up to this size before they go to the worker: every chunk costs
 # the worker a few takes of the GIL, which wait while this thread runs Python code.

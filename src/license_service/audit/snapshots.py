@@ -19,7 +19,6 @@ from typing import BinaryIO
 from license_service.audit.csv_files import period_csv
 from license_service.audit.daily_files import DailyFile, period_rows_of
 from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
-from license_service.audit.signing_keys import SigningKey
 from license_service.audit.snapshot_archive import SnapshotArchive
 from license_service.audit.snapshot_context import SnapshotContext
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
@@ -34,6 +33,7 @@ from license_service.metering.usage_rows import (
     ProductUsage,
     ServiceUsage,
 )
+from license_service.signing.keys import SigningKey
 from license_service.store.daily_rows import rows_by_day
 from license_service.store.database import Database
 from license_service.store.instants import start_of_day

@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from license_service.audit.checksums import parse_checksum_file
-from license_service.audit.signing_keys import KEY_BITS, public_key_fingerprint
 from license_service.audit.snapshot_names import (
     CHECKSUM_FILE,
     PUBLIC_KEY_FILE,
@@ -36,6 +35,7 @@ from license_service.audit.snapshot_names import (
     suffix_of_snapshot_name,
 )
 from license_service.errors import SnapshotVerificationError
+from license_service.signing.keys import KEY_BITS, public_key_fingerprint
 
 READ_CHUNK_BYTES: Final = 1024 * 1024
 # What reading a damaged, encrypted or oddly compressed entry raises.

@@ -33,7 +33,7 @@ from license_service.auth.credentials import Credentials, oversized_refusal
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.identities import Denied, Identity
 from license_service.auth.token_comparison import same_token
-from license_service.auth.token_source import TokenSource
+from license_service.tokens.followed import TokenSource
 
 AUTH_LOGGER: Final = "license_service.auth"
 logger = logging.getLogger(AUTH_LOGGER)

@@ -23,15 +23,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from license_service.cli.serve_command import (
+from license_service.cli import options as flags
+from license_service.cli.options import (
     HostOption,
     LogLevelOption,
     MetricsPortOption,
     PortOption,
     SampleIntervalOption,
-    Started,
-    start,
 )
+from license_service.cli.serve_command import Started, start
 from license_service.runtime.options import (
     DEFAULT_HISTORY_DAYS,
     DEFAULT_METRICS_PORT,
@@ -65,10 +65,8 @@ def demo_command(
     metrics_port: MetricsPortOption = DEFAULT_METRICS_PORT,
     data_dir: Annotated[
         Path,
-        typer.Option(
-            "--data-dir",
-            metavar="DIR",
-            help="Directory of the demo's database, API token and signing key.",
+        flags.data_dir(
+            "Directory of the demo's database, API token and signing key.", show_default=True
         ),
     ] = DEMO_DATA_DIR,
     sample_interval: SampleIntervalOption = 300,
@@ -83,9 +81,9 @@ def demo_command(
 ) -> None:
     """Run the service on a simulated cluster with 90 days of history, and print its URLs."""
     from license_service.cluster.simulated import SimulatedCluster, SimulatedClusterSource
-    from license_service.runtime.assembly import ClusterChoice, utc_now
     from license_service.runtime.log_configuration import configure_logging
     from license_service.runtime.service import run
+    from license_service.runtime.wiring import ClusterChoice, utc_now
 
     options = ServeOptions(
         host=host,
@@ -132,7 +130,14 @@ def _fill_history(
     from license_service.runtime.history import fill_history
 
     service = started.service
-    settings = service.config.current().metering
+    fill = functools.partial(
+        fill_history,
+        service.database,
+        cluster,
+        days=days,
+        settings=service.config.current().metering,
+        live_interval=service.options.sample_interval,
+    )
     with Progress(
         TextColumn("Backfilling {task.description}"),
         BarColumn(),
@@ -146,25 +151,9 @@ def _fill_history(
         def report(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        stored = fill_history(
-            service.database,
-            cluster,
-            now=service.clock(),
-            days=days,
-            settings=settings,
-            live_interval=service.options.sample_interval,
-            progress=report,
-        )
+        stored = fill(now=service.clock(), progress=report)
     # The backfill took a while: fill the sampling instants that passed meanwhile.
-    stored += fill_history(
-        service.database,
-        cluster,
-        now=service.clock(),
-        days=days,
-        settings=settings,
-        live_interval=service.options.sample_interval,
-    )
-    return stored
+    return stored + fill(now=service.clock())
 
 
 def _print_welcome(started: Started, *, stored: int, days: int, console: Console) -> None:

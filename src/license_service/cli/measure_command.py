@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from license_service.cli import options as flags
 from license_service.cli.measurement_tables import MeasuredCluster, render_measurement
 from license_service.cluster.dumps import cluster_id_of, read_dumps
 from license_service.configuration.config_file import load_licensing_file
@@ -45,13 +46,12 @@ def measure_command(
     *,
     config: Annotated[
         Path | None,
-        typer.Option(
+        flags.optional(
             "--config",
             "-c",
             metavar="IBMLicensing.yaml",
-            help="IBMLicensing document whose spec.features (hyperThreading.threadsPerCore, "
+            help_text="IBMLicensing document whose spec.features (hyperThreading.threadsPerCore, "
             "nodeCpuCappingEnabled) apply to the measurement.",
-            show_default=False,
         ),
     ] = None,
     output: Annotated[

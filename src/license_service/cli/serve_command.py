@@ -11,7 +11,8 @@ Which cluster: ``--cluster-dump`` measures dump files; otherwise the live cluste
 through the Kubernetes API, with the pod's service account (in a pod) or a
 kubeconfig (``--kubeconfig``/``--context``, outside). Live, the configuration is the
 ``IBMLicensing`` resource, the API token and the signing key live in Secrets of the
-service's namespace (``--namespace``; see ``runtime.kubernetes_parts``).
+service's namespace (``--namespace``; see ``runtime.kubernetes_start``). The choice
+is made once, here: the service is assembled with the backends it gives.
 
 The command prints where it listens and where the API token is kept, never the
 token itself; logs go to standard error.
@@ -29,9 +30,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from license_service import __version__
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR
+from license_service.cli import options as flags
+from license_service.cli.options import (
+    HostOption,
+    LogLevelOption,
+    MetricsPortOption,
+    PortOption,
+    SampleIntervalOption,
+)
 from license_service.errors import ConfigurationError
 from license_service.runtime.options import (
+    DEFAULT_DATA_DIR,
     DEFAULT_HOST,
     DEFAULT_METRICS_PORT,
     DEFAULT_PORT,
@@ -41,73 +50,14 @@ from license_service.runtime.options import (
 )
 
 if TYPE_CHECKING:
-    from license_service.runtime.assembly import ClusterChoice, Service
-    from license_service.runtime.kubernetes_parts import KubernetesParts
+    from license_service.runtime.backends import Backends
     from license_service.runtime.listeners import Listeners
-    from license_service.runtime.secret_tokens import SecretTokenSource
+    from license_service.runtime.wiring import ClusterChoice, Service
 
 # The service's modules (uvicorn, starlette, SQLAlchemy, the Kubernetes client...) are
 # imported by the commands that run it, so `license-service --help` and the light
 # commands start in a fraction of a second.
 
-HostOption = Annotated[
-    str,
-    typer.Option(
-        "--host", metavar="ADDRESS", help="Address to listen on (0.0.0.0: every interface)."
-    ),
-]
-PortOption = Annotated[int, typer.Option("--port", metavar="PORT", help="Port of the API.")]
-MetricsPortOption = Annotated[
-    int,
-    typer.Option(
-        "--metrics-port", metavar="PORT", help="Port of /metrics (Prometheus); 0 turns it off."
-    ),
-]
-SampleIntervalOption = Annotated[
-    int,
-    typer.Option("--sample-interval", metavar="SECONDS", help="Seconds between two samples."),
-]
-LogLevelOption = Annotated[
-    str | None,
-    typer.Option(
-        "--log-level",
-        metavar="LEVEL",
-        help="DEBUG, VERBOSE, INFO, WARNING or ERROR (default: spec.logLevel of --config, "
-        "else INFO).",
-        show_default=False,
-    ),
-]
-
-
-KubeconfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--kubeconfig",
-        metavar="FILE",
-        help="Reach the cluster with this kubeconfig (default in a pod: its service account).",
-        show_default=False,
-    ),
-]
-ContextOption = Annotated[
-    str | None,
-    typer.Option(
-        "--context",
-        metavar="NAME",
-        help="Context of the kubeconfig to use (default: its current context).",
-        show_default=False,
-    ),
-]
-NamespaceOption = Annotated[
-    str | None,
-    typer.Option(
-        "--namespace",
-        "-n",
-        metavar="NAMESPACE",
-        help="The service's namespace, where its Secrets live (default: the pod's, else "
-        "spec.instanceNamespace, else ibm-common-services).",
-        show_default=False,
-    ),
-]
 ENVIRONMENT_IN_A_POD = "KUBERNETES_SERVICE_HOST"
 
 
@@ -118,39 +68,30 @@ def serve_command(
     metrics_port: MetricsPortOption = DEFAULT_METRICS_PORT,
     data_dir: Annotated[
         Path,
-        typer.Option(
-            "--data-dir",
-            metavar="DIR",
-            help="Directory of the database, API token and signing key (created, mode 0700).",
+        flags.data_dir(
+            "Directory of the database, API token and signing key (created, mode 0700).",
+            show_default=True,
         ),
     ] = DEFAULT_DATA_DIR,
     database_url: Annotated[
         str | None,
-        typer.Option(
-            "--database-url",
-            metavar="URL",
-            help="postgresql://user@host:5432/db or sqlite:///file (default: SQLite in "
-            "--data-dir).",
-            show_default=False,
+        flags.database_url(
+            "postgresql://user@host:5432/db or sqlite:///file (default: SQLite in --data-dir)."
         ),
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option(
+        flags.optional(
             "--config",
             metavar="FILE",
-            help="IBMLicensing YAML document; re-read when it changes.",
-            show_default=False,
+            help_text="IBMLicensing YAML document; re-read when it changes.",
         ),
     ] = None,
     token_file: Annotated[
         Path | None,
-        typer.Option(
-            "--token-file",
-            metavar="FILE",
-            help="Read the API token from FILE (e.g. a mounted Secret) instead of --data-dir; "
-            "re-read when it changes.",
-            show_default=False,
+        flags.token_file(
+            "Read the API token from FILE (e.g. a mounted Secret) instead of --data-dir; "
+            "re-read when it changes."
         ),
     ] = None,
     token_grace_period: Annotated[
@@ -174,36 +115,41 @@ def serve_command(
     ] = None,
     cluster_dump: Annotated[
         list[Path] | None,
-        typer.Option(
+        flags.optional(
             "--cluster-dump",
             metavar="FILE",
-            help="Measure from `kubectl get pods,nodes,namespaces -A -o json` saved in FILE; "
-            "repeat the flag for several files; re-read when a file changes.",
-            show_default=False,
+            help_text="Measure from `kubectl get pods,nodes,namespaces -A -o json` saved in "
+            "FILE; repeat the flag for several files; re-read when a file changes.",
         ),
     ] = None,
     cluster_id: Annotated[
         str | None,
-        typer.Option(
-            "--cluster-id",
-            metavar="ID",
-            help="Id of the measured cluster (default: uid of the kube-system namespace).",
-            show_default=False,
-        ),
+        flags.cluster_id("Id of the measured cluster (default: uid of the kube-system namespace)."),
     ] = None,
     cluster_name: Annotated[
         str | None,
-        typer.Option(
-            "--cluster-name",
-            metavar="NAME",
-            help="Name shown on the status page and in snapshots (default: the cluster id).",
-            show_default=False,
+        flags.cluster_name(
+            "Name shown on the status page and in snapshots (default: the cluster id)."
         ),
     ] = None,
     log_level: LogLevelOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
-    namespace: NamespaceOption = None,
+    kubeconfig: Annotated[
+        Path | None,
+        flags.kubeconfig(
+            "Reach the cluster with this kubeconfig (default in a pod: its service account)."
+        ),
+    ] = None,
+    context: Annotated[
+        str | None,
+        flags.context("Context of the kubeconfig to use (default: its current context)."),
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        flags.namespace(
+            "The service's namespace, where its Secrets live (default: the pod's, else "
+            "spec.instanceNamespace, else ibm-common-services)."
+        ),
+    ] = None,
     startup_timeout: Annotated[
         int,
         typer.Option(
@@ -216,10 +162,9 @@ def serve_command(
     """Run the service: sample the cluster and serve the API and the metrics."""
     from license_service.cluster.dump_source import DumpFileSource
     from license_service.metering.cluster_view import ClusterId
-    from license_service.runtime.assembly import ClusterChoice, utc_now
-    from license_service.runtime.kubernetes_parts import connect_kubernetes
     from license_service.runtime.log_configuration import configure_logging
     from license_service.runtime.service import run
+    from license_service.runtime.wiring import ClusterChoice, utc_now
     from license_service.sampling.freshness import MAX_VIEW_AGE
 
     live = not cluster_dump
@@ -260,7 +205,7 @@ def serve_command(
         options, dumps=cluster_dump or [], live_flags=live_flags, environ=os.environ
     )
     configure_logging(options.log_level or "INFO")
-    kubernetes = None
+    backends: Backends | None = None  # files, unless a live cluster is measured
     if cluster_dump:
         source = DumpFileSource.load(
             cluster_dump,
@@ -277,7 +222,11 @@ def serve_command(
         files = "file" if len(cluster_dump) == 1 else "files"
         measured = f"from {len(cluster_dump)} dump {files}"
     else:
+        # Only a live cluster loads the Kubernetes client (about a second).
+        from license_service.runtime.kubernetes_start import connect_kubernetes
+
         kubernetes = connect_kubernetes(options, clock=utc_now)
+        backends = kubernetes
         cluster = ClusterChoice(
             source=kubernetes.source,
             cluster_id=kubernetes.cluster_id,
@@ -287,7 +236,7 @@ def serve_command(
             f"through the Kubernetes API ({kubernetes.credentials}), namespace "
             f"{kubernetes.namespace}"
         )
-    started = start(options, cluster, kubernetes=kubernetes)
+    started = start(options, cluster, backends=backends)
     typer.echo(
         f"License Service {__version__}: cluster {cluster.cluster_id} {measured}, "
         f"a sample every {sample_interval} s"
@@ -307,24 +256,27 @@ class Started:
 
 
 def start(
-    options: ServeOptions, cluster: ClusterChoice, *, kubernetes: KubernetesParts | None = None
+    options: ServeOptions, cluster: ClusterChoice, *, backends: Backends | None = None
 ) -> Started:
-    """Bind the ports, then build the service; nothing is left open (or running) on failure."""
-    from license_service.runtime.assembly import assemble
+    """Bind the ports, then build the service; nothing is left open (or running) on failure.
+
+    ``backends`` are those of a live cluster, already connected; ``None`` means files.
+    """
     from license_service.runtime.listeners import bind_listeners
+    from license_service.runtime.wiring import assemble
 
     try:
         listeners = bind_listeners(
             options.host, port=options.port, metrics_port=options.metrics_port
         )
         try:
-            service = assemble(options, cluster=cluster, kubernetes=kubernetes)
+            service = assemble(options, cluster=cluster, backends=backends)
         except BaseException:
             listeners.close()
             raise
     except BaseException:
-        if kubernetes is not None:
-            kubernetes.close()
+        if backends is not None:
+            backends.close()
         raise
     return Started(service=service, listeners=listeners)
 
@@ -358,40 +310,15 @@ def _check_cluster_choice(
 def service_lines(service: Service, listeners: Listeners) -> list[str]:
     """Where the service listens and keeps its token, for the start banner (no secret)."""
     from license_service.runtime.addresses import base_url
-    from license_service.runtime.secret_tokens import SecretTokenSource
 
-    options = service.options
     api = base_url(listeners.api, scheme=service.scheme)
     lines = [f"  API:      {api}/  (try {api}/products?token=<API token>)"]
     if listeners.metrics is not None:
         lines.append(f"  Metrics:  {base_url(listeners.metrics, scheme='http')}/metrics")
     else:
         lines.append("  Metrics:  off (--metrics-port 0)")
-    tokens = service.tokens
-    if isinstance(tokens, SecretTokenSource):
-        lines.append(f"  Token:    in {tokens.label}; print it with: {_token_get(options, tokens)}")
-    else:
-        if options.token_file is not None:
-            how = f"license-service token get --token-file {options.token_file}"
-        else:
-            how = f"license-service token get --data-dir {options.data_dir}"
-        lines.append(f"  Token:    in {tokens.path.resolve()}; print it with: {how}")
+    lines.append(f"  Token:    {service.backends.describe_token()}")
     lines.append(f"  Data:     {service.data_dir.root.resolve()} (database {service.database.url})")
-    if options.config_file is not None:
-        lines.append(f"  Config:   {options.config_file.resolve()} (followed while running)")
-    elif service.kubernetes is not None:
-        lines.append("  Config:   the IBMLicensing resource (the oldest; followed while running)")
+    if (config := service.backends.describe_config()) is not None:
+        lines.append(f"  Config:   {config}")
     return lines
-
-
-def _token_get(options: ServeOptions, tokens: SecretTokenSource) -> str:
-    """The command that prints the token of the Secret, for the start banner."""
-    kubernetes = options.kubernetes
-    if kubernetes is None or kubernetes.in_cluster:
-        return (
-            f"kubectl get secret {tokens.secret_name} -n {tokens.namespace} "
-            "-o jsonpath='{.data.token}' | base64 -d"
-        )
-    flags = f" --kubeconfig {kubernetes.kubeconfig}" if kubernetes.kubeconfig else ""
-    flags += f" --context {kubernetes.context}" if kubernetes.context else ""
-    return f"license-service token get{flags} --namespace {tokens.namespace}"

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO, Final
 import typer
 
 from license_service import __version__
-from license_service.audit.signing_keys import SIGNING_KEY_FILE, SigningKey
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR
-from license_service.cli.exit_codes import reporting_errors
+from license_service.cli import options as flags
 from license_service.errors import InputError, SnapshotVerificationError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import EARLIEST_DATE, MAX_PERIOD_DAYS, DatePeriod
+from license_service.runtime.options import DEFAULT_DATA_DIR
+from license_service.signing.file_store import SIGNING_KEY_FILE, SigningKeyFile
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
 
 if TYPE_CHECKING:
@@ -46,14 +46,11 @@ _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def build_snapshot_app() -> typer.Typer:
     """The ``snapshot`` command group."""
-    app = typer.Typer(
-        name="snapshot",
-        help="Create and verify signed audit snapshots (SPEC 5).",
-        no_args_is_help=True,
+    return flags.command_group(
+        "snapshot",
+        help_text="Create and verify signed audit snapshots (SPEC 5).",
+        commands={"create": create_command, "verify": verify_command},
     )
-    app.command("create")(reporting_errors(create_command))
-    app.command("verify")(reporting_errors(verify_command))
-    return app
 
 
 def create_command(
@@ -68,61 +65,44 @@ def create_command(
     ],
     output: Annotated[
         Path | None,
-        typer.Option(
+        flags.optional(
             "--output",
             "-o",
             metavar="FILE",
-            help="Where to write the zip; a directory gets the standard name "
+            help_text="Where to write the zip; a directory gets the standard name "
             "(default: the standard name in the current directory).",
-            show_default=False,
         ),
     ] = None,
     data_dir: Annotated[
         Path | None,
-        typer.Option(
-            "--data-dir",
-            metavar="DIR",
-            help=f"The server's data directory: its {DATABASE_FILE} and {SIGNING_KEY_FILE} "
-            f"(default: ./{DEFAULT_DATA_DIR}).",
-            show_default=False,
+        flags.data_dir(
+            f"The server's data directory: its {DATABASE_FILE} and {SIGNING_KEY_FILE} "
+            f"(default: ./{DEFAULT_DATA_DIR})."
         ),
     ] = None,
     database_url: Annotated[
         str | None,
-        typer.Option(
-            "--database-url",
-            metavar="URL",
-            help="Read this database (sqlite:///FILE or postgresql://...) instead of the "
-            "data directory's; the signing key still comes from the data directory.",
-            show_default=False,
+        flags.database_url(
+            "Read this database (sqlite:///FILE or postgresql://...) instead of the data "
+            "directory's; the signing key still comes from the data directory."
         ),
     ] = None,
     signing_key: Annotated[
         Path | None,
-        typer.Option(
+        flags.optional(
             "--signing-key",
             metavar="PEM",
-            help=f"Sign with this key file (default: DIR/{SIGNING_KEY_FILE}; created if missing).",
-            show_default=False,
+            help_text=f"Sign with this key file (default: DIR/{SIGNING_KEY_FILE}; created if "
+            "missing).",
         ),
     ] = None,
     cluster_id: Annotated[
         str | None,
-        typer.Option(
-            "--cluster-id",
-            metavar="ID",
-            help="The cluster to report (default: the only cluster in the store).",
-            show_default=False,
-        ),
+        flags.cluster_id("The cluster to report (default: the only cluster in the store)."),
     ] = None,
     cluster_name: Annotated[
         str | None,
-        typer.Option(
-            "--cluster-name",
-            metavar="NAME",
-            help="The cluster's name for data_condition.txt (default: its id).",
-            show_default=False,
-        ),
+        flags.cluster_name("The cluster's name for data_condition.txt (default: its id)."),
     ] = None,
     retention_sample_days: Annotated[
         int,
@@ -148,7 +128,7 @@ def create_command(
     database = Database.open(database_url or _data_dir_database(directory, data_dir is not None))
     try:
         cluster = _cluster(database, cluster_id)
-        key = SigningKey.load_or_create(signing_key or directory / SIGNING_KEY_FILE)
+        key = SigningKeyFile(signing_key or directory / SIGNING_KEY_FILE).load_or_create()
         target = _target(output, snapshot_file_name(cluster, period))
         context = SnapshotContext(
             version=__version__,
@@ -174,12 +154,11 @@ def verify_command(
     *,
     public_key: Annotated[
         Path | None,
-        typer.Option(
+        flags.optional(
             "--public-key",
             metavar="PEM",
-            help="Require the snapshot to be signed by this public key (a pub_key.pem you "
+            help_text="Require the snapshot to be signed by this public key (a pub_key.pem you "
             "trust); without it the key inside the snapshot is used.",
-            show_default=False,
         ),
     ] = None,
 ) -> None:

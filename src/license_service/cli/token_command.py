@@ -4,56 +4,51 @@ By default the commands act on the token file of a data directory (``--data-dir`
 the server's default when not given) or on another file (``--token-file``). With
 ``--kubeconfig``/``--context`` (from outside a cluster) or ``--in-cluster`` (in a
 pod), ``get``, ``set`` and ``generate`` act instead on the token Secret of a service
-in Kubernetes (``--namespace``, ``--secret``; see ``runtime.cluster_token``): ``get``
+in Kubernetes (``--namespace``, ``--secret``; see ``tokens.cluster_secret``): ``get``
 prints what ``kubectl get secret ibm-licensing-token -o jsonpath='{.data.token}' |
 base64 -d`` prints; ``set`` and ``generate`` write the Secret with the seed's labels.
 A server following that file or Secret applies a new token within 5 seconds,
 without a restart. ``set`` and ``check`` apply the SPEC 4.3 rules first and, on
 refusal, name the offending character and its position (exit code 2). A value of
 ``-`` is read from standard input, so the token stays out of shell history and
-``ps``. Only ``get`` and ``generate`` print a token, alone on standard output.
+``ps``. Only ``get`` and ``generate`` print a token, alone on standard output. Each
+command first decides where the token is kept (``_TokenPlace``: a file or a Secret),
+then reads or writes it there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Protocol
 
 import typer
 
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR, token_file_path
-from license_service.auth.token_rules import check_token, generate_token, token_problem
-from license_service.auth.token_storage import (
-    read_token_text,
-    strip_final_newline,
-    write_token_file,
-)
-from license_service.cli.exit_codes import reporting_errors
+from license_service.cli import options as flags
 from license_service.errors import AuthenticationError, ConfigurationError, InvalidTokenError
-from license_service.runtime.cluster_token_flags import ClusterTokenFlags
-
-if TYPE_CHECKING:
-    from license_service.cluster.kubernetes.token_secret import TokenSecret
+from license_service.runtime.options import DEFAULT_DATA_DIR
+from license_service.tokens.cluster_flags import ClusterTokenFlags
+from license_service.tokens.file_store import read_token_text, token_file_path, write_token_file
+from license_service.tokens.rules import (
+    check_token,
+    generate_token,
+    kept_token_problem,
+    strip_final_newline,
+)
 
 STDIN = "-"
+_APPLIED = "applies it within 5 seconds"
 
 DataDirOption = Annotated[
     Path | None,
-    typer.Option(
-        "--data-dir",
-        metavar="DIR",
-        help=f"Data directory of the server whose token to act on (default: ./{DEFAULT_DATA_DIR}).",
-        show_default=False,
+    flags.data_dir(
+        f"Data directory of the server whose token to act on (default: ./{DEFAULT_DATA_DIR})."
     ),
 ]
 TokenFileOption = Annotated[
     Path | None,
-    typer.Option(
-        "--token-file",
-        metavar="FILE",
-        help="Act on this token file (as given to `serve --token-file`) instead of --data-dir.",
-        show_default=False,
+    flags.token_file(
+        "Act on this token file (as given to `serve --token-file`) instead of --data-dir."
     ),
 ]
 ValueArgument = Annotated[
@@ -68,22 +63,10 @@ ForceOption = Annotated[
     bool, typer.Option("--force", help="Accept a token shorter than 16 characters.")
 ]
 KubeconfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--kubeconfig",
-        metavar="FILE",
-        help="Act on the token Secret of the cluster of this kubeconfig.",
-        show_default=False,
-    ),
+    Path | None, flags.kubeconfig("Act on the token Secret of the cluster of this kubeconfig.")
 ]
 ContextOption = Annotated[
-    str | None,
-    typer.Option(
-        "--context",
-        metavar="NAME",
-        help="Act on the token Secret of this kubeconfig context's cluster.",
-        show_default=False,
-    ),
+    str | None, flags.context("Act on the token Secret of this kubeconfig context's cluster.")
 ]
 InClusterOption = Annotated[
     bool,
@@ -91,45 +74,33 @@ InClusterOption = Annotated[
 ]
 NamespaceOption = Annotated[
     str | None,
-    typer.Option(
-        "--namespace",
-        "-n",
-        metavar="NAMESPACE",
-        help="The service's namespace (default: spec.instanceNamespace, else ibm-common-services).",
-        show_default=False,
+    flags.namespace(
+        "The service's namespace (default: spec.instanceNamespace, else ibm-common-services)."
     ),
 ]
 SecretOption = Annotated[
     str | None,
-    typer.Option(
+    flags.optional(
         "--secret",
         metavar="NAME",
-        help="The token Secret's name (default: spec.apiSecretToken, else ibm-licensing-token).",
-        show_default=False,
+        help_text="The token Secret's name (default: spec.apiSecretToken, else "
+        "ibm-licensing-token).",
     ),
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class _TokenFileChoice:
-    """The token file acted on, and the option naming it (for messages)."""
-
-    path: Path
-    option: str
-
-
 def build_token_app() -> typer.Typer:
     """The ``token`` command group."""
-    app = typer.Typer(
-        name="token",
-        help="Show, set, generate or check the API token (SPEC 4.2-4.3).",
-        no_args_is_help=True,
+    return flags.command_group(
+        "token",
+        help_text="Show, set, generate or check the API token (SPEC 4.2-4.3).",
+        commands={
+            "get": get_command,
+            "set": set_command,
+            "generate": generate_command,
+            "check": check_command,
+        },
     )
-    app.command("get")(reporting_errors(get_command))
-    app.command("set")(reporting_errors(set_command))
-    app.command("generate")(reporting_errors(generate_command))
-    app.command("check")(reporting_errors(check_command))
-    return app
 
 
 def get_command(
@@ -143,32 +114,8 @@ def get_command(
     secret: SecretOption = None,
 ) -> None:
     """Print the API token, alone on one line (for piping)."""
-    cluster = _cluster(
-        ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret),
-        data_dir=data_dir,
-        token_file=token_file,
-    )
-    if cluster is not None:
-        from license_service.runtime.cluster_token import opened_token_secret
-
-        with opened_token_secret(cluster, note=_note) as token_secret:
-            typer.echo(_secret_token(token_secret, cluster))
-        return
-    choice = _token_file(data_dir, token_file)
-    text = read_token_text(choice.path)
-    if text is None:
-        raise AuthenticationError(
-            f"{choice.path}: there is no API token file; the server creates one on first start, "
-            f"or create one now with `license-service token generate {choice.option}`"
-        )
-    problem = token_problem(text, force=True)
-    if problem is not None:
-        raise InvalidTokenError(
-            f"{choice.path}: the token there is invalid, so the server accepts no API token: "
-            f"{problem.description}; replace it with `license-service token set {choice.option} -` "
-            f"or `license-service token generate {choice.option}`"
-        )
-    typer.echo(text)
+    cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
+    typer.echo(_token_place(cluster, data_dir=data_dir, token_file=token_file).read())
 
 
 def set_command(
@@ -184,29 +131,11 @@ def set_command(
     secret: SecretOption = None,
 ) -> None:
     """Check VALUE against the token rules, then make it the API token."""
-    cluster = _cluster(
-        ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret),
-        data_dir=data_dir,
-        token_file=token_file,
-    )
+    cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
+    place = _token_place(cluster, data_dir=data_dir, token_file=token_file)
     token = _read_value(value)
-    if cluster is not None:
-        check_token(token, force=force)
-        from license_service.runtime.cluster_token import opened_token_secret
-
-        with opened_token_secret(cluster, note=_note) as token_secret:
-            outcome = token_secret.write(token)
-            typer.echo(
-                f"API token written to {token_secret.label} ({outcome}); a service following "
-                "it applies it within 5 seconds"
-            )
-        return
-    choice = _token_file(data_dir, token_file)
-    write_token_file(choice.path, token, force=force)
-    typer.echo(
-        f"API token written to {choice.path} (mode 0600); a server using this file "
-        "applies it within 5 seconds"
-    )
+    check_token(token, force=force)
+    typer.echo(f"API token {place.write(token)}")
 
 
 def generate_command(
@@ -220,32 +149,12 @@ def generate_command(
     secret: SecretOption = None,
 ) -> None:
     """Make a new random API token (24 letters and digits), write it and print it."""
-    cluster = _cluster(
-        ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret),
-        data_dir=data_dir,
-        token_file=token_file,
-    )
+    cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
+    place = _token_place(cluster, data_dir=data_dir, token_file=token_file)
     token = generate_token()
-    if cluster is not None:
-        from license_service.runtime.cluster_token import opened_token_secret
-
-        with opened_token_secret(cluster, note=_note) as token_secret:
-            outcome = token_secret.write(token)
-            typer.echo(token)
-            typer.echo(
-                f"New API token written to {token_secret.label} ({outcome}); a service "
-                "following it applies it within 5 seconds",
-                err=True,
-            )
-        return
-    choice = _token_file(data_dir, token_file)
-    write_token_file(choice.path, token)
+    written = place.write(token)
     typer.echo(token)
-    typer.echo(
-        f"New API token written to {choice.path} (mode 0600); a server using this file "
-        "applies it within 5 seconds",
-        err=True,
-    )
+    typer.echo(f"New API token {written}", err=True)
 
 
 def check_command(value: ValueArgument, *, force: ForceOption = False) -> None:
@@ -255,64 +164,132 @@ def check_command(value: ValueArgument, *, force: ForceOption = False) -> None:
     typer.echo(f"the token follows the rules ({len(token)} characters)")
 
 
-def _cluster(
-    flags: ClusterTokenFlags, *, data_dir: Path | None, token_file: Path | None
-) -> ClusterTokenFlags | None:
-    """``flags`` when they choose a cluster, else ``None`` (the file variant)."""
-    if flags.named_only:
-        raise ConfigurationError(
-            "--namespace and --secret name a token Secret in a cluster: add --kubeconfig FILE "
-            "(outside the cluster) or --in-cluster (in a pod)"
-        )
-    if not flags.given:
-        return None
-    local = "--data-dir" if data_dir is not None else "--token-file" if token_file else None
-    if local is not None:
-        raise ConfigurationError(
-            f"{local} names a token file, --kubeconfig/--context/--in-cluster a token Secret; "
-            "give only one"
-        )
-    return flags
+class _TokenPlace(Protocol):
+    """Where a command finds the API token: a token file, or the token Secret of a cluster."""
+
+    def read(self) -> str:
+        """The token kept there, checked as a server checks it."""
+        ...
+
+    def write(self, token: str) -> str:
+        """Keep ``token`` (checked by the command) there; say where, for its message."""
+        ...
 
 
-def _secret_token(token_secret: TokenSecret, flags: ClusterTokenFlags) -> str:
-    """The token the Secret holds, checked as a service checks it."""
-    again = flags.command_flags(namespace=token_secret.namespace, secret=token_secret.name)
-    reading = token_secret.read()
-    if reading.missing:
-        raise AuthenticationError(
-            f"the {token_secret.label} does not exist; the service creates it when it starts, "
-            f"or create one now with `license-service token generate{again}`"
-        )
-    if reading.value is None:
-        raise AuthenticationError(
-            f"{reading.problem}; replace the token with `license-service token set{again} -` "
-            f"or `license-service token generate{again}`"
-        )
-    problem = token_problem(reading.value, force=True)
-    if problem is not None:
-        raise InvalidTokenError(
-            f"the token in {token_secret.label} is invalid, so the service accepts no API "
-            f"token: {problem.description}; replace it with `license-service token set{again} -` "
-            f"or `license-service token generate{again}`"
-        )
-    return reading.value
+@dataclass(frozen=True, slots=True)
+class _TokenFilePlace:
+    """The token file acted on, and the option naming it (for messages)."""
+
+    path: Path
+    option: str
+
+    def read(self) -> str:
+        """The token of the file; refused when missing or invalid."""
+        text = read_token_text(self.path)
+        if text is None:
+            raise AuthenticationError(
+                f"{self.path}: there is no API token file; the server creates one on first "
+                f"start, or create one now with `license-service token generate {self.option}`"
+            )
+        problem = kept_token_problem(text)
+        if problem is not None:
+            raise InvalidTokenError(
+                f"{self.path}: the token there is invalid, so the server accepts no API token: "
+                f"{problem.description}; replace it with `license-service token set "
+                f"{self.option} -` or `license-service token generate {self.option}`"
+            )
+        return text
+
+    def write(self, token: str) -> str:
+        """Write the file (mode 0600)."""
+        # The command checked the token with its own --force: only the length may differ.
+        write_token_file(self.path, token, force=True)
+        return f"written to {self.path} (mode 0600); a server using this file {_APPLIED}"
 
 
-def _note(message: str) -> None:
-    typer.echo(f"license-service: note: {message}", err=True)
+@dataclass(frozen=True, slots=True)
+class _TokenSecretPlace:
+    """The token Secret of the cluster the flags reach (connected for each action)."""
+
+    cluster: ClusterTokenFlags
+
+    def read(self) -> str:
+        """The token the Secret holds, checked as a service checks it."""
+        from license_service.tokens.cluster_secret import opened_token_secret
+
+        with opened_token_secret(self.cluster, note=_note) as token_secret:
+            again = self.cluster.command_flags(
+                namespace=token_secret.namespace, secret=token_secret.name
+            )
+            label = token_secret.label
+            reading = token_secret.read()
+        if reading.missing:
+            raise AuthenticationError(
+                f"the {label} does not exist; the service creates it when it starts, "
+                f"or create one now with `license-service token generate{again}`"
+            )
+        if reading.value is None:
+            raise AuthenticationError(
+                f"{reading.problem}; replace the token with `license-service token set{again} -` "
+                f"or `license-service token generate{again}`"
+            )
+        problem = kept_token_problem(reading.value)
+        if problem is not None:
+            raise InvalidTokenError(
+                f"the token in {label} is invalid, so the service accepts no API token: "
+                f"{problem.description}; replace it with `license-service token set{again} -` "
+                f"or `license-service token generate{again}`"
+            )
+        return reading.value
+
+    def write(self, token: str) -> str:
+        """Write the Secret (created when missing)."""
+        from license_service.tokens.cluster_secret import opened_token_secret
+
+        with opened_token_secret(self.cluster, note=_note) as token_secret:
+            outcome = token_secret.write(token)
+            return f"written to {token_secret.label} ({outcome}); a service following it {_APPLIED}"
 
 
-def _token_file(data_dir: Path | None, token_file: Path | None) -> _TokenFileChoice:
+def _token_place(
+    cluster: ClusterTokenFlags, *, data_dir: Path | None, token_file: Path | None
+) -> _TokenPlace:
+    """The token Secret when the cluster flags choose a cluster, else the token file."""
+    if _chooses_cluster(cluster, data_dir=data_dir, token_file=token_file):
+        return _TokenSecretPlace(cluster)
     if token_file is not None:
         if data_dir is not None:
             raise ConfigurationError(
                 f"--data-dir {data_dir} and --token-file {token_file} both name a token file; "
                 "give only one"
             )
-        return _TokenFileChoice(token_file, f"--token-file {token_file}")
+        return _TokenFilePlace(token_file, f"--token-file {token_file}")
     directory = DEFAULT_DATA_DIR if data_dir is None else data_dir
-    return _TokenFileChoice(token_file_path(directory), f"--data-dir {directory}")
+    return _TokenFilePlace(token_file_path(directory), f"--data-dir {directory}")
+
+
+def _chooses_cluster(
+    cluster: ClusterTokenFlags, *, data_dir: Path | None, token_file: Path | None
+) -> bool:
+    """Whether the cluster flags choose a cluster (else a token file); refuses a mix."""
+    if cluster.named_only:
+        raise ConfigurationError(
+            "--namespace and --secret name a token Secret in a cluster: add --kubeconfig FILE "
+            "(outside the cluster) or --in-cluster (in a pod)"
+        )
+    if not cluster.given:
+        return False
+    local = "--data-dir" if data_dir is not None else "--token-file" if token_file else None
+    if local is not None:
+        raise ConfigurationError(
+            f"{local} names a token file, --kubeconfig/--context/--in-cluster a token Secret; "
+            "give only one"
+        )
+    return True
+
+
+def _note(message: str) -> None:
+    typer.echo(f"license-service: note: {message}", err=True)
 
 
 def _read_value(value: str) -> str:

@@ -61,9 +61,3 @@ def bind_listeners(host: str, *, port: int, metrics_port: int) -> Listeners:
         api.close()
         raise
     return Listeners(api=api, metrics=metrics)
-
-
-def bound_port(sock: socket.socket) -> int:
-    """The port ``sock`` is bound to."""
-    port: int = sock.getsockname()[1]
-    return port

@@ -14,29 +14,24 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR
 from license_service.cluster.kubernetes.watch_options import WatchOptions
 from license_service.errors import ConfigurationError
 from license_service.runtime.log_configuration import LEVELS
 from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds
+from license_service.tls.file_store import TlsFiles
 
 DEFAULT_HOST: Final = "0.0.0.0"  # noqa: S104  (a service in a pod listens on every interface)
 DEFAULT_PORT: Final = 8080
 DEFAULT_METRICS_PORT: Final = 8081
 _MAX_PORT: Final = 65_535
 DEFAULT_STARTUP_TIMEOUT: Final = timedelta(seconds=60)
+DEFAULT_DATA_DIR: Final = Path("license-service-data")
+"""The data directory of ``serve`` and ``license-service token``/``snapshot`` unless
+``--data-dir`` is given (relative to the working directory)."""
 DEMO_DATA_DIR: Final = Path("license-service-demo-data")
 DEFAULT_HISTORY_DAYS: Final = 90
 """Days of simulated history the demo backfills."""
 _DNS_LABEL: Final = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
-
-
-@dataclass(frozen=True, slots=True)
-class TlsFiles:
-    """A PEM certificate (chain) and its private key: the API is served over HTTPS."""
-
-    cert: Path
-    key: Path
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ directory, the same default ``license-service token`` uses) holds:
 ``license-service.db``  the SQLite store (unless ``--database-url``)  0600*
 ``api-token``           the API token (unless ``--token-file``)       0600
 ``signing-key.pem``     the RSA key that signs audit snapshots        0600
-``tls.crt``             the HTTPS certificate (``tls_files``)         0600
+``tls.crt``             the HTTPS certificate (``tls.file_store``)    0600
 ``tls.key``             its private key                               0600
 =====================  ===========================================  ======
 
@@ -21,16 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from license_service.audit.signing_keys import SIGNING_KEY_FILE
-from license_service.auth.token_file_location import DEFAULT_DATA_DIR, token_file_path
 from license_service.errors import ConfigurationError
-from license_service.runtime.options import DEMO_DATA_DIR
+from license_service.runtime.options import DEFAULT_DATA_DIR, DEMO_DATA_DIR
+from license_service.signing.file_store import SIGNING_KEY_FILE
 from license_service.store.database import sqlite_url
+from license_service.tls.file_store import TlsFiles
+from license_service.tokens.file_store import token_file_path
 
 __all__ = ["DATABASE_FILE", "DEFAULT_DATA_DIR", "DEMO_DATA_DIR", "DataDir"]
 
 DATABASE_FILE: Final = "license-service.db"
-"""The data directory of ``license-service demo`` unless ``--data-dir`` is given."""
+"""The SQLite file of a data directory (the store unless ``--database-url``)."""
 DIRECTORY_MODE: Final = 0o700
 TLS_CERT_FILE: Final = "tls.crt"
 TLS_KEY_FILE: Final = "tls.key"
@@ -71,6 +72,11 @@ class DataDir:
     def tls_key_file(self) -> Path:
         """The private key of ``tls_cert_file``."""
         return self.root / TLS_KEY_FILE
+
+    @property
+    def tls_files(self) -> TlsFiles:
+        """``tls_cert_file`` and ``tls_key_file``, as the server reads them."""
+        return TlsFiles(cert=self.tls_cert_file, key=self.tls_key_file)
 
     def create(self) -> None:
         """Create the directory (mode 0700) if it does not exist; an existing one is kept as is."""

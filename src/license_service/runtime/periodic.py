@@ -11,9 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Final
 
 logger = logging.getLogger(__name__)
+
+# A new token is used within 5 s of a change (SPEC 4.3): a check every second is well inside.
+WATCH_EVERY_SECONDS: Final = 1.0
+
+Job = Coroutine[Any, Any, None]
+"""A background job of the running service."""
 
 Sleep = Callable[[float], Awaitable[None]]
 """Waits the given number of seconds (``asyncio.sleep``, or a fake in tests)."""

@@ -19,8 +19,7 @@ from typing import Final
 import uvicorn
 from starlette.types import ASGIApp
 
-from license_service.errors import ConfigurationError
-from license_service.runtime.options import TlsFiles
+from license_service.tls.file_store import TlsFiles, unusable_tls_files
 
 GRACEFUL_SHUTDOWN_SECONDS: Final = 10
 
@@ -53,21 +52,5 @@ def build_server(app: ASGIApp, *, tls: TlsFiles | None = None) -> EmbeddedServer
     except (ssl.SSLError, OSError) as exc:
         if tls is None:  # only TLS files are read when loading the configuration
             raise
-        raise _unusable(tls, exc) from exc
+        raise unusable_tls_files(tls, exc) from exc
     return EmbeddedServer(config)
-
-
-def check_tls_files(tls: TlsFiles) -> None:
-    """Load ``tls`` as a server would; ``ConfigurationError`` when the pair cannot serve HTTPS."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    try:
-        context.load_cert_chain(tls.cert, tls.key)
-    except (ssl.SSLError, OSError) as exc:
-        raise _unusable(tls, exc) from exc
-
-
-def _unusable(tls: TlsFiles, error: Exception) -> ConfigurationError:
-    return ConfigurationError(
-        f"--tls-cert {tls.cert} / --tls-key {tls.key} cannot be used: {error}; give a PEM "
-        "certificate and the PEM private key that belongs to it (unencrypted)"
-    )

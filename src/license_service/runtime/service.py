@@ -19,32 +19,23 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Iterator
+from typing import Final
 
 from prometheus_client import CollectorRegistry
 
-from license_service.auth.token_source import TokenFile
 from license_service.errors import LicenseServiceError
-from license_service.runtime.assembly import Service
-from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.listeners import Listeners
-from license_service.runtime.periodic import run_periodically, stopped_while_waiting
+from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, run_periodically
 from license_service.runtime.servers import EmbeddedServer, build_server
+from license_service.runtime.wiring import Service
 from license_service.store.retention import prune
 from license_service.web.application import create_app, create_metrics_app
-
-if TYPE_CHECKING:
-    from license_service.runtime.kubernetes_parts import KubernetesParts
 
 logger = logging.getLogger(__name__)
 
 STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
-# A new token is used within 5 s of a change (SPEC 4.3): a check every second is well inside.
-WATCH_EVERY_SECONDS: Final = 1.0
 PRUNE_EVERY_SECONDS: Final = 86_400.0
-
-_Job = Coroutine[Any, Any, None]
 
 
 def run(service: Service, listeners: Listeners) -> None:
@@ -113,8 +104,8 @@ def _address(sock: socket.socket) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _jobs(service: Service, stop: asyncio.Event) -> dict[str, _Job]:
-    jobs: dict[str, _Job] = {
+def _jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
+    jobs: dict[str, Job] = {
         "sampler": service.sampler.run(stop),
         "prune job": run_periodically(
             lambda: _prune(service),
@@ -122,25 +113,9 @@ def _jobs(service: Service, stop: asyncio.Event) -> dict[str, _Job]:
             stop=stop,
             name="removing data older than the retention periods",
         ),
+        # Following the token, the configuration and (in a cluster) the watches.
+        **service.backends.jobs(stop),
     }
-    tokens, config = service.tokens, service.config
-    if isinstance(tokens, TokenFile):
-        # A token Secret is followed by its own watch thread (see ``kubernetes``).
-        jobs["API token watcher"] = run_periodically(
-            tokens.refresh,
-            every=WATCH_EVERY_SECONDS,
-            stop=stop,
-            name=f"reading the API token file {tokens.path}",
-        )
-    if isinstance(config, LicensingConfigWatcher) and config.path is not None:
-        jobs["configuration watcher"] = run_periodically(
-            config.check,
-            every=WATCH_EVERY_SECONDS,
-            stop=stop,
-            name=f"reading the configuration file {config.path}",
-        )
-    if service.kubernetes is not None:
-        jobs["Kubernetes watches"] = _kept_alive(service.kubernetes, stop)
     if service.cluster.check is not None:
         jobs["cluster dump watcher"] = run_periodically(
             service.cluster.check,
@@ -151,19 +126,7 @@ def _jobs(service: Service, stop: asyncio.Event) -> dict[str, _Job]:
     return jobs
 
 
-async def _kept_alive(parts: KubernetesParts, stop: asyncio.Event) -> None:
-    """Check every second that the watch threads run; raise when one ended before ``stop``.
-
-    The threads run on their own (started by ``connect_kubernetes``); ``Service.close``
-    stops them after the loop ends.
-    """
-    while not await stopped_while_waiting(stop, WATCH_EVERY_SECONDS, sleep=asyncio.sleep):
-        stopped = await asyncio.to_thread(parts.stopped_parts)
-        if stopped:
-            raise LicenseServiceError(f"{', '.join(stopped)} stopped running")
-
-
-async def _supervised(name: str, job: _Job, *, stop: asyncio.Event, failures: list[str]) -> None:
+async def _supervised(name: str, job: Job, *, stop: asyncio.Event, failures: list[str]) -> None:
     """Run ``job``; if it fails or ends before ``stop`` is set, stop the whole service."""
     try:
         await job

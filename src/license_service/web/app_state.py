@@ -15,12 +15,12 @@ from pathlib import Path
 
 from prometheus_client.registry import Collector
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.auth.authenticators import Authenticator
 from license_service.cluster.source import ClusterState
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.metering.cluster_view import ClusterId
 from license_service.sampling.status import SamplerStatus
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.web.middleware.request_metrics import RequestMetrics
 from license_service.web.probes.version_info import VersionInfo

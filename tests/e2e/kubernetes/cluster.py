@@ -10,10 +10,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from license_service.cluster.kubernetes.signing_key_secret import (
-    SIGNING_KEY_SECRET,
-    signing_key_secret_manifest,
-)
+from license_service.signing.secret_store import SIGNING_KEY_SECRET, signing_key_secret_manifest
 from tests.e2e.processes import ServiceProcess, start_service
 from tests.kubernetes_fake.client_setup import write_kubeconfig
 from tests.kubernetes_fake.manifests import namespace_manifest, node_manifest

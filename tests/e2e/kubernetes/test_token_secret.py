@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from license_service.cluster.kubernetes.token_secret import TOKEN_SECRET_LABELS
+from license_service.tokens.secret_store import TOKEN_SECRET_LABELS
 from tests.e2e.kubernetes.cluster import (
     FOLLOW_LIMIT,
     INVALID_TOKEN,

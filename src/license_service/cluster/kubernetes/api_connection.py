@@ -1,12 +1,12 @@
-"""One connection to the Kubernetes API, and everything the service builds on it.
+"""One connection to the Kubernetes API, shared by every part the service builds on it.
 
-The layers above ``cluster`` never import the Kubernetes client, so they never hold an
-``ApiClient``: they hold an ``ApiConnection`` and ask it for the parts they need (the
-collector, the watch of the ``IBMLicensing`` resources, the token Secret, the signing
-key Secret). Every part shares the one client; the watches of Secrets and resources
-share one ``CollectorCounters`` (``counters``), the collector keeps its own.
-``close`` releases the client's connections once the parts are stopped. ``api_client``
-hands the client to ``auth.kubernetes_reviews``, the one other module allowed to use it.
+The runtime holds an ``ApiConnection``, never the client's modules: it asks it for
+the collector, and hands ``api_client`` to the few modules allowed to use the client
+(the Secrets and the ``IBMLicensing`` resource in ``secrets``, ``tokens``, ``signing``
+and ``tls``; ``auth.kubernetes_reviews``). Every part shares the one client; the
+watches of Secrets and resources share one ``CollectorCounters`` (``counters``), the
+collector keeps its own. ``close`` releases the client's connections once the parts
+are stopped.
 """
 
 from __future__ import annotations
@@ -24,22 +24,6 @@ from license_service.cluster.kubernetes.connection import (
     kubeconfig_api_client,
 )
 from license_service.cluster.kubernetes.counters import CollectorCounters
-from license_service.cluster.kubernetes.licensing_resource import (
-    LicensingResourceWatch,
-    read_licensing_document,
-)
-from license_service.cluster.kubernetes.object_watching import JsonObject
-from license_service.cluster.kubernetes.self_signed_certificates import TlsPems
-from license_service.cluster.kubernetes.signing_key_secret import load_or_create_signing_key_pem
-from license_service.cluster.kubernetes.tls_secret import (
-    load_or_create_self_signed_pems,
-    read_custom_pems,
-)
-from license_service.cluster.kubernetes.token_secret import (
-    TokenReading,
-    TokenSecret,
-    TokenSecretWatch,
-)
 from license_service.cluster.kubernetes.watch_options import WatchOptions
 from license_service.metering.cluster_view import ClusterId
 
@@ -75,8 +59,7 @@ class ApiConnection:
 
     @property
     def api_client(self) -> client.ApiClient:
-        """The client itself, for the few parts above ``cluster`` allowed to use it directly
-        (the TokenReview and SubjectAccessReview of ``auth.kubernetes_reviews``)."""
+        """The client itself, for the few modules allowed to use it directly."""
         return self._api_client
 
     def collector(
@@ -89,71 +72,6 @@ class ApiConnection:
         """The (unstarted) collector of pods, nodes and namespaces."""
         return KubernetesSource(
             self._api_client, cluster_id=cluster_id, options=options, clock=clock
-        )
-
-    def licensing_watch(
-        self,
-        *,
-        on_document: Callable[[JsonObject | None], None],
-        options: WatchOptions,
-        clock: Callable[[], datetime],
-    ) -> LicensingResourceWatch:
-        """The (unstarted) watch of the ``IBMLicensing`` resources."""
-        return LicensingResourceWatch(
-            self._api_client,
-            on_document=on_document,
-            counters=self.counters,
-            options=options,
-            clock=clock,
-        )
-
-    def licensing_document(self) -> JsonObject | None:
-        """The ``IBMLicensing`` document in force now (one request), or ``None``."""
-        return read_licensing_document(self._api_client)
-
-    def token_secret(self, *, namespace: str, name: str) -> TokenSecret:
-        """The token Secret ``name`` of ``namespace``, for reads and writes."""
-        return TokenSecret(self._api_client, namespace=namespace, name=name)
-
-    def token_watch(
-        self,
-        secret: TokenSecret,
-        *,
-        on_reading: Callable[[TokenReading], None],
-        new_token: Callable[[], str],
-        options: WatchOptions,
-        clock: Callable[[], datetime],
-    ) -> TokenSecretWatch:
-        """The (unstarted) watch of a token Secret, which creates it when missing."""
-        return TokenSecretWatch(
-            secret,
-            on_reading=on_reading,
-            new_token=new_token,
-            counters=self.counters,
-            options=options,
-            clock=clock,
-        )
-
-    def signing_key_pem(self, *, namespace: str, generate: Callable[[], bytes]) -> bytes:
-        """The PEM signing key kept in its Secret, created with ``generate()`` when missing."""
-        return load_or_create_signing_key_pem(
-            self._api_client, namespace=namespace, generate=generate
-        )
-
-    def tls_pems(
-        self,
-        *,
-        namespace: str,
-        custom: bool,
-        generate: Callable[[], TlsPems],
-        due: Callable[[TlsPems], bool],
-    ) -> TlsPems:
-        """The HTTPS pair: the operator's Secret when ``custom``, else the self-signed one
-        (renewed when ``due``)."""
-        if custom:
-            return read_custom_pems(self._api_client, namespace=namespace)
-        return load_or_create_self_signed_pems(
-            self._api_client, namespace=namespace, generate=generate, due=due
         )
 
     def close(self) -> None:

@@ -1,0 +1,177 @@
+"""Where the service keeps what lives outside its store: files, or the cluster; chosen once.
+
+A service keeps four things besides its database: the ``IBMLicensing``
+configuration, the API token, the audit signing key and the HTTPS certificate. Each
+has a file backend and a Kubernetes backend behind one protocol
+(``LicensingConfigSource``, ``KeptToken``, ``SigningKeyStore``,
+``CertificateStore``). ``Backends`` is the choice of all of them at once, made once
+by the command that starts the service:
+
+- ``FileBackends`` (dump files, the demo): ``--config`` or the defaults, the token
+  file (the data directory's, or ``--token-file``), the data directory's signing
+  key, a self-signed certificate made once; the API token alone authenticates;
+- ``KubernetesBackends`` (``kubernetes_backends``, made by ``kubernetes_start``):
+  the ``IBMLicensing`` resource, the token Secret, the signing key's Secret, the
+  certificate's Secret, and service-account tokens besides the API token;
+  ``--config`` and ``--token-file`` still replace the resource and the Secret (it
+  keeps a ``FileBackends`` for them).
+
+``assemble`` asks the backends for each part in turn and never asks which ones it has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from prometheus_client.registry import Collector
+
+from license_service.auth.authenticators import ApiTokenAuthenticator, Authenticator
+from license_service.auth.failed_attempts import FailedAttemptLimiter
+from license_service.config_sources.file_source import LicensingConfigWatcher
+from license_service.config_sources.source import LicensingConfigSource
+from license_service.runtime.options import ServeOptions
+from license_service.runtime.paths import DataDir
+from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, run_periodically
+from license_service.signing.file_store import SigningKeyFile
+from license_service.signing.keys import SigningKeyStore
+from license_service.tls.certificates import TlsPems
+from license_service.tokens.file_source import TokenFile
+from license_service.tokens.followed import KeptToken, TokenSource
+
+Clock = Callable[[], datetime]
+
+
+class Backends(Protocol):
+    """Where each concern is kept, and what following them adds to the running service."""
+
+    @property
+    def config(self) -> LicensingConfigSource:
+        """The configuration in force, followed while the service runs."""
+        ...
+
+    @property
+    def tls(self) -> TlsPems | None:
+        """The HTTPS pair kept in a Secret, to copy into the data directory; ``None``: none."""
+        ...
+
+    def open_api_tokens(self, data_dir: DataDir) -> KeptToken:
+        """The API token in force, followed while the service runs."""
+        ...
+
+    def signing_key_store(self, data_dir: DataDir) -> SigningKeyStore:
+        """Where the signing key is kept."""
+        ...
+
+    def authenticator(self, tokens: TokenSource) -> Authenticator:
+        """Who may call the API: the API token ``tokens``, and what else these backends allow."""
+        ...
+
+    def describe_token(self) -> str:
+        """Where the API token is kept and how to print it, for the start banner (no secret)."""
+        ...
+
+    def describe_config(self) -> str | None:
+        """Where the configuration comes from, for the start banner; ``None``: the defaults."""
+        ...
+
+    def collectors(self) -> tuple[Collector, ...]:
+        """Metrics of following the backends, for the metrics registry."""
+        ...
+
+    def warnings(self) -> list[str]:
+        """Failures to follow the backends now, for ``/health``."""
+        ...
+
+    def jobs(self, stop: asyncio.Event) -> dict[str, Job]:
+        """The background jobs that follow the backends until ``stop`` is set, by name."""
+        ...
+
+    def close(self) -> None:
+        """Stop following the backends; may be called more than once."""
+        ...
+
+
+class FileBackends:
+    """Every concern kept in files: ``--config``, the token file, the data directory."""
+
+    tls: TlsPems | None = None
+
+    def __init__(self, options: ServeOptions, *, clock: Clock) -> None:
+        """Read ``--config`` (or take the defaults); ``ConfigurationError`` when it is invalid."""
+        self._options = options
+        self._clock = clock
+        self.config = LicensingConfigWatcher.load(options.config_file, clock=clock)
+        self._token_file: TokenFile | None = None
+
+    def open_api_tokens(self, data_dir: DataDir) -> TokenFile:
+        """``--token-file``, else the data directory's token file (generated when missing)."""
+        options = self._options
+        self._token_file = TokenFile(
+            options.token_file or data_dir.token_file,
+            generate_if_missing=options.token_file is None,
+            grace_period=options.token_grace_period,
+            clock=self._clock,
+        )
+        return self._token_file
+
+    def signing_key_store(self, data_dir: DataDir) -> SigningKeyFile:
+        """The data directory's signing key file."""
+        return SigningKeyFile(data_dir.signing_key_file)
+
+    def authenticator(self, tokens: TokenSource) -> Authenticator:
+        """The API token alone: without a cluster there are no service accounts, and the
+        token's refusals keep their own wording."""
+        config = self.config
+        return ApiTokenAuthenticator(
+            tokens,
+            url_based_enabled=lambda: config.current().url_based_enabled,
+            limiter=FailedAttemptLimiter(),
+            clock=self._clock,
+        )
+
+    def describe_token(self) -> str:
+        """The token file, and the ``token get`` command naming it as it was given."""
+        options = self._options
+        if options.token_file is not None:
+            path, how = options.token_file, f"--token-file {options.token_file}"
+        else:
+            path, how = DataDir(options.data_dir).token_file, f"--data-dir {options.data_dir}"
+        return f"in {path.resolve()}; print it with: license-service token get {how}"
+
+    def describe_config(self) -> str | None:
+        """The ``--config`` file, or ``None`` (the defaults)."""
+        path = self._options.config_file
+        return None if path is None else f"{path.resolve()} (followed while running)"
+
+    def collectors(self) -> tuple[Collector, ...]:
+        """None: files are followed by the jobs, whose failures are logged."""
+        return ()
+
+    def warnings(self) -> list[str]:
+        """None beyond the configuration's own."""
+        return []
+
+    def jobs(self, stop: asyncio.Event) -> dict[str, Job]:
+        """Re-read the token file and the ``--config`` file every second."""
+        jobs: dict[str, Job] = {}
+        if self._token_file is not None:
+            jobs["API token watcher"] = run_periodically(
+                self._token_file.refresh,
+                every=WATCH_EVERY_SECONDS,
+                stop=stop,
+                name=f"reading the API token file {self._token_file.path}",
+            )
+        if self.config.path is not None:
+            jobs["configuration watcher"] = run_periodically(
+                self.config.check,
+                every=WATCH_EVERY_SECONDS,
+                stop=stop,
+                name=f"reading the configuration file {self.config.path}",
+            )
+        return jobs
+
+    def close(self) -> None:
+        """Nothing to stop: the jobs end with the service."""

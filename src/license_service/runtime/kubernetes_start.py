@@ -1,0 +1,261 @@
+"""Starting the backends of a service measuring a live cluster: connected, started, checked.
+
+``connect_kubernetes`` opens a client (the pod's service account by default, or a
+kubeconfig with ``--kubeconfig``/``--context``), then, in this order:
+
+1. starts the collector (``KubernetesSource``: pods, nodes, namespaces), first
+   because its initial list takes longest;
+2. follows the ``IBMLicensing`` resource (unless ``--config`` names a file) and waits
+   for its first list; an invalid resource at start stops the service, as an invalid
+   ``--config`` does (starting on defaults could turn on URL tokens someone turned off);
+3. decides the service's namespace: ``--namespace``, else the pod's own namespace
+   (in a pod), else ``spec.instanceNamespace``, else ``ibm-common-services`` (the
+   seed document's namespace); the namespace is fixed until the next start;
+4. follows the token Secret (unless ``--token-file`` names a file), creating it when
+   missing, and waits for its first reading; a change of ``spec.apiSecretToken``
+   moves the watch to the new Secret;
+5. reads the signing key from Secret ``license-service-signing-key``, creating it once;
+6. when ``spec.httpsEnable`` is true at start and no ``--tls-cert`` is given, reads
+   the HTTPS certificate from its Secret (``tls.secret_store``: the operator's
+   ``ibm-licensing-certs``, or the self-signed ``license-service-tls``, created once);
+7. waits until the cluster id is known (``--cluster-id``, else the uid of
+   ``kube-system``).
+
+Every wait shares one deadline (``--startup-timeout``, 60 s); missing it raises
+``ClusterError`` with the last failure (say, a missing RBAC rule), after stopping
+whatever was started, so nothing is left running. The result is the
+``KubernetesBackends`` the service is assembled with. Only a service measuring a
+live cluster imports this module (and so the Kubernetes client, about a second).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from license_service.cluster.dumps import UNKNOWN_CLUSTER_ID
+from license_service.cluster.kubernetes import KubernetesSource
+from license_service.cluster.kubernetes.api_connection import ApiConnection
+from license_service.cluster.kubernetes.connection import SERVICE_ACCOUNT_DIRECTORY
+from license_service.cluster.kubernetes.pod_namespace import pod_namespace
+from license_service.config_sources.resource_source import LicensingResourceConfig
+from license_service.config_sources.source import LicensingConfigSource
+from license_service.errors import ClusterError, ConfigurationError
+from license_service.metering.cluster_view import ClusterId
+from license_service.runtime.backends import FileBackends
+from license_service.runtime.kubernetes_backends import KubernetesBackends, Stoppable, stop_all
+from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.secrets.licensing_resource import LicensingResourceWatch
+from license_service.secrets.namespace import service_namespace
+from license_service.signing.secret_store import SigningKeySecret
+from license_service.tls.secret_store import TlsSecret
+from license_service.tokens.rules import generate_token
+from license_service.tokens.secret_source import SecretTokenSource
+from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
+
+logger = logging.getLogger(__name__)
+
+_POLL_SECONDS: Final = 0.05
+
+
+def connect_kubernetes(
+    serve_options: ServeOptions,
+    *,
+    clock: Callable[[], datetime],
+    environ: Mapping[str, str] | None = None,
+    service_account_directory: Path = SERVICE_ACCOUNT_DIRECTORY,
+) -> KubernetesBackends:
+    """Connect, start and check every Kubernetes part of ``serve_options.kubernetes``.
+
+    ``--config`` and ``--token-file`` of ``serve_options``, when given, replace the
+    ``IBMLicensing`` resource and the token Secret. See the module docstring.
+    """
+    options = serve_options.kubernetes or KubernetesOptions()
+    deadline = _Deadline(options.startup_timeout)
+    if options.in_cluster:
+        connection = ApiConnection.in_cluster(
+            environ=environ, service_account_directory=service_account_directory
+        )
+    else:
+        connection = ApiConnection.from_kubeconfig(options.kubeconfig, context=options.context)
+    started: list[Stoppable | None] = []
+    try:
+        source = connection.collector(
+            cluster_id=ClusterId(options.cluster_id.strip()) if options.cluster_id else None,
+            options=options.watch,
+            clock=clock,
+        )
+        source.start()
+        started.append(source)
+        files = FileBackends(serve_options, clock=clock)
+        config, resource_watch = _configuration(
+            connection, files=files, options=options, clock=clock, deadline=deadline
+        )
+        started.append(resource_watch)
+        namespace = service_namespace(
+            given=options.namespace,
+            pod=pod_namespace(service_account_directory) if options.in_cluster else None,
+            config=config.current(),
+        )
+        tokens = None
+        if serve_options.token_file is None:
+            tokens = _token_source(
+                connection,
+                namespace=namespace,
+                secret_name=config.current().api_secret_token,
+                options=options,
+                grace_period=serve_options.token_grace_period,
+                clock=clock,
+            )
+            tokens.start()
+            started.append(tokens)
+            if not tokens.wait_ready(deadline.remaining()):
+                raise _late(f"reading the API token {tokens.label}", tokens.watch_error(), options)
+            follow = tokens.use_secret
+            config.add_listener(lambda changed: follow(changed.api_secret_token))
+        signing_key_secret = SigningKeySecret(connection.api_client, namespace=namespace)
+        signing_key_secret.load_or_create()  # now, so that a missing RBAC rule stops the start
+        tls = None
+        if config.current().https_enable and serve_options.tls is None:
+            tls = TlsSecret(
+                connection.api_client,
+                namespace=namespace,
+                custom=config.current().https_certs_source == "custom",
+            ).load_or_create(now=clock())
+        cluster_id = _cluster_id(source, deadline=deadline, options=options)
+    except BaseException:
+        stop_all(started)
+        connection.close()
+        raise
+    logger.info(
+        "Measuring the cluster %s through the Kubernetes API (%s); the service's namespace is %s",
+        cluster_id,
+        connection.description,
+        namespace,
+    )
+    return KubernetesBackends(
+        connection=connection,
+        source=source,
+        cluster_id=cluster_id,
+        namespace=namespace,
+        config=config,
+        tokens=tokens,
+        signing_key_secret=signing_key_secret,
+        resource_watch=resource_watch,
+        files=files,
+        options=serve_options,
+        clock=clock,
+        tls=tls,
+    )
+
+
+def _configuration(
+    connection: ApiConnection,
+    *,
+    files: FileBackends,
+    options: KubernetesOptions,
+    clock: Callable[[], datetime],
+    deadline: _Deadline,
+) -> tuple[LicensingConfigSource, LicensingResourceWatch | None]:
+    """``--config`` when given (read by ``files``), else the followed ``IBMLicensing`` resource."""
+    if files.config.path is not None:
+        return files.config, None
+    config = LicensingResourceConfig(clock=clock)
+    watch = LicensingResourceWatch(
+        connection.api_client,
+        on_document=config.receive,
+        counters=connection.counters,
+        options=options.watch,
+        clock=clock,
+    )
+    watch.start()
+    try:
+        if not watch.wait_listed(deadline.remaining()):
+            raise _late("reading the IBMLicensing resources", watch.last_error, options)
+        if config.started_invalid:
+            raise ConfigurationError(
+                f"{config.problem()}; fix the resource (`kubectl edit ibmlicensing`) and start "
+                "the service again"
+            )
+    except BaseException:
+        watch.stop()
+        raise
+    return config, watch
+
+
+def _token_source(
+    connection: ApiConnection,
+    *,
+    namespace: str,
+    secret_name: str,
+    options: KubernetesOptions,
+    grace_period: timedelta,
+    clock: Callable[[], datetime],
+) -> SecretTokenSource:
+    def open_watch(name: str, on_reading: Callable[[TokenReading], None]) -> TokenSecretWatch:
+        return TokenSecretWatch(
+            TokenSecret(connection.api_client, namespace=namespace, name=name),
+            on_reading=on_reading,
+            new_token=generate_token,
+            counters=connection.counters,
+            options=options.watch,
+            clock=clock,
+        )
+
+    where = "" if options.in_cluster else " --kubeconfig <file>"
+    return SecretTokenSource(
+        secret_name=secret_name,
+        open_watch=open_watch,
+        grace_period=grace_period,
+        clock=clock,
+        fix_hint=(
+            f"write a valid token with `license-service token set{where} --namespace "
+            f"{namespace} -`, or apply a Secret like the seed document's token.yml"
+        ),
+    )
+
+
+def _cluster_id(
+    source: KubernetesSource, *, deadline: _Deadline, options: KubernetesOptions
+) -> ClusterId:
+    pause = threading.Event()
+    while (cluster_id := source.cluster_id) == UNKNOWN_CLUSTER_ID:
+        if deadline.remaining() <= 0:
+            raise _late(
+                "reading the cluster id (the uid of namespace kube-system)",
+                source.current().last_error,
+                options,
+                fix="give the id with --cluster-id, or grant list and watch on namespaces",
+            )
+        pause.wait(_POLL_SECONDS)
+    return cluster_id
+
+
+def _late(
+    what: str, error: str | None, options: KubernetesOptions, *, fix: str | None = None
+) -> ClusterError:
+    seconds = options.startup_timeout.total_seconds()
+    cause = f": {error}" if error else ": the API server did not answer"
+    advice = fix or (
+        "check that the API server is reachable and that the service account may do it "
+        "(the service's ClusterRole and Role)"
+    )
+    return ClusterError(
+        f"{what} did not succeed within {seconds:g} s (--startup-timeout){cause}; {advice}"
+    )
+
+
+class _Deadline:
+    """One deadline shared by the waits of the start."""
+
+    def __init__(self, timeout: timedelta) -> None:
+        self._end = time.monotonic() + timeout.total_seconds()
+
+    def remaining(self) -> float:
+        """Seconds left (0 once passed)."""
+        return max(0.0, self._end - time.monotonic())

@@ -1,0 +1,215 @@
+"""The composition root: building the service from its options and its backends, in order.
+
+``assemble`` opens (in this order, so the cheapest mistakes are reported first) the
+configuration, the data directory, the HTTPS files, the store, the API token, the
+signing key, the authenticator and the sampler, and gathers what the web layer needs
+in an ``AppState``. Where each concern is kept is the ``Backends``' business
+(``backends``): files, or a live cluster's Secrets and resource (connected first by
+``kubernetes_start.connect_kubernetes``); this module asks them for each part in
+turn and never asks which ones it has. Values that change while running are passed
+as functions of the part that follows them: the sampler reads the metering settings
+of the configuration in force at every tick, the authenticator whether URL tokens are
+on at every request. Nothing starts running here (see ``service``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from license_service.cluster.source import ClusterSource, ClusterState
+from license_service.config_sources.source import LicensingConfigSource, OnChange
+from license_service.metering.cluster_view import ClusterId
+from license_service.runtime.backends import Backends, FileBackends
+from license_service.runtime.log_configuration import set_level
+from license_service.runtime.options import ServeOptions
+from license_service.runtime.paths import DataDir
+from license_service.sampling.sampler import Sampler
+from license_service.signing.keys import SigningKey
+from license_service.store.database import Database
+from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
+from license_service.tls.file_store import TlsFiles, check_tls_files, served_tls_files
+from license_service.tokens.followed import KeptToken
+from license_service.web.app_state import AppState
+from license_service.web.probes.version_info import version_info_from
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC: the service's clock."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterChoice:
+    """The cluster the service measures: its source, id and name.
+
+    ``check`` (for dump files) is called by a watcher every second to follow changes.
+    """
+
+    source: ClusterSource
+    cluster_id: ClusterId
+    cluster_name: str
+    check: Callable[[], object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """Every part of one running service, built by ``assemble``.
+
+    ``backends`` keep the configuration, token, key and certificate (files, or a live
+    cluster's watches); ``tls`` the files the API is served with (``None``: plain HTTP).
+    """
+
+    options: ServeOptions
+    data_dir: DataDir
+    database: Database
+    tokens: KeptToken
+    config: LicensingConfigSource
+    signing_key: SigningKey
+    cluster: ClusterChoice
+    sampler: Sampler
+    state: AppState
+    clock: Clock
+    backends: Backends
+    tls: TlsFiles | None = None
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when the API is served with TLS files, else ``http``."""
+        return "https" if self.tls is not None else "http"
+
+    @property
+    def token_place(self) -> str:
+        """Where the API token is kept: the file's path, or ``Secret <namespace>/<name>``."""
+        return self.tokens.place
+
+    def close(self) -> None:
+        """Stop following the backends and release the store's connections."""
+        try:
+            self.backends.close()
+        finally:
+            self.database.dispose()
+
+
+def assemble(
+    options: ServeOptions,
+    *,
+    cluster: ClusterChoice,
+    backends: Backends | None = None,
+    clock: Clock = utc_now,
+    environ: Mapping[str, str] | None = None,
+) -> Service:
+    """Build every part of the service from ``options``; raises the first unusable part's error.
+
+    ``backends`` default to files (``FileBackends``); a live cluster's are connected
+    first, and the caller keeps closing them if this raises.
+    """
+    options.check()
+    if options.tls is not None:
+        check_tls_files(options.tls)
+    if backends is None:
+        backends = FileBackends(options, clock=clock)
+    config = backends.config
+    follower = _log_level_follower(options)
+    if follower is not None:
+        config.add_listener(follower)
+    if options.log_level is None:
+        set_level(config.current().log_level)
+    data_dir = DataDir(options.data_dir)
+    data_dir.create()
+    tls = served_tls_files(
+        options.tls,
+        https_enable=config.current().https_enable,
+        files=data_dir.tls_files,
+        secret_pems=backends.tls,
+        clock=clock,
+    )
+    if tls is not None and tls != options.tls:
+        check_tls_files(tls)
+    database = Database.open(options.database_url or data_dir.database_url)
+    try:
+        tokens = backends.open_api_tokens(data_dir)
+        signing_key = backends.signing_key_store(data_dir).load_or_create()
+        authenticator = backends.authenticator(tokens)
+        sampler = Sampler(
+            cluster.source,
+            database,
+            settings=lambda: config.current().metering,
+            clock=clock,
+            interval=options.sample_interval,
+        )
+    except BaseException:
+        database.dispose()
+        raise
+    state = AppState(
+        database=database,
+        cluster_id=cluster.cluster_id,
+        cluster_name=cluster.cluster_name,
+        sampler_status=sampler.status,
+        source_state=_state_reader(cluster.source),
+        authenticator=authenticator,
+        licensing=config.current,
+        health_warnings=_warnings_reader(
+            config, https_at_start=config.current().https_enable, backends=backends
+        ),
+        signing_key=signing_key,
+        clock=clock,
+        version=version_info_from(os.environ if environ is None else environ),
+        retention_sample_days=DEFAULT_SAMPLE_DAYS,
+        retention_peak_days=DEFAULT_PEAK_DAYS,
+        extra_collectors=backends.collectors(),
+    )
+    return Service(
+        options=options,
+        data_dir=data_dir,
+        database=database,
+        tokens=tokens,
+        config=config,
+        signing_key=signing_key,
+        cluster=cluster,
+        sampler=sampler,
+        state=state,
+        clock=clock,
+        backends=backends,
+        tls=tls,
+    )
+
+
+def _log_level_follower(options: ServeOptions) -> OnChange | None:
+    """Follow ``spec.logLevel`` while running, unless ``--log-level`` fixed the level."""
+    if options.log_level is not None:
+        return None
+    return lambda config: set_level(config.log_level)
+
+
+def _state_reader(source: ClusterSource) -> Callable[[], ClusterState | None]:
+    def read() -> ClusterState | None:
+        # /health must answer even when a source is broken: it then says so.
+        try:
+            return source.current()
+        except Exception:
+            logger.exception("Reading the state of the cluster source failed")
+            return None
+
+    return read
+
+
+def _warnings_reader(
+    config: LicensingConfigSource, *, https_at_start: bool, backends: Backends
+) -> Callable[[], list[str]]:
+    def https_note() -> list[str]:
+        # TLS is set up at start only (SPEC 6): say so while the configuration differs.
+        now = config.current().https_enable
+        if now == https_at_start:
+            return []
+        shown = "true" if now else "false"
+        return [f"spec.httpsEnable changed to {shown} while running: it applies at the next start"]
+
+    return lambda: [*config.warnings(), *backends.warnings(), *https_note()]

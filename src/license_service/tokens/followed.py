@@ -1,0 +1,148 @@
+"""The API token in force and its rotation with a grace period (SPEC 4.3), written once.
+
+Wherever the token is kept (a file: ``file_source``; a Kubernetes Secret:
+``secret_source``), the service follows it and the authenticator asks ``current()``
+at every request: both backends are a ``KeptToken``, a ``TokenSource`` that says where
+the token is kept. ``FollowedToken`` is what both hold: the token in force, or why
+there is none, and the previous token while its grace period runs.
+
+Guarantees:
+- fail closed: with no usable token, ``TokenState.tokens`` is empty and
+  ``invalid_reason`` says why (position and character, never the token);
+- rotation: a change from one usable token to another keeps the previous one
+  accepted until the grace period ends; a change to no usable token ends any grace;
+- safe across threads: a watcher thread applies changes while the event loop reads;
+- no ``repr`` and no log line holds a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from license_service.errors import ConfigurationError
+from license_service.tokens.rules import kept_token_problem
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware UTC."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenState:
+    """The API tokens accepted now (current first, then the previous one in its grace period).
+
+    ``tokens`` is empty when the configured token cannot be used; ``invalid_reason``
+    then says why, for ``/health`` and the operator.
+    """
+
+    tokens: tuple[str, ...] = field(default=(), repr=False)
+    invalid_reason: str | None = None
+
+
+class TokenSource(Protocol):
+    """The API tokens accepted now: all an authenticator asks of where the token comes from."""
+
+    def current(self) -> TokenState:
+        """The tokens accepted at this moment."""
+        ...
+
+
+class KeptToken(TokenSource, Protocol):
+    """The API token kept in a file or a Kubernetes Secret, followed while the service runs."""
+
+    @property
+    def place(self) -> str:
+        """Where the token is kept: the file's path, or ``Secret <namespace>/<name>``."""
+        ...
+
+
+def judge_kept_token(value: str, *, place: str, fix_hint: str) -> tuple[str | None, str | None]:
+    """``value`` and ``None`` when it may be the token kept at ``place``; else ``None`` and why
+    (the reason ends with ``fix_hint``, how to write a valid one)."""
+    problem = kept_token_problem(value)
+    if problem is None:
+        return value, None
+    return (
+        None,
+        f"the configured API token in {place} is invalid: {problem.description}; {fix_hint}",
+    )
+
+
+class FollowedToken:
+    """The token in force, the previous one until its grace period ends, or why there is none."""
+
+    def __init__(
+        self, *, grace_period: timedelta, clock: Clock, invalid_reason: str | None = None
+    ) -> None:
+        """Start with no token (``invalid_reason`` says why); ``ConfigurationError`` when the
+        grace period is negative."""
+        if grace_period < timedelta(0):
+            raise ConfigurationError(
+                f"token grace period {grace_period} is negative; give 0 or more seconds"
+            )
+        self._grace_period = grace_period
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._invalid_reason = invalid_reason
+        self._previous: str | None = None
+        self._previous_until: datetime | None = None
+
+    def current(self) -> TokenState:
+        """The tokens accepted now: the one in force, plus the previous one until its grace ends."""
+        now = self._clock()
+        with self._lock:
+            if self._token is None:
+                return TokenState(invalid_reason=self._invalid_reason)
+            if self._previous is not None and self._previous_until is not None:
+                if now < self._previous_until:
+                    return TokenState(tokens=(self._token, self._previous))
+                self._previous = self._previous_until = None
+            return TokenState(tokens=(self._token,))
+
+    def holds(self, token: str | None, reason: str | None) -> bool:
+        """Whether ``token`` (or no token, for ``reason``) is what is in force already."""
+        with self._lock:
+            return token == self._token and reason == self._invalid_reason
+
+    def apply(
+        self,
+        token: str | None,
+        reason: str | None,
+        *,
+        place: str,
+        refusal_level: int = logging.ERROR,
+    ) -> None:
+        """Put ``token`` in force (or no token, for ``reason``) and log the change.
+
+        ``place`` names where the token is kept, for the log; a refusal is logged at
+        ``refusal_level``.
+        """
+        now = self._clock()
+        with self._lock:
+            before = self._token
+            if token is not None and before is not None and self._grace_period:
+                self._previous, self._previous_until = before, now + self._grace_period
+            else:
+                # Fail closed: no token survives an invalid or missing one, even in a grace.
+                self._previous = self._previous_until = None
+            self._token, self._invalid_reason = token, reason
+            until = self._previous_until if self._previous is not None else None
+        if token is None:
+            logger.log(refusal_level, "API-token access refused: %s", reason)
+        elif before is None:
+            logger.info("API token read from %s", place)
+        elif until is not None:
+            logger.info(
+                "The API token in %s changed; the previous token is accepted until %s",
+                place,
+                until.isoformat(),
+            )
+        else:
+            logger.info("The API token in %s changed; the previous token is refused", place)

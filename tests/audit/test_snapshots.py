@@ -31,8 +31,8 @@ from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import RowSpec
 from license_service.metering.usage_rows import PRODUCT_ROWS
-from license_service.store.daily_rows import DayRows
 from license_service.signing.keys import SigningKey
+from license_service.store.daily_rows import DayRows
 from license_service.store.database import Database, sqlite_url
 from tests.audit.conftest import GOLDEN_DIR, entries, snapshot_bytes
 from tests.audit.snapshot_data import (

@@ -90,7 +90,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from license_service.audit.signing_keys import SigningKey
+from license_service.signing.keys import SigningKey
 from license_service.audit.snapshots import SnapshotContext, write_snapshot
 from license_service.metering.api_rows import measurement_document
 from license_service.metering.cluster_view import ClusterId

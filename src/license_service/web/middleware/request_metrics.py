@@ -3,8 +3,9 @@
 ``RequestMetrics`` owns its metric objects unregistered: the metrics app registers
 them on the registry it is given, so nothing is global and tests get fresh figures.
 ``RequestMetricsMiddleware`` records every request of the API app. Paths are labels
-only when they are endpoints of the app (others count as ``"other"``), so scans of
-random URLs cannot grow the number of series; no label ever holds a query or token.
+only when they are endpoints of the app and methods only when HTTP defines them
+(others count as ``"other"``), so scans of random URLs or made-up methods cannot grow
+the number of series; no label ever holds a query or token.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 OTHER_PATH: Final = "other"
+OTHER_METHOD: Final = "other"
+KNOWN_METHODS: Final = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}
+)
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -84,9 +89,10 @@ class RequestMetricsMiddleware:
             await self._app(scope, receive, recording_send)
         finally:
             path = scope["path"] if scope["path"] in self._paths else OTHER_PATH
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
             self._metrics.record_request(
                 path=path,
-                method=scope["method"],
+                method=method,
                 status=status,
                 seconds=time.perf_counter() - started,
             )

@@ -38,7 +38,9 @@ def create_metrics_app(state: AppState, registry: CollectorRegistry) -> Starlett
         body = await run_in_threadpool(generate_latest, registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(
+    app = Starlette(
         routes=[Route("/metrics", metrics, methods=["GET"])],
         exception_handlers=exception_handlers(),
     )
+    app.router.redirect_slashes = False  # no answer is built from the Host header
+    return app

@@ -31,6 +31,7 @@ from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.connection_limits import process_fd_limit, server_limits
 from license_service.runtime.guarded_connections import ConnectionCollector, ConnectionGuard
 from license_service.runtime.listeners import Listeners
+from license_service.runtime.log_configuration import redacting
 from license_service.runtime.periodic import run_periodically, stopped_while_waiting
 from license_service.runtime.resource_shortage import ResourceShortage
 from license_service.runtime.servers import EmbeddedServer, build_server
@@ -89,6 +90,7 @@ async def run_service(
     with (
         _stopping_on_signals(stop, embedded, enabled=handle_signals),
         shortage.handling(asyncio.get_running_loop()),
+        redacting(lambda: service.tokens.current().tokens),
     ):
         async with asyncio.TaskGroup() as group:
             for name, job in jobs.items():

@@ -19,6 +19,7 @@ import errno
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Final
 
 logger = logging.getLogger(__name__)
@@ -28,42 +29,35 @@ SHORTAGE_QUIET_SECONDS: Final = 10.0
 """A shortage ends at the first connection accepted after this long without a failure."""
 
 
+@dataclass
 class Streak:
     """Occurrences of one trouble: the first is logged as a warning, the end once at INFO.
 
+    ``started`` is logged with the first occurrence's detail, ``ended`` with the count.
     ``end`` closes the streak only after ``quiet`` seconds without an occurrence, so
     trouble that comes and goes many times a second is still one streak.
     """
 
-    def __init__(
-        self,
-        log: logging.Logger,
-        *,
-        started: str,
-        ended: str,
-        quiet: float = 0.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        """``started`` is logged with the first occurrence's detail, ``ended`` with the count."""
-        self._log = log
-        self._started = started
-        self._ended = ended
-        self._quiet = quiet
-        self._clock = clock
-        self._last = 0.0
-        self.count = 0
+    log: logging.Logger
+    _: KW_ONLY
+    started: str
+    ended: str
+    quiet: float = 0.0
+    clock: Callable[[], float] = time.monotonic
+    count: int = field(default=0, init=False)
+    _last: float = field(default=0.0, init=False, repr=False)
 
     def occurred(self, detail: object) -> None:
         """One more occurrence; only the first of a streak is logged."""
         if self.count == 0:
-            self._log.warning(self._started, detail)
+            self.log.warning(self.started, detail)
         self.count += 1
-        self._last = self._clock()
+        self._last = self.clock()
 
     def end(self) -> None:
         """Things went well: after ``quiet`` seconds without trouble, say how often it occurred."""
-        if self.count and self._clock() - self._last >= self._quiet:
-            self._log.info(self._ended, self.count)
+        if self.count and self.clock() - self._last >= self.quiet:
+            self.log.info(self.ended, self.count)
             self.count = 0
 
 

@@ -49,7 +49,6 @@ ERROR_STATUSES: Final[tuple[tuple[type[LicenseServiceError], int], ...]] = (
     (ClusterError, 503),
 )
 _ENDPOINTS_HINT: Final = "the endpoints are listed at / and described at /openapi.json"
-_THIS_REQUEST: Final = "this request"
 
 
 class ErrorBody(TypedDict):
@@ -100,7 +99,7 @@ def shown_request(request: Request) -> str:
     method, path = request.method, request.url.path
     if method in KNOWN_METHODS and path in served_paths(request):
         return f"{method} {path}"
-    return _THIS_REQUEST
+    return "this request"
 
 
 def _not_found_message(request: Request) -> str:

@@ -29,6 +29,15 @@ STOP_TIMEOUT = 20.0
 
 T = TypeVar("T")
 
+# Run as ``python -c _LIMIT_OPEN_FILES LIMIT ARGS...``: lowers the soft limit of open
+# files, then becomes ``python ARGS...`` (a preexec_fn is unsafe in a threaded test).
+_LIMIT_OPEN_FILES = (
+    "import os, resource, sys; "
+    "resource.setrlimit(resource.RLIMIT_NOFILE, "
+    "(int(sys.argv[1]), resource.getrlimit(resource.RLIMIT_NOFILE)[1])); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
+)
+
 
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
@@ -123,11 +132,13 @@ def start_service(
     verify: bool | ssl.SSLContext = True,
     signing_key: bytes | None = None,
     data_dir: Path | None = None,
+    fd_limit: int | None = None,
 ) -> ServiceProcess:
     """Start ``license-service <command>`` in ``tmp_path`` and wait until it serves.
 
     ``signing_key`` (PEM) is put in the data directory first, as a kept key would be,
     which spares the process generating one. ``data_dir`` defaults to ``tmp_path/data``.
+    ``fd_limit`` lowers the process's soft limit of open files (``RLIMIT_NOFILE``).
     """
     data_dir = data_dir or tmp_path / "data"
     if signing_key is not None and not data_dir.exists():
@@ -158,6 +169,8 @@ def start_service(
     arguments += extra
     stdout_path, stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     stdout, stderr = stdout_path.open("wb"), stderr_path.open("wb")
+    if fd_limit is not None:
+        arguments = [sys.executable, "-c", _LIMIT_OPEN_FILES, str(fd_limit), *arguments[1:]]
     process = subprocess.Popen(arguments, stdout=stdout, stderr=stderr, cwd=tmp_path)
     service = ServiceProcess(
         process=process,

@@ -3,7 +3,9 @@
 One end-to-end session against the real process, logging at DEBUG, uses every kind of
 token a client may send: the API token in the URL and as a bearer token, wrong tokens
 both ways, the parameter spelled ``%74oken`` or repeated, tokens on public and unknown
-paths and with a refused method, tokens of 8,000 to 100,000 characters (refused by the
+paths and with a refused method, the token where no token belongs (in ``dateFrom``,
+``format`` or ``metricName``, after an encoded ``=``, in the path, percent-encoded),
+tokens of 8,000 to 100,000 characters (refused by the
 server's 16 KiB head limit, the app's 8 KiB query limit or its token length limit),
 and finally a brute-force run that ends in 429. Then the process is stopped and every
 line it wrote, every answer body and header, and ``/metrics`` are searched for each
@@ -98,6 +100,15 @@ def test_no_token_of_a_whole_session_appears_in_logs_or_answers(
     ask("public path", f"/version?token={api_token}", token=api_token)
     ask("unknown path", f"/nowhere?token={api_token}", token=api_token)
     ask("no scheme", "/products", token=api_token, headers={"Authorization": api_token})
+    # The token where no token belongs: nothing may echo it, and the log must hide it.
+    authorized = bearer(api_token)
+    ask("in dateFrom", f"/products?dateFrom={api_token}&dateTo=2026-11-01", headers=authorized)
+    ask("in format", f"/products?format={api_token}", token=api_token, headers=authorized)
+    ask("in metricName", f"/products?metricName={api_token}", headers=authorized)
+    ask("after an encoded =", f"/products?token%3D{api_token}", token=api_token)
+    ask("as a path parameter", f"/products;token={api_token}", token=api_token)
+    ask("as the path", f"/{api_token}", token=api_token)
+    ask("in the path, encoded", "/products/" + "".join(f"%{ord(c):02X}" for c in api_token))
     for size in (24, 8_000):
         wrong = wrong_token(size)
         ask(f"wrong url {size}", f"/products?token={wrong}", token=wrong)
@@ -139,6 +150,13 @@ def test_no_token_of_a_whole_session_appears_in_logs_or_answers(
         "public path": 200,
         "unknown path": 404,
         "no scheme": 401,
+        "in dateFrom": 400,
+        "in format": 400,
+        "in metricName": 200,
+        "after an encoded =": 401,
+        "as a path parameter": 404,
+        "as the path": 404,
+        "in the path, encoded": 404,
         "wrong url 24": 401,
         "wrong url 8000": 401,
         "wrong bearer": 401,

@@ -9,16 +9,23 @@ applies while running unless the flag was given. Alembic and uvicorn's server
 logger say only warnings and errors unless the level is ``DEBUG``.
 
 Modules never log a token; as a second line of defence the formatter rewrites
-``token=<value>`` and ``Bearer <value>`` in every formatted line, tracebacks
-included, to ``***``.
+``token=<value>`` (``token%3D<value>`` too) and ``Bearer <value>`` in every formatted
+line, tracebacks included, to ``***``. While the service runs (``redacting``), it
+also replaces the API tokens in force wherever they appear, spelled as they are or
+with any character percent-encoded: a token pasted into another parameter
+(``dateFrom=<token>``), into the path (``/products;token=<token>``) or after an encoded
+``=`` never reaches the log either.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import re
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Final, TextIO
 
 from license_service.errors import ConfigurationError
@@ -35,22 +42,49 @@ LEVELS: Final = {
 
 # Their INFO lines (each migration step, each server's start-up) repeat what ours say.
 _CHATTY_LOGGERS: Final = ("alembic", "uvicorn.error")
+SecretSource = Callable[[], Iterable[str]]
+"""Returns the secrets in force now; called for every line, so cheap, and never logging."""
+REDACTED: Final = "***"
+MIN_REDACTED_LENGTH: Final = 8
+"""Shorter values are not searched for: they would mangle ordinary words (and no valid
+token is that short)."""
 _SECRETS: Final = (
-    re.compile(r"(?i)(\btoken=)(?!\*\*\*)[^&\s\"'<>#]+"),
+    re.compile(r"(?i)(\btoken(?:=|%3d))(?!\*\*\*)[^&\s\"'<>#]+"),
     # Not a log field that follows the word (``credential=bearer client='...'``).
     re.compile(r"(?i)(\bbearer\s+)(?!\*\*\*|realm=|[a-z_]+=)[^\s\"',;<>]+"),
 )
 
 
-def redact_secrets(text: str) -> str:
-    """``text`` with the values of ``token=`` and ``Bearer`` credentials replaced by ``***``."""
+def redact_secrets(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with ``token=`` and ``Bearer`` values, and every ``known`` secret, as ``***``."""
     for pattern in _SECRETS:
         text = pattern.sub(r"\1***", text)
+    for secret in known:
+        if len(secret) >= MIN_REDACTED_LENGTH:
+            text = _spellings(secret).sub(REDACTED, text)
     return text
 
 
+@functools.lru_cache(maxsize=8)
+def _spellings(secret: str) -> re.Pattern[str]:
+    """``secret`` as written, or with any of its characters percent-encoded (either case)."""
+    return re.compile(
+        "".join(f"(?:{re.escape(char)}|%{ord(char):02X}|%{ord(char):02x})" for char in secret)
+    )
+
+
+def _no_secrets() -> tuple[str, ...]:
+    return ()
+
+
 class RedactingFormatter(logging.Formatter):
-    """A formatter that writes UTC timestamps and hides credentials in the whole line."""
+    """A formatter that writes UTC timestamps and hides credentials in the whole line.
+
+    ``known_secrets`` gives the secrets to hide besides ``token=`` and ``Bearer``
+    values (none unless ``redacting`` sets it).
+    """
+
+    known_secrets: SecretSource = staticmethod(_no_secrets)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         """The record's time in UTC (the service's logs never use local time)."""
@@ -58,7 +92,33 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Format ``record`` (message, traceback and all), then redact it."""
-        return redact_secrets(super().format(record))
+        try:
+            known = tuple(self.known_secrets())
+        except Exception:  # a line is still written, with the rules above
+            known = ()
+        return redact_secrets(super().format(record), known)
+
+
+@contextlib.contextmanager
+def redacting(secrets: SecretSource) -> Iterator[None]:
+    """While the block runs, the service's log lines hide the values ``secrets`` returns.
+
+    ``secrets`` is called for every line, in the thread that logs: it must not block,
+    and must not log while holding a lock it takes (the token sources log after
+    releasing theirs).
+    """
+    formatters = [
+        handler.formatter
+        for handler in logging.getLogger().handlers
+        if isinstance(handler.formatter, RedactingFormatter)
+    ]
+    for formatter in formatters:
+        formatter.known_secrets = secrets
+    try:
+        yield
+    finally:
+        for formatter in formatters:
+            formatter.known_secrets = _no_secrets
 
 
 def python_level(name: str) -> int:

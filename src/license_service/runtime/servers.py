@@ -6,7 +6,8 @@ would keep only the last server's and re-raise the signal after shutdown).
 Access logging is off (the web layer logs requests with ``token=***``), uvicorn
 configures no logging of its own, proxy headers are not trusted (the client
 address feeds the failed-attempt limiter), and TLS files are loaded up front so a
-bad certificate stops the start with a clear message.
+bad certificate stops the start with a clear message. With a ``ConnectionGuard`` the
+server speaks through its ``GuardedH11Protocol`` (``guarded_connections``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Final
 import uvicorn
 from starlette.types import ASGIApp
 
+from license_service.runtime.connection_limits import ACCEPT_BACKLOG
+from license_service.runtime.guarded_connections import ConnectionGuard
 from license_service.tls.file_store import TlsFiles, unusable_tls_files
 
 GRACEFUL_SHUTDOWN_SECONDS: Final = 10
@@ -33,7 +36,9 @@ class EmbeddedServer(uvicorn.Server):
         yield
 
 
-def build_server(app: ASGIApp, *, tls: TlsFiles | None = None) -> EmbeddedServer:
+def build_server(
+    app: ASGIApp, *, tls: TlsFiles | None = None, guard: ConnectionGuard | None = None
+) -> EmbeddedServer:
     """A server for ``app`` (sockets are given to ``serve``); HTTPS when ``tls`` is given."""
     config = uvicorn.Config(
         app,
@@ -46,6 +51,8 @@ def build_server(app: ASGIApp, *, tls: TlsFiles | None = None) -> EmbeddedServer
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         ssl_certfile=str(tls.cert) if tls is not None else None,
         ssl_keyfile=str(tls.key) if tls is not None else None,
+        http=guard.protocol() if guard is not None else "auto",
+        backlog=ACCEPT_BACKLOG,
     )
     try:
         config.load()

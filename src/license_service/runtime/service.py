@@ -25,8 +25,12 @@ from typing import Final
 from prometheus_client import CollectorRegistry
 
 from license_service.errors import LicenseServiceError
+from license_service.runtime.connection_limits import process_fd_limit, server_limits
+from license_service.runtime.guarded_connections import ConnectionCollector, ConnectionGuard
 from license_service.runtime.listeners import Listeners
+from license_service.runtime.log_configuration import redacting
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, run_periodically
+from license_service.runtime.resource_shortage import ResourceShortage
 from license_service.runtime.servers import EmbeddedServer, build_server
 from license_service.runtime.wiring import Service
 from license_service.store.retention import prune
@@ -59,7 +63,8 @@ async def run_service(
     Raises ``LicenseServiceError`` when a part failed (the others were stopped first).
     """
     stop = stop or asyncio.Event()
-    servers = _servers(service, listeners)
+    shortage = ResourceShortage()
+    servers = _servers(service, listeners, shortage)
     jobs = _jobs(service, stop)
     for name, (server, sock) in servers.items():
         jobs[name] = server.serve(sockets=[sock])
@@ -73,7 +78,11 @@ async def run_service(
         service.cluster.source.current().source,
         service.options.sample_interval.total_seconds(),
     )
-    with _stopping_on_signals(stop, embedded, enabled=handle_signals):
+    with (
+        _stopping_on_signals(stop, embedded, enabled=handle_signals),
+        shortage.handling(asyncio.get_running_loop()),
+        redacting(lambda: service.tokens.current().tokens),
+    ):
         async with asyncio.TaskGroup() as group:
             for name, job in jobs.items():
                 group.create_task(_supervised(name, job, stop=stop, failures=failures), name=name)
@@ -86,15 +95,19 @@ async def run_service(
 
 
 def _servers(
-    service: Service, listeners: Listeners
+    service: Service, listeners: Listeners, shortage: ResourceShortage
 ) -> dict[str, tuple[EmbeddedServer, socket.socket]]:
     """The servers by name ("API server on 0.0.0.0:8080"), each with its bound socket."""
-    api = build_server(create_app(service.state), tls=service.tls)
+    limits = server_limits(process_fd_limit())
+    api_guard = ConnectionGuard(limits.api, name="api", shortage=shortage)
+    api = build_server(create_app(service.state), tls=service.tls, guard=api_guard)
     servers = {f"API server on {_address(listeners.api)}": (api, listeners.api)}
     if listeners.metrics is not None:
         # A registry per service: nothing global, and tests can run several services.
         registry = CollectorRegistry(auto_describe=True)
-        metrics = build_server(create_metrics_app(service.state, registry))
+        metrics_guard = ConnectionGuard(limits.metrics, name="metrics", shortage=shortage)
+        registry.register(ConnectionCollector([api_guard, metrics_guard]))
+        metrics = build_server(create_metrics_app(service.state, registry), guard=metrics_guard)
         servers[f"metrics server on {_address(listeners.metrics)}"] = (metrics, listeners.metrics)
     return servers
 

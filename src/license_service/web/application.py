@@ -3,7 +3,9 @@
 ``create_app`` builds a Starlette app from an ``AppState``; nothing is global, so
 tests build as many apps as they like. Routes answer GET (and HEAD); any other method
 on a known path is 405 with ``Allow``, an unknown path 404, both as the JSON error
-body. Data routes (``PROTECTED_PATHS``) go through ``requiring_authentication``;
+body; nothing redirects (not even ``/products/``: a redirect built from the ``Host``
+header would carry the token to another domain). Data routes
+(``PROTECTED_PATHS``) go through ``requiring_authentication``;
 ``/``, ``/version``, ``/livez``, ``/readyz`` and ``/openapi.json`` need nothing.
 Every request is access-logged (``token=***``) and counted in ``state.request_metrics``;
 an oversized path, query string or set of headers is refused before routing
@@ -82,11 +84,15 @@ def create_app(state: AppState) -> Starlette:
     ]
     if protected or public:
         raise RuntimeError(f"endpoints without a path list: {sorted({*protected, *public})}")
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=_middleware(state, paths=[*PROTECTED_PATHS, *PUBLIC_PATHS]),
         exception_handlers=exception_handlers(),
     )
+    # Starlette redirects /products/ to /products on the Host header's domain, query
+    # (and token) included: no redirect at all, a near miss is a 404 that says why.
+    app.router.redirect_slashes = False
+    return app
 
 
 def _middleware(state: AppState, *, paths: Sequence[str]) -> list[Middleware]:

@@ -13,6 +13,9 @@ The body is always ``{"status": <code>, "error": "<reason phrase>", "message": "
 =======================  ======  ==================================================
 
 Messages of our errors name the value and how to fix it, and never hold a secret.
+Nor do they echo what a refused request sent: a path or method is named only when it
+is one the app serves or HTTP defines (``shown_request``), so ``/products;token=T``
+or a token pasted into the path never comes back in an answer, a cache or a log.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Final, TypedDict
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ExceptionHandler
 
 from license_service.errors import (
@@ -33,6 +37,7 @@ from license_service.errors import (
     RequestError,
     StorageError,
 )
+from license_service.web.middleware.request_metrics import KNOWN_METHODS
 from license_service.web.middleware.security_headers import SECURITY_HEADERS
 
 logger = logging.getLogger(__name__)
@@ -89,12 +94,36 @@ def exception_handlers() -> dict[object, ExceptionHandler]:
     }
 
 
+def served_paths(request: Request) -> frozenset[str]:
+    """The paths of the app's routes (the app that answers ``request``)."""
+    routes = getattr(request.app, "routes", ())
+    return frozenset(route.path for route in routes if isinstance(route, Route))
+
+
+def shown_request(request: Request) -> str:
+    """``"GET /products"`` when both are the app's own, else ``"this request"``: never an echo."""
+    method, path = request.method, request.url.path
+    if method in KNOWN_METHODS and path in served_paths(request):
+        return f"{method} {path}"
+    return "this request"
+
+
+def _not_found_message(request: Request) -> str:
+    trimmed = request.url.path.rstrip("/")
+    if trimmed and trimmed in served_paths(request):
+        return (
+            f"there is no endpoint at this path; write it without the trailing /: {_ENDPOINTS_HINT}"
+        )
+    return f"there is no endpoint at this path: {_ENDPOINTS_HINT}"
+
+
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    # A 405 is answered on a route the path matched, so the path is the app's own.
     path = request.url.path
     headers = dict(exc.headers or {})
     if exc.status_code == 404:
-        message = f"there is no endpoint at {path}: {_ENDPOINTS_HINT}"
+        message = _not_found_message(request)
     elif exc.status_code == 405:
         # Starlette lists a route's methods in set order: give them in a stable one, GET first.
         methods = sorted(
@@ -102,9 +131,9 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
             key=lambda method: (method != "GET", method),
         )
         headers["Allow"] = ", ".join(methods)
+        method = f"method {request.method}" if request.method in KNOWN_METHODS else "this method"
         message = (
-            f"method {request.method} is not allowed on {path}: use {methods[0]} "
-            f"(allowed: {headers['Allow']})"
+            f"{method} is not allowed on {path}: use {methods[0]} (allowed: {headers['Allow']})"
         )
     else:
         message = exc.detail or http.HTTPStatus(exc.status_code).phrase
@@ -118,11 +147,11 @@ async def _license_service_error(request: Request, exc: Exception) -> Response:
     if status == 400:
         return error_response(400, first_line)
     if status == 503:
-        logger.warning("%s %s answered 503: %s", request.method, request.url.path, exc)
+        logger.warning("%s answered 503: %s", shown_request(request), exc)
         return error_response(
             503, f"{first_line}; retry in a moment, and see the service log if it persists"
         )
-    logger.error("%s %s failed: %s", request.method, request.url.path, first_line, exc_info=exc)
+    logger.error("%s failed: %s", shown_request(request), first_line, exc_info=exc)
     return error_response(500, f"{first_line}; see the service log for details")
 
 
@@ -132,7 +161,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     del exc
     return error_response(
         500,
-        f"{request.method} {request.url.path} failed because of an internal error; "
+        f"{shown_request(request)} failed because of an internal error; "
         "see the service log for details",
         headers=SECURITY_HEADERS,
     )

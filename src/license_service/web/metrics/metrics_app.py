@@ -2,8 +2,9 @@
 
 ``create_metrics_app`` registers, on the registry it is given (never a global one),
 the scrape-time ``UsageCollector``, the API's ``RequestMetrics`` and the app state's
-``extra_collectors``, and serves the registry. The exposition is rendered in a worker
-thread, since collecting reads the database. No authentication (SPEC 3.9).
+``extra_collectors``, each behind ``PrintableLabels`` (a label value from an annotation
+can hold any character), and serves the registry. The exposition is rendered in a
+worker thread, since collecting reads the database. No authentication (SPEC 3.9).
 """
 
 from __future__ import annotations
@@ -17,28 +18,29 @@ from starlette.routing import Route
 
 from license_service.web.app_state import AppState
 from license_service.web.error_responses import exception_handlers
+from license_service.web.metrics.label_values import PrintableLabels
 from license_service.web.metrics.usage_metrics import UsageCollector
 
 
 def create_metrics_app(state: AppState, registry: CollectorRegistry) -> Starlette:
     """The ``/metrics`` app over ``registry``, with the service's collectors registered."""
-    registry.register(
-        UsageCollector(
-            database=state.database,
-            cluster_id=state.cluster_id,
-            sampler_status=state.sampler_status,
-            today=state.today,
-        )
+    usage = UsageCollector(
+        database=state.database,
+        cluster_id=state.cluster_id,
+        sampler_status=state.sampler_status,
+        today=state.today,
     )
-    for collector in (*state.request_metrics.collectors(), *state.extra_collectors):
-        registry.register(collector)
+    for collector in (usage, *state.request_metrics.collectors(), *state.extra_collectors):
+        registry.register(PrintableLabels(collector))
 
     async def metrics(request: Request) -> Response:
         del request
         body = await run_in_threadpool(generate_latest, registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(
+    app = Starlette(
         routes=[Route("/metrics", metrics, methods=["GET"])],
         exception_handlers=exception_handlers(),
     )
+    app.router.redirect_slashes = False  # no answer is built from the Host header
+    return app

@@ -3,8 +3,9 @@
 ``RequestMetrics`` owns its metric objects unregistered: the metrics app registers
 them on the registry it is given, so nothing is global and tests get fresh figures.
 ``RequestMetricsMiddleware`` records every request of the API app. Paths are labels
-only when they are endpoints of the app (others count as ``"other"``), so scans of
-random URLs cannot grow the number of series; no label ever holds a query or token.
+only when they are endpoints of the app and methods only when HTTP defines them
+(others count as ``"other"``), so scans of random URLs or made-up methods cannot grow
+the number of series; no label ever holds a query or token.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from license_service.web.middleware.http_middleware import HttpMiddleware, observed
 
 OTHER_PATH: Final = "other"
+OTHER_METHOD: Final = "other"
+KNOWN_METHODS: Final = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}
+)
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -73,8 +78,7 @@ class RequestMetricsMiddleware(HttpMiddleware):
 
         def record(status: int, seconds: float) -> None:
             path = scope["path"] if scope["path"] in self._paths else OTHER_PATH
-            self._metrics.record_request(
-                path=path, method=scope["method"], status=status, seconds=seconds
-            )
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
+            self._metrics.record_request(path=path, method=method, status=status, seconds=seconds)
 
         await observed(self.app, scope, receive, send, finished=record)

@@ -221,7 +221,9 @@ def _problem_tables(health: HealthDocument) -> list[ProblemTable]:
         tables.append(
             ProblemTable(
                 "incomplete-annotations",
-                f"Pods not counted: incomplete or invalid annotations ({len(pods)})",
+                # The count, not len(pods): /health lists a bounded number of them.
+                "Pods not counted: incomplete or invalid annotations "
+                f"({health['incompleteAnnotations']['count']})",
                 ("Namespace", "Pod", "Annotation", "Problem"),
                 [
                     (pod["namespace"], pod["name"], problem["annotation"], problem["reason"])

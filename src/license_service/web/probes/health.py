@@ -17,7 +17,9 @@ database answers, the token's problem and the other warnings are parameters.
 
 Each of those reasons is also the first line of ``warnings``, so the document says
 why it is degraded. The problem sections come from the latest measurement
-(``metering.api_rows.health_sections``), empty before the first one.
+(``metering.api_rows.health_sections``), empty before the first one, bounded by
+``health_bounds`` (lists and values cut, totals kept) so the document stays under
+64 KiB whatever the cluster holds.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ from license_service.metering.usage import Measurement
 from license_service.sampling.freshness import unusable_reason
 from license_service.sampling.sampler import CLOCK_TOLERANCE
 from license_service.sampling.status import SamplerStatus
+from license_service.web.probes.health_bounds import (
+    bounded_sections,
+    bounded_warnings,
+    short_sentence,
+)
 from license_service.web.timestamps import optional_utc_text, utc_text
 
 MISSING_AFTER_INTERVALS: Final = 2
@@ -85,7 +92,8 @@ def health_document(
         )
         if problem is not None
     ]
-    sections = health_sections(sampler.last_measurement or Measurement())
+    sections, cuts = bounded_sections(health_sections(sampler.last_measurement or Measurement()))
+    last_error = sampler.last_error or (source.last_error if source else None)
     return {
         "status": "DEGRADED" if problems else "OK",
         "checkedAt": utc_text(now),
@@ -93,12 +101,12 @@ def health_document(
             "source": source.source if source is not None else sampler.source,
             "synced": sync_problem is None,
             "lastSampleAt": optional_utc_text(sampler.last_sample_at),
-            "lastError": sampler.last_error or (source.last_error if source else None),
+            "lastError": short_sentence(last_error) if last_error else None,
         },
         "incompleteAnnotations": sections["incompleteAnnotations"],
         "unmeasuredMetrics": sections["unmeasuredMetrics"],
         "unknownNodes": sections["unknownNodes"],
-        "warnings": [*problems, *sections["warnings"], *warnings],
+        "warnings": bounded_warnings([*problems, *cuts, *sections["warnings"], *warnings]),
     }
 
 

@@ -14,7 +14,9 @@ today. Decisions where the SPEC is silent:
   the edges of the calendar (year 1) are no place for the store's arithmetic.
 
 Pure: ``today`` is a parameter. Every refusal raises ``RequestError`` whose message
-names the parameter, the bad value and how to fix it; the web layer answers 400.
+names the parameter and how to fix it; the web layer answers 400. A value is shown
+only as the date it was read as: what a client sent is never echoed, since it may be
+a token pasted into the wrong parameter (``dateFrom=<token>``).
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def format_from(query: Mapping[str, str]) -> ReportFormat:
         if raw.lower() == known:
             return known
     raise RequestError(
-        f"format {raw!r} is not supported: use format=csv for CSV, or leave it out for JSON"
+        "this format is not supported: use format=csv for CSV, or leave it out for JSON"
     )
 
 
@@ -128,11 +130,12 @@ def _parsed(name: str, raw: str) -> date:
         try:
             parsed = date.fromisoformat(raw)
         except ValueError as exc:
-            raise RequestError(f"{name} {raw!r} is not a date: {exc}; {_DATE_HINT}") from exc
+            # The shape is YYYY-MM-DD, so the reason ("month must be in 1..12") echoes nothing.
+            raise RequestError(f"{name} is not a date: {exc}; {_DATE_HINT}") from exc
         if parsed < EARLIEST_DATE:
             raise RequestError(
-                f"{name} {raw} is before {EARLIEST_DATE.isoformat()}: there is no data from "
-                "before then; ask for a later period"
+                f"{name} {parsed.isoformat()} is before {EARLIEST_DATE.isoformat()}: there is "
+                "no data from before then; ask for a later period"
             )
         return parsed
-    raise RequestError(f"{name} {raw!r} is not a date: {_DATE_HINT}")
+    raise RequestError(f"{name} is not a date: {_DATE_HINT}")

@@ -167,6 +167,19 @@ def _fill_history(
     return stored
 
 
+def welcome_summary(*, cluster_id: str, days: int, stored: int, interval_seconds: int) -> str:
+    """The demo's first line: the cluster, its history and the sampling interval; pure."""
+    history = (
+        f"{days} days of history ({stored} samples of history stored)"
+        if stored
+        else f"{days} days of history already in the store (nothing to backfill)"
+    )
+    return (
+        f"License Service demo: a simulated cluster ({cluster_id}), {history}; "
+        f"a new sample every {interval_seconds} s."
+    )
+
+
 def _print_welcome(started: Started, *, stored: int, days: int, console: Console) -> None:
     from license_service.runtime.addresses import base_url
 
@@ -174,16 +187,14 @@ def _print_welcome(started: Started, *, stored: int, days: int, console: Console
     api = base_url(listeners.api, scheme=service.scheme)
     tokens = service.tokens.current().tokens
     token = tokens[0] if tokens else "<API token>"
-    history = (
-        f"{stored} samples of history stored"
-        if stored
-        else "history already in the store (nothing to backfill)"
-    )
-    interval = int(service.options.sample_interval.total_seconds())
     print_line = functools.partial(console.print, markup=False, soft_wrap=True)
     print_line(
-        f"License Service demo: a simulated cluster ({service.cluster.cluster_id}), "
-        f"{days} days of history ({history}); a new sample every {interval} s."
+        welcome_summary(
+            cluster_id=service.cluster.cluster_id,
+            days=days,
+            stored=stored,
+            interval_seconds=int(service.options.sample_interval.total_seconds()),
+        )
     )
     print_line()
     print_line(

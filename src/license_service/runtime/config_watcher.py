@@ -75,6 +75,8 @@ class LicensingConfigWatcher:
                 watcher._config, watcher._seen, watcher._loaded_at = config, seen, clock()
             for warning in config.warnings:
                 logger.warning("%s", warning)
+            for note in config.notes:
+                logger.debug("%s", note)
         return watcher
 
     @property
@@ -134,6 +136,9 @@ class LicensingConfigWatcher:
         if config.warnings != before.warnings:
             for warning in config.warnings:
                 logger.warning("%s", warning)
+        if config.notes != before.notes:
+            for note in config.notes:
+                logger.debug("%s", note)
         if not changes:
             return False
         for listener in self._listeners:

@@ -107,6 +107,9 @@ class LicensingResourceConfig:
         if config.warnings != before.warnings:
             for warning in config.warnings:
                 logger.warning("%s", warning)
+        if config.notes != before.notes:
+            for note in config.notes:
+                logger.debug("%s", note)
         if changes:
             for listener in self._listeners:
                 listener(config)

@@ -13,7 +13,9 @@ passes the ``KubernetesParts``: the configuration then comes from the
 ``IBMLicensing`` resource (unless ``--config``), the token from its Secret (unless
 ``--token-file``), the signing key from its Secret, and the collector's figures and
 watch failures join ``/metrics`` and ``/health``. Without them, the configuration
-is ``--config`` (or the defaults) and the token and key live in the data directory.
+is ``--config`` (or the defaults), where URL tokens cannot be turned off (the API token
+is then the only way in: ``config_rules``), and the token and key live in the data
+directory.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from license_service.auth.service_accounts import ServiceAccountAuthenticator
 from license_service.auth.token_source import TokenFile
 from license_service.cluster.source import ClusterSource, ClusterState
 from license_service.metering.cluster_view import ClusterId
+from license_service.runtime.config_rules import url_tokens_required
 from license_service.runtime.config_source import LicensingConfigSource, OnChange
 from license_service.runtime.config_watcher import LicensingConfigWatcher
 from license_service.runtime.log_configuration import set_level
@@ -142,7 +145,7 @@ def assemble(
     config: LicensingConfigSource = (
         kubernetes.config
         if kubernetes is not None
-        else LicensingConfigWatcher.load(options.config_file, clock=clock)
+        else LicensingConfigWatcher.load(options.config_file, clock=clock, rule=url_tokens_required)
     )
     follower = _log_level_follower(options)
     if follower is not None:

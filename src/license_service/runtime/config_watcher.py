@@ -12,6 +12,8 @@ Guarantees:
   configuration stays in force, ``problem()`` says why (shown under ``/health``
   warnings) and one log line says so per distinct problem;
 - without ``--config`` the defaults are in force and never change;
+- a ``rule`` (``config_rules``) refuses a valid document that cannot apply here, as an
+  invalid one is refused;
 - ``current()`` is cheap and never reads the file (``check`` does, from a watcher).
 """
 
@@ -27,6 +29,7 @@ from license_service.configuration.config_file import load_licensing_file
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.errors import ConfigurationError
 from license_service.runtime.config_changes import describe_changes
+from license_service.runtime.config_rules import ConfigRule
 from license_service.runtime.config_source import OnChange
 
 logger = logging.getLogger(__name__)
@@ -41,10 +44,12 @@ class LicensingConfigWatcher:
         *,
         clock: Callable[[], datetime],
         on_change: OnChange | None = None,
+        rule: ConfigRule | None = None,
     ) -> None:
         """Start from the defaults; ``load`` or ``check`` reads the file."""
         self._path = path
         self._clock = clock
+        self._rule = rule
         self._listeners: list[OnChange] = [on_change] if on_change is not None else []
         # check() runs in a watcher thread while current() is read on the event loop.
         self._lock = threading.Lock()
@@ -60,6 +65,7 @@ class LicensingConfigWatcher:
         *,
         clock: Callable[[], datetime],
         on_change: OnChange | None = None,
+        rule: ConfigRule | None = None,
     ) -> LicensingConfigWatcher:
         """Create the watcher and read ``path`` once; ``ConfigurationError`` when it is invalid.
 
@@ -67,10 +73,10 @@ class LicensingConfigWatcher:
         configuration to keep, and starting with defaults could turn on URL tokens
         the operator meant to keep off.
         """
-        watcher = cls(path, clock=clock, on_change=on_change)
+        watcher = cls(path, clock=clock, on_change=on_change, rule=rule)
         if path is not None:
             seen = _read_bytes(path)
-            config = load_licensing_file(path)
+            config = watcher._load(path)
             with watcher._lock:
                 watcher._config, watcher._seen, watcher._loaded_at = config, seen, clock()
             for warning in config.warnings:
@@ -118,11 +124,21 @@ class LicensingConfigWatcher:
             return False
         self._seen = seen
         try:
-            config = load_licensing_file(self._path)
+            config = self._load(self._path)
         except ConfigurationError as exc:
             self._refuse(str(exc))
             return False
         return self._apply(config)
+
+    def _load(self, path: Path) -> LicensingConfig:
+        """The configuration of ``path``, if it is valid and the rule lets it apply here."""
+        config = load_licensing_file(path)
+        if self._rule is not None:
+            try:
+                self._rule(config)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"{path}: {exc}") from exc
+        return config
 
     def _apply(self, config: LicensingConfig) -> bool:
         with self._lock:

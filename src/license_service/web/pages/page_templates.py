@@ -119,6 +119,16 @@ SCRIPT: Final = """
     });
   }
   for (const input of [apiToken, dateFrom, dateTo]) input.addEventListener("input", update);
+
+  // The demo prints /?token=<API token>: take the token into the field, then drop it from
+  // the address bar (and the history entry), so the printed link works as printed and the
+  // token does not stay on screen.
+  const address = new URL(location.href);
+  if (address.searchParams.has("token")) {
+    apiToken.value = address.searchParams.get("token");
+    address.searchParams.delete("token");
+    history.replaceState(history.state, "", address.pathname + address.search + address.hash);
+  }
   update();
 })();
 """

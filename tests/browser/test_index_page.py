@@ -29,8 +29,9 @@ PERIOD_LINKS = (
     "link-services",
     "link-services-csv",
     "link-snapshot",
+    "link-status",
 )
-UNDATED_LINKS = ("link-status", "link-health", "link-version", "link-openapi")
+UNDATED_LINKS = ("link-health", "link-version", "link-openapi")
 
 
 def result_status_of(browser: HeadlessChromium, prefix: str) -> str:

@@ -151,6 +151,10 @@ _SCHEMAS: Final[JsonObject] = {
                 ),
             },
             "warnings": {"type": "array", "items": _STRING},
+            "firstDayWithData": {
+                "anyOf": [_DATE, {"type": "null"}],
+                "description": "The oldest day reports have data for; earlier periods are empty.",
+            },
         }
     ),
     "Version": _object({"version": _STRING, "buildDate": _STRING, "commit": _STRING}),
@@ -206,6 +210,20 @@ _RESPONSES: Final[JsonObject] = {
     ),
     "ServiceUnavailable": _error("The database or the Kubernetes API cannot be reached now."),
 }
+
+
+def _page_refusal() -> JsonObject:
+    """401 of a page: the JSON error, or for a client that asks for HTML a page saying how
+    to get in."""
+    refusal = _error(
+        "No valid credential: the message says what to send. A client whose Accept header "
+        "prefers text/html (a browser) gets the same message as a small HTML page that says "
+        "how to get in.",
+        {"WWW-Authenticate": {"schema": {"const": 'Bearer realm="license-service"'}}},
+    )
+    refusal["content"]["text/html"] = {"schema": _STRING}
+    return refusal
+
 
 _PARAMETERS: Final[JsonObject] = {
     "dateFrom": _date_parameter("dateFrom", f"First day (UTC), included. {_PERIOD_RULES}"),
@@ -352,15 +370,17 @@ def openapi_document(version: str) -> JsonObject:
             },
             "/status": {
                 "get": {
-                    "summary": "Status page for a person (HTML).",
+                    "summary": "Status page for a person (HTML); peaks and coverage of the period.",
                     "security": _SECURITY,
-                    "parameters": [_ref("parameters", "token")],
+                    "parameters": [*_PERIOD, _ref("parameters", "token")],
                     "responses": {
                         "200": {
                             "description": "The status page.",
                             "content": {"text/html": {"schema": _STRING}},
                         },
                         **_AUTHENTICATED_ERRORS,
+                        "400": _ref("responses", "BadRequest"),
+                        "401": _page_refusal(),
                     },
                 }
             },

@@ -124,6 +124,26 @@ def test_period_links_change_the_period_of_the_status_page(
     assert browser.problems() == []
 
 
+def test_the_demos_status_link_opens_the_status_page_through_the_start_page(
+    served: ServiceProcess, browser: HeadlessChromium
+) -> None:
+    # The demo prints /?open=status&token=... for the status page.
+    browser.open(f"{served.url}/?open=status&token={served.token}")
+
+    browser.wait_for_path("/status")
+    assert browser.response_status() == 200
+    browser.click("period-90-days")
+    eventually(
+        lambda: (
+            browser.query().get("dateFrom") is not None
+            and "current" in (browser.element("period-90-days").get_attribute("class") or "")
+        ),
+        within=10,
+        what="the status page of the last 90 days",
+    )
+    assert browser.response_status() == 200
+
+
 def test_a_period_link_without_a_kept_token_asks_for_it_on_the_start_page(
     served: ServiceProcess, browser: HeadlessChromium
 ) -> None:

@@ -47,9 +47,11 @@ DEMO_HOST: Final = "127.0.0.1"
 DEMO_CLUSTER_NAME: Final = "demo-cluster (simulated)"
 # The demo talks to a person on the terminal: warnings only, unless --log-level says more.
 DEMO_LOG_LEVEL: Final = "WARNING"
+# The status page goes through /, which keeps the token for the browser tab, so the
+# status page's own links (another period, back to /) work without typing it.
 _PAGES: Final = (
     ("/", "the simplified interface: every API, a period picker"),
-    ("/status", "status page: collector, usage now, 30-day peaks, coverage"),
+    ("/?open=status", "status page: collector, usage now, 30-day peaks, coverage"),
     ("/products", "products and their peaks, last 30 days (JSON)"),
     ("/bundled_products", "products counted towards Cloud Paks"),
     ("/services", "services of bundled products"),
@@ -202,7 +204,8 @@ def _print_welcome(started: Started, *, stored: int, days: int, console: Console
         "`license-service serve` never prints it."
     )
     for path, what in _PAGES:
-        print_line(f"  {api}{path}?token={token}")
+        separator = "&" if "?" in path else "?"
+        print_line(f"  {api}{path}{separator}token={token}")
         print_line(f"      {what}")
     print_line()
     print_line("Or with curl:")

@@ -171,7 +171,7 @@ SCRIPT: Final = r"""
 })();
 """
 
-LAYOUT: Final = (
+PAGE: Final = (
     """<!doctype html>
 <html lang="en">
 <head>
@@ -185,6 +185,14 @@ LAYOUT: Final = (
     + """</style>
 </head>
 <body>
+{% block body %}{% endblock %}
+</body>
+</html>
+"""
+)
+
+LAYOUT: Final = """{% extends "page.html" %}
+{% block body %}
 <header>
 <h1>{% block heading %}License Service{% endblock %}</h1>
 <p class="muted">version {{ version.version }} &middot;
@@ -199,10 +207,8 @@ cluster <code id="cluster-id">{{ cluster_id }}</code></p>
 {% block main %}{% endblock %}
 </main>
 {% block script %}{% endblock %}
-</body>
-</html>
+{% endblock %}
 """
-)
 
 INDEX: Final = (
     """{% extends "layout.html" %}
@@ -371,21 +377,10 @@ STATUS: Final = """{% extends "layout.html" %}
 {% endblock %}
 """
 
-REFUSED: Final = (
-    """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>License Service: {% if status == 401 %}sign in{% else %}{{ status }} {{ phrase }}{% endif %}
-</title>
-<style nonce="{{ nonce }}">"""
-    + STYLE
-    + """</style>
-</head>
-<body>
+REFUSED: Final = """{% extends "page.html" %}
+{% block title %}License Service: {% if status == 401 %}sign in{% else %}{{ status }} {{ phrase }}
+{%- endif %}{% endblock %}
+{% block body %}
 <header><h1>License Service status: {{ status }} {{ phrase }}</h1></header>
 <main>
 <p id="refusal" class="bad">{{ message }}</p>
@@ -402,12 +397,11 @@ base64 -d</code>.</li>
 </ul>
 </section>
 </main>
-</body>
-</html>
+{% endblock %}
 """
-)
 
 TEMPLATES: Final = {
+    "page.html": PAGE,
     "layout.html": LAYOUT,
     "index.html": INDEX,
     "status.html": STATUS,

@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make run: the main job (the demo: a simulated cluster, 90 days of history, the API on localhost)
+## Options of `license-service demo` go in ARGS: make run ARGS="--port 8090 --metrics-port 8091"
+ARGS ?=
 run: $(STAMP)
-	$(BIN)/license-service demo
+	@$(BIN)/license-service demo $(ARGS) || { status=$$?; \
+	  if [ $$status -eq 2 ]; then \
+	    echo 'make run passes options to the demo in ARGS, e.g. make run ARGS="--port 8090 --metrics-port 8091"' >&2; \
+	  fi; exit $$status; }
 
 ## make test: lint, type check, layer contracts, then the whole test suite
 test: lint unit

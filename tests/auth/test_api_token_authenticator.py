@@ -196,6 +196,23 @@ def test_an_invalid_configured_token_fails_closed_and_health_says_why(tmp_path: 
     assert "my new token" not in refused.message
 
 
+def test_the_invalid_configured_token_refusal_points_to_what_a_refused_caller_can_read(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "token"
+    path.write_text("my new token")
+    setup = Setup(
+        TokenFile(path, generate_if_missing=False, grace_period=timedelta(0), clock=FakeClock())
+    )
+
+    refused = denial(setup(url_token="my new token"))
+
+    # /health needs a token too: the refused caller cannot read it.
+    assert "/health" not in refused.message
+    assert "API-token access refused" in refused.message
+    assert "license-service token check" in refused.message
+
+
 def test_a_usable_configured_token_is_no_health_problem() -> None:
     setup = Setup()
 

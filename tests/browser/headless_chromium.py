@@ -106,8 +106,10 @@ class HeadlessChromium:
         self.driver.quit()
 
     def start_over(self, *, downloads: Path) -> None:
-        """Forget the last test: a blank page, no open dialog, an empty log, new downloads."""
+        """Forget the last test: a blank page, no open dialog, an empty log, new downloads,
+        and nothing kept in the session storage of the page it left (``/`` keeps the token)."""
         self.dialogs_open()
+        self.driver.execute_script("try { sessionStorage.clear(); } catch (error) {}")
         self.driver.get("about:blank")
         self.driver.get_log("browser")  # type: ignore[no-untyped-call]
         downloads.mkdir(parents=True)

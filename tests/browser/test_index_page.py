@@ -29,8 +29,9 @@ PERIOD_LINKS = (
     "link-services",
     "link-services-csv",
     "link-snapshot",
+    "link-status",
 )
-UNDATED_LINKS = ("link-status", "link-health", "link-version", "link-openapi")
+UNDATED_LINKS = ("link-health", "link-version", "link-openapi")
 
 
 def result_status_of(browser: HeadlessChromium, prefix: str) -> str:
@@ -182,3 +183,28 @@ def test_header_token_downloads_the_snapshot_as_a_valid_zip(
     status = result_status_of(browser, "200")
     assert status.startswith(f"200 OK - /snapshot: downloaded {downloaded.name} (")
     assert browser.problems() == []
+
+
+def test_the_demo_link_with_the_token_fills_the_field_and_leaves_the_address_bar(
+    served: ServiceProcess, browser: HeadlessChromium
+) -> None:
+    # `make run` prints http://127.0.0.1:8080/?token=... as the interface to open.
+    browser.open(f"{served.url}/?token={served.token}")
+
+    assert browser.element("api-token").get_attribute("value") == served.token
+    assert browser.driver.current_url == f"{served.url}/"
+    assert "token" not in browser.driver.execute_script("return location.href;")
+    assert f"token={served.token}" in browser.attribute("link-products", "href")
+    browser.click("link-products")
+    browser.wait_for_path("/products")
+    assert browser.response_status() == 200
+    assert browser.problems() == []
+
+
+def test_other_parameters_of_the_address_stay_when_the_token_is_taken(
+    served: ServiceProcess, browser: HeadlessChromium
+) -> None:
+    browser.open(f"{served.url}/?lang=en&token={served.token}#apis")
+
+    assert browser.element("api-token").get_attribute("value") == served.token
+    assert browser.driver.current_url == f"{served.url}/?lang=en#apis"

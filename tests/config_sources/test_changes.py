@@ -29,3 +29,24 @@ def test_a_tls_change_says_it_applies_at_the_next_start() -> None:
     assert describe_changes(LicensingConfig(), LicensingConfig(https_enable=True)) == [
         "spec.httpsEnable: false -> true (applies at the next start)"
     ]
+
+
+def test_a_changed_section_is_told_field_by_field_not_as_a_python_mapping() -> None:
+    before = LicensingConfig(sender={"clusterName": "prod"})
+    after = LicensingConfig(
+        sender={"clusterName": "production", "reporterURL": "https://reporter.example"}
+    )
+
+    assert describe_changes(before, after) == [
+        "spec.sender.clusterName: prod -> production",
+        "spec.sender.reporterURL: unset -> https://reporter.example",
+    ]
+
+
+def test_a_section_removed_is_told_field_by_field() -> None:
+    before = LicensingConfig(sender={"clusterName": "prod", "validateReporterCerts": True})
+
+    assert describe_changes(before, LicensingConfig()) == [
+        "spec.sender.clusterName: prod -> unset",
+        "spec.sender.validateReporterCerts: true -> unset",
+    ]

@@ -163,12 +163,28 @@ def test_a_deleted_file_keeps_the_previous_configuration(config_file: Path, cloc
 
 
 def test_ignored_fields_are_shown_as_warnings(config_file: Path, clock: Clock) -> None:
-    config_file.write_text(HEADER + "  datasource: datacollector\n")
+    config_file.write_text(HEADER + "  colour: blue\n")
     watcher = LicensingConfigWatcher.load(config_file, clock=clock)
 
-    assert watcher.warnings() == [
-        "IBMLicensing 'instance': ignored 1 unknown field: spec.datasource"
-    ]
+    assert watcher.warnings() == ["IBMLicensing 'instance': ignored 1 unknown field: spec.colour"]
+
+
+def test_fields_of_ibms_crd_are_logged_once_at_debug_level_and_not_warned_about(
+    config_file: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ibm_fields = HEADER + "  datasource: datacollector\n  license:\n    accept: true\n"
+    config_file.write_text(ibm_fields)
+
+    with caplog.at_level(logging.DEBUG, logger="license_service.config_sources"):
+        watcher = LicensingConfigWatcher.load(config_file, clock=clock)
+        config_file.write_text(ibm_fields + "  logLevel: DEBUG\n")
+        assert watcher.check()
+
+    assert watcher.warnings() == []
+    noted = [record for record in caplog.records if "not applicable" in record.getMessage()]
+    assert [record.levelno for record in noted] == [logging.DEBUG]
+    assert "spec.datasource, spec.license" in noted[0].getMessage()
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
 
 
 def test_a_problem_names_the_time_of_the_configuration_kept(

@@ -97,8 +97,22 @@ def test_a_deleted_resource_brings_the_defaults_back(config: LicensingResourceCo
 
 
 def test_unknown_fields_are_shown_as_a_warning(config: LicensingResourceConfig) -> None:
-    config.receive(resource({"datasource": "datacollector"}))
+    config.receive(resource({"colour": "blue"}))
 
-    assert config.warnings() == [
-        "IBMLicensing 'instance': ignored 1 unknown field: spec.datasource"
-    ]
+    assert config.warnings() == ["IBMLicensing 'instance': ignored 1 unknown field: spec.colour"]
+
+
+def test_fields_of_ibms_crd_are_logged_once_at_debug_level_and_not_warned_about(
+    config: LicensingResourceConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    ibm_fields = {"datasource": "datacollector", "version": "4.2.10"}
+
+    with caplog.at_level(logging.DEBUG, logger="license_service.config_sources"):
+        config.receive(resource(ibm_fields))
+        config.receive(resource({**ibm_fields, "logLevel": "DEBUG"}))
+
+    assert config.warnings() == []
+    noted = [record for record in caplog.records if "not applicable" in record.getMessage()]
+    assert [record.levelno for record in noted] == [logging.DEBUG]
+    assert "spec.datasource, spec.version" in noted[0].getMessage()
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]

@@ -136,10 +136,10 @@ def test_unknown_fields_are_ignored_with_one_warning_listing_their_paths() -> No
     config = parse_ibmlicensing(
         document(
             {
-                "datasource": "datacollector",
-                "version": "4.2.10",
+                "colour": "blue",
+                "versions": "4.2.10",
                 "features": {
-                    "alerting": {"enabled": True},
+                    "alerts": {"enabled": True},
                     "hyperThreading": {"threadsPerCore": 2, "mode": "smt"},
                 },
             },
@@ -150,9 +150,86 @@ def test_unknown_fields_are_ignored_with_one_warning_listing_their_paths() -> No
 
     assert config.metering.threads_per_core == 2
     assert config.warnings == (
-        "IBMLicensing 'instance': ignored 5 unknown fields: extra, spec.datasource, "
-        "spec.version, spec.features.alerting, spec.features.hyperThreading.mode",
+        "IBMLicensing 'instance': ignored 5 unknown fields: extra, spec.colour, "
+        "spec.versions, spec.features.alerts, spec.features.hyperThreading.mode",
     )
+
+
+# A resource as IBM's operator writes it: fields of IBM's CRD that this service does not use.
+IBM_OPERATOR_SPEC: Any = {
+    "datasource": "datacollector",
+    "version": "4.2.10",
+    "license": {"accept": True},
+    "httpsEnable": True,
+    "httpsCertsSource": "self-signed",
+    "instanceNamespace": "ibm-licensing",
+    "imagePullPolicy": "IfNotPresent",
+    "imagePullSecrets": ["ibm-entitlement-key"],
+    "resources": {"limits": {"cpu": "500m", "memory": "850Mi"}, "requests": {"cpu": "200m"}},
+    "routeEnabled": True,
+    "routeOptions": {"tls": {"termination": "reencrypt"}},
+    "labels": {"team": "finance"},
+    "envVariable": {"SOME_FLAG": "true"},
+    "features": {
+        "alerting": {"enabled": False},
+        "auth": {"urlBasedEnabled": True},
+        "hyperThreading": {"threadsPerCore": 2},
+        "prometheusQuerySource": {"enabled": True},
+        "nssEnabled": False,
+    },
+    "sender": {"reporterURL": "https://reporter.example.com", "clusterName": "prod"},
+    "gatewayEnabled": True,
+}
+
+
+def test_a_resource_as_ibms_operator_writes_it_draws_no_warning() -> None:
+    config = parse_ibmlicensing(document(IBM_OPERATOR_SPEC, status={"state": "Running"}))
+
+    assert config.warnings == ()
+    assert config.metering.threads_per_core == 2
+    assert config.instance_namespace == "ibm-licensing"
+
+
+def test_fields_of_ibms_crd_this_service_does_not_use_are_noted_once_as_not_applicable() -> None:
+    config = parse_ibmlicensing(document(IBM_OPERATOR_SPEC))
+
+    assert config.notes == (
+        "IBMLicensing 'instance': 14 fields of IBM's IBMLicensing CRD that License Service "
+        "does not use, ignored as not applicable: spec.datasource, spec.version, "
+        "spec.license, spec.imagePullPolicy, spec.imagePullSecrets, spec.resources, "
+        "spec.routeEnabled, spec.routeOptions, spec.labels, spec.envVariable, "
+        "spec.features.alerting, spec.features.prometheusQuerySource, spec.features.nssEnabled, "
+        "spec.gatewayEnabled",
+    )
+
+
+def test_a_typo_inside_a_section_of_ibms_crd_is_still_unknown() -> None:
+    config = parse_ibmlicensing(
+        document(
+            {
+                "license": {"accept": True, "acept": True},
+                "features": {"auth": {"urlBaseEnabled": False}},
+            }
+        )
+    )
+
+    assert config.url_based_enabled is True
+    assert config.warnings == (
+        "IBMLicensing 'instance': ignored 2 unknown fields: spec.license.acept, "
+        "spec.features.auth.urlBaseEnabled",
+    )
+    assert config.notes == (
+        "IBMLicensing 'instance': 1 field of IBM's IBMLicensing CRD that License Service "
+        "does not use, ignored as not applicable: spec.license",
+    )
+
+
+def test_every_field_of_ibms_crd_that_the_spec_names_is_honoured() -> None:
+    config = parse_ibmlicensing(document(IBM_OPERATOR_SPEC))
+
+    assert "spec.features.hyperThreading" not in " ".join(config.notes)
+    assert "spec.httpsEnable" not in " ".join(config.notes)
+    assert "spec.sender" not in " ".join(config.notes)
 
 
 def test_every_invalid_value_is_reported_at_once_with_path_value_and_allowed_values() -> None:
@@ -276,7 +353,7 @@ def test_sender_is_kept_raw_and_read_only() -> None:
 
 def test_warnings_do_not_make_two_configurations_differ() -> None:
     plain = parse_ibmlicensing(document({"logLevel": "VERBOSE"}))
-    with_unknown = parse_ibmlicensing(document({"logLevel": "VERBOSE", "datasource": "x"}))
+    with_unknown = parse_ibmlicensing(document({"logLevel": "VERBOSE", "colour": "x"}))
 
     assert plain == with_unknown
     assert with_unknown.warnings != ()

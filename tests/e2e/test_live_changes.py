@@ -23,6 +23,7 @@ spec:
 """
 URL_TOKENS_OFF = CONFIG_HEADER + "  features:\n    auth:\n      urlBasedEnabled: false\n"
 URL_TOKENS_MAYBE = CONFIG_HEADER + "  features:\n    auth:\n      urlBasedEnabled: maybe\n"
+THREADS_2 = CONFIG_HEADER + "  features:\n    hyperThreading:\n      threadsPerCore: 2\n"
 FOLLOW_LIMIT = 5.0  # SPEC 4.3: a new token is used within 5 seconds; config edits alike
 
 
@@ -64,9 +65,11 @@ def test_with_a_grace_period_the_previous_token_is_still_accepted(start: Start) 
     assert status(products, token=old) == 200
 
 
-def test_url_tokens_turn_off_and_back_on_through_the_config_file(
+def test_url_tokens_turned_off_outside_kubernetes_are_refused_and_the_token_keeps_working(
     start: Start, tmp_path: Path
 ) -> None:
+    # Outside Kubernetes the API token is the only way in: turning it off would lock
+    # everyone out, so the edit is refused like an invalid one (SPEC 6).
     config = tmp_path / "ibmlicensing.yaml"
     config.write_text(CONFIG_HEADER)
     service = start(extra=["--config", str(config)])
@@ -75,29 +78,43 @@ def test_url_tokens_turn_off_and_back_on_through_the_config_file(
 
     config.write_text(URL_TOKENS_OFF)
     eventually(
-        lambda: status(products, token=token) == 401,
+        lambda: "Configuration not applied" in service.log(),
         within=FOLLOW_LIMIT,
-        what="URL tokens being turned off",
+        what="turning URL tokens off being refused",
     )
-    refused = httpx.get(products, params={"token": token}).json()
-    assert "use a service-account token" in refused["message"]
-    assert status(products, bearer=token) == 401
-    assert status(f"{service.url}/version") == 200
+    assert "the only way in for a service that runs without Kubernetes" in service.log()
+    assert status(products, token=token) == 200
+    assert status(products, bearer=token) == 200
+    health = httpx.get(f"{service.url}/health", params={"token": token}).json()
+    assert any("urlBasedEnabled: false" in warning for warning in health["warnings"])
 
     config.write_text(CONFIG_HEADER)
     eventually(
-        lambda: status(products, token=token) == 200,
+        lambda: "is valid again" in service.log(),
         within=FOLLOW_LIMIT,
-        what="URL tokens being turned back on",
+        what="the file being valid again",
     )
-    assert "spec.features.auth.urlBasedEnabled: false -> true" in service.log()
+    assert status(products, token=token) == 200
+
+
+def test_url_tokens_off_in_the_config_file_stop_a_start_outside_kubernetes(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "ibmlicensing.yaml"
+    config.write_text(URL_TOKENS_OFF)
+
+    result = run_cli("serve", "--cluster-dump", str(DUMP), "--config", str(config))
+
+    assert result.returncode == 2
+    assert "urlBasedEnabled: false turns off the API token" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_an_invalid_config_edit_keeps_the_configuration_in_force(
     start: Start, tmp_path: Path
 ) -> None:
     config = tmp_path / "ibmlicensing.yaml"
-    config.write_text(URL_TOKENS_OFF)
+    config.write_text(THREADS_2)
     service = start(extra=["--config", str(config)])
 
     config.write_text(URL_TOKENS_MAYBE)
@@ -107,7 +124,8 @@ def test_an_invalid_config_edit_keeps_the_configuration_in_force(
         within=FOLLOW_LIMIT,
         what="the invalid configuration being refused",
     )
-    assert status(f"{service.url}/products", token=service.token) == 401
+    page = httpx.get(f"{service.url}/status", params={"token": service.token}).text
+    assert "threadsPerCore 2" in page
 
 
 def test_an_invalid_token_in_the_file_fails_closed_and_says_why(start: Start) -> None:

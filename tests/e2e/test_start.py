@@ -49,6 +49,7 @@ def test_the_demo_serves_its_history_and_prints_clickable_urls(start: Start) -> 
     output = demo.stdout()
     token = demo.token
     assert f"http://127.0.0.1:{demo.port}/products?token={token}" in output
+    assert f"http://127.0.0.1:{demo.port}/?open=status&token={token}" in output
     assert "`license-service serve` never prints it" in output
     stored = re.search(r"\((\d+) samples of history stored\)", output)
     assert stored is not None

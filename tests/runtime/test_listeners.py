@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -21,6 +22,31 @@ def test_a_port_in_use_names_the_flag_to_change() -> None:
             ConfigurationError, match=f"cannot listen on 127.0.0.1:{port}: .*--port"
         ):
             bind_listener("127.0.0.1", port, flag="--port")
+
+
+def test_a_port_in_use_suggests_a_free_port_to_give_instead() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(ConfigurationError) as refused:
+            bind_listener("127.0.0.1", port, flag="--port")
+
+    suggested = re.search(r"e\.g\. --port (\d+)", str(refused.value))
+    assert suggested is not None, str(refused.value)
+    assert int(suggested.group(1)) != port
+    bind_listener("127.0.0.1", int(suggested.group(1)), flag="--port").close()
+
+
+def test_a_metrics_port_in_use_says_metrics_can_be_turned_off() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(ConfigurationError, match="--metrics-port 0 turns metrics off"):
+            bind_listener("127.0.0.1", port, flag="--metrics-port")
 
 
 def test_the_api_port_is_released_when_the_metrics_port_is_taken() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from license_service.auth.token_source import TokenFile
-from license_service.auth.token_storage import write_token_file
+from license_service.tokens.file_source import TokenFile
+from license_service.tokens.file_store import write_token_file
 from license_service.errors import ConfigurationError
 from license_service.runtime.log_configuration import (
     configure_logging,

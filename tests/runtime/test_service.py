@@ -136,3 +136,42 @@ def test_https_turned_on_while_running_is_reported_until_the_next_start(tmp_path
         ]
     finally:
         service.close()
+
+
+URL_TOKENS = "apiVersion: operator.ibm.com/v1alpha1\nkind: IBMLicensing\nspec:\n  features:\n"
+URL_TOKENS_OFF = URL_TOKENS + "    auth:\n      urlBasedEnabled: false\n"
+
+
+def test_url_tokens_off_outside_kubernetes_stops_the_start_saying_why(tmp_path: Path) -> None:
+    config = tmp_path / "ibmlicensing.yaml"
+    config.write_text(URL_TOKENS_OFF)
+
+    with pytest.raises(LicenseServiceError) as refused:
+        build(tmp_path, config_file=config)
+
+    message = str(refused.value)
+    assert message.startswith(f"{config}: spec.features.auth.urlBasedEnabled: false")
+    assert "only way in" in message
+    assert "service-account tokens need the Kubernetes API" in message
+
+
+def test_url_tokens_turned_off_outside_kubernetes_are_refused_and_the_token_keeps_working(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "ibmlicensing.yaml"
+    config.write_text(URL_TOKENS + "    hyperThreading:\n      threadsPerCore: 2\n")
+    service = build(tmp_path, config_file=config)
+    try:
+        assert isinstance(service.config, LicensingConfigWatcher)
+
+        config.write_text(URL_TOKENS_OFF)
+        assert service.config.check() is False
+
+        assert service.config.current().url_based_enabled is True
+        assert service.config.current().metering.threads_per_core == 2
+        (warning,) = service.state.health_warnings()
+        assert warning.startswith("configuration not applied: ")
+        assert "urlBasedEnabled: false" in warning
+        assert "stays in force" in warning
+    finally:
+        service.close()

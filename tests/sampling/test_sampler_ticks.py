@@ -65,6 +65,26 @@ def test_the_sample_records_the_settings_in_force(database: Database) -> None:
     assert [(row.changed_at, row.threads_per_core) for row in rows] == [(START, 1)]
 
 
+def test_the_settings_in_force_are_logged_in_words_an_operator_reads(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = MeteringSettings()
+    tick = Sampler(FixedSource(state()), database, settings=lambda: settings, clock=lambda: START)
+
+    with caplog.at_level(logging.INFO, logger="license_service.sampling.sampler"):
+        tick.take_sample(START)
+        settings = MeteringSettings(threads_per_core=2, node_cpu_capping=False)
+        tick.take_sample(START + timedelta(minutes=5))
+
+    logged = [r.getMessage() for r in caplog.records if "Metering settings" in r.getMessage()]
+    assert len(logged) == 2, logged
+    assert "MeteringSettings(" not in "\n".join(logged)
+    assert "threadsPerCore 1, node CPU capping on (at each node's capacity)" in logged[0]
+    assert "default PVU per core 70" in logged[0]
+    assert "threadsPerCore 1 -> 2" in logged[1]
+    assert "node CPU capping on -> off" in logged[1]
+
+
 def test_an_unsynchronised_source_yields_a_missed_sample_and_no_sample(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from license_service.cluster.source import ClusterState
+from license_service.metering.cluster_view import ClusterId
 from license_service.metering.usage import (
     AnnotationProblem,
     Measurement,
@@ -18,7 +19,9 @@ from license_service.metering.usage import (
     UnmeasuredProduct,
 )
 from license_service.sampling.status import SamplerStatus
+from license_service.store.database import Database
 from license_service.web.probes.health import health_document
+from tests.store.sample_builders import at, product, store
 from tests.web.conftest import INTERVAL, NOW, World, authorized, sampling_status, synced_source
 
 
@@ -56,6 +59,7 @@ def test_health_answers_the_spec_document(client: TestClient, world: World) -> N
         "unmeasuredMetrics": [],
         "unknownNodes": [],
         "warnings": ["IBMLicensing: ignored 1 unknown field: spec.colour"],
+        "firstDayWithData": None,
     }
 
 
@@ -171,3 +175,18 @@ def test_collector_reports_the_last_error_and_unsynced_state(
         "lastSampleAt": "2026-11-28T10:00:00Z",
         "lastError": "the kubernetes source has not synchronised",
     }
+
+
+def test_health_names_the_first_day_with_data(client: TestClient, database: Database) -> None:
+    store(database, at("2026-11-03", "23:55"), product("p1", 2))
+    store(database, at("2026-11-20", "10:00"), product("p2", 5))
+
+    body = client.get("/health", params=authorized()).json()
+
+    assert body["firstDayWithData"] == "2026-11-03"
+
+
+def test_health_first_day_is_of_this_cluster_only(client: TestClient, database: Database) -> None:
+    store(database, at("2026-10-01", "10:00"), product("p1", 2), cluster_id=ClusterId("other"))
+
+    assert client.get("/health", params=authorized()).json()["firstDayWithData"] is None

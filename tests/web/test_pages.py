@@ -13,6 +13,7 @@ from license_service.metering.usage import AnnotationProblem, Measurement, PodPr
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.store.sampling_coverage import record_missed_sample
+from license_service.web.app_state import AppState
 from tests.store.sample_builders import CLUSTER, at, product, store
 from tests.web.conftest import NOW, World, authorized, sampling_status
 
@@ -177,3 +178,122 @@ def test_status_shows_usage_now_from_the_store_after_a_restart(
     text = client.get("/status", params=authorized()).text
     assert "stored sample of 2026-11-28T09:58:00Z" in text
     assert "Stored Product" in text
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_status_without_a_token_answers_a_browser_with_a_page_that_says_how_to_get_in(
+    client: TestClient,
+) -> None:
+    response = client.get("/status", headers={"Accept": BROWSER_ACCEPT})
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["www-authenticate"] == 'Bearer realm="license-service"'
+    policy = response.headers["content-security-policy"]
+    assert "script-src" not in policy
+    page = Elements(response.text)
+    assert page.scripts == []
+    assert [style["nonce"] for style in page.styles] == [nonce_of(policy, "style-src")]
+    assert page.by_id["link-home"]["href"] == "/"
+    assert "license-service token get" in response.text
+    assert "this endpoint needs authentication" in response.text
+
+
+def test_status_without_a_token_answers_api_clients_in_json(client: TestClient) -> None:
+    for accept in ("application/json", "*/*", "text/html;q=0, application/json"):
+        response = client.get("/status", headers={"Accept": accept})
+
+        assert response.status_code == 401, accept
+        assert response.json()["status"] == 401, accept
+
+
+def test_status_refusal_page_escapes_the_message(client: TestClient) -> None:
+    response = client.get(
+        "/status", params={"token": EVIL + "x" * 20}, headers={"Accept": BROWSER_ACCEPT}
+    )
+
+    assert response.status_code == 401
+    assert EVIL not in response.text
+
+
+def test_data_endpoints_answer_json_refusals_even_to_browsers(client: TestClient) -> None:
+    response = client.get("/products", headers={"Accept": BROWSER_ACCEPT})
+
+    assert response.status_code == 401
+    assert response.json()["status"] == 401
+
+
+def test_status_shows_the_period_asked_for(client: TestClient, database: Database) -> None:
+    store(database, at("2026-11-02", "10:00"), product("old", 3, name="Early Product"))
+    store(database, at("2026-11-20", "10:00"), product("new", 4, name="Late Product"))
+
+    text = client.get(
+        "/status", params=authorized({"dateFrom": "2026-11-01", "dateTo": "2026-11-07"})
+    ).text
+
+    peaks = text[text.index('<section id="period-peaks">') :]
+    peaks = peaks[: peaks.index("</section>")]
+    assert "2026-11-01 to 2026-11-07" in peaks
+    assert "Early Product" in peaks
+    assert "Late Product" not in peaks
+
+
+def test_status_refuses_a_bad_period_as_the_api_does(client: TestClient) -> None:
+    response = client.get("/status", params=authorized({"dateFrom": "2026-11-01"}))
+
+    assert response.status_code == 400
+    assert "dateTo" in response.json()["message"]
+
+
+def test_status_links_go_through_the_start_page_and_never_hold_the_token(
+    client: TestClient,
+) -> None:
+    response = client.get("/status", params=authorized())
+    page = Elements(response.text)
+
+    home = urlsplit(str(page.by_id["link-home"]["href"]))
+    assert (home.path, parse_qs(home.query)) == (
+        "/",
+        {"dateFrom": ["2026-10-30"], "dateTo": ["2026-11-28"]},
+    )
+    week = urlsplit(str(page.by_id["period-7-days"]["href"]))
+    assert (week.path, parse_qs(week.query)) == (
+        "/",
+        {"dateFrom": ["2026-11-22"], "dateTo": ["2026-11-28"], "open": ["status"]},
+    )
+    assert page.by_id["period-30-days"]["class"] == "current"
+    assert authorized()["token"] not in response.text
+
+
+def test_status_shows_the_cluster_id_once_when_the_name_is_the_id(
+    client: TestClient, state: AppState
+) -> None:
+    state.cluster_name = state.cluster_id
+
+    text = client.get("/status", params=authorized()).text
+
+    header = text[text.index("<header>") : text.index("</header>")]
+    assert header.count(state.cluster_id) == 1
+
+
+def test_status_names_the_first_day_with_data(client: TestClient, database: Database) -> None:
+    store(database, at("2026-11-02", "10:00"), product("p1", 3))
+
+    text = client.get(
+        "/status", params=authorized({"dateFrom": "2026-10-01", "dateTo": "2026-10-31"})
+    ).text
+
+    assert 'id="first-day">2026-11-02<' in text
+    assert "No data in this period: the first day with data is 2026-11-02." in text
+
+
+def test_status_metric_cells_may_break_only_after_an_underscore(
+    client: TestClient, database: Database
+) -> None:
+    store(database, at("2026-11-20", "10:00"), product("p1", 4))
+
+    text = client.get("/status", params=authorized()).text
+
+    assert "VIRTUAL_<wbr>PROCESSOR_<wbr>CORE" in text

@@ -133,8 +133,9 @@ class ApiTokenAuthenticator:
                 401,
                 "configured-token-invalid",
                 "the API token configured on the server is invalid, so API tokens are refused "
-                "until an operator fixes it (`license-service token set`, or the token Secret); "
-                "/health says why",
+                "until an operator fixes it: the service log says why (the line 'API-token "
+                "access refused: ...'); test a value with `license-service token check`, then "
+                "set it with `license-service token set` (or in the token Secret)",
             )
         presented = [
             value for value in (credentials.url_token, credentials.bearer) if value is not None

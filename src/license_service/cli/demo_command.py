@@ -47,9 +47,11 @@ DEMO_HOST: Final = "127.0.0.1"
 DEMO_CLUSTER_NAME: Final = "demo-cluster (simulated)"
 # The demo talks to a person on the terminal: warnings only, unless --log-level says more.
 DEMO_LOG_LEVEL: Final = "WARNING"
+# The status page goes through /, which keeps the token for the browser tab, so the
+# status page's own links (another period, back to /) work without typing it.
 _PAGES: Final = (
     ("/", "the simplified interface: every API, a period picker"),
-    ("/status", "status page: collector, usage now, 30-day peaks, coverage"),
+    ("/?open=status", "status page: collector, usage now, 30-day peaks, coverage"),
     ("/products", "products and their peaks, last 30 days (JSON)"),
     ("/bundled_products", "products counted towards Cloud Paks"),
     ("/services", "services of bundled products"),
@@ -156,6 +158,19 @@ def _fill_history(
     return stored + fill(now=service.clock())
 
 
+def welcome_summary(*, cluster_id: str, days: int, stored: int, interval_seconds: int) -> str:
+    """The demo's first line: the cluster, its history and the sampling interval; pure."""
+    history = (
+        f"{days} days of history ({stored} samples of history stored)"
+        if stored
+        else f"{days} days of history already in the store (nothing to backfill)"
+    )
+    return (
+        f"License Service demo: a simulated cluster ({cluster_id}), {history}; "
+        f"a new sample every {interval_seconds} s."
+    )
+
+
 def _print_welcome(started: Started, *, stored: int, days: int, console: Console) -> None:
     from license_service.runtime.addresses import base_url
 
@@ -163,16 +178,14 @@ def _print_welcome(started: Started, *, stored: int, days: int, console: Console
     api = base_url(listeners.api, scheme=service.scheme)
     tokens = service.tokens.current().tokens
     token = tokens[0] if tokens else "<API token>"
-    history = (
-        f"{stored} samples of history stored"
-        if stored
-        else "history already in the store (nothing to backfill)"
-    )
-    interval = int(service.options.sample_interval.total_seconds())
     print_line = functools.partial(console.print, markup=False, soft_wrap=True)
     print_line(
-        f"License Service demo: a simulated cluster ({service.cluster.cluster_id}), "
-        f"{days} days of history ({history}); a new sample every {interval} s."
+        welcome_summary(
+            cluster_id=service.cluster.cluster_id,
+            days=days,
+            stored=stored,
+            interval_seconds=int(service.options.sample_interval.total_seconds()),
+        )
     )
     print_line()
     print_line(
@@ -180,7 +193,8 @@ def _print_welcome(started: Started, *, stored: int, days: int, console: Console
         "`license-service serve` never prints it."
     )
     for path, what in _PAGES:
-        print_line(f"  {api}{path}?token={token}")
+        separator = "&" if "?" in path else "?"
+        print_line(f"  {api}{path}{separator}token={token}")
         print_line(f"      {what}")
     print_line()
     print_line("Or with curl:")

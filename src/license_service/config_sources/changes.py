@@ -8,7 +8,7 @@ match the log to the document.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from license_service.configuration.ibmlicensing import LicensingConfig
@@ -39,14 +39,34 @@ _FIELDS: Final[tuple[tuple[str, Callable[[LicensingConfig], object]], ...]] = (
 
 
 def describe_changes(before: LicensingConfig, after: LicensingConfig) -> list[str]:
-    """One ``"<path>: <old> -> <new>"`` line per field that differs; pure."""
+    """One ``"<path>: <old> -> <new>"`` line per field that differs; pure.
+
+    A section kept as a mapping (``spec.sender``) is told field by field, never as a
+    Python mapping.
+    """
     changes = []
     for path, read in _FIELDS:
-        old, new = read(before), read(after)
-        if old != new:
-            note = " (applies at the next start)" if path in RESTART_FIELDS else ""
-            changes.append(f"{path}: {_shown(old)} -> {_shown(new)}{note}")
+        note = " (applies at the next start)" if path in RESTART_FIELDS else ""
+        for field_path, old, new in _leaf_changes(path, read(before), read(after)):
+            changes.append(f"{field_path}: {_shown(old)} -> {_shown(new)}{note}")
     return changes
+
+
+def _leaf_changes(path: str, old: object, new: object) -> list[tuple[str, object, object]]:
+    """``(path, old, new)`` for ``path`` or, when either side is a mapping, each of its keys."""
+    if old == new:
+        return []
+    if not isinstance(old, Mapping | None) or not isinstance(new, Mapping | None):
+        return [(path, old, new)]
+    if old is None and new is None:
+        return []
+    olds, news = old or {}, new or {}
+    keys = sorted({*olds, *news}, key=str)
+    return [
+        change
+        for key in keys
+        for change in _leaf_changes(f"{path}.{key}", olds.get(key), news.get(key))
+    ]
 
 
 def _shown(value: object) -> str:

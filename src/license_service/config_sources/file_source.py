@@ -22,8 +22,10 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from license_service.config_sources.rules import ConfigRule
 from license_service.config_sources.source import FollowedConfig
 from license_service.configuration.config_file import load_licensing_file
+from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -32,28 +34,35 @@ logger = logging.getLogger(__name__)
 class LicensingConfigWatcher(FollowedConfig):
     """The configuration of ``path`` (or the defaults when ``path`` is ``None``), kept current."""
 
-    def __init__(self, path: Path | None, *, clock: Callable[[], datetime]) -> None:
-        """Start from the defaults; ``load`` or ``check`` reads the file."""
+    def __init__(
+        self, path: Path | None, *, clock: Callable[[], datetime], rule: ConfigRule | None = None
+    ) -> None:
+        """Start from the defaults; ``load`` or ``check`` reads the file; ``rule`` may refuse."""
         super().__init__(clock=clock)
         self._path = path
+        self._rule = rule
         self._seen: bytes | str | None = None
 
     @classmethod
-    def load(cls, path: Path | None, *, clock: Callable[[], datetime]) -> LicensingConfigWatcher:
+    def load(
+        cls, path: Path | None, *, clock: Callable[[], datetime], rule: ConfigRule | None = None
+    ) -> LicensingConfigWatcher:
         """Create the watcher and read ``path`` once; ``ConfigurationError`` when it is invalid.
 
         At startup an invalid file stops the service: there is no previous
         configuration to keep, and starting with defaults could turn on URL tokens
         the operator meant to keep off.
         """
-        watcher = cls(path, clock=clock)
+        watcher = cls(path, clock=clock, rule=rule)
         if path is not None:
             seen = _read_bytes(path)
-            config = load_licensing_file(path)
+            config = watcher._load(path)
             watcher._put_in_force(config)
             watcher._seen = seen
             for warning in config.warnings:
                 logger.warning("%s", warning)
+            for note in config.notes:
+                logger.debug("%s", note)
         return watcher
 
     @property
@@ -76,7 +85,7 @@ class LicensingConfigWatcher(FollowedConfig):
             return False
         self._seen = seen
         try:
-            config = load_licensing_file(self._path)
+            config = self._load(self._path)
         except ConfigurationError as exc:
             kept, _ = self._refusal(str(exc))
             logger.error("Configuration not applied: %s; %s until the file is fixed", exc, kept)
@@ -85,6 +94,16 @@ class LicensingConfigWatcher(FollowedConfig):
         if had_problem:
             logger.info("Configuration file %s is valid again", self._path)
         return self._announce(before, config, where=self._path)
+
+    def _load(self, path: Path) -> LicensingConfig:
+        """The configuration of ``path``, if it is valid and the rule lets it apply here."""
+        config = load_licensing_file(path)
+        if self._rule is not None:
+            try:
+                self._rule(config)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"{path}: {exc}") from exc
+        return config
 
 
 def _read_bytes(path: Path) -> bytes:

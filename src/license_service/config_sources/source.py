@@ -98,6 +98,9 @@ class FollowedConfig:
         if config.warnings != before.warnings:
             for warning in config.warnings:
                 logger.warning("%s", warning)
+        if config.notes != before.notes:
+            for note in config.notes:
+                logger.debug("%s", note)
         if not changes:
             return False
         for listener in self._listeners:

@@ -12,6 +12,9 @@ Rules, chosen to be strict and predictable:
 - numbers must be numbers: ``threadsPerCore: "2"`` is refused, not converted;
 - ``null`` means "not set": the default applies;
 - unknown fields are ignored and reported in ONE warning listing their dotted paths;
+  fields of IBM's own ``IBMLicensing`` CRD that this service does not read
+  (``spec.datasource``, ``spec.license.accept``...) are not unknown: they are listed in
+  one note (``notes``, logged at debug level) as not applicable (``unread_fields``);
 - ``spec.features.nodeCpuCappingEnabled`` (the SPEC's place) is also accepted at
   ``spec.nodeCpuCappingEnabled`` (where the IBM operator puts it); giving both with
   different values is refused.
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal, TypeVar
 
 from license_service.configuration.spec_fields import SpecReader, shown, type_name, yaml_text
+from license_service.configuration.unread_fields import unread_fields
 from license_service.errors import ConfigurationError
 from license_service.metering.settings import THREADS_PER_CORE_CHOICES, MeteringSettings
 
@@ -80,7 +84,8 @@ class LicensingConfig:
 
     ``instance_namespace`` ``None`` means the namespace the service runs in.
     ``sender`` is the raw ``spec.sender`` mapping (read-only), kept for a later phase.
-    ``warnings`` (not part of equality) says which fields were ignored.
+    ``warnings`` (not part of equality) says which unknown fields were ignored, ``notes``
+    (not part of equality either) which fields of IBM's CRD do not apply here.
     """
 
     api_secret_token: str = DEFAULT_API_SECRET_TOKEN
@@ -95,6 +100,7 @@ class LicensingConfig:
     chargeback_retention_period: int = DEFAULT_CHARGEBACK_RETENTION_DAYS
     sender: Mapping[str, object] | None = field(default=None, hash=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
 
 _DEFAULTS: Final = LicensingConfig()
@@ -119,7 +125,8 @@ def parse_ibmlicensing(document: object) -> LicensingConfig:
     reader = SpecReader(problems)
     spec = reader.section(document.get("spec"), "spec")
     unknown = [str(key) for key in document if key not in _KNOWN_TOP_LEVEL]
-    unknown += reader.unknown_fields(spec, _KNOWN_SPEC, path="spec")
+    unread = unread_fields(reader, spec, honoured=_KNOWN_SPEC)
+    unknown += unread.unknown
 
     capping = reader.boolean(spec, "features.nodeCpuCappingEnabled")
     capping_alias = reader.boolean(spec, "nodeCpuCappingEnabled")
@@ -176,6 +183,7 @@ def parse_ibmlicensing(document: object) -> LicensingConfig:
         ),
         sender=reader.raw_section(spec, "sender"),
         warnings=_unknown_fields_warning(label, unknown),
+        notes=_not_applicable_note(label, unread.not_applicable),
     )
     if problems:
         raise _invalid(label, problems)
@@ -243,4 +251,14 @@ def _unknown_fields_warning(label: str, unknown: list[str]) -> tuple[str, ...]:
         + ("s" if len(unknown) > 1 else "")
         + ": "
         + ", ".join(unknown),
+    )
+
+
+def _not_applicable_note(label: str, paths: list[str]) -> tuple[str, ...]:
+    if not paths:
+        return ()
+    return (
+        f"{label}: {len(paths)} field" + ("s" if len(paths) > 1 else "") + " of IBM's "
+        "IBMLicensing CRD that License Service does not use, ignored as not applicable: "
+        + ", ".join(paths),
     )

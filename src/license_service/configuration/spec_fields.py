@@ -40,22 +40,6 @@ class SpecReader:
         )
         return {}
 
-    def unknown_fields(
-        self, mapping: Mapping[str, object], known: Mapping[str, object], *, path: str
-    ) -> list[str]:
-        """Dotted paths of the keys of ``mapping`` that ``known`` does not list, recursively."""
-        unknown: list[str] = []
-        for key, value in mapping.items():
-            child_path = f"{path}.{key}"
-            if key not in known:
-                unknown.append(child_path)
-                continue
-            child_known = known[key]
-            if isinstance(child_known, Mapping):
-                section = self.section(value, child_path)
-                unknown += self.unknown_fields(section, child_known, path=child_path)
-        return unknown
-
     def boolean(self, spec: Mapping[str, object], path: str) -> bool | None:
         """A YAML boolean; the string ``"no"`` or the number 0 is a problem."""
         value = _lookup(spec, path)

@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector
 from license_service.auth.authenticators import ApiTokenAuthenticator, Authenticator
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.config_sources.file_source import LicensingConfigWatcher
+from license_service.config_sources.rules import url_tokens_required
 from license_service.config_sources.source import LicensingConfigSource
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
@@ -103,7 +104,9 @@ class FileBackends:
         """Read ``--config`` (or take the defaults); ``ConfigurationError`` when it is invalid."""
         self._options = options
         self._clock = clock
-        self.config = LicensingConfigWatcher.load(options.config_file, clock=clock)
+        self.config = LicensingConfigWatcher.load(
+            options.config_file, clock=clock, rule=url_tokens_required
+        )
         self._token_file: TokenFile | None = None
 
     def open_api_tokens(self, data_dir: DataDir) -> TokenFile:

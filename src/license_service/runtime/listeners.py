@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 from license_service.errors import ConfigurationError
 
@@ -47,9 +48,26 @@ def bind_listener(host: str, port: int, *, flag: str) -> socket.socket:
         sock.close()
         raise ConfigurationError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; stop the process that "
-            f"uses the port or give another {flag}"
+            f"uses the port (another License Service?) or give another {flag}"
+            + _another_port_hint(family, address, flag=flag)
         ) from exc
     return sock
+
+
+def _another_port_hint(family: socket.AddressFamily, address: Any, *, flag: str) -> str:
+    """``, e.g. --port 8090``: a port near the taken one that is free right now (if any)."""
+    hint = ""
+    host, port = address[0], address[1]
+    for candidate in range(port + 10, min(port + 60, 65536), 10):
+        try:
+            with socket.create_server((host, candidate), family=family):
+                hint = f", e.g. {flag} {candidate}"
+                break
+        except OSError:
+            continue
+    if flag == "--metrics-port":
+        hint += " (--metrics-port 0 turns metrics off)"
+    return hint
 
 
 def bind_listeners(host: str, *, port: int, metrics_port: int) -> Listeners:

@@ -45,6 +45,7 @@ from license_service.errors import LicenseServiceError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
+from license_service.metering.settings_text import settings_changes, settings_text
 from license_service.sampling.freshness import MAX_VIEW_AGE, unusable_reason
 from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds, next_boundary
 from license_service.sampling.status import SamplerStatus, TickOutcome
@@ -136,6 +137,7 @@ class Sampler:
         self._status = SamplerStatus(interval=interval)
         # Touched by the ticks only, which run one at a time.
         self._unrecorded: list[_Unrecorded] = []
+        self._settings_logged: MeteringSettings | None = None
 
     def status(self) -> SamplerStatus:
         """Return a snapshot of the sampler's state."""
@@ -273,7 +275,7 @@ class Sampler:
             )
         self._unrecorded.clear()
         if changed:
-            logger.info("Metering settings in force from %s: %s", now.isoformat(), settings)
+            self._log_settings(settings, since=now)
         self._update(
             last_outcome="sampled",
             last_sample_at=now,
@@ -282,6 +284,22 @@ class Sampler:
             last_measurement=measurement,
         )
         return "sampled"
+
+    def _log_settings(self, settings: MeteringSettings, *, since: datetime) -> None:
+        """Say which settings apply from ``since``, and what changed since the last ones."""
+        before, self._settings_logged = self._settings_logged, settings
+        changes = settings_changes(before, settings) if before is not None else []
+        if changes:
+            logger.info(
+                "Metering settings changed from %s on: %s (now %s)",
+                since.isoformat(),
+                "; ".join(changes),
+                settings_text(settings),
+            )
+        else:
+            logger.info(
+                "Metering settings in force from %s: %s", since.isoformat(), settings_text(settings)
+            )
 
     def _note_skipped(self, previous: datetime, due: datetime) -> None:
         """Log the instants between ``previous`` and ``due`` and keep them for the store."""

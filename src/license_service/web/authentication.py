@@ -4,9 +4,11 @@
 ``auth.credentials``), asks the app's ``Authenticator`` and either calls the endpoint
 with the caller's ``Identity`` in ``request.state.identity`` or answers the
 ``Denied`` value as a JSON error: 401 carries ``WWW-Authenticate: Bearer
-realm="license-service"``, 429 carries ``Retry-After``. Refusals are counted by
-reason. Decisions are logged by the authenticator itself (method and identity, never
-a token); this gate logs nothing more.
+realm="license-service"``, 429 carries ``Retry-After``. A browser refused at a page
+(``/status``) gets the same refusal as a small HTML page that says how to get in
+(``pages.refusal_page``). Refusals are counted by reason. Decisions are logged by
+the authenticator itself (method and identity, never a token); this gate logs
+nothing more.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from license_service.auth.credentials import credentials_from
 from license_service.auth.identities import Denied, Identity
 from license_service.web.app_state import AppState
 from license_service.web.error_responses import error_response
+from license_service.web.pages.refusal_page import HTML_PAGES, prefers_html, refusal_page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 WWW_AUTHENTICATE: Final = 'Bearer realm="license-service"'
@@ -38,6 +41,8 @@ def requiring_authentication(state: AppState, endpoint: Endpoint) -> Endpoint:
         )
         if isinstance(decision, Denied):
             state.request_metrics.record_authentication_failure(decision.reason)
+            if request.url.path in HTML_PAGES and prefers_html(request.headers.get("accept")):
+                return refusal_page(decision, headers=refusal_headers(decision))
             return denied_response(decision)
         request.state.identity = decision
         return await endpoint(request)
@@ -53,9 +58,14 @@ def identity_of(request: Request) -> Identity:
 
 def denied_response(denied: Denied) -> Response:
     """The JSON error answer of a refusal, with the headers its status requires."""
+    return error_response(denied.status, denied.message, headers=refusal_headers(denied))
+
+
+def refusal_headers(denied: Denied) -> dict[str, str]:
+    """The headers a refusal's status requires (``WWW-Authenticate``, ``Retry-After``)."""
     headers: dict[str, str] = {}
     if denied.status == 401:
         headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     if denied.status == 429:
         headers["Retry-After"] = str(max(1, denied.retry_after or 1))
-    return error_response(denied.status, denied.message, headers=headers)
+    return headers

@@ -151,6 +151,10 @@ _SCHEMAS: Final[JsonObject] = {
                 ),
             },
             "warnings": {"type": "array", "items": _STRING},
+            "firstDayWithData": {
+                "anyOf": [_DATE, {"type": "null"}],
+                "description": "The oldest day reports have data for; earlier periods are empty.",
+            },
         }
     ),
     "Version": _object({"version": _STRING, "buildDate": _STRING, "commit": _STRING}),
@@ -206,6 +210,20 @@ _RESPONSES: Final[JsonObject] = {
     ),
     "ServiceUnavailable": _error("The database or the Kubernetes API cannot be reached now."),
 }
+
+
+def _page_refusal() -> JsonObject:
+    """401 of a page: the JSON error, or for a client that asks for HTML a page saying how
+    to get in."""
+    refusal = _error(
+        "No valid credential: the message says what to send. A client whose Accept header "
+        "prefers text/html (a browser) gets the same message as a small HTML page that says "
+        "how to get in.",
+        {"WWW-Authenticate": {"schema": {"const": 'Bearer realm="license-service"'}}},
+    )
+    refusal["content"]["text/html"] = {"schema": _STRING}
+    return refusal
+
 
 _PARAMETERS: Final[JsonObject] = {
     "dateFrom": _date_parameter("dateFrom", f"First day (UTC), included. {_PERIOD_RULES}"),
@@ -268,13 +286,21 @@ _SECURITY: Final[list[JsonObject]] = [{"apiToken": []}, {"bearerToken": []}]
 
 
 def _authenticated(
-    summary: str, parameters: list[JsonObject], ok: JsonObject, *, bad_request: bool = False
+    summary: str,
+    parameters: list[JsonObject],
+    ok: JsonObject,
+    *,
+    bad_request: bool = False,
+    refusal: JsonObject | None = None,
 ) -> JsonObject:
-    """A GET behind authentication; ``bad_request``: its parameters may be refused (400)."""
+    """A GET behind authentication; ``bad_request``: its parameters may be refused (400);
+    ``refusal``: its own 401 (a page's, which may be HTML)."""
     responses: JsonObject = {"200": ok, **_AUTHENTICATED_ERRORS}
     if bad_request:
         # BadRequest also describes the request limits' 400 (QueryRefused) it replaces.
         responses["400"] = _ref("responses", "BadRequest")
+    if refusal is not None:
+        responses["401"] = refusal
     return {
         "get": {
             "summary": summary,
@@ -349,9 +375,11 @@ def openapi_document(version: str) -> JsonObject:
                 {"description": "OK or DEGRADED, and why.", "content": _json("Health")},
             ),
             "/status": _authenticated(
-                "Status page for a person (HTML).",
-                [_ref("parameters", "token")],
+                "Status page for a person (HTML); peaks and coverage of the period.",
+                [*_PERIOD, _ref("parameters", "token")],
                 {"description": "The status page.", "content": {"text/html": {"schema": _STRING}}},
+                bad_request=True,
+                refusal=_page_refusal(),
             ),
             "/snapshot": _authenticated(
                 "Signed audit snapshot of the period (zip of CSV files).",

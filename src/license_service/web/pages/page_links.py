@@ -48,7 +48,7 @@ APIS: Final = (
     Api("/bundled_products", "Peak of every product counted towards a Cloud Pak.", formats=_CSV),
     Api("/services", "Peak of every service of a bundled product.", formats=_CSV),
     Api("/snapshot", "Audit snapshot of the period: a signed zip of CSV files."),
-    Api("/status", "Status page: collector, usage now, peaks, gaps, problems.", period=False),
+    Api("/status", "Status page: collector, usage now, peaks, gaps, problems."),
     Api("/health", "Health of the collector, and pods that could not be counted.", period=False),
     Api("/version", "Version, build date and commit.", period=False, auth=False),
     Api("/openapi.json", "OpenAPI description of every endpoint.", period=False, auth=False),

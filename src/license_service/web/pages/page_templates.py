@@ -28,10 +28,13 @@ input { font: inherit; padding: .25rem .4rem; min-width: 18rem; }
 .hint, .muted { color: var(--muted); font-size: .9rem; }
 .bad { color: var(--bad); font-weight: 600; } .good { color: var(--good); font-weight: 600; }
 .fields { display: flex; flex-wrap: wrap; gap: 0 2rem; }
+/* Metric names break only where the page put a <wbr>: after an underscore. */
+td.words { overflow-wrap: normal; }
+nav a.current { color: inherit; font-weight: 600; text-decoration: none; }
 """
 
 # Plain ES2017, no library. Links work without it (default period, no token).
-SCRIPT: Final = """
+SCRIPT: Final = r"""
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -119,11 +122,56 @@ SCRIPT: Final = """
     });
   }
   for (const input of [apiToken, dateFrom, dateTo]) input.addEventListener("input", update);
+
+  // The API token is kept for this tab only, so that it is typed once: the status page
+  // (which never holds the token) links back here with its period, and the period in the
+  // address brings the kept token back into the field.
+  const KEPT = "license-service.api-token";
+  function keep() {
+    try {
+      if (apiToken.value) sessionStorage.setItem(KEPT, apiToken.value);
+      else sessionStorage.removeItem(KEPT);
+    } catch (error) { /* storage is off: the field alone holds the token */ }
+  }
+  function kept() {
+    try { return sessionStorage.getItem(KEPT) || ""; } catch (error) { return ""; }
+  }
+  apiToken.addEventListener("input", keep);
+
+  // The demo prints /?token=<API token>: take the token into the field, then drop it from
+  // the address bar (and the history entry), so the printed link works as printed and the
+  // token does not stay on screen. The status page links here with its period, and with
+  // open=status to go on to the status page of another period.
+  const address = new URL(location.href), params = address.searchParams;
+  const day = (name) => /^\d{4}-\d{2}-\d{2}$/.test(params.get(name) || "");
+  const fromStatusPage = day("dateFrom") && day("dateTo");
+  if (params.has("token")) {
+    apiToken.value = params.get("token");
+    params.delete("token");
+    keep();
+  } else if (fromStatusPage && !apiToken.value) {
+    apiToken.value = kept();
+  }
+  if (fromStatusPage) {
+    dateFrom.value = params.get("dateFrom");
+    dateTo.value = params.get("dateTo");
+  }
+  const openStatus = params.get("open") === "status";
+  params.delete("open");
+  history.replaceState(history.state, "", address.pathname + address.search + address.hash);
   update();
+  if (openStatus) {
+    if (apiToken.value) {
+      location.replace($("link-status").href);
+    } else {
+      show("Put the API token in the field above, then open the status page.", "");
+      apiToken.focus();
+    }
+  }
 })();
 """
 
-LAYOUT: Final = (
+PAGE: Final = (
     """<!doctype html>
 <html lang="en">
 <head>
@@ -137,20 +185,30 @@ LAYOUT: Final = (
     + """</style>
 </head>
 <body>
+{% block body %}{% endblock %}
+</body>
+</html>
+"""
+)
+
+LAYOUT: Final = """{% extends "page.html" %}
+{% block body %}
 <header>
 <h1>{% block heading %}License Service{% endblock %}</h1>
 <p class="muted">version {{ version.version }} &middot;
+{% if cluster_name and cluster_name != cluster_id %}
 cluster <span id="cluster-name">{{ cluster_name }}</span>
 (<code id="cluster-id">{{ cluster_id }}</code>)</p>
+{% else %}
+cluster <code id="cluster-id">{{ cluster_id }}</code></p>
+{% endif %}
 </header>
 <main>
 {% block main %}{% endblock %}
 </main>
 {% block script %}{% endblock %}
-</body>
-</html>
+{% endblock %}
 """
-)
 
 INDEX: Final = (
     """{% extends "layout.html" %}
@@ -228,8 +286,15 @@ STATUS: Final = """{% extends "layout.html" %}
 <thead><tr>{% for heading in head %}<th>{{ heading }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for row in rows %}
-<tr>{% for cell in row %}<td{% if cell is number %} class="number"{% endif %}>{{ cell }}</td>
-{%- endfor %}</tr>
+<tr>{% for cell in row %}
+{% if head[loop.index0] == "Metric" %}
+<td class="words">
+{%- for part in cell | word_parts %}{{ part }}{% if not loop.last %}<wbr>{% endif %}{% endfor -%}
+</td>
+{%- else %}
+<td{% if cell is number %} class="number"{% endif %}>{{ cell }}</td>
+{%- endif %}
+{% endfor %}</tr>
 {% else %}
 <tr><td colspan="{{ head | length }}">{{ empty }}</td></tr>
 {% endfor %}
@@ -251,6 +316,15 @@ STATUS: Final = """{% extends "layout.html" %}
 {% block title %}License Service status{% endblock %}
 {% block heading %}License Service status{% endblock %}
 {% block main %}
+<nav id="page-nav">
+<a id="link-home" href="{{ links.home }}">All APIs, and any other period</a> &middot; Period:
+{% for link in links.periods %}
+<a id="{{ link.id }}" href="{{ link.href }}"
+{%- if link.current %} class="current" aria-current="page"{% endif %}>{{ link.label }}</a>
+{%- if not loop.last %} &middot;{% endif %}
+
+{% endfor %}
+</nav>
 <p class="muted">Checked at <span id="checked-at">{{ page.checked_at }}</span>
 &middot; build {{ version.build_date }} &middot; commit <code>{{ version.commit }}</code></p>
 
@@ -278,7 +352,11 @@ STATUS: Final = """{% extends "layout.html" %}
 
 <section id="period-peaks">
 <h2>Peaks of {{ page.period_text }}</h2>
-{{ table("peaks", page.peaks_head, page.peaks, "No data in this period.") }}
+{% if page.first_day %}
+<p class="muted">Data since <span id="first-day">{{ page.first_day }}</span>
+(the first day with data kept).</p>
+{% endif %}
+{{ table("peaks", page.peaks_head, page.peaks, page.peaks_empty) }}
 {% if page.bundled_peaks %}
 {{ table("bundled-peaks", page.bundled_peaks_head, page.bundled_peaks) }}
 {% endif %}
@@ -298,4 +376,33 @@ STATUS: Final = """{% extends "layout.html" %}
 {% endblock %}
 """
 
-TEMPLATES: Final = {"layout.html": LAYOUT, "index.html": INDEX, "status.html": STATUS}
+REFUSED: Final = """{% extends "page.html" %}
+{% block title %}License Service: {% if status == 401 %}sign in{% else %}{{ status }} {{ phrase }}
+{%- endif %}{% endblock %}
+{% block body %}
+<header><h1>License Service status: {{ status }} {{ phrase }}</h1></header>
+<main>
+<p id="refusal" class="bad">{{ message }}</p>
+<section id="how-to-get-in">
+<h2>How to get in</h2>
+<ul>
+<li>Open <a id="link-home" href="/">the start page</a>, put the API token in its field and
+follow the status page's link; or add <code>?token=&lt;API token&gt;</code> to this address.</li>
+<li>The API token: <code>license-service token get --data-dir DIR</code>, or in Kubernetes
+<code>kubectl get secret ibm-licensing-token -n NAMESPACE -o jsonpath='{.data.token}' |
+base64 -d</code>.</li>
+<li>A Kubernetes service-account token goes in the header
+<code>Authorization: Bearer &lt;token&gt;</code>: the start page's second field sends it.</li>
+</ul>
+</section>
+</main>
+{% endblock %}
+"""
+
+TEMPLATES: Final = {
+    "page.html": PAGE,
+    "layout.html": LAYOUT,
+    "index.html": INDEX,
+    "status.html": STATUS,
+    "refused.html": REFUSED,
+}

@@ -22,11 +22,14 @@ from license_service.metering.usage_rows import (
     PRODUCT_ROWS,
     BundledProductUsage,
 )
+from license_service.store.first_day import first_day_with_data
 from license_service.store.instants import start_of_day
 from license_service.store.period_peaks import period_peaks
 from license_service.store.samples import latest_sample
 from license_service.store.sampling_coverage import gaps, sampling_summary
 from license_service.web.app_state import AppState
+from license_service.web.pages.status_links import period_text
+from license_service.web.pages.status_texts import ONE_DAY, identity_text, no_peaks_text
 from license_service.web.probes.health import HealthDocument
 from license_service.web.probes.service_routes import current_health
 from license_service.web.timestamps import utc_text
@@ -84,6 +87,8 @@ class StatusPage:
     products_now: list[Cells]
     bundled_now: list[Cells]
     period_text: str
+    peaks_empty: str
+    first_day: str | None
     peaks: list[Cells]
     bundled_peaks: list[Cells]
     coverage_text: str
@@ -96,21 +101,25 @@ class StatusPage:
     bundled_peaks_head: tuple[str, ...] = BUNDLED_PEAKS_HEAD
 
 
-def status_page(state: AppState, identity: Identity) -> StatusPage:
-    """The status page now, for ``identity``; blocking (reads the database)."""
+def status_page(
+    state: AppState, identity: Identity, *, period: DatePeriod | None = None
+) -> StatusPage:
+    """The status page now, for ``identity``, with the peaks and coverage of ``period``
+    (default: the last 30 days); blocking (reads the database)."""
     now = state.now()
-    period = DatePeriod.ending(now.date())
+    period = period or DatePeriod.ending(now.date())
     health = current_health(state)
     sampler = state.sampler_status()
     cluster_id = state.cluster_id
-    start = start_of_day(period.first)
+    start, end = start_of_day(period.first), min(now, start_of_day(period.last + ONE_DAY))
     with state.database.read() as connection:
         peaks = period_peaks(connection, PRODUCT_ROWS, cluster_id=cluster_id, period=period)
         bundled = period_peaks(
             connection, BUNDLED_PRODUCT_ROWS, cluster_id=cluster_id, period=period
         )
-        found_gaps = gaps(connection, cluster_id=cluster_id, start=start, end=now)
-        summary = sampling_summary(connection, cluster_id=cluster_id, start=start, end=now)
+        found_gaps = gaps(connection, cluster_id=cluster_id, start=start, end=end)
+        summary = sampling_summary(connection, cluster_id=cluster_id, start=start, end=end)
+        first_day = first_day_with_data(connection, cluster_id=cluster_id)
         # After a restart, "usage now" is the newest stored sample until the next one.
         stored = (
             None if sampler.last_measurement else latest_sample(connection, cluster_id=cluster_id)
@@ -131,7 +140,9 @@ def status_page(state: AppState, identity: Identity) -> StatusPage:
         usage_now_empty=_NOTHING_RUNS if sampler.last_measurement or stored else "No sample yet.",
         products_now=[tuple(PRODUCT_ROWS.json(row).values()) for row in measurement.products],
         bundled_now=[_bundled_cells(row) for row in measurement.bundled_products],
-        period_text=f"the last {period.days} days ({period.first} to {period.last})",
+        period_text=period_text(period, today=now.date()),
+        peaks_empty=no_peaks_text(period, first_day=first_day),
+        first_day=first_day.isoformat() if first_day is not None else None,
         peaks=[tuple(PRODUCT_ROWS.period_json(peak).values()) for peak in peaks],
         bundled_peaks=[_bundled_cells(peak.row, peak_date=peak.peak_date) for peak in bundled],
         coverage_text=(
@@ -196,7 +207,7 @@ def _authentication_facts(licensing: LicensingConfig, identity: Identity) -> lis
             "Kubernetes service-account tokens",
             f"{accounts} in the configuration (used where the Kubernetes API is reachable)",
         ),
-        ("This page was opened with", f"{identity.method} ({identity.name})"),
+        ("This page was opened with", identity_text(identity)),
     ]
 
 

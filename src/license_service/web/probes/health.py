@@ -20,12 +20,14 @@ why it is degraded. The problem sections come from the latest measurement
 (``metering.api_rows.health_sections``), empty before the first one, bounded by
 ``health_bounds`` (lists and values cut, totals kept) so the document stays under
 64 KiB whatever the cluster holds.
+``firstDayWithData`` (an addition to SPEC 3.4) is the oldest day reports have data
+for, so an empty report of an earlier period is not mistaken for nothing running.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final, Literal, TypedDict
 
 from license_service.cluster.source import ClusterState, SourceKind
@@ -69,6 +71,7 @@ class HealthDocument(TypedDict):
     unmeasuredMetrics: list[UnmeasuredMetricRow]
     unknownNodes: list[UnknownNodeRow]
     warnings: list[str]
+    firstDayWithData: str | None
 
 
 def health_document(
@@ -79,6 +82,7 @@ def health_document(
     token_problem: str | None,
     database_problem: str | None = None,
     warnings: Sequence[str] = (),
+    first_day: date | None = None,
 ) -> HealthDocument:
     """The ``/health`` body at ``now``; pure."""
     sync_problem = _sync_problem(source, now)
@@ -107,6 +111,7 @@ def health_document(
         "unmeasuredMetrics": sections["unmeasuredMetrics"],
         "unknownNodes": sections["unknownNodes"],
         "warnings": bounded_warnings([*problems, *cuts, *sections["warnings"], *warnings]),
+        "firstDayWithData": first_day.isoformat() if first_day is not None else None,
     }
 
 

@@ -8,10 +8,14 @@ from the app state; ``/version`` answers the build's ``VersionInfo``; ``/livez``
 
 from __future__ import annotations
 
+from datetime import date
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from license_service.errors import StorageError
+from license_service.store.first_day import first_day_with_data
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
 from license_service.web.error_responses import error_response
@@ -22,14 +26,25 @@ from license_service.web.probes.readiness import Readiness, database_problem
 def current_health(state: AppState) -> HealthDocument:
     """The ``/health`` document now; blocking (asks the database whether it answers)."""
     token_problem = state.authenticator.problem()
+    unreachable = database_problem(state.database)
     return health_document(
         now=state.now(),
         sampler=state.sampler_status(),
         source=state.source_state(),
         token_problem=token_problem,
-        database_problem=database_problem(state.database),
+        database_problem=unreachable,
         warnings=state.health_warnings(),
+        first_day=_first_day(state) if unreachable is None else None,
     )
+
+
+def _first_day(state: AppState) -> date | None:
+    # The database answered a moment ago; if it stops now, /health still answers.
+    try:
+        with state.database.read() as connection:
+            return first_day_with_data(connection, cluster_id=state.cluster_id)
+    except StorageError:
+        return None
 
 
 def health_endpoint(state: AppState) -> Endpoint:

@@ -26,6 +26,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Mapping
 from decimal import Decimal
@@ -77,7 +78,8 @@ class SharedParts:
         """Keep ``part`` for ``key``; start over when full, so churn cannot grow the pool."""
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
-        self._entries[key] = part
+        with contextlib.suppress(TypeError):  # unhashable: a list or object, nothing to share
+            self._entries[key] = part
 
 
 def project_pod(shared: SharedParts, pod: PodJson) -> Pod:

@@ -100,12 +100,17 @@ class FileBackends:
 
     tls: TlsPems | None = None
 
-    def __init__(self, options: ServeOptions, *, clock: Clock) -> None:
-        """Read ``--config`` (or take the defaults); ``ConfigurationError`` when it is invalid."""
+    def __init__(self, options: ServeOptions, *, clock: Clock, in_kubernetes: bool = False) -> None:
+        """Read ``--config`` (or take the defaults); ``ConfigurationError`` when it is invalid.
+
+        Outside Kubernetes the API token is the only way in, so a configuration turning
+        URL tokens off is refused there (``url_tokens_required``); ``in_kubernetes``: the
+        files serve a Kubernetes service, where service-account tokens work.
+        """
         self._options = options
         self._clock = clock
         self.config = LicensingConfigWatcher.load(
-            options.config_file, clock=clock, rule=url_tokens_required
+            options.config_file, clock=clock, rule=None if in_kubernetes else url_tokens_required
         )
         self._token_file: TokenFile | None = None
 

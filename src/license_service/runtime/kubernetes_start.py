@@ -92,7 +92,7 @@ def connect_kubernetes(
         )
         source.start()
         started.append(source)
-        files = FileBackends(serve_options, clock=clock)
+        files = FileBackends(serve_options, clock=clock, in_kubernetes=True)
         config, resource_watch = _configuration(
             connection, files=files, options=options, clock=clock, deadline=deadline
         )

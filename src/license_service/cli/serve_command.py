@@ -4,7 +4,7 @@ Flags other tools rely on: ``--host``, ``--port``, ``--metrics-port``, ``--data-
 ``--database-url``, ``--config``, ``--token-file``, ``--token-grace-period``,
 ``--sample-interval``, ``--tls-cert``/``--tls-key``, ``--cluster-dump``,
 ``--cluster-id``, ``--cluster-name``, ``--log-level``, ``--kubeconfig``,
-``--context``, ``--namespace``. Several dumps are given by repeating the flag
+``--context``, ``--namespace``, ``--start-over``. Several dumps are given by repeating the flag
 (``--cluster-dump pods.json --cluster-dump nodes.json``).
 
 Which cluster: ``--cluster-dump`` measures dump files; otherwise the live cluster
@@ -66,6 +66,15 @@ MetricsPortOption = Annotated[
 SampleIntervalOption = Annotated[
     int,
     typer.Option("--sample-interval", metavar="SECONDS", help="Seconds between two samples."),
+]
+StartOverOption = Annotated[
+    bool,
+    typer.Option(
+        "--start-over",
+        help="Begin with an empty database although this data directory used one that held "
+        "data (it was emptied, deleted or truncated), or move a damaged SQLite file aside "
+        "and begin anew. Nothing is deleted.",
+    ),
 ]
 LogLevelOption = Annotated[
     str | None,
@@ -212,6 +221,7 @@ def serve_command(
             help="How long to wait at start for the Kubernetes API to answer.",
         ),
     ] = int(DEFAULT_STARTUP_TIMEOUT.total_seconds()),
+    start_over: StartOverOption = False,
 ) -> None:
     """Run the service: sample the cluster and serve the API and the metrics."""
     from license_service.cluster.dump_source import DumpFileSource
@@ -245,6 +255,7 @@ def serve_command(
         )
         if live
         else None,
+        start_over=start_over,
     )
     options.check()
     live_flags = [

@@ -39,6 +39,7 @@ from license_service.runtime.log_configuration import set_level
 from license_service.runtime.options import ServeOptions, TlsFiles
 from license_service.runtime.paths import DataDir
 from license_service.runtime.servers import check_tls_files
+from license_service.runtime.store_start import open_service_store
 from license_service.runtime.tls_files import served_tls_files
 from license_service.sampling.sampler import Sampler
 from license_service.store.database import Database
@@ -160,7 +161,12 @@ def assemble(
     )
     if tls is not None and tls != options.tls:
         check_tls_files(tls)
-    database = Database.open(options.database_url or data_dir.database_url)
+    database = open_service_store(
+        data_dir.root,
+        database_url=options.database_url or data_dir.database_url,
+        start_over=options.start_over,
+        clock=clock,
+    )
     try:
         tokens = _api_tokens(options, data_dir=data_dir, kubernetes=kubernetes, clock=clock)
         signing_key = (

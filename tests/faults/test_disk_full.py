@@ -33,7 +33,7 @@ from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database, sqlite_url
 from license_service.store.sampling_coverage import gaps
 from license_service.web.health import health_document
-from tests.e2e.processes import ServiceProcess, eventually, start_service
+from tests.e2e.processes import ServiceProcess, eventually, run_cli, start_service
 from tests.faults.process_snapshots import snapshot_gaps
 from tests.faults.process_store_checks import (
     coverage_problems,
@@ -186,3 +186,22 @@ def test_health_is_degraded_as_soon_as_a_sample_is_not_stored() -> None:
     assert document["status"] == "DEGRADED"
     assert document["warnings"][0] == f"samples are missing: {status.last_error}"
     assert (recovered["status"], recovered["warnings"]) == ("OK", [])
+
+
+def test_token_set_on_a_full_disk_exits_3_says_why_and_keeps_the_old_token(
+    small_disk: Path,
+) -> None:
+    old = "Ab3dEf6hIj9kLm2nOp5qRs8t"
+    assert run_cli("token", "set", "--data-dir", str(small_disk), old).returncode == 0
+    fill(small_disk / "filler")
+
+    finished = run_cli("token", "set", "--data-dir", str(small_disk), "Zy1xWv4uTs7rQp0oNm3lKj6i")
+
+    assert finished.returncode == 3, finished.stderr
+    assert finished.stderr == (
+        f"license-service: error: cannot write {small_disk / 'api-token'}, the API token file: "
+        "No space left on device; free some space on that disk (or raise the quota) and run "
+        "the command again; nothing was changed\n"
+    )
+    assert (small_disk / "api-token").read_text() == f"{old}\n"
+    assert sorted(path.name for path in small_disk.iterdir()) == ["api-token", "filler"]

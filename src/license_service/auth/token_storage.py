@@ -5,8 +5,9 @@ and editors add one), which is not part of the token. Writes go to a temporary
 file in the same directory, flushed to disk, then renamed over the target, so a
 reader (the running server) sees the old token or the new one, never half of
 one. A write through a symbolic link replaces the file the link points to.
-Failures raise ``AuthenticationError`` naming the file and how to fix it;
-refused tokens raise ``InvalidTokenError`` before anything is written.
+Failures raise ``AuthenticationError`` naming the file and how to fix it (a full disk
+``StorageError``, exit code 3); refused tokens raise ``InvalidTokenError`` before
+anything is written.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Final
 
 from license_service.auth.token_rules import check_token
 from license_service.errors import AuthenticationError
+from license_service.full_disks import full_disk_error
 
 FILE_MODE: Final = 0o600
 DIRECTORY_MODE: Final = 0o700
@@ -82,7 +84,7 @@ def _write_atomically(path: Path, token: str, *, replace: bool) -> bool:
         # mkstemp creates the file with mode 0600, so the token is never readable by others.
         descriptor, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     except OSError as exc:
-        raise AuthenticationError(
+        raise full_disk_error(exc, writing=f"{path}, the API token file") or AuthenticationError(
             f"{path}: cannot write the API token file: {exc.strerror or exc}; "
             f"make {directory} writable, or give another --data-dir / --token-file"
         ) from exc
@@ -104,7 +106,7 @@ def _write_atomically(path: Path, token: str, *, replace: bool) -> bool:
         _sync_directory(directory)
         return True
     except OSError as exc:
-        raise AuthenticationError(
+        raise full_disk_error(exc, writing=f"{path}, the API token file") or AuthenticationError(
             f"{path}: cannot write the API token file: {exc.strerror or exc}; "
             f"make {directory} writable (a mounted Secret is read-only: update the Secret "
             "instead)"

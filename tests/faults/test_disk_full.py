@@ -205,3 +205,50 @@ def test_token_set_on_a_full_disk_exits_3_says_why_and_keeps_the_old_token(
     )
     assert (small_disk / "api-token").read_text() == f"{old}\n"
     assert sorted(path.name for path in small_disk.iterdir()) == ["api-token", "filler"]
+
+
+def test_reasons_of_samples_lost_to_a_full_disk_survive_a_restart(
+    tmp_path: Path, small_disk: Path, faults_signing_key: bytes
+) -> None:
+    # They were kept in memory only: a restart before the disk had room again lost them,
+    # and the gap then said "no reason recorded".
+    key_file = small_disk / "signing-key.pem"
+    key_file.write_bytes(faults_signing_key)
+    key_file.chmod(0o600)
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first_dir.mkdir()
+    second_dir.mkdir()
+    service = start_service(first_dir, data_dir=small_disk)
+    try:
+        eventually(lambda: get(service, "/products").json(), within=15, what="a first sample")
+        fill(small_disk / "filler")
+
+        def failed_ticks() -> datetime | None:
+            body = health(service)
+            full = "disk is full" in (body["collector"]["lastError"] or "")
+            return datetime.fromisoformat(body["collector"]["lastSampleAt"]) if full else None
+
+        last_stored = eventually(failed_ticks, within=10, what="samples failing on the full disk")
+        time.sleep(2)  # a few more failed ticks
+    finally:
+        assert service.stop() == 0, service.log()
+    stopped_at = datetime.now(UTC)
+    kept = small_disk / "unrecorded-misses.json"
+    assert '"kind": "failed"' in kept.read_text()  # written in place on the full disk
+
+    (small_disk / "filler").unlink()
+    restarted = start_service(second_dir, data_dir=small_disk)
+    try:
+        assert "reason(s) of missed samples from before the restart" in restarted.log()
+        eventually(
+            lambda: kept.read_text().startswith('{"missed": []}'),
+            within=10,
+            what="the kept reasons recorded",
+        )
+        text, reported = snapshot_gaps(restarted.url, restarted.token)
+    finally:
+        assert restarted.stop() == 0, restarted.log()
+    lost = [gap for gap in reported if gap.covers(last_stored, stopped_at - timedelta(seconds=1))]
+    assert lost, f"no gap covers {last_stored} to {stopped_at}:\n{text}"
+    assert "not stored" in lost[0].reason
+    assert "database or disk is full" in lost[0].reason

@@ -42,6 +42,8 @@ from license_service.runtime.servers import check_tls_files
 from license_service.runtime.store_start import open_service_store
 from license_service.runtime.tls_files import served_tls_files
 from license_service.sampling.sampler import Sampler
+from license_service.sampling.unrecorded_misses import FILE_NAME as UNRECORDED_MISSES_FILE
+from license_service.sampling.unrecorded_misses import UnrecordedMisses
 from license_service.store.database import Database
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
 from license_service.web.app_state import AppState
@@ -181,6 +183,7 @@ def assemble(
             settings=lambda: config.current().metering,
             clock=clock,
             interval=options.sample_interval,
+            kept_misses=UnrecordedMisses(data_dir.root / UNRECORDED_MISSES_FILE),
         )
     except BaseException:
         database.dispose()

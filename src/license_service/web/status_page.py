@@ -128,8 +128,13 @@ def status_page(state: AppState, identity: Identity) -> StatusPage:
         peaks=[(p.name, p.id, p.metric, p.peak_date.isoformat(), p.quantity) for p in peaks],
         bundled_peaks=[_bundled_peak_cells(peak) for peak in bundled],
         coverage_text=(
-            f"Samples taken: {summary.samples_taken} of {summary.samples_expected} expected; "
-            f"missed samples recorded: {summary.samples_missed}."
+            f"Samples taken: {summary.samples_taken} of {summary.samples_expected} expected"
+            f"{summary.taken_share()}; missed: {summary.samples_missed}."
+            + (
+                f" Sampling began at {utc_text(summary.counted_from)}."
+                if summary.counted_from is not None
+                else ""
+            )
         ),
         gaps=[
             (utc_text(gap.start), utc_text(gap.end), gap.reason or _NO_REASON) for gap in found_gaps

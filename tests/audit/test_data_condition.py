@@ -6,7 +6,7 @@ import dataclasses
 
 from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
 from license_service.metering.settings import MeteringSettings
-from license_service.store.sampling_coverage import Gap, SamplingSummary
+from license_service.store.sampling_gaps import Gap, SamplingSummary
 from license_service.store.settings_history import SettingsChange
 from tests.audit.snapshot_data import CONTEXT, PERIOD
 from tests.store.sample_builders import at, day

@@ -31,7 +31,7 @@ from license_service.runtime.paths import DATABASE_FILE
 from license_service.sampling.sampler import Sampler
 from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database, sqlite_url
-from license_service.store.sampling_coverage import gaps
+from license_service.store.sampling_gaps import gaps
 from license_service.web.health import health_document
 from tests.e2e.processes import ServiceProcess, eventually, run_cli, start_service
 from tests.faults.process_snapshots import snapshot_gaps

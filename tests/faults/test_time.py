@@ -33,7 +33,7 @@ from license_service.sampling.sampler import Sampler
 from license_service.store.database import Database
 from license_service.store.instants import start_of_day
 from license_service.store.period_peaks import product_peaks
-from license_service.store.sampling_coverage import gaps, sampling_summary
+from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.health import health_document
 from tests.audit.test_data_condition import CONDITION
 from tests.sampling.doubles import (

@@ -24,7 +24,7 @@ from license_service.sampling.unrecorded_misses import (
     UnrecordedMisses,
 )
 from license_service.store.database import Database, sqlite_url
-from license_service.store.sampling_coverage import gaps, sampling_summary
+from license_service.store.sampling_gaps import gaps, sampling_summary
 from tests.sampling.doubles import CLUSTER, START, FixedSource, FlakyDatabase, state
 from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
 

@@ -42,8 +42,7 @@ def test_only_the_instants_inside_the_window_count() -> None:
             T0,
             after(60),
             interval_seconds=FIVE_MINUTES,
-            counted_from=after(17),
-            counted_until=after(31),
+            window=(after(17), after(31)),
         )
         == 3
     )

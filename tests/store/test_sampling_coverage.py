@@ -10,13 +10,8 @@ from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
 from license_service.store.database import Database
 from license_service.store.retention import prune
-from license_service.store.sampling_coverage import (
-    Gap,
-    SamplingSummary,
-    gaps,
-    record_missed_sample,
-    sampling_summary,
-)
+from license_service.store.sampling_coverage import record_missed_sample
+from license_service.store.sampling_gaps import Gap, SamplingSummary, gaps, sampling_summary
 from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, at, product, store
 
 NOT_SYNCED = "cluster view not synchronised"

@@ -20,7 +20,7 @@ from license_service.audit.decimal_numbers import ROUNDED_DECIMALS
 from license_service.audit.snapshot_context import SnapshotContext
 from license_service.metering.periods import DatePeriod
 from license_service.metering.settings import MeteringSettings
-from license_service.store.sampling_coverage import Gap, SamplingSummary
+from license_service.store.sampling_gaps import Gap, SamplingSummary
 from license_service.store.settings_history import SettingsChange
 
 TITLE: Final = "License Service audit snapshot: data condition"

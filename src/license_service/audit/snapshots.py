@@ -36,7 +36,7 @@ from license_service.store.daily_rows import (
 from license_service.store.database import Database
 from license_service.store.instants import start_of_day
 from license_service.store.report_rows import BundledProductPeak, ProductPeak, ServicePeak
-from license_service.store.sampling_coverage import gaps, sampling_summary
+from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.store.settings_history import settings_history
 
 __all__ = ["SnapshotContext", "write_snapshot"]

@@ -28,23 +28,22 @@ def missed_instants(
     before: datetime,
     *,
     interval_seconds: int,
-    counted_from: datetime | None = None,
-    counted_until: datetime | None = None,
+    window: tuple[datetime, datetime] | None = None,
 ) -> int:
     """How many instants due after a sample at ``after`` were missed by ``before``.
 
-    Only instants in ``[counted_from, counted_until)`` are counted, when given (a report's
-    window). ``before`` is the next sample, or the end of the time looked at.
+    With ``window`` (a report's ``[start, end)``), only the instants inside it count.
+    ``before`` is the next sample, or the end of the time looked at.
     """
     if before <= after:
         return 0
     # Instants after + k * interval, k >= 1, with k < (before - after) / interval - 1/2.
     below = _intervals(before - after, interval_seconds) - Fraction(1, 2)
-    if counted_until is not None:
-        below = min(below, _intervals(counted_until - after, interval_seconds))
     lowest = 1
-    if counted_from is not None:
-        lowest = max(lowest, math.ceil(_intervals(counted_from - after, interval_seconds)))
+    if window is not None:
+        start, end = window
+        below = min(below, _intervals(end - after, interval_seconds))
+        lowest = max(lowest, math.ceil(_intervals(start - after, interval_seconds)))
     highest = math.ceil(below) - 1
     return max(0, highest - lowest + 1)
 

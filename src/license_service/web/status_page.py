@@ -20,7 +20,7 @@ from license_service.store.instants import start_of_day
 from license_service.store.period_peaks import bundled_product_peaks, product_peaks
 from license_service.store.report_rows import BundledProductPeak
 from license_service.store.samples import latest_sample
-from license_service.store.sampling_coverage import gaps, sampling_summary
+from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.app_state import AppState
 from license_service.web.health import HealthDocument
 from license_service.web.service_routes import current_health

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Final, cast
 
 from license_service.errors import InputError
+from license_service.message_values import quoted
 from license_service.metering.cluster_view import (
     LICENSE_ANNOTATIONS,
     PVU_PER_CORE_LABEL,
@@ -46,7 +47,7 @@ def pod_from_json(obj: object) -> Pod:
     pod = _object(obj, "Pod")
     metadata = _section(pod, "metadata", what="Pod")
     name = _required_text(metadata, "name", what="Pod")
-    namespace = _required_text(metadata, "namespace", what=f"Pod {name!r}")
+    namespace = _required_text(metadata, "namespace", what=f"Pod {quoted(name)}")
     what = f"Pod {namespace}/{name}"
     spec = _section(pod, "spec", what=what)
     status = _section(pod, "status", what=what)
@@ -103,7 +104,7 @@ def _object(obj: object, kind: str) -> JsonObject:
     # Items of a typed list (PodList) from the API carry no kind; kubectl adds it.
     found = obj.get("kind")
     if found is not None and found != kind:
-        raise InputError(f"expected a {kind}, got an object of kind {found!r}")
+        raise InputError(f"expected a {kind}, got an object of kind {quoted(found)}")
     return cast(JsonObject, obj)
 
 
@@ -160,7 +161,7 @@ def _string_map(
         text = _scalar_text(value)
         if text is None:
             raise InputError(
-                f"{what}: {path}[{name!r}] is {describe_json_type(value)}, not a string"
+                f"{what}: {path}[{quoted(name)}] is {describe_json_type(value)}, not a string"
             )
         result[name] = text
     return result
@@ -208,5 +209,5 @@ def describe_json_type(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {quoted(value)}"
     return f"the number {value}"

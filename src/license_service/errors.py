@@ -14,6 +14,8 @@ Errors are mapped to exit codes once (in ``cli``) and to HTTP responses once
     |   +-- InvalidPatternError       a productChargedContainers entry is not a valid pattern
     +-- StorageError                  the database cannot be used
     |   +-- SchemaTooNewError         the database was written by a newer version
+    |   +-- DamagedDatabaseError      a SQLite file fails its integrity check (left unchanged)
+    |   +-- EmptyDatabaseError        no store (missing, 0 bytes, no tables) where one was required
     +-- ClusterError                  the cluster state cannot be read
     +-- AuditError                    an audit snapshot cannot be built (signing key, names)
     |   +-- SnapshotVerificationError a file given to verify cannot be read as a snapshot
@@ -61,6 +63,14 @@ class StorageError(LicenseServiceError):
 
 class SchemaTooNewError(StorageError):
     """The database was written by a newer License Service; it is left untouched."""
+
+
+class DamagedDatabaseError(StorageError):
+    """A SQLite file fails ``PRAGMA quick_check`` or is not a database; it is left untouched."""
+
+
+class EmptyDatabaseError(StorageError):
+    """The database holds no store (absent, 0 bytes, no tables) where the caller expected one."""
 
 
 class ClusterError(LicenseServiceError):

@@ -6,7 +6,7 @@ import dataclasses
 
 from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
 from license_service.metering.settings import MeteringSettings
-from license_service.store.sampling_coverage import Gap, SamplingSummary
+from license_service.store.sampling_gaps import Gap, SamplingSummary
 from license_service.store.settings_history import SettingsChange
 from tests.audit.snapshot_data import CONTEXT, PERIOD
 from tests.store.sample_builders import at, day
@@ -47,7 +47,10 @@ def test_samples_taken_are_shown_against_those_expected_rounded_down() -> None:
     assert "Interval:              300 s\n" in text
     # 862 / 864 = 99.77 %: shown as 99.7 %, never rounded up to look complete.
     assert "Samples taken:         862 of 864 expected (99.7 %)\n" in text
-    assert "Samples missed:        1 (reason recorded)\n" in text
+    assert (
+        "Samples missed:        1 (sampling instants without a sample; the gaps below say when "
+        "and why)\n"
+    ) in text
 
 
 def test_no_gap_says_none_and_every_gap_is_listed_with_its_reason() -> None:

@@ -176,11 +176,17 @@ def test_rows_of_another_cluster_stay_out_of_the_snapshot(
 def test_data_condition_lists_every_gap_with_its_reason(golden_zip: Path) -> None:
     with zipfile.ZipFile(golden_zip) as archive:
         text = archive.read("data_condition.txt").decode()
-    assert "Gaps:                  4" in text
-    assert ("2026-11-02T09:55:00Z to 2026-11-02T10:20:00Z (25 min): " + MISSED_REASON) in text
-    assert "2026-11-01T00:00:00Z to 2026-11-01T10:00:00Z (10 h): no reason recorded" in text
-    assert "2026-11-02T10:20:00Z to 2026-11-04T00:00:00Z (1 d 13 h 40 min)" in text
-    assert "Samples taken:         5 of 864 expected" in text
+    assert "Gaps:                  3" in text
+    assert (
+        "2026-11-02T09:55:00Z to 2026-11-02T10:20:00Z (25 min, 4 missed): " + MISSED_REASON
+    ) in text
+    # Before the first sample (2026-11-01 10:00) nothing was due: no gap, nothing expected.
+    assert "Sampling began:        2026-11-01T10:00:00Z (no sample is expected before it)" in text
+    assert "2026-11-01T00:00:00Z to 2026-11-01T10:00:00Z" not in text
+    assert "2026-11-02T10:20:00Z to 2026-11-04T00:00:00Z (1 d 13 h 40 min, 451 missed)" in text
+    # Taken + the instants the gaps missed (284 + 4 + 451) = expected.
+    assert "Samples taken:         5 of 744 expected (0.6 %)" in text
+    assert "Samples missed:        739 (sampling instants without a sample;" in text
     assert "Hyper-threading:       threadsPerCore 2, since 2026-11-02T12:00:00Z" in text
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import stat
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -244,3 +247,65 @@ def test_a_database_url_and_a_key_file_work_without_a_data_dir(
     assert [path.name for path in output.parent.iterdir()] == ["q4.zip"]
     with zipfile.ZipFile(output) as archive:
         assert "Cluster name:          Production\n" in archive.read("data_condition.txt").decode()
+
+
+def _aged(path: Path, *, minutes: int = 5) -> Path:
+    """``path`` last changed ``minutes`` ago, as the file of a run killed then would be."""
+    earlier = time.time() - minutes * 60
+    os.utime(path, (earlier, earlier))
+    return path
+
+
+def test_create_removes_the_unfinished_files_of_killed_runs_and_only_those(
+    keyed_data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    killed = [
+        out / f".{SNAPSHOT_NAME}.0123456789abcdef.partial",
+        out / ".my-audit.zip.fedcba9876543210.partial",
+        # The name earlier versions gave their temporary file (tempfile.mkstemp).
+        out / ".license-service-snapshot_c_2026-01-01_2026-01-31.zip.k3_9zq1a.tmp",
+    ]
+    for path in killed:
+        path.write_bytes(b"PK\x03\x04 half a zip")
+        _aged(path)
+    others = [
+        out / ".notes.txt.swp",
+        out / ".report.zip.abcdefgh.tmp",  # not our name: someone else's
+        out / "license-service-snapshot_c_2026-01-01_2026-01-31.zip.tmp",
+        out / ".x.0123456789abcdef.partial.bak",
+    ]
+    recent = out / f".{SNAPSHOT_NAME}.00000000000000aa.partial"  # a run that has just begun
+    for path in [*others, recent]:
+        path.write_bytes(b"keep me")
+    _aged(recent, minutes=0)
+    for path in others:
+        _aged(path)
+
+    result = run("snapshot", "create", *PERIOD_ARGS, "--data-dir", keyed_data_dir, "-o", out)
+
+    assert result.exit_code == 0, result.output
+    for path in killed:
+        assert not path.exists()
+        assert f"removed {path}, left by a snapshot run that was interrupted" in result.output
+    assert sorted(path.name for path in out.iterdir()) == sorted(
+        [SNAPSHOT_NAME, recent.name, *(path.name for path in others)]
+    )
+
+
+def test_an_unfinished_file_a_live_run_still_writes_is_left_alone(
+    keyed_data_dir: Path, tmp_path: Path
+) -> None:
+    live = tmp_path / f".{SNAPSHOT_NAME}.0123456789abcdef.partial"
+    with live.open("wb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # what a writing run holds
+        _aged(live)  # as if it had been writing for minutes
+
+        result = run(
+            "snapshot", "create", *PERIOD_ARGS, "--data-dir", keyed_data_dir, "-o", tmp_path
+        )
+
+    assert result.exit_code == 0, result.output
+    assert live.exists()
+    assert (tmp_path / SNAPSHOT_NAME).is_file()

@@ -7,7 +7,11 @@ import math
 import pytest
 import yaml
 
-from license_service.configuration.yaml_documents import describe_yaml_error, load_yaml_documents
+from license_service.configuration.yaml_documents import (
+    MAX_ALIASED_VALUES,
+    describe_yaml_error,
+    load_yaml_documents,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,3 +62,38 @@ def test_an_error_is_described_on_one_line_with_its_place() -> None:
     description = describe_yaml_error(raised.value)
     assert description.startswith("line 3, column 1: ")
     assert "\n" not in description
+
+
+def test_a_few_anchors_and_aliases_are_read_as_written() -> None:
+    text = "base: &base {threadsPerCore: 2}\ncopy: *base\nmerged: {<<: *base, extra: 1}\n"
+
+    assert load_yaml_documents(text) == [
+        {
+            "base": {"threadsPerCore": 2},
+            "copy": {"threadsPerCore": 2},
+            "merged": {"threadsPerCore": 2, "extra": 1},
+        }
+    ]
+
+
+def test_aliases_reaching_more_values_than_the_budget_are_refused_where_they_stand() -> None:
+    # 101 values, aliased 100 times: 10,100 values through aliases.
+    text = "a: &a [" + ", ".join(["1"] * 100) + "]\nb: [" + ", ".join(["*a"] * 100) + "]\n"
+
+    with pytest.raises(yaml.YAMLError) as raised:
+        load_yaml_documents(text)
+
+    assert describe_yaml_error(raised.value).startswith(
+        f"line 2, column {5 + 4 * 99}: the alias *a makes the aliases of this YAML reach more "
+        f"than {MAX_ALIASED_VALUES:,} values"
+    )
+
+
+def test_the_alias_budget_holds_for_the_whole_stream() -> None:
+    document = (
+        "a: &a [" + ", ".join(["1"] * 99) + "]\nb: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    )
+
+    assert len(load_yaml_documents("---\n".join([document] * 9))) == 9
+    with pytest.raises(yaml.YAMLError, match="alias bomb"):
+        load_yaml_documents("---\n".join([document] * 11))

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.paths import DataDir
 from license_service.store.database import Database
-from license_service.store.sampling_coverage import Gap, gaps
+from license_service.store.sampling_gaps import Gap, gaps
 from license_service.store.tables import missed_samples, sample_products, samples
 from tests.e2e.kubernetes.cluster import (
     PRODUCT_ID,

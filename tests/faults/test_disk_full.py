@@ -16,6 +16,7 @@ not stored (not only once samples have been missing for two intervals).
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -31,9 +32,9 @@ from license_service.runtime.paths import DATABASE_FILE
 from license_service.sampling.sampler import Sampler
 from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database, sqlite_url
-from license_service.store.sampling_coverage import gaps
+from license_service.store.sampling_gaps import gaps
 from license_service.web.probes.health import health_document
-from tests.e2e.processes import ServiceProcess, eventually, start_service
+from tests.e2e.processes import ServiceProcess, eventually, run_cli, start_service
 from tests.faults.process_snapshots import snapshot_gaps
 from tests.faults.process_store_checks import (
     coverage_problems,
@@ -186,3 +187,75 @@ def test_health_is_degraded_as_soon_as_a_sample_is_not_stored() -> None:
     assert document["status"] == "DEGRADED"
     assert document["warnings"][0] == f"samples are missing: {status.last_error}"
     assert (recovered["status"], recovered["warnings"]) == ("OK", [])
+
+
+def test_token_set_on_a_full_disk_exits_3_says_why_and_keeps_the_old_token(
+    small_disk: Path,
+) -> None:
+    old = "Ab3dEf6hIj9kLm2nOp5qRs8t"
+    assert run_cli("token", "set", "--data-dir", str(small_disk), old).returncode == 0
+    fill(small_disk / "filler")
+
+    finished = run_cli("token", "set", "--data-dir", str(small_disk), "Zy1xWv4uTs7rQp0oNm3lKj6i")
+
+    assert finished.returncode == 3, finished.stderr
+    assert finished.stderr == (
+        f"license-service: error: cannot write {small_disk / 'api-token'}, the API token file: "
+        "No space left on device; free some space on that disk (or raise the quota) and run "
+        "the command again; nothing was changed\n"
+    )
+    assert (small_disk / "api-token").read_text() == f"{old}\n"
+    assert sorted(path.name for path in small_disk.iterdir()) == ["api-token", "filler"]
+
+
+def test_reasons_of_samples_lost_to_a_full_disk_survive_a_restart(
+    tmp_path: Path, small_disk: Path, faults_signing_key: bytes
+) -> None:
+    # They were kept in memory only: a restart before the disk had room again lost them,
+    # and the gap then said "no reason recorded".
+    key_file = small_disk / "signing-key.pem"
+    key_file.write_bytes(faults_signing_key)
+    key_file.chmod(0o600)
+    kept = small_disk / "unrecorded-misses.json"
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first_dir.mkdir()
+    second_dir.mkdir()
+    service = start_service(first_dir, data_dir=small_disk)
+    try:
+        eventually(lambda: get(service, "/products").json(), within=15, what="a first sample")
+        fill(small_disk / "filler")
+
+        def failures_kept() -> list[dict[str, Any]] | None:
+            # Written in place on the full disk, beside instants a slow tick skipped.
+            # (SQLite may still store a sample now and then, in write-ahead-log space it
+            # owns; the reasons are then recorded at once and the count starts again.)
+            text = kept.read_text().strip()  # spaces only until something is kept
+            misses = json.loads(text)["missed"] if text else []
+            failed = [miss for miss in misses if miss["kind"] == "failed"]
+            return failed if failed and failed[-1]["count"] >= 2 else None
+
+        eventually(failures_kept, within=30, what="failed ticks kept on the full disk")
+        service.process.kill()  # no time to do anything else with what it holds in memory
+        service.process.wait()
+    finally:
+        service.stop()
+    miss = [miss for miss in json.loads(kept.read_text())["missed"] if miss["kind"] == "failed"][-1]
+    first, last = datetime.fromisoformat(miss["first"]), datetime.fromisoformat(miss["last"])
+
+    (small_disk / "filler").unlink()
+    restarted = start_service(second_dir, data_dir=small_disk)
+    try:
+        assert "reason(s) of missed samples from before the restart" in restarted.log()
+        eventually(
+            lambda: kept.read_text().startswith('{"missed": []}'),
+            within=10,
+            what="the kept reasons recorded",
+        )
+        text, reported = snapshot_gaps(restarted.url, restarted.token)
+    finally:
+        assert restarted.stop() == 0, restarted.log()
+    lost = [gap for gap in reported if gap.covers(first, last)]
+    assert lost, f"no gap covers {first} to {last}:\n{text}"
+    assert f"{miss['count']} sample(s) from " in lost[0].reason
+    assert "not stored" in lost[0].reason
+    assert "database or disk is full" in lost[0].reason

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from license_service.audit.data_condition import data_condition_text
 from license_service.cluster.source import ClusterState
 from license_service.metering.cluster_view import ClusterView, Container
 from license_service.metering.periods import DatePeriod
@@ -33,8 +34,9 @@ from license_service.sampling.sampler import Sampler
 from license_service.store.database import Database
 from license_service.store.instants import start_of_day
 from license_service.store.period_peaks import period_peaks
-from license_service.store.sampling_coverage import gaps, sampling_summary
+from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.probes.health import health_document
+from tests.audit.test_data_condition import CONDITION
 from tests.sampling.doubles import (
     CLUSTER,
     SIX_CORES,
@@ -174,7 +176,7 @@ def test_a_clock_jumping_hours_forward_skips_the_instants_logs_them_and_records_
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="license_service.sampling.sampler"):
-        run_loop(
+        sampler, _ = run_loop(
             at(DAY, 10, 3, 20),
             run_for=timedelta(minutes=16, seconds=40),
             jump_at=at(DAY, 10, 10),
@@ -203,6 +205,34 @@ def test_a_clock_jumping_hours_forward_skips_the_instants_logs_them_and_records_
             "skipped: the clock jumped forward or the service was paused",
         )
     ]
+    # Counted one way: by the sampler, in the gap and in the summary (issue 11.9).
+    assert found[0].samples_missed == sampler.status().samples_missed == 36
+
+
+def test_skipped_instants_are_counted_alike_by_the_sampler_the_gaps_and_the_snapshot(
+    database: Database, run_loop: Callable[..., tuple[Sampler, JumpingTime]]
+) -> None:
+    # data_condition.txt said "Samples missed: 1" beside a gap of "2 sampling instant(s)
+    # skipped", and the status page "0 missed".
+    sampler, _ = run_loop(
+        at(DAY, 10, 0),
+        run_for=timedelta(minutes=20),
+        jump_at=at(DAY, 10, 5),
+        jump=timedelta(minutes=10, seconds=30),
+    )
+    end = at(DAY, 10, 32)
+    with database.read() as connection:
+        summary = sampling_summary(connection, cluster_id=CLUSTER, start=at(DAY, 10, 0), end=end)
+        found = gaps(connection, cluster_id=CLUSTER, start=at(DAY, 10, 0), end=end)
+    text = data_condition_text(dataclasses.replace(CONDITION, sampling=summary, gaps=tuple(found)))
+
+    [gap] = found
+    assert (gap.start, gap.end) == (at(DAY, 10, 0), at(DAY, 10, 15))
+    assert (gap.reason or "").startswith("2 sampling instant(s) from 2026-03-04T10:05:00Z")
+    assert sampler.status().samples_missed == gap.samples_missed == summary.samples_missed == 2
+    assert "  Samples missed:        2 (sampling instants" in text
+    assert f"2026-03-04T10:15:00Z (15 min, 2 missed): {gap.reason}" in text
+    assert summary.samples_expected == summary.samples_taken + 2
 
 
 def test_a_clock_set_back_across_midnight_stores_no_duplicate_and_nothing_in_the_past(

@@ -209,7 +209,9 @@ def test_keys_that_are_not_text_are_reported_as_unknown_fields() -> None:
     assert config.warnings == ("IBMLicensing: ignored 3 unknown fields: None, 2, True",)
 
 
-def test_a_list_that_holds_itself_through_an_alias_is_read_without_recursion() -> None:
+def test_a_list_that_holds_itself_through_an_alias_is_refused_without_recursion() -> None:
+    # It was read (one level of List only); an alias inside the node it names expands
+    # without end, so it is now refused like any alias bomb (issue 11.4).
     text = (
         "kind: List\n"
         "items:\n"
@@ -217,7 +219,8 @@ def test_a_list_that_holds_itself_through_an_alias_is_read_without_recursion() -
         "- &loop {kind: List, items: [*loop]}\n"
     )
 
-    assert parse_licensing_yaml(text, source="config.yaml").log_level == "DEBUG"
+    with pytest.raises(ConfigurationError, match=r"line 4, column 30: the alias \*loop is inside"):
+        parse_licensing_yaml(text, source="config.yaml")
 
 
 # --- Annotations --------------------------------------------------------------------------

@@ -297,3 +297,46 @@ def test_status_metric_cells_may_break_only_after_an_underscore(
     text = client.get("/status", params=authorized()).text
 
     assert "VIRTUAL_<wbr>PROCESSOR_<wbr>CORE" in text
+
+
+def coverage_of(client: TestClient) -> tuple[str, str]:
+    """The status page's coverage sentence and its gaps table."""
+    text = client.get("/status", params=authorized()).text
+    summary = re.search(r'<p id="coverage-summary">([^<]*)</p>', text)
+    table = re.search(r'<table id="gaps">.*?</table>|<p[^>]*>No gap\.</p>', text, re.DOTALL)
+    assert summary is not None
+    return summary[1], table[0] if table else ""
+
+
+def test_a_fresh_install_shows_full_coverage_from_its_first_sample(
+    client: TestClient, database: Database
+) -> None:
+    # It read "1 of 8521 expected" and a 30-day gap "no reason recorded".
+    store(database, NOW - timedelta(minutes=2), product("p1", 1))
+
+    summary, table = coverage_of(client)
+
+    assert summary == (
+        "Samples taken: 1 of 1 expected (100.0 %); missed: 0. "
+        "Sampling began at 2026-11-28T09:58:00Z."
+    )
+    assert "no reason recorded" not in table
+
+
+def test_hourly_history_and_the_hour_in_progress_show_no_gap_and_at_most_100_percent(
+    client: TestClient, database: Database
+) -> None:
+    # The demo read "722 of 721 expected (100.1 %)" and a gap for the current hour: its
+    # history is hourly up to the last full hour, then every 5 minutes, and the live
+    # sampler takes one sample at start, between two instants.
+    for hour in range(9):
+        hourly = at("2026-11-28") + timedelta(hours=hour)
+        store(database, hourly, product("p1", 1), interval_seconds=3600)
+    for step in range(12):
+        store(database, at("2026-11-28", "09:00") + step * timedelta(minutes=5), product("p1", 1))
+    store(database, at("2026-11-28", "09:57:30"), product("p1", 1))
+
+    summary, table = coverage_of(client)
+
+    assert summary.startswith("Samples taken: 22 of 22 expected (100.0 %); missed: 0.")
+    assert "no reason recorded" not in table

@@ -20,7 +20,7 @@ from license_service.formats.csv_lines import FORMULA_STARTS
 from license_service.formats.decimal_numbers import ROUNDED_DECIMALS
 from license_service.metering.periods import DatePeriod
 from license_service.metering.settings import MeteringSettings
-from license_service.store.sampling_coverage import Gap, SamplingSummary
+from license_service.store.sampling_gaps import Gap, SamplingSummary
 from license_service.store.settings_history import SettingsChange
 
 TITLE: Final = "License Service audit snapshot: data condition"
@@ -110,15 +110,23 @@ def _sampling(condition: DataCondition) -> list[str]:
         if sampling.interval_seconds is not None
         else "none: the cluster was never sampled"
     )
+    lines.append(_field("Interval", interval, indent="  "))
+    if sampling.counted_from is not None:
+        lines.append(
+            _field("Sampling began", _instant(sampling.counted_from), indent="  ")
+            + " (no sample is expected before it)"
+        )
+    missed = str(sampling.samples_missed)
+    if sampling.samples_missed:
+        missed += " (sampling instants without a sample; the gaps below say when and why)"
     lines += [
-        _field("Interval", interval, indent="  "),
         _field(
             "Samples taken",
             f"{sampling.samples_taken} of {sampling.samples_expected} expected"
-            f"{_share(sampling.samples_taken, sampling.samples_expected)}",
+            f"{sampling.taken_share()}",
             indent="  ",
         ),
-        _field("Samples missed", f"{sampling.samples_missed} (reason recorded)", indent="  "),
+        _field("Samples missed", missed, indent="  "),
         _field("Gaps", str(len(condition.gaps)) if condition.gaps else "none", indent="  "),
     ]
     lines += [f"    {_gap(gap)}" for gap in condition.gaps]
@@ -130,7 +138,8 @@ def _gap(gap: Gap) -> str:
     if gap.start == gap.end:
         return f"at {_instant(gap.start)}: {reason}"
     span = f"{_instant(gap.start)} to {_instant(gap.end)}"
-    return f"{span} ({_duration(gap.end - gap.start)}): {reason}"
+    missed = f", {gap.samples_missed} missed" if gap.samples_missed else ""
+    return f"{span} ({_duration(gap.end - gap.start)}{missed}): {reason}"
 
 
 def _settings(condition: DataCondition) -> list[str]:
@@ -256,14 +265,6 @@ def _instant(value: datetime) -> str:
 
 def _end_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-
-
-def _share(taken: int, expected: int) -> str:
-    if expected <= 0:
-        return ""
-    # Rounded down to 0.1 %: 99.96 % must not read as 100.0 %.
-    tenths = taken * 1000 // expected
-    return f" ({tenths // 10}.{tenths % 10} %)"
 
 
 def _duration(length: timedelta) -> str:

@@ -37,7 +37,7 @@ from license_service.signing.keys import SigningKey
 from license_service.store.daily_rows import rows_by_day
 from license_service.store.database import Database
 from license_service.store.instants import start_of_day
-from license_service.store.sampling_coverage import gaps, sampling_summary
+from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.store.settings_history import settings_history
 
 __all__ = ["SnapshotContext", "write_snapshot"]

@@ -30,6 +30,7 @@ from license_service.cli.options import (
     MetricsPortOption,
     PortOption,
     SampleIntervalOption,
+    StartOverOption,
 )
 from license_service.cli.serve_command import Started, start
 from license_service.runtime.options import (
@@ -80,6 +81,7 @@ def demo_command(
         int, typer.Option("--seed", hidden=True, help="Seed of the simulated cluster.")
     ] = 0,
     log_level: LogLevelOption = None,
+    start_over: StartOverOption = False,
 ) -> None:
     """Run the service on a simulated cluster with 90 days of history, and print its URLs."""
     from license_service.cluster.simulated import SimulatedCluster, SimulatedClusterSource
@@ -94,6 +96,7 @@ def demo_command(
         data_dir=data_dir,
         sample_interval=timedelta(seconds=sample_interval),
         log_level=log_level or DEMO_LOG_LEVEL,
+        start_over=start_over,
     )
     options.check()
     if history_days < 0:

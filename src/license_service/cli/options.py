@@ -81,6 +81,15 @@ SampleIntervalOption = Annotated[
     int,
     typer.Option("--sample-interval", metavar="SECONDS", help="Seconds between two samples."),
 ]
+StartOverOption = Annotated[
+    bool,
+    typer.Option(
+        "--start-over",
+        help="Begin with an empty database although this data directory used one that held "
+        "data (it was emptied, deleted or truncated), or move a damaged SQLite file aside "
+        "and begin anew. Nothing is deleted.",
+    ),
+]
 LogLevelOption = Annotated[
     str | None,
     optional(

@@ -4,7 +4,7 @@ Flags other tools rely on: ``--host``, ``--port``, ``--metrics-port``, ``--data-
 ``--database-url``, ``--config``, ``--token-file``, ``--token-grace-period``,
 ``--sample-interval``, ``--tls-cert``/``--tls-key``, ``--cluster-dump``,
 ``--cluster-id``, ``--cluster-name``, ``--log-level``, ``--kubeconfig``,
-``--context``, ``--namespace``. Several dumps are given by repeating the flag
+``--context``, ``--namespace``, ``--start-over``. Several dumps are given by repeating the flag
 (``--cluster-dump pods.json --cluster-dump nodes.json``).
 
 Which cluster: ``--cluster-dump`` measures dump files; otherwise the live cluster
@@ -37,6 +37,7 @@ from license_service.cli.options import (
     MetricsPortOption,
     PortOption,
     SampleIntervalOption,
+    StartOverOption,
 )
 from license_service.errors import ConfigurationError
 from license_service.runtime.options import (
@@ -158,6 +159,7 @@ def serve_command(
             help="How long to wait at start for the Kubernetes API to answer.",
         ),
     ] = int(DEFAULT_STARTUP_TIMEOUT.total_seconds()),
+    start_over: StartOverOption = False,
 ) -> None:
     """Run the service: sample the cluster and serve the API and the metrics."""
     from license_service.cluster.dump_source import DumpFileSource
@@ -190,6 +192,7 @@ def serve_command(
         )
         if live
         else None,
+        start_over=start_over,
     )
     options.check()
     live_flags = [

@@ -4,7 +4,8 @@
 or a ``--database-url``) and signs it with the data directory's signing key, creating
 that key if the directory has none yet, as the server would. The zip is written to a
 temporary file beside the output and renamed into place, so a half-written snapshot
-never carries the final name.
+never carries the final name; the temporary files of runs that were killed are removed
+by the next run (``audit.partial_files``).
 
 ``verify`` checks a snapshot as ``sha256sum -c`` and ``openssl dgst -verify`` would,
 and names every file that fails and why. Exit codes: 0 every check passed; 1 a check
@@ -13,18 +14,15 @@ failed; 2 the input cannot be read (not a zip, unusable key, wrong command line)
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
 from license_service import __version__
+from license_service.audit.partial_files import remove_stale_partials, writing_whole
 from license_service.cli import options as flags
 from license_service.errors import InputError, SnapshotVerificationError
 from license_service.metering.cluster_view import ClusterId
@@ -125,7 +123,10 @@ def create_command(
     now = datetime.now(UTC)
     period = _period(date_from, date_to, today=now.date())
     directory = data_dir if data_dir is not None else DEFAULT_DATA_DIR
-    database = Database.open(database_url or _data_dir_database(directory, data_dir is not None))
+    # A snapshot reads what the server stored: an empty database is refused, not created.
+    database = Database.open(
+        database_url or _data_dir_database(directory, data_dir is not None), if_empty="refuse"
+    )
     try:
         cluster = _cluster(database, cluster_id)
         key = SigningKeyFile(signing_key or directory / SIGNING_KEY_FILE).load_or_create()
@@ -138,7 +139,9 @@ def create_command(
             retention_sample_days=retention_sample_days,
             retention_peak_days=retention_peak_days,
         )
-        with _replacing(target) as out:
+        for stale in remove_stale_partials(target.parent):
+            typer.echo(f"removed {stale}, left by a snapshot run that was interrupted")
+        with writing_whole(target) as out:
             write_snapshot(database, context=context, period=period, signing_key=key, out=out)
     finally:
         database.dispose()
@@ -301,27 +304,3 @@ def _target(output: Path | None, standard_name: str) -> Path:
     if output.is_dir():
         return output / standard_name
     return output
-
-
-@contextlib.contextmanager
-def _replacing(target: Path) -> Iterator[BinaryIO]:
-    """A file to write ``target``'s bytes into; renamed to ``target`` only when complete."""
-    directory = target.parent
-    try:
-        descriptor, temporary = tempfile.mkstemp(
-            dir=directory, prefix=f".{target.name}.", suffix=".tmp"
-        )
-    except OSError as exc:
-        raise InputError(
-            f"cannot write in {directory}: {exc.strerror or exc}; give -o a path in a "
-            "directory that exists and is writable"
-        ) from exc
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            yield out
-        os.replace(temporary, target)
-    except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)

@@ -32,6 +32,7 @@ from license_service.cluster.decoding import (
 from license_service.cluster.projections import describe_json_type
 from license_service.configuration.yaml_documents import describe_yaml_error, load_yaml_documents
 from license_service.errors import InputError
+from license_service.message_values import quoted
 from license_service.metering.cluster_view import ClusterId, ClusterView, Namespace, Node, Pod
 
 STDIN: Final = "-"
@@ -149,7 +150,7 @@ def _items(document: object, *, source: str) -> Iterator[tuple[str, str, object]
         yield "the object", cast(str, kind), document
         return
     if kind not in _LIST_KINDS:
-        shown = "no kind" if kind is None else f"kind {kind!r}"
+        shown = "no kind" if kind is None else f"kind {quoted(kind)}"
         raise InputError(
             f"{source}: not a Kubernetes list (found {shown}; expected List, PodList, "
             f"NodeList or NamespaceList); {_KUBECTL_HINT}"

@@ -30,6 +30,7 @@ from typing import Final, Literal, TypeVar
 from license_service.configuration.spec_fields import SpecReader, shown, type_name, yaml_text
 from license_service.configuration.unread_fields import unread_fields
 from license_service.errors import ConfigurationError
+from license_service.message_values import listed, quoted
 from license_service.metering.settings import THREADS_PER_CORE_CHOICES, MeteringSettings
 
 API_VERSION: Final = "operator.ibm.com/v1alpha1"
@@ -235,7 +236,7 @@ def _identity_problems(document: Mapping[object, object]) -> list[str]:
 def _label(document: Mapping[object, object]) -> str:
     metadata = document.get("metadata")
     name = metadata.get("name") if isinstance(metadata, Mapping) else None
-    return f"{KIND} {name!r}" if isinstance(name, str) else KIND
+    return f"{KIND} {quoted(name)}" if isinstance(name, str) else KIND
 
 
 def _invalid(label: str, problems: list[str]) -> ConfigurationError:
@@ -250,7 +251,7 @@ def _unknown_fields_warning(label: str, unknown: list[str]) -> tuple[str, ...]:
         f"{label}: ignored {len(unknown)} unknown field"
         + ("s" if len(unknown) > 1 else "")
         + ": "
-        + ", ".join(unknown),
+        + listed(unknown),
     )
 
 

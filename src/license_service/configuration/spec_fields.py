@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Final, TypeVar, cast
 
+from license_service.message_values import quoted
+
 MAX_NAME_LENGTH: Final = 253  # the longest Kubernetes object name (a DNS subdomain)
 
 _T = TypeVar("_T")
@@ -119,14 +121,14 @@ def _lookup(spec: Mapping[str, object], path: str) -> object:
 
 
 def shown(value: object) -> str:
-    """A value as the message shows it, with its type when that is the problem."""
+    """A value as the message shows it (cut when long), with its type when that is the problem."""
     if isinstance(value, str):
-        return f"{value!r} (a string)"
+        return f"{quoted(value)} (a string)"
     if isinstance(value, bool):
         return yaml_text(value)
     if isinstance(value, int | float):
-        return repr(value)
-    return f"{type_name(value)} {value!r}"
+        return quoted(value)
+    return f"{type_name(value)} {quoted(value)}"
 
 
 def yaml_text(value: object) -> str:

@@ -95,6 +95,8 @@ class ServeOptions:
     tls_key: Path | None = None
     log_level: str | None = None
     kubernetes: KubernetesOptions | None = None
+    start_over: bool = False
+    """Accept an empty database where one held data, and set a damaged SQLite file aside."""
 
     @property
     def tls(self) -> TlsFiles | None:

@@ -27,7 +27,10 @@ from license_service.runtime.backends import Backends, FileBackends
 from license_service.runtime.log_configuration import set_level
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
+from license_service.runtime.store_start import open_service_store
 from license_service.sampling.sampler import Sampler
+from license_service.sampling.unrecorded_misses import FILE_NAME as UNRECORDED_MISSES_FILE
+from license_service.sampling.unrecorded_misses import UnrecordedMisses
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
@@ -133,7 +136,12 @@ def assemble(
     )
     if tls is not None and tls != options.tls:
         check_tls_files(tls)
-    database = Database.open(options.database_url or data_dir.database_url)
+    database = open_service_store(
+        data_dir.root,
+        database_url=options.database_url or data_dir.database_url,
+        start_over=options.start_over,
+        clock=clock,
+    )
     try:
         tokens = backends.open_api_tokens(data_dir)
         signing_key = backends.signing_key_store(data_dir).load_or_create()
@@ -144,6 +152,7 @@ def assemble(
             settings=lambda: config.current().metering,
             clock=clock,
             interval=options.sample_interval,
+            kept_misses=UnrecordedMisses(data_dir.root / UNRECORDED_MISSES_FILE),
         )
     except BaseException:
         database.dispose()

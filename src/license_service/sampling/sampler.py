@@ -24,7 +24,12 @@ Time is the injected clock's, and it may jump:
   with the reason, so reports show the gap.
 - Ticks that fail to store (disk full, database down) leave a hole in the coverage;
   once the store works again their reason is recorded as one missed sample in the
-  transaction of the next tick, so the gap says why.
+  transaction of the next tick, so the gap says why. Until then the reasons are kept
+  in the data directory too (``unrecorded_misses``), so a restart does not lose them.
+
+Missed instants are counted as every report counts them (``store.missed_instants``):
+``samples_missed`` in the status adds one for a tick that stored nothing (source
+unusable, store failing) and the instants a clock jump skipped.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
@@ -49,6 +54,8 @@ from license_service.metering.settings_text import settings_changes, settings_te
 from license_service.sampling.freshness import MAX_VIEW_AGE, unusable_reason
 from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds, next_boundary
 from license_service.sampling.status import SamplerStatus, TickOutcome
+from license_service.sampling.unrecorded_misses import MAX_ERROR, UnrecordedMiss, UnrecordedMisses
+from license_service.store.missed_instants import missed_instants
 from license_service.store.samples import record_sample
 from license_service.store.sampling_coverage import last_sampled_at, record_missed_sample
 from license_service.store.settings_history import record_settings
@@ -73,35 +80,6 @@ class _AlreadySampled(LicenseServiceError):
     """A sample at or after the tick's instant is stored already: the clock was set back."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Unrecorded:
-    """Sampling instants without a sample whose reason is not stored yet.
-
-    ``kind`` "failed": ticks that could not store (``error`` is the latest failure);
-    "skipped": instants the clock passed over.
-    """
-
-    kind: Literal["failed", "skipped"]
-    first: datetime
-    last: datetime
-    count: int
-    error: str = ""
-
-    def reason(self) -> str:
-        """The reason recorded with the missed sample, naming the instants."""
-        span = (
-            f"at {_utc_text(self.first)}"
-            if self.count == 1
-            else f"from {_utc_text(self.first)} to {_utc_text(self.last)}"
-        )
-        if self.kind == "skipped":
-            return (
-                f"{self.count} sampling instant(s) {span} skipped: the clock jumped forward or "
-                "the service was paused"
-            )
-        return f"{self.count} sample(s) {span} not stored: {self.error}"
-
-
 class Transactions(Protocol):
     """What the sampler needs of the store: a transaction at a time (``store.Database``)."""
 
@@ -123,7 +101,9 @@ class Sampler:
         interval: timedelta = DEFAULT_INTERVAL,
         sleep: Sleep = asyncio.sleep,
         max_view_age: timedelta = MAX_VIEW_AGE,
+        kept_misses: UnrecordedMisses | None = None,
     ) -> None:
+        """``kept_misses`` keeps the reasons the store has not taken yet across restarts."""
         self._source = source
         self._database = database
         self._settings = settings
@@ -136,7 +116,17 @@ class Sampler:
         self._lock = threading.Lock()
         self._status = SamplerStatus(interval=interval)
         # Touched by the ticks only, which run one at a time.
-        self._unrecorded: list[_Unrecorded] = []
+        self._kept_misses = kept_misses
+        self._unrecorded: list[UnrecordedMiss] = []
+        if kept_misses is not None:
+            self._unrecorded = kept_misses.load()
+            kept_misses.reserve()  # now, while the disk has room for it
+        if self._unrecorded:
+            logger.info(
+                "%d reason(s) of missed samples from before the restart are recorded with the "
+                "next sample",
+                len(self._unrecorded),
+            )
         self._settings_logged: MeteringSettings | None = None
 
     def status(self) -> SamplerStatus:
@@ -185,6 +175,8 @@ class Sampler:
             cause = _error_text(exc)
             self._remember_failure(now, cause)
             error = f"the sample due at {_utc_text(now)} was not stored: {cause}"
+            # An instant without a sample, like a missed tick (ticks_failed counts it too).
+            self._update(count="samples_missed")
         self._update(
             last_tick_at=now, last_outcome="failed", last_error=error, count="ticks_failed"
         )
@@ -230,7 +222,7 @@ class Sampler:
                 # The clock jumped forward while waiting, or the process was paused: sample
                 # at the latest instant reached, not at one long past.
                 due += late // self._interval * self._interval
-            if previous is not None and due - previous > self._interval:
+            if previous is not None:
                 self._note_skipped(previous, due)
             await asyncio.to_thread(self.take_sample, due)
             previous = due
@@ -244,7 +236,7 @@ class Sampler:
             with self._database.begin() as connection:
                 self._record_unrecorded(connection, state.cluster_id)
                 record_missed_sample(connection, cluster_id=state.cluster_id, at=now, reason=reason)
-            self._unrecorded.clear()
+            self._forget_unrecorded()
             logger.warning("No sample at %s: %s", now.isoformat(), reason)
             self._update(
                 last_outcome="missed",
@@ -273,7 +265,7 @@ class Sampler:
                 measurement=measurement,
                 interval_seconds=self._interval_seconds,
             )
-        self._unrecorded.clear()
+        self._forget_unrecorded()
         if changed:
             self._log_settings(settings, since=now)
         self._update(
@@ -302,9 +294,11 @@ class Sampler:
             )
 
     def _note_skipped(self, previous: datetime, due: datetime) -> None:
-        """Log the instants between ``previous`` and ``due`` and keep them for the store."""
-        skipped = (due - previous) // self._interval - 1
-        first, last = previous + self._interval, due - self._interval
+        """Log the instants missed between ``previous`` and ``due``, count them, keep them."""
+        skipped = missed_instants(previous, due, interval_seconds=self._interval_seconds)
+        if not skipped:
+            return
+        first, last = previous + self._interval, previous + skipped * self._interval
         logger.warning(
             "Skipped %d sampling instant(s) from %s to %s: the clock jumped forward, the "
             "service was paused or the previous sample took longer than the interval",
@@ -312,21 +306,38 @@ class Sampler:
             first.isoformat(),
             last.isoformat(),
         )
-        self._keep(_Unrecorded("skipped", first, last, skipped))
+        with self._lock:
+            self._status = replace(
+                self._status, samples_missed=self._status.samples_missed + skipped
+            )
+        self._keep(UnrecordedMiss("skipped", first, last, skipped))
 
     def _remember_failure(self, at: datetime, error: str) -> None:
         """Count the failed tick at ``at`` in the current stretch of failures."""
+        error = error[:MAX_ERROR]
         latest = self._unrecorded[-1] if self._unrecorded else None
         if latest is not None and latest.kind == "failed":
             self._unrecorded[-1] = replace(latest, last=at, count=latest.count + 1, error=error)
+            self._keep_on_disk()
         else:
-            self._keep(_Unrecorded("failed", at, at, 1, error))
+            self._keep(UnrecordedMiss("failed", at, at, 1, error))
 
-    def _keep(self, unrecorded: _Unrecorded) -> None:
+    def _keep(self, unrecorded: UnrecordedMiss) -> None:
         if len(self._unrecorded) >= _MAX_UNRECORDED:
             dropped = self._unrecorded.pop(0)
             logger.warning("Not recording the missed samples (%s): too many", dropped.reason())
         self._unrecorded.append(unrecorded)
+        self._keep_on_disk()
+
+    def _keep_on_disk(self) -> None:
+        if self._kept_misses is not None:
+            self._kept_misses.save(self._unrecorded)
+
+    def _forget_unrecorded(self) -> None:
+        """The store has the reasons (the transaction that recorded them committed)."""
+        if self._unrecorded:
+            self._unrecorded.clear()
+            self._keep_on_disk()
 
     def _record_unrecorded(self, connection: Connection, cluster_id: ClusterId) -> None:
         """Store the reasons kept while the store failed, each at its first instant."""

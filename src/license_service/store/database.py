@@ -3,9 +3,13 @@
 ``Database.open`` brings an empty or older database to the newest schema with the
 Alembic migrations shipped in this package. A database stamped with a revision this
 code does not know was written by a newer License Service: it is refused with
-``SchemaTooNewError`` and not altered. SQLite connections get write-ahead logging,
-foreign keys and a busy timeout, PostgreSQL connections no JIT compilation;
-SQLAlchemy errors leave ``begin()`` as ``StorageError``.
+``SchemaTooNewError`` and not altered. A SQLite file is looked at first
+(``sqlite_files``): one that fails ``PRAGMA quick_check`` is refused with
+``DamagedDatabaseError`` and left unchanged, and a caller that expects data
+(``if_empty="refuse"``) gets ``EmptyDatabaseError`` instead of a new, empty store.
+SQLite connections get write-ahead logging, foreign keys and a busy timeout,
+PostgreSQL connections no JIT compilation; SQLAlchemy errors leave ``begin()`` as
+``StorageError``.
 
 ``data_version`` counts the writing transactions (``begin()``) that have ended, so a
 cache of anything read from the store can tell, without I/O, that it may be stale;
@@ -21,6 +25,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,7 +37,8 @@ from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from license_service.errors import SchemaTooNewError, StorageError
+from license_service.errors import EmptyDatabaseError, SchemaTooNewError, StorageError
+from license_service.store.sqlite_files import IfDamaged, IfEmpty, check_sqlite_file
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +68,29 @@ class Database:
         self._write_listeners: list[weakref.ref[Callable[[], None]]] = []
 
     @classmethod
-    def open(cls, url: str) -> Database:
+    def open(
+        cls, url: str, *, if_empty: IfEmpty = "create", if_damaged: IfDamaged = "refuse"
+    ) -> Database:
         """Connect to ``url`` and migrate it to the newest schema.
 
+        ``if_empty="refuse"``: a database without the store's tables (a SQLite file absent
+        or of 0 bytes included) raises ``EmptyDatabaseError`` and is not created.
+        ``if_damaged="set aside"``: a damaged SQLite file is renamed and a new one begun.
         Raises ``SchemaTooNewError`` when the database was written by a newer version,
-        and ``StorageError`` when it cannot be reached or migrated.
+        ``DamagedDatabaseError`` when a SQLite file fails its integrity check, and
+        ``StorageError`` when it cannot be reached or migrated.
         """
         engine = _create_engine(url)
+        sqlite_file = sqlite_file_of(engine.url)
         try:
-            _migrate(engine)
+            if sqlite_file is not None:
+                check_sqlite_file(
+                    sqlite_file,
+                    if_empty=if_empty,
+                    if_damaged=if_damaged,
+                    now=lambda: datetime.now(UTC),
+                )
+            _migrate(engine, if_empty=if_empty)
         except (SQLAlchemyError, CommandError) as exc:
             engine.dispose()
             raise StorageError(
@@ -178,11 +198,26 @@ class Database:
                 logger.exception("A write listener of database %s failed", self.url)
 
 
+def shown_url(raw: str) -> str:
+    """``raw`` as ``Database.url`` shows it once opened: the driver named, no password."""
+    return _shown(_parsed_url(raw))
+
+
+def sqlite_file_of(url: URL | str) -> Path | None:
+    """The file of a SQLite database URL, or ``None`` (PostgreSQL, in-memory SQLite)."""
+    parsed = _parsed_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("mode") == "memory":
+        return None
+    return Path(parsed.database)
+
+
 def _shown(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _create_engine(raw: str) -> Engine:
+def _parsed_url(raw: str) -> URL:
     try:
         url = make_url(raw)
     except ArgumentError as exc:
@@ -192,6 +227,11 @@ def _create_engine(raw: str) -> Engine:
     if url.drivername in ("postgresql", "postgres"):
         # psycopg 3 is the driver this project installs; a bare postgresql:// means it.
         url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _create_engine(raw: str) -> Engine:
+    url = _parsed_url(raw)
     backend = url.get_backend_name()
     if backend not in ("postgresql", "sqlite"):
         raise StorageError(
@@ -261,7 +301,7 @@ def _alembic_config() -> Config:
     return config
 
 
-def _migrate(engine: Engine) -> None:
+def _migrate(engine: Engine, *, if_empty: IfEmpty) -> None:
     config = _alembic_config()
     script = ScriptDirectory.from_config(config)
     known = {revision.revision for revision in script.walk_revisions()}
@@ -271,6 +311,10 @@ def _migrate(engine: Engine) -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
             )
         current = set(MigrationContext.configure(connection).get_current_heads())
+        if not current and if_empty == "refuse":
+            raise EmptyDatabaseError(
+                f"database {_shown(engine.url)} holds no License Service tables (it is empty)"
+            )
         unknown = sorted(current - known)
         if unknown:
             raise SchemaTooNewError(

@@ -7,8 +7,8 @@ and, optionally, one trailing newline, which is not part of the token. Writes ar
 atomic and private (mode 0600, ``private_files``): a reader (the running server) sees
 the old token or the new one, never half of one. A write through a symbolic link
 replaces the file the link points to. Failures raise ``AuthenticationError`` naming
-the file and how to fix it; refused tokens raise ``InvalidTokenError`` before
-anything is written.
+the file and how to fix it (a full disk: ``StorageError``, exit code 3); refused tokens
+raise ``InvalidTokenError`` before anything is written.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from license_service.errors import AuthenticationError
+from license_service.errors import AuthenticationError, StorageError
+from license_service.full_disks import full_disk_error
 from license_service.private_files import (
     TemporaryFileError,
     create_private_file,
@@ -100,7 +101,8 @@ def _write(path: Path, token: str, *, replace: bool) -> bool:
         raise _cannot_write(path, exc, fix=read_only) from exc
 
 
-def _cannot_write(path: Path, error: OSError, *, fix: str) -> AuthenticationError:
-    return AuthenticationError(
+def _cannot_write(path: Path, error: OSError, *, fix: str) -> AuthenticationError | StorageError:
+    # A full disk is a storage condition (exit code 3), not a problem of the token.
+    return full_disk_error(error, writing=f"{path}, the API token file") or AuthenticationError(
         f"{path}: cannot write the API token file: {error.strerror or error}; {fix}"
     )

@@ -125,7 +125,8 @@ def _sampler_families(status: SamplerStatus) -> Iterator[Metric]:
     )
     yield CounterMetricFamily(
         "license_service_samples_missed",
-        "Sampling instants without a sample (source not synchronised or stale)",
+        "Sampling instants without a stored sample (source unusable, store failing, or "
+        "skipped by a clock jump), counted as the gaps on /status are",
         value=status.samples_missed,
     )
     yield CounterMetricFamily(

@@ -26,7 +26,7 @@ from license_service.store.first_day import first_day_with_data
 from license_service.store.instants import start_of_day
 from license_service.store.period_peaks import period_peaks
 from license_service.store.samples import latest_sample
-from license_service.store.sampling_coverage import gaps, sampling_summary
+from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.app_state import AppState
 from license_service.web.pages.status_links import period_text
 from license_service.web.pages.status_texts import ONE_DAY, identity_text, no_peaks_text
@@ -146,8 +146,13 @@ def status_page(
         peaks=[tuple(PRODUCT_ROWS.period_json(peak).values()) for peak in peaks],
         bundled_peaks=[_bundled_cells(peak.row, peak_date=peak.peak_date) for peak in bundled],
         coverage_text=(
-            f"Samples taken: {summary.samples_taken} of {summary.samples_expected} expected; "
-            f"missed samples recorded: {summary.samples_missed}."
+            f"Samples taken: {summary.samples_taken} of {summary.samples_expected} expected"
+            f"{summary.taken_share()}; missed: {summary.samples_missed}."
+            + (
+                f" Sampling began at {utc_text(summary.counted_from)}."
+                if summary.counted_from is not None
+                else ""
+            )
         ),
         gaps=[
             (utc_text(gap.start), utc_text(gap.end), gap.reason or _NO_REASON) for gap in found_gaps

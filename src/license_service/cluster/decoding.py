@@ -50,6 +50,7 @@ from license_service.cluster.projections import (
     project_pod,
 )
 from license_service.errors import InputError
+from license_service.message_values import quoted
 from license_service.metering.cluster_view import Namespace, Node, Pod
 
 Projection = Pod | Node | Namespace
@@ -247,7 +248,7 @@ def projection_decoder(
     elif kind == "Namespace":
         schema, project = NamespaceJson, project_namespace
     else:
-        raise ValueError(f"no decoder for kind {kind!r}; there are Pod, Node and Namespace")
+        raise ValueError(f"no decoder for kind {quoted(kind)}; there are Pod, Node and Namespace")
     return ProjectionDecoder(kind, schema=schema, project=project, on_refused=on_refused)
 
 
@@ -324,7 +325,7 @@ def _what(obj: Mapping[str, object], kind: str) -> str:
     if kind != "Pod":
         return f"{kind} {name}"
     if not isinstance(namespace, str) or not namespace:
-        return f"Pod {name!r}"
+        return f"Pod {quoted(name)}"
     return f"Pod {namespace}/{name}"
 
 

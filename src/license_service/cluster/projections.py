@@ -44,6 +44,7 @@ from license_service.cluster.object_schema import (
     PodSpecJson,
 )
 from license_service.errors import InputError
+from license_service.message_values import quoted
 from license_service.metering.cluster_view import (
     PVU_PER_CORE_LABEL,
     Container,
@@ -86,14 +87,14 @@ def project_pod(shared: SharedParts, pod: PodJson) -> Pod:
     """The projection of a pod; ``running`` is ``status.phase == "Running"``."""
     kind = pod.kind
     if kind is not None and kind != "Pod":
-        raise InputError(f"expected a Pod, got an object of kind {kind!r}")
+        raise InputError(f"expected a Pod, got an object of kind {quoted(kind)}")
     metadata, spec, status = pod.metadata, pod.spec, pod.status
     name = metadata.name if metadata is not None else None
     if type(name) is not str or not name:
         name = _required_text(name, what="Pod", path="metadata.name")
     namespace = metadata.namespace if metadata is not None else None
     if type(namespace) is not str or not namespace:
-        namespace = _required_text(namespace, what=f"Pod {name!r}", path="metadata.namespace")
+        namespace = _required_text(namespace, what=f"Pod {quoted(name)}", path="metadata.namespace")
     if spec is None or spec.containers is None:
         raise InputError(
             f"Pod {namespace}/{name} has no spec.containers; a pod has at least one container"
@@ -136,7 +137,7 @@ def project_node(_shared: SharedParts, node: NodeJson) -> Node:
     """The projection of a node: ``status.capacity.cpu``, ``status.allocatable.cpu``, PVU label."""
     kind = node.kind
     if kind is not None and kind != "Node":
-        raise InputError(f"expected a Node, got an object of kind {kind!r}")
+        raise InputError(f"expected a Node, got an object of kind {quoted(kind)}")
     metadata, status = node.metadata, node.status
     name = metadata.name if metadata is not None else None
     if type(name) is not str or not name:
@@ -172,7 +173,7 @@ def project_namespace(_shared: SharedParts, namespace: NamespaceJson) -> Namespa
     """The projection of a namespace: its name, uid and labels."""
     kind = namespace.kind
     if kind is not None and kind != "Namespace":
-        raise InputError(f"expected a Namespace, got an object of kind {kind!r}")
+        raise InputError(f"expected a Namespace, got an object of kind {quoted(kind)}")
     metadata = namespace.metadata
     name = metadata.name if metadata is not None else None
     if type(name) is not str or not name:
@@ -203,7 +204,7 @@ def describe_json_type(value: object) -> str:
     if isinstance(value, list | tuple):
         return "a list"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {quoted(value)}"
     return f"the number {value}"
 
 
@@ -295,7 +296,9 @@ def _map_text(value: object, *, what: str, path: str, key: str) -> str:
         return value
     text = _scalar_text(value)
     if text is None:
-        raise InputError(f"{what}: {path}[{key!r}] is {describe_json_type(value)}, not a string")
+        raise InputError(
+            f"{what}: {path}[{quoted(key)}] is {describe_json_type(value)}, not a string"
+        )
     return text
 
 

@@ -69,7 +69,7 @@ def serve_command(
     data_dir: Annotated[
         Path,
         flags.data_dir(
-            "Directory of the database, API token and signing key (created, mode 0700).",
+            "Directory of the database, API token and signing key; created with mode 0700.",
             show_default=True,
         ),
     ] = DEFAULT_DATA_DIR,

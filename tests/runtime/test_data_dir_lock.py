@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -106,6 +107,22 @@ def test_a_lock_file_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match=r"cannot open the lock file .*: Not a directory"):
         DataDirLock.acquire(not_a_directory)
+
+
+def test_a_file_system_without_locks_starts_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_locks(descriptor: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    # No test file system lacks locks: flock fails as it does on one.
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+
+    lock = DataDirLock.acquire(tmp_path)
+
+    assert not lock.held
+    assert "nothing stops a second service on this data directory" in caplog.text
+    lock.release()
 
 
 def test_a_service_holds_the_lock_until_it_is_closed(tmp_path: Path) -> None:

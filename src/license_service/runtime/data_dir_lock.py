@@ -11,6 +11,8 @@ Guarantees:
 - ``flock(LOCK_EX | LOCK_NB)`` on an open file: the kernel releases the lock when the
   process ends, however it ends (``kill -9`` included), so there is never a stale lock
   to clean up by hand; the descriptor is not inherited by child processes.
+- A file system that has no locks at all does not stop the service: it starts, with a
+  warning that nothing keeps a second one off the directory.
 - The file is never removed (a process starting meanwhile could lock a file that was
   just unlinked, and two processes would hold "the" lock). What it holds, the holder's
   pid and start time, only explains the lock: written once the lock is held, emptied
@@ -22,8 +24,10 @@ Guarantees:
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,9 +37,13 @@ from typing import Final
 
 from license_service.errors import ConfigurationError
 
+logger = logging.getLogger(__name__)
+
 LOCK_FILE: Final = "license-service.lock"
 """The lock file of a data directory."""
 _MODE: Final = 0o600
+# What flock fails with where the file system has no locks.
+_NO_LOCKS: Final = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
 
 
 @dataclass(slots=True)
@@ -73,10 +81,16 @@ class DataDirLock:
             ) from None
         except OSError as exc:
             os.close(descriptor)
-            raise ConfigurationError(
-                f"cannot lock {path}: {exc.strerror or exc}; give a --data-dir on a local "
-                "file system"
-            ) from exc
+            if exc.errno not in _NO_LOCKS:
+                raise ConfigurationError(f"cannot lock {path}: {exc.strerror or exc}") from exc
+            # A file system without locks (some network or FUSE volumes) served before the
+            # lock existed: it still does, with the risk said once.
+            logger.warning(
+                "Cannot lock %s (%s): nothing stops a second service on this data directory",
+                path,
+                exc.strerror or exc,
+            )
+            return cls(path, None)
         started = clock().astimezone(UTC).isoformat().replace("+00:00", "Z")
         _write(descriptor, {"pid": os.getpid(), "startedAt": started})
         return cls(path, descriptor)

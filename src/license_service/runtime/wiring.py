@@ -6,10 +6,11 @@ files, the store, the API token, the signing key, the authenticator and the samp
 and gathers what the web layer needs in an ``AppState``. Where each concern is kept is
 the ``Backends``' business (``backends``): files, or a live cluster's Secrets and
 resource (connected first by ``kubernetes_start.connect_kubernetes``); this module asks
-them for each part in turn and never asks which ones it has. Values that change while running are passed
-as functions of the part that follows them: the sampler reads the metering settings
-of the configuration in force at every tick, the authenticator whether URL tokens are
-on at every request. Nothing starts running here (see ``service``).
+them for each part in turn and never asks which ones it has. Values that change while
+running are passed as functions of the part that follows them: the sampler reads the
+metering settings of the configuration in force at every tick, the authenticator
+whether URL tokens are on at every request. Nothing starts running here (see
+``service``).
 """
 
 from __future__ import annotations

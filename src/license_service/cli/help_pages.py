@@ -32,8 +32,8 @@ Row = tuple[str, str]
 """A term (``--data-dir DIR``, a command's name) and the text that explains it."""
 
 
-class HelpCommand(TyperCommand):
-    """A Typer command whose ``--help`` is ``help_page``."""
+class _HelpPage:
+    """Help page and usage line written by this module (mixed into Typer's classes)."""
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         """Write this command's help page into ``formatter`` (click's, for its width)."""
@@ -44,16 +44,12 @@ class HelpCommand(TyperCommand):
         formatter.write(usage_line(self, ctx) + "\n")
 
 
-class HelpGroup(TyperGroup):
+class HelpCommand(_HelpPage, TyperCommand):
+    """A Typer command whose ``--help`` is ``help_page``."""
+
+
+class HelpGroup(_HelpPage, TyperGroup):
     """A Typer command group whose ``--help`` is ``help_page``, its commands listed whole."""
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        """Write this group's help page into ``formatter`` (click's, for its width)."""
-        formatter.write(help_page(self, ctx, width=formatter.width))
-
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        """Write the usage line (shown above a usage error) as the help page writes it."""
-        formatter.write(usage_line(self, ctx) + "\n")
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """Print the help page for a group called without a command, and exit with 2.

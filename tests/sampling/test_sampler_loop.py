@@ -46,6 +46,11 @@ def test_the_loop_samples_at_start_then_at_every_aligned_boundary_until_stopped(
     assert sampler.status().samples_taken == 6
 
 
+def test_the_status_names_the_instant_the_loop_waits_for(database: Database) -> None:
+    assert run_until(STARTED, database)[0].status().next_sample_at == at(5)
+    assert run_until(at(30), database)[0].status().next_sample_at == at(30)
+
+
 def test_the_loop_keeps_sampling_after_failing_ticks(database: Database) -> None:
     sampler, _ = run_until(at(30), FlakyDatabase(database, failures=2))
 

@@ -28,6 +28,7 @@ from tests.web.conftest import INTERVAL, NOW, World, authorized, sampling_status
 def test_health_answers_the_spec_document(client: TestClient, world: World) -> None:
     world.sampler = sampling_status(
         NOW - timedelta(minutes=3),
+        next_sample_at=NOW + timedelta(minutes=2),
         last_measurement=Measurement(
             incomplete_annotations=(
                 PodProblems("ns", "pod-1", (AnnotationProblem("productMetric", "missing"),)),
@@ -44,6 +45,7 @@ def test_health_answers_the_spec_document(client: TestClient, world: World) -> N
             "source": "simulated",
             "synced": True,
             "lastSampleAt": "2026-11-28T09:57:00Z",
+            "nextSampleAt": "2026-11-28T10:02:00Z",
             "lastError": None,
         },
         "incompleteAnnotations": {
@@ -173,6 +175,7 @@ def test_collector_reports_the_last_error_and_unsynced_state(
         "source": "kubernetes",
         "synced": False,
         "lastSampleAt": "2026-11-28T10:00:00Z",
+        "nextSampleAt": None,
         "lastError": "the kubernetes source has not synchronised",
     }
 

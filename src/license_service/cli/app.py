@@ -14,6 +14,7 @@ import typer
 from license_service import __version__
 from license_service.cli.demo_command import demo_command
 from license_service.cli.exit_codes import reporting_errors
+from license_service.cli.help_pages import HelpCommand, HelpGroup
 from license_service.cli.measure_command import measure_command
 from license_service.cli.serve_command import serve_command
 from license_service.cli.snapshot_command import build_snapshot_app
@@ -31,11 +32,12 @@ def build_app() -> typer.Typer:
         add_completion=False,
         # Tracebacks with local variables could print tokens or keys.
         pretty_exceptions_show_locals=False,
+        cls=HelpGroup,
     )
     app.callback()(_root)
-    app.command("measure")(reporting_errors(measure_command))
-    app.command("serve")(reporting_errors(serve_command))
-    app.command("demo")(reporting_errors(demo_command))
+    app.command("measure", cls=HelpCommand)(reporting_errors(measure_command))
+    app.command("serve", cls=HelpCommand)(reporting_errors(serve_command))
+    app.command("demo", cls=HelpCommand)(reporting_errors(demo_command))
     app.add_typer(build_snapshot_app())
     app.add_typer(build_token_app())
     return app

@@ -26,7 +26,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from license_service.cli import options as flags
 from license_service.cli.options import (
     HostOption,
-    LogLevelOption,
     MetricsPortOption,
     PortOption,
     SampleIntervalOption,
@@ -80,7 +79,9 @@ def demo_command(
     seed: Annotated[
         int, typer.Option("--seed", hidden=True, help="Seed of the simulated cluster.")
     ] = 0,
-    log_level: LogLevelOption = None,
+    log_level: Annotated[
+        str | None, flags.log_level(f"{flags.LOG_LEVELS} (default: WARNING).")
+    ] = None,
     start_over: StartOverOption = False,
 ) -> None:
     """Run the service on a simulated cluster with 90 days of history, and print its URLs."""

@@ -56,7 +56,13 @@ def measure_command(
     ] = None,
     output: Annotated[
         OutputFormat,
-        typer.Option("--output", "-o", case_sensitive=False, help="Output format."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FORMAT",
+            case_sensitive=False,
+            help="table (for people) or json (one object, for tools).",
+        ),
     ] = OutputFormat.TABLE,
 ) -> None:
     """Measure license usage in cluster dumps, as one sample would (nothing is stored)."""

@@ -4,7 +4,8 @@ A flag has one spelling and one metavar wherever it appears (``--data-dir DIR``,
 ``--kubeconfig FILE``, ``--namespace/-n NAMESPACE``...); what it means differs a
 little from command to command, so each command gives the help text. Options with
 the same help everywhere (``--host``, ``--port``, ``--metrics-port``,
-``--sample-interval``, ``--log-level``) are complete ``Annotated`` types; the others
+``--sample-interval``) are complete ``Annotated`` types, and ``--log-level`` of the
+commands that read ``--config``; the others
 are a ``Flag``, called with the help text. Most of these options have no default to
 show: leaving them out means what the help says (``optional``). ``command_group``
 builds ``snapshot`` and ``token``: a group of commands whose errors become exit codes
@@ -22,6 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from license_service.cli.exit_codes import reporting_errors
+from license_service.cli.help_pages import HelpCommand, HelpGroup
 
 # The value of typer.Option(): Typer reads it from the annotations of each command.
 OptionInfo = Any
@@ -64,10 +66,14 @@ namespace = Flag(("--namespace", "-n"), "NAMESPACE")
 """The service's namespace, where its Secrets live."""
 
 
+log_level = Flag(("--log-level",), "LEVEL")
+"""How much the service logs; each command says its default."""
+LOG_LEVELS = "DEBUG, VERBOSE, INFO, WARNING or ERROR"
+
 HostOption = Annotated[
     str,
     typer.Option(
-        "--host", metavar="ADDRESS", help="Address to listen on (0.0.0.0: every interface)."
+        "--host", metavar="ADDRESS", help="Address to listen on; 0.0.0.0 is every interface."
     ),
 ]
 PortOption = Annotated[int, typer.Option("--port", metavar="PORT", help="Port of the API.")]
@@ -91,13 +97,7 @@ StartOverOption = Annotated[
     ),
 ]
 LogLevelOption = Annotated[
-    str | None,
-    optional(
-        "--log-level",
-        metavar="LEVEL",
-        help_text="DEBUG, VERBOSE, INFO, WARNING or ERROR (default: spec.logLevel of --config, "
-        "else INFO).",
-    ),
+    str | None, log_level(f"{LOG_LEVELS} (default: spec.logLevel of --config, else INFO).")
 ]
 
 
@@ -105,7 +105,7 @@ def command_group(
     name: str, *, help_text: str, commands: Mapping[str, Callable[..., None]]
 ) -> typer.Typer:
     """The group ``name`` of ``commands`` (by name, in order), each reporting its errors."""
-    group = typer.Typer(name=name, help=help_text, no_args_is_help=True)
+    group = typer.Typer(name=name, help=help_text, no_args_is_help=True, cls=HelpGroup)
     for command_name, command in commands.items():
-        group.command(command_name)(reporting_errors(command))
+        group.command(command_name, cls=HelpCommand)(reporting_errors(command))
     return group

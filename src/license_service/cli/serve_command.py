@@ -70,7 +70,7 @@ def serve_command(
     data_dir: Annotated[
         Path,
         flags.data_dir(
-            "Directory of the database, API token and signing key (created, mode 0700).",
+            "Directory of the database, API token and signing key; created with mode 0700.",
             show_default=True,
         ),
     ] = DEFAULT_DATA_DIR,
@@ -261,21 +261,33 @@ class Started:
 def start(
     options: ServeOptions, cluster: ClusterChoice, *, backends: Backends | None = None
 ) -> Started:
-    """Bind the ports, then build the service; nothing is left open (or running) on failure.
+    """Lock the data directory, bind the ports, then build the service; nothing is left
+    open (or running) on failure.
 
-    ``backends`` are those of a live cluster, already connected; ``None`` means files.
+    The lock comes first: a second server on a data directory in use is told so, not
+    that its port is taken. ``backends`` are those of a live cluster, already
+    connected; ``None`` means files.
     """
+    from license_service.runtime.data_dir_lock import DataDirLock
     from license_service.runtime.listeners import bind_listeners
+    from license_service.runtime.paths import DataDir
     from license_service.runtime.wiring import assemble
 
     try:
-        listeners = bind_listeners(
-            options.host, port=options.port, metrics_port=options.metrics_port
-        )
+        data_dir = DataDir(options.data_dir)
+        data_dir.create()
+        lock = DataDirLock.acquire(data_dir.root)
         try:
-            service = assemble(options, cluster=cluster, backends=backends)
+            listeners = bind_listeners(
+                options.host, port=options.port, metrics_port=options.metrics_port
+            )
+            try:
+                service = assemble(options, cluster=cluster, backends=backends, lock=lock)
+            except BaseException:
+                listeners.close()
+                raise
         except BaseException:
-            listeners.close()
+            lock.release()
             raise
     except BaseException:
         if backends is not None:

@@ -46,7 +46,7 @@ def build_snapshot_app() -> typer.Typer:
     """The ``snapshot`` command group."""
     return flags.command_group(
         "snapshot",
-        help_text="Create and verify signed audit snapshots (SPEC 5).",
+        help_text="Create and verify signed audit snapshots.",
         commands={"create": create_command, "verify": verify_command},
     )
 
@@ -105,13 +105,19 @@ def create_command(
     retention_sample_days: Annotated[
         int,
         typer.Option(
-            "--retention-sample-days", min=1, help="The server's raw sample retention, in days."
+            "--retention-sample-days",
+            metavar="DAYS",
+            min=1,
+            help="The server's raw sample retention, in days.",
         ),
     ] = DEFAULT_SAMPLE_DAYS,
     retention_peak_days: Annotated[
         int,
         typer.Option(
-            "--retention-peak-days", min=1, help="The server's daily peak retention, in days."
+            "--retention-peak-days",
+            metavar="DAYS",
+            min=1,
+            help="The server's daily peak retention, in days.",
         ),
     ] = DEFAULT_PEAK_DAYS,
 ) -> None:

@@ -93,7 +93,7 @@ def build_token_app() -> typer.Typer:
     """The ``token`` command group."""
     return flags.command_group(
         "token",
-        help_text="Show, set, generate or check the API token (SPEC 4.2-4.3).",
+        help_text="Show, set, generate or check the API token.",
         commands={
             "get": get_command,
             "set": set_command,

@@ -143,7 +143,8 @@ class DumpFileSource:
             self._reject(str(exc), stamps=stamps, now=now)
             return False
         logger.info(
-            "Cluster dumps re-read: %d pods, %d nodes, %d namespaces",
+            # Samples are the record: the new view counts from the next one, not now.
+            "Cluster dumps re-read: %d pods, %d nodes, %d namespaces; counted from the next sample",
             len(view.pods),
             len(view.nodes),
             len(view.namespaces),

@@ -3,15 +3,16 @@
 ``--data-dir`` (default ``./license-service-data``, relative to the working
 directory, the same default ``license-service token`` uses) holds:
 
-==========================  ============================================  ====
-``license-service.db``      the SQLite store (unless ``--database-url``)  0600
-``store-marker.json``       the databases this directory has used         0600
-``unrecorded-misses.json``  reasons of missed samples not stored yet      0600
-``api-token``               the API token (unless ``--token-file``)       0600
-``signing-key.pem``         the RSA key that signs audit snapshots        0600
-``tls.crt``                 the HTTPS certificate (``tls.file_store``)    0600
-``tls.key``                 its private key                               0600
-==========================  ============================================  ====
+==========================  ===============================================  ====
+``license-service.db``      the SQLite store (unless ``--database-url``)     0600
+``store-marker.json``       the databases this directory has used            0600
+``unrecorded-misses.json``  reasons of missed samples not stored yet         0600
+``api-token``               the API token (unless ``--token-file``)          0600
+``signing-key.pem``         the RSA key that signs audit snapshots           0600
+``tls.crt``                 the HTTPS certificate (``tls.file_store``)       0600
+``tls.key``                 its private key                                  0600
+``license-service.lock``    held by the running service (``data_dir_lock``)  0600
+==========================  ===============================================  ====
 
 The directory is created with mode 0700; at start ``store_start`` takes group and
 other access away from it and from the SQLite files where they had it.

@@ -1,15 +1,16 @@
 """The composition root: building the service from its options and its backends, in order.
 
 ``assemble`` opens (in this order, so the cheapest mistakes are reported first) the
-configuration, the data directory, the HTTPS files, the store, the API token, the
-signing key, the authenticator and the sampler, and gathers what the web layer needs
-in an ``AppState``. Where each concern is kept is the ``Backends``' business
-(``backends``): files, or a live cluster's Secrets and resource (connected first by
-``kubernetes_start.connect_kubernetes``); this module asks them for each part in
-turn and never asks which ones it has. Values that change while running are passed
-as functions of the part that follows them: the sampler reads the metering settings
-of the configuration in force at every tick, the authenticator whether URL tokens are
-on at every request. Nothing starts running here (see ``service``).
+configuration, the data directory (and its lock: one service per directory), the HTTPS
+files, the store, the API token, the signing key, the authenticator and the sampler,
+and gathers what the web layer needs in an ``AppState``. Where each concern is kept is
+the ``Backends``' business (``backends``): files, or a live cluster's Secrets and
+resource (connected first by ``kubernetes_start.connect_kubernetes``); this module asks
+them for each part in turn and never asks which ones it has. Values that change while
+running are passed as functions of the part that follows them: the sampler reads the
+metering settings of the configuration in force at every tick, the authenticator
+whether URL tokens are on at every request. Nothing starts running here (see
+``service``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from license_service.cluster.source import ClusterSource, ClusterState
 from license_service.config_sources.source import LicensingConfigSource, OnChange
 from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.backends import Backends, FileBackends
+from license_service.runtime.data_dir_lock import DataDirLock
 from license_service.runtime.log_configuration import set_level
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
@@ -67,7 +69,8 @@ class Service:
     """Every part of one running service, built by ``assemble``.
 
     ``backends`` keep the configuration, token, key and certificate (files, or a live
-    cluster's watches); ``tls`` the files the API is served with (``None``: plain HTTP).
+    cluster's watches); ``lock`` keeps other services off the data directory;
+    ``tls`` the files the API is served with (``None``: plain HTTP).
     """
 
     options: ServeOptions
@@ -81,6 +84,7 @@ class Service:
     state: AppState
     clock: Clock
     backends: Backends
+    lock: DataDirLock
     tls: TlsFiles | None = None
 
     @property
@@ -94,11 +98,14 @@ class Service:
         return self.tokens.place
 
     def close(self) -> None:
-        """Stop following the backends and release the store's connections."""
+        """Stop following the backends, release the store's connections, then the data dir."""
         try:
             self.backends.close()
         finally:
-            self.database.dispose()
+            try:
+                self.database.dispose()
+            finally:
+                self.lock.release()
 
 
 def assemble(
@@ -108,11 +115,14 @@ def assemble(
     backends: Backends | None = None,
     clock: Clock = utc_now,
     environ: Mapping[str, str] | None = None,
+    lock: DataDirLock | None = None,
 ) -> Service:
     """Build every part of the service from ``options``; raises the first unusable part's error.
 
     ``backends`` default to files (``FileBackends``); a live cluster's are connected
-    first, and the caller keeps closing them if this raises.
+    first, and the caller keeps closing them if this raises. ``lock`` is the data
+    directory's lock when the caller took it already (else it is taken here); from
+    here on the service owns it: released if this raises, else by ``Service.close``.
     """
     options.check()
     if options.tls is not None:
@@ -127,21 +137,27 @@ def assemble(
         set_level(config.current().log_level)
     data_dir = DataDir(options.data_dir)
     data_dir.create()
-    tls = served_tls_files(
-        options.tls,
-        https_enable=config.current().https_enable,
-        files=data_dir.tls_files,
-        secret_pems=backends.tls,
-        clock=clock,
-    )
-    if tls is not None and tls != options.tls:
-        check_tls_files(tls)
-    database = open_service_store(
-        data_dir.root,
-        database_url=options.database_url or data_dir.database_url,
-        start_over=options.start_over,
-        clock=clock,
-    )
+    # Before anything in the directory is opened: one service per data directory.
+    lock = lock or DataDirLock.acquire(data_dir.root, clock=clock)
+    try:
+        tls = served_tls_files(
+            options.tls,
+            https_enable=config.current().https_enable,
+            files=data_dir.tls_files,
+            secret_pems=backends.tls,
+            clock=clock,
+        )
+        if tls is not None and tls != options.tls:
+            check_tls_files(tls)
+        database = open_service_store(
+            data_dir.root,
+            database_url=options.database_url or data_dir.database_url,
+            start_over=options.start_over,
+            clock=clock,
+        )
+    except BaseException:
+        lock.release()
+        raise
     try:
         tokens = backends.open_api_tokens(data_dir)
         signing_key = backends.signing_key_store(data_dir).load_or_create()
@@ -156,6 +172,7 @@ def assemble(
         )
     except BaseException:
         database.dispose()
+        lock.release()
         raise
     state = AppState(
         database=database,
@@ -187,6 +204,7 @@ def assemble(
         state=state,
         clock=clock,
         backends=backends,
+        lock=lock,
         tls=tls,
     )
 

@@ -202,6 +202,7 @@ class Sampler:
                         previous.isoformat(),
                     )
                 set_back = True
+                self._update(next_sample_at=None)
                 # An interval at a time: a clock corrected meanwhile resumes sampling at once.
                 wait = min(self._interval, previous - now).total_seconds()
                 if await self._stopped_while_waiting(stop, wait):
@@ -212,6 +213,8 @@ class Sampler:
             if previous is not None and due <= previous:
                 # The clock has not passed the last sample yet (it woke early).
                 due = previous + self._interval
+            # Said on /health and /status: a change in the cluster is counted then.
+            self._update(next_sample_at=due)
             if await self._stopped_while_waiting(stop, (due - now).total_seconds()):
                 break
             late = self._clock() - due

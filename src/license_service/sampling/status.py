@@ -23,7 +23,9 @@ class SamplerStatus:
 
     ``last_error`` says why the latest tick stored no sample (``None`` after a
     successful one); ``last_measurement`` is the usage of the latest sample
-    ("usage now", and the pods with incomplete annotations).
+    ("usage now", and the pods with incomplete annotations); ``next_sample_at`` is
+    the instant the sampler waits for (``None`` before it waits, or while the clock
+    reads before the last sample).
     """
 
     interval: timedelta
@@ -37,3 +39,4 @@ class SamplerStatus:
     samples_missed: int = 0
     ticks_failed: int = 0
     last_measurement: Measurement | None = None
+    next_sample_at: datetime | None = None

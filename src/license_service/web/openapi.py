@@ -105,6 +105,7 @@ _SCHEMAS: Final[JsonObject] = {
                     "source": {"enum": ["kubernetes", "dump", "simulated", None]},
                     "synced": {"type": "boolean"},
                     "lastSampleAt": {"type": ["string", "null"], "format": "date-time"},
+                    "nextSampleAt": {"type": ["string", "null"], "format": "date-time"},
                     "lastError": {"type": ["string", "null"]},
                 }
             ),

@@ -344,6 +344,10 @@ STATUS: Final = """{% extends "layout.html" %}
 
 <section id="usage-now">
 <h2>Usage now <span class="muted">({{ page.usage_now_at }})</span></h2>
+<p id="usage-now-schedule" class="hint">{{ page.usage_now_schedule }}</p>
+{% if page.usage_now_changes %}
+<p id="usage-now-changes"><strong>{{ page.usage_now_changes }}</strong></p>
+{% endif %}
 {{ table("products-now", page.products_head, page.products_now, page.usage_now_empty) }}
 {% if page.bundled_now %}
 {{ table("bundled-products-now", page.bundled_head, page.bundled_now) }}

@@ -15,6 +15,7 @@ from typing import Final
 from license_service.auth.identities import Identity
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.formats.decimal_numbers import json_number
+from license_service.metering.measuring import measure
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage import Measurement
 from license_service.metering.usage_rows import (
@@ -22,6 +23,7 @@ from license_service.metering.usage_rows import (
     PRODUCT_ROWS,
     BundledProductUsage,
 )
+from license_service.sampling.freshness import unusable_reason
 from license_service.store.first_day import first_day_with_data
 from license_service.store.instants import start_of_day
 from license_service.store.period_peaks import period_peaks
@@ -30,6 +32,7 @@ from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.app_state import AppState
 from license_service.web.pages.status_links import period_text
 from license_service.web.pages.status_texts import ONE_DAY, identity_text, no_peaks_text
+from license_service.web.pages.usage_now import usage_now_notes
 from license_service.web.probes.health import HealthDocument
 from license_service.web.probes.service_routes import current_health
 from license_service.web.timestamps import utc_text
@@ -83,6 +86,8 @@ class StatusPage:
     problem_tables: list[ProblemTable]
     collector: list[tuple[str, str]]
     usage_now_at: str
+    usage_now_schedule: str
+    usage_now_changes: str | None
     usage_now_empty: str
     products_now: list[Cells]
     bundled_now: list[Cells]
@@ -124,7 +129,14 @@ def status_page(
         stored = (
             None if sampler.last_measurement else latest_sample(connection, cluster_id=cluster_id)
         )
-    measurement = sampler.last_measurement or (stored.measurement if stored else Measurement())
+    shown = sampler.last_measurement or (stored.measurement if stored else None)
+    measurement = shown or Measurement()
+    notes = usage_now_notes(
+        shown=shown,
+        measured_now=_measured_now(state) if shown is not None else None,
+        interval=sampler.interval,
+        next_sample_at=sampler.next_sample_at,
+    )
     if sampler.last_measurement is not None:
         usage_now_at = health["collector"]["lastSampleAt"] or "latest sample"
     else:
@@ -137,6 +149,8 @@ def status_page(
         problem_tables=_problem_tables(health),
         collector=_collector_facts(state, health),
         usage_now_at=usage_now_at,
+        usage_now_schedule=notes.schedule,
+        usage_now_changes=notes.changes,
         usage_now_empty=_NOTHING_RUNS if sampler.last_measurement or stored else "No sample yet.",
         products_now=[tuple(PRODUCT_ROWS.json(row).values()) for row in measurement.products],
         bundled_now=[_bundled_cells(row) for row in measurement.bundled_products],
@@ -160,6 +174,14 @@ def status_page(
         authentication=_authentication_facts(state.licensing(), identity),
         audit=_audit_facts(state),
     )
+
+
+def _measured_now(state: AppState) -> Measurement | None:
+    """The cluster as seen now, measured as the next sample will be (``None``: unusable)."""
+    source = state.source_state()
+    if source is None or unusable_reason(source, state.now()) is not None:
+        return None
+    return measure(source.view, state.licensing().metering)
 
 
 def _bundled_cells(row: BundledProductUsage, *, peak_date: date | None = None) -> Cells:
@@ -187,6 +209,7 @@ def _collector_facts(state: AppState, health: HealthDocument) -> list[tuple[str,
         ("Source", collector["source"] or "none yet"),
         ("Synchronised", "yes" if collector["synced"] else "no"),
         ("Last sample", collector["lastSampleAt"] or "none yet"),
+        ("Next sample", collector["nextSampleAt"] or "not scheduled yet"),
         ("Last error", collector["lastError"] or "none"),
         ("Sampling interval", f"{int(sampler.interval.total_seconds())} s"),
         (

@@ -16,7 +16,9 @@ database answers, the token's problem and the other warnings are parameters.
 - the configured API token is unusable.
 
 Each of those reasons is also the first line of ``warnings``, so the document says
-why it is degraded. The problem sections come from the latest measurement
+why it is degraded. ``collector.nextSampleAt`` (an addition to SPEC 3.4) is the
+instant of the next sample: reports change then, so a change in the cluster seen now
+shows in ``/products`` from that instant on. The problem sections come from the latest measurement
 (``metering.api_rows.health_sections``), empty before the first one, bounded by
 ``health_bounds`` (lists and values cut, totals kept) so the document stays under
 64 KiB whatever the cluster holds.
@@ -58,6 +60,7 @@ class CollectorSection(TypedDict):
     source: SourceKind | None
     synced: bool
     lastSampleAt: str | None
+    nextSampleAt: str | None
     lastError: str | None
 
 
@@ -105,6 +108,7 @@ def health_document(
             "source": source.source if source is not None else sampler.source,
             "synced": sync_problem is None,
             "lastSampleAt": optional_utc_text(sampler.last_sample_at),
+            "nextSampleAt": optional_utc_text(sampler.next_sample_at),
             "lastError": short_sentence(last_error) if last_error else None,
         },
         "incompleteAnnotations": sections["incompleteAnnotations"],

@@ -32,9 +32,10 @@ async def run_periodically(
     name: str,
     sleep: Sleep = asyncio.sleep,
 ) -> None:
-    """Run ``action`` now and then every ``every`` seconds until ``stop`` is set; never raises.
+    """Run ``action`` now and then every ``every`` seconds until ``stop`` is set.
 
-    ``name`` says what the action does, for the log (e.g. "watching the config file").
+    A failing ``action`` is logged, never raised. ``name`` says what the action does, for
+    the log (e.g. "watching the config file").
     """
     while not stop.is_set():
         try:

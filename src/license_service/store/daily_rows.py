@@ -19,8 +19,6 @@ every row, and small sorts); PostgreSQL streams the whole period through one
 server-side cursor, ``BATCH_ROWS`` rows per round trip. Either way only about a day
 of rows is held at once, so 731 days of 1,000 products never load together. Iterate
 while the connection is open.
-
-``daily_peaks`` hands out the same rows decoded, one ``DailyPeak`` at a time.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ import itertools
 import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from operator import itemgetter
 from typing import Any, Final
 
@@ -39,7 +36,7 @@ from sqlalchemy import ColumnElement, Connection, Select, String, Table, bindpar
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.metering.row_specs import DailyPeak, R, RowSpec
+from license_service.metering.row_specs import RowSpec
 from license_service.store.stored_rows import StoredRow, decoded
 from license_service.store.tables import usage_tables
 
@@ -75,23 +72,6 @@ def rows_by_day(
             ahead = [column.attribute for column in rows.stored[:position]]
             return _in_value_order(days, rows, before=rows.getter(ahead))
     return days
-
-
-def daily_peaks(
-    connection: Connection,
-    rows: RowSpec[R],
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None = None,
-) -> Iterator[DailyPeak[R]]:
-    """``rows_by_day`` one decoded ``DailyPeak`` at a time."""
-    for day, day_rows in rows_by_day(
-        connection, rows, cluster_id=cluster_id, period=period, metric=metric
-    ):
-        when = date.fromisoformat(day)
-        for values in day_rows:
-            yield DailyPeak(when, decoded(rows, values))
 
 
 def _queried_day_by_day(

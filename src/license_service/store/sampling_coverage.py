@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Final
 
-from sqlalchemy import Connection, Select, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
@@ -191,34 +191,13 @@ def sampling_summary(
 ) -> SamplingSummary:
     """Samples taken in ``[start, end)``, how many the interval in force expected, and misses."""
     start, end = _window(start, end)
-    table = sampling_coverage
-    before = _coverage(
-        connection,
-        select(table)
-        .where(table.c.cluster_id == cluster_id, table.c.started_at < start)
-        .order_by(table.c.started_at.desc())
-        .limit(1),
-    )
-    inside = _coverage(
-        connection,
-        select(table)
-        .where(
-            table.c.cluster_id == cluster_id,
-            table.c.started_at >= start,
-            table.c.started_at < end,
-        )
-        .order_by(table.c.started_at),
-    )
+    started = sampling_coverage.c.started_at
+    before = _coverage(connection, cluster_id, started < start, order_by=started.desc(), limit=1)
+    inside = _coverage(connection, cluster_id, started >= start, started < end, order_by=started)
     in_force = before + inside
     if not in_force:
         # Never sampled before the window ends: what came later says what was expected.
-        in_force = _coverage(
-            connection,
-            select(table)
-            .where(table.c.cluster_id == cluster_id, table.c.started_at >= end)
-            .order_by(table.c.started_at)
-            .limit(1),
-        )
+        in_force = _first_from(connection, cluster_id, end)
     missed = connection.scalar(
         select(func.count())
         .select_from(missed_samples)
@@ -252,12 +231,27 @@ def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _coverage(connection: Connection, statement: Select[Any]) -> list[_Coverage]:
-    rows = connection.execute(statement).all()
+def _coverage(
+    connection: Connection,
+    cluster_id: ClusterId,
+    *conditions: ColumnElement[bool],
+    order_by: ColumnElement[Any],
+    limit: int | None = None,
+) -> list[_Coverage]:
+    """The coverage intervals of ``cluster_id`` meeting ``conditions``, in ``order_by``."""
+    table = sampling_coverage
+    statement = select(table).where(table.c.cluster_id == cluster_id, *conditions)
+    rows = connection.execute(statement.order_by(order_by).limit(limit)).all()
     return [
         _Coverage(row.started_at, row.ended_at, row.interval_seconds, row.samples_taken)
         for row in rows
     ]
+
+
+def _first_from(connection: Connection, cluster_id: ClusterId, end: datetime) -> list[_Coverage]:
+    """The first coverage interval starting at or after ``end`` (none or one)."""
+    started = sampling_coverage.c.started_at
+    return _coverage(connection, cluster_id, started >= end, order_by=started, limit=1)
 
 
 def _holes(
@@ -267,32 +261,11 @@ def _holes(
 
     ``None`` ends mean no coverage before (or after) at all.
     """
-    table = sampling_coverage
+    started, ended = sampling_coverage.c.started_at, sampling_coverage.c.ended_at
     around = (
-        _coverage(
-            connection,
-            select(table)
-            .where(table.c.cluster_id == cluster_id, table.c.ended_at < start)
-            .order_by(table.c.ended_at.desc())
-            .limit(1),
-        )
-        + _coverage(
-            connection,
-            select(table)
-            .where(
-                table.c.cluster_id == cluster_id,
-                table.c.ended_at >= start,
-                table.c.started_at < end,
-            )
-            .order_by(table.c.started_at),
-        )
-        + _coverage(
-            connection,
-            select(table)
-            .where(table.c.cluster_id == cluster_id, table.c.started_at >= end)
-            .order_by(table.c.started_at)
-            .limit(1),
-        )
+        _coverage(connection, cluster_id, ended < start, order_by=ended.desc(), limit=1)
+        + _coverage(connection, cluster_id, ended >= start, started < end, order_by=started)
+        + _first_from(connection, cluster_id, end)
     )
     if not around:
         return [(None, None, False)]

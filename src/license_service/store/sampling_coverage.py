@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, func, insert, select, update
+from sqlalchemy import Column, ColumnElement, Connection, func, insert, select, update
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
@@ -198,14 +198,8 @@ def sampling_summary(
     if not in_force:
         # Never sampled before the window ends: what came later says what was expected.
         in_force = _first_from(connection, cluster_id, end)
-    missed = connection.scalar(
-        select(func.count())
-        .select_from(missed_samples)
-        .where(
-            missed_samples.c.cluster_id == cluster_id,
-            missed_samples.c.missed_at >= start,
-            missed_samples.c.missed_at < end,
-        )
+    missed = _count_within(
+        connection, missed_samples.c.missed_at, cluster_id=cluster_id, since=start, before=end
     )
     taken = sum(
         _taken_within(connection, cluster_id, coverage, start, end)
@@ -216,7 +210,7 @@ def sampling_summary(
         samples_taken=taken,
         samples_expected=_expected(in_force, start, end),
         interval_seconds=in_force[-1].interval_seconds if in_force else None,
-        samples_missed=int(missed or 0),
+        samples_missed=missed,
     )
 
 
@@ -298,16 +292,9 @@ def _taken_within(
     low, high = max(start, coverage.started_at), min(end, coverage.ended_at + _EPSILON)
 
     def raw_count(since: datetime, before: datetime) -> int:
-        count = connection.scalar(
-            select(func.count())
-            .select_from(samples)
-            .where(
-                samples.c.cluster_id == cluster_id,
-                samples.c.taken_at >= since,
-                samples.c.taken_at < before,
-            )
+        return _count_within(
+            connection, samples.c.taken_at, cluster_id=cluster_id, since=since, before=before
         )
-        return int(count or 0)
 
     if raw_count(coverage.started_at, coverage.ended_at + _EPSILON) >= coverage.samples_taken:
         return raw_count(low, high)
@@ -315,6 +302,24 @@ def _taken_within(
     if span == 0:
         return coverage.samples_taken
     return round(coverage.samples_taken * (high - low).total_seconds() / span)
+
+
+def _count_within(
+    connection: Connection,
+    instant: Column[datetime],
+    *,
+    cluster_id: ClusterId,
+    since: datetime,
+    before: datetime,
+) -> int:
+    """How many rows of ``cluster_id`` in ``instant``'s table have it in ``[since, before)``."""
+    table = instant.table
+    count = connection.scalar(
+        select(func.count())
+        .select_from(table)
+        .where(table.c.cluster_id == cluster_id, instant >= since, instant < before)
+    )
+    return int(count or 0)
 
 
 def _expected(in_force: Sequence[_Coverage], start: datetime, end: datetime) -> int:

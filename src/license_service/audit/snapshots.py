@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from license_service.audit.csv_files import period_csv
 from license_service.audit.daily_files import DailyFile, period_rows_of
-from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
+from license_service.audit.data_condition import DataCondition, data_condition_text
 from license_service.audit.snapshot_archive import SnapshotArchive
 from license_service.audit.snapshot_context import SnapshotContext
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
@@ -90,13 +90,6 @@ def write_snapshot(
         archive.add_chunks(
             files.services, period_csv(SERVICE_ROWS, services, cluster_id=cluster_id)
         )
-        rows = {
-            files.products: len(products),
-            files.products_daily: products_daily.rows,
-            files.bundled_products: len(bundled),
-            files.bundled_products_daily: bundled_daily.rows,
-            files.services: len(services),
-        }
         condition = DataCondition(
             context=context,
             period=period,
@@ -108,7 +101,13 @@ def write_snapshot(
             ),
             gaps=tuple(gaps(connection, cluster_id=cluster_id, start=window_start, end=window_end)),
             settings=tuple(settings_history(connection, cluster_id=cluster_id, until=window_end)),
-            files=tuple(FileRows(name, count) for name, count in rows.items()),
+            files={
+                files.products: len(products),
+                files.products_daily: products_daily.rows,
+                files.bundled_products: len(bundled),
+                files.bundled_products_daily: bundled_daily.rows,
+                files.services: len(services),
+            },
             signing_key_fingerprint=signing_key.fingerprint,
         )
         archive.add_bytes(DATA_CONDITION_FILE, data_condition_text(condition).encode("utf-8"))

@@ -7,12 +7,7 @@ from datetime import date
 
 import pytest
 
-from license_service.audit.csv_files import (
-    BUNDLED_PRODUCTS_COLUMNS,
-    PRODUCTS_COLUMNS,
-    SERVICES_COLUMNS,
-    period_csv,
-)
+from license_service.audit.csv_files import period_csv
 from license_service.formats.csv_lines import csv_line, text_field
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.row_specs import PeriodPeak
@@ -21,6 +16,11 @@ from license_service.metering.usage_rows import (
     PRODUCT_ROWS,
     SERVICE_ROWS,
     ProductUsage,
+)
+from tests.audit.file_columns import (
+    BUNDLED_PRODUCTS_COLUMNS,
+    PRODUCTS_COLUMNS,
+    SERVICES_COLUMNS,
 )
 
 CLUSTER = ClusterId("cluster-a")

@@ -11,17 +11,13 @@ import pytest
 from sqlalchemy import Connection, select
 
 import license_service.store.daily_rows as daily_rows_module
-from license_service.audit.csv_files import (
-    BUNDLED_PRODUCTS_DAILY_COLUMNS,
-    PRODUCTS_DAILY_COLUMNS,
-)
 from license_service.audit.daily_files import DailyFile, period_rows_of
 from license_service.formats.csv_lines import csv_line
 from license_service.formats.decimal_numbers import decimal_text
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.metering.ratios import parse_ratio
-from license_service.metering.row_specs import DailyPeak, PeriodPeak
+from license_service.metering.row_specs import PeriodPeak
 from license_service.metering.usage_rows import (
     BUNDLED_PRODUCT_ROWS,
     PRODUCT_ROWS,
@@ -34,8 +30,13 @@ from license_service.store.database import Database, sqlite_url
 from license_service.store.period_peaks import period_peaks
 from license_service.store.stored_rows import StoredRow
 from license_service.store.tables import bundled_product_daily_peaks, product_daily_peaks
+from tests.audit.file_columns import (
+    BUNDLED_PRODUCTS_DAILY_COLUMNS,
+    PRODUCTS_DAILY_COLUMNS,
+)
 from tests.audit.random_history import store_random_history
 from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
+from tests.store.daily_peaks import DailyPeak
 
 CLUSTER = ClusterId("cluster-a")
 VPC = "VIRTUAL_PROCESSOR_CORE"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
+from license_service.audit.data_condition import DataCondition, data_condition_text
 from license_service.metering.settings import MeteringSettings
 from license_service.store.sampling_gaps import Gap, SamplingSummary
 from license_service.store.settings_history import SettingsChange
@@ -22,7 +22,7 @@ CONDITION = DataCondition(
     ),
     gaps=(),
     settings=(SettingsChange(at("2026-10-01"), MeteringSettings()),),
-    files=(FileRows("products_x.csv", 1), FileRows("products_daily_x.csv", 30)),
+    files={"products_x.csv": 1, "products_daily_x.csv": 30},
     signing_key_fingerprint="SHA256:" + "ab" * 32,
 )
 

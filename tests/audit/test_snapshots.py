@@ -17,13 +17,6 @@ import pytest
 from sqlalchemy import Connection
 
 from license_service.audit import snapshot_archive, snapshots
-from license_service.audit.csv_files import (
-    BUNDLED_PRODUCTS_COLUMNS,
-    BUNDLED_PRODUCTS_DAILY_COLUMNS,
-    PRODUCTS_COLUMNS,
-    PRODUCTS_DAILY_COLUMNS,
-    SERVICES_COLUMNS,
-)
 from license_service.audit.deflated_files import DeflatedFile
 from license_service.audit.snapshots import write_snapshot
 from license_service.errors import AuditError
@@ -35,6 +28,13 @@ from license_service.signing.keys import SigningKey
 from license_service.store.daily_rows import DayRows
 from license_service.store.database import Database, sqlite_url
 from tests.audit.conftest import GOLDEN_DIR, entries, snapshot_bytes
+from tests.audit.file_columns import (
+    BUNDLED_PRODUCTS_COLUMNS,
+    BUNDLED_PRODUCTS_DAILY_COLUMNS,
+    PRODUCTS_COLUMNS,
+    PRODUCTS_DAILY_COLUMNS,
+    SERVICES_COLUMNS,
+)
 from tests.audit.snapshot_data import (
     CLUSTER,
     CONTEXT,

@@ -18,7 +18,7 @@ from license_service.metering.periods import DatePeriod
 from license_service.runtime.paths import DATABASE_FILE
 from license_service.store.clusters import cluster_ids
 from license_service.store.database import Database, sqlite_url
-from license_service.web.reports.reports import PRODUCTS
+from license_service.web.reports.report_bodies import PRODUCTS
 from tests.e2e.conftest import Start
 from tests.e2e.processes import DUMP, eventually
 

@@ -101,7 +101,7 @@ from license_service.store.database import Database, sqlite_url
 from license_service.store.period_peaks import period_peaks
 from license_service.store.samples import latest_sample, record_sample
 from license_service.store.tables import metadata
-from license_service.web.reports.reports import PRODUCTS
+from license_service.web.reports.report_bodies import PRODUCTS
 
 work = Path(sys.argv[1])
 cluster = ClusterId("cluster-a")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from license_service.metering.period_peaks import PeakFold, fold_period_peaks
+from license_service.metering.period_peaks import PeakFold
 from license_service.metering.ratios import parse_ratio
 from license_service.metering.row_specs import PeriodPeak
 from license_service.metering.usage_rows import (
@@ -18,6 +18,7 @@ from license_service.metering.usage_rows import (
     BundledProductUsage,
     ProductUsage,
 )
+from tests.metering.period_folds import fold_period_peaks
 
 VPC = "VIRTUAL_PROCESSOR_CORE"
 DAY = date(2026, 11, 1)

@@ -9,7 +9,6 @@ import pytest
 import license_service.store.daily_rows as daily_rows_module
 from license_service.metering.periods import DatePeriod
 from license_service.metering.ratios import parse_ratio
-from license_service.metering.row_specs import DailyPeak
 from license_service.metering.usage_rows import (
     BUNDLED_PRODUCT_ROWS,
     PRODUCT_ROWS,
@@ -17,8 +16,8 @@ from license_service.metering.usage_rows import (
     BundledProductUsage,
     ProductUsage,
 )
-from license_service.store.daily_rows import daily_peaks
 from license_service.store.database import Database
+from tests.store.daily_peaks import DailyPeak, daily_peaks
 from tests.store.sample_builders import CLUSTER, PVU, VPC, at, bundled, day, product, service, store
 
 NOVEMBER = DatePeriod(day("2026-11-01"), day("2026-11-30"))

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection
 
 from license_service.metering.cluster_view import ClusterId
-from license_service.metering.period_peaks import fold_period_peaks
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import PeriodPeak, R, RowSpec
 from license_service.metering.usage import Measurement
@@ -27,10 +26,11 @@ from license_service.metering.usage_rows import (
     ProductUsage,
     ServiceUsage,
 )
-from license_service.store.daily_rows import daily_peaks
 from license_service.store.database import Database
 from license_service.store.period_peaks import period_peaks
 from license_service.store.samples import record_sample
+from tests.metering.period_folds import fold_period_peaks
+from tests.store.daily_peaks import daily_peaks
 from tests.store.sample_builders import CLUSTER, INTERVAL, PVU, VPC, at, bundled, product, service
 
 FIRST_DAY = date(2026, 11, 1)

@@ -10,11 +10,11 @@ from sqlalchemy import Connection, select
 from license_service.errors import ConfigurationError
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS, SERVICE_ROWS
-from license_service.store.daily_rows import daily_peaks
 from license_service.store.database import Database
 from license_service.store.retention import PruneResult, prune
 from license_service.store.sampling_coverage import record_missed_sample
 from license_service.store.tables import missed_samples, samples, sampling_coverage
+from tests.store.daily_peaks import daily_peaks
 from tests.store.sample_builders import CLUSTER, at, bundled, product, service, store
 
 NOW = at("2027-01-10", "12:00")

@@ -18,11 +18,11 @@ from license_service.metering.usage_rows import (
     SERVICE_ROWS,
     ServiceUsage,
 )
-from license_service.store.daily_rows import daily_peaks
 from license_service.store.database import Database
 from license_service.store.samples import StoredSample, latest_sample, record_sample
 from license_service.store.sampling_gaps import sampling_summary
 from license_service.store.tables import metadata, sample_bundled_products, sample_products
+from tests.store.daily_peaks import daily_peaks
 from tests.store.sample_builders import (
     CLUSTER,
     INTERVAL,

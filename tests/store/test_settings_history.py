@@ -13,7 +13,6 @@ from license_service.store.settings_history import (
     SettingsChange,
     record_settings,
     settings_history,
-    settings_in_force,
 )
 from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, at
 
@@ -66,12 +65,8 @@ def test_history_stops_at_the_instant_asked_for(db: Database) -> None:
         record_settings(connection, cluster_id=CLUSTER, at=at("2026-11-01"), settings=DEFAULTS)
         record_settings(connection, cluster_id=CLUSTER, at=at("2026-11-03"), settings=UNCAPPED)
         history = settings_history(connection, cluster_id=CLUSTER, until=at("2026-11-02"))
-        in_force = settings_in_force(connection, cluster_id=CLUSTER, at=at("2026-11-02"))
-        before_any = settings_in_force(connection, cluster_id=CLUSTER, at=at("2026-10-31"))
 
     assert history == [SettingsChange(at("2026-11-01"), DEFAULTS)]
-    assert in_force == SettingsChange(at("2026-11-01"), DEFAULTS)
-    assert before_any is None
 
 
 def test_each_cluster_has_its_own_history(db: Database) -> None:

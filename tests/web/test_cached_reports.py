@@ -25,14 +25,14 @@ from license_service.store.database import Database
 from license_service.web.app_state import AppState
 from license_service.web.reports.cached_reports import CachedReports
 from license_service.web.reports.period_parameters import ReportFormat, ReportQuery
-from license_service.web.reports.report_cache import BodyCache, BodyKey
-from license_service.web.reports.reports import (
+from license_service.web.reports.report_bodies import (
     BUNDLED_PRODUCTS,
     PRODUCTS,
     REPORTS,
     SERVICES,
     Report,
 )
+from license_service.web.reports.report_cache import BodyCache, BodyKey
 from tests.store.sample_builders import PVU, VPC, at, bundled, day, product, service, store
 from tests.web.conftest import NOW, World, authorized
 

@@ -21,7 +21,6 @@ from typing import Final
 from license_service.formats.csv_lines import csv_line, header_line
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.row_specs import PeriodPeak, R, RowSpec
-from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
 
 CLUSTER_COLUMN: Final = "clusterId"
 DATE_COLUMN: Final = "date"
@@ -35,13 +34,6 @@ def period_columns(rows: RowSpec[R]) -> tuple[str, ...]:
 def daily_columns(rows: RowSpec[R]) -> tuple[str, ...]:
     """The header of the daily file of ``rows``: ``date``, its daily columns, ``clusterId``."""
     return (DATE_COLUMN, *(column.api_name for column in rows.daily_columns), CLUSTER_COLUMN)
-
-
-PRODUCTS_COLUMNS: Final = period_columns(PRODUCT_ROWS)
-PRODUCTS_DAILY_COLUMNS: Final = daily_columns(PRODUCT_ROWS)
-BUNDLED_PRODUCTS_COLUMNS: Final = period_columns(BUNDLED_PRODUCT_ROWS)
-BUNDLED_PRODUCTS_DAILY_COLUMNS: Final = daily_columns(BUNDLED_PRODUCT_ROWS)
-SERVICES_COLUMNS: Final = period_columns(SERVICE_ROWS)
 
 
 def period_csv(

@@ -10,7 +10,7 @@ values always give the same text (UTF-8, LF line ends).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
@@ -32,20 +32,14 @@ _CAPPING_SOURCES: Final = {
 
 
 @dataclass(frozen=True, slots=True)
-class FileRows:
-    """A CSV file of the snapshot and how many rows (header not counted) it holds."""
-
-    name: str
-    rows: int
-
-
-@dataclass(frozen=True, slots=True)
 class DataCondition:
     """Everything ``data_condition.txt`` states.
 
     ``window_start``/``window_end`` bound the time sampling is judged over: the period's
     days, ending at the generation time when the period's last day is still running.
-    ``settings`` is the settings history up to ``window_end``, oldest first.
+    ``settings`` is the settings history up to ``window_end``, oldest first. ``files``
+    maps each CSV file of the snapshot, in the order listed, to its rows (header not
+    counted).
     """
 
     context: SnapshotContext
@@ -56,7 +50,7 @@ class DataCondition:
     sampling: SamplingSummary
     gaps: tuple[Gap, ...]
     settings: tuple[SettingsChange, ...]
-    files: tuple[FileRows, ...]
+    files: Mapping[str, int]
     signing_key_fingerprint: str
 
 
@@ -229,10 +223,10 @@ def _retention(condition: DataCondition) -> list[str]:
 
 
 def _files(condition: DataCondition) -> list[str]:
-    width = max((len(file.name) for file in condition.files), default=0)
+    width = max((len(name) for name in condition.files), default=0)
     return [
-        f"  {file.name:<{width}}  {file.rows} row{'s' if file.rows != 1 else ''}"
-        for file in condition.files
+        f"  {name:<{width}}  {rows} row{'s' if rows != 1 else ''}"
+        for name, rows in condition.files.items()
     ]
 
 

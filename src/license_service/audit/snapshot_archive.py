@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import BinaryIO, Final, Self
 
 from license_service.audit.checksums import ChecksumLine, checksum_file
@@ -65,12 +64,8 @@ class SnapshotArchive:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop the worker and drop the deflated files; an exception goes on unchanged."""
         for pending in self._pending:
             pending.cancel()
         self._worker.shutdown(wait=True, cancel_futures=True)

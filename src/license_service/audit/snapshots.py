@@ -13,18 +13,19 @@ in a thread.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from license_service.audit.csv_files import period_csv
 from license_service.audit.daily_files import DailyFile, period_rows_of
-from license_service.audit.data_condition import DataCondition, FileRows, data_condition_text
+from license_service.audit.data_condition import DataCondition, data_condition_text
 from license_service.audit.snapshot_archive import SnapshotArchive
 from license_service.audit.snapshot_context import SnapshotContext
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
 from license_service.errors import AuditError
 from license_service.metering.periods import DatePeriod
-from license_service.metering.row_specs import PeriodPeak
+from license_service.metering.row_specs import PeriodPeak, R, RowSpec
 from license_service.metering.usage_rows import (
     BUNDLED_PRODUCT_ROWS,
     PRODUCT_ROWS,
@@ -34,7 +35,7 @@ from license_service.metering.usage_rows import (
     ServiceUsage,
 )
 from license_service.signing.keys import SigningKey
-from license_service.store.daily_rows import rows_by_day
+from license_service.store.daily_rows import DayRows, rows_by_day
 from license_service.store.database import Database
 from license_service.store.instants import start_of_day
 from license_service.store.sampling_gaps import gaps, sampling_summary
@@ -65,26 +66,21 @@ def write_snapshot(
         database.read() as connection,
         SnapshotArchive(out, files=files, generated_at=generated_at) as archive,
     ):
-        products_daily = DailyFile(PRODUCT_ROWS, cluster_id)
-        archive.add_chunks(
-            files.products_daily,
-            products_daily.chunks(
-                rows_by_day(connection, PRODUCT_ROWS, cluster_id=cluster_id, period=period)
-            ),
-        )
+
+        def daily_rows(rows: RowSpec[Any]) -> Iterator[DayRows]:
+            return rows_by_day(connection, rows, cluster_id=cluster_id, period=period)
+
+        def daily_file(name: str, rows: RowSpec[R]) -> DailyFile[R]:
+            """The daily file of ``rows``, added to the archive as ``name``."""
+            daily = DailyFile(rows, cluster_id)
+            archive.add_chunks(name, daily.chunks(daily_rows(rows)))
+            return daily
+
+        products_daily = daily_file(files.products_daily, PRODUCT_ROWS)
         products = products_daily.period_rows()
-        bundled_daily = DailyFile(BUNDLED_PRODUCT_ROWS, cluster_id)
-        archive.add_chunks(
-            files.bundled_products_daily,
-            bundled_daily.chunks(
-                rows_by_day(connection, BUNDLED_PRODUCT_ROWS, cluster_id=cluster_id, period=period)
-            ),
-        )
+        bundled_daily = daily_file(files.bundled_products_daily, BUNDLED_PRODUCT_ROWS)
         bundled = bundled_daily.period_rows()
-        services = period_rows_of(
-            SERVICE_ROWS,
-            rows_by_day(connection, SERVICE_ROWS, cluster_id=cluster_id, period=period),
-        )
+        services = period_rows_of(SERVICE_ROWS, daily_rows(SERVICE_ROWS))
         archive.add_chunks(
             files.products, period_csv(PRODUCT_ROWS, products, cluster_id=cluster_id)
         )
@@ -94,13 +90,6 @@ def write_snapshot(
         archive.add_chunks(
             files.services, period_csv(SERVICE_ROWS, services, cluster_id=cluster_id)
         )
-        rows = {
-            files.products: len(products),
-            files.products_daily: products_daily.rows,
-            files.bundled_products: len(bundled),
-            files.bundled_products_daily: bundled_daily.rows,
-            files.services: len(services),
-        }
         condition = DataCondition(
             context=context,
             period=period,
@@ -112,7 +101,13 @@ def write_snapshot(
             ),
             gaps=tuple(gaps(connection, cluster_id=cluster_id, start=window_start, end=window_end)),
             settings=tuple(settings_history(connection, cluster_id=cluster_id, until=window_end)),
-            files=tuple(FileRows(name, count) for name, count in rows.items()),
+            files={
+                files.products: len(products),
+                files.products_daily: products_daily.rows,
+                files.bundled_products: len(bundled),
+                files.bundled_products_daily: bundled_daily.rows,
+                files.services: len(services),
+            },
             signing_key_fingerprint=signing_key.fingerprint,
         )
         archive.add_bytes(DATA_CONDITION_FILE, data_condition_text(condition).encode("utf-8"))

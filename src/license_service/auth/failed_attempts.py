@@ -59,7 +59,7 @@ class FailedAttemptLimiter:
 
     @property
     def tracked_clients(self) -> int:
-        """How many clients have failures on record."""
+        """How many clients have failures on record: at most ``max_clients`` (what tests check)."""
         with self._lock:
             return len(self._failures)
 

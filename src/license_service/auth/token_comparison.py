@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Final
-
-DIGEST_BYTES: Final = hashlib.sha256().digest_size
 
 
 def token_digest(value: str) -> bytes:

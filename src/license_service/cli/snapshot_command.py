@@ -27,16 +27,13 @@ from license_service.cli import options as flags
 from license_service.errors import InputError, SnapshotVerificationError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import EARLIEST_DATE, MAX_PERIOD_DAYS, DatePeriod
-from license_service.runtime.options import DEFAULT_DATA_DIR
+from license_service.runtime.options import DATABASE_FILE, DEFAULT_DATA_DIR
 from license_service.signing.file_store import SIGNING_KEY_FILE, SigningKeyFile
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
 
 if TYPE_CHECKING:
     from license_service.audit.verification import VerificationReport
     from license_service.store.database import Database
-
-DATABASE_FILE: Final = "license-service.db"
-"""The SQLite file of a data directory (the server's default store)."""
 
 CHECKS_FAILED: Final = 1
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")

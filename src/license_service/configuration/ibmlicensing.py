@@ -27,7 +27,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, TypeVar
 
-from license_service.configuration.spec_fields import SpecReader, shown, type_name, yaml_text
+from license_service.configuration.spec_fields import (
+    NameRule,
+    SpecReader,
+    shown,
+    type_name,
+    yaml_text,
+)
 from license_service.configuration.unread_fields import unread_fields
 from license_service.errors import ConfigurationError
 from license_service.message_values import listed, quoted
@@ -67,15 +73,15 @@ _KNOWN_TOP_LEVEL: Final = frozenset({"apiVersion", "kind", "metadata", "spec", "
 
 # A Secret name is a DNS subdomain; a namespace name a DNS label (Kubernetes rules).
 _DNS_LABEL: Final = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
-_SECRET_NAME: Final = re.compile(rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*")
-_NAMESPACE_NAME: Final = re.compile(_DNS_LABEL)
-_DNS_SUBDOMAIN_RULE: Final = (
+_SECRET_NAME: Final = NameRule(
+    re.compile(rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*"),
     "a Secret name: lowercase letters, digits, '-' and '.', each part starting and ending "
-    "with a letter or digit, at most 253 characters"
+    "with a letter or digit, at most 253 characters",
 )
-_DNS_LABEL_RULE: Final = (
+_NAMESPACE_NAME: Final = NameRule(
+    re.compile(_DNS_LABEL),
     "a namespace name: lowercase letters, digits and '-', starting and ending with a letter "
-    "or digit, at most 63 characters"
+    "or digit, at most 63 characters",
 )
 
 
@@ -141,11 +147,7 @@ def parse_ibmlicensing(document: object) -> LicensingConfig:
     )
     config = LicensingConfig(
         api_secret_token=reader.name(
-            spec,
-            "apiSecretToken",
-            pattern=_SECRET_NAME,
-            rule=_DNS_SUBDOMAIN_RULE,
-            default=_DEFAULTS.api_secret_token,
+            spec, "apiSecretToken", _SECRET_NAME, default=_DEFAULTS.api_secret_token
         ),
         url_based_enabled=_default(
             reader.boolean(spec, "features.auth.urlBasedEnabled"), _DEFAULTS.url_based_enabled
@@ -166,11 +168,7 @@ def parse_ibmlicensing(document: object) -> LicensingConfig:
             _DEFAULTS.https_certs_source,
         ),
         instance_namespace=reader.name(
-            spec,
-            "instanceNamespace",
-            pattern=_NAMESPACE_NAME,
-            rule=_DNS_LABEL_RULE,
-            default=_DEFAULTS.instance_namespace,
+            spec, "instanceNamespace", _NAMESPACE_NAME, default=_DEFAULTS.instance_namespace
         ),
         log_level=_default(
             reader.choice(spec, "logLevel", allowed=LOG_LEVELS), _DEFAULTS.log_level

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, TypeVar, cast
 
@@ -19,6 +20,14 @@ from license_service.message_values import quoted
 MAX_NAME_LENGTH: Final = 253  # the longest Kubernetes object name (a DNS subdomain)
 
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class NameRule:
+    """A kind of Kubernetes name: the pattern a name must match, and the rule in words."""
+
+    pattern: re.Pattern[str]
+    text: str
 
 
 class SpecReader:
@@ -80,21 +89,21 @@ class SpecReader:
         return None
 
     def name(
-        self,
-        spec: Mapping[str, object],
-        path: str,
-        *,
-        pattern: re.Pattern[str],
-        rule: str,
-        default: _T,
+        self, spec: Mapping[str, object], path: str, rule: NameRule, *, default: _T
     ) -> str | _T:
-        """A Kubernetes name matching ``pattern`` (``rule`` says which), else ``default``."""
+        """A Kubernetes name that follows ``rule``, else ``default``."""
         value = _lookup(spec, path)
         if value is None:
             return default
-        if isinstance(value, str) and len(value) <= MAX_NAME_LENGTH and pattern.fullmatch(value):
+        if (
+            isinstance(value, str)
+            and len(value) <= MAX_NAME_LENGTH
+            and rule.pattern.fullmatch(value)
+        ):
             return value
-        self.problems.append(f"spec.{path}: {shown(value)} is not allowed; allowed values: {rule}")
+        self.problems.append(
+            f"spec.{path}: {shown(value)} is not allowed; allowed values: {rule.text}"
+        )
         return default
 
     def raw_section(self, spec: Mapping[str, object], path: str) -> Mapping[str, object] | None:

@@ -7,10 +7,10 @@ property tests hold the two equal on SQLite and PostgreSQL. The snapshot folds t
 daily rows it streams into its daily files here, so it reads the store once.
 
 ``PeakFold`` takes the rows of one day at a time, days in increasing order (as the
-store streams them), at most one row per key and day; ``fold_period_peaks`` takes days
-in any order. Rows may be decoded rows or their stored tuples (a spec's ``key_of`` and
-``value_of`` read both), days dates or ``YYYY-MM-DD`` text (both sort by date). No
-side effects: the fold only updates its own state.
+store streams them), at most one row per key and day. Rows may be decoded rows or their
+stored tuples (a spec's ``key_of`` and ``value_of`` read both), days dates or
+``YYYY-MM-DD`` text (both sort by date). No side effects: the fold only updates its own
+state.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
-
-from license_service.metering.row_specs import PeriodPeak, R, RowSpec
+from typing import Generic, TypeVar
 
 _Row = TypeVar("_Row")
 _Day = TypeVar("_Day", date, str)
@@ -90,20 +88,3 @@ class PeakFold(Generic[_Row, _Day]):
         """The period peak of every key folded so far, in no particular order."""
         for state in self._keys.values():
             yield FoldedPeak(state.latest, state.peak, state.peak_day)
-
-
-def fold_period_peaks(
-    spec: RowSpec[R], days: Iterable[tuple[date, Iterable[R]]]
-) -> list[PeriodPeak[R]]:
-    """The period rows of ``days`` (each day with its rows, days in any order), in the API's
-    order."""
-    fold: PeakFold[R, date] = PeakFold(key_of=spec.key_of, value_of=spec.value_of)
-    for day, rows in sorted(days, key=_day_of):
-        fold.add_day(day, rows)
-    return spec.sorted_peaks(
-        PeriodPeak(spec.with_value(peak.latest, peak.peak), peak.peak_day) for peak in fold.peaks()
-    )
-
-
-def _day_of(day_rows: tuple[date, Iterable[Any]]) -> date:
-    return day_rows[0]

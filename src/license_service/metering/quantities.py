@@ -28,23 +28,13 @@ _MAX_EXPONENT: Final = 30
 # Far beyond any real quantity; bounds the work (and Python's int() refuses > 4300 digits).
 MAX_QUANTITY_LENGTH: Final = 64
 
+# Kubernetes' suffixes: decimal ones step by 1000 (n, u, m, none, k ... E), binary ones
+# by 1024 (Ki ... Ei).
 _SUFFIX_FACTORS: Final[dict[str, Fraction]] = {
-    "n": Fraction(1, 10**9),
-    "u": Fraction(1, 10**6),
-    "m": Fraction(1, 1000),
+    **{suffix: Fraction(1000) ** power for power, suffix in enumerate("num", start=-3)},
     "": Fraction(1),
-    "k": Fraction(10**3),
-    "M": Fraction(10**6),
-    "G": Fraction(10**9),
-    "T": Fraction(10**12),
-    "P": Fraction(10**15),
-    "E": Fraction(10**18),
-    "Ki": Fraction(2**10),
-    "Mi": Fraction(2**20),
-    "Gi": Fraction(2**30),
-    "Ti": Fraction(2**40),
-    "Pi": Fraction(2**50),
-    "Ei": Fraction(2**60),
+    **{suffix: Fraction(1000) ** power for power, suffix in enumerate("kMGTPE", start=1)},
+    **{f"{suffix}i": Fraction(1024) ** power for power, suffix in enumerate("KMGTPE", start=1)},
 }
 
 

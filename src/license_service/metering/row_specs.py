@@ -11,8 +11,8 @@ database column and its ``Encoding``: how a value is written in JSON, in a CSV c
 in the database, and read back. The stored columns are exactly the row type's fields,
 in order (the API's order); a derived column (``metricConvertedQuantity``) is computed
 from the row; ``PEAK_DATE`` says where ``metricPeakDate`` sits among the API fields of
-a period row. A period peak or a daily peak is a row plus a date (``PeriodPeak``,
-``DailyPeak``).
+a period row. A period peak is a row plus a date (``PeriodPeak``); a daily row is
+stored with its day.
 
 A row's "stored form" is the tuple of its stored values in field order (a ratio as its
 ``a:b`` text), as the store's fast paths hand rows over; ``key_of`` and ``value_of``
@@ -119,14 +119,6 @@ class PeriodPeak(Generic[R]):
     peak_date: date
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class DailyPeak(Generic[R]):
-    """A day's row: the day's highest value and its latest names; sorts by day, then row."""
-
-    day: date
-    row: R
-
-
 class RowSpec(Generic[R]):
     """A kind of usage row: its frozen type, its key and its one column table.
 
@@ -159,7 +151,6 @@ class RowSpec(Generic[R]):
         """Key, names, value: the order of the tables' usage columns and of ``to_stored``."""
         self.database_fields: Final = tuple(column.database_column for column in self.stored)
         """The stored columns in field order: what queries select, ``from_stored`` reads."""
-        self.api_names: Final = tuple(c.api_name for c in self.columns if c is not PEAK_DATE)
         self.period_api_names: Final = tuple(column.api_name for column in self.columns)
         self.daily_columns: Final = tuple(
             c for c in self.columns if c.in_daily_file and c is not PEAK_DATE

@@ -2,10 +2,11 @@
 
 A service keeps four things besides its database: the ``IBMLicensing``
 configuration, the API token, the audit signing key and the HTTPS certificate. Each
-has a file backend and a Kubernetes backend behind one protocol
-(``LicensingConfigSource``, ``KeptToken``, ``SigningKeyStore``,
-``CertificateStore``). ``Backends`` is the choice of all of them at once, made once
-by the command that starts the service:
+has a file backend and a Kubernetes backend; the first three behind one protocol each
+(``LicensingConfigSource``, ``KeptToken``, ``SigningKeyStore``), the certificate as
+the pair a Secret holds (``tls``), which the data directory's files then follow.
+``Backends`` is the choice of all of them at once, made once by the command that starts
+the service:
 
 - ``FileBackends`` (dump files, the demo): ``--config`` or the defaults, the token
   file (the data directory's, or ``--token-file``), the data directory's signing

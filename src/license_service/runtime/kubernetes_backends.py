@@ -34,13 +34,14 @@ from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.backends import FileBackends
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
-from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, stopped_while_waiting
+from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job
 from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import SigningKeySecret
 from license_service.tls.certificates import TlsPems
 from license_service.tokens.followed import KeptToken, TokenSource
 from license_service.tokens.secret_source import SecretTokenSource
+from license_service.waiting import stopped_while_waiting
 from license_service.web.metrics.kubernetes_metrics import KubernetesMetricsCollector
 
 logger = logging.getLogger(__name__)

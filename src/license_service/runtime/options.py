@@ -29,6 +29,8 @@ DEFAULT_DATA_DIR: Final = Path("license-service-data")
 """The data directory of ``serve`` and ``license-service token``/``snapshot`` unless
 ``--data-dir`` is given (relative to the working directory)."""
 DEMO_DATA_DIR: Final = Path("license-service-demo-data")
+DATABASE_FILE: Final = "license-service.db"
+"""The SQLite file of a data directory (the store unless ``--database-url``)."""
 DEFAULT_HISTORY_DAYS: Final = 90
 """Days of simulated history the demo backfills."""
 _DNS_LABEL: Final = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from license_service.errors import ConfigurationError
-from license_service.runtime.options import DEFAULT_DATA_DIR, DEMO_DATA_DIR
+from license_service.runtime.options import DATABASE_FILE, DEFAULT_DATA_DIR, DEMO_DATA_DIR
 from license_service.signing.file_store import SIGNING_KEY_FILE
 from license_service.store.database import sqlite_url
 from license_service.tls.file_store import TlsFiles
@@ -33,8 +33,6 @@ from license_service.tokens.file_store import token_file_path
 
 __all__ = ["DATABASE_FILE", "DEFAULT_DATA_DIR", "DEMO_DATA_DIR", "DataDir"]
 
-DATABASE_FILE: Final = "license-service.db"
-"""The SQLite file of a data directory (the store unless ``--database-url``)."""
 DIRECTORY_MODE: Final = 0o700
 TLS_CERT_FILE: Final = "tls.crt"
 TLS_KEY_FILE: Final = "tls.key"

@@ -9,10 +9,11 @@ Setting the stop event ends the wait at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Final
+
+from license_service.waiting import Sleep, stopped_while_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +22,6 @@ WATCH_EVERY_SECONDS: Final = 1.0
 
 Job = Coroutine[Any, Any, None]
 """A background job of the running service."""
-
-Sleep = Callable[[float], Awaitable[None]]
-"""Waits the given number of seconds (``asyncio.sleep``, or a fake in tests)."""
 
 
 async def run_periodically(
@@ -34,9 +32,10 @@ async def run_periodically(
     name: str,
     sleep: Sleep = asyncio.sleep,
 ) -> None:
-    """Run ``action`` now and then every ``every`` seconds until ``stop`` is set; never raises.
+    """Run ``action`` now and then every ``every`` seconds until ``stop`` is set.
 
-    ``name`` says what the action does, for the log (e.g. "watching the config file").
+    A failing ``action`` is logged, never raised. ``name`` says what the action does, for
+    the log (e.g. "watching the config file").
     """
     while not stop.is_set():
         try:
@@ -45,19 +44,3 @@ async def run_periodically(
             logger.exception("%s failed; trying again in %g s", name.capitalize(), every)
         if await stopped_while_waiting(stop, every, sleep=sleep):
             break
-
-
-async def stopped_while_waiting(stop: asyncio.Event, seconds: float, *, sleep: Sleep) -> bool:
-    """Wait ``seconds`` with ``sleep``; return early (True) when ``stop`` is set."""
-    if stop.is_set():
-        return True
-    sleeper = asyncio.ensure_future(sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait((sleeper, stopper), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(sleeper, stopper, return_exceptions=True)
-    return stop.is_set()

@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -59,13 +59,12 @@ from license_service.store.missed_instants import missed_instants
 from license_service.store.samples import record_sample
 from license_service.store.sampling_coverage import last_sampled_at, record_missed_sample
 from license_service.store.settings_history import record_settings
+from license_service.waiting import Sleep, stopped_while_waiting
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware UTC."""
-Sleep = Callable[[float], Awaitable[None]]
-"""Waits the given number of seconds (``asyncio.sleep``, or a fake in tests)."""
 SettingsProvider = Callable[[], MeteringSettings]
 """Returns the metering settings in force now."""
 _Counter = Literal["samples_taken", "samples_missed", "ticks_failed"]
@@ -205,7 +204,7 @@ class Sampler:
                 self._update(next_sample_at=None)
                 # An interval at a time: a clock corrected meanwhile resumes sampling at once.
                 wait = min(self._interval, previous - now).total_seconds()
-                if await self._stopped_while_waiting(stop, wait):
+                if await stopped_while_waiting(stop, wait, sleep=self._sleep):
                     break
                 continue
             set_back = False
@@ -215,7 +214,7 @@ class Sampler:
                 due = previous + self._interval
             # Said on /health and /status: a change in the cluster is counted then.
             self._update(next_sample_at=due)
-            if await self._stopped_while_waiting(stop, (due - now).total_seconds()):
+            if await stopped_while_waiting(stop, (due - now).total_seconds(), sleep=self._sleep):
                 break
             late = self._clock() - due
             if late < -CLOCK_TOLERANCE:
@@ -354,21 +353,6 @@ class Sampler:
             if count is not None:
                 changes[count] = getattr(self._status, count) + 1
             self._status = replace(self._status, **changes)
-
-    async def _stopped_while_waiting(self, stop: asyncio.Event, seconds: float) -> bool:
-        """Wait ``seconds`` with the injected sleep; return early (True) when ``stop`` is set."""
-        if seconds > 0:
-            sleeper = asyncio.ensure_future(self._sleep(seconds))
-            stopper = asyncio.ensure_future(stop.wait())
-            try:
-                await asyncio.wait((sleeper, stopper), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in (sleeper, stopper):
-                    task.cancel()
-                await asyncio.gather(sleeper, stopper, return_exceptions=True)
-            if not sleeper.cancelled() and (error := sleeper.exception()) is not None:
-                raise error
-        return stop.is_set()
 
 
 def _error_text(error: Exception) -> str:

@@ -19,8 +19,6 @@ every row, and small sorts); PostgreSQL streams the whole period through one
 server-side cursor, ``BATCH_ROWS`` rows per round trip. Either way only about a day
 of rows is held at once, so 731 days of 1,000 products never load together. Iterate
 while the connection is open.
-
-``daily_peaks`` hands out the same rows decoded, one ``DailyPeak`` at a time.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ import itertools
 import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from operator import itemgetter
 from typing import Any, Final
 
@@ -39,7 +36,7 @@ from sqlalchemy import ColumnElement, Connection, Select, String, Table, bindpar
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.metering.row_specs import DailyPeak, R, RowSpec
+from license_service.metering.row_specs import RowSpec
 from license_service.store.stored_rows import StoredRow, decoded
 from license_service.store.tables import usage_tables
 
@@ -60,16 +57,11 @@ def rows_by_day(
     metric: str | None = None,
 ) -> Iterator[DayRows]:
     """The daily peaks of kind ``rows`` in ``period``, by day, each day in the API's order."""
-    table = usage_tables(rows).daily_peaks
-    by_day = _streamed_by_day if connection.dialect.name == "postgresql" else _queried_day_by_day
-    days = by_day(
-        connection,
-        table,
-        rows.database_fields,
-        cluster_id=cluster_id,
-        period=period,
-        metric=metric,
+    query = _DailyQuery(
+        usage_tables(rows).daily_peaks, rows.database_fields, cluster_id, period, metric
     )
+    by_day = _streamed_by_day if connection.dialect.name == "postgresql" else _queried_day_by_day
+    days = by_day(connection, query)
     for position, column in enumerate(rows.stored):
         if not column.encoding.sorts_as_stored:
             ahead = [column.attribute for column in rows.stored[:position]]
@@ -77,42 +69,51 @@ def rows_by_day(
     return days
 
 
-def daily_peaks(
-    connection: Connection,
-    rows: RowSpec[R],
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None = None,
-) -> Iterator[DailyPeak[R]]:
-    """``rows_by_day`` one decoded ``DailyPeak`` at a time."""
-    for day, day_rows in rows_by_day(
-        connection, rows, cluster_id=cluster_id, period=period, metric=metric
-    ):
-        when = date.fromisoformat(day)
-        for values in day_rows:
-            yield DailyPeak(when, decoded(rows, values))
+@dataclass(frozen=True, slots=True)
+class _DailyQuery:
+    """The rows asked for: ``columns`` of ``table``, of one cluster (and metric), in ``period``."""
+
+    table: Table
+    columns: tuple[str, ...]
+    cluster_id: ClusterId
+    period: DatePeriod
+    metric: str | None
+
+    def statement(
+        self,
+        *days: ColumnElement[bool],
+        collation: str,
+        day_text: ColumnElement[str] | None = None,
+    ) -> Select[Any]:
+        """The rows on ``days``, each day's in the API's order with text compared byte by byte
+        (``collation``); with ``day_text``, led by it and sorted by day first. Every value
+        is a bound parameter."""
+        table = self.table
+        conditions = [
+            table.c.cluster_id == bindparam("cluster_id", self.cluster_id, type_=String),
+            *days,
+        ]
+        if self.metric is not None:
+            conditions.append(table.c.metric == bindparam("metric", self.metric, type_=String))
+        columns = [table.c[name] for name in self.columns]
+        order = [
+            column.collate(collation) if isinstance(column.type, String) else column
+            for column in columns
+        ]
+        if day_text is None:
+            return select(*columns).where(*conditions).order_by(*order)
+        return select(day_text, *columns).where(*conditions).order_by(table.c.day, *order)
 
 
-def _queried_day_by_day(
-    connection: Connection,
-    table: Table,
-    columns: tuple[str, ...],
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None,
-) -> Iterator[DayRows]:
+def _queried_day_by_day(connection: Connection, query: _DailyQuery) -> Iterator[DayRows]:
     """SQLite: one query per day of the period (its Date columns hold ``YYYY-MM-DD`` text)."""
-    day_is = table.c.day == bindparam("day", "", type_=String)
-    statement = (
-        select(*(table.c[name] for name in columns))
-        .where(*_conditions(table, cluster_id, metric, day_is))
-        .order_by(*_binary_order(table, columns, collation="BINARY"))
+    table = query.table
+    statement = query.statement(
+        table.c.day == bindparam("day", "", type_=String), collation="BINARY"
     )
     driver_statement = _DriverStatement.of(connection, statement)
     with _driver_cursor(connection, table) as cursor:
-        for day in period:
+        for day in query.period:
             text = day.isoformat()
             cursor.execute(driver_statement.sql, driver_statement.parameters(day=text))
             rows = cursor.fetchall()
@@ -120,22 +121,14 @@ def _queried_day_by_day(
                 yield text, rows
 
 
-def _streamed_by_day(
-    connection: Connection,
-    table: Table,
-    columns: tuple[str, ...],
-    *,
-    cluster_id: ClusterId,
-    period: DatePeriod,
-    metric: str | None,
-) -> Iterator[DayRows]:
+def _streamed_by_day(connection: Connection, query: _DailyQuery) -> Iterator[DayRows]:
     """PostgreSQL: the whole period through one server-side cursor, grouped by day."""
-    first = table.c.day >= bindparam("first", period.first)
-    last = table.c.day <= bindparam("last", period.last)
-    statement = (
-        select(func.to_char(table.c.day, "YYYY-MM-DD"), *(table.c[name] for name in columns))
-        .where(*_conditions(table, cluster_id, metric, first, last))
-        .order_by(table.c.day, *_binary_order(table, columns, collation="C"))
+    table = query.table
+    statement = query.statement(
+        table.c.day >= bindparam("first", query.period.first),
+        table.c.day <= bindparam("last", query.period.last),
+        collation="C",
+        day_text=func.to_char(table.c.day, "YYYY-MM-DD"),
     )
     driver_statement = _DriverStatement.of(connection, statement)
     day_of = itemgetter(0)
@@ -154,26 +147,6 @@ def _streamed_by_day(
                 yield day, [row[1:] for row in group]
         if waiting:
             yield waiting[0][0], [row[1:] for row in waiting]
-
-
-def _conditions(
-    table: Table, cluster_id: ClusterId, metric: str | None, *days: ColumnElement[bool]
-) -> list[ColumnElement[bool]]:
-    """The rows of ``cluster_id`` (and ``metric``) on ``days``, with bound parameters."""
-    conditions = [table.c.cluster_id == bindparam("cluster_id", cluster_id, type_=String), *days]
-    if metric is not None:
-        conditions.append(table.c.metric == bindparam("metric", metric, type_=String))
-    return conditions
-
-
-def _binary_order(table: Table, columns: tuple[str, ...], *, collation: str) -> list[Any]:
-    """``columns`` to sort by, text compared byte by byte."""
-    return [
-        table.c[name].collate(collation)
-        if isinstance(table.c[name].type, String)
-        else table.c[name]
-        for name in columns
-    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,20 +77,6 @@ def settings_history(
     return [SettingsChange(row.changed_at, _settings(row)) for row in rows]
 
 
-def settings_in_force(
-    connection: Connection, *, cluster_id: ClusterId, at: datetime
-) -> SettingsChange | None:
-    """The latest change at or before ``at``, or ``None`` when none was recorded by then."""
-    instant = utc_instant(at, name="at")
-    row = connection.execute(
-        select(history)
-        .where(history.c.cluster_id == cluster_id, history.c.changed_at <= instant)
-        .order_by(history.c.changed_at.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else SettingsChange(row.changed_at, _settings(row))
-
-
 def _settings(row: Row[Any]) -> MeteringSettings:
     return MeteringSettings(
         threads_per_core=row.threads_per_core,

@@ -39,6 +39,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.schema import SchemaItem
 
 from license_service.metering.row_specs import RowSpec
 from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
@@ -68,11 +69,19 @@ def _sample() -> Column[int]:
     )
 
 
-samples: Final = Table(
+def _numbered_table(name: str, *items: SchemaItem) -> Table:
+    """A table of one cluster's records, each numbered: ``id``, ``cluster_id``, ``items``."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        _cluster(),
+        *items,
+    )
+
+
+samples: Final = _numbered_table(
     "samples",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    _cluster(),
     Column("taken_at", UtcDateTime, nullable=False),
     Column("interval_seconds", Integer, nullable=False),
     UniqueConstraint("cluster_id", "taken_at"),
@@ -148,11 +157,8 @@ def usage_tables(rows: RowSpec[Any]) -> UsageTables:
     return _USAGE_TABLES[rows]
 
 
-sampling_coverage: Final = Table(
+sampling_coverage: Final = _numbered_table(
     "sampling_coverage",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    _cluster(),
     Column("started_at", UtcDateTime, nullable=False),
     Column("ended_at", UtcDateTime, nullable=False),
     Column("interval_seconds", Integer, nullable=False),
@@ -161,11 +167,8 @@ sampling_coverage: Final = Table(
     Index("ix_sampling_coverage_cluster_ended", "cluster_id", "ended_at"),
 )
 
-missed_samples: Final = Table(
+missed_samples: Final = _numbered_table(
     "missed_samples",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    _cluster(),
     Column("missed_at", UtcDateTime, nullable=False),
     Column("reason", Text, nullable=False),
     Index("ix_missed_samples_cluster_missed", "cluster_id", "missed_at"),

@@ -6,9 +6,8 @@ longest validity clients such as macOS still accept for a server certificate),
 whose Subject Alternative Names are the names clients use to reach the service:
 the ``ibm-licensing-service-instance`` Service's DNS names in a cluster
 (``service_dns_names``), ``localhost`` and the loopback addresses outside one
-(``local_names``). Where the result is kept is a ``CertificateStore``: the data
-directory's files (``file_store``) or a Secret (``secret_store``). The time is a
-parameter; only the key is random.
+(``local_names``). The result is kept in the data directory's files (``file_store``)
+or in a Secret (``secret_store``). The time is a parameter; only the key is random.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final, Protocol
+from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -43,14 +42,6 @@ class TlsPems:
 
     certificate: bytes
     private_key: bytes = field(repr=False)
-
-
-class CertificateStore(Protocol):
-    """Where the HTTPS pair is kept: the data directory's files, or a Kubernetes Secret."""
-
-    def load_or_create(self, *, now: datetime) -> TlsPems:
-        """The kept pair; a self-signed one is made (or renewed when due) and kept first."""
-        ...
 
 
 def service_dns_names(namespace: str) -> tuple[str, ...]:

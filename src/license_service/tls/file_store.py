@@ -10,7 +10,7 @@
 3. else, with ``spec.httpsEnable`` true, a self-signed pair for ``localhost`` and the
    loopback addresses is made once into the same files and reused at every start,
    renewed by the first start within 30 days of its expiry (delete both to have a new
-   one made sooner): ``SelfSignedFiles``, the ``CertificateStore`` outside Kubernetes;
+   one made sooner): ``SelfSignedFiles``;
 4. else the API is served over plain HTTP.
 
 Files are written whole or not at all, mode 0600 (``private_files``); the certificate
@@ -72,7 +72,7 @@ def served_tls_files(
 
 
 class SelfSignedFiles:
-    """A ``CertificateStore`` in files: a self-signed pair for this machine, made once."""
+    """A self-signed pair for this machine kept in files, made once."""
 
     def __init__(self, files: TlsFiles) -> None:
         """The pair kept in ``files``; nothing is read until ``load_or_create``."""

@@ -14,7 +14,7 @@ Two sources, as ``spec.httpsCertsSource`` says:
 
 This module moves bytes; the caller writes them where the server reads them
 (``file_store.served_tls_files``), and the server checks that they form a usable
-pair. ``TlsSecret`` is the ``CertificateStore`` of a service in Kubernetes.
+pair. ``TlsSecret`` keeps the pair of a service in Kubernetes.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def tls_secret_manifest(pems: TlsPems, *, namespace: str, name: str) -> dict[str
 
 
 class TlsSecret:
-    """A ``CertificateStore`` backed by a Secret of the service's namespace.
+    """The HTTPS pair kept in a Secret of the service's namespace.
 
     ``custom`` (``spec.httpsCertsSource: custom``) reads the operator's Secret; otherwise
     the self-signed pair for the service's DNS names is kept in its own Secret.

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from license_service.cluster.kubernetes.counters import CollectorCounters, CounterSnapshot
     from license_service.cluster.kubernetes.watch_options import WatchOptions
 
-# Names re-exported lazily: importing a light module of this package (options, the
-# token Secret) must not load the Kubernetes client, which costs a second at start.
+# Names re-exported lazily: importing a light module of this package (``watch_options``,
+# ``counters``) must not load the Kubernetes client, which costs a second at start.
 _EXPORTS = {
     "KubernetesSource": "collector",
     "in_cluster_api_client": "connection",

@@ -24,7 +24,6 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Final
 
 from kubernetes import client
@@ -122,12 +121,8 @@ class KubernetesSource:
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
+        """``stop``; an exception goes on unchanged."""
         self.stop()
 
     def start(self) -> None:

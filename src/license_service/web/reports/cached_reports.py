@@ -42,8 +42,8 @@ from license_service.errors import LicenseServiceError
 from license_service.metering.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, DatePeriod
 from license_service.web.app_state import AppState
 from license_service.web.reports.period_parameters import ReportFormat, ReportQuery
+from license_service.web.reports.report_bodies import Report, report_bodies
 from license_service.web.reports.report_cache import BodyCache, BodyKey
-from license_service.web.reports.reports import Report, report_bodies
 
 logger = logging.getLogger(__name__)
 

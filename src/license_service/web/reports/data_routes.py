@@ -19,7 +19,7 @@ from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
 from license_service.web.reports.cached_reports import CachedReports
 from license_service.web.reports.period_parameters import report_query
-from license_service.web.reports.reports import REPORTS, Report
+from license_service.web.reports.report_bodies import REPORTS, Report
 
 JSON_MEDIA_TYPE = "application/json"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"

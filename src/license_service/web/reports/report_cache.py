@@ -67,7 +67,7 @@ class BodyCache:
 
     @property
     def kept_bytes(self) -> int:
-        """How many bytes of bodies of the current data version are kept."""
+        """How many bytes of bodies of the current data version are kept (bounded; tests check)."""
         self._follow_version()
         return self._bytes
 

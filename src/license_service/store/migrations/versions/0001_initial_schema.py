@@ -11,6 +11,7 @@ metadata never rewrite history; a test checks that both agree.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Final, NamedTuple
 
 import sqlalchemy as sa
 from alembic import op
@@ -40,150 +41,102 @@ def _text(name: str) -> sa.Column[str]:
     return sa.Column(name, sa.String(), nullable=False)
 
 
-def upgrade() -> None:
-    """Create every table of the store."""
+def _create_numbered_table(
+    name: str, *columns: sa.Column[Any], unique: tuple[str, ...] = ()
+) -> None:
+    """A table of one cluster's records, each numbered: ``id``, ``cluster_id``, ``columns``."""
+    # Named as tables.NAMING_CONVENTION names it: the table, then the first column.
+    constraints = [sa.UniqueConstraint(*unique, name=f"uq_{name}_{unique[0]}")] if unique else []
     op.create_table(
-        "samples",
+        name,
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         _cluster(),
+        *columns,
+        sa.PrimaryKeyConstraint("id", name=f"pk_{name}"),
+        *constraints,
+    )
+
+
+class _UsageRow(NamedTuple):
+    """A kind of usage row as this revision stores it: key, name and value columns."""
+
+    key: tuple[str, ...]
+    names: tuple[str, ...]
+    value: str
+
+
+# Written out here, not taken from metering, so that this revision never changes.
+_PRODUCT: Final = _UsageRow(("product_id", "metric"), ("product_name",), "quantity")
+_BUNDLED_PRODUCT: Final = _UsageRow(
+    ("cloudpak_id", "cloudpak_metric", "product_id", "metric", "conversion"),
+    ("product_name", "cloudpak_name", "cloudpak_version"),
+    "measured_quantity",
+)
+_SERVICE: Final = _UsageRow(
+    ("cloudpak_id", "cloudpak_metric", "product_id", "metric", "service_id"),
+    ("product_name", "service_name"),
+    "value",
+)
+_SAMPLE_TABLES: Final = (
+    ("sample_products", _PRODUCT),
+    ("sample_bundled_products", _BUNDLED_PRODUCT),
+    ("sample_services", _SERVICE),
+)
+_DAILY_PEAK_TABLES: Final = (
+    ("product_daily_peaks", _PRODUCT),
+    ("bundled_product_daily_peaks", _BUNDLED_PRODUCT),
+    ("service_daily_peaks", _SERVICE),
+)
+
+
+def _create_sample_table(name: str, row: _UsageRow) -> None:
+    """The raw rows of a sample: sample, cluster, key, names, value; keyed by sample and key."""
+    op.create_table(
+        name,
+        _sample(name),
+        _cluster(),
+        *(_text(column) for column in (*row.key, *row.names)),
+        sa.Column(row.value, sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("sample_id", *row.key, name=f"pk_{name}"),
+    )
+
+
+def _create_daily_peak_table(name: str, row: _UsageRow) -> None:
+    """A day's peaks: cluster, day, key, names, when the names were sampled, value; by day."""
+    op.create_table(
+        name,
+        _cluster(),
+        sa.Column("day", sa.Date(), nullable=False),
+        *(_text(column) for column in (*row.key, *row.names)),
+        sa.Column("names_at", _INSTANT, nullable=False),
+        sa.Column(row.value, sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("cluster_id", "day", *row.key, name=f"pk_{name}"),
+    )
+    op.create_index(f"ix_{name}_day", name, ["day"])
+
+
+def upgrade() -> None:
+    """Create every table of the store."""
+    _create_numbered_table(
+        "samples",
         sa.Column("taken_at", _INSTANT, nullable=False),
         sa.Column("interval_seconds", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_samples"),
-        sa.UniqueConstraint("cluster_id", "taken_at", name="uq_samples_cluster_id"),
+        unique=("cluster_id", "taken_at"),
     )
     op.create_index("ix_samples_taken_at", "samples", ["taken_at"])
 
-    op.create_table(
-        "sample_products",
-        _sample("sample_products"),
-        _cluster(),
-        _text("product_id"),
-        _text("metric"),
-        _text("product_name"),
-        sa.Column("quantity", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("sample_id", "product_id", "metric", name="pk_sample_products"),
-    )
-    op.create_table(
-        "sample_bundled_products",
-        _sample("sample_bundled_products"),
-        _cluster(),
-        _text("cloudpak_id"),
-        _text("cloudpak_metric"),
-        _text("product_id"),
-        _text("metric"),
-        _text("conversion"),
-        _text("product_name"),
-        _text("cloudpak_name"),
-        _text("cloudpak_version"),
-        sa.Column("measured_quantity", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "sample_id",
-            "cloudpak_id",
-            "cloudpak_metric",
-            "product_id",
-            "metric",
-            "conversion",
-            name="pk_sample_bundled_products",
-        ),
-    )
-    op.create_table(
-        "sample_services",
-        _sample("sample_services"),
-        _cluster(),
-        _text("cloudpak_id"),
-        _text("cloudpak_metric"),
-        _text("product_id"),
-        _text("metric"),
-        _text("service_id"),
-        _text("product_name"),
-        _text("service_name"),
-        sa.Column("value", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "sample_id",
-            "cloudpak_id",
-            "cloudpak_metric",
-            "product_id",
-            "metric",
-            "service_id",
-            name="pk_sample_services",
-        ),
-    )
+    for name, row in _SAMPLE_TABLES:
+        _create_sample_table(name, row)
 
-    op.create_table(
-        "product_daily_peaks",
-        _cluster(),
-        sa.Column("day", sa.Date(), nullable=False),
-        _text("product_id"),
-        _text("metric"),
-        _text("product_name"),
-        sa.Column("names_at", _INSTANT, nullable=False),
-        sa.Column("quantity", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "cluster_id", "day", "product_id", "metric", name="pk_product_daily_peaks"
-        ),
-    )
-    op.create_index("ix_product_daily_peaks_day", "product_daily_peaks", ["day"])
-    op.create_table(
-        "bundled_product_daily_peaks",
-        _cluster(),
-        sa.Column("day", sa.Date(), nullable=False),
-        _text("cloudpak_id"),
-        _text("cloudpak_metric"),
-        _text("product_id"),
-        _text("metric"),
-        _text("conversion"),
-        _text("product_name"),
-        _text("cloudpak_name"),
-        _text("cloudpak_version"),
-        sa.Column("names_at", _INSTANT, nullable=False),
-        sa.Column("measured_quantity", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "cluster_id",
-            "day",
-            "cloudpak_id",
-            "cloudpak_metric",
-            "product_id",
-            "metric",
-            "conversion",
-            name="pk_bundled_product_daily_peaks",
-        ),
-    )
-    op.create_index("ix_bundled_product_daily_peaks_day", "bundled_product_daily_peaks", ["day"])
-    op.create_table(
-        "service_daily_peaks",
-        _cluster(),
-        sa.Column("day", sa.Date(), nullable=False),
-        _text("cloudpak_id"),
-        _text("cloudpak_metric"),
-        _text("product_id"),
-        _text("metric"),
-        _text("service_id"),
-        _text("product_name"),
-        _text("service_name"),
-        sa.Column("names_at", _INSTANT, nullable=False),
-        sa.Column("value", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "cluster_id",
-            "day",
-            "cloudpak_id",
-            "cloudpak_metric",
-            "product_id",
-            "metric",
-            "service_id",
-            name="pk_service_daily_peaks",
-        ),
-    )
-    op.create_index("ix_service_daily_peaks_day", "service_daily_peaks", ["day"])
+    for name, row in _DAILY_PEAK_TABLES:
+        _create_daily_peak_table(name, row)
 
-    op.create_table(
+    _create_numbered_table(
         "sampling_coverage",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        _cluster(),
         sa.Column("started_at", _INSTANT, nullable=False),
         sa.Column("ended_at", _INSTANT, nullable=False),
         sa.Column("interval_seconds", sa.Integer(), nullable=False),
         sa.Column("samples_taken", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_sampling_coverage"),
     )
     op.create_index(
         "ix_sampling_coverage_cluster_started", "sampling_coverage", ["cluster_id", "started_at"]
@@ -191,13 +144,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_sampling_coverage_cluster_ended", "sampling_coverage", ["cluster_id", "ended_at"]
     )
-    op.create_table(
+    _create_numbered_table(
         "missed_samples",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        _cluster(),
         sa.Column("missed_at", _INSTANT, nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_missed_samples"),
     )
     op.create_index(
         "ix_missed_samples_cluster_missed", "missed_samples", ["cluster_id", "missed_at"]

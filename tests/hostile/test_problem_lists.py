@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from license_service.audit.signing_keys import SigningKey
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.web.application import create_app
 from license_service.web.probes.health_bounds import MAX_LISTED, MAX_TEXT_CHARS

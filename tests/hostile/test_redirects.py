@@ -17,7 +17,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from starlette.testclient import TestClient
 
-from license_service.audit.signing_keys import SigningKey
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.web.application import create_metrics_app
 from license_service.web.openapi import openapi_document

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from license_service.auth.token_source import TokenFile
-from license_service.auth.token_storage import write_token_file
 from license_service.errors import ConfigurationError
 from license_service.runtime.log_configuration import (
     configure_logging,
@@ -22,6 +20,8 @@ from license_service.runtime.log_configuration import (
     redacting,
     set_level,
 )
+from license_service.tokens.file_source import TokenFile
+from license_service.tokens.file_store import write_token_file
 
 TOKEN = "Zq8aWm3pLx7Rt2Vb9Kc4Nd6F"
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)

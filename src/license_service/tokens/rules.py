@@ -17,28 +17,16 @@ from __future__ import annotations
 
 import secrets
 import string
-import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
 from license_service.errors import InvalidTokenError
+from license_service.formats.unsafe_characters import describe_character
 
 MIN_LENGTH: Final = 16
 GENERATED_LENGTH: Final = 24
 GENERATED_ALPHABET: Final = string.ascii_letters + string.digits
 _URL_CHARACTERS: Final = frozenset("?%&#")
-# Unicode gives control characters no name; these are the ones people meet.
-_CONTROL_NAMES: Final = {
-    "\x00": "NULL",
-    "\t": "CHARACTER TABULATION",
-    "\n": "LINE FEED",
-    "\x0b": "LINE TABULATION",
-    "\x0c": "FORM FEED",
-    "\r": "CARRIAGE RETURN",
-    "\x08": "BACKSPACE",
-    "\x1b": "ESCAPE",
-    "\x7f": "DELETE",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,20 +94,6 @@ def strip_final_newline(text: str) -> str:
     if text.endswith("\r\n"):
         return text[:-2]
     return text.removesuffix("\n")
-
-
-def describe_character(character: str) -> str:
-    """``character`` as a message shows it: ``'?'``, or ``'\\t' (U+0009 CHARACTER TABULATION)``."""
-    shown = repr(character)
-    if character.isprintable() and character != " " and character.isascii():
-        return shown
-    code_point = f"U+{ord(character):04X}"
-    name = unicodedata.name(character, "") or _CONTROL_NAMES.get(character, "")
-    if name:
-        return f"{shown} ({code_point} {name})"
-    if unicodedata.category(character) == "Cc":
-        return f"{shown} ({code_point}, a control character)"
-    return f"{shown} ({code_point})"
 
 
 def _refusal(character: str) -> str | None:

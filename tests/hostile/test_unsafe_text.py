@@ -16,12 +16,16 @@ decoder, the sampler, the store, the API.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from license_service.cluster.decoding import node_decoder, pod_decoder
@@ -32,7 +36,9 @@ from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.web.application import create_app
 from tests.hostile.conftest import TOKEN, ServiceSettings, build_state
+from tests.metering.cluster_builders import node, pod, product, view
 from tests.sampling.doubles import CLUSTER, START, FixedSource, state
+from tests.soak import soak_or
 from tests.store.conftest import database_url, postgres_url
 
 __all__ = ["database_url", "postgres_url"]
@@ -227,3 +233,40 @@ def test_a_metric_name_holding_unsafe_text_answers_400_not_503(client: TestClien
     )
     for answer in answers.values():
         assert "metricName holds character" in answer.json()["message"]
+
+
+# Any code point, lone surrogates included, and the refused kinds often.
+_ANY = st.one_of(st.characters(exclude_categories=()), st.sampled_from(list(UNSAFE.values())))
+
+
+@pytest.mark.soak
+@settings(
+    max_examples=soak_or(60, 2_000),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(name=st.text(_ANY, max_size=12), product_id=st.text(_ANY, min_size=1, max_size=6))
+def test_any_annotation_text_is_stored_or_listed_and_never_fails_a_sample(
+    store: Database, name: str, product_id: str
+) -> None:
+    """Whatever text a pod declares, the sample is stored (the store is shared by examples)."""
+    instant = START + next(_INSTANTS) * timedelta(minutes=5)
+    cluster = view(
+        pod("good", "n1", product("good", "Good"), "2"),
+        pod("any", "n1", product(product_id, name), "1"),
+        nodes=(node("n1", "8"),),
+    )
+    sampler = Sampler(
+        FixedSource(state(view=cluster, observed_at=instant)),
+        store,
+        settings=MeteringSettings,
+        clock=lambda: instant,
+    )
+
+    assert sampler.take_sample(instant) == "sampled", sampler.status().last_error
+    measured = sampler.status().last_measurement
+    assert measured is not None
+    assert "good" in {row.id for row in measured.products}
+
+
+_INSTANTS = itertools.count()

@@ -23,6 +23,7 @@ import typer
 
 from license_service.cli.exit_codes import reporting_errors
 from license_service.formats.unsafe_characters import unsafe_text_reason
+from license_service.sampling.schedule import MAX_INTERVAL_SECONDS
 
 # The value of typer.Option(): Typer reads it from the annotations of each command.
 OptionInfo = Any
@@ -94,7 +95,13 @@ MetricsPortOption = Annotated[
 ]
 SampleIntervalOption = Annotated[
     int,
-    typer.Option("--sample-interval", metavar="SECONDS", help="Seconds between two samples."),
+    # Bounded here too: a huge number of seconds is more than a timedelta holds.
+    typer.Option(
+        "--sample-interval",
+        metavar="SECONDS",
+        help="Seconds between two samples.",
+        max=MAX_INTERVAL_SECONDS,
+    ),
 ]
 LogLevelOption = Annotated[
     str | None,

@@ -162,10 +162,30 @@ def test_an_empty_token_file_fails_closed(tmp_path: Path) -> None:
     assert "the token is empty" in state.invalid_reason
 
 
-def test_a_short_token_written_with_force_is_used(tmp_path: Path) -> None:
-    write_token_file(tmp_path / "token", "short", force=True)
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("x", "the token has 1 characters; at least 16 are required"),
+        ("a" * 9_000, "the token has 9000 characters; at most 1024 are allowed"),
+        ("abcdefgh;ijklmnopq", "character ';' at position 9 of 18 is not allowed"),
+    ],
+    ids=["one-character", "9000-characters", "semicolon"],
+)
+def test_a_token_written_by_hand_that_token_set_refuses_is_not_used(
+    tmp_path: Path, token: str, problem: str
+) -> None:
+    # Before (issue 11.7), a one-character token written by hand was used.
+    path = tmp_path / "token"
+    path.write_text(f"{token}\n")
 
-    assert external_file(tmp_path / "token").current().tokens == ("short",)
+    state = external_file(path).current()
+
+    assert state.tokens == ()
+    assert state.invalid_reason is not None
+    assert problem in state.invalid_reason
+    assert f"license-service token set --token-file {path} -" in state.invalid_reason
+    assert f"license-service token generate --token-file {path}" in state.invalid_reason
+    assert len(token) == 1 or token not in state.invalid_reason
 
 
 def test_a_token_file_removed_while_running_fails_closed_and_is_not_regenerated(

@@ -121,5 +121,6 @@ class TokenFile:
             )
         return (
             "put a valid token in it: edit the Secret mounted there, or run "
-            f"`license-service token set --token-file {self._path} -`"
+            f"`license-service token set --token-file {self._path} -` or `license-service "
+            f"token generate --token-file {self._path}`"
         )

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from license_service.errors import ConfigurationError
-from license_service.tokens.rules import kept_token_problem
+from license_service.tokens.rules import token_problem
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +73,12 @@ class KeptToken(TokenSource, Protocol):
 
 def judge_kept_token(value: str, *, place: str, fix_hint: str) -> tuple[str | None, str | None]:
     """``value`` and ``None`` when it may be the token kept at ``place``; else ``None`` and why
-    (the reason ends with ``fix_hint``, how to write a valid one)."""
-    problem = kept_token_problem(value)
+    (the reason ends with ``fix_hint``, how to write a valid one).
+
+    The rules are those ``token set`` applies, the length included: a token written by
+    hand (or by an older version) that ``token set`` would refuse is not used.
+    """
+    problem = token_problem(value)
     if problem is None:
         return value, None
     return (

@@ -146,14 +146,8 @@ def project_pod(shared: SharedParts, pod: PodJson) -> Pod:
 
 def project_node(_shared: SharedParts, node: NodeJson) -> Node:
     """The projection of a node: ``status.capacity.cpu``, ``status.allocatable.cpu``, PVU label."""
-    kind = node.kind
-    if kind is not None and kind != "Node":
-        raise InputError(f"expected a Node, got an object of kind {kind!r}")
     metadata, status = node.metadata, node.status
-    name = metadata.name if metadata is not None else None
-    if type(name) is not str or not name:
-        name = _required_text(name, what="Node", path="metadata.name")
-    _kept_name(name, what="Node", path="metadata.name")
+    name = _cluster_scoped_name(node.kind, metadata, kind="Node")
     capacity = status.capacity if status is not None else None
     allocatable = status.allocatable if status is not None else None
     labels = metadata.labels if metadata is not None else None
@@ -183,14 +177,8 @@ def project_node(_shared: SharedParts, node: NodeJson) -> Node:
 
 def project_namespace(_shared: SharedParts, namespace: NamespaceJson) -> Namespace:
     """The projection of a namespace: its name, uid and labels."""
-    kind = namespace.kind
-    if kind is not None and kind != "Namespace":
-        raise InputError(f"expected a Namespace, got an object of kind {kind!r}")
     metadata = namespace.metadata
-    name = metadata.name if metadata is not None else None
-    if type(name) is not str or not name:
-        name = _required_text(name, what="Namespace", path="metadata.name")
-    _kept_name(name, what="Namespace", path="metadata.name")
+    name = _cluster_scoped_name(namespace.kind, metadata, kind="Namespace")
     uid = metadata.uid if metadata is not None else None
     labels = metadata.labels if metadata is not None else None
     what = f"Namespace {name}"
@@ -206,6 +194,17 @@ def project_namespace(_shared: SharedParts, namespace: NamespaceJson) -> Namespa
             for key, value in labels.items()
         }
     return Namespace(name=sys.intern(name), uid=uid or "", labels=labels)
+
+
+def _cluster_scoped_name(found_kind: object, metadata: Any, *, kind: str) -> str:
+    """The name of a node or namespace, checked: of ``kind``, present, and safe to keep."""
+    if found_kind is not None and found_kind != kind:
+        raise InputError(f"expected a {kind}, got an object of kind {found_kind!r}")
+    name = metadata.name if metadata is not None else None
+    if type(name) is not str or not name:
+        name = _required_text(name, what=kind, path="metadata.name")
+    _kept_name(name, what=kind, path="metadata.name")
+    return name
 
 
 def describe_json_type(value: object) -> str:

@@ -14,9 +14,10 @@ and restartable init container; a node's CPU capacity, allocatable CPU and PVU
 label; a namespace's name, uid and labels.
 
 An object that cannot be a valid Kubernetes object (no ``metadata.name``,
-``spec.containers`` not a list, ...) raises ``InputError`` naming the object and
-the field. Values the API always writes as strings are accepted as JSON numbers
-too (hand-written dumps): ``cpu: 2`` and ``cpu: 0.5`` become ``"2"`` and ``"0.5"``.
+``spec.containers`` not a list, a name holding a control character, ...) raises
+``InputError`` naming the object and the field. Values the API always writes as
+strings are accepted as JSON numbers too (hand-written dumps): ``cpu: 2`` and
+``cpu: 0.5`` become ``"2"`` and ``"0.5"``.
 Whether a CPU quantity is valid is for the rules to judge, not this module.
 """
 
@@ -27,6 +28,7 @@ from decimal import Decimal
 from typing import Final, cast
 
 from license_service.errors import InputError
+from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.message_values import quoted
 from license_service.metering.cluster_view import (
     LICENSE_ANNOTATIONS,
@@ -46,8 +48,14 @@ def pod_from_json(obj: object) -> Pod:
     """Decode a Pod; ``running`` is ``status.phase == "Running"``, sidecars count as containers."""
     pod = _object(obj, "Pod")
     metadata = _section(pod, "metadata", what="Pod")
-    name = _required_text(metadata, "name", what="Pod")
-    namespace = _required_text(metadata, "namespace", what=f"Pod {quoted(name)}")
+    name = _kept_name(
+        _required_text(metadata, "name", what="Pod"), what="Pod", path="metadata.name"
+    )
+    namespace = _kept_name(
+        _required_text(metadata, "namespace", what=f"Pod {quoted(name)}"),
+        what=f"Pod {quoted(name)}",
+        path="metadata.namespace",
+    )
     what = f"Pod {namespace}/{name}"
     spec = _section(pod, "spec", what=what)
     status = _section(pod, "status", what=what)
@@ -58,7 +66,11 @@ def pod_from_json(obj: object) -> Pod:
     return Pod(
         namespace=namespace,
         name=name,
-        node_name=_optional_text(spec, "nodeName", what=what, path="spec.nodeName") or "",
+        node_name=_kept_name(
+            _optional_text(spec, "nodeName", what=what, path="spec.nodeName") or "",
+            what=what,
+            path="spec.nodeName",
+        ),
         containers=tuple(containers),
         annotations=_string_map(metadata, "annotations", what=what, keep=LICENSE_ANNOTATIONS),
         running=status.get("phase") == "Running",
@@ -69,7 +81,9 @@ def node_from_json(obj: object) -> Node:
     """Decode a Node: ``status.capacity.cpu``, ``status.allocatable.cpu`` and its PVU label."""
     node = _object(obj, "Node")
     metadata = _section(node, "metadata", what="Node")
-    name = _required_text(metadata, "name", what="Node")
+    name = _kept_name(
+        _required_text(metadata, "name", what="Node"), what="Node", path="metadata.name"
+    )
     what = f"Node {name}"
     status = _section(node, "status", what=what)
     capacity = _section(status, "capacity", what=what, path="status.capacity")
@@ -89,11 +103,14 @@ def namespace_from_json(obj: object) -> Namespace:
     """Decode a Namespace: its name, uid and labels."""
     namespace = _object(obj, "Namespace")
     metadata = _section(namespace, "metadata", what="Namespace")
-    name = _required_text(metadata, "name", what="Namespace")
+    name = _kept_name(
+        _required_text(metadata, "name", what="Namespace"), what="Namespace", path="metadata.name"
+    )
     what = f"Namespace {name}"
+    uid = _optional_text(metadata, "uid", what=what, path="metadata.uid") or ""
     return Namespace(
         name=name,
-        uid=_optional_text(metadata, "uid", what=what, path="metadata.uid") or "",
+        uid=_kept_name(uid, what=what, path="metadata.uid"),
         labels=_string_map(metadata, "labels", what=what),
     )
 
@@ -123,6 +140,17 @@ def _required_text(metadata: JsonObject, key: str, *, what: str) -> str:
     if not value:
         raise InputError(f"{what} has no {path}; objects written by kubectl always have one")
     return value
+
+
+def _kept_name(text: str, *, what: str, path: str) -> str:
+    """``text``; refused when it holds a character no kept or shown text may hold."""
+    found = first_unsafe_character(text)
+    if found is not None:
+        raise InputError(
+            f"{what}: {path} holds {found.describe()}; names written by Kubernetes never hold "
+            "control characters, line separators, bidirectional controls or lone surrogates"
+        )
+    return text
 
 
 def _optional_text(parent: JsonObject, key: str, *, what: str, path: str) -> str | None:
@@ -190,6 +218,7 @@ def _containers(
         name = _optional_text(container, "name", what=what, path=f"{where}.name")
         if not name:
             raise InputError(f"{what}: {where} has no name")
+        _kept_name(name, what=what, path=f"{where}.name")
         if sidecars_only and container.get("restartPolicy") != _SIDECAR_RESTART_POLICY:
             continue
         resources = _section(container, "resources", what=what, path=f"{where}.resources")

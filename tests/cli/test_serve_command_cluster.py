@@ -44,3 +44,23 @@ def test_a_missing_kubeconfig_is_named() -> None:
 
     assert result.exit_code == 2
     assert "--kubeconfig /nonexistent/kubeconfig: no such file" in result.stderr
+
+
+def test_a_cluster_id_or_name_no_store_can_hold_is_refused_before_anything_starts() -> None:
+    # The id is in every stored row: a NUL made every sample fail on PostgreSQL.
+    wide = {"COLUMNS": "300"}
+    with_id = CliRunner().invoke(
+        build_app(), ["serve", "--cluster-dump", str(DUMP), "--cluster-id", "prod\x00"], env=wide
+    )
+    with_name = CliRunner().invoke(
+        build_app(),
+        ["serve", "--cluster-dump", str(DUMP), "--cluster-name", "prod\nGaps: none"],
+        env=wide,
+    )
+
+    assert with_id.exit_code == 2
+    assert "--cluster-id" in with_id.stderr
+    assert "character '\\x00' (U+0000 NULL) at position 5 of 5" in with_id.stderr
+    assert with_name.exit_code == 2
+    assert "--cluster-name" in with_name.stderr
+    assert "(U+000A LINE FEED)" in with_name.stderr

@@ -84,14 +84,25 @@ def test_set_refuses_a_token_breaking_the_rules_naming_character_and_position(
     assert read_token_text(token_file_path(tmp_path)) == TOKEN
 
 
-def test_set_refuses_a_short_token_unless_forced(tmp_path: Path) -> None:
+def test_set_refuses_a_short_token_and_there_is_no_way_around_it(tmp_path: Path) -> None:
+    # Issue 11.7: the server refuses tokens under 16 characters, so token set does too.
     refused = run("set", "short", "--data-dir", str(tmp_path))
     forced = run("set", "short", "--force", "--data-dir", str(tmp_path))
 
     assert refused.exit_code == 2
-    assert "--force" in refused.stderr
-    assert forced.exit_code == 0
-    assert read_token_text(token_file_path(tmp_path)) == "short"
+    assert "has 5 characters; at least 16 are required" in refused.stderr
+    assert "license-service token generate" in refused.stderr
+    assert forced.exit_code == 2
+    assert read_token_text(token_file_path(tmp_path)) is None
+
+
+@pytest.mark.parametrize("length", [1_025, 9_000, 200_000])
+def test_set_refuses_a_token_longer_than_any_url_takes(tmp_path: Path, length: int) -> None:
+    result = run("set", "-", "--data-dir", str(tmp_path), input="a" * length + "\n")
+
+    assert result.exit_code == 2
+    assert f"has {length} characters; at most 1024 are allowed" in result.stderr
+    assert read_token_text(token_file_path(tmp_path)) is None
 
 
 def test_set_on_a_running_server_takes_effect_at_its_next_refresh(tmp_path: Path) -> None:

@@ -261,3 +261,69 @@ def test_a_malformed_node_and_namespace_are_named() -> None:
         InputError, match=r"^Namespace mq: metadata.labels\['team'\] is null, not a string$"
     ):
         namespace_from_json(namespace)
+
+
+_NAMED = "names written by Kubernetes never hold control characters"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("metadata.name", "web\x00", "Pod: metadata.name holds character '\\x00' (U+0000 NULL)"),
+        (
+            "metadata.namespace",
+            "cp4i\n",
+            "Pod 'apic-gateway-0': metadata.namespace holds character '\\n' (U+000A LINE FEED)",
+        ),
+        (
+            "spec.nodeName",
+            "worker\u202ea",
+            "Pod cp4i/apic-gateway-0: spec.nodeName holds character '\\u202e' (U+202E "
+            "RIGHT-TO-LEFT OVERRIDE)",
+        ),
+        (
+            "spec.containers.0.name",
+            "gw\ud800",
+            "Pod cp4i/apic-gateway-0: spec.containers[0].name holds character '\\ud800' "
+            "(U+D800, a lone surrogate)",
+        ),
+    ],
+)
+def test_a_pod_named_with_a_character_no_name_holds_is_refused_naming_it_escaped(
+    path: str, value: str, message: str
+) -> None:
+    obj = changed(api_object("Pod", "apic-gateway-0"), path, value)
+
+    with pytest.raises(InputError) as raised:
+        pod_from_json(obj)
+
+    assert str(raised.value).startswith(message)
+    assert _NAMED in str(raised.value)
+    assert value not in str(raised.value)
+
+
+def test_a_node_or_namespace_named_with_such_a_character_is_refused() -> None:
+    node = changed(api_object("Node", "worker-a"), "metadata.name", "worker\x1b[2J")
+    namespace = changed(api_object("Namespace", "kube-system"), "metadata.uid", "uid\x00")
+
+    with pytest.raises(InputError, match=r"^Node: metadata\.name holds character '\\x1b'"):
+        node_from_json(node)
+    # The uid of kube-system is the cluster id, kept in every stored row.
+    with pytest.raises(InputError, match=r"^Namespace kube-system: metadata\.uid holds"):
+        namespace_from_json(namespace)
+
+
+def test_a_page_leaves_out_a_pod_named_so_and_keeps_the_others_without_its_key() -> None:
+    bad = changed(api_object("Pod", "apic-gateway-0"), "metadata.name", "gw\r\nINFO forged")
+    good = api_object("Pod", "apic-gateway-0")
+    refused: list[tuple[object, str]] = []
+    decoder = pod_decoder(on_refused=lambda key, error: refused.append((key, str(error))))
+    body = json.dumps({"metadata": {"resourceVersion": "9"}, "items": [bad, good]}).encode()
+
+    page = decoder.page(body)
+
+    assert [key for key, _ in page.objects] == [("cp4i", "apic-gateway-0")]
+    # No key: it would carry the line break into the collector's log line.
+    assert refused == [(None, refused[0][1])]
+    assert "\r" not in refused[0][1]
+    assert "\n" not in refused[0][1]

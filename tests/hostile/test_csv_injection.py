@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import zipfile
 
 import pytest
@@ -92,4 +93,78 @@ def test_any_text_cell_reads_back_as_written_or_behind_a_quote(cells: list[str])
 
     assert len(read) == len(cells)
     for written, cell in zip(cells, read, strict=True):
-        assert cell == (f"'{written}" if written.startswith(FORMULA_STARTS) else written)
+        if written.startswith(FORMULA_STARTS):
+            assert cell == f"'{written}"
+        else:
+            # Guarded also when a spreadsheet would see a formula behind invisible characters.
+            assert cell == (f"'{written}" if _seen_as_formula(written) else written)
+
+
+def _seen_as_formula(cell: str) -> bool:
+    """The cell as a spreadsheet shows it, the slow way: invisible characters dropped, NFKC."""
+    shown = "".join(
+        character
+        for character in cell
+        if character in "\t\r" or unicodedata.category(character) not in {"Cc", "Cf", "Zl", "Zp"}
+    )
+    return "".join(unicodedata.normalize("NFKC", c) for c in shown[:1]).startswith(FORMULA_STARTS)
+
+
+_DISGUISES = st.sampled_from(["\x00", "\x1f", "\x85", "\ufeff", "\u200b", "\u2028", "\u202e"])
+_LOOKALIKES = st.sampled_from(
+    ["\uff1d", "\uff0b", "\uff0d", "\uff20", "﹦", "﹢", "﹣", "﹫", "⁼", "₊"]
+)
+
+
+@pytest.mark.soak
+@settings(max_examples=soak_or(300, 10_000), deadline=None)
+@given(
+    cell=st.tuples(
+        st.lists(_DISGUISES, max_size=3).map("".join),
+        st.one_of(_LOOKALIKES, st.sampled_from(FORMULA_STARTS), st.characters()),
+        st.text(max_size=8),
+    ).map("".join)
+)
+def test_a_disguised_formula_is_guarded_and_any_other_cell_kept_as_written(cell: str) -> None:
+    [read] = cells_of(csv_line([cell, "x"]).decode("utf-8"))
+
+    assert read == [f"'{cell}" if _seen_as_formula(cell) else cell, "x"]
+
+
+DISGUISED_FORMULAS = [
+    "\x00=1+1",  # a NUL first: spreadsheets drop it and run the rest
+    "\x00\x00@SUM(A1)",
+    "\x1b-2+3",
+    "\x85+1",
+    "\ufeff=1+1",  # a byte-order mark
+    "\u200b=1+1",  # a zero-width space
+    "\u202e=1+1",
+    '\uff1dHYPERLINK("http://evil.example")',  # fullwidth, which NFKC makes '='
+    "\uff0b1+1",
+    "\uff0d2+3",
+    "\uff20SUM(A1:A2)",
+    "﹦1+1",  # small equals sign
+    "﹢1",
+    "﹣1",
+    "﹫x",
+    "\x00\uff1d1",
+]
+
+
+@pytest.mark.parametrize("cell", DISGUISED_FORMULAS, ids=lambda cell: f"U+{ord(cell[0]):04X}")
+def test_a_formula_behind_control_characters_or_in_fullwidth_is_guarded(cell: str) -> None:
+    [read] = cells_of(csv_line([cell, "x"]).decode("utf-8"))
+
+    assert read == [f"'{cell}", "x"]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["IBM MQ", "製品", "\x00plain", "\uff04100", "ー長音", "\u200bword", "e\u0301", "", "1=1"],
+)
+def test_a_cell_that_needs_no_guard_keeps_its_bytes(cell: str) -> None:
+    assert csv_line([cell, 7]) == (_rfc4180(cell) + ",7\r\n").encode("utf-8")
+
+
+def _rfc4180(cell: str) -> str:
+    return f'"{cell.replace(chr(34), chr(34) * 2)}"' if any(c in cell for c in ',"\r\n') else cell

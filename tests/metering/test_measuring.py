@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
+
 from license_service.metering.cluster_view import ClusterView, Container, Node
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
@@ -348,3 +350,63 @@ class TestCloudPaks:
         assert reported.problems == (
             AnnotationProblem("serviceName", "missing: required when serviceId is set"),
         )
+
+
+UNSAFE = ["\x00", "\ud800", "\x1b", "\n", "\r", "\t", "\x7f", "\x85", "\u2028", "\u202e"]
+
+
+@pytest.mark.parametrize("character", UNSAFE, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize(
+    "key",
+    [
+        "productID",
+        "productName",
+        "productMetric",
+        "productVersion",
+        "productCloudpakRatio",
+        "cloudpakName",
+        "cloudpakVersion",
+        "cloudpakMetric",
+        "serviceId",
+        "serviceName",
+    ],
+)
+def test_a_value_no_store_can_hold_is_a_problem_of_its_pod_only(key: str, character: str) -> None:
+    annotations = bundled("p2", "Two", ratio="1:1", serviceId="s1", serviceName="Service")
+    annotations[key] = f"ab{character}c"
+    bad, good = pod("bad", "n8", annotations, "4"), pod("good", "n8", product(), "1")
+    cluster = view(bad, good, nodes=NODES)
+
+    result = measure(cluster, DEFAULT)
+
+    assert quantities(cluster) == {"p1": 1}
+    (reported,) = result.incomplete_annotations
+    assert reported.name == "bad"
+    (problem,) = reported.problems
+    assert problem.annotation == key
+    assert f"(U+{ord(character):04X}" in problem.reason
+    assert "at position 3 of 4" in problem.reason
+    assert character not in problem.reason
+
+
+def test_whitespace_around_a_value_is_not_part_of_it() -> None:
+    annotations = product(productName="Product One\n", productID="\tp1 ")
+
+    assert quantities(view(pod("a", "n8", annotations, "1"), nodes=NODES)) == {"p1": 1}
+
+
+def test_charged_containers_may_be_listed_on_several_lines_but_hold_no_nul() -> None:
+    listed = product(productChargedContainers="app,\n\tside;\r\nother\n")
+    nul = product("p2", productChargedContainers="app\x00")
+    cluster = view(
+        pod("listed", "n8", listed, containers=(Container("side", "2"), Container("x", "4"))),
+        pod("nul", "n8", nul, containers=(Container("app", "2"),)),
+        nodes=NODES,
+    )
+
+    result = measure(cluster, DEFAULT)
+
+    assert quantities(cluster) == {"p1": 2}
+    (reported,) = result.incomplete_annotations
+    assert reported.problems[0].annotation == "productChargedContainers"
+    assert "U+0000 NULL" in reported.problems[0].reason

@@ -35,6 +35,10 @@ def test_the_defaults_are_the_spec_ports_and_five_minutes() -> None:
         (ServeOptions(config_file=Path("/nonexistent.yaml")), "--config /nonexistent.yaml: no"),
         (ServeOptions(sample_interval=timedelta(0)), "--sample-interval: sampling interval 0"),
         (ServeOptions(token_grace_period=timedelta(seconds=-5)), "--token-grace-period -5"),
+        (
+            ServeOptions(token_grace_period=timedelta(seconds=999_999_999_999)),
+            "--token-grace-period 999999999999 is longer than the 604800 seconds",
+        ),
         (ServeOptions(log_level="LOUD"), "--log-level 'LOUD' is not known"),
         (ServeOptions(host=" "), "--host is empty"),
     ],
@@ -47,6 +51,7 @@ def test_the_defaults_are_the_spec_ports_and_five_minutes() -> None:
         "config-missing",
         "interval-0",
         "negative-grace",
+        "huge-grace",
         "log-level",
         "empty-host",
     ],

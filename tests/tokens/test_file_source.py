@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import stat
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from license_service.errors import ConfigurationError
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, run_periodically
 from license_service.tokens.file_source import TokenFile
 from license_service.tokens.file_store import DATA_DIR_TOKEN_FILE, token_file_path, write_token_file
-from license_service.tokens.followed import TokenState
+from license_service.tokens.followed import MAX_GRACE_PERIOD, TokenState
 from license_service.tokens.rules import check_token
 from tests.auth.clocks import FakeClock
 from tests.auth.mounted_secrets import MountedSecret
@@ -162,10 +162,30 @@ def test_an_empty_token_file_fails_closed(tmp_path: Path) -> None:
     assert "the token is empty" in state.invalid_reason
 
 
-def test_a_short_token_written_with_force_is_used(tmp_path: Path) -> None:
-    write_token_file(tmp_path / "token", "short", force=True)
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("x", "the token has 1 characters; at least 16 are required"),
+        ("a" * 9_000, "the token has 9000 characters; at most 1024 are allowed"),
+        ("abcdefgh;ijklmnopq", "character ';' at position 9 of 18 is not allowed"),
+    ],
+    ids=["one-character", "9000-characters", "semicolon"],
+)
+def test_a_token_written_by_hand_that_token_set_refuses_is_not_used(
+    tmp_path: Path, token: str, problem: str
+) -> None:
+    # Before (issue 11.7), a one-character token written by hand was used.
+    path = tmp_path / "token"
+    path.write_text(f"{token}\n")
 
-    assert external_file(tmp_path / "token").current().tokens == ("short",)
+    state = external_file(path).current()
+
+    assert state.tokens == ()
+    assert state.invalid_reason is not None
+    assert problem in state.invalid_reason
+    assert f"license-service token set --token-file {path} -" in state.invalid_reason
+    assert f"license-service token generate --token-file {path}" in state.invalid_reason
+    assert len(token) == 1 or token not in state.invalid_reason
 
 
 def test_a_token_file_removed_while_running_fails_closed_and_is_not_regenerated(
@@ -238,6 +258,57 @@ def test_an_invalid_token_ends_the_grace_of_the_previous_one(tmp_path: Path) -> 
 def test_a_negative_grace_period_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="negative"):
         external_file(tmp_path / "token", grace=-1)
+
+
+def test_a_grace_period_over_the_maximum_is_refused_naming_it(tmp_path: Path) -> None:
+    external_file(tmp_path / "token", grace=MAX_GRACE_PERIOD.total_seconds())
+
+    with pytest.raises(ConfigurationError, match=r"longer than the 604800 seconds \(7 days\)"):
+        external_file(tmp_path / "token", grace=MAX_GRACE_PERIOD.total_seconds() + 1)
+
+
+def test_a_grace_that_cannot_end_drops_the_previous_token_and_uses_the_new_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "token"
+    write_token_file(path, OLD)
+    # The last second a datetime can hold: no grace can end after it.
+    clock = FakeClock(datetime.max.replace(tzinfo=UTC) - timedelta(seconds=1))
+    tokens = external_file(path, clock=clock, grace=60)
+    write_token_file(path, NEW)
+
+    with caplog.at_level(logging.ERROR):
+        assert tokens.refresh() is True
+
+    assert tokens.current().tokens == (NEW,)
+    assert "previous API token is refused at once" in caplog.text
+    assert OLD not in caplog.text
+    assert NEW not in caplog.text
+
+
+def test_any_error_while_rotating_leaves_the_new_token_in_force_not_the_old_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "token"
+    write_token_file(path, OLD)
+    clock = FakeClock()
+    failures: list[Exception] = []
+
+    def breaking_clock() -> datetime:
+        if failures:
+            raise failures.pop()
+        return clock()
+
+    tokens = TokenFile(
+        path, generate_if_missing=False, grace_period=timedelta(seconds=60), clock=breaking_clock
+    )
+    failures.append(RuntimeError("the clock broke"))
+    write_token_file(path, NEW)
+
+    with pytest.raises(RuntimeError):
+        tokens.refresh()
+
+    assert tokens.current().tokens == (NEW,)
 
 
 def test_the_repr_of_a_token_state_hides_the_tokens() -> None:

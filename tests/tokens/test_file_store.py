@@ -87,14 +87,15 @@ def test_a_refused_token_is_not_written(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["api-token"]
 
 
-def test_a_short_token_is_written_only_when_forced(tmp_path: Path) -> None:
+def test_a_short_or_overlong_token_is_never_written(tmp_path: Path) -> None:
     path = tmp_path / "api-token"
 
-    with pytest.raises(InvalidTokenError):
+    with pytest.raises(InvalidTokenError, match="at least 16"):
         write_token_file(path, "short")
-    write_token_file(path, "short", force=True)
+    with pytest.raises(InvalidTokenError, match="at most 1024"):
+        write_token_file(path, "a" * 1_025)
 
-    assert read_token_text(path) == "short"
+    assert read_token_text(path) is None
 
 
 def test_writing_through_a_symbolic_link_replaces_the_file_it_points_to(tmp_path: Path) -> None:

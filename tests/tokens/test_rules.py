@@ -9,6 +9,7 @@ import pytest
 from license_service.errors import ConfigurationError, InvalidTokenError
 from license_service.tokens.rules import (
     GENERATED_LENGTH,
+    MAX_LENGTH,
     MIN_LENGTH,
     check_token,
     generate_token,
@@ -88,21 +89,38 @@ def test_the_message_never_holds_the_secret_part_of_the_token() -> None:
     assert secret not in str(refused.value)
 
 
-def test_a_short_token_is_refused_unless_forced() -> None:
-    with pytest.raises(InvalidTokenError, match=r"has 15 characters; at least 16.*--force"):
+def test_a_short_token_is_refused_saying_how_to_make_one() -> None:
+    # There is no --force any more (issue 11.7): the server refuses what token set refuses.
+    with pytest.raises(
+        InvalidTokenError, match=r"has 15 characters; at least 16.*license-service token generate"
+    ):
         check_token(GOOD[:15])
+    check_token(GOOD)
 
-    check_token(GOOD[:15], force=True)
 
-
-def test_an_empty_token_is_refused_even_when_forced() -> None:
+def test_an_empty_token_is_refused() -> None:
     with pytest.raises(InvalidTokenError, match="the token is empty"):
-        check_token("", force=True)
+        check_token("")
 
 
-def test_forcing_does_not_allow_a_refused_character() -> None:
+def test_a_refused_character_is_named_before_the_length() -> None:
     with pytest.raises(InvalidTokenError, match="position 2"):
-        check_token("a?", force=True)
+        check_token("a?")
+
+
+@pytest.mark.parametrize("length", [MAX_LENGTH + 1, 9_000, 200_000])
+def test_a_token_too_long_for_a_url_is_refused_naming_the_maximum(length: int) -> None:
+    with pytest.raises(InvalidTokenError, match=rf"has {length} characters; at most 1024"):
+        check_token("a" * length)
+    check_token("a" * MAX_LENGTH)
+
+
+def test_a_semicolon_is_refused_as_a_query_string_separator() -> None:
+    # The access log splits the query at ';': what followed it was logged in clear.
+    problem = token_problem("abcdefgh;ijklmnopq")
+
+    assert problem is not None
+    assert "character ';' at position 9" in problem.description
 
 
 @pytest.mark.parametrize(

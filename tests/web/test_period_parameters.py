@@ -8,7 +8,12 @@ import pytest
 
 from license_service.errors import RequestError
 from license_service.metering.periods import DatePeriod
-from license_service.web.reports.period_parameters import format_from, period_from, report_query
+from license_service.web.reports.period_parameters import (
+    format_from,
+    metric_from,
+    period_from,
+    report_query,
+)
 
 TODAY = date(2026, 11, 28)
 
@@ -167,3 +172,19 @@ def test_report_query_reads_metric_and_treats_an_empty_one_as_no_filter() -> Non
     query = report_query({"metricName": "PROCESSOR_VALUE_UNIT", "format": "csv"}, today=TODAY)
     assert (query.metric, query.format) == ("PROCESSOR_VALUE_UNIT", "csv")
     assert report_query({"metricName": ""}, today=TODAY).metric is None
+
+
+@pytest.mark.parametrize("metric", ["\x00", "VPC\x00", "a\nb", "\ud800", "\u202eCPV", "\t"])
+def test_a_metric_name_no_stored_metric_can_hold_is_refused_naming_the_character(
+    metric: str,
+) -> None:
+    with pytest.raises(RequestError, match=r"^metricName holds character .* \(U\+") as raised:
+        metric_from({"metricName": metric})
+
+    assert metric not in str(raised.value)
+
+
+def test_a_metric_name_of_any_script_is_kept() -> None:
+    assert metric_from({"metricName": "VIRTUAL_PROCESSOR_CORE"}) == "VIRTUAL_PROCESSOR_CORE"
+    assert metric_from({"metricName": "ユーザー"}) == "ユーザー"
+    assert metric_from({"metricName": ""}) is None

@@ -24,6 +24,8 @@ import typer
 
 from license_service.cli.exit_codes import reporting_errors
 from license_service.cli.help_pages import HelpCommand, HelpGroup
+from license_service.formats.unsafe_characters import unsafe_text_reason
+from license_service.sampling.schedule import MAX_INTERVAL_SECONDS
 
 # The value of typer.Option(): Typer reads it from the annotations of each command.
 OptionInfo = Any
@@ -40,21 +42,35 @@ class Flag:
 
     names: tuple[str, ...]
     metavar: str
+    callback: Callable[[Any], Any] | None = None
 
     def __call__(self, help_text: str, *, show_default: bool = False) -> OptionInfo:
         """The Typer option of this flag for one command."""
         return typer.Option(
-            *self.names, metavar=self.metavar, help=help_text, show_default=show_default
+            *self.names,
+            metavar=self.metavar,
+            help=help_text,
+            show_default=show_default,
+            callback=self.callback,
         )
+
+
+def kept_text(value: str | None) -> str | None:
+    """A flag's text that is stored or shown (a cluster id or name); refused (exit code 2)
+    when it holds a character no stored text may hold (``formats.unsafe_characters``)."""
+    reason = None if value is None else unsafe_text_reason(value)
+    if reason is not None:
+        raise typer.BadParameter(reason)
+    return value
 
 
 data_dir = Flag(("--data-dir",), "DIR")
 """The data directory of a server (or of the demo)."""
 database_url = Flag(("--database-url",), "URL")
 """A store other than the data directory's SQLite file."""
-cluster_id = Flag(("--cluster-id",), "ID")
+cluster_id = Flag(("--cluster-id",), "ID", callback=kept_text)
 """The cluster measured or reported."""
-cluster_name = Flag(("--cluster-name",), "NAME")
+cluster_name = Flag(("--cluster-name",), "NAME", callback=kept_text)
 """The name shown for the cluster."""
 token_file = Flag(("--token-file",), "FILE")
 """The API token's file, instead of the data directory's."""
@@ -85,7 +101,13 @@ MetricsPortOption = Annotated[
 ]
 SampleIntervalOption = Annotated[
     int,
-    typer.Option("--sample-interval", metavar="SECONDS", help="Seconds between two samples."),
+    # Bounded here too: a huge number of seconds is more than a timedelta holds.
+    typer.Option(
+        "--sample-interval",
+        metavar="SECONDS",
+        help="Seconds between two samples.",
+        max=MAX_INTERVAL_SECONDS,
+    ),
 ]
 StartOverOption = Annotated[
     bool,

@@ -46,9 +46,11 @@ from license_service.runtime.options import (
     DEFAULT_METRICS_PORT,
     DEFAULT_PORT,
     DEFAULT_STARTUP_TIMEOUT,
+    MAX_STARTUP_SECONDS,
     KubernetesOptions,
     ServeOptions,
 )
+from license_service.tokens.followed import MAX_GRACE_PERIOD
 
 if TYPE_CHECKING:
     from license_service.runtime.backends import Backends
@@ -101,6 +103,7 @@ def serve_command(
             "--token-grace-period",
             metavar="SECONDS",
             help="After a token change, keep accepting the previous token this long.",
+            max=int(MAX_GRACE_PERIOD.total_seconds()),
         ),
     ] = 0,
     sample_interval: SampleIntervalOption = 300,
@@ -157,6 +160,7 @@ def serve_command(
             "--startup-timeout",
             metavar="SECONDS",
             help="How long to wait at start for the Kubernetes API to answer.",
+            max=MAX_STARTUP_SECONDS,
         ),
     ] = int(DEFAULT_STARTUP_TIMEOUT.total_seconds()),
     start_over: StartOverOption = False,

@@ -8,8 +8,10 @@ in Kubernetes (``--namespace``, ``--secret``; see ``tokens.cluster_secret``): ``
 prints what ``kubectl get secret ibm-licensing-token -o jsonpath='{.data.token}' |
 base64 -d`` prints; ``set`` and ``generate`` write the Secret with the seed's labels.
 A server following that file or Secret applies a new token within 5 seconds,
-without a restart. ``set`` and ``check`` apply the SPEC 4.3 rules first and, on
-refusal, name the offending character and its position (exit code 2). A value of
+without a restart. ``set`` and ``check`` apply the SPEC 4.3 rules first (the rules
+the server applies to the token it finds: 16 to 1,024 URL-safe characters, no way
+around them) and, on refusal, name the offending character and its position, or
+the length (exit code 2). A value of
 ``-`` is read from standard input, so the token stays out of shell history and
 ``ps``. Only ``get`` and ``generate`` print a token, alone on standard output. Each
 command first decides where the token is kept (``_TokenPlace``: a file or a Secret),
@@ -32,8 +34,8 @@ from license_service.tokens.file_store import read_token_text, token_file_path, 
 from license_service.tokens.rules import (
     check_token,
     generate_token,
-    kept_token_problem,
     strip_final_newline,
+    token_problem,
 )
 
 STDIN = "-"
@@ -58,9 +60,6 @@ ValueArgument = Annotated[
         help="The token, or '-' to read it from standard input (keeps it out of shell history).",
         show_default=False,
     ),
-]
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Accept a token shorter than 16 characters.")
 ]
 KubeconfigOption = Annotated[
     Path | None, flags.kubeconfig("Act on the token Secret of the cluster of this kubeconfig.")
@@ -123,7 +122,6 @@ def set_command(
     *,
     data_dir: DataDirOption = None,
     token_file: TokenFileOption = None,
-    force: ForceOption = False,
     kubeconfig: KubeconfigOption = None,
     context: ContextOption = None,
     in_cluster: InClusterOption = False,
@@ -134,7 +132,7 @@ def set_command(
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
     place = _token_place(cluster, data_dir=data_dir, token_file=token_file)
     token = _read_value(value)
-    check_token(token, force=force)
+    check_token(token)
     typer.echo(f"API token {place.write(token)}")
 
 
@@ -157,10 +155,10 @@ def generate_command(
     typer.echo(f"New API token {written}", err=True)
 
 
-def check_command(value: ValueArgument, *, force: ForceOption = False) -> None:
+def check_command(value: ValueArgument) -> None:
     """Say whether VALUE may be an API token, naming the offending character if not."""
     token = _read_value(value)
-    check_token(token, force=force)
+    check_token(token)
     typer.echo(f"the token follows the rules ({len(token)} characters)")
 
 
@@ -191,7 +189,7 @@ class _TokenFilePlace:
                 f"{self.path}: there is no API token file; the server creates one on first "
                 f"start, or create one now with `license-service token generate {self.option}`"
             )
-        problem = kept_token_problem(text)
+        problem = token_problem(text)
         if problem is not None:
             raise InvalidTokenError(
                 f"{self.path}: the token there is invalid, so the server accepts no API token: "
@@ -202,8 +200,7 @@ class _TokenFilePlace:
 
     def write(self, token: str) -> str:
         """Write the file (mode 0600)."""
-        # The command checked the token with its own --force: only the length may differ.
-        write_token_file(self.path, token, force=True)
+        write_token_file(self.path, token)
         return f"written to {self.path} (mode 0600); a server using this file {_APPLIED}"
 
 
@@ -233,7 +230,7 @@ class _TokenSecretPlace:
                 f"{reading.problem}; replace the token with `license-service token set{again} -` "
                 f"or `license-service token generate{again}`"
             )
-        problem = kept_token_problem(reading.value)
+        problem = token_problem(reading.value)
         if problem is not None:
             raise InvalidTokenError(
                 f"the token in {label} is invalid, so the service accepts no API token: "

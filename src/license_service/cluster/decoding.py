@@ -50,6 +50,7 @@ from license_service.cluster.projections import (
     project_pod,
 )
 from license_service.errors import InputError
+from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.message_values import quoted
 from license_service.metering.cluster_view import Namespace, Node, Pod
 
@@ -263,13 +264,14 @@ def key_of(projection: Projection) -> ObjectKey:
 
 
 def key_of_json(obj: object) -> ObjectKey | None:
-    """The key of an object as the API sent it, or ``None`` when it names no object."""
+    """The key of an object as the API sent it, or ``None`` when it names no object.
+
+    A name holding a character no kept text may hold names no object either: the
+    projection refuses such an object, so it is never kept, and its key would carry
+    the character into log lines.
+    """
     metadata = _metadata(obj)
-    name = metadata.get("name")
-    namespace = metadata.get("namespace") or ""
-    if not isinstance(name, str) or not name or not isinstance(namespace, str):
-        return None
-    return (namespace, name)
+    return _key(metadata.get("name"), metadata.get("namespace") or "")
 
 
 def resource_version_of(obj: object) -> str | None:
@@ -288,8 +290,13 @@ def _schema_key(obj: PodJson | NodeJson | NamespaceJson) -> ObjectKey | None:
     metadata = obj.metadata
     if metadata is None:
         return None
-    name, namespace = metadata.name, metadata.namespace or ""
-    if type(name) is not str or not name or type(namespace) is not str:
+    return _key(metadata.name, metadata.namespace or "")
+
+
+def _key(name: object, namespace: object) -> ObjectKey | None:
+    if not isinstance(name, str) or not name or not isinstance(namespace, str):
+        return None
+    if first_unsafe_character(name) or first_unsafe_character(namespace):
         return None
     return (namespace, name)
 
@@ -322,9 +329,11 @@ def _what(obj: Mapping[str, object], kind: str) -> str:
     name, namespace = metadata.get("name"), metadata.get("namespace")
     if not isinstance(name, str) or not name:
         return kind
+    if first_unsafe_character(name):
+        return f"{kind} {quoted(name)}"  # escaped: the name cannot be shown as it is
     if kind != "Pod":
         return f"{kind} {name}"
-    if not isinstance(namespace, str) or not namespace:
+    if not isinstance(namespace, str) or not namespace or first_unsafe_character(namespace):
         return f"Pod {quoted(name)}"
     return f"Pod {namespace}/{name}"
 

@@ -14,6 +14,13 @@ Guarantees:
   ``Pod cp4i/web-0: spec.containers[1].resources.limits.cpu is the boolean true,
   not a string``. So does an object without ``metadata.name`` (a pod without
   ``metadata.namespace`` or ``spec.containers``), or of another ``kind``.
+- Names (of the pod, its namespace, node and containers, of nodes and namespaces) and
+  a namespace's uid (the cluster id) are checked here, once, for what the store and
+  the outputs cannot hold (``formats.unsafe_characters``): the API server never
+  writes such a name, so an object holding one (a tampered dump) is refused naming
+  the field and the character, never showing the name. Annotation values are checked
+  where they are read (``metering.declarations``), so that such a pod is listed with
+  the problem rather than left out.
 - Repeated parts are stored once (``SharedParts``): namespace, node and container
   names and CPU limits are interned; equal container tuples and license annotation
   mappings of different pods are one tuple and one mapping (read-only, like every
@@ -44,6 +51,7 @@ from license_service.cluster.object_schema import (
     PodSpecJson,
 )
 from license_service.errors import InputError
+from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.message_values import quoted
 from license_service.metering.cluster_view import (
     PVU_PER_CORE_LABEL,
@@ -92,9 +100,13 @@ def project_pod(shared: SharedParts, pod: PodJson) -> Pod:
     name = metadata.name if metadata is not None else None
     if type(name) is not str or not name:
         name = _required_text(name, what="Pod", path="metadata.name")
+    if not (name.isascii() and name.isprintable()):  # inlined: this runs for every pod
+        _kept_name(name, what="Pod", path="metadata.name")
     namespace = metadata.namespace if metadata is not None else None
     if type(namespace) is not str or not namespace:
         namespace = _required_text(namespace, what=f"Pod {quoted(name)}", path="metadata.namespace")
+    if not (namespace.isascii() and namespace.isprintable()):
+        _kept_name(namespace, what=f"Pod {quoted(name)}", path="metadata.namespace")
     if spec is None or spec.containers is None:
         raise InputError(
             f"Pod {namespace}/{name} has no spec.containers; a pod has at least one container"
@@ -109,6 +121,8 @@ def project_pod(shared: SharedParts, pod: PodJson) -> Pod:
     if node_name is None:
         node_name = ""
     elif type(node_name) is str:
+        if not (node_name.isascii() and node_name.isprintable()):
+            _kept_name(node_name, what=f"Pod {namespace}/{name}", path="spec.nodeName")
         node_name = sys.intern(node_name)
     else:
         node_name = _text(node_name, what=f"Pod {namespace}/{name}", path="spec.nodeName")
@@ -135,13 +149,8 @@ def project_pod(shared: SharedParts, pod: PodJson) -> Pod:
 
 def project_node(_shared: SharedParts, node: NodeJson) -> Node:
     """The projection of a node: ``status.capacity.cpu``, ``status.allocatable.cpu``, PVU label."""
-    kind = node.kind
-    if kind is not None and kind != "Node":
-        raise InputError(f"expected a Node, got an object of kind {quoted(kind)}")
     metadata, status = node.metadata, node.status
-    name = metadata.name if metadata is not None else None
-    if type(name) is not str or not name:
-        name = _required_text(name, what="Node", path="metadata.name")
+    name = _cluster_scoped_name(node.kind, metadata, kind="Node")
     capacity = status.capacity if status is not None else None
     allocatable = status.allocatable if status is not None else None
     labels = metadata.labels if metadata is not None else None
@@ -171,18 +180,15 @@ def project_node(_shared: SharedParts, node: NodeJson) -> Node:
 
 def project_namespace(_shared: SharedParts, namespace: NamespaceJson) -> Namespace:
     """The projection of a namespace: its name, uid and labels."""
-    kind = namespace.kind
-    if kind is not None and kind != "Namespace":
-        raise InputError(f"expected a Namespace, got an object of kind {quoted(kind)}")
     metadata = namespace.metadata
-    name = metadata.name if metadata is not None else None
-    if type(name) is not str or not name:
-        name = _required_text(name, what="Namespace", path="metadata.name")
+    name = _cluster_scoped_name(namespace.kind, metadata, kind="Namespace")
     uid = metadata.uid if metadata is not None else None
     labels = metadata.labels if metadata is not None else None
     what = f"Namespace {name}"
     if type(uid) is not str:
         uid = _text(uid, what=what, path="metadata.uid")
+    if uid:  # the uid of kube-system is the cluster id, kept in every stored row
+        _kept_name(uid, what=what, path="metadata.uid")
     if labels is None:
         labels = {}
     elif not all(type(value) is str for value in labels.values()):
@@ -191,6 +197,17 @@ def project_namespace(_shared: SharedParts, namespace: NamespaceJson) -> Namespa
             for key, value in labels.items()
         }
     return Namespace(name=sys.intern(name), uid=uid or "", labels=labels)
+
+
+def _cluster_scoped_name(found_kind: object, metadata: Any, *, kind: str) -> str:
+    """The name of a node or namespace, checked: of ``kind``, present, and safe to keep."""
+    if found_kind is not None and found_kind != kind:
+        raise InputError(f"expected a {kind}, got an object of kind {quoted(found_kind)}")
+    name = metadata.name if metadata is not None else None
+    if type(name) is not str or not name:
+        name = _required_text(name, what=kind, path="metadata.name")
+    _kept_name(name, what=kind, path="metadata.name")
+    return name
 
 
 def describe_json_type(value: object) -> str:
@@ -224,6 +241,7 @@ def _containers(spec: PodSpecJson, *, what: str) -> tuple[tuple[Container, ...],
         name = _text(container.name, what=what, path=f"{where}.name")
         if not name:
             raise InputError(f"{what}: {where} has no name")
+        _kept_name(name, what=what, path=f"{where}.name")
         if container.restartPolicy == _SIDECAR_RESTART_POLICY:
             result.append(_container(container, what=what, where=where))
         plain = plain and _plain_container(container)
@@ -234,6 +252,7 @@ def _container(container: ContainerJson, *, what: str, where: str) -> Container:
     name = _text(container.name, what=what, path=f"{where}.name")
     if not name:
         raise InputError(f"{what}: {where} has no name")
+    _kept_name(name, what=what, path=f"{where}.name")
     resources = container.resources
     limits = resources.limits if resources is not None else None
     cpu = _interned_text(
@@ -273,6 +292,16 @@ def _required_text(value: object, *, what: str, path: str) -> str:
     if not text:
         raise InputError(f"{what} has no {path}; {_KUBECTL_ALWAYS}")
     return text
+
+
+def _kept_name(text: str, *, what: str, path: str) -> None:
+    """Refuse a name holding a character no kept or shown text may hold (``InputError``)."""
+    found = first_unsafe_character(text)
+    if found is not None:
+        raise InputError(
+            f"{what}: {path} holds {found.describe()}; names written by Kubernetes never hold "
+            "control characters, line separators, bidirectional controls or lone surrogates"
+        )
 
 
 def _text(value: object, *, what: str, path: str) -> str | None:

@@ -3,15 +3,22 @@
 The replicas of a workload carry the same annotations, so a cluster of 150,000 pods
 has only a few hundred distinct annotation sets: ``DeclarationCache`` reads each one
 once (for one measurement) and hands back the same declaration object for equal sets.
+
+This is where annotation values enter the service, so they are checked here, once,
+for what the store and the outputs cannot hold (``formats.unsafe_characters``: a
+NUL, a lone surrogate, a control character...) and for their length: such a pod is
+not counted and is listed with the reason, and the other pods are measured as usual.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from license_service.errors import AnnotationError
+from license_service.formats.unsafe_characters import unsafe_text_reason
 from license_service.metering.charged_containers import (
     ChargedContainers,
     parse_charged_containers,
@@ -21,6 +28,8 @@ from license_service.metering.usage import AnnotationProblem
 
 MAX_VALUE_LENGTH: Final = 1_024
 """The longest license annotation value read (``productChargedContainers`` has its own limit)."""
+CHARGED_CONTAINERS: Final = "productChargedContainers"
+_LIST_BLANKS: Final = re.compile("[\t\n\r]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +108,12 @@ def read_declaration(
     if not annotations:
         return None
     values = {key: value.strip() for key, value in annotations.items()}
-    # Names and ids end up in every report: an oversized one is refused, not stored.
+    # Names and ids end up in every report and in the store: a value neither can hold
+    # (oversized, or with a NUL or another unsafe character) is refused here, once.
     problems = [
-        AnnotationProblem(
-            key,
-            f"{len(value)} characters long, more than the {MAX_VALUE_LENGTH} allowed; "
-            "shorten the value",
-        )
+        problem
         for key, value in annotations.items()
-        if len(value) > MAX_VALUE_LENGTH and key != "productChargedContainers"
+        if (problem := _unkept_value(key, value, values[key])) is not None
     ]
     if problems:
         return tuple(problems)
@@ -125,9 +131,9 @@ def read_declaration(
     charged: ChargedContainers | None = None
     try:
         # Not stripped: an empty value (charge nothing) differs from an absent one.
-        charged = parse_charged_containers(annotations.get("productChargedContainers"))
+        charged = parse_charged_containers(annotations.get(CHARGED_CONTAINERS))
     except AnnotationError as exc:
-        problems.append(AnnotationProblem("productChargedContainers", str(exc)))
+        problems.append(AnnotationProblem(CHARGED_CONTAINERS, str(exc)))
 
     cloudpak: CloudPakMembership | None = None
     service: ServiceMembership | None = None
@@ -164,6 +170,23 @@ def read_declaration(
         cloudpak=cloudpak,
         service=service,
     )
+
+
+def _unkept_value(key: str, raw: str, stripped: str) -> AnnotationProblem | None:
+    """Why the value of ``key`` can be neither stored nor shown, or ``None``."""
+    if key == CHARGED_CONTAINERS:
+        # A list: tabs and line breaks between its entries are blanks (a YAML block).
+        text = _LIST_BLANKS.sub(" ", raw)
+    elif len(raw) > MAX_VALUE_LENGTH:
+        return AnnotationProblem(
+            key,
+            f"{len(raw)} characters long, more than the {MAX_VALUE_LENGTH} allowed; "
+            "shorten the value",
+        )
+    else:
+        text = stripped
+    reason = unsafe_text_reason(text)
+    return None if reason is None else AnnotationProblem(key, reason)
 
 
 def _service(

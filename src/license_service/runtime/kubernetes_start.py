@@ -215,7 +215,8 @@ def _token_source(
         clock=clock,
         fix_hint=(
             f"write a valid token with `license-service token set{where} --namespace "
-            f"{namespace} -`, or apply a Secret like the seed document's token.yml"
+            f"{namespace} -` or `license-service token generate{where} --namespace "
+            f"{namespace}`, or apply a Secret like the seed document's token.yml"
         ),
     )
 

@@ -19,12 +19,15 @@ from license_service.errors import ConfigurationError
 from license_service.runtime.log_configuration import LEVELS
 from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds
 from license_service.tls.file_store import TlsFiles
+from license_service.tokens.followed import grace_period_problem
 
 DEFAULT_HOST: Final = "0.0.0.0"  # noqa: S104  (a service in a pod listens on every interface)
 DEFAULT_PORT: Final = 8080
 DEFAULT_METRICS_PORT: Final = 8081
 _MAX_PORT: Final = 65_535
 DEFAULT_STARTUP_TIMEOUT: Final = timedelta(seconds=60)
+MAX_STARTUP_SECONDS: Final = 86_400
+"""The longest ``--startup-timeout`` (a day); a huge number of seconds overflowed."""
 DEFAULT_DATA_DIR: Final = Path("license-service-data")
 """The data directory of ``serve`` and ``license-service token``/``snapshot`` unless
 ``--data-dir`` is given (relative to the working directory)."""
@@ -115,11 +118,9 @@ class ServeOptions:
     def check(self) -> None:
         """Raise ``ConfigurationError`` listing every problem of these options."""
         problems = [*self._port_problems(), *self._file_problems()]
-        if self.token_grace_period < timedelta(0):
-            problems.append(
-                f"--token-grace-period {self.token_grace_period.total_seconds():g} is negative; "
-                "give 0 (no grace) or a number of seconds"
-            )
+        grace_problem = grace_period_problem(self.token_grace_period)
+        if grace_problem is not None:
+            problems.append(f"--token-grace-period {grace_problem}")
         try:
             interval_seconds(self.sample_interval)
         except ConfigurationError as exc:

@@ -14,16 +14,17 @@ from typing import Final
 from license_service.errors import ConfigurationError
 
 DEFAULT_INTERVAL: Final = timedelta(seconds=300)
+MAX_INTERVAL_SECONDS: Final = 86_400
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def interval_seconds(interval: timedelta) -> int:
     """Return ``interval`` in whole seconds; ``ConfigurationError`` unless 1 s to 1 day."""
     seconds = interval.total_seconds()
-    if interval % timedelta(seconds=1) or not 1 <= seconds <= 86_400:
+    if interval % timedelta(seconds=1) or not 1 <= seconds <= MAX_INTERVAL_SECONDS:
         raise ConfigurationError(
             f"sampling interval {seconds:g} s is not a whole number of seconds between 1 and "
-            "86400; use e.g. 300 for five minutes"
+            f"{MAX_INTERVAL_SECONDS}; use e.g. 300 for five minutes"
         )
     return int(seconds)
 

@@ -87,8 +87,8 @@ class TokenFile:
             token, reason = self._judge(text)
         if seen == self._seen:
             return False
-        self._seen = seen
         self._token.apply(token, reason, place=self.place)
+        self._seen = seen  # only once applied: a change whose apply failed is tried again
         return True
 
     def _judge(self, text: str | None) -> tuple[str | None, str | None]:
@@ -121,5 +121,6 @@ class TokenFile:
             )
         return (
             "put a valid token in it: edit the Secret mounted there, or run "
-            f"`license-service token set --token-file {self._path} -`"
+            f"`license-service token set --token-file {self._path} -` or `license-service "
+            f"token generate --token-file {self._path}`"
         )

@@ -59,12 +59,12 @@ def read_token_text(path: Path) -> str | None:
     return strip_final_newline(text)
 
 
-def write_token_file(path: Path, token: str, *, force: bool = False) -> None:
+def write_token_file(path: Path, token: str) -> None:
     """Check ``token`` against the rules, then write it to ``path`` atomically with mode 0600.
 
     Replaces an existing file; creates the parent directory (mode 0700) if needed.
     """
-    check_token(token, force=force)
+    check_token(token)
     _write(path, token, replace=True)
 
 

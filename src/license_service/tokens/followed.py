@@ -11,6 +11,11 @@ Guarantees:
   ``invalid_reason`` says why (position and character, never the token);
 - rotation: a change from one usable token to another keeps the previous one
   accepted until the grace period ends; a change to no usable token ends any grace;
+  the grace period is at most ``MAX_GRACE_PERIOD`` (7 days);
+- a change applies whatever fails: the new token (or none) is put in force and the
+  previous one dropped first, and the grace is granted only once its end is known, so
+  no error (an end past what a datetime holds, a clock that fails) leaves the old
+  token in force or the new one unused;
 - safe across threads: a watcher thread applies changes while the event loop reads;
 - no ``repr`` and no log line holds a token.
 """
@@ -22,15 +27,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Final, Protocol
 
 from license_service.errors import ConfigurationError
-from license_service.tokens.rules import kept_token_problem
+from license_service.tokens.rules import token_problem
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware UTC."""
+
+MAX_GRACE_PERIOD: Final = timedelta(days=7)
+"""The longest grace period: a week covers a weekend and a weekly job; a longer one keeps
+a leaked token alive too long (and an unbounded one overflowed the clock, issue 11.6)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +73,12 @@ class KeptToken(TokenSource, Protocol):
 
 def judge_kept_token(value: str, *, place: str, fix_hint: str) -> tuple[str | None, str | None]:
     """``value`` and ``None`` when it may be the token kept at ``place``; else ``None`` and why
-    (the reason ends with ``fix_hint``, how to write a valid one)."""
-    problem = kept_token_problem(value)
+    (the reason ends with ``fix_hint``, how to write a valid one).
+
+    The rules are those ``token set`` applies, the length included: a token written by
+    hand (or by an older version) that ``token set`` would refuse is not used.
+    """
+    problem = token_problem(value)
     if problem is None:
         return value, None
     return (
@@ -81,11 +94,10 @@ class FollowedToken:
         self, *, grace_period: timedelta, clock: Clock, invalid_reason: str | None = None
     ) -> None:
         """Start with no token (``invalid_reason`` says why); ``ConfigurationError`` when the
-        grace period is negative."""
-        if grace_period < timedelta(0):
-            raise ConfigurationError(
-                f"token grace period {grace_period} is negative; give 0 or more seconds"
-            )
+        grace period is negative or longer than ``MAX_GRACE_PERIOD``."""
+        problem = grace_period_problem(grace_period)
+        if problem is not None:
+            raise ConfigurationError(f"token grace period {problem}")
         self._grace_period = grace_period
         self._clock = clock
         self._lock = threading.Lock()
@@ -124,15 +136,17 @@ class FollowedToken:
         ``place`` names where the token is kept, for the log; a refusal is logged at
         ``refusal_level``.
         """
-        now = self._clock()
         with self._lock:
             before = self._token
-            if token is not None and before is not None and self._grace_period:
-                self._previous, self._previous_until = before, now + self._grace_period
-            else:
-                # Fail closed: no token survives an invalid or missing one, even in a grace.
-                self._previous = self._previous_until = None
+            # Fail closed first: the new token (or none) is in force and no previous one
+            # is, before anything that can fail; a grace is added only once its end is
+            # known. No token survives an invalid or missing one, even in a grace.
             self._token, self._invalid_reason = token, reason
+            self._previous = self._previous_until = None
+            if token is not None and before is not None and self._grace_period:
+                self._previous_until = self._grace_end()
+                if self._previous_until is not None:
+                    self._previous = before
             until = self._previous_until if self._previous is not None else None
         if token is None:
             logger.log(refusal_level, "API-token access refused: %s", reason)
@@ -146,3 +160,27 @@ class FollowedToken:
             )
         else:
             logger.info("The API token in %s changed; the previous token is refused", place)
+
+    def _grace_end(self) -> datetime | None:
+        """When the previous token's grace ends, or ``None`` when that cannot be known."""
+        try:
+            return self._clock() + self._grace_period
+        except OverflowError as exc:  # an end past the year 9999
+            logger.error(
+                "The previous API token is refused at once: its grace period cannot end (%s)", exc
+            )
+            return None
+
+
+def grace_period_problem(grace_period: timedelta) -> str | None:
+    """What is wrong with a token grace period (the value, and how to fix it), or ``None``."""
+    seconds = grace_period.total_seconds()
+    if seconds < 0:
+        return f"{seconds:g} is negative; give 0 (no grace) or a number of seconds"
+    if grace_period > MAX_GRACE_PERIOD:
+        most = int(MAX_GRACE_PERIOD.total_seconds())
+        return (
+            f"{seconds:.0f} is longer than the {most} seconds ({MAX_GRACE_PERIOD.days} days) "
+            "allowed; give the time clients need to switch to the new token"
+        )
+    return None

@@ -1,44 +1,50 @@
 """The rules an API token must follow (SPEC 4.3), and the generator of new tokens; pure.
 
+One set of rules, applied alike by ``token set``/``token check`` before a token is
+written and by the server to the token it finds kept in a file or a Secret (a token
+written there by hand included): a token one refuses, the other refuses too, and
+the server then accepts no API token and says why (fail closed).
+
 A token travels in URLs (``?token=``), so it may not hold what a URL or a query
-string gives a meaning to: whitespace, ``?``, ``%``, ``&``, ``#``, and ``+``
-(which decodes to a space). Control and non-ASCII characters are refused too:
-they are invisible or change with the encoding. Tokens under 16 characters are
-refused unless forced; an empty token always. One trailing newline (``echo``,
-editors and ``kubectl create secret --from-file`` add one) is not part of a token,
-wherever it is kept (``strip_final_newline``).
+string gives a meaning to: whitespace, ``?``, ``%``, ``&``, ``#``, ``+`` (which
+decodes to a space) and ``;`` (a parameter separator to some readers, the service's
+access log included, which would log what follows it). Control and non-ASCII
+characters are refused too: they are invisible or change with the encoding. A token
+has ``MIN_LENGTH`` (16) to ``MAX_LENGTH`` (1,024) characters: shorter ones are
+guessed too easily, longer ones do not fit in every URL (``web.middleware.
+request_limits`` takes a query string of ``MAX_QUERY_BYTES``, 8 KiB, which holds the
+longest token with every other parameter). One trailing newline (``echo``, editors and
+``kubectl create secret --from-file`` add one) is not part of a token, wherever it is
+kept (``strip_final_newline``).
 
 A refusal names the first offending character (its ``repr``, and its Unicode
 code point and name when it is invisible or non-ASCII) and its 1-based position,
-and never the token itself: messages end up in terminals, logs and ``/health``.
+or the length, and never the token itself: messages end up in terminals, logs and
+``/health``.
 """
 
 from __future__ import annotations
 
 import secrets
 import string
-import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
 from license_service.errors import InvalidTokenError
+from license_service.formats.unsafe_characters import describe_character
 
 MIN_LENGTH: Final = 16
+MAX_LENGTH: Final = 1_024
 GENERATED_LENGTH: Final = 24
 GENERATED_ALPHABET: Final = string.ascii_letters + string.digits
-_URL_CHARACTERS: Final = frozenset("?%&#")
-# Unicode gives control characters no name; these are the ones people meet.
-_CONTROL_NAMES: Final = {
-    "\x00": "NULL",
-    "\t": "CHARACTER TABULATION",
-    "\n": "LINE FEED",
-    "\x0b": "LINE TABULATION",
-    "\x0c": "FORM FEED",
-    "\r": "CARRIAGE RETURN",
-    "\x08": "BACKSPACE",
-    "\x1b": "ESCAPE",
-    "\x7f": "DELETE",
-}
+GENERATE_HINT: Final = (
+    f"`license-service token generate` makes a {GENERATED_LENGTH}-character token"
+)
+TOKEN_FIX: Final = (
+    f"use letters and digits only, {MIN_LENGTH} to {MAX_LENGTH} of them ({GENERATE_HINT})"
+)
+"""How to write a token that follows the rules, for every refusal."""
+_URL_CHARACTERS: Final = frozenset("?%&#;")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +52,18 @@ class TokenProblem:
     """Why a token is refused; ``description`` never contains the token."""
 
     description: str
-    too_short: bool = False
 
 
-def token_problem(value: str, *, force: bool = False) -> TokenProblem | None:
-    """Why ``value`` cannot be a token, or ``None`` when it can; ``force`` allows short tokens."""
+def token_problem(value: str) -> TokenProblem | None:
+    """Why ``value`` cannot be a token, or ``None`` when it can."""
     if not value:
         return TokenProblem("the token is empty")
+    if len(value) > MAX_LENGTH:
+        # Said before any character is read: the value may be megabytes.
+        return TokenProblem(
+            f"the token has {len(value)} characters; at most {MAX_LENGTH} are allowed (a "
+            "token travels in URLs)"
+        )
     offending = [
         (position, character, why)
         for position, character in enumerate(value, start=1)
@@ -66,34 +77,18 @@ def token_problem(value: str, *, force: bool = False) -> TokenProblem | None:
             f"character {describe_character(character)} at position {position} "
             f"of {len(value)} is not allowed: {why}{others}"
         )
-    if len(value) < MIN_LENGTH and not force:
+    if len(value) < MIN_LENGTH:
         return TokenProblem(
-            f"the token has {len(value)} characters; at least {MIN_LENGTH} are required",
-            too_short=True,
+            f"the token has {len(value)} characters; at least {MIN_LENGTH} are required"
         )
     return None
 
 
-def kept_token_problem(value: str) -> TokenProblem | None:
-    """Why a token found where it is kept (a file, a Secret) cannot be used, or ``None``.
-
-    Short tokens pass: ``token set --force`` may have written one on purpose.
-    """
-    return token_problem(value, force=True)
-
-
-def check_token(value: str, *, force: bool = False) -> None:
-    """Raise ``InvalidTokenError`` naming the offending character and position, if any."""
-    problem = token_problem(value, force=force)
-    if problem is None:
-        return
-    fix = (
-        "use a longer token, or force this one (--force)"
-        if problem.too_short
-        else "remove that character, or use letters and digits only "
-        f"(`license-service token generate` makes a {GENERATED_LENGTH}-character token)"
-    )
-    raise InvalidTokenError(f"{problem.description}; {fix}")
+def check_token(value: str) -> None:
+    """Raise ``InvalidTokenError`` naming the offending character and position, or the length."""
+    problem = token_problem(value)
+    if problem is not None:
+        raise InvalidTokenError(f"{problem.description}; {TOKEN_FIX}")
 
 
 def generate_token() -> str:
@@ -108,20 +103,6 @@ def strip_final_newline(text: str) -> str:
     return text.removesuffix("\n")
 
 
-def describe_character(character: str) -> str:
-    """``character`` as a message shows it: ``'?'``, or ``'\\t' (U+0009 CHARACTER TABULATION)``."""
-    shown = repr(character)
-    if character.isprintable() and character != " " and character.isascii():
-        return shown
-    code_point = f"U+{ord(character):04X}"
-    name = unicodedata.name(character, "") or _CONTROL_NAMES.get(character, "")
-    if name:
-        return f"{shown} ({code_point} {name})"
-    if unicodedata.category(character) == "Cc":
-        return f"{shown} ({code_point}, a control character)"
-    return f"{shown} ({code_point})"
-
-
 def _refusal(character: str) -> str | None:
     """Why ``character`` may not appear in a token, or ``None`` when it may."""
     if not character.isascii():
@@ -131,7 +112,7 @@ def _refusal(character: str) -> str | None:
     if not character.isprintable():
         return "tokens may not contain control characters"
     if character in _URL_CHARACTERS:
-        return "'?', '%', '&' and '#' have a meaning in URLs"
+        return "'?', '%', '&', '#' and ';' have a meaning in URLs"
     if character == "+":
         return "a '+' in a query string decodes to a space"
     return None

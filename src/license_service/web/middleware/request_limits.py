@@ -27,6 +27,12 @@ from license_service.web.reports.period_parameters import FROM_NAMES, TO_NAMES
 
 MAX_PATH_BYTES: Final = 1024
 MAX_QUERY_BYTES: Final = 8 * 1024
+"""The longest query string. It holds the longest API token (``tokens.rules.MAX_LENGTH``,
+1,024 characters that never need percent-encoding) with both dates, ``format`` and a
+``metricName`` as long as an annotation value may be (1,024 characters, percent-encoded:
+7,235 bytes in all with two-byte characters such as ``é``). A longer token cannot be
+kept (``token set`` and the server refuse it), so no request is refused here for
+carrying a valid token."""
 MAX_QUERY_PARAMETERS: Final = 64
 MAX_HEADERS: Final = 100
 MAX_HEADER_BYTES: Final = 16 * 1024

@@ -11,7 +11,10 @@ today. Decisions where the SPEC is silent:
   (no filter) and an empty ``format`` (JSON);
 - ``format`` is ``json`` (the default) or ``csv``, in any case; other values are refused;
 - a date before ``EARLIEST_DATE`` (1970-01-01) is refused: no data can be that old, and
-  the edges of the calendar (year 1) are no place for the store's arithmetic.
+  the edges of the calendar (year 1) are no place for the store's arithmetic;
+- a ``metricName`` holding a character no stored text can hold (a NUL, a control
+  character...: ``formats.unsafe_characters``) is refused, never sent to the store
+  (PostgreSQL failed on a NUL, which answered 503).
 
 Pure: ``today`` is a parameter. Every refusal raises ``RequestError`` whose message
 names the parameter and how to fix it; the web layer answers 400. A value is shown
@@ -28,6 +31,7 @@ from datetime import date
 from typing import Final, Literal
 
 from license_service.errors import RequestError
+from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.metering.periods import (
     DEFAULT_PERIOD_DAYS,
     EARLIEST_DATE,
@@ -61,9 +65,23 @@ def report_query(query: Mapping[str, str], *, today: date) -> ReportQuery:
     """Read the period, ``metricName`` and ``format`` of a report request; pure."""
     return ReportQuery(
         period=period_from(query, today=today),
-        metric=query.get("metricName") or None,
+        metric=metric_from(query),
         format=format_from(query),
     )
+
+
+def metric_from(query: Mapping[str, str]) -> str | None:
+    """The ``metricName`` filter (absent or empty: none); refused when no stored metric can
+    hold it (``formats.unsafe_characters``); pure."""
+    metric = query.get("metricName") or None
+    found = None if metric is None else first_unsafe_character(metric)
+    if found is not None:
+        # The character is named, not the value: no token holds such a character.
+        raise RequestError(
+            f"metricName holds {found.describe()}, which no metric name can hold: give the "
+            "metric as /products lists it, e.g. metricName=VIRTUAL_PROCESSOR_CORE"
+        )
+    return metric
 
 
 def period_from(query: Mapping[str, str], *, today: date) -> DatePeriod:

@@ -10,7 +10,13 @@ import httpx
 
 from tests.e2e.certificates import self_signed_certificate
 from tests.e2e.conftest import Start
-from tests.e2e.processes import DUMP, eventually, free_port, run_cli
+from tests.e2e.processes import (
+    DUMP,
+    environment_outside_a_pod,
+    eventually,
+    free_port,
+    run_cli,
+)
 
 
 def test_tls_files_make_the_api_https(start: Start, tmp_path: Path) -> None:
@@ -27,10 +33,18 @@ def test_tls_files_make_the_api_https(start: Start, tmp_path: Path) -> None:
 
 
 def test_serve_without_a_cluster_source_says_what_to_give(tmp_path: Path) -> None:
-    result = run_cli("serve", "--data-dir", str(tmp_path / "data"), "--port", str(free_port()))
+    result = run_cli(
+        "serve",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--port",
+        str(free_port()),
+        env=environment_outside_a_pod(tmp_path),  # no $KUBECONFIG, no ~/.kube/config
+    )
 
     assert result.returncode == 2
     assert "no cluster to measure: give --cluster-dump FILE" in result.stderr
+    assert f"{tmp_path}/.kube/config does not exist" in result.stderr
     assert "license-service demo" in result.stderr
 
 

@@ -105,3 +105,22 @@ def test_https_enable_in_the_configuration_serves_https_with_a_certificate_made_
     again = start(extra=["--config", str(config)], scheme="https", verify=trusted)
 
     assert (again.data_dir / "tls.crt").read_bytes() == certificate
+
+
+def test_serve_on_a_file_that_is_not_a_database_says_what_is_wrong_with_it(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "license-service.db").write_text("not a database\n")
+
+    result = run_cli(
+        "serve", "--cluster-dump", str(DUMP), "--data-dir", str(data), "--port", str(free_port())
+    )
+
+    assert result.returncode == 3
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"license-service: error: the database file {data}/license-service.db")
+    assert "file is not a database" in line
+    assert "server is running" not in line
+    assert "sqlalche.me" not in line

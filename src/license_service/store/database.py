@@ -3,9 +3,12 @@
 ``Database.open`` brings an empty or older database to the newest schema with the
 Alembic migrations shipped in this package. A database stamped with a revision this
 code does not know was written by a newer License Service: it is refused with
-``SchemaTooNewError`` and not altered. SQLite connections get write-ahead logging,
-foreign keys and a busy timeout, PostgreSQL connections no JIT compilation;
-SQLAlchemy errors leave ``begin()`` as ``StorageError``.
+``SchemaTooNewError`` and not altered. A SQLite file this process cannot write (or
+whose directory it cannot write), and one that is not a database, are refused with a
+``StorageError`` that says so (``sqlite_access``), never with SQLAlchemy's text.
+SQLite connections get write-ahead logging, foreign keys and a busy timeout,
+PostgreSQL connections no JIT compilation; SQLAlchemy errors leave ``begin()`` as
+``StorageError``.
 
 ``data_version`` counts the writing transactions (``begin()``) that have ended, so a
 cache of anything read from the store can tell, without I/O, that it may be stale;
@@ -30,9 +33,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from license_service.errors import SchemaTooNewError, StorageError
+from license_service.store.sqlite_access import open_problem, sqlite_file, write_problem
 
 logger = logging.getLogger(__name__)
 
@@ -69,13 +73,20 @@ class Database:
         and ``StorageError`` when it cannot be reached or migrated.
         """
         engine = _create_engine(url)
+        file = sqlite_file(engine.url)
+        problem = write_problem(file) if file is not None else None
+        if problem is not None:
+            engine.dispose()
+            raise StorageError(problem)
         try:
             _migrate(engine)
         except (SQLAlchemyError, CommandError) as exc:
             engine.dispose()
+            if file is not None and isinstance(exc, SQLAlchemyError):
+                raise StorageError(open_problem(file, exc)) from exc
             raise StorageError(
-                f"cannot open database {_shown(engine.url)}: {exc}; check that the server "
-                "is running, the URL is right and the file's directory exists and is writable"
+                f"cannot open database {_shown(engine.url)}: {_said(exc)}; check that the "
+                "server is running and the URL is right"
             ) from exc
         except BaseException:
             engine.dispose()
@@ -180,6 +191,12 @@ class Database:
 
 def _shown(url: URL) -> str:
     return url.render_as_string(hide_password=True)
+
+
+def _said(error: Exception) -> str:
+    """The driver's own words, without SQLAlchemy's statement and "background" link."""
+    cause = error.orig if isinstance(error, DBAPIError) else None
+    return " ".join(str(cause if cause is not None else error).split())
 
 
 def _create_engine(raw: str) -> Engine:

@@ -100,6 +100,16 @@ def test_an_empty_token_is_refused_even_when_forced() -> None:
         check_token("", force=True)
 
 
+def test_an_empty_token_is_told_to_be_given_not_to_lose_a_character() -> None:
+    with pytest.raises(InvalidTokenError) as refused:
+        check_token("")
+
+    assert str(refused.value) == (
+        "the token is empty; give a token of 16 characters or more (`license-service token "
+        "generate` makes a 24-character token)"
+    )
+
+
 def test_forcing_does_not_allow_a_refused_character() -> None:
     with pytest.raises(InvalidTokenError, match="position 2"):
         check_token("a?", force=True)

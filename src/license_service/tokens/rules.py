@@ -87,12 +87,13 @@ def check_token(value: str, *, force: bool = False) -> None:
     problem = token_problem(value, force=force)
     if problem is None:
         return
-    fix = (
-        "use a longer token, or force this one (--force)"
-        if problem.too_short
-        else "remove that character, or use letters and digits only "
-        f"(`license-service token generate` makes a {GENERATED_LENGTH}-character token)"
-    )
+    generate = f"`license-service token generate` makes a {GENERATED_LENGTH}-character token"
+    if not value:
+        fix = f"give a token of {MIN_LENGTH} characters or more ({generate})"
+    elif problem.too_short:
+        fix = "use a longer token, or force this one (--force)"
+    else:
+        fix = f"remove that character, or use letters and digits only ({generate})"
     raise InvalidTokenError(f"{problem.description}; {fix}")
 
 

@@ -300,7 +300,8 @@ def _check_cluster_choice(
     live_flags: list[str],
     environ: Mapping[str, str],
 ) -> None:
-    """Refuse a mix of dump and live-cluster flags, and a live cluster with no way to reach it."""
+    """Refuse a mix of dump and live-cluster flags, and a live cluster with no way to reach it
+    (no kubeconfig where one is looked for)."""
     kubernetes = options.kubernetes
     if dumps:
         if live_flags:
@@ -309,20 +310,23 @@ def _check_cluster_choice(
                 "cluster; give one or the other"
             )
         return
-    if kubernetes is None or not kubernetes.default_kubeconfig:
+    if kubernetes is None or kubernetes.in_cluster:
         return
     # Only a live cluster reached by a kubeconfig loads this (it reads files, no client).
     from license_service.cluster.kubernetes.kubeconfig_files import kubeconfig_files
 
-    problem = kubeconfig_files(None, environ=environ).problem()
-    if problem is not None:
-        raise ConfigurationError(
-            "no cluster to measure: give --cluster-dump FILE (the output of `kubectl get "
-            "pods,nodes,namespaces -A -o json`), or --kubeconfig FILE to measure a live "
-            f"cluster through its API from outside it (no kubeconfig found: {problem}; in a "
-            f"pod, {ENVIRONMENT_IN_A_POD} is set and the pod's service account is used). To "
-            "try the service without a cluster, run `license-service demo`"
-        )
+    problem = kubeconfig_files(kubernetes.kubeconfig, environ=environ).problem()
+    if problem is None:
+        return
+    if not kubernetes.default_kubeconfig:
+        raise ConfigurationError(problem)  # --context NAME, and no kubeconfig to find it in
+    raise ConfigurationError(
+        "no cluster to measure: give --cluster-dump FILE (the output of `kubectl get "
+        "pods,nodes,namespaces -A -o json`), or --kubeconfig FILE to measure a live "
+        f"cluster through its API from outside it (no kubeconfig found: {problem}; in a "
+        f"pod, {ENVIRONMENT_IN_A_POD} is set and the pod's service account is used). To "
+        "try the service without a cluster, run `license-service demo`"
+    )
 
 
 def service_lines(service: Service, listeners: Listeners) -> list[str]:

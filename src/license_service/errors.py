@@ -22,7 +22,9 @@ Errors are mapped to exit codes once (in ``cli``) and to HTTP responses once
     |                                 (also an InputError: an unusable input file, exit code 2)
     +-- AuthenticationError           the API token cannot be read, stored or used
     |   +-- InvalidTokenError         a token breaks the SPEC 4.3 rules (also a
-    |                                 ConfigurationError: a refused setting, exit code 2)
+    |   |                             ConfigurationError: a refused setting, exit code 2)
+    |   +-- MissingTokenError         no API token where a command was told to look (also
+    |                                 a ConfigurationError: a wrong flag, exit code 2)
     +-- RequestError                  an HTTP request's parameters are invalid (answered 400)
 """
 
@@ -90,6 +92,14 @@ class InvalidTokenError(AuthenticationError, ConfigurationError):
 
     It is also a ``ConfigurationError``: a refused token is a refused setting.
     The message never holds the token itself.
+    """
+
+
+class MissingTokenError(AuthenticationError, ConfigurationError):
+    """No API token where a command was told to look: no token file, no token Secret.
+
+    It is also a ``ConfigurationError``: a wrong ``--data-dir``, ``--token-file`` or
+    ``--namespace`` is a wrong command line (or the service never started there).
     """
 
 

@@ -101,6 +101,14 @@ def test_anything_but_the_exact_token_is_refused(presented: str) -> None:
     assert denial(Setup()(url_token=presented)).reason == "invalid"
 
 
+def test_an_empty_url_token_is_refused_saying_it_is_empty() -> None:
+    refused = denial(Setup()(url_token=""))
+
+    assert (refused.status, refused.reason) == (401, "invalid")
+    assert refused.message.startswith("the ?token= parameter is empty;")
+    assert "not this service's API token" not in refused.message
+
+
 def test_a_value_that_claims_equality_is_still_refused() -> None:
     class EqualToEverything(str):
         __slots__ = ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from license_service.cli.app import build_app
@@ -37,6 +38,17 @@ def test_an_invalid_namespace_and_timeout_are_refused_before_connecting(tmp_path
     assert result.exit_code == 2
     assert "--namespace 'Bad_NS' is not a namespace name" in result.stderr
     assert "--startup-timeout 0 is not positive" in result.stderr
+
+
+def test_a_context_without_any_kubeconfig_to_find_it_in_is_refused_as_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing.yaml"))
+
+    result = serve("--context", "prod", "--data-dir", str(tmp_path / "data"))
+
+    assert result.exit_code == 2
+    assert f"$KUBECONFIG names {tmp_path}/missing.yaml, but no such file exists" in result.stderr
 
 
 def test_a_missing_kubeconfig_is_named() -> None:

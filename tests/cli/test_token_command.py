@@ -38,7 +38,7 @@ def test_get_prints_the_token_alone_for_piping(tmp_path: Path) -> None:
 def test_get_says_clearly_when_there_is_no_token(tmp_path: Path) -> None:
     result = run("get", "--data-dir", str(tmp_path))
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input: a --data-dir without a token
     assert result.stdout == ""
     assert "there is no API token file" in result.stderr
     assert f"license-service token generate --data-dir {tmp_path}" in result.stderr
@@ -179,6 +179,18 @@ def test_check_names_the_offending_character_and_position(value: str, named: str
 
     assert result.exit_code == 2
     assert named in result.stderr
+
+
+@pytest.mark.parametrize("how", ["argument", "stdin"])
+def test_an_empty_token_is_said_to_be_empty(tmp_path: Path, how: str) -> None:
+    value, given = ("", None) if how == "argument" else ("-", "\n")
+
+    result = run("set", value, "--data-dir", str(tmp_path), input=given)
+
+    assert result.exit_code == 2
+    assert "the token is empty; give a token of 16 characters or more" in result.stderr
+    assert "remove that character" not in result.stderr
+    assert not token_file_path(tmp_path).exists()
 
 
 def test_the_default_data_directory_is_the_servers(

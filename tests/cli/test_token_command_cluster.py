@@ -108,12 +108,39 @@ def test_the_secret_name_and_namespace_follow_the_ibmlicensing_resource(
 def test_get_of_a_missing_secret_says_how_to_create_one(kubeconfig: str) -> None:
     result = run("get", "--kubeconfig", kubeconfig)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input: no token Secret where the flags point
     assert result.stdout == ""
     assert f"the Secret {NAMESPACE}/ibm-licensing-token does not exist" in result.stderr
     assert (
         f"license-service token generate --kubeconfig {kubeconfig} --namespace {NAMESPACE}"
         in result.stderr
+    )
+
+
+@pytest.mark.parametrize("command", ["get", "generate"])
+def test_a_namespace_that_does_not_exist_is_named_as_the_problem(
+    fake_api: FakeApiServer, kubeconfig: str, command: str
+) -> None:
+    result = run(command, "--kubeconfig", kubeconfig, "--namespace", "ibm-common-service")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "license-service: error: the namespace ibm-common-service does not exist on the API "
+        f"server {fake_api.url}; give the service's namespace with --namespace (the one "
+        "holding its token Secret: `kubectl get secrets -A | grep licensing-token`)\n"
+    )
+
+
+def test_a_kubeconfig_that_does_not_exist_is_named_as_such(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.cfg"
+
+    result = run("get", "--kubeconfig", str(missing))
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"license-service: error: --kubeconfig {missing}: no such file; give the path of a "
+        "kubeconfig\n"
     )
 
 

@@ -54,6 +54,7 @@ SERVICE_CALLS: Final = (
     ("", "pods", ("list", "watch"), CLUSTER, (ANY,), "collector: paged list, then watch"),
     ("", "nodes", ("list", "watch"), CLUSTER, (ANY,), "collector: capacity of each node"),
     ("", "namespaces", ("list", "watch"), CLUSTER, (ANY,), "collector; kube-system uid = id"),
+    ("", "namespaces", ("get",), CLUSTER, (ANY,), "start: the service's namespace exists"),
     (
         "operator.ibm.com",
         "ibmlicensings",
@@ -93,7 +94,6 @@ SERVICE_CALLS: Final = (
 SPEC_ONLY: Final = (
     ("", "pods", ("get",), CLUSTER, (ANY,), "SPEC 7"),
     ("", "nodes", ("get",), CLUSTER, (ANY,), "SPEC 7"),
-    ("", "namespaces", ("get",), CLUSTER, (ANY,), "SPEC 7"),
 )
 READER_URLS: Final = (
     "/products",

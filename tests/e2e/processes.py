@@ -8,13 +8,14 @@ the test fails). Waiting is bounded polling: a real process runs on real time.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar
@@ -133,12 +134,14 @@ def start_service(
     signing_key: bytes | None = None,
     data_dir: Path | None = None,
     fd_limit: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ServiceProcess:
     """Start ``license-service <command>`` in ``tmp_path`` and wait until it serves.
 
     ``signing_key`` (PEM) is put in the data directory first, as a kept key would be,
     which spares the process generating one. ``data_dir`` defaults to ``tmp_path/data``.
     ``fd_limit`` lowers the process's soft limit of open files (``RLIMIT_NOFILE``).
+    ``env`` replaces the process's environment (default: this one's).
     """
     data_dir = data_dir or tmp_path / "data"
     if signing_key is not None and not data_dir.exists():
@@ -171,7 +174,10 @@ def start_service(
     stdout, stderr = stdout_path.open("wb"), stderr_path.open("wb")
     if fd_limit is not None:
         arguments = [sys.executable, "-c", _LIMIT_OPEN_FILES, str(fd_limit), *arguments[1:]]
-    process = subprocess.Popen(arguments, stdout=stdout, stderr=stderr, cwd=tmp_path)
+    environment = None if env is None else dict(env)
+    process = subprocess.Popen(
+        arguments, stdout=stdout, stderr=stderr, cwd=tmp_path, env=environment
+    )
     service = ServiceProcess(
         process=process,
         port=port,
@@ -190,8 +196,13 @@ def start_service(
     return service
 
 
-def run_cli(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``license-service <arguments>`` to completion (e.g. ``token set``)."""
+def run_cli(
+    *arguments: str, stdin: str | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``license-service <arguments>`` to completion (e.g. ``token set``).
+
+    ``env`` replaces the process's environment (default: this one's).
+    """
     return subprocess.run(
         [sys.executable, "-m", "license_service", *arguments],
         check=False,
@@ -199,4 +210,16 @@ def run_cli(*arguments: str, stdin: str | None = None) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=60,
+        env=None if env is None else dict(env),
     )
+
+
+def environment_outside_a_pod(home: Path, **variables: str) -> dict[str, str]:
+    """This environment with ``HOME`` at ``home``, without ``$KUBECONFIG`` or the pod's
+    variables, plus ``variables``: where ``serve`` finds no kubeconfig unless one is put."""
+    kept = {
+        name: value
+        for name, value in os.environ.items()
+        if name != "KUBECONFIG" and not name.startswith("KUBERNETES_")
+    }
+    return {**kept, "HOME": str(home), **variables}

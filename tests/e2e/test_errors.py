@@ -79,6 +79,18 @@ def test_a_wrong_token_is_a_401_with_the_realm(served: ServiceProcess) -> None:
         assert WRONG_TOKEN not in response.text
 
 
+def test_an_empty_token_is_a_401_that_says_it_is_empty(served: ServiceProcess) -> None:
+    with client_from("127.0.0.21") as client:
+        response = client.get(f"{served.url}/products?token=")
+
+    message = assert_error(response, 401, "Unauthorized")
+    assert message == (
+        "the ?token= parameter is empty; put the API token after token= "
+        "(`license-service token get` prints it)"
+    )
+    assert response.headers["WWW-Authenticate"] == REALM
+
+
 def test_other_methods_are_a_405(served: ServiceProcess) -> None:
     for method, path in (("POST", "/products"), ("DELETE", "/snapshot"), ("PUT", "/version")):
         response = httpx.request(method, f"{served.url}{path}", params={"token": served.token})

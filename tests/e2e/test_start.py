@@ -10,7 +10,13 @@ import httpx
 
 from tests.e2e.certificates import self_signed_certificate
 from tests.e2e.conftest import Start
-from tests.e2e.processes import DUMP, eventually, free_port, run_cli
+from tests.e2e.processes import (
+    DUMP,
+    environment_outside_a_pod,
+    eventually,
+    free_port,
+    run_cli,
+)
 
 
 def test_tls_files_make_the_api_https(start: Start, tmp_path: Path) -> None:
@@ -27,10 +33,18 @@ def test_tls_files_make_the_api_https(start: Start, tmp_path: Path) -> None:
 
 
 def test_serve_without_a_cluster_source_says_what_to_give(tmp_path: Path) -> None:
-    result = run_cli("serve", "--data-dir", str(tmp_path / "data"), "--port", str(free_port()))
+    result = run_cli(
+        "serve",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--port",
+        str(free_port()),
+        env=environment_outside_a_pod(tmp_path),  # no $KUBECONFIG, no ~/.kube/config
+    )
 
     assert result.returncode == 2
     assert "no cluster to measure: give --cluster-dump FILE" in result.stderr
+    assert f"{tmp_path}/.kube/config does not exist" in result.stderr
     assert "license-service demo" in result.stderr
 
 
@@ -92,3 +106,22 @@ def test_https_enable_in_the_configuration_serves_https_with_a_certificate_made_
     again = start(extra=["--config", str(config)], scheme="https", verify=trusted)
 
     assert (again.data_dir / "tls.crt").read_bytes() == certificate
+
+
+def test_serve_on_a_file_that_is_not_a_database_says_what_is_wrong_with_it(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "license-service.db").write_text("not a database\n")
+
+    result = run_cli(
+        "serve", "--cluster-dump", str(DUMP), "--data-dir", str(data), "--port", str(free_port())
+    )
+
+    assert result.returncode == 3
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"license-service: error: the database file {data}/license-service.db")
+    assert "file is not a database" in line
+    assert "server is running" not in line
+    assert "sqlalche.me" not in line

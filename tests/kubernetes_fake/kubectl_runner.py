@@ -56,6 +56,19 @@ class Kubectl:
             )
         return completed
 
+    def run_plain(
+        self, *arguments: str, environment: Mapping[str, str]
+    ) -> subprocess.CompletedProcess[str]:
+        """Run kubectl without ``--kubeconfig`` in ``environment`` alone (it finds its own)."""
+        return subprocess.run(
+            [self.binary, "--cache-dir", str(self.cache_dir), *arguments],
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT_SECONDS,
+            check=True,
+            env=dict(environment),
+        )
+
 
 def find_kubectl() -> str | None:
     """The kubectl binary on PATH, or None."""

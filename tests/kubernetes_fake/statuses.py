@@ -12,6 +12,8 @@ from typing import Any
 JsonObject = dict[str, Any]
 
 FAILURE_REASONS = {
+    403: "Forbidden",
+    404: "NotFound",
     429: "TooManyRequests",
     500: "InternalError",
     503: "ServiceUnavailable",

@@ -103,6 +103,16 @@ def test_an_empty_token_is_refused() -> None:
         check_token("")
 
 
+def test_an_empty_token_is_told_to_be_given_not_to_lose_a_character() -> None:
+    with pytest.raises(InvalidTokenError) as refused:
+        check_token("")
+
+    assert str(refused.value) == (
+        "the token is empty; give a token of 16 characters or more (`license-service token "
+        "generate` makes a 24-character token)"
+    )
+
+
 def test_a_refused_character_is_named_before_the_length() -> None:
     with pytest.raises(InvalidTokenError, match="position 2"):
         check_token("a?")

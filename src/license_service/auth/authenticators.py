@@ -142,6 +142,13 @@ class ApiTokenAuthenticator:
         ]
         if _any_matches(presented, accepted):
             return API_TOKEN_IDENTITY
+        if not any(presented):  # only ?token= with nothing after it (a bearer is never empty)
+            return Denied(
+                401,
+                "invalid",
+                "the ?token= parameter is empty; put the API token after token= "
+                "(`license-service token get` prints it)",
+            )
         return Denied(
             401,
             "invalid",

@@ -3,7 +3,8 @@
 ===  ==========================================================================
 0    success (problems found in the measured data are output, not failures)
 1    any other License Service error
-2    bad input: an unusable dump or configuration, or a wrong command line
+2    bad input: an unusable dump or configuration, or a wrong command line (a
+     token asked for where there is none included)
 3    the database cannot be used (``StorageError``)
 4    the cluster cannot be read (``ClusterError``)
 ===  ==========================================================================

@@ -7,12 +7,19 @@ Flags other tools rely on: ``--host``, ``--port``, ``--metrics-port``, ``--data-
 ``--context``, ``--namespace``, ``--start-over``. Several dumps are given by repeating the flag
 (``--cluster-dump pods.json --cluster-dump nodes.json``).
 
-Which cluster: ``--cluster-dump`` measures dump files; otherwise the live cluster
-through the Kubernetes API, with the pod's service account (in a pod) or a
-kubeconfig (``--kubeconfig``/``--context``, outside). Live, the configuration is the
-``IBMLicensing`` resource, the API token and the signing key live in Secrets of the
-service's namespace (``--namespace``; see ``runtime.kubernetes_start``). The choice
-is made once, here: the service is assembled with the backends it gives.
+Which cluster, decided once, here; the first rule that applies:
+
+1. ``--cluster-dump FILE``: measure dump files (no live-cluster flag may be given);
+2. ``--kubeconfig FILE`` or ``--context NAME``: that kubeconfig (with ``--context``
+   alone, the files below), through the Kubernetes API;
+3. in a pod (``KUBERNETES_SERVICE_HOST`` set): the pod's service account;
+4. outside a pod: the files of ``$KUBECONFIG``, else ``~/.kube/config``, as kubectl
+   finds them; when there is none, the command refuses to start and says what to give.
+
+Live, the configuration is the ``IBMLicensing`` resource, the API token and the
+signing key live in Secrets of the service's namespace (``--namespace``; see
+``runtime.kubernetes_start``); the first log line names the API server and the
+context. The service is assembled with the backends the choice gives.
 
 The command prints where it listens and where the API token is kept, never the
 token itself; logs go to standard error.
@@ -174,6 +181,10 @@ def serve_command(
     from license_service.sampling.freshness import MAX_VIEW_AGE
 
     live = not cluster_dump
+    # Outside a pod, without --kubeconfig/--context, a kubeconfig is found as kubectl does.
+    default_kubeconfig = (
+        live and kubeconfig is None and context is None and ENVIRONMENT_IN_A_POD not in os.environ
+    )
     options = ServeOptions(
         host=host,
         port=port,
@@ -190,6 +201,7 @@ def serve_command(
         kubernetes=KubernetesOptions(
             kubeconfig=kubeconfig,
             context=context,
+            default_kubeconfig=default_kubeconfig,
             namespace=namespace,
             cluster_id=cluster_id,
             startup_timeout=timedelta(seconds=startup_timeout),
@@ -307,7 +319,8 @@ def _check_cluster_choice(
     live_flags: list[str],
     environ: Mapping[str, str],
 ) -> None:
-    """Refuse a mix of dump and live-cluster flags, and a live cluster with no way to reach it."""
+    """Refuse a mix of dump and live-cluster flags, and a live cluster with no way to reach it
+    (no kubeconfig where one is looked for)."""
     kubernetes = options.kubernetes
     if dumps:
         if live_flags:
@@ -316,14 +329,23 @@ def _check_cluster_choice(
                 "cluster; give one or the other"
             )
         return
-    if kubernetes is not None and kubernetes.in_cluster and ENVIRONMENT_IN_A_POD not in environ:
-        raise ConfigurationError(
-            "no cluster to measure: give --cluster-dump FILE (the output of `kubectl get "
-            "pods,nodes,namespaces -A -o json`), or --kubeconfig FILE to measure a live "
-            f"cluster through its API from outside it (in a pod, {ENVIRONMENT_IN_A_POD} is "
-            "set and the pod's service account is used). To try the service without a "
-            "cluster, run `license-service demo`"
-        )
+    if kubernetes is None or kubernetes.in_cluster:
+        return
+    # Only a live cluster reached by a kubeconfig loads this (it reads files, no client).
+    from license_service.cluster.kubernetes.kubeconfig_files import kubeconfig_files
+
+    problem = kubeconfig_files(kubernetes.kubeconfig, environ=environ).problem()
+    if problem is None:
+        return
+    if not kubernetes.default_kubeconfig:
+        raise ConfigurationError(problem)  # --context NAME, and no kubeconfig to find it in
+    raise ConfigurationError(
+        "no cluster to measure: give --cluster-dump FILE (the output of `kubectl get "
+        "pods,nodes,namespaces -A -o json`), or --kubeconfig FILE to measure a live "
+        f"cluster through its API from outside it (no kubeconfig found: {problem}; in a "
+        f"pod, {ENVIRONMENT_IN_A_POD} is set and the pod's service account is used). To "
+        "try the service without a cluster, run `license-service demo`"
+    )
 
 
 def service_lines(service: Service, listeners: Listeners) -> list[str]:

@@ -27,7 +27,7 @@ from typing import Annotated, Protocol
 import typer
 
 from license_service.cli import options as flags
-from license_service.errors import AuthenticationError, ConfigurationError, InvalidTokenError
+from license_service.errors import ConfigurationError, InvalidTokenError, MissingTokenError
 from license_service.runtime.options import DEFAULT_DATA_DIR
 from license_service.tokens.cluster_flags import ClusterTokenFlags
 from license_service.tokens.file_store import read_token_text, token_file_path, write_token_file
@@ -185,7 +185,7 @@ class _TokenFilePlace:
         """The token of the file; refused when missing or invalid."""
         text = read_token_text(self.path)
         if text is None:
-            raise AuthenticationError(
+            raise MissingTokenError(
                 f"{self.path}: there is no API token file; the server creates one on first "
                 f"start, or create one now with `license-service token generate {self.option}`"
             )
@@ -221,12 +221,12 @@ class _TokenSecretPlace:
             label = token_secret.label
             reading = token_secret.read()
         if reading.missing:
-            raise AuthenticationError(
+            raise MissingTokenError(
                 f"the {label} does not exist; the service creates it when it starts, "
                 f"or create one now with `license-service token generate{again}`"
             )
         if reading.value is None:
-            raise AuthenticationError(
+            raise InvalidTokenError(
                 f"{reading.problem}; replace the token with `license-service token set{again} -` "
                 f"or `license-service token generate{again}`"
             )

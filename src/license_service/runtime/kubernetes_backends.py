@@ -127,8 +127,10 @@ class KubernetesBackends:
                 "-o jsonpath='{.data.token}' | base64 -d"
             )
         else:
+            # The context the service chose, so the command reaches the same cluster.
+            context = kubernetes.context or self.connection.context
             flags = f" --kubeconfig {kubernetes.kubeconfig}" if kubernetes.kubeconfig else ""
-            flags += f" --context {kubernetes.context}" if kubernetes.context else ""
+            flags += f" --context {context}" if context else ""
             how = f"license-service token get{flags} --namespace {secret.namespace}"
         return f"in {self.tokens.label}; print it with: {how}"
 

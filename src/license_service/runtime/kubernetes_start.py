@@ -1,7 +1,9 @@
 """Starting the backends of a service measuring a live cluster: connected, started, checked.
 
-``connect_kubernetes`` opens a client (the pod's service account by default, or a
-kubeconfig with ``--kubeconfig``/``--context``), then, in this order:
+``connect_kubernetes`` opens a client (the pod's service account in a pod; else a
+kubeconfig: ``--kubeconfig``, else ``$KUBECONFIG``'s files, else ``~/.kube/config``,
+with ``--context`` or the files' current context) and logs, first, which API server
+and whose credentials it uses; then, in this order:
 
 1. starts the collector (``KubernetesSource``: pods, nodes, namespaces), first
    because its initial list takes longest;
@@ -10,7 +12,10 @@ kubeconfig with ``--kubeconfig``/``--context``), then, in this order:
    ``--config`` does (starting on defaults could turn on URL tokens someone turned off);
 3. decides the service's namespace: ``--namespace``, else the pod's own namespace
    (in a pod), else ``spec.instanceNamespace``, else ``ibm-common-services`` (the
-   seed document's namespace); the namespace is fixed until the next start;
+   seed document's namespace); the namespace is fixed until the next start. A
+   namespace the API server says does not exist stops the start at once with one
+   line that says how to fix it (``ConfigurationError``): waiting would only repeat
+   the failure to write its Secrets;
 4. follows the token Secret (unless ``--token-file`` names a file), creating it when
    missing, and waits for its first reading; a change of ``spec.apiSecretToken``
    moves the watch to the new Secret;
@@ -45,6 +50,7 @@ from license_service.cluster.kubernetes.connection import SERVICE_ACCOUNT_DIRECT
 from license_service.cluster.kubernetes.pod_namespace import pod_namespace
 from license_service.config_sources.resource_source import LicensingResourceConfig
 from license_service.config_sources.source import LicensingConfigSource
+from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.errors import ClusterError, ConfigurationError
 from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.backends import FileBackends
@@ -82,7 +88,12 @@ def connect_kubernetes(
             environ=environ, service_account_directory=service_account_directory
         )
     else:
-        connection = ApiConnection.from_kubeconfig(options.kubeconfig, context=options.context)
+        connection = ApiConnection.from_kubeconfig(
+            options.kubeconfig, context=options.context, environ=environ
+        )
+    logger.info(
+        "Connecting to the Kubernetes API at %s with %s", connection.server, connection.description
+    )
     started: list[Stoppable | None] = []
     try:
         source = connection.collector(
@@ -97,11 +108,12 @@ def connect_kubernetes(
             connection, files=files, options=options, clock=clock, deadline=deadline
         )
         started.append(resource_watch)
-        namespace = service_namespace(
-            given=options.namespace,
-            pod=pod_namespace(service_account_directory) if options.in_cluster else None,
-            config=config.current(),
-        )
+        pod = pod_namespace(service_account_directory) if options.in_cluster else None
+        namespace = service_namespace(given=options.namespace, pod=pod, config=config.current())
+        if connection.namespace_exists(namespace) is False:
+            raise _missing_namespace(
+                namespace, connection, given=options.namespace, pod=pod, config=config.current()
+            )
         tokens = None
         if serve_options.token_file is None:
             tokens = _token_source(
@@ -235,6 +247,29 @@ def _cluster_id(
             )
         pause.wait(_POLL_SECONDS)
     return cluster_id
+
+
+def _missing_namespace(
+    namespace: str,
+    connection: ApiConnection,
+    *,
+    given: str | None,
+    pod: str | None,
+    config: LicensingConfig,
+) -> ConfigurationError:
+    if given:
+        chosen = "given with --namespace"
+    elif pod:
+        chosen = "the pod's own"
+    elif config.instance_namespace:
+        chosen = "spec.instanceNamespace"
+    else:
+        chosen = "the default"
+    return ConfigurationError(
+        f"the service's namespace {namespace} ({chosen}) does not exist on the API server "
+        f"{connection.server}; create it (`kubectl create namespace {namespace}`), or give "
+        "the namespace to keep the service's Secrets in with --namespace"
+    )
 
 
 def _late(

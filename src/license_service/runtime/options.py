@@ -43,11 +43,14 @@ _DNS_LABEL: Final = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 class KubernetesOptions:
     """How to reach the cluster, and where the service's Secrets live.
 
-    Without ``kubeconfig`` and ``context`` the pod's service account is used.
+    Without ``kubeconfig``, ``context`` and ``default_kubeconfig`` the pod's service
+    account is used. ``default_kubeconfig`` (``serve`` outside a pod, without
+    ``--kubeconfig``) reads the files of ``$KUBECONFIG``, else ``~/.kube/config``.
     """
 
     kubeconfig: Path | None = None
     context: str | None = None
+    default_kubeconfig: bool = False
     namespace: str | None = None
     cluster_id: str | None = None
     startup_timeout: timedelta = DEFAULT_STARTUP_TIMEOUT
@@ -56,7 +59,7 @@ class KubernetesOptions:
     @property
     def in_cluster(self) -> bool:
         """Whether the pod's service account is used (no kubeconfig asked for)."""
-        return self.kubeconfig is None and self.context is None
+        return self.kubeconfig is None and self.context is None and not self.default_kubeconfig
 
     def problems(self) -> list[str]:
         """What is wrong with these options, each naming the flag, the value and the fix."""

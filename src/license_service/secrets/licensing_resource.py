@@ -79,9 +79,9 @@ def read_licensing_document(api_client: client.ApiClient) -> JsonObject | None:
     except ApiException as error:
         if status_code(error) == NOT_FOUND:
             return None
-        raise ClusterError(describe_failure(error, action=f"list {DESCRIPTION}").message) from error
+        raise _list_error(error) from error
     except Exception as error:
-        raise ClusterError(describe_failure(error, action=f"list {DESCRIPTION}").message) from error
+        raise _list_error(error) from error
     items = document.get("items") if isinstance(document, Mapping) else None
     documents = [item for item in items or () if isinstance(item, Mapping)]
     return oldest_ibmlicensing(documents) if documents else None
@@ -114,3 +114,8 @@ class LicensingResourceWatch(FollowedObjects):
     def _changed(self, objects: Mapping[str, JsonObject]) -> None:
         documents = list(objects.values())
         self._on_document(oldest_ibmlicensing(documents) if documents else None)
+
+
+def _list_error(error: Exception) -> ClusterError:
+    failure = describe_failure(error, action=f"list {DESCRIPTION}", resource=PLURAL)
+    return ClusterError(failure.message)

@@ -7,6 +7,9 @@ code does not know was written by a newer License Service: it is refused with
 (``sqlite_files``): one that fails ``PRAGMA quick_check`` is refused with
 ``DamagedDatabaseError`` and left unchanged, and a caller that expects data
 (``if_empty="refuse"``) gets ``EmptyDatabaseError`` instead of a new, empty store.
+A SQLite file this process cannot write (or whose directory it cannot write), and one
+that is not a database, are refused with a ``StorageError`` that says so
+(``sqlite_access``), never with SQLAlchemy's text.
 SQLite connections get write-ahead logging, foreign keys and a busy timeout,
 PostgreSQL connections no JIT compilation; SQLAlchemy errors leave ``begin()`` as
 ``StorageError``.
@@ -35,9 +38,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from license_service.errors import EmptyDatabaseError, SchemaTooNewError, StorageError
+from license_service.store.sqlite_access import open_problem, write_problem
 from license_service.store.sqlite_files import IfDamaged, IfEmpty, check_sqlite_file
 
 logger = logging.getLogger(__name__)
@@ -81,11 +85,15 @@ class Database:
         ``StorageError`` when it cannot be reached or migrated.
         """
         engine = _create_engine(url)
-        sqlite_file = sqlite_file_of(engine.url)
+        file = sqlite_file_of(engine.url)
+        problem = write_problem(file) if file is not None else None
+        if problem is not None:
+            engine.dispose()
+            raise StorageError(problem)
         try:
-            if sqlite_file is not None:
+            if file is not None:
                 check_sqlite_file(
-                    sqlite_file,
+                    file,
                     if_empty=if_empty,
                     if_damaged=if_damaged,
                     now=lambda: datetime.now(UTC),
@@ -93,9 +101,11 @@ class Database:
             _migrate(engine, if_empty=if_empty)
         except (SQLAlchemyError, CommandError) as exc:
             engine.dispose()
+            if file is not None and isinstance(exc, SQLAlchemyError):
+                raise StorageError(open_problem(file, exc)) from exc
             raise StorageError(
-                f"cannot open database {_shown(engine.url)}: {exc}; check that the server "
-                "is running, the URL is right and the file's directory exists and is writable"
+                f"cannot open database {_shown(engine.url)}: {_said(exc)}; check that the "
+                "server is running and the URL is right"
             ) from exc
         except BaseException:
             engine.dispose()
@@ -215,6 +225,12 @@ def sqlite_file_of(url: URL | str) -> Path | None:
 
 def _shown(url: URL) -> str:
     return url.render_as_string(hide_password=True)
+
+
+def _said(error: Exception) -> str:
+    """The driver's own words, without SQLAlchemy's statement and "background" link."""
+    cause = error.orig if isinstance(error, DBAPIError) else None
+    return " ".join(str(cause if cause is not None else error).split())
 
 
 def _parsed_url(raw: str) -> URL:

@@ -7,7 +7,9 @@ the Secret a running service reads (SPEC 4.2): its name is ``--secret``, else
 ``--in-cluster``), else ``spec.instanceNamespace``, else ``ibm-common-services`` (the
 rule of ``secrets.namespace``). The resource is read only when
 one of the two is not given; when it cannot be read or is invalid, the defaults are
-used and ``note`` says so (the commands print it on standard error).
+used and ``note`` says so (the commands print it on standard error). A kubeconfig
+that does not exist, and a namespace the API server says does not exist, are refused
+with ``ConfigurationError`` (a wrong flag, exit code 2) before any Secret is touched.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from license_service.cluster.kubernetes.api_connection import ApiConnection
 from license_service.cluster.kubernetes.connection import SERVICE_ACCOUNT_DIRECTORY
+from license_service.cluster.kubernetes.kubeconfig_files import kubeconfig_files
 from license_service.cluster.kubernetes.pod_namespace import pod_namespace
 from license_service.configuration.ibmlicensing import LicensingConfig, parse_ibmlicensing
 from license_service.errors import ClusterError, ConfigurationError
@@ -41,6 +44,9 @@ def opened_token_secret(
     if flags.in_cluster:
         connection = ApiConnection.in_cluster(service_account_directory=service_account_directory)
     else:
+        problem = kubeconfig_files(flags.kubeconfig).problem()
+        if problem is not None:
+            raise ConfigurationError(problem)
         connection = ApiConnection.from_kubeconfig(flags.kubeconfig, context=flags.context)
     try:
         config = LicensingConfig()
@@ -51,6 +57,12 @@ def opened_token_secret(
             pod=pod_namespace(service_account_directory) if flags.in_cluster else None,
             config=config,
         )
+        if connection.namespace_exists(namespace) is False:
+            raise ConfigurationError(
+                f"the namespace {namespace} does not exist on the API server "
+                f"{connection.server}; give the service's namespace with --namespace (the "
+                "one holding its token Secret: `kubectl get secrets -A | grep licensing-token`)"
+            )
         yield TokenSecret(
             connection.api_client, namespace=namespace, name=flags.secret or config.api_secret_token
         )

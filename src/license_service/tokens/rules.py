@@ -87,8 +87,15 @@ def token_problem(value: str) -> TokenProblem | None:
 def check_token(value: str) -> None:
     """Raise ``InvalidTokenError`` naming the offending character and position, or the length."""
     problem = token_problem(value)
-    if problem is not None:
-        raise InvalidTokenError(f"{problem.description}; {TOKEN_FIX}")
+    if problem is None:
+        return
+    # An empty value has no character to remove: say what to give instead.
+    fix = (
+        f"give a token of {MIN_LENGTH} characters or more ({GENERATE_HINT})"
+        if not value
+        else TOKEN_FIX
+    )
+    raise InvalidTokenError(f"{problem.description}; {fix}")
 
 
 def generate_token() -> str:

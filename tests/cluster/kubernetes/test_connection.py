@@ -83,3 +83,24 @@ def test_outside_a_cluster_the_in_cluster_client_says_what_to_do(tmp_path: Path)
         in_cluster_api_client(environ={}, service_account_directory=tmp_path)
 
     assert "Service host/port is not set" in str(raised.value)
+
+
+def test_kubeconfig_files_are_merged_as_kubectl_merges_them(
+    fake_api: FakeApiServer, tmp_path: Path, start_source: StartSource
+) -> None:
+    # The first file picks the context; the second defines it (and another current one).
+    chooser = tmp_path / "chooser"
+    chooser.write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "reader"})
+    )
+    clusters = write_kubeconfig(tmp_path / "clusters", "http://127.0.0.1:9", token="wrong")
+    add_context(clusters, name="reader", server=fake_api.url, token="reader-token")
+    fake_api.require_caller_token("reader-token")
+    fake_api.create(pod_manifest("web"))
+    environ = {"KUBECONFIG": f"{tmp_path / 'missing'}:{chooser}:{clusters}"}
+
+    with kubeconfig_api_client(environ=environ) as api:
+        assert api.configuration.host == fake_api.url
+        source: KubernetesSource = start_source(api)
+        eventually(lambda: [pod.name for pod in source.current().view.pods] == ["web"])
+        source.stop()

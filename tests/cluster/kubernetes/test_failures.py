@@ -69,3 +69,27 @@ def test_messages_are_one_line_and_bounded() -> None:
 
     assert "\n" not in failure.message
     assert len(failure.message) <= 300
+
+
+def test_the_servers_words_are_cut_to_fit_and_the_advice_is_kept_whole() -> None:
+    failure = describe_failure(api_error(403, "forbidden " * 100), action="list pods")
+
+    assert len(failure.message) <= 300
+    assert failure.message.endswith(
+        "…; the service account needs get, list and watch on pods, nodes and namespaces "
+        "(the ClusterRole ibm-licensing-service-instance)"
+    )
+
+
+def test_a_forbidden_answer_names_what_the_resource_at_hand_needs() -> None:
+    resource = describe_failure(
+        api_error(403, "forbidden"), action="list IBMLicensing resources", resource="ibmlicensings"
+    )
+    secret = describe_failure(api_error(403, "forbidden"), action="watch s", resource="secrets")
+
+    assert resource.message.endswith(
+        "the service account needs get, list and watch on ibmlicensings.operator.ibm.com "
+        "(the ClusterRole ibm-licensing-service-instance)"
+    )
+    assert "pods" not in resource.message
+    assert "create and update on secrets in the service's namespace" in secret.message

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from license_service.cluster.kubernetes.counters import CollectorCounters
 from license_service.cluster.kubernetes.object_watching import ObjectWatcher, WatchTarget
+from license_service.errors import ClusterError
 from tests.cluster.kubernetes.polling import eventually
 from tests.cluster.kubernetes.watched_objects import (
     FAST_OPTIONS,
@@ -127,6 +130,36 @@ def test_a_reaction_that_fails_is_retried_by_listing_again_until_it_succeeds(
     assert len(attempts) == 3
     assert counters.snapshot().errors[("secrets", "unexpected")] == 2
     eventually(lambda: watcher.last_error is None, what="the error cleared")
+
+
+def test_a_reaction_refused_for_an_expected_reason_is_one_line_without_a_traceback(
+    fake_api: FakeApiServer,
+    kube_client: client.ApiClient,
+    watchers: list[ObjectWatcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="license_service.cluster.kubernetes")
+    attempts: list[int] = []
+
+    def refused(objects: object) -> None:
+        attempts.append(1)
+        if len(attempts) < 4:
+            forbidden = ApiException(status=403, reason="Forbidden")
+            raise ClusterError(
+                "create Secret ns/t: HTTP 403: forbidden; grant create on secrets"
+            ) from forbidden
+
+    watcher, counters = start_watcher(secrets_target(kube_client), refused, watchers)
+
+    assert watcher.wait_listed(5)
+    assert len(attempts) == 4
+    assert counters.snapshot().errors[("secrets", "http_403")] == 3
+    records = [r for r in caplog.records if "create Secret ns/t" in r.getMessage()]
+    assert [r.levelname for r in records] == ["WARNING", "INFO", "INFO"]
+    assert all(r.exc_info is None for r in records)
+    assert "grant create on secrets" in records[0].getMessage()
+    assert "CallbackFailure" not in records[0].getMessage()
+    assert "Traceback" not in caplog.text
 
 
 def test_an_uninstalled_resource_type_counts_as_none_and_is_retried(

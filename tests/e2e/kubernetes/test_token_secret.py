@@ -114,3 +114,31 @@ def test_an_invalid_token_fails_closed_and_a_deleted_secret_comes_back_with_a_ne
     )
     assert "is invalid: character ' ' (U+0020 SPACE) at position 4" in service.log()
     assert INVALID_TOKEN not in service.log()
+
+
+def test_a_deleted_secret_the_service_may_not_recreate_is_one_line_until_allowed(
+    cluster: Cluster, kubectl: Kubectl
+) -> None:
+    service = cluster.start()
+    token = cluster.token()
+    cluster.api.faults.fail(None, status=403, path="/secrets$", method="POST")
+
+    kubectl("delete", "secret", TOKEN_SECRET, "-n", NAMESPACE)
+
+    refused = eventually(
+        lambda: len(service.log().split("HTTP 403")) > 3 and service.log(),
+        within=FOLLOW_LIMIT,
+        what="the service trying to recreate the Secret three times",
+    )
+    assert "Traceback" not in refused
+    lines = [line for line in refused.splitlines() if "HTTP 403" in line]
+    assert " WARNING " in lines[0]
+    assert all(" INFO " in line for line in lines[1:])
+    assert "needs get, list, watch, create and update on secrets" in lines[0]
+    assert status_of(service, "/products", token=token) == 401
+    cluster.api.faults.clear()
+    eventually(
+        lambda: cluster.token() not in (None, token),
+        within=40,  # the retries back off up to 30 s
+        what="the Secret recreated once allowed",
+    )

@@ -4,9 +4,11 @@ Counters only grow (Prometheus counters): list calls (one per page), watch calls
 events by type, errors by kind and re-lists, each per resource (``pods``, ``nodes``,
 ``namespaces``). Error kinds are ``http_<status>`` (an error answer, also a 410 or an
 ERROR event's code), ``connect`` (the server could not be reached), ``dropped`` (a
-response or watch cut or timed out mid-way) and ``decode`` (a body, a watch line or an
-object that could not be decoded). ``snapshot`` is cheap and consistent; this module
-imports no metrics library: the web layer turns snapshots into metric families.
+response or watch cut or timed out mid-way), ``decode`` (a body, a watch line or an
+object that could not be decoded), ``callback`` (the service's reaction to a change was
+refused for a reason of its own) and ``unexpected`` (a defect). ``snapshot`` is cheap
+and consistent; this module imports no metrics library: the web layer turns snapshots
+into metric families.
 """
 
 from __future__ import annotations

@@ -10,14 +10,21 @@ decoder cannot read (``InputError``: not a list page, not a watch event) is ``de
 as a warning, its retries at INFO. A 410 is routine (history compacted: the loop lists
 again) and never opens a streak; a failure of the list after it does. A failure that
 is a defect of ours (``unexpected``) is logged as an error with its traceback every time.
+An expected condition (a Secret the service may not create, a namespace that is not
+there) is never logged with a traceback: its message says what to do.
 
-Two exceptions steer the watch loop and never leave this package::
+The server's own words in a message (a Status message, a connection error) are cut so
+the message keeps to ``MAX_MESSAGE`` characters: a huge answer cannot flood a log line.
+Our words, which say what to do, are never cut.
+
+Three exceptions steer the watch loop and never leave this package::
 
     ClusterError
     +-- ResourceExpired   410 Gone (at watch start, as an ERROR event, for a continue
     |                     token): the resourceVersion is compacted away; re-list
     +-- StreamFailure     an answer the loop cannot use (a line that is not JSON, an
                           ERROR event other than 410): reconnect with backoff
+    CallbackFailure       a sink's reaction to a change failed: list again after a delay
 """
 
 from __future__ import annotations
@@ -34,12 +41,17 @@ from kubernetes.client.exceptions import ApiException
 from license_service.errors import ClusterError, InputError
 
 GONE: Final = 410
-_MAX_MESSAGE: Final = 300
+MAX_MESSAGE: Final = 300
+"""The length a message keeps to by cutting the server's words in it (ours are kept whole)."""
+_MIN_DETAIL: Final = 80
 _OBJECT_REPR: Final = re.compile(r"<[^<>]* object at 0x[0-9a-f]+>:?\s*")
-_RBAC_HINT: Final = (
-    "; the service account needs get, list and watch on pods, nodes and namespaces "
-    "(the reader ClusterRole)"
-)
+_SERVICE_ROLE: Final = "ClusterRole ibm-licensing-service-instance"
+_RBAC_HINTS: Final = {
+    "ibmlicensings": f"get, list and watch on ibmlicensings.operator.ibm.com (the {_SERVICE_ROLE})",
+    "secrets": "get, list, watch, create and update on secrets in the service's namespace "
+    "(its Role)",
+}
+_COLLECTOR_HINT: Final = f"get, list and watch on pods, nodes and namespaces (the {_SERVICE_ROLE})"
 
 
 class ResourceExpired(ClusterError):
@@ -54,6 +66,20 @@ class StreamFailure(ClusterError):
         self.kind = kind
 
 
+class CallbackFailure(Exception):
+    """A sink's reaction to a change failed; the loop lists again after a delay to retry it.
+
+    ``kind`` is the error kind of its cause (``http_403`` for a Secret the service may
+    not create). ``logged`` says whether it was logged already (with its traceback,
+    where a defect happened); an expected one is logged by the loop, once per streak.
+    """
+
+    def __init__(self, message: str, *, kind: str = "unexpected", logged: bool = False) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.logged = logged
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
     """An error kind for the counters and a one-line message for ``last_error``."""
@@ -62,30 +88,34 @@ class Failure:
     message: str
 
 
-def describe_failure(error: BaseException, *, action: str) -> Failure:
-    """Sort ``error`` (raised while doing ``action``, e.g. ``list pods``) into a ``Failure``."""
-    if isinstance(error, StreamFailure):
-        return Failure(error.kind, _short(f"{action}: {error}"))
+def describe_failure(error: BaseException, *, action: str, resource: str | None = None) -> Failure:
+    """Sort ``error`` (raised while doing ``action``, e.g. ``list pods``) into a ``Failure``.
+
+    ``resource`` (``pods``, ``secrets``, ``ibmlicensings``...) names what a 401 or 403
+    says the service account needs (default: the collector's resources).
+    """
+    if isinstance(error, StreamFailure | CallbackFailure):
+        return Failure(error.kind, _one_line(f"{action}: {error}"))
     if isinstance(error, ResourceExpired):
-        return Failure(f"http_{GONE}", _short(f"{action}: {error}"))
+        return Failure(f"http_{GONE}", _one_line(f"{action}: {error}"))
     if isinstance(error, InputError):
-        return Failure("decode", _short(f"{action}: {error}"))
+        return Failure("decode", _one_line(f"{action}: {error}"))
     if isinstance(error, ApiException):
-        return _api_failure(error, action=action)
+        return _api_failure(error, action=action, resource=resource)
     if isinstance(error, urllib3.exceptions.MaxRetryError):
         cause = error.reason if error.reason is not None else error
         if isinstance(
             cause, urllib3.exceptions.ReadTimeoutError | urllib3.exceptions.ProtocolError
         ):
-            return Failure("dropped", _short(f"{action}: the connection broke: {_text(cause)}"))
-        return Failure("connect", _short(f"{action}: cannot reach the API server: {_text(cause)}"))
+            return Failure("dropped", _fitted(f"{action}: the connection broke: ", _text(cause)))
+        return Failure("connect", _fitted(f"{action}: cannot reach the API server: ", _text(cause)))
     if isinstance(error, urllib3.exceptions.NewConnectionError):
-        return Failure("connect", _short(f"{action}: cannot reach the API server: {_text(error)}"))
+        return Failure("connect", _fitted(f"{action}: cannot reach the API server: ", _text(error)))
     if isinstance(error, urllib3.exceptions.HTTPError | OSError):
-        return Failure("dropped", _short(f"{action}: the connection broke: {_text(error)}"))
+        return Failure("dropped", _fitted(f"{action}: the connection broke: ", _text(error)))
     if isinstance(error, ValueError):  # json.JSONDecodeError, UnicodeDecodeError
-        return Failure("decode", _short(f"{action}: the answer is not valid JSON: {error}"))
-    return Failure("unexpected", _short(f"{action}: {type(error).__name__}: {error}"))
+        return Failure("decode", _fitted(f"{action}: the answer is not valid JSON: ", str(error)))
+    return Failure("unexpected", _fitted(f"{action}: {type(error).__name__}: ", str(error)))
 
 
 def error_event_failure(status: object) -> ResourceExpired | StreamFailure:
@@ -108,20 +138,23 @@ def status_message(document: object) -> str:
     if isinstance(document, dict):
         message = document.get("message")
         if isinstance(message, str) and message:
-            return message
+            return _cut(message)
         reason = document.get("reason")
         if isinstance(reason, str) and reason:
-            return reason
-    return json.dumps(document)[:_MAX_MESSAGE]
+            return _cut(reason)
+    return _cut(json.dumps(document))
 
 
-def _api_failure(error: ApiException, *, action: str) -> Failure:
+def _api_failure(error: ApiException, *, action: str, resource: str | None) -> Failure:
     status = status_code(error)
     if status == 0:
-        return Failure("connect", _short(f"{action}: cannot reach the API server: {error.reason}"))
+        return Failure(
+            "connect", _fitted(f"{action}: cannot reach the API server: ", str(error.reason))
+        )
     detail = _body_message(error.body) or str(error.reason or "")
-    hint = _RBAC_HINT if status in (401, 403) else ""
-    return Failure(f"http_{status}", _short(f"{action}: HTTP {status}: {detail}") + hint)
+    needed = _RBAC_HINTS.get(resource or "", _COLLECTOR_HINT)
+    hint = f"; the service account needs {needed}" if status in (401, 403) else ""
+    return Failure(f"http_{status}", _fitted(f"{action}: HTTP {status}: ", detail, hint))
 
 
 def _body_message(body: object) -> str:
@@ -140,11 +173,24 @@ def _text(error: BaseException) -> str:
     return _OBJECT_REPR.sub("", str(error)) or type(error).__name__
 
 
-def _short(message: str) -> str:
-    single_line = " ".join(message.split())
-    if len(single_line) <= _MAX_MESSAGE:
+def _fitted(ours: str, detail: str, after: str = "") -> str:
+    """``ours + detail + after`` on one line, the detail (the server's or a library's words)
+    cut so that the whole fits in ``MAX_MESSAGE`` characters when it can; our words, which
+    say what to do, are never cut."""
+    budget = max(_MIN_DETAIL, MAX_MESSAGE - len(ours) - len(after))
+    return ours + _cut(detail, budget) + after
+
+
+def _cut(detail: str, limit: int = MAX_MESSAGE) -> str:
+    """``detail`` on one line, at most ``limit`` characters (cut ones end with an ellipsis)."""
+    single_line = _one_line(detail)
+    if len(single_line) <= limit:
         return single_line
-    return single_line[: _MAX_MESSAGE - 1] + "…"
+    return single_line[: limit - 1] + "…"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class FailureStreak:

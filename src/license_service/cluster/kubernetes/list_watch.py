@@ -34,9 +34,9 @@ Every call but ``on_failure`` confirms that the sink is current as of ``at``.
   streak (``FailureStreak``: a streak ends with a list or a watch that delivers); then
   a backoff delay (``Backoff``, jittered) and a watch from the last version. The
   backoff starts over once a watch delivers something.
-- A sink whose reaction failed raises ``CallbackFailure``: counted and recorded like
-  a failure (the sink logged it), then a backoff delay and a new list, so the reaction
-  is retried until it succeeds.
+- A sink whose reaction failed raises ``CallbackFailure``: counted, recorded and logged
+  like a failure (unless the sink logged a defect with its traceback already), then a
+  backoff delay and a new list, so the reaction is retried until it succeeds.
 
 Nothing stops the loop but its stop event, which ``interrupt`` makes take effect at
 once even while a read is blocked. ``run(iterations=n)`` ends after n passes, for tests.
@@ -61,6 +61,7 @@ from license_service.cluster.kubernetes.backoff import Backoff
 from license_service.cluster.kubernetes.counters import CollectorCounters
 from license_service.cluster.kubernetes.failures import (
     GONE,
+    CallbackFailure,
     Failure,
     FailureStreak,
     ResourceExpired,
@@ -74,6 +75,8 @@ from license_service.cluster.kubernetes.watch_options import WatchOptions
 
 if TYPE_CHECKING:
     from urllib3.response import HTTPResponse
+
+__all__ = ["CallbackFailure", "Decoder", "ListWatch", "ListWatchSink", "WatchTarget"]
 
 logger = logging.getLogger(__name__)
 
@@ -136,10 +139,6 @@ class ListWatchSink(Protocol[_T]):
     def on_failure(self, failure: Failure, *, at: datetime) -> None:
         """Following the target failed at ``at``; ``failure.message`` says why, without secrets."""
         ...  # pragma: no cover
-
-
-class CallbackFailure(Exception):
-    """A sink's reaction failed; the loop lists again after a delay to retry it."""
 
 
 class _Stopped(Exception):
@@ -394,9 +393,10 @@ class ListWatch(Generic[_T]):
         self._streak.end()
 
     def _record(self, error: BaseException, *, action: str) -> None:
-        failure = describe_failure(error, action=action)
+        failure = describe_failure(error, action=action, resource=self._target.resource)
         self._counters.count_error(self._target.resource, failure.kind)
         self._failing = True
         self._sink.on_failure(failure, at=self._clock())
-        if not isinstance(error, CallbackFailure):  # logged with its traceback where it happened
-            self._streak.log(error, failure)
+        if isinstance(error, CallbackFailure) and error.logged:
+            return  # a defect, logged with its traceback where it happened
+        self._streak.log(error, failure)

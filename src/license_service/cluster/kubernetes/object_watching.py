@@ -11,9 +11,11 @@ its health (``last_error``, ``trouble_since``).
 
 - 410 Gone: the loop lists again; the callback gets the fresh map, so an object
   deleted while the watch was down is seen as gone.
-- A callback that raises is logged with its traceback and counted as a failure; the
-  loop lists again after a backoff delay, so the reaction (say, recreating a deleted
-  Secret) is retried until it succeeds.
+- A callback that raises is counted as a failure; the loop lists again after a backoff
+  delay, so the reaction (say, recreating a deleted Secret) is retried until it
+  succeeds. An expected condition (a ``LicenseServiceError``: the Secret may not be
+  created, its namespace is gone) is logged as one line, once per streak, with the
+  message that says what to do; anything else is a defect, logged with its traceback.
 - A target with ``missing_means_empty`` whose list answers 404 (a resource type not
   installed) hands the callback an empty map, and is retried as a failure.
 
@@ -39,13 +41,15 @@ from license_service.cluster.decoding import (
     resource_version_of,
 )
 from license_service.cluster.kubernetes.counters import CollectorCounters
-from license_service.cluster.kubernetes.failures import Failure, StreamFailure
-from license_service.cluster.kubernetes.list_watch import (
+from license_service.cluster.kubernetes.failures import (
     CallbackFailure,
-    ListWatch,
-    WatchTarget,
+    Failure,
+    StreamFailure,
+    describe_failure,
 )
+from license_service.cluster.kubernetes.list_watch import ListWatch, WatchTarget
 from license_service.cluster.kubernetes.watch_options import WatchOptions
+from license_service.errors import LicenseServiceError
 
 __all__ = [
     "DEFAULT_STOP_TIMEOUT_SECONDS",
@@ -255,6 +259,13 @@ class _ObjectMap:
     def _notify(self) -> None:
         try:
             self._on_change(dict(self._objects))
+        except LicenseServiceError as error:
+            # Expected (RBAC, a missing namespace...): the loop logs the message once.
+            cause = error.__cause__
+            kind = "unexpected" if cause is None else describe_failure(cause, action="").kind
+            raise CallbackFailure(
+                str(error), kind="callback" if kind == "unexpected" else kind
+            ) from error
         except Exception as error:
             logger.exception("Reacting to a change of %s failed", self._description)
-            raise CallbackFailure(f"{type(error).__name__}: {error}") from error
+            raise CallbackFailure(f"{type(error).__name__}: {error}", logged=True) from error

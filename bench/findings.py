@@ -12,15 +12,14 @@ from typing import Final
 FINDINGS: Final = """\
 ## What was changed for these benchmarks
 
-- **Initial sync and watch (`cluster/typed_objects.py`, `cluster/kubernetes/watching.py`,
-  `watch_lines.py`).** List pages and watch lines are decoded straight from their bytes
+- **Initial sync and watch (`cluster/decoding.py` over `object_schema.py` and
+  `projections.py`, `cluster/kubernetes/list_watch.py`, `watch_lines.py`).** List pages and watch lines are decoded straight from their bytes
   by msgspec `Struct` types that name only the projection's fields, so the kilobytes of
   managedFields, env, probes and status a pod carries are skipped, never built. The
-  projections are equal to the reference translation (`cluster/kubernetes_json.py`) by
-  test, on generated clusters, the fixture dump and generated watch events; anything
-  the typed decoder does not accept (a number for a string, a null annotation, an
-  ERROR event, bytes that are not UTF-8) is decoded again the reference way, so error
-  messages are unchanged. Watch bodies are read in blocks of whatever has arrived and
+  projections are equal to the reference translation (`bench/reference_translation.py`,
+  kept only for this comparison) by test, on generated clusters, the fixture dump and
+  generated watch events; a page the schema refuses as a whole is parsed again object
+  by object, so one malformed object is named (object and field) and the others kept. Watch bodies are read in blocks of whatever has arrived and
   split into lines by us, so a burst of events costs one lock, one clock read and one
   counter update; a lone event is still applied at once. `gc.freeze()` after a
   resource's first list keeps the held projections out of full collections (a re-list

@@ -113,7 +113,10 @@ def test_serve_on_a_file_that_is_not_a_database_says_what_is_wrong_with_it(
 ) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
-    (data / "license-service.db").write_text("not a database\n")
+    database = data / "license-service.db"
+    database.write_text("not a database\n")
+    # Private already, so the start has nothing to tighten (that would be a second line).
+    database.chmod(0o600)
 
     result = run_cli(
         "serve", "--cluster-dump", str(DUMP), "--data-dir", str(data), "--port", str(free_port())

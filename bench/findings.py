@@ -13,18 +13,20 @@ FINDINGS: Final = """\
 ## What was changed for these benchmarks
 
 - **Initial sync and watch (`cluster/decoding.py` over `object_schema.py` and
-  `projections.py`, `cluster/kubernetes/list_watch.py`, `watch_lines.py`).** List pages and watch lines are decoded straight from their bytes
-  by msgspec `Struct` types that name only the projection's fields, so the kilobytes of
-  managedFields, env, probes and status a pod carries are skipped, never built. The
-  projections are equal to the reference translation (`bench/reference_translation.py`,
-  kept only for this comparison) by test, on generated clusters, the fixture dump and
-  generated watch events; a page the schema refuses as a whole is parsed again object
-  by object, so one malformed object is named (object and field) and the others kept. Watch bodies are read in blocks of whatever has arrived and
-  split into lines by us, so a burst of events costs one lock, one clock read and one
-  counter update; a lone event is still applied at once. `gc.freeze()` after a
-  resource's first list keeps the held projections out of full collections (a re-list
-  unfreezes and collects first). Before: sync 1,860 pods/s (0.88x the `json.loads`
-  decode, 5.6x the client models), 176 MiB at 150,000 pods, 3,479 watch events/s.
+  `projections.py`, `cluster/kubernetes/list_watch.py`, `watch_lines.py`).** List pages
+  and watch lines are decoded straight from their bytes by msgspec `Struct` types that
+  name only the projection's fields, so the kilobytes of managedFields, env, probes and
+  status a pod carries are skipped, never built. The projections are equal to the
+  reference translation (`bench/reference_translation.py`, kept only for this
+  comparison) by test, on generated clusters, the fixture dump and generated watch
+  events; a page the schema refuses as a whole is parsed again object by object, so one
+  malformed object is named (object and field) and the others kept. Watch bodies are
+  read in blocks of whatever has arrived and split into lines by us, so a burst of
+  events costs one lock, one clock read and one counter update; a lone event is still
+  applied at once. `gc.freeze()` after a resource's first list keeps the held
+  projections out of full collections (a re-list unfreezes and collects first). Before:
+  sync 1,860 pods/s (0.88x the `json.loads` decode, 5.6x the client models), 176 MiB at
+  150,000 pods, 3,479 watch events/s.
 - **`/products`, `/bundled_products`, `/services` (`web/reports/report_cache.py`,
   `web/reports/cached_reports.py`, `store/period_peaks.py`, migration 0002).** Report bodies are
   kept in memory per report, cluster, resolved period, metric and format (at most 256

@@ -84,8 +84,8 @@ def test_set_refuses_a_token_breaking_the_rules_naming_character_and_position(
     assert read_token_text(token_file_path(tmp_path)) == TOKEN
 
 
-def test_set_refuses_a_short_token_and_there_is_no_way_around_it(tmp_path: Path) -> None:
-    # Issue 11.7: the server refuses tokens under 16 characters, so token set does too.
+def test_set_refuses_a_short_token_and_force_goes_no_lower_than_8(tmp_path: Path) -> None:
+    # Issue 11.7: the server refuses tokens under 8 characters, so token set --force does too.
     refused = run("set", "short", "--data-dir", str(tmp_path))
     forced = run("set", "short", "--force", "--data-dir", str(tmp_path))
 
@@ -94,6 +94,46 @@ def test_set_refuses_a_short_token_and_there_is_no_way_around_it(tmp_path: Path)
     assert "license-service token generate" in refused.stderr
     assert forced.exit_code == 2
     assert read_token_text(token_file_path(tmp_path)) is None
+
+
+def test_force_accepts_15_characters_in_set_and_check_and_never_7(tmp_path: Path) -> None:
+    # SPEC 4.3: "tokens under 16 characters unless forced"; 8 is the floor (issue 11.7).
+    path = token_file_path(tmp_path)
+    fifteen, seven = TOKEN[:15], TOKEN[:7]
+
+    refused_set = run("set", fifteen, "--data-dir", str(tmp_path))
+    refused_check = run("check", fifteen)
+    assert refused_set.exit_code == 2
+    assert refused_check.exit_code == 2
+    assert "at least 16 are required, or --force accepts 8 to 15" in refused_check.stderr
+    assert read_token_text(path) is None
+
+    forced_check = run("check", fifteen, "--force")
+    forced_set = run("set", fifteen, "--force", "--data-dir", str(tmp_path))
+    assert forced_check.exit_code == 0, forced_check.output
+    assert "(15 characters)" in forced_check.stdout
+    assert forced_set.exit_code == 0, forced_set.output
+    assert read_token_text(path) == fifteen
+    assert run("get", "--data-dir", str(tmp_path)).stdout == f"{fifteen}\n"
+
+    for command in (
+        ("set", seven, "--force", "--data-dir", str(tmp_path)),
+        ("check", seven, "--force"),
+    ):
+        seven_forced = run(*command)
+        assert seven_forced.exit_code == 2
+        assert "at least 8 characters, even with --force" in seven_forced.stderr
+    assert read_token_text(path) == fifteen
+
+
+def test_get_refuses_a_kept_token_under_8_characters(tmp_path: Path) -> None:
+    token_file_path(tmp_path).write_text("abcdefg\n")
+
+    result = run("get", "--data-dir", str(tmp_path))
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "even with --force" in result.stderr
 
 
 @pytest.mark.parametrize("length", [1_025, 9_000, 200_000])

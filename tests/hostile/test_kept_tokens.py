@@ -4,8 +4,9 @@ Before (issue 11.7), a one-character token written into the token file by hand w
 used (``/health`` OK, ``?token=x`` let in), while ``token set`` accepted tokens of
 9,000 or 200,000 characters that every request then refused (414, or 401 past the
 8 KiB credential bound). Now one set of rules holds for both, the length included
-(16 to 1,024 characters): the server fails closed on any other token and says why
-and how to fix it, and a request carrying the longest valid token with every other
+(16 to 1,024 characters, or 8 to 15 with ``token set --force``, which the server
+therefore uses): the server fails closed on any other token and says why and how to
+fix it, and a request carrying the longest valid token with every other
 parameter at its longest passes the request limits.
 """
 
@@ -27,7 +28,7 @@ from license_service.cli.app import build_app
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.tokens.file_source import TokenFile
-from license_service.tokens.rules import MAX_LENGTH, MIN_LENGTH
+from license_service.tokens.rules import MAX_LENGTH, MIN_FORCED_LENGTH, MIN_LENGTH
 from license_service.web.app_state import AppState
 from license_service.web.application import create_app
 from license_service.web.middleware.request_limits import MAX_QUERY_BYTES
@@ -69,13 +70,13 @@ def serving(*args: Any) -> TestClient:
     ("token", "problem"),
     [
         ("x", "the token has 1 characters; at least 16 are required"),
-        ("x" * (MIN_LENGTH - 1), "the token has 15 characters; at least 16 are required"),
+        ("x" * (MIN_FORCED_LENGTH - 1), "the token has 7 characters; at least 16 are required"),
         ("x" * (MAX_LENGTH + 1), "the token has 1025 characters; at most 1024 are allowed"),
         ("x" * 9_000, "the token has 9000 characters; at most 1024 are allowed"),
         ("x" * 200_000, "the token has 200000 characters; at most 1024 are allowed"),
         ("abcdefghij;klmnopqrstu", "character ';' at position 11 of 22 is not allowed"),
     ],
-    ids=["1", "15", "1025", "9000", "200000", "semicolon"],
+    ids=["1", "7", "1025", "9000", "200000", "semicolon"],
 )
 def test_a_hand_written_token_token_set_refuses_is_not_used_and_health_says_why(
     database: Database,
@@ -93,13 +94,45 @@ def test_a_hand_written_token_token_set_refuses_is_not_used_and_health_says_why(
         ["token", "set", "-", "--token-file", str(tmp_path / "set-token")],
         input=f"{token}\n",
     )
+    forced_by_command = CliRunner().invoke(
+        build_app(),
+        ["token", "set", "-", "--force", "--token-file", str(tmp_path / "set-token")],
+        input=f"{token}\n",
+    )
 
     assert refused.status_code == 401
     assert "configured on the server is invalid" in refused.json()["message"]
     assert health.status_code == 401
     assert set_by_command.exit_code == 2
     assert problem in set_by_command.stderr
+    assert forced_by_command.exit_code == 2
     assert not (tmp_path / "set-token").exists()
+
+
+def test_a_forced_15_character_token_written_by_hand_is_used(
+    database: Database,
+    signing_key: SigningKey,
+    tmp_path: Path,
+    service_settings: ServiceSettings,
+) -> None:
+    # SPEC 4.3: `token set --force` writes 8 to 15 characters, so the server uses them.
+    token = ("Ab9" * MIN_LENGTH)[: MIN_LENGTH - 1]
+
+    with serving(token, database, signing_key, tmp_path, service_settings) as client:
+        answer = client.get("/products", params={**PERIOD, "token": token})
+        wrong = client.get("/products", params={**PERIOD, "token": token[:-1]})
+    refused_by_command = CliRunner().invoke(
+        build_app(), ["token", "set", token, "--token-file", str(tmp_path / "set-token")]
+    )
+    forced_by_command = CliRunner().invoke(
+        build_app(), ["token", "set", token, "--force", "--token-file", str(tmp_path / "forced")]
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert wrong.status_code == 401
+    assert refused_by_command.exit_code == 2
+    assert "or --force accepts 8 to 15" in refused_by_command.stderr
+    assert forced_by_command.exit_code == 0, forced_by_command.output
 
 
 def test_the_reason_says_how_to_fix_it_and_health_shows_it(

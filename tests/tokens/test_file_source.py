@@ -166,10 +166,11 @@ def test_an_empty_token_file_fails_closed(tmp_path: Path) -> None:
     ("token", "problem"),
     [
         ("x", "the token has 1 characters; at least 16 are required"),
+        ("abcdefg", "the token has 7 characters; at least 16 are required"),
         ("a" * 9_000, "the token has 9000 characters; at most 1024 are allowed"),
         ("abcdefgh;ijklmnopq", "character ';' at position 9 of 18 is not allowed"),
     ],
-    ids=["one-character", "9000-characters", "semicolon"],
+    ids=["one-character", "7-characters", "9000-characters", "semicolon"],
 )
 def test_a_token_written_by_hand_that_token_set_refuses_is_not_used(
     tmp_path: Path, token: str, problem: str
@@ -186,6 +187,23 @@ def test_a_token_written_by_hand_that_token_set_refuses_is_not_used(
     assert f"license-service token set --token-file {path} -" in state.invalid_reason
     assert f"license-service token generate --token-file {path}" in state.invalid_reason
     assert len(token) == 1 or token not in state.invalid_reason
+
+
+def test_a_forced_token_kept_in_the_file_is_used_one_under_8_characters_is_not(
+    tmp_path: Path,
+) -> None:
+    # `token set --force` writes 8 to 15 characters (SPEC 4.3): the server uses them.
+    path = tmp_path / "token"
+    path.write_text("Zq7mW2xK9pL4\n")
+
+    state = external_file(path).current()
+
+    assert state == TokenState(tokens=("Zq7mW2xK9pL4",), invalid_reason=None)
+    for short in ("x", "abcdefg"):
+        path.write_text(f"{short}\n")
+        refused = external_file(path).current()
+        assert refused.tokens == ()
+        assert "even with --force" in (refused.invalid_reason or "")
 
 
 def test_a_token_file_removed_while_running_fails_closed_and_is_not_regenerated(

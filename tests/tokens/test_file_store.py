@@ -94,8 +94,22 @@ def test_a_short_or_overlong_token_is_never_written(tmp_path: Path) -> None:
         write_token_file(path, "short")
     with pytest.raises(InvalidTokenError, match="at most 1024"):
         write_token_file(path, "a" * 1_025)
+    with pytest.raises(InvalidTokenError, match="at least 16"):
+        write_token_file(path, "a" * 15)
+    with pytest.raises(InvalidTokenError, match="even with --force"):
+        write_token_file(path, "a" * 7, forced=True)
 
     assert read_token_text(path) is None
+
+
+def test_a_forced_token_of_8_to_15_characters_is_written(tmp_path: Path) -> None:
+    # SPEC 4.3: `token set --force` writes through write_token_file(..., forced=True).
+    path = tmp_path / "api-token"
+
+    write_token_file(path, "a" * 15, forced=True)
+    assert read_token_text(path) == "a" * 15
+    write_token_file(path, "b" * 8, forced=True)
+    assert read_token_text(path) == "b" * 8
 
 
 def test_writing_through_a_symbolic_link_replaces_the_file_it_points_to(tmp_path: Path) -> None:

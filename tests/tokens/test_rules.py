@@ -10,6 +10,7 @@ from license_service.errors import ConfigurationError, InvalidTokenError
 from license_service.tokens.rules import (
     GENERATED_LENGTH,
     MAX_LENGTH,
+    MIN_FORCED_LENGTH,
     MIN_LENGTH,
     check_token,
     generate_token,
@@ -90,12 +91,35 @@ def test_the_message_never_holds_the_secret_part_of_the_token() -> None:
 
 
 def test_a_short_token_is_refused_saying_how_to_make_one() -> None:
-    # There is no --force any more (issue 11.7): the server refuses what token set refuses.
+    # Unless forced (SPEC 4.3): 8 to 15 characters need --force.
     with pytest.raises(
         InvalidTokenError, match=r"has 15 characters; at least 16.*license-service token generate"
     ):
         check_token(GOOD[:15])
+    with pytest.raises(InvalidTokenError, match=r"or --force accepts 8 to 15"):
+        check_token(GOOD[:15])
     check_token(GOOD)
+
+
+def test_force_accepts_8_to_15_characters_and_never_fewer() -> None:
+    # SPEC 4.3 "unless forced"; issue 11.7: a floor nothing goes below (the server's too).
+    assert (MIN_LENGTH, MIN_FORCED_LENGTH) == (16, 8)
+    check_token(GOOD[:15], forced=True)
+    check_token(GOOD[:MIN_FORCED_LENGTH], forced=True)
+    with pytest.raises(
+        InvalidTokenError, match=r"has 7 characters; .*at least 8 characters, even with --force"
+    ):
+        check_token(GOOD[:7], forced=True)
+    with pytest.raises(InvalidTokenError, match="even with --force"):
+        check_token(GOOD[:1], forced=True)
+    assert token_problem(GOOD[:7], forced=False) == token_problem(GOOD[:7], forced=True)
+
+
+def test_force_changes_nothing_but_the_minimum_length() -> None:
+    with pytest.raises(InvalidTokenError, match="at most 1024"):
+        check_token("a" * (MAX_LENGTH + 1), forced=True)
+    with pytest.raises(InvalidTokenError, match="character ';' at position 5"):
+        check_token("abcd;efgh", forced=True)
 
 
 def test_an_empty_token_is_refused() -> None:

@@ -24,7 +24,7 @@ from license_service.auth.identities import Denied
 TOKEN_PARAMETER: Final = "token"  # noqa: S105
 REDACTED: Final = "***"
 MAX_CREDENTIAL_LENGTH: Final = 8 * 1024
-"""The longest credential read: an API token has 16 to 1,024 characters
+"""The longest credential read: an API token has at most 1,024 characters
 (``tokens.rules``), a service-account JWT a few thousand."""
 _BEARER: Final = re.compile(r"bearer[ \t]+(?P<token>[^ \t]+)", re.IGNORECASE)
 _SEPARATORS: Final = re.compile(r"([&;])")

@@ -8,10 +8,11 @@ in Kubernetes (``--namespace``, ``--secret``; see ``tokens.cluster_secret``): ``
 prints what ``kubectl get secret ibm-licensing-token -o jsonpath='{.data.token}' |
 base64 -d`` prints; ``set`` and ``generate`` write the Secret with the seed's labels.
 A server following that file or Secret applies a new token within 5 seconds,
-without a restart. ``set`` and ``check`` apply the SPEC 4.3 rules first (the rules
-the server applies to the token it finds: 16 to 1,024 URL-safe characters, no way
-around them) and, on refusal, name the offending character and its position, or
-the length (exit code 2). A value of
+without a restart. ``set`` and ``check`` apply the SPEC 4.3 rules first (16 to 1,024
+URL-safe characters; ``--force`` accepts 8 to 15, never fewer) and, on refusal, name
+the offending character and its position, or the length (exit code 2). ``get``
+judges the token it finds as the server does, as forced (it may have been written
+with ``--force``): 8 to 1,024 characters. A value of
 ``-`` is read from standard input, so the token stays out of shell history and
 ``ps``. Only ``get`` and ``generate`` print a token, alone on standard output. Each
 command first decides where the token is kept (``_TokenPlace``: a file or a Secret),
@@ -77,6 +78,12 @@ NamespaceOption = Annotated[
         "The service's namespace (default: spec.instanceNamespace, else ibm-common-services)."
     ),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Accept a token of 8 to 15 characters; 16 or more are required otherwise."
+    ),
+]
 SecretOption = Annotated[
     str | None,
     flags.optional(
@@ -127,13 +134,14 @@ def set_command(
     in_cluster: InClusterOption = False,
     namespace: NamespaceOption = None,
     secret: SecretOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Check VALUE against the token rules, then make it the API token."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
     place = _token_place(cluster, data_dir=data_dir, token_file=token_file)
     token = _read_value(value)
-    check_token(token)
-    typer.echo(f"API token {place.write(token)}")
+    check_token(token, forced=force)
+    typer.echo(f"API token {place.write(token, forced=force)}")
 
 
 def generate_command(
@@ -150,15 +158,15 @@ def generate_command(
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
     place = _token_place(cluster, data_dir=data_dir, token_file=token_file)
     token = generate_token()
-    written = place.write(token)
+    written = place.write(token, forced=False)
     typer.echo(token)
     typer.echo(f"New API token {written}", err=True)
 
 
-def check_command(value: ValueArgument) -> None:
+def check_command(value: ValueArgument, *, force: ForceOption = False) -> None:
     """Say whether VALUE may be an API token, naming the offending character if not."""
     token = _read_value(value)
-    check_token(token)
+    check_token(token, forced=force)
     typer.echo(f"the token follows the rules ({len(token)} characters)")
 
 
@@ -169,8 +177,9 @@ class _TokenPlace(Protocol):
         """The token kept there, checked as a server checks it."""
         ...
 
-    def write(self, token: str) -> str:
-        """Keep ``token`` (checked by the command) there; say where, for its message."""
+    def write(self, token: str, *, forced: bool) -> str:
+        """Keep ``token`` (checked by the command; ``forced``: with ``--force``) there; say
+        where, for its message."""
         ...
 
 
@@ -189,7 +198,8 @@ class _TokenFilePlace:
                 f"{self.path}: there is no API token file; the server creates one on first "
                 f"start, or create one now with `license-service token generate {self.option}`"
             )
-        problem = token_problem(text)
+        # As the server judges it: 8 to 15 characters may have been written with --force.
+        problem = token_problem(text, forced=True)
         if problem is not None:
             raise InvalidTokenError(
                 f"{self.path}: the token there is invalid, so the server accepts no API token: "
@@ -198,9 +208,9 @@ class _TokenFilePlace:
             )
         return text
 
-    def write(self, token: str) -> str:
+    def write(self, token: str, *, forced: bool) -> str:
         """Write the file (mode 0600)."""
-        write_token_file(self.path, token)
+        write_token_file(self.path, token, forced=forced)
         return f"written to {self.path} (mode 0600); a server using this file {_APPLIED}"
 
 
@@ -230,7 +240,7 @@ class _TokenSecretPlace:
                 f"{reading.problem}; replace the token with `license-service token set{again} -` "
                 f"or `license-service token generate{again}`"
             )
-        problem = token_problem(reading.value)
+        problem = token_problem(reading.value, forced=True)
         if problem is not None:
             raise InvalidTokenError(
                 f"the token in {label} is invalid, so the service accepts no API token: "
@@ -239,8 +249,9 @@ class _TokenSecretPlace:
             )
         return reading.value
 
-    def write(self, token: str) -> str:
-        """Write the Secret (created when missing)."""
+    def write(self, token: str, *, forced: bool) -> str:
+        """Write the Secret (created when missing); the command has checked ``token``."""
+        del forced  # The Secret is written as given: the command checked it, --force included.
         from license_service.tokens.cluster_secret import opened_token_secret
 
         with opened_token_secret(self.cluster, note=_note) as token_secret:

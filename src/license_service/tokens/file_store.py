@@ -59,12 +59,13 @@ def read_token_text(path: Path) -> str | None:
     return strip_final_newline(text)
 
 
-def write_token_file(path: Path, token: str) -> None:
+def write_token_file(path: Path, token: str, *, forced: bool = False) -> None:
     """Check ``token`` against the rules, then write it to ``path`` atomically with mode 0600.
 
-    Replaces an existing file; creates the parent directory (mode 0700) if needed.
+    ``forced`` (``token set --force``) accepts 8 to 15 characters. Replaces an existing
+    file; creates the parent directory (mode 0700) if needed.
     """
-    check_token(token)
+    check_token(token, forced=forced)
     _write(path, token, replace=True)
 
 

@@ -75,10 +75,12 @@ def judge_kept_token(value: str, *, place: str, fix_hint: str) -> tuple[str | No
     """``value`` and ``None`` when it may be the token kept at ``place``; else ``None`` and why
     (the reason ends with ``fix_hint``, how to write a valid one).
 
-    The rules are those ``token set`` applies, the length included: a token written by
-    hand (or by an older version) that ``token set`` would refuse is not used.
+    The rules are those ``token set --force`` applies, the length included: a token
+    written by hand (or by an older version) that ``token set --force`` would refuse
+    (under 8 characters, say) is not used. One of 8 to 15 characters may have been
+    written with ``--force``, so it is used.
     """
-    problem = token_problem(value)
+    problem = token_problem(value, forced=True)
     if problem is None:
         return value, None
     return (

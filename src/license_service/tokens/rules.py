@@ -2,8 +2,8 @@
 
 One set of rules, applied alike by ``token set``/``token check`` before a token is
 written and by the server to the token it finds kept in a file or a Secret (a token
-written there by hand included): a token one refuses, the other refuses too, and
-the server then accepts no API token and says why (fail closed).
+written there by hand included): a token the server refuses, ``token set --force``
+refuses too, and the server then accepts no API token and says why (fail closed).
 
 A token travels in URLs (``?token=``), so it may not hold what a URL or a query
 string gives a meaning to: whitespace, ``?``, ``%``, ``&``, ``#``, ``+`` (which
@@ -11,7 +11,11 @@ decodes to a space) and ``;`` (a parameter separator to some readers, the servic
 access log included, which would log what follows it). Control and non-ASCII
 characters are refused too: they are invisible or change with the encoding. A token
 has ``MIN_LENGTH`` (16) to ``MAX_LENGTH`` (1,024) characters: shorter ones are
-guessed too easily, longer ones do not fit in every URL (``web.middleware.
+guessed too easily, longer ones do not fit in every URL. SPEC 4.3 lets a token of
+``MIN_FORCED_LENGTH`` (8) to 15 characters through when forced (``--force``,
+``forced=True``); nothing goes below 8. The server judges a kept token as forced,
+since it may have been written with ``--force``: it uses one of 8 to 15 characters
+and refuses a shorter one (a one-character token written by hand, say) (``web.middleware.
 request_limits`` takes a query string of ``MAX_QUERY_BYTES``, 8 KiB, which holds the
 longest token with every other parameter). One trailing newline (``echo``, editors and
 ``kubectl create secret --from-file`` add one) is not part of a token, wherever it is
@@ -34,6 +38,8 @@ from license_service.errors import InvalidTokenError
 from license_service.formats.unsafe_characters import describe_character
 
 MIN_LENGTH: Final = 16
+MIN_FORCED_LENGTH: Final = 8
+"""The floor even ``--force`` does not go below."""
 MAX_LENGTH: Final = 1_024
 GENERATED_LENGTH: Final = 24
 GENERATED_ALPHABET: Final = string.ascii_letters + string.digits
@@ -54,8 +60,11 @@ class TokenProblem:
     description: str
 
 
-def token_problem(value: str) -> TokenProblem | None:
-    """Why ``value`` cannot be a token, or ``None`` when it can."""
+def token_problem(value: str, *, forced: bool = False) -> TokenProblem | None:
+    """Why ``value`` cannot be a token, or ``None`` when it can.
+
+    ``forced`` (``--force``, or a token already kept) accepts 8 to 15 characters.
+    """
     if not value:
         return TokenProblem("the token is empty")
     if len(value) > MAX_LENGTH:
@@ -77,23 +86,30 @@ def token_problem(value: str) -> TokenProblem | None:
             f"character {describe_character(character)} at position {position} "
             f"of {len(value)} is not allowed: {why}{others}"
         )
-    if len(value) < MIN_LENGTH:
+    if len(value) < MIN_FORCED_LENGTH:
         return TokenProblem(
-            f"the token has {len(value)} characters; at least {MIN_LENGTH} are required"
+            f"the token has {len(value)} characters; at least {MIN_LENGTH} are required "
+            f"(at least {MIN_FORCED_LENGTH} characters, even with --force)"
+        )
+    if len(value) < MIN_LENGTH and not forced:
+        return TokenProblem(
+            f"the token has {len(value)} characters; at least {MIN_LENGTH} are required, "
+            f"or --force accepts {MIN_FORCED_LENGTH} to {MIN_LENGTH - 1}"
         )
     return None
 
 
-def check_token(value: str) -> None:
-    """Raise ``InvalidTokenError`` naming the offending character and position, or the length."""
-    problem = token_problem(value)
+def check_token(value: str, *, forced: bool = False) -> None:
+    """Raise ``InvalidTokenError`` naming the offending character and position, or the length.
+
+    ``forced`` accepts 8 to 15 characters (``--force``).
+    """
+    problem = token_problem(value, forced=forced)
     if problem is None:
         return
     # An empty value has no character to remove: say what to give instead.
     fix = (
-        f"give a token of {MIN_LENGTH} characters or more ({GENERATE_HINT})"
-        if not value
-        else TOKEN_FIX
+        TOKEN_FIX if value else f"give a token of {MIN_LENGTH} characters or more ({GENERATE_HINT})"
     )
     raise InvalidTokenError(f"{problem.description}; {fix}")
 

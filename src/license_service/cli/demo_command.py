@@ -37,6 +37,7 @@ from license_service.runtime.options import (
     DEFAULT_METRICS_PORT,
     DEFAULT_PORT,
     DEMO_DATA_DIR,
+    MAX_HISTORY_DAYS,
     ServeOptions,
 )
 
@@ -74,7 +75,13 @@ def demo_command(
     sample_interval: SampleIntervalOption = 300,
     history_days: Annotated[
         int,
-        typer.Option("--history-days", hidden=True, help="Days of history to backfill."),
+        typer.Option(
+            "--history-days",
+            hidden=True,
+            min=0,
+            max=MAX_HISTORY_DAYS,
+            help=f"Days of history to backfill (0 to {MAX_HISTORY_DAYS}).",
+        ),
     ] = DEFAULT_HISTORY_DAYS,
     seed: Annotated[
         int, typer.Option("--seed", hidden=True, help="Seed of the simulated cluster.")
@@ -100,8 +107,6 @@ def demo_command(
         start_over=start_over,
     )
     options.check()
-    if history_days < 0:
-        raise typer.BadParameter(f"{history_days} is negative", param_hint="--history-days")
     configure_logging(options.log_level or DEMO_LOG_LEVEL)
     cluster = SimulatedCluster(seed=seed)
     started = start(

@@ -36,6 +36,8 @@ DATABASE_FILE: Final = "license-service.db"
 """The SQLite file of a data directory (the store unless ``--database-url``)."""
 DEFAULT_HISTORY_DAYS: Final = 90
 """Days of simulated history the demo backfills."""
+MAX_HISTORY_DAYS: Final = 731
+"""The most the demo backfills: daily peaks are kept 731 days, older ones would be pruned."""
 _DNS_LABEL: Final = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
@@ -237,25 +237,10 @@ def _around(
     connection: Connection, cluster_id: ClusterId, start: datetime, end: datetime
 ) -> list[_Coverage]:
     """The coverage ending last before ``start``, those in the window, the first after it."""
-    table = sampling_coverage
+    started, ended = sampling_coverage.c.started_at, sampling_coverage.c.ended_at
     around = (
-        _coverage(
-            connection,
-            select(table)
-            .where(table.c.cluster_id == cluster_id, table.c.ended_at < start)
-            .order_by(table.c.ended_at.desc())
-            .limit(1),
-        )
-        + _coverage(
-            connection,
-            select(table)
-            .where(
-                table.c.cluster_id == cluster_id,
-                table.c.ended_at >= start,
-                table.c.started_at < end,
-            )
-            .order_by(table.c.started_at),
-        )
+        _coverage(connection, cluster_id, ended < start, order_by=ended.desc(), limit=1)
+        + _coverage(connection, cluster_id, ended >= start, started < end, order_by=started)
         + _first_from(connection, cluster_id, end)
     )
     return sorted(around, key=lambda coverage: coverage.started_at)
@@ -265,14 +250,8 @@ def _first_from(
     connection: Connection, cluster_id: ClusterId, instant: datetime
 ) -> list[_Coverage]:
     """The first coverage interval starting at or after ``instant`` (none or one)."""
-    table = sampling_coverage
-    return _coverage(
-        connection,
-        select(table)
-        .where(table.c.cluster_id == cluster_id, table.c.started_at >= instant)
-        .order_by(table.c.started_at)
-        .limit(1),
-    )
+    started = sampling_coverage.c.started_at
+    return _coverage(connection, cluster_id, started >= instant, order_by=started, limit=1)
 
 
 def _first_miss(
@@ -294,23 +273,10 @@ def _in_force(
 
     Without any up to ``end``, the first after it, whose interval the summary shows.
     """
-    table = sampling_coverage
+    started = sampling_coverage.c.started_at
     in_force = _coverage(
-        connection,
-        select(table)
-        .where(table.c.cluster_id == cluster_id, table.c.started_at < start)
-        .order_by(table.c.started_at.desc())
-        .limit(1),
-    ) + _coverage(
-        connection,
-        select(table)
-        .where(
-            table.c.cluster_id == cluster_id,
-            table.c.started_at >= start,
-            table.c.started_at < end,
-        )
-        .order_by(table.c.started_at),
-    )
+        connection, cluster_id, started < start, order_by=started.desc(), limit=1
+    ) + _coverage(connection, cluster_id, started >= start, started < end, order_by=started)
     return in_force or _first_from(connection, cluster_id, end)
 
 
@@ -325,8 +291,17 @@ def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _coverage(connection: Connection, statement: Select[Any]) -> list[_Coverage]:
-    rows = connection.execute(statement).all()
+def _coverage(
+    connection: Connection,
+    cluster_id: ClusterId,
+    *conditions: ColumnElement[bool],
+    order_by: ColumnElement[Any],
+    limit: int | None = None,
+) -> list[_Coverage]:
+    """The coverage intervals of ``cluster_id`` meeting ``conditions``, in ``order_by``."""
+    table = sampling_coverage
+    statement = select(table).where(table.c.cluster_id == cluster_id, *conditions)
+    rows = connection.execute(statement.order_by(order_by).limit(limit)).all()
     return [
         _Coverage(row.started_at, row.ended_at, row.interval_seconds, row.samples_taken)
         for row in rows

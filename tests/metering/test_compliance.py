@@ -92,7 +92,17 @@ def test_an_entitlement_without_usage_has_its_own_row_with_the_highest_quantity(
         Fraction(13, 2),
     )
     assert row.status == "OK"
-    assert compliance_cells(row) == ("b bought", "b", VPC, "6.5", "0", "", "6.5", "0.00", "OK")
+    assert compliance_cells(row) == (
+        "b bought",
+        "b",
+        VPC,
+        Decimal("6.5"),
+        Decimal(0),
+        "",
+        Decimal("6.5"),
+        Decimal("0.00"),
+        "OK",
+    )
 
 
 def test_an_entitlement_outside_the_period_gives_no_row() -> None:
@@ -143,3 +153,12 @@ def test_json_and_csv_share_one_column_table() -> None:
 def test_used_percent_is_rounded_down_never_up() -> None:
     [row] = compliance_rows([peak("a", 2, 3)], Entitlements((bought("a", "3"),)), period=PERIOD)
     assert row.used_percent == Decimal("66.66")
+
+
+def test_a_negative_headroom_is_written_as_a_number_without_the_formula_guard() -> None:
+    from license_service.formats.csv_lines import csv_line
+
+    [row] = compliance_rows([peak("a", 14, 3)], Entitlements((bought("a", "12.5"),)), period=PERIOD)
+    assert csv_line(compliance_cells(row)) == (
+        b"Prod,a,VIRTUAL_PROCESSOR_CORE,12.5,14,2026-11-03,-1.5,112.00,OVER\r\n"
+    )

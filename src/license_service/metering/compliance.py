@@ -84,7 +84,8 @@ def _exact_json(value: object) -> JsonCell:
 
 
 def _exact_csv(value: object) -> Cell:
-    return decimal_text(Fraction(value)) if isinstance(value, Fraction | int) else ""
+    # A number cell, not text: a negative headroom must not get the formula guard's quote.
+    return Decimal(decimal_text(Fraction(value))) if isinstance(value, Fraction | int) else ""
 
 
 def _date_json(value: object) -> JsonCell:
@@ -100,7 +101,7 @@ def _percent_json(value: object) -> JsonCell:
 
 
 def _percent_csv(value: object) -> Cell:
-    return str(value) if isinstance(value, Decimal) else ""
+    return value if isinstance(value, Decimal) else ""
 
 
 COMPLIANCE_COLUMNS: Final = (

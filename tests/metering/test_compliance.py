@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import pytest
 
+from license_service.formats.csv_lines import csv_line
 from license_service.metering.compliance import (
     COMPLIANCE_API_NAMES,
     compliance_cells,
@@ -156,9 +157,8 @@ def test_used_percent_is_rounded_down_never_up() -> None:
 
 
 def test_a_negative_headroom_is_written_as_a_number_without_the_formula_guard() -> None:
-    from license_service.formats.csv_lines import csv_line
-
-    [row] = compliance_rows([peak("a", 14, 3)], Entitlements((bought("a", "12.5"),)), period=PERIOD)
+    entitlements = Entitlements((bought("a", "12.5"),))
+    [row] = compliance_rows([peak("a", 14, 3)], entitlements, period=PERIOD)
     assert csv_line(compliance_cells(row)) == (
         b"Prod,a,VIRTUAL_PROCESSOR_CORE,12.5,14,2026-11-03,-1.5,112.00,OVER\r\n"
     )

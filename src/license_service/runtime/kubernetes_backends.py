@@ -29,13 +29,13 @@ from license_service.auth.service_accounts import ServiceAccountAuthenticator
 from license_service.cluster.kubernetes import KubernetesSource
 from license_service.cluster.kubernetes.api_connection import ApiConnection
 from license_service.config_sources.source import LicensingConfigSource
+from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.errors import LicenseServiceError
 from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.backends import FileBackends
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job
-from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.secrets.entitlements_configmap import EntitlementsConfigMapWatch
 from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.signing.keys import SigningKey

@@ -51,12 +51,12 @@ from license_service.cluster.kubernetes.pod_namespace import pod_namespace
 from license_service.config_sources.resource_source import LicensingResourceConfig
 from license_service.config_sources.source import LicensingConfigSource
 from license_service.configuration.ibmlicensing import LicensingConfig
+from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.errors import ClusterError, ConfigurationError
 from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.backends import FileBackends
 from license_service.runtime.kubernetes_backends import KubernetesBackends, Stoppable, stop_all
 from license_service.runtime.options import KubernetesOptions, ServeOptions
-from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.secrets.entitlements_configmap import EntitlementsConfigMapWatch
 from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.secrets.namespace import service_namespace

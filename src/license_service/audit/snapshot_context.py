@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from license_service.metering.cluster_view import ClusterId
+from license_service.metering.entitlements import Entitlements
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,3 +19,5 @@ class SnapshotContext:
     generated_at: datetime
     retention_sample_days: int
     retention_peak_days: int
+    entitlements: Entitlements = Entitlements()
+    """The entitlements in force, for ``compliance_<s>.csv`` (SPEC 13)."""

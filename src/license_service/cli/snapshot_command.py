@@ -99,6 +99,15 @@ def create_command(
         str | None,
         flags.cluster_name("The cluster's name for data_condition.txt (default: its id)."),
     ] = None,
+    entitlements: Annotated[
+        Path | None,
+        flags.optional(
+            "--entitlements",
+            metavar="FILE",
+            help_text="The entitlements YAML for compliance_<s>.csv (default: none, so "
+            "every product with usage is UNENTITLED).",
+        ),
+    ] = None,
     retention_sample_days: Annotated[
         int,
         typer.Option(
@@ -123,7 +132,15 @@ def create_command(
     from license_service.audit.snapshots import SnapshotContext, write_snapshot
     from license_service.store.database import Database
 
+    from license_service.entitlement_sources.file_source import EntitlementsFile
+    from license_service.metering.entitlements import Entitlements
+
     now = datetime.now(UTC)
+    bought = (
+        EntitlementsFile.load(entitlements, clock=lambda: now).current()
+        if entitlements is not None
+        else Entitlements()
+    )
     period = _period(date_from, date_to, today=now.date())
     directory = data_dir if data_dir is not None else DEFAULT_DATA_DIR
     # A snapshot reads what the server stored: an empty database is refused, not created.
@@ -141,6 +158,7 @@ def create_command(
             generated_at=now,
             retention_sample_days=retention_sample_days,
             retention_peak_days=retention_peak_days,
+            entitlements=bought,
         )
         for stale in remove_stale_partials(target.parent):
             typer.echo(f"removed {stale}, left by a snapshot run that was interrupted")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from license_service.metering.cluster_view import ClusterId
@@ -19,5 +19,5 @@ class SnapshotContext:
     generated_at: datetime
     retention_sample_days: int
     retention_peak_days: int
-    entitlements: Entitlements = Entitlements()
+    entitlements: Entitlements = field(default_factory=Entitlements)
     """The entitlements in force, for ``compliance_<s>.csv`` (SPEC 13)."""

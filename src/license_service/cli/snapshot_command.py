@@ -130,10 +130,9 @@ def create_command(
     """Build a signed audit snapshot of a period from the store, without the server."""
     from license_service.audit.snapshot_names import snapshot_file_name
     from license_service.audit.snapshots import SnapshotContext, write_snapshot
-    from license_service.store.database import Database
-
     from license_service.entitlement_sources.file_source import EntitlementsFile
     from license_service.metering.entitlements import Entitlements
+    from license_service.store.database import Database
 
     now = datetime.now(UTC)
     bought = (

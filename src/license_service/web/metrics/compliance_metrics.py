@@ -8,7 +8,9 @@
 - ``license_service_uncounted_pods``: pods left out of the latest sample because their
   annotations break a rule (``/health``'s ``incompleteAnnotations``);
 - ``license_service_api_token_usable``: 1 when the configured API token can be used,
-  0 when it is refused (``/health`` says why).
+  0 when it is refused (``/health`` says why);
+- ``license_service_start_time_seconds``: when the metrics app was made (the service's
+  start), so that "no sample since the start, 15 minutes ago" can be told.
 
 Nothing here reads the database; every value is what the service holds already.
 """
@@ -26,6 +28,7 @@ from license_service.web.app_state import AppState
 ENTITLEMENT_QUANTITY: Final = "license_service_entitlement_quantity"
 UNCOUNTED_PODS: Final = "license_service_uncounted_pods"
 TOKEN_USABLE: Final = "license_service_api_token_usable"  # noqa: S105 (a metric name)
+STARTED: Final = "license_service_start_time_seconds"
 ENTITLEMENTS_VALID: Final = "license_service_entitlements_valid"
 
 
@@ -35,6 +38,7 @@ class ComplianceCollector:
     def __init__(self, state: AppState) -> None:
         """``state``'s functions are read at every scrape."""
         self._state = state
+        self._started = state.now().timestamp()
 
     def describe(self) -> list[Metric]:
         """No families up front: the registry learns them from the first ``collect``."""
@@ -65,6 +69,11 @@ class ComplianceCollector:
                 "Pods left out of the latest sample: their licensing annotations break a rule",
                 value=len(measurement.incomplete_annotations),
             )
+        yield GaugeMetricFamily(
+            STARTED,
+            "When the service started (Unix time)",
+            value=self._started,
+        )
         yield GaugeMetricFamily(
             TOKEN_USABLE,
             "1 when the configured API token can be used, 0 when it is refused",

@@ -1,8 +1,9 @@
 """The compliance section of ``/status`` (SPEC 13): the ``/compliance`` rows and the charts.
 
 ``status_compliance`` reads, in the caller's read transaction, the period's daily peaks
-of ``/products`` rows (streamed a day at a time), and gives the rows of ``/compliance``
-as table cells and a chart per product (``usage_charts``).
+of ``/products`` rows (streamed a day at a time, only the charted products' kept), and
+gives the rows of ``/compliance`` as table cells and a chart for each of the first
+``MAX_CHARTS`` products (``usage_charts``).
 """
 
 from __future__ import annotations

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from starlette.testclient import TestClient
 
 from license_service.configuration.entitlement_documents import parse_entitlements
 from license_service.metering.entitlements import Entitlements
+from license_service.metering.periods import DatePeriod
 from license_service.store.database import Database
 from license_service.web.app_state import AppState
 from license_service.web.application import create_app
+from license_service.web.reports.compliance_route import read_compliance
+from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
 from tests.store.sample_builders import PVU, VPC, at, product, store
 from tests.web.conftest import authorized
 
@@ -163,3 +168,22 @@ def test_compliance_needs_authentication_and_refuses_other_methods(
 ) -> None:
     assert compliance_client.get("/compliance").status_code == 401
     assert compliance_client.post("/compliance", params=authorized()).status_code == 405
+
+
+@pytest.mark.postgres
+def test_postgresql_gives_the_same_compliance_rows_as_sqlite(
+    state: AppState, bought: Bought, database: Database
+) -> None:
+    period = DatePeriod(date(2026, 11, 1), date(2026, 11, 28))
+    state.entitlements = lambda: bought.now
+    fill(database)
+    on_sqlite = read_compliance(state, period)
+    with fresh_postgres_schema(postgres_url_or_skip()) as url:
+        postgres = Database.open(url)
+        try:
+            fill(postgres)
+            on_postgres = read_compliance(dataclasses.replace(state, database=postgres), period)
+        finally:
+            postgres.dispose()
+    assert on_postgres == on_sqlite
+    assert [row.status for row in on_sqlite] == ["UNENTITLED", "NEAR", "OVER", "OK"]

@@ -15,8 +15,9 @@ from typing import Final
 
 from sqlalchemy import Connection
 
+from license_service.formats.csv_lines import Cell
 from license_service.metering.cluster_view import ClusterId
-from license_service.metering.compliance import COMPLIANCE_COLUMNS, compliance_rows
+from license_service.metering.compliance import compliance_cells, compliance_rows
 from license_service.metering.entitlements import Entitlements, ProductKey
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import PeriodPeak
@@ -35,7 +36,7 @@ COMPLIANCE_HEAD: Final = (
     "Used %",
     "Status",
 )
-Cells = tuple[str | int | float, ...]
+Cells = tuple[Cell, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +67,6 @@ def status_compliance(
             row = PRODUCT_ROWS.from_stored(stored)
             daily.setdefault((row.id, row.metric), {})[day] = row.quantity
     charts = usage_charts(daily, {row.key: row.name for row in rows}, entitlements, period=period)
-    cells: list[Cells] = [
-        tuple(
-            "" if value is None else value
-            for column in COMPLIANCE_COLUMNS
-            for value in (column.json(getattr(row, column.attribute)),)
-        )
-        for row in rows
-    ]
+    # The CSV cells: exact decimals as text the table shows as numbers (80.00, -1.5).
+    cells: list[Cells] = [compliance_cells(row) for row in rows]
     return ComplianceSection(rows=cells, charts=charts)

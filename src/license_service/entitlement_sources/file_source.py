@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from license_service.configuration.entitlement_documents import parse_entitlements
 from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.errors import ConfigurationError
 
@@ -31,8 +32,12 @@ class EntitlementsFile(FollowedEntitlements):
         """Read ``path`` once; ``ConfigurationError`` when it cannot be read or is invalid."""
         followed = cls(path, clock=clock)
         followed._seen = _read(path)
-        if not followed.receive(_text(followed._seen, path), source=str(path)):
-            raise ConfigurationError(f"{followed.problem()}; fix --entitlements {path}")
+        text = _text(followed._seen, path)
+        try:
+            parse_entitlements(text, source=str(path))  # refused here: no "kept" to tell
+        except ConfigurationError as error:
+            raise ConfigurationError(f"{error}; fix --entitlements {path}") from error
+        followed.receive(text, source=str(path))
         return followed
 
     def check(self) -> bool:

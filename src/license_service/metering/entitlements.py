@@ -10,7 +10,7 @@ the list in force, in the order of its file; pure, no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
@@ -54,6 +54,16 @@ class Entitlements:
     """The entitlements in force, in the order of their file (no entitlement: empty)."""
 
     items: tuple[Entitlement, ...] = ()
+    _by_key: dict[ProductKey, tuple[Entitlement, ...]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        # Reports ask per product and day: index the items by product once.
+        by_key: dict[ProductKey, list[Entitlement]] = {}
+        for item in self.items:
+            by_key.setdefault(item.key, []).append(item)
+        object.__setattr__(self, "_by_key", {k: tuple(v) for k, v in by_key.items()})
 
     def __iter__(self) -> Iterator[Entitlement]:
         return iter(self.items)
@@ -64,7 +74,7 @@ class Entitlements:
     def quantity_on(self, key: ProductKey, day: date) -> Fraction:
         """The quantity of ``key`` entitled on ``day``: the sum of the entitlements valid then."""
         return sum(
-            (item.quantity for item in self.items if item.key == key and item.valid_on(day)),
+            (item.quantity for item in self._by_key.get(key, ()) if item.valid_on(day)),
             Fraction(0),
         )
 

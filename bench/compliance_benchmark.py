@@ -1,4 +1,4 @@
-"""What SPEC 13 adds to a read: ``/compliance`` rows and the ``/status`` charts, next to ``/products``.
+"""What SPEC 13 adds to a read: `/compliance` rows and `/status` charts, beside `/products`.
 
 ``python -m bench.compliance_benchmark [--products N] [--days D]`` fills a history store
 (``history.HistoryStore``: N products, D days of daily peaks, SQLite), entitles every

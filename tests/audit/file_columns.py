@@ -12,3 +12,7 @@ PRODUCTS_DAILY_COLUMNS: Final = daily_columns(PRODUCT_ROWS)
 BUNDLED_PRODUCTS_COLUMNS: Final = period_columns(BUNDLED_PRODUCT_ROWS)
 BUNDLED_PRODUCTS_DAILY_COLUMNS: Final = daily_columns(BUNDLED_PRODUCT_ROWS)
 SERVICES_COLUMNS: Final = period_columns(SERVICE_ROWS)
+COMPLIANCE_COLUMNS: Final = (
+    "name", "id", "metricName", "entitled", "metricQuantity", "metricPeakDate",
+    "headroom", "usedPercent", "status", "clusterId",
+)  # fmt: skip

@@ -16,9 +16,11 @@ Cluster ``cluster-a``, period 2026-11-01 to 2026-11-03, generated 2026-11-04 08:
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Final
 
 from license_service.audit.snapshots import SnapshotContext
+from license_service.configuration.entitlement_documents import parse_entitlements
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.metering.settings import MeteringSettings
@@ -30,6 +32,7 @@ from tests.store.sample_builders import PVU, at, bundled, day, product, service,
 CLUSTER: Final = ClusterId("cluster-a")
 PERIOD: Final = DatePeriod(day("2026-11-01"), day("2026-11-03"))
 GENERATED_AT: Final = datetime(2026, 11, 4, 8, 0, tzinfo=UTC)
+ENTITLEMENTS_FILE: Final = Path(__file__).parent.parent / "fixtures" / "audit" / "entitlements.yaml"
 CONTEXT: Final = SnapshotContext(
     version="1.2.3",
     cluster_id=CLUSTER,
@@ -37,6 +40,9 @@ CONTEXT: Final = SnapshotContext(
     generated_at=GENERATED_AT,
     retention_sample_days=62,
     retention_peak_days=731,
+    entitlements=parse_entitlements(
+        ENTITLEMENTS_FILE.read_text(encoding="utf-8"), source=str(ENTITLEMENTS_FILE)
+    ),
 )
 MISSED_REASON: Final = "cluster view not synchronised"
 FORMULA_NAME: Final = '=HYPERLINK("http://evil","x")'

@@ -31,6 +31,7 @@ from tests.audit.conftest import GOLDEN_DIR, entries, snapshot_bytes
 from tests.audit.file_columns import (
     BUNDLED_PRODUCTS_COLUMNS,
     BUNDLED_PRODUCTS_DAILY_COLUMNS,
+    COMPLIANCE_COLUMNS,
     PRODUCTS_COLUMNS,
     PRODUCTS_DAILY_COLUMNS,
     SERVICES_COLUMNS,
@@ -53,6 +54,7 @@ CSV_NAMES = [
     f"bundled_products_{SUFFIX}.csv",
     f"bundled_products_daily_{SUFFIX}.csv",
     f"services_{SUFFIX}.csv",
+    f"compliance_{SUFFIX}.csv",
 ]
 # The auditor's signature check, run in the directory the snapshot was extracted to.
 OPENSSL_VERIFY = [
@@ -91,6 +93,7 @@ def test_csv_files_have_the_spec_columns_crlf_line_ends_and_utf8(golden_zip: Pat
         BUNDLED_PRODUCTS_COLUMNS,
         BUNDLED_PRODUCTS_DAILY_COLUMNS,
         SERVICES_COLUMNS,
+        COMPLIANCE_COLUMNS,
     ]
     with zipfile.ZipFile(golden_zip) as archive:
         for name, expected in zip(CSV_NAMES, columns, strict=True):
@@ -222,7 +225,7 @@ def test_the_snapshot_verifies_with_the_real_sha256sum_and_openssl(
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.count(": OK") == 6
+    assert checked.stdout.count(": OK") == 7
     verified = subprocess.run(
         OPENSSL_VERIFY,
         cwd=extracted,

@@ -52,7 +52,7 @@ def test_an_untouched_snapshot_passes_every_check(
     report = verify_snapshot(golden_zip)
     assert report.ok
     assert report.findings == ()
-    assert len(report.files) == 9
+    assert len(report.files) == 10
     assert report.verified == report.files
     assert report.key_fingerprint == signing_key.fingerprint
     assert not report.trusted_key
@@ -213,3 +213,40 @@ def test_a_missing_file_cannot_be_verified(tmp_path: Path) -> None:
 def test_a_trusted_key_that_is_not_a_public_key_is_refused(golden_zip: Path) -> None:
     with pytest.raises(SnapshotVerificationError, match="trusted public key is not a PEM"):
         verify_snapshot(golden_zip, public_key_pem=b"-----BEGIN NOTHING-----")
+
+
+COMPLIANCE = f"compliance_{SUFFIX}.csv"
+
+
+def _without_compliance(golden_zip: Path, target: Path, signing_key: SigningKey) -> Path:
+    """The golden snapshot as a version before SPEC 13 wrote it: no compliance file."""
+    checksums = b"".join(
+        line + b"\n"
+        for line in read(golden_zip, "checksum.txt").splitlines()
+        if not line.endswith(COMPLIANCE.encode())
+    )
+    return rewritten(
+        golden_zip,
+        target,
+        remove=(COMPLIANCE,),
+        replace={"checksum.txt": checksums, "signature.rsa": signing_key.sign(checksums)},
+    )
+
+
+def test_a_snapshot_of_a_version_before_the_compliance_file_still_verifies(
+    golden_zip: Path, tmp_path: Path, signing_key: SigningKey
+) -> None:
+    older = _without_compliance(golden_zip, tmp_path / "t.zip", signing_key)
+    report = verify_snapshot(older, public_key_pem=signing_key.public_pem())
+    assert report.findings == ()
+
+
+def test_a_compliance_file_left_out_of_checksum_txt_is_named(
+    golden_zip: Path, tmp_path: Path, signing_key: SigningKey
+) -> None:
+    older = _without_compliance(golden_zip, tmp_path / "t.zip", signing_key)
+    smuggled = rewritten(older, tmp_path / "s.zip", add={COMPLIANCE: read(golden_zip, COMPLIANCE)})
+    report = verify_snapshot(smuggled)
+    assert problems(report.findings) == [
+        f"{COMPLIANCE}: not listed in checksum.txt, so nothing vouches for it"
+    ]

@@ -21,7 +21,7 @@ from license_service.metering.cluster_view import ClusterId
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
 from tests.audit.conftest import GOLDEN_DIR, TEST_KEY_FILE
-from tests.audit.snapshot_data import store_golden_dataset
+from tests.audit.snapshot_data import ENTITLEMENTS_FILE, store_golden_dataset
 from tests.store.sample_builders import at, product, store
 
 SNAPSHOT_NAME = "license-service-snapshot_cluster-a_2026-11-01_2026-11-03.zip"
@@ -55,7 +55,10 @@ def keyed_data_dir(data_dir: Path) -> Path:
 @pytest.fixture
 def snapshot(keyed_data_dir: Path, tmp_path: Path) -> Path:
     """A snapshot created by the command from ``keyed_data_dir``."""
-    result = run("snapshot", "create", *PERIOD_ARGS, "--data-dir", keyed_data_dir, "-o", tmp_path)
+    result = run(
+        "snapshot", "create", *PERIOD_ARGS, "--data-dir", keyed_data_dir, "-o", tmp_path,
+        "--entitlements", ENTITLEMENTS_FILE,
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     return tmp_path / SNAPSHOT_NAME
 

@@ -18,6 +18,9 @@ from license_service.auth.service_accounts import (
     READER_TOKEN_SECRET,
     REVIEWED_VERB,
 )
+from license_service.configuration.entitlement_documents import (
+    CONFIGMAP_NAME as ENTITLEMENTS_CONFIGMAP,
+)
 from license_service.configuration.ibmlicensing import DEFAULT_API_SECRET_TOKEN
 from license_service.signing.secret_store import SIGNING_KEY_SECRET
 from license_service.tls.secret_store import CUSTOM_TLS_SECRET, SELF_SIGNED_TLS_SECRET
@@ -83,6 +86,14 @@ SERVICE_CALLS: Final = (
     ("", "secrets", ("get",), NAMESPACE, (CUSTOM_TLS_SECRET,), "httpsCertsSource custom: read"),
     (
         "",
+        "configmaps",
+        ("list", "watch"),
+        NAMESPACE,
+        (ENTITLEMENTS_CONFIGMAP,),
+        "entitlements: follow (list+watch by metadata.name)",
+    ),
+    (
+        "",
         "secrets",
         ("create",),
         NAMESPACE,
@@ -102,6 +113,7 @@ READER_URLS: Final = (
     "/services",
     "/health",
     "/status",
+    "/compliance",
 )
 
 

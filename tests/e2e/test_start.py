@@ -57,6 +57,29 @@ def test_serve_refuses_a_certificate_without_its_key(tmp_path: Path) -> None:
     assert "--tls-cert was given without --tls-key" in result.stderr
 
 
+def test_serve_refuses_an_invalid_entitlements_file_naming_item_field_and_fix(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "entitlements.yaml"
+    bad.write_text("- {name: MQ, productId: mq, metricName: VPC, quantity: lots}\n")
+
+    result = run_cli(
+        "serve",
+        "--cluster-dump",
+        str(DUMP),
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--port",
+        str(free_port()),
+        "--entitlements",
+        str(bad),
+    )
+
+    assert result.returncode == 2
+    assert "entitlements[0].quantity 'lots' is not a positive number" in result.stderr
+    assert f"fix --entitlements {bad}" in result.stderr
+
+
 def test_the_demo_serves_its_history_and_prints_clickable_urls(start: Start) -> None:
     demo = start(command="demo", extra=["--history-days", "3"], sample_interval=300)
 

@@ -208,6 +208,7 @@ def test_closing_twice_is_harmless(fake_api: FakeApiServer, connect: Connect) ->
         "the Kubernetes collector",
         "the watch of the IBMLicensing resource",
         "the watch of the API token Secret ibm-common-services/ibm-licensing-token",
+        "the watch of the entitlements ConfigMap ibm-common-services/license-service-entitlements",
     ]
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from kubernetes import client
 
 from license_service.errors import LicenseServiceError
 from license_service.runtime.kubernetes_backends import KubernetesBackends
@@ -22,7 +24,7 @@ from license_service.runtime.wiring import ClusterChoice, Service, assemble
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import SIGNING_KEY_SECRET, signing_key_secret_manifest
 from tests.cluster.kubernetes.watched_objects import FAST_OPTIONS
-from tests.kubernetes_fake.client_setup import write_kubeconfig
+from tests.kubernetes_fake.client_setup import api_client, write_kubeconfig
 from tests.kubernetes_fake.manifests import (
     ibm_licensing_manifest,
     namespace_manifest,
@@ -43,8 +45,10 @@ def free_listeners() -> Listeners:
     return bind_listeners("127.0.0.1", port=ports[0], metrics_port=ports[1])
 
 
-def build(api: FakeApiServer, tmp_path: Path) -> Service:
+def build(api: FakeApiServer, tmp_path: Path, *, objects: Sequence[dict[str, Any]] = ()) -> Service:
     api.create(namespace_manifest(NAMESPACE))
+    for obj in objects:
+        api.create(obj)
     pem = SigningKey.generate().private_pem()
     api.create(signing_key_secret_manifest(pem, namespace=NAMESPACE, name=SIGNING_KEY_SECRET))
     api.create(token_secret_manifest(TOKEN))
@@ -139,3 +143,65 @@ def test_a_watch_that_stops_running_stops_the_whole_service(
     finally:
         listeners.close()
         service.close()
+
+
+def entitlements_configmap(text: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "license-service-entitlements", "namespace": NAMESPACE},
+        "data": {"entitlements.yaml": text},
+    }
+
+
+def test_the_entitlements_configmap_is_followed_and_a_refusal_shows_on_health(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
+    bought = "- {name: MQ, productId: mq, metricName: VIRTUAL_PROCESSOR_CORE, quantity: 8}\n"
+    service = build(fake_api, tmp_path, objects=[entitlements_configmap(bought)])
+    listeners = free_listeners()
+    api = f"http://127.0.0.1:{listeners.api.getsockname()[1]}"
+
+    async def scenario() -> tuple[Any, Any, Any]:
+        stop = asyncio.Event()
+        running = asyncio.create_task(
+            run_service(service, listeners, stop=stop, handle_signals=False)
+        )
+        async with httpx.AsyncClient(timeout=10) as client:
+            for _ in range(200):
+                try:
+                    before = await client.get(f"{api}/compliance", params={"token": TOKEN})
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            await asyncio.to_thread(_replace_configmap, fake_api)
+            for _ in range(200):
+                health = (await client.get(f"{api}/health", params={"token": TOKEN})).json()
+                if any("entitlements not applied" in w for w in health["warnings"]):
+                    break
+                await asyncio.sleep(0.05)
+            after = await client.get(f"{api}/compliance", params={"token": TOKEN})
+        stop.set()
+        await asyncio.wait_for(running, timeout=20)
+        return before.json(), health, after.json()
+
+    try:
+        before, health, after = asyncio.run(scenario())
+    finally:
+        listeners.close()
+        service.close()
+
+    assert [(row["id"], row["entitled"], row["status"]) for row in before] == [("mq", 8, "OK")]
+    [warning] = [w for w in health["warnings"] if "entitlements not applied" in w]
+    assert "entitlements[0].metricName is missing: add it" in warning
+    assert "stay in force" in warning
+    assert after == before
+
+
+def _replace_configmap(api: FakeApiServer) -> None:
+    with api_client(api.url) as kube:
+        client.CoreV1Api(kube).replace_namespaced_config_map(
+            "license-service-entitlements",
+            NAMESPACE,
+            entitlements_configmap("- {name: MQ, productId: mq, quantity: 8}\n"),
+        )

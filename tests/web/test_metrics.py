@@ -54,7 +54,13 @@ def test_usage_now_comes_from_the_latest_measurement(metrics: TestClient, world:
         samples[
             (
                 "product_license_usage",
-                labels(productId="p1", productName="Product One", metricId=VPC),
+                labels(
+                    productId="p1",
+                    productName="Product One",
+                    metricId=VPC,
+                    value="4",
+                    date="2026-11-28",
+                ),
             )
         ]
         == 4
@@ -67,6 +73,8 @@ def test_usage_now_comes_from_the_latest_measurement(metrics: TestClient, world:
                     productId="db2",
                     productName="Product db2",
                     metricId=VPC,
+                    value="3",
+                    date="2026-11-28",
                     parentProductId="cp4d",
                     parentMetricId=PVU,
                 ),

@@ -20,6 +20,11 @@ from typing import Final
 
 from license_service.formats.csv_lines import csv_line, header_line
 from license_service.metering.cluster_view import ClusterId
+from license_service.metering.compliance import (
+    COMPLIANCE_API_NAMES,
+    ComplianceRow,
+    compliance_cells,
+)
 from license_service.metering.row_specs import PeriodPeak, R, RowSpec
 
 CLUSTER_COLUMN: Final = "clusterId"
@@ -43,3 +48,10 @@ def period_csv(
     yield header_line(period_columns(rows))
     for peak in rows.sorted_peaks(peaks):
         yield csv_line((*rows.period_cells(peak), cluster_id))
+
+
+def compliance_csv(rows: Iterable[ComplianceRow], *, cluster_id: ClusterId) -> Iterator[bytes]:
+    """The lines of ``compliance_<s>.csv``: the ``/compliance`` columns, then ``clusterId``."""
+    yield header_line((*COMPLIANCE_API_NAMES, CLUSTER_COLUMN))
+    for row in rows:
+        yield csv_line((*compliance_cells(row), cluster_id))

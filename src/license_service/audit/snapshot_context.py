@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from license_service.metering.cluster_view import ClusterId
+from license_service.metering.entitlements import Entitlements
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,3 +19,5 @@ class SnapshotContext:
     generated_at: datetime
     retention_sample_days: int
     retention_peak_days: int
+    entitlements: Entitlements = field(default_factory=Entitlements)
+    """The entitlements in force, for ``compliance_<s>.csv`` (SPEC 13)."""

@@ -30,6 +30,7 @@ CSV_PREFIXES: Final = (
     "bundled_products",
     "bundled_products_daily",
     "services",
+    "compliance",
 )
 
 _CLUSTER_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
@@ -75,6 +76,16 @@ class SnapshotFiles:
         return f"services_{self.suffix}.csv"
 
     @property
+    def compliance(self) -> str:
+        """``compliance_<s>.csv``: every product's period peak against its entitlement (SPEC 13)."""
+        return f"compliance_{self.suffix}.csv"
+
+    @property
+    def added_later(self) -> frozenset[str]:
+        """Files that snapshots of earlier versions do not hold: missing, they are no finding."""
+        return frozenset({self.compliance})
+
+    @property
     def checksummed(self) -> tuple[str, ...]:
         """The files ``checksum.txt`` lists, in the order they are written."""
         return (
@@ -83,6 +94,7 @@ class SnapshotFiles:
             self.bundled_products,
             self.bundled_products_daily,
             self.services,
+            self.compliance,
             DATA_CONDITION_FILE,
         )
 

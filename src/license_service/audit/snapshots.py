@@ -17,13 +17,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
-from license_service.audit.csv_files import period_csv
+from license_service.audit.csv_files import compliance_csv, period_csv
 from license_service.audit.daily_files import DailyFile, period_rows_of
 from license_service.audit.data_condition import DataCondition, data_condition_text
 from license_service.audit.snapshot_archive import SnapshotArchive
 from license_service.audit.snapshot_context import SnapshotContext
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
 from license_service.errors import AuditError
+from license_service.metering.compliance import compliance_rows
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import PeriodPeak, R, RowSpec
 from license_service.metering.usage_rows import (
@@ -90,6 +91,8 @@ def write_snapshot(
         archive.add_chunks(
             files.services, period_csv(SERVICE_ROWS, services, cluster_id=cluster_id)
         )
+        compliance = compliance_rows(products, context.entitlements, period=period)
+        archive.add_chunks(files.compliance, compliance_csv(compliance, cluster_id=cluster_id))
         condition = DataCondition(
             context=context,
             period=period,
@@ -107,6 +110,7 @@ def write_snapshot(
                 files.bundled_products: len(bundled),
                 files.bundled_products_daily: bundled_daily.rows,
                 files.services: len(services),
+                files.compliance: len(compliance),
             },
             signing_key_fingerprint=signing_key.fingerprint,
         )

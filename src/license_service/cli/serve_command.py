@@ -97,6 +97,15 @@ def serve_command(
             help_text="IBMLicensing YAML document; re-read when it changes.",
         ),
     ] = None,
+    entitlements: Annotated[
+        Path | None,
+        flags.optional(
+            "--entitlements",
+            metavar="FILE",
+            help_text="YAML list of the licenses bought (instead of the ConfigMap "
+            "license-service-entitlements); re-read when it changes.",
+        ),
+    ] = None,
     token_file: Annotated[
         Path | None,
         flags.token_file(
@@ -192,6 +201,7 @@ def serve_command(
         data_dir=data_dir,
         database_url=database_url,
         config_file=config,
+        entitlements_file=entitlements,
         token_file=token_file,
         token_grace_period=timedelta(seconds=token_grace_period),
         sample_interval=timedelta(seconds=sample_interval),

@@ -99,6 +99,15 @@ def create_command(
         str | None,
         flags.cluster_name("The cluster's name for data_condition.txt (default: its id)."),
     ] = None,
+    entitlements: Annotated[
+        Path | None,
+        flags.optional(
+            "--entitlements",
+            metavar="FILE",
+            help_text="The entitlements YAML for compliance_<s>.csv (default: none, so "
+            "every product with usage is UNENTITLED).",
+        ),
+    ] = None,
     retention_sample_days: Annotated[
         int,
         typer.Option(
@@ -121,9 +130,16 @@ def create_command(
     """Build a signed audit snapshot of a period from the store, without the server."""
     from license_service.audit.snapshot_names import snapshot_file_name
     from license_service.audit.snapshots import SnapshotContext, write_snapshot
+    from license_service.entitlement_sources.file_source import EntitlementsFile
+    from license_service.metering.entitlements import Entitlements
     from license_service.store.database import Database
 
     now = datetime.now(UTC)
+    bought = (
+        EntitlementsFile.load(entitlements, clock=lambda: now).current()
+        if entitlements is not None
+        else Entitlements()
+    )
     period = _period(date_from, date_to, today=now.date())
     directory = data_dir if data_dir is not None else DEFAULT_DATA_DIR
     # A snapshot reads what the server stored: an empty database is refused, not created.
@@ -141,6 +157,7 @@ def create_command(
             generated_at=now,
             retention_sample_days=retention_sample_days,
             retention_peak_days=retention_peak_days,
+            entitlements=bought,
         )
         for stale in remove_stale_partials(target.parent):
             typer.echo(f"removed {stale}, left by a snapshot run that was interrupted")

@@ -14,7 +14,7 @@ The format, decided once for the snapshot's files and the API's ``format=csv`` a
   normal form, so ``\x00=1+1``, ``\u200b=1+1`` and the fullwidth equals, plus,
   minus and at signs (U+FF1D, U+FF0B, U+FF0D, U+FF20) are guarded too. The cell
   itself is written as it is, after the ``'``: only cells that need the guard change.
-- Integers as integers, dates ``YYYY-MM-DD``.
+- Integers as integers, decimals (``Decimal``) as plain decimal text, dates ``YYYY-MM-DD``.
 
 Pure: cells in, bytes out.
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Final
 
 LINE_END: Final = "\r\n"
@@ -33,8 +34,9 @@ _FORMULA_FIRSTS: Final = frozenset(FORMULA_STARTS)
 _INVISIBLE: Final = frozenset({"Cc", "Cf", "Zl", "Zp"})
 _NEEDS_QUOTES: Final = frozenset(',"\r\n')
 
-Cell = str | int | date
-"""A cell: every ``str`` is a text cell (guarded); ints and dates are not text."""
+Cell = str | int | date | Decimal
+"""A cell: every ``str`` is a text cell (guarded); ints, decimals (a negative headroom
+``-1.5`` is a number, not a formula) and dates are not text."""
 
 
 def text_field(value: str) -> str:
@@ -72,6 +74,8 @@ def cell_field(cell: Cell) -> str:
         return text_field(cell)
     if isinstance(cell, date):
         return cell.isoformat()
+    if isinstance(cell, Decimal):
+        return format(cell, "f")
     return str(cell)
 
 

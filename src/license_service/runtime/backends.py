@@ -34,6 +34,8 @@ from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.config_sources.file_source import LicensingConfigWatcher
 from license_service.config_sources.rules import url_tokens_required
 from license_service.config_sources.source import LicensingConfigSource
+from license_service.entitlement_sources.file_source import EntitlementsFile
+from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, run_periodically
@@ -52,6 +54,11 @@ class Backends(Protocol):
     @property
     def config(self) -> LicensingConfigSource:
         """The configuration in force, followed while the service runs."""
+        ...
+
+    @property
+    def entitlements(self) -> FollowedEntitlements:
+        """The entitlements in force (SPEC 13), followed while the service runs."""
         ...
 
     @property
@@ -114,6 +121,17 @@ class FileBackends:
             options.config_file, clock=clock, rule=None if in_kubernetes else url_tokens_required
         )
         self._token_file: TokenFile | None = None
+        self.entitlements_file = (
+            EntitlementsFile.load(options.entitlements_file, clock=clock)
+            if options.entitlements_file is not None
+            else None
+        )
+        self._no_entitlements = FollowedEntitlements(clock=clock)
+
+    @property
+    def entitlements(self) -> FollowedEntitlements:
+        """``--entitlements FILE``, else none (they never change)."""
+        return self.entitlements_file or self._no_entitlements
 
     def open_api_tokens(self, data_dir: DataDir) -> TokenFile:
         """``--token-file``, else the data directory's token file (generated when missing)."""
@@ -160,8 +178,8 @@ class FileBackends:
         return ()
 
     def warnings(self) -> list[str]:
-        """None beyond the configuration's own."""
-        return []
+        """A refused entitlements file, beyond the configuration's own warnings."""
+        return self.entitlements.warnings()
 
     def jobs(self, stop: asyncio.Event) -> dict[str, Job]:
         """Re-read the token file and the ``--config`` file every second."""
@@ -179,6 +197,13 @@ class FileBackends:
                 every=WATCH_EVERY_SECONDS,
                 stop=stop,
                 name=f"reading the configuration file {self.config.path}",
+            )
+        if self.entitlements_file is not None:
+            jobs["entitlements watcher"] = run_periodically(
+                self.entitlements_file.check,
+                every=WATCH_EVERY_SECONDS,
+                stop=stop,
+                name=f"reading the entitlements file {self.entitlements_file.path}",
             )
         return jobs
 

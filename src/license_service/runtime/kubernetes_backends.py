@@ -29,12 +29,14 @@ from license_service.auth.service_accounts import ServiceAccountAuthenticator
 from license_service.cluster.kubernetes import KubernetesSource
 from license_service.cluster.kubernetes.api_connection import ApiConnection
 from license_service.config_sources.source import LicensingConfigSource
+from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.errors import LicenseServiceError
 from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.backends import FileBackends
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job
+from license_service.secrets.entitlements_configmap import EntitlementsConfigMapWatch
 from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import SigningKeySecret
@@ -75,7 +77,14 @@ class KubernetesBackends:
     options: ServeOptions
     clock: Callable[[], datetime]
     tls: TlsPems | None = None
+    followed_entitlements: FollowedEntitlements | None = None
+    entitlements_watch: EntitlementsConfigMapWatch | None = None
     _closed: bool = False
+
+    @property
+    def entitlements(self) -> FollowedEntitlements:
+        """The ConfigMap's entitlements, followed since the start; else ``--entitlements``."""
+        return self.followed_entitlements or self.files.entitlements
 
     @property
     def credentials(self) -> str:
@@ -160,7 +169,10 @@ class KubernetesBackends:
             notes.append(f"following the IBMLicensing resource: {self.resource_watch.last_error}")
         if self.tokens is not None and (error := self.tokens.watch_error()):
             notes.append(f"following the API token {self.tokens.label}: {error}")
-        return notes
+        watch = self.entitlements_watch
+        if watch is not None and watch.last_error:
+            notes.append(f"following the entitlements {watch.label}: {watch.last_error}")
+        return [*notes, *self.entitlements.warnings()]
 
     def jobs(self, stop: asyncio.Event) -> dict[str, Job]:
         """The file watchers of ``--config``/``--token-file``, and a check that the watch
@@ -174,6 +186,8 @@ class KubernetesBackends:
             stopped.append("the watch of the IBMLicensing resource")
         if self.tokens is not None and not self.tokens.running:
             stopped.append(f"the watch of the API token {self.tokens.label}")
+        if self.entitlements_watch is not None and not self.entitlements_watch.running:
+            stopped.append(f"the watch of the entitlements {self.entitlements_watch.label}")
         return stopped
 
     def close(self) -> None:
@@ -181,7 +195,7 @@ class KubernetesBackends:
         if self._closed:
             return
         self._closed = True
-        stop_all([self.source, self.resource_watch, self.tokens])
+        stop_all([self.source, self.resource_watch, self.tokens, self.entitlements_watch])
         self.connection.close()
 
     async def _kept_alive(self, stop: asyncio.Event) -> None:

@@ -51,11 +51,13 @@ from license_service.cluster.kubernetes.pod_namespace import pod_namespace
 from license_service.config_sources.resource_source import LicensingResourceConfig
 from license_service.config_sources.source import LicensingConfigSource
 from license_service.configuration.ibmlicensing import LicensingConfig
+from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.errors import ClusterError, ConfigurationError
 from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.backends import FileBackends
 from license_service.runtime.kubernetes_backends import KubernetesBackends, Stoppable, stop_all
 from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.secrets.entitlements_configmap import EntitlementsConfigMapWatch
 from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.secrets.namespace import service_namespace
 from license_service.signing.secret_store import SigningKeySecret
@@ -67,6 +69,7 @@ from license_service.tokens.secret_store import TokenReading, TokenSecret, Token
 logger = logging.getLogger(__name__)
 
 _POLL_SECONDS: Final = 0.05
+_ENTITLEMENTS_WAIT_SECONDS: Final = 5.0
 
 
 def connect_kubernetes(
@@ -130,6 +133,15 @@ def connect_kubernetes(
                 raise _late(f"reading the API token {tokens.label}", tokens.watch_error(), options)
             follow = tokens.use_secret
             config.add_listener(lambda changed: follow(changed.api_secret_token))
+        entitlements, entitlements_watch = _entitlements(
+            connection,
+            files=files,
+            namespace=namespace,
+            options=options,
+            clock=clock,
+            deadline=deadline,
+        )
+        started.append(entitlements_watch)
         signing_key_secret = SigningKeySecret(connection.api_client, namespace=namespace)
         signing_key_secret.load_or_create()  # now, so that a missing RBAC rule stops the start
         tls = None
@@ -163,6 +175,8 @@ def connect_kubernetes(
         options=serve_options,
         clock=clock,
         tls=tls,
+        followed_entitlements=entitlements,
+        entitlements_watch=entitlements_watch,
     )
 
 
@@ -198,6 +212,41 @@ def _configuration(
         watch.stop()
         raise
     return config, watch
+
+
+def _entitlements(
+    connection: ApiConnection,
+    *,
+    files: FileBackends,
+    namespace: str,
+    options: KubernetesOptions,
+    clock: Callable[[], datetime],
+    deadline: _Deadline,
+) -> tuple[FollowedEntitlements | None, EntitlementsConfigMapWatch | None]:
+    """``--entitlements`` when given (read by ``files``), else the followed ConfigMap.
+
+    Entitlements change no measurement: a ConfigMap that cannot be read (RBAC, a bad
+    document) does not stop the start; ``/health`` says why until it is fixed.
+    """
+    if files.entitlements_file is not None:
+        return None, None
+    entitlements = FollowedEntitlements(clock=clock)
+    watch = EntitlementsConfigMapWatch(
+        connection.api_client,
+        namespace=namespace,
+        on_text=lambda text, source: entitlements.receive(text, source=source),
+        counters=connection.counters,
+        options=options.watch,
+        clock=clock,
+    )
+    watch.start()
+    if not watch.wait_listed(min(deadline.remaining(), _ENTITLEMENTS_WAIT_SECONDS)):
+        logger.warning(
+            "The entitlements %s could not be read yet (%s); /compliance shows none until it is",
+            watch.label,
+            watch.last_error or "no answer",
+        )
+    return entitlements, watch
 
 
 def _token_source(

@@ -98,6 +98,7 @@ class ServeOptions:
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = None
     config_file: Path | None = None
+    entitlements_file: Path | None = None
     token_file: Path | None = None
     token_grace_period: timedelta = timedelta(0)
     sample_interval: timedelta = DEFAULT_INTERVAL
@@ -173,6 +174,7 @@ class ServeOptions:
             ("--tls-cert", self.tls_cert),
             ("--tls-key", self.tls_key),
             ("--config", self.config_file),
+            ("--entitlements", self.entitlements_file),
         ):
             if path is not None and not path.is_file():
                 problems.append(f"{flag} {path}: no such file; give the path of an existing file")

@@ -191,6 +191,8 @@ def assemble(
         retention_sample_days=DEFAULT_SAMPLE_DAYS,
         retention_peak_days=DEFAULT_PEAK_DAYS,
         extra_collectors=backends.collectors(),
+        entitlements=backends.entitlements.current,
+        entitlements_problem=backends.entitlements.problem,
     )
     return Service(
         options=options,

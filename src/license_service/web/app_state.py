@@ -19,6 +19,7 @@ from license_service.auth.authenticators import Authenticator
 from license_service.cluster.source import ClusterState
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.metering.cluster_view import ClusterId
+from license_service.metering.entitlements import Entitlements
 from license_service.sampling.status import SamplerStatus
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
@@ -52,6 +53,10 @@ class AppState:
     extra_collectors: Sequence[Collector] = ()
     request_metrics: RequestMetrics = field(default_factory=RequestMetrics)
     temp_dir: Path | None = None
+    entitlements: Callable[[], Entitlements] = Entitlements
+    """The entitlements in force (SPEC 13), read at each request."""
+    entitlements_problem: Callable[[], str | None] = lambda: None
+    """Why the latest entitlements document is not in force, or ``None``."""
 
     def now(self) -> datetime:
         """The current time, UTC."""

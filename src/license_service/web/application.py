@@ -41,6 +41,7 @@ from license_service.web.probes.service_routes import (
     readyz_endpoint,
     version_endpoint,
 )
+from license_service.web.reports.compliance_route import compliance_endpoint
 from license_service.web.reports.data_routes import report_endpoints
 from license_service.web.reports.snapshot_route import snapshot_endpoint
 
@@ -53,6 +54,7 @@ PROTECTED_PATHS: Final = (
     "/health",
     "/status",
     "/snapshot",
+    "/compliance",
 )
 PUBLIC_PATHS: Final = ("/", "/version", "/livez", "/readyz", "/openapi.json")
 
@@ -65,6 +67,7 @@ def create_app(state: AppState) -> Starlette:
         "/health": health_endpoint(state),
         "/status": status_endpoint(state, environment),
         "/snapshot": snapshot_endpoint(state),
+        "/compliance": compliance_endpoint(state),
     }
     public: dict[str, Endpoint] = {
         "/": index_endpoint(state, environment),

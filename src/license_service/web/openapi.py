@@ -96,6 +96,28 @@ _SCHEMAS: Final[JsonObject] = {
             "metricPeakDate": _DATE,
         }
     ),
+    "Compliance": _object(
+        {
+            "name": _STRING,
+            "id": _STRING,
+            "metricName": _STRING,
+            "entitled": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Quantity entitled on metricPeakDate (overlaps added up); "
+                "without usage, the highest entitled on a day of the period.",
+            },
+            "metricQuantity": _INTEGER,
+            "metricPeakDate": {"type": ["string", "null"], "format": "date"},
+            "headroom": {"type": "number", "description": "entitled - metricQuantity"},
+            "usedPercent": {
+                "type": ["number", "null"],
+                "description": "metricQuantity / entitled in %, rounded down to 2 decimals; "
+                "null when nothing is entitled.",
+            },
+            "status": {"enum": ["OK", "NEAR", "OVER", "UNENTITLED"]},
+        }
+    ),
     "Health": _object(
         {
             "status": {"enum": ["OK", "DEGRADED"]},
@@ -370,6 +392,11 @@ def openapi_document(version: str) -> JsonObject:
                 "Peak of every product counted towards a Cloud Pak.", "BundledProduct"
             ),
             "/services": _report("Peak of every service of a bundled product.", "Service"),
+            "/compliance": _report(
+                "Period peak of every product with usage or an entitlement, against the "
+                "entitlement: OK (< 80 %), NEAR (80-100 %), OVER (> 100 %), UNENTITLED.",
+                "Compliance",
+            ),
             "/health": _authenticated(
                 "Health of the collector and what could not be counted.",
                 [_ref("parameters", "token")],

@@ -1,15 +1,17 @@
 """The metrics port's app (SPEC 3.9): ``GET /metrics`` in the Prometheus text format.
 
 ``create_metrics_app`` registers, on the registry it is given (never a global one),
-the scrape-time ``UsageCollector``, the API's ``RequestMetrics`` and the app state's
-``extra_collectors``, each behind ``PrintableLabels`` (a label value from an annotation
-can hold any character), and serves the registry. The exposition is rendered in a
-worker thread, since collecting reads the database. No authentication (SPEC 3.9).
+the scrape-time ``UsageCollector`` and ``ComplianceCollector``, the API's
+``RequestMetrics`` and the app state's ``extra_collectors``, each behind
+``PrintableLabels`` (a label value from an annotation can hold any character), and
+serves the registry. The exposition is rendered in a worker thread, since collecting
+reads the database. No authentication (SPEC 3.9).
 """
 
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,6 +20,7 @@ from starlette.routing import Route
 
 from license_service.web.app_state import AppState
 from license_service.web.error_responses import exception_handlers
+from license_service.web.metrics.compliance_metrics import ComplianceCollector
 from license_service.web.metrics.label_values import PrintableLabels
 from license_service.web.metrics.usage_metrics import UsageCollector
 
@@ -30,7 +33,12 @@ def create_metrics_app(state: AppState, registry: CollectorRegistry) -> Starlett
         sampler_status=state.sampler_status,
         today=state.today,
     )
-    for collector in (usage, *state.request_metrics.collectors(), *state.extra_collectors):
+    collectors: tuple[Collector, ...] = (
+        usage,
+        ComplianceCollector(state),
+        *state.request_metrics.collectors(),
+    )
+    for collector in (*collectors, *state.extra_collectors):
         registry.register(PrintableLabels(collector))
 
     async def metrics(request: Request) -> Response:

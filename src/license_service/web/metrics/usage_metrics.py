@@ -1,12 +1,15 @@
 """The figures ``/metrics`` computes at scrape time: usage gauges and sampler counters (SPEC 3.9).
 
 ``UsageCollector`` reads, at each scrape, the sampler's latest measurement and today's
-daily peaks from the store. Gauges, each with labels ``productId``, ``productName``
-and ``metricId``, plus ``parentProductId`` and ``parentMetricId`` for bundled
-products (whose value is their measured quantity, in their own metric):
+daily peaks from the store. Gauges:
 
-- ``product_license_usage``: usage in the latest sample ("now");
-- ``ibm_licensing_usage_daily_high_watermark``: today's (UTC) daily peak so far.
+- ``product_license_usage``, ``product_license_usage_details`` and ``cp4d_capability``:
+  usage in the latest sample ("now"), with IBM's labels (``ibm_families``: ``value`` and
+  ``date``, the day of the latest sample, among them);
+- ``ibm_licensing_usage_daily_high_watermark``: today's (UTC) daily peak so far, with
+  labels ``productId``, ``productName`` and ``metricId``, plus ``parentProductId`` and
+  ``parentMetricId`` for bundled products (whose value is their measured quantity, in
+  their own metric).
 
 Counters from the sampler's status: ``license_service_samples_taken_total``,
 ``license_service_samples_missed_total``, ``license_service_sampling_failures_total``,
@@ -17,9 +20,10 @@ the watermark is left out of that scrape (and logged) rather than failing the sc
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import UTC, date
 from typing import Final
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -36,10 +40,11 @@ from license_service.metering.usage_rows import (
 from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database
 from license_service.store.period_peaks import period_peaks
+from license_service.web.metrics import ibm_families
 
 logger = logging.getLogger(__name__)
 
-USAGE_NOW: Final = "product_license_usage"
+USAGE_NOW: Final = ibm_families.USAGE
 DAILY_HIGH_WATERMARK: Final = "ibm_licensing_usage_daily_high_watermark"
 
 
@@ -62,13 +67,7 @@ class UsageCollector:
     def collect(self) -> Iterator[Metric]:
         """Every figure, computed now; blocking (reads the database)."""
         status = self._sampler_status()
-        measurement = status.last_measurement
-        yield _usage_family(
-            USAGE_NOW,
-            "License usage of each product in the latest sample",
-            measurement.products if measurement else (),
-            measurement.bundled_products if measurement else (),
-        )
+        yield from _usage_now(status)
         watermark = self._watermark()
         if watermark is not None:
             yield watermark
@@ -93,6 +92,33 @@ class UsageCollector:
             [peak.row for peak in products],
             [peak.row for peak in bundled],
         )
+
+
+def _usage_now(status: SamplerStatus) -> Iterator[Metric]:
+    measurement, taken_at = status.last_measurement, status.last_sample_at
+    # Without a sample every family is empty: the day is then never written.
+    day = taken_at.astimezone(UTC).date() if taken_at is not None else date.min
+    products = measurement.products if measurement else ()
+    bundled = measurement.bundled_products if measurement else ()
+    services = measurement.services if measurement else ()
+    yield ibm_families.usage_family(
+        USAGE_NOW,
+        "License usage of each product in the latest sample",
+        itertools.chain(
+            ibm_families.product_samples(products, day),
+            ibm_families.bundled_usage_samples(bundled, day),
+        ),
+    )
+    yield ibm_families.usage_family(
+        ibm_families.DETAILS,
+        "License usage of each product counted towards a Cloud Pak, in the latest sample",
+        ibm_families.details_samples(bundled, day),
+    )
+    yield ibm_families.usage_family(
+        ibm_families.CAPABILITY,
+        "Usage of each service (capability) of a bundled product, in the latest sample",
+        ibm_families.capability_samples(services, day),
+    )
 
 
 def _usage_family(

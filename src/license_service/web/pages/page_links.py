@@ -47,6 +47,7 @@ APIS: Final = (
     Api("/products", "Peak of every product and Cloud Pak in the period.", formats=_CSV),
     Api("/bundled_products", "Peak of every product counted towards a Cloud Pak.", formats=_CSV),
     Api("/services", "Peak of every service of a bundled product.", formats=_CSV),
+    Api("/compliance", "Peak of every product against its entitlement.", formats=_CSV),
     Api("/snapshot", "Audit snapshot of the period: a signed zip of CSV files."),
     Api("/status", "Status page: collector, usage now, peaks, gaps, problems."),
     Api("/health", "Health of the collector, and pods that could not be counted.", period=False),

@@ -366,6 +366,54 @@ STATUS: Final = """{% extends "layout.html" %}
 {% endif %}
 </section>
 
+<section id="compliance">
+<h2>Compliance of {{ page.period_text }}</h2>
+<p class="hint">Each product's peak against the quantity entitled on its peak day:
+OK below 80 %, NEAR from 80 % to 100 %, OVER above 100 %, UNENTITLED without an
+entitlement.</p>
+{{ table("compliance-rows", page.compliance.head, page.compliance.rows,
+         "No usage and no entitlement in the period.") }}
+{% for chart in page.compliance.charts %}
+<figure id="{{ chart.id }}" class="usage-chart">
+<svg class="chart" role="img" aria-labelledby="{{ chart.id }}-title {{ chart.id }}-desc"
+ viewBox="0 0 {{ chart.width }} {{ chart.height }}" width="100%" height="{{ chart.height }}"
+ preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">
+<title id="{{ chart.id }}-title">{{ chart.title }}</title>
+<desc id="{{ chart.id }}-desc">{{ chart.description }}</desc>
+<line x1="{{ chart.left }}" y1="{{ chart.bottom_y }}" x2="{{ chart.right_x }}"
+ y2="{{ chart.bottom_y }}" stroke="currentColor" stroke-opacity="0.4"/>
+<line x1="{{ chart.left }}" y1="{{ chart.top }}" x2="{{ chart.left }}"
+ y2="{{ chart.bottom_y }}" stroke="currentColor" stroke-opacity="0.4"/>
+<text x="{{ chart.left - 4 }}" y="{{ chart.top + 4 }}" text-anchor="end" font-size="11"
+ fill="currentColor">{{ chart.top_label }}</text>
+<text x="{{ chart.left - 4 }}" y="{{ chart.bottom_y }}" text-anchor="end" font-size="11"
+ fill="currentColor">0</text>
+<text x="{{ chart.left }}" y="{{ chart.height - 8 }}" font-size="11"
+ fill="currentColor">{{ chart.first_day }}</text>
+<text x="{{ chart.right_x }}" y="{{ chart.height - 8 }}" text-anchor="end" font-size="11"
+ fill="currentColor">{{ chart.last_day }}</text>
+{% if chart.entitlement_path %}
+<path class="entitlement" d="{{ chart.entitlement_path }}" fill="none" stroke="#b00020"
+ stroke-width="2" stroke-dasharray="6 4"><title>Entitlement</title></path>
+{% endif %}
+{% for segment in chart.segments %}
+<polyline class="peaks" points="{{ segment }}" fill="none" stroke="#1565c0" stroke-width="2"/>
+{% endfor %}
+{% for point in chart.points %}
+<circle class="peak" cx="{{ point.x }}" cy="{{ point.y }}" r="3" fill="#1565c0"
+ data-day="{{ point.day }}" data-quantity="{{ point.quantity }}">
+<title>{{ point.day }}: {{ point.quantity }}</title></circle>
+{% endfor %}
+</svg>
+<figcaption>{{ chart.title }}: {{ chart.description }}
+{%- if chart.entitlement_path %} The dashed line is the entitlement.{% endif %}</figcaption>
+<details><summary>The numbers</summary>
+{{ table(chart.id ~ "-numbers", ("Day", "Daily peak", "Entitled"), chart.numbers) }}
+</details>
+</figure>
+{% endfor %}
+</section>
+
 <section id="coverage">
 <h2>Data coverage of {{ page.period_text }}</h2>
 <p id="coverage-summary">{{ page.coverage_text }}</p>

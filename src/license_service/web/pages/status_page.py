@@ -30,6 +30,7 @@ from license_service.store.period_peaks import period_peaks
 from license_service.store.samples import latest_sample
 from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.app_state import AppState
+from license_service.web.pages.status_compliance import ComplianceSection, status_compliance
 from license_service.web.pages.status_links import period_text
 from license_service.web.pages.status_texts import ONE_DAY, identity_text, no_peaks_text
 from license_service.web.pages.usage_now import usage_now_notes
@@ -98,6 +99,7 @@ class StatusPage:
     bundled_peaks: list[Cells]
     coverage_text: str
     gaps: list[Cells]
+    compliance: ComplianceSection
     authentication: list[tuple[str, str]]
     audit: list[tuple[str, str]]
     products_head: tuple[str, ...] = PRODUCTS_HEAD
@@ -125,6 +127,13 @@ def status_page(
         found_gaps = gaps(connection, cluster_id=cluster_id, start=start, end=end)
         summary = sampling_summary(connection, cluster_id=cluster_id, start=start, end=end)
         first_day = first_day_with_data(connection, cluster_id=cluster_id)
+        compliance = status_compliance(
+            connection,
+            cluster_id=cluster_id,
+            period=period,
+            peaks=peaks,
+            entitlements=state.entitlements(),
+        )
         # After a restart, "usage now" is the newest stored sample until the next one.
         stored = (
             None if sampler.last_measurement else latest_sample(connection, cluster_id=cluster_id)
@@ -171,6 +180,7 @@ def status_page(
         gaps=[
             (utc_text(gap.start), utc_text(gap.end), gap.reason or _NO_REASON) for gap in found_gaps
         ],
+        compliance=compliance,
         authentication=_authentication_facts(state.licensing(), identity),
         audit=_audit_facts(state),
     )

@@ -1,0 +1,311 @@
+"""Usage explained (SPEC 9): where each product's number comes from, row by row.
+
+``explain_usage(pods, nodes, settings)`` is a pure function over any set of pods and
+nodes (the whole cluster, or one chargeback group's pods): per product, and per
+bundled product, one ``Contribution`` per (namespace, workload, node) with the pods and
+charged containers counted, the charged millicores and the millicores left after the
+node's cap. When a node's charged millicores exceed its CPU, the capped value is shared
+among that node's rows in proportion to what they charged (``largest_remainders``), so
+the rows add up exactly to the capped node value, and ``total_millicores`` (their
+sum) gives ``metric_quantity`` exactly as ``measure`` computes it: the same node facts,
+the same charged containers, the same ``node_usage.quantity``.
+
+Replicas share their annotations, containers and controller (the decoder pools them):
+pods are first counted by those identities, node and namespace, so the work per pod is
+one dictionary update and the rules run once per distinct combination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, NamedTuple
+
+from license_service.formats.csv_lines import Cell
+from license_service.metering.cluster_view import Controller, Node, Pod
+from license_service.metering.declarations import DeclarationCache, ProductDeclaration
+from license_service.metering.largest_remainders import largest_remainder_shares
+
+# Shared with measure, so that both read nodes and charged containers alike.
+from license_service.metering.measuring import _charge, _node_facts
+from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
+from license_service.metering.quantities import MillicoreCache
+from license_service.metering.settings import MeteringSettings
+from license_service.metering.usage import PROCESSOR_VALUE_UNIT
+from license_service.metering.workloads import Workload, workload_of_controller
+
+WHOLE_CLUSTER: Final = ""
+"""The ``group_name`` of an explanation of the whole cluster (not of a chargeback group)."""
+
+
+class Contribution(NamedTuple):
+    """One row of an explanation: a workload's pods on one node, and what they count.
+
+    ``pvu_per_core`` is the node's rating (shown for PVU products only).
+    """
+
+    namespace: str
+    workload_kind: str
+    workload_name: str
+    node: str
+    pods: int
+    containers: int
+    charged_millicores: int
+    capped_millicores: int
+    pvu_per_core: int
+
+
+CONTRIBUTION_FIELDS: Final = (
+    ("namespace", "namespace"),
+    ("workload_kind", "workloadKind"),
+    ("workload_name", "workloadName"),
+    ("node", "node"),
+    ("pods", "pods"),
+    ("containers", "containers"),
+    ("charged_millicores", "chargedMillicores"),
+    ("capped_millicores", "cappedMillicores"),
+    ("pvu_per_core", "pvuPerCore"),
+)
+"""The one column table of a contribution: attribute, API name (JSON key, CSV header)."""
+
+
+class ExplainedRow(NamedTuple):
+    """The key of an explained usage row: a stand-alone product (Cloud Pak fields ``""``)
+    or a bundled product (``conversion`` is its ratio as ``a:b``)."""
+
+    cloudpak_id: str
+    cloudpak_metric: str
+    product_id: str
+    metric: str
+    conversion: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageExplanation:
+    """The breakdown behind one product's (or bundled product's) usage in one sample."""
+
+    row: ExplainedRow
+    product_name: str
+    metric_quantity: int
+    threads_per_core: int
+    total_millicores: int
+    contributions: tuple[Contribution, ...]
+
+    @property
+    def nodes(self) -> int:
+        """Distinct nodes running at least one charged container (MVS counts these)."""
+        return len({c.node for c in self.contributions if c.containers})
+
+
+def contribution_json(contribution: Contribution, *, metric: str) -> dict[str, Any]:
+    """``contribution`` as a JSON object; ``pvuPerCore`` only for a PVU product."""
+    return {
+        api_name: getattr(contribution, attribute)
+        for attribute, api_name in contribution_columns(metric)
+    }
+
+
+def contribution_columns(metric: str) -> tuple[tuple[str, str], ...]:
+    """The contribution columns shown for ``metric``: ``pvuPerCore`` for PVU only."""
+    if metric == PROCESSOR_VALUE_UNIT:
+        return CONTRIBUTION_FIELDS
+    return CONTRIBUTION_FIELDS[:-1]
+
+
+def contribution_cells(contribution: Contribution, *, metric: str) -> tuple[Cell, ...]:
+    """The CSV cells of ``contribution``, in ``contribution_columns(metric)`` order."""
+    return tuple(getattr(contribution, attribute) for attribute, _ in contribution_columns(metric))
+
+
+def explained_order(contribution: Contribution) -> tuple[Any, ...]:
+    """The API's order: ``cappedMillicores`` descending, then namespace, workload, node."""
+    return (
+        -contribution.capped_millicores,
+        -contribution.charged_millicores,
+        contribution.namespace,
+        contribution.workload_kind,
+        contribution.workload_name,
+        contribution.node,
+    )
+
+
+# -- the breakdown -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Cell:
+    pods: int = 0
+    containers: int = 0
+    millicores: int = 0
+
+
+@dataclass(slots=True)
+class _Row:
+    declaration: ProductDeclaration
+    cells: dict[tuple[str, Workload, str], _Cell] = field(default_factory=dict)
+
+
+# (id(annotations), id(containers), id(controller) or the pod's name, namespace, node)
+_PodKey = tuple[int, int, int | str, str, str]
+
+
+def explain_usage(
+    pods: Iterable[Pod], nodes: Iterable[Node], settings: MeteringSettings
+) -> dict[ExplainedRow, UsageExplanation]:
+    """Explain the usage of every measurable product and bundled product of ``pods``; pure.
+
+    The result is keyed by ``ExplainedRow``; Cloud Paks themselves are not explained
+    (their usage is the sum of their bundled products' converted usage).
+    """
+    facts = {node.name: _node_facts(node, settings, [], MillicoreCache()) for node in nodes}
+    counted = _count_pods(pods)
+    rows = _rows(counted, facts)
+    explanations = {}
+    for key, row in rows.items():
+        if not is_measurable(key.metric):
+            continue
+        explanations[key] = _explanation(key, row, facts, settings)
+    return explanations
+
+
+def _count_pods(pods: Iterable[Pod]) -> dict[_PodKey, list[Any]]:
+    """Licensed running pods counted by their shared parts, namespace and node."""
+    counted: dict[_PodKey, list[Any]] = {}
+    get = counted.get
+    for pod in pods:
+        annotations = pod.annotations
+        if not (pod.running and annotations):
+            continue
+        controller = pod.controller
+        key = (
+            id(annotations),
+            id(pod.containers),
+            pod.name if controller is None else id(controller),
+            pod.namespace,
+            pod.node_name,
+        )
+        entry = get(key)
+        if entry is None:
+            counted[key] = [1, pod]  # the pod keeps the parts whose ids are keys alive
+        else:
+            entry[0] += 1
+    return counted
+
+
+def _rows(
+    counted: Mapping[_PodKey, list[Any]], facts: Mapping[str, NodeFacts]
+) -> dict[ExplainedRow, _Row]:
+    """The cells of every explained row, from the counted pods."""
+    declarations = DeclarationCache()
+    quantities = MillicoreCache()
+    charges: dict[tuple[int, int], Any] = {}
+    workloads: dict[int, Workload] = {}
+    rows: dict[ExplainedRow, _Row] = {}
+    for (annotations_id, containers_id, _, namespace, node_name), (count, pod) in counted.items():
+        declaration = declarations.read(pod.annotations)
+        if not isinstance(declaration, ProductDeclaration):
+            continue  # nothing declared, or problems: not counted (listed under /health)
+        charge = charges.get((annotations_id, containers_id))
+        if charge is None:
+            charge = charges[(annotations_id, containers_id)] = _charge(
+                declaration.charged, pod.containers, quantities
+            )
+        if charge.problems:
+            continue
+        millicores = charge.millicores
+        node = facts.get(node_name)
+        if charge.without_limit and node is not None and node.cpu_millicores is not None:
+            millicores += charge.without_limit * node.cpu_millicores
+        workload = _workload(pod, workloads)
+        key = _row_key(declaration)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = _Row(declaration)
+        elif _names(declaration) < _names(row.declaration):
+            row.declaration = declaration  # the smallest names win, as in measure
+        cell = row.cells.get((namespace, workload, node_name))
+        if cell is None:
+            cell = row.cells[(namespace, workload, node_name)] = _Cell()
+        cell.pods += count
+        cell.containers += count * charge.charged
+        cell.millicores += count * millicores
+    return rows
+
+
+def _workload(pod: Pod, workloads: dict[int, Workload]) -> Workload:
+    controller: Controller | None = pod.controller
+    if controller is None:
+        return Workload("Pod", pod.name)
+    workload = workloads.get(id(controller))
+    if workload is None:
+        workload = workloads[id(controller)] = workload_of_controller(controller)
+    return workload
+
+
+def _row_key(declaration: ProductDeclaration) -> ExplainedRow:
+    cloudpak = declaration.cloudpak
+    if cloudpak is None:
+        return ExplainedRow("", "", declaration.product_id, declaration.metric, "")
+    return ExplainedRow(
+        cloudpak.id,
+        cloudpak.metric,
+        declaration.product_id,
+        declaration.metric,
+        str(cloudpak.ratio),
+    )
+
+
+def _names(declaration: ProductDeclaration) -> tuple[str, ...]:
+    cloudpak = declaration.cloudpak
+    return (declaration.product_name, cloudpak.name if cloudpak else "")
+
+
+def _explanation(
+    key: ExplainedRow, row: _Row, facts: Mapping[str, NodeFacts], settings: MeteringSettings
+) -> UsageExplanation:
+    by_node: dict[str, list[tuple[tuple[str, Workload, str], _Cell]]] = {}
+    for cell_key, cell in row.cells.items():
+        by_node.setdefault(cell_key[2], []).append((cell_key, cell))
+    sums = NodeSums()
+    contributions: list[Contribution] = []
+    for node_name, cells in by_node.items():
+        cells.sort(key=lambda item: (item[0][0], item[0][1], item[0][2]))
+        charged = [cell.millicores for _, cell in cells]
+        node_total = sum(charged)
+        node = facts.get(node_name)
+        capped = charged
+        cap = node.cpu_millicores if node is not None and node.capping else None
+        if cap is not None and node_total > cap:
+            capped = largest_remainder_shares(cap, charged)
+        pvu = node.pvu_per_core if node is not None else settings.default_pvu_per_core
+        for ((namespace, workload, _), cell), share in zip(cells, capped, strict=True):
+            contributions.append(
+                Contribution(
+                    namespace=namespace,
+                    workload_kind=workload.kind,
+                    workload_name=workload.name,
+                    node=node_name,
+                    pods=cell.pods,
+                    containers=cell.containers,
+                    charged_millicores=cell.millicores,
+                    capped_millicores=share,
+                    pvu_per_core=pvu,
+                )
+            )
+            sums.add(node_name, cell.millicores, charged_containers=cell.containers)
+    metric = key.metric
+    value = quantity(
+        metric,
+        sums,
+        facts,
+        threads_per_core=settings.threads_per_core,
+        default_pvu_per_core=settings.default_pvu_per_core,
+    )
+    return UsageExplanation(
+        row=key,
+        product_name=row.declaration.product_name,
+        metric_quantity=value,
+        threads_per_core=settings.threads_per_core,
+        total_millicores=sum(c.capped_millicores for c in contributions),
+        contributions=tuple(sorted(contributions, key=explained_order)),
+    )

@@ -105,9 +105,7 @@ def _controller(metadata: JsonObject, *, what: str) -> Controller | None:
             metadata, "labels", what=what, keep=frozenset({POD_TEMPLATE_HASH_LABEL})
         )
         template_hash = labels.get(POD_TEMPLATE_HASH_LABEL, "")
-        _kept_name(
-            template_hash, what=what, path=f"metadata.labels[{POD_TEMPLATE_HASH_LABEL}]"
-        )
+        _kept_name(template_hash, what=what, path=f"metadata.labels[{POD_TEMPLATE_HASH_LABEL}]")
         return Controller(kind, name, template_hash)
     return None
 

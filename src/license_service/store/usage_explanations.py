@@ -7,7 +7,9 @@ sample reaching its peak (the peak ``metricPeakDate`` points at). ``day_quantiti
 tells the sampler which rows a new sample would raise, so a sample that raises
 nothing explains nothing. Contributions are stored as zlib-compressed JSON (one blob
 per row: a large cluster's thousands of rows cost one insert, and a read one fetch).
-``kept_explanations`` reads them back. The caller owns the transaction.
+``kept_explanations`` reads them back, and ``peak_days`` finds the day a product
+peaked in a period (which day's breakdown to show when none is asked for), reading
+that product's daily peaks only. The caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -19,16 +21,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, and_, case, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, literal, or_, select
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
+from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_explanations import (
     Contribution,
     ExplainedRow,
     UsageExplanation,
 )
-from license_service.store.tables import EXPLAINED_KEY, usage_explanations
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS
+from license_service.store.daily_peaks import peaks_in_period
+from license_service.store.tables import EXPLAINED_KEY, usage_explanations, usage_tables
 from license_service.store.upserts import BulkInsert, Excluded, bulk_insert
 
 _FORMAT: Final = 1
@@ -179,3 +184,75 @@ def kept_explanations(
         )
         kept.append(KeptExplanation(day, sample_at, explanation))
     return kept
+
+
+@dataclass(frozen=True, slots=True)
+class PeakDay:
+    """The day a row of a product peaked in a period: the earliest day reaching its peak.
+
+    ``cloudpak_id`` is ``""`` for a stand-alone product (or a Cloud Pak's own row).
+    """
+
+    cloudpak_id: str
+    day: date
+    quantity: int
+
+
+def peak_days(
+    connection: Connection,
+    *,
+    cluster_id: ClusterId,
+    period: DatePeriod,
+    product_id: str,
+    metric: str,
+) -> tuple[list[PeakDay], list[PeakDay]]:
+    """The peak days of ``product_id`` in ``metric`` over ``period``: its ``/products`` row
+    (a stand-alone product or a Cloud Pak), and each of its bundled rows, by Cloud Pak."""
+    products = usage_tables(PRODUCT_ROWS).daily_peaks
+    bundled = usage_tables(BUNDLED_PRODUCT_ROWS).daily_peaks
+    own = connection.execute(
+        select(literal(""), products.c.day, products.c.quantity).where(
+            *peaks_in_period(products, cluster_id=cluster_id, period=period, metric=metric),
+            products.c.product_id == product_id,
+        )
+    )
+    in_cloudpaks = connection.execute(
+        select(bundled.c.cloudpak_id, bundled.c.day, bundled.c.measured_quantity).where(
+            *peaks_in_period(bundled, cluster_id=cluster_id, period=period, metric=metric),
+            bundled.c.product_id == product_id,
+        )
+    )
+    return _earliest_peaks(own), _earliest_peaks(in_cloudpaks)
+
+
+def is_cloudpak(
+    connection: Connection,
+    *,
+    cluster_id: ClusterId,
+    period: DatePeriod,
+    cloudpak_id: str,
+    metric: str,
+) -> bool:
+    """Whether ``cloudpak_id`` is a Cloud Pak measured in ``metric`` during ``period``."""
+    bundled = usage_tables(BUNDLED_PRODUCT_ROWS).daily_peaks
+    conditions = peaks_in_period(bundled, cluster_id=cluster_id, period=period, metric=None)
+    found = connection.execute(
+        select(bundled.c.day)
+        .where(
+            *conditions,
+            bundled.c.cloudpak_id == cloudpak_id,
+            bundled.c.cloudpak_metric == metric,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def _earliest_peaks(found: Iterable[Any]) -> list[PeakDay]:
+    """Per Cloud Pak, the highest value and the earliest day reaching it (SPEC 2.7)."""
+    best: dict[str, PeakDay] = {}
+    for cloudpak_id, day, quantity in found:
+        known = best.get(cloudpak_id)
+        if known is None or (quantity, known.day) > (known.quantity, day):
+            best[cloudpak_id] = PeakDay(cloudpak_id, day, quantity)
+    return [best[key] for key in sorted(best)]

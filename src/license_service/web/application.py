@@ -43,6 +43,7 @@ from license_service.web.probes.service_routes import (
 )
 from license_service.web.reports.data_routes import report_endpoints
 from license_service.web.reports.snapshot_route import snapshot_endpoint
+from license_service.web.reports.usage_explained_route import usage_explained_endpoint
 
 __all__ = ["PROTECTED_PATHS", "PUBLIC_PATHS", "create_app", "create_metrics_app"]
 
@@ -53,6 +54,7 @@ PROTECTED_PATHS: Final = (
     "/health",
     "/status",
     "/snapshot",
+    "/usage_explained",
 )
 PUBLIC_PATHS: Final = ("/", "/version", "/livez", "/readyz", "/openapi.json")
 
@@ -65,6 +67,7 @@ def create_app(state: AppState) -> Starlette:
         "/health": health_endpoint(state),
         "/status": status_endpoint(state, environment),
         "/snapshot": snapshot_endpoint(state),
+        "/usage_explained": usage_explained_endpoint(state),
     }
     public: dict[str, Endpoint] = {
         "/": index_endpoint(state, environment),

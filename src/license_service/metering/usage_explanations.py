@@ -31,7 +31,7 @@ from license_service.metering.measuring import _charge, _node_facts
 from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
 from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
-from license_service.metering.usage import PROCESSOR_VALUE_UNIT
+from license_service.metering.usage import MANAGED_VIRTUAL_SERVER, PROCESSOR_VALUE_UNIT
 from license_service.metering.workloads import Workload, workload_of_controller
 
 WHOLE_CLUSTER: Final = ""
@@ -95,6 +95,33 @@ class UsageExplanation:
     def nodes(self) -> int:
         """Distinct nodes running at least one charged container (MVS counts these)."""
         return len({c.node for c in self.contributions if c.containers})
+
+
+def explanation_json(
+    explanation: UsageExplanation, *, sample: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``explanation`` as the JSON document of SPEC 9; ``sample`` (``date``, ``sampleAt``)
+    goes after ``metricName``. Bundled products add their Cloud Pak, MVS its node count."""
+    row = explanation.row
+    document: dict[str, Any] = {
+        "productId": row.product_id,
+        "productName": explanation.product_name,
+        "metricName": row.metric,
+        **(sample or {}),
+        "metricQuantity": explanation.metric_quantity,
+        "threadsPerCore": explanation.threads_per_core,
+        "totalMillicores": explanation.total_millicores,
+    }
+    if row.cloudpak_id:
+        document["cloudpakId"] = row.cloudpak_id
+        document["cloudpakMetricName"] = row.cloudpak_metric
+        document["metricConversion"] = row.conversion
+    if row.metric == MANAGED_VIRTUAL_SERVER:
+        document["nodes"] = explanation.nodes
+    document["contributions"] = [
+        contribution_json(c, metric=row.metric) for c in explanation.contributions
+    ]
+    return document
 
 
 def contribution_json(contribution: Contribution, *, metric: str) -> dict[str, Any]:

@@ -17,12 +17,11 @@ from license_service.errors import NoSuchDataError, RequestError
 from license_service.formats.csv_lines import csv_line, header_line
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.metering.usage import MANAGED_VIRTUAL_SERVER
 from license_service.metering.usage_explanations import (
     WHOLE_CLUSTER,
     contribution_cells,
     contribution_columns,
-    contribution_json,
+    explanation_json,
 )
 from license_service.store.database import Database
 from license_service.store.usage_explanations import (
@@ -116,27 +115,8 @@ def _cloudpak_refusal() -> RequestError:
 
 
 def _json(kept: KeptExplanation) -> bytes:
-    explanation = kept.explanation
-    row = explanation.row
-    document: dict[str, object] = {
-        "productId": row.product_id,
-        "productName": explanation.product_name,
-        "metricName": row.metric,
-        "date": kept.day.isoformat(),
-        "sampleAt": utc_text(kept.sample_at),
-        "metricQuantity": explanation.metric_quantity,
-        "threadsPerCore": explanation.threads_per_core,
-        "totalMillicores": explanation.total_millicores,
-    }
-    if row.cloudpak_id:
-        document["cloudpakId"] = row.cloudpak_id
-        document["cloudpakMetricName"] = row.cloudpak_metric
-        document["metricConversion"] = row.conversion
-    if row.metric == MANAGED_VIRTUAL_SERVER:
-        document["nodes"] = explanation.nodes
-    document["contributions"] = [
-        contribution_json(c, metric=row.metric) for c in explanation.contributions
-    ]
+    sample = {"date": kept.day.isoformat(), "sampleAt": utc_text(kept.sample_at)}
+    document = explanation_json(kept.explanation, sample=sample)
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -238,3 +238,16 @@ def test_the_answer_validates_against_the_openapi_schema(
     ):
         body = explained(client, **params).json()
         validator(document, "/components/schemas/UsageExplained").validate(body)
+
+
+def test_a_kept_answer_follows_the_next_write_to_the_store(
+    client: TestClient, history: Database
+) -> None:
+    before = explained(client, productId="was", metricName=VPC).json()
+    assert explained(client, productId="was", metricName=VPC).json() == before
+
+    sample(history, at("2026-11-27", "10:00"), cluster(5))
+
+    after = explained(client, productId="was", metricName=VPC).json()
+    assert (before["date"], after["date"]) == ("2026-11-25", "2026-11-27")
+    assert after["metricQuantity"] > before["metricQuantity"]

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 from license_service.formats.csv_lines import Cell
-from license_service.metering.cluster_view import Controller, Node, Pod
+from license_service.metering.cluster_view import Node, Pod
 from license_service.metering.declarations import DeclarationCache, ProductDeclaration
 from license_service.metering.largest_remainders import largest_remainder_shares
 
@@ -158,22 +159,31 @@ def explained_order(contribution: Contribution) -> tuple[Any, ...]:
 
 # -- the breakdown -------------------------------------------------------------------------
 
-
-@dataclass(slots=True)
-class _Cell:
-    pods: int = 0
-    containers: int = 0
-    millicores: int = 0
+# A cell's counts: [pods, charged containers, charged millicores].
+_Counts = list[int]
+# (namespace, workload) -> counts, per node.
+_NodeCells = dict[tuple[str, Workload], _Counts]
 
 
 @dataclass(slots=True)
 class _Row:
     declaration: ProductDeclaration
-    cells: dict[tuple[str, Workload, str], _Cell] = field(default_factory=dict)
+    nodes: dict[str, _NodeCells] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """What every pod with one annotation mapping and one container tuple counts, and where."""
+
+    row: _Row
+    millicores: int
+    charged: int
+    without_limit: int
 
 
 # (id(annotations), id(containers), id(controller) or the pod's name, namespace, node)
 _PodKey = tuple[int, int, int | str, str, str]
+_MISSING: Final = object()
 
 
 def explain_usage(
@@ -185,14 +195,12 @@ def explain_usage(
     (their usage is the sum of their bundled products' converted usage).
     """
     facts = {node.name: _node_facts(node, settings, [], MillicoreCache()) for node in nodes}
-    counted = _count_pods(pods)
-    rows = _rows(counted, facts)
-    explanations = {}
-    for key, row in rows.items():
-        if not is_measurable(key.metric):
-            continue
-        explanations[key] = _explanation(key, row, facts, settings)
-    return explanations
+    rows = _rows(_count_pods(pods), facts)
+    return {
+        key: _explanation(key, row, facts, settings)
+        for key, row in rows.items()
+        if is_measurable(key.metric)
+    }
 
 
 def _count_pods(pods: Iterable[Pod]) -> dict[_PodKey, list[Any]]:
@@ -219,54 +227,78 @@ def _count_pods(pods: Iterable[Pod]) -> dict[_PodKey, list[Any]]:
     return counted
 
 
+class _Pairs:
+    """The rows and charges of annotation and container pairs, worked out once per pair."""
+
+    def __init__(self) -> None:
+        self.rows: dict[ExplainedRow, _Row] = {}
+        self._declarations = DeclarationCache()
+        self._quantities = MillicoreCache()
+        self._by_declaration: dict[int, tuple[ProductDeclaration, _Row]] = {}
+
+    def work_out(self, pod: Pod) -> _Pair | None:
+        """What ``pod``'s pair counts; ``None``: nothing declared, or not counted (problems)."""
+        declaration = self._declarations.read(pod.annotations)
+        if not isinstance(declaration, ProductDeclaration):
+            return None  # nothing declared, or problems: not counted (listed under /health)
+        charge = _charge(declaration.charged, pod.containers, self._quantities)
+        if charge.problems:
+            return None
+        known = self._by_declaration.get(id(declaration))
+        if known is None:
+            key = _row_key(declaration)
+            row = self.rows.get(key)
+            if row is None:
+                row = self.rows[key] = _Row(declaration)
+            elif _names(declaration) < _names(row.declaration):
+                row.declaration = declaration  # the smallest names win, as in measure
+            known = self._by_declaration[id(declaration)] = (declaration, row)
+        return _Pair(known[1], charge.millicores, charge.charged, charge.without_limit)
+
+
 def _rows(
     counted: Mapping[_PodKey, list[Any]], facts: Mapping[str, NodeFacts]
 ) -> dict[ExplainedRow, _Row]:
-    """The cells of every explained row, from the counted pods."""
-    declarations = DeclarationCache()
-    quantities = MillicoreCache()
-    charges: dict[tuple[int, int], Any] = {}
-    workloads: dict[int, Workload] = {}
-    rows: dict[ExplainedRow, _Row] = {}
-    for (annotations_id, containers_id, _, namespace, node_name), (count, pod) in counted.items():
-        declaration = declarations.read(pod.annotations)
-        if not isinstance(declaration, ProductDeclaration):
-            continue  # nothing declared, or problems: not counted (listed under /health)
-        charge = charges.get((annotations_id, containers_id))
-        if charge is None:
-            charge = charges[(annotations_id, containers_id)] = _charge(
-                declaration.charged, pod.containers, quantities
-            )
-        if charge.problems:
+    """The cells of every explained row, node by node, from the counted pods."""
+    pairs = _Pairs()
+    worked: dict[tuple[int, int], Any] = {}
+    workloads: dict[int | str, Workload] = {}
+    for (annotations_id, containers_id, owner, namespace, node_name), (
+        count,
+        pod,
+    ) in counted.items():
+        pair = worked.get((annotations_id, containers_id), _MISSING)
+        if pair is _MISSING:
+            pair = worked[(annotations_id, containers_id)] = pairs.work_out(pod)
+        if pair is None:
             continue
-        millicores = charge.millicores
-        node = facts.get(node_name)
-        if charge.without_limit and node is not None and node.cpu_millicores is not None:
-            millicores += charge.without_limit * node.cpu_millicores
-        workload = _workload(pod, workloads)
-        key = _row_key(declaration)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = _Row(declaration)
-        elif _names(declaration) < _names(row.declaration):
-            row.declaration = declaration  # the smallest names win, as in measure
-        cell = row.cells.get((namespace, workload, node_name))
-        if cell is None:
-            cell = row.cells[(namespace, workload, node_name)] = _Cell()
-        cell.pods += count
-        cell.containers += count * charge.charged
-        cell.millicores += count * millicores
-    return rows
+        millicores = pair.millicores
+        if pair.without_limit:
+            node = facts.get(node_name)
+            if node is not None and node.cpu_millicores is not None:
+                # No limit: each such container may use the whole node (SPEC 2.4).
+                millicores += pair.without_limit * node.cpu_millicores
+        workload = workloads.get(owner)
+        if workload is None:
+            workload = workloads[owner] = _workload(pod)
+        cells = pair.row.nodes.get(node_name)
+        if cells is None:
+            cells = pair.row.nodes[node_name] = {}
+        counts = cells.get((namespace, workload))
+        if counts is None:
+            cells[(namespace, workload)] = [count, count * pair.charged, count * millicores]
+        else:
+            counts[0] += count
+            counts[1] += count * pair.charged
+            counts[2] += count * millicores
+    return pairs.rows
 
 
-def _workload(pod: Pod, workloads: dict[int, Workload]) -> Workload:
-    controller: Controller | None = pod.controller
+def _workload(pod: Pod) -> Workload:
+    controller = pod.controller
     if controller is None:
         return Workload("Pod", pod.name)
-    workload = workloads.get(id(controller))
-    if workload is None:
-        workload = workloads[id(controller)] = workload_of_controller(controller)
-    return workload
+    return workload_of_controller(controller)
 
 
 def _row_key(declaration: ProductDeclaration) -> ExplainedRow:
@@ -287,46 +319,48 @@ def _names(declaration: ProductDeclaration) -> tuple[str, ...]:
     return (declaration.product_name, cloudpak.name if cloudpak else "")
 
 
+_BY_NAMES: Final = itemgetter(0, 1, 2, 3)
+_BY_CAPPED_THEN_CHARGED: Final = itemgetter(7, 6)
+
+
 def _explanation(
     key: ExplainedRow, row: _Row, facts: Mapping[str, NodeFacts], settings: MeteringSettings
 ) -> UsageExplanation:
-    by_node: dict[str, list[tuple[tuple[str, Workload, str], _Cell]]] = {}
-    for cell_key, cell in row.cells.items():
-        by_node.setdefault(cell_key[2], []).append((cell_key, cell))
     sums = NodeSums()
+    per_node = sums.millicores
+    with_charged = sums.nodes_with_charged_containers
     contributions: list[Contribution] = []
-    for node_name, cells in by_node.items():
-        cells.sort(key=lambda item: (item[0][0], item[0][1], item[0][2]))
-        charged = [cell.millicores for _, cell in cells]
-        node_total = sum(charged)
+    add = contributions.append
+    make = tuple.__new__  # Contribution's own __new__ binds arguments: ten times slower
+    default_pvu = settings.default_pvu_per_core
+    for node_name, cells in row.nodes.items():
+        node_total = 0
+        containers = 0
+        for counts in cells.values():
+            node_total += counts[2]
+            containers += counts[1]
+        per_node[node_name] = node_total
+        if containers:
+            with_charged.add(node_name)
         node = facts.get(node_name)
-        capped = charged
+        pvu = node.pvu_per_core if node is not None else default_pvu
         cap = node.cpu_millicores if node is not None and node.capping else None
         if cap is not None and node_total > cap:
-            capped = largest_remainder_shares(cap, charged)
-        pvu = node.pvu_per_core if node is not None else settings.default_pvu_per_core
-        for ((namespace, workload, _), cell), share in zip(cells, capped, strict=True):
-            contributions.append(
-                Contribution(
-                    namespace=namespace,
-                    workload_kind=workload.kind,
-                    workload_name=workload.name,
-                    node=node_name,
-                    pods=cell.pods,
-                    containers=cell.containers,
-                    charged_millicores=cell.millicores,
-                    capped_millicores=share,
-                    pvu_per_core=pvu,
-                )
-            )
-            sums.add(node_name, cell.millicores, charged_containers=cell.containers)
-    metric = key.metric
+            ordered = sorted(cells.items(), key=_cell_order)
+            shares = largest_remainder_shares(cap, [counts[2] for _, counts in ordered])
+            for ((namespace, workload), counts), share in zip(ordered, shares, strict=True):
+                add(make(Contribution, (namespace, *workload, node_name, *counts, share, pvu)))
+        else:
+            for (namespace, workload), counts in cells.items():
+                add(make(Contribution, (namespace, *workload, node_name, *counts, counts[2], pvu)))
+    contributions.sort(key=_BY_NAMES)
+    contributions.sort(key=_BY_CAPPED_THEN_CHARGED, reverse=True)  # stable: names break ties
     value = quantity(
-        metric,
+        key.metric,
         sums,
         facts,
         threads_per_core=settings.threads_per_core,
-        default_pvu_per_core=settings.default_pvu_per_core,
+        default_pvu_per_core=default_pvu,
     )
     return UsageExplanation(
         row=key,
@@ -334,5 +368,11 @@ def _explanation(
         metric_quantity=value,
         threads_per_core=settings.threads_per_core,
         total_millicores=sum(c.capped_millicores for c in contributions),
-        contributions=tuple(sorted(contributions, key=explained_order)),
+        contributions=tuple(contributions),
     )
+
+
+def _cell_order(cell: tuple[tuple[str, Workload], _Counts]) -> tuple[str, str, str]:
+    """The order in which equal remainders are served: namespace, workload kind and name."""
+    (namespace, (kind, name)), _ = cell
+    return (namespace, kind, name)

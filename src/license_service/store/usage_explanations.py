@@ -14,13 +14,13 @@ that product's daily peaks only. The caller owns the transaction.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
+import msgspec
 from sqlalchemy import ColumnElement, Connection, and_, case, literal, or_, select
 
 from license_service.errors import StorageError
@@ -78,19 +78,31 @@ class KeptExplanation:
 
 
 def encode_contributions(contributions: Iterable[Contribution]) -> bytes:
-    """The stored form of ``contributions``: compressed JSON, one list per row."""
-    document = {"format": _FORMAT, "rows": [list(row) for row in contributions]}
-    return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+    """The stored form of ``contributions``: compressed JSON, one list per row.
+
+    msgspec writes the JSON (NamedTuples as arrays) and zlib's fastest level packs it:
+    a breakdown of 50,000 rows costs milliseconds, and names repeat enough that the
+    fastest level keeps most of the gain.
+    """
+    document = {"format": _FORMAT, "rows": list(contributions)}
+    return zlib.compress(msgspec.json.encode(document), 1)
 
 
 def decode_contributions(blob: bytes) -> tuple[Contribution, ...]:
     """The contributions stored as ``blob``; ``StorageError`` when it is not ours."""
     try:
-        document = json.loads(zlib.decompress(blob))
+        document = msgspec.json.decode(zlib.decompress(blob))
         if document.get("format") != _FORMAT:
             raise ValueError(f"format {document.get('format')!r}")
         return tuple(Contribution(*row) for row in document["rows"])
-    except (zlib.error, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (
+        zlib.error,
+        msgspec.DecodeError,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+    ) as exc:
         raise StorageError(
             f"a stored usage explanation cannot be read ({exc}); it was written by another "
             "program or damaged: the next sample that raises the day's peak writes it again"

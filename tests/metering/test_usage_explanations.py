@@ -251,3 +251,14 @@ def test_the_fixture_dump_is_explained_as_measure_measures_it() -> None:
     assert explanations
     for row, explanation in explanations.items():
         assert explanation.metric_quantity == measured_value(cluster, row, DEFAULTS)
+
+
+def test_explaining_only_some_rows_gives_those_rows_as_explaining_all_does() -> None:
+    cluster = SimulatedCluster().view_at(datetime(2026, 11, 18, 14, tzinfo=UTC))
+    every = explained(cluster)
+    wanted = {key for key in every if key.metric == VPC and not key.cloudpak_id}
+
+    some = explain_usage(cluster.pods, cluster.nodes, DEFAULTS, only=wanted)
+
+    assert some == {key: every[key] for key in wanted}
+    assert len(every) > len(some) > 0

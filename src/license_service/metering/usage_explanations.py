@@ -17,7 +17,7 @@ one dictionary update and the rules run once per distinct combination.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Final, NamedTuple
@@ -187,15 +187,20 @@ _MISSING: Final = object()
 
 
 def explain_usage(
-    pods: Iterable[Pod], nodes: Iterable[Node], settings: MeteringSettings
+    pods: Iterable[Pod],
+    nodes: Iterable[Node],
+    settings: MeteringSettings,
+    *,
+    only: Collection[ExplainedRow] | None = None,
 ) -> dict[ExplainedRow, UsageExplanation]:
     """Explain the usage of every measurable product and bundled product of ``pods``; pure.
 
     The result is keyed by ``ExplainedRow``; Cloud Paks themselves are not explained
-    (their usage is the sum of their bundled products' converted usage).
+    (their usage is the sum of their bundled products' converted usage). ``only``
+    limits the work to those rows (the pods of other products are counted, not explained).
     """
     facts = {node.name: _node_facts(node, settings, [], MillicoreCache()) for node in nodes}
-    rows = _rows(_count_pods(pods), facts)
+    rows = _rows(_count_pods(pods), facts, only=only)
     return {
         key: _explanation(key, row, facts, settings)
         for key, row in rows.items()
@@ -230,8 +235,9 @@ def _count_pods(pods: Iterable[Pod]) -> dict[_PodKey, list[Any]]:
 class _Pairs:
     """The rows and charges of annotation and container pairs, worked out once per pair."""
 
-    def __init__(self) -> None:
+    def __init__(self, only: Collection[ExplainedRow] | None) -> None:
         self.rows: dict[ExplainedRow, _Row] = {}
+        self._only = only
         self._declarations = DeclarationCache()
         self._quantities = MillicoreCache()
         self._by_declaration: dict[int, tuple[ProductDeclaration, _Row]] = {}
@@ -247,6 +253,8 @@ class _Pairs:
         known = self._by_declaration.get(id(declaration))
         if known is None:
             key = _row_key(declaration)
+            if self._only is not None and key not in self._only:
+                return None
             row = self.rows.get(key)
             if row is None:
                 row = self.rows[key] = _Row(declaration)
@@ -257,10 +265,13 @@ class _Pairs:
 
 
 def _rows(
-    counted: Mapping[_PodKey, list[Any]], facts: Mapping[str, NodeFacts]
+    counted: Mapping[_PodKey, list[Any]],
+    facts: Mapping[str, NodeFacts],
+    *,
+    only: Collection[ExplainedRow] | None,
 ) -> dict[ExplainedRow, _Row]:
-    """The cells of every explained row, node by node, from the counted pods."""
-    pairs = _Pairs()
+    """The cells of every explained row (of ``only``), node by node, from the counted pods."""
+    pairs = _Pairs(only)
     worked: dict[tuple[int, int], Any] = {}
     workloads: dict[int | str, Workload] = {}
     for (annotations_id, containers_id, owner, namespace, node_name), (

@@ -67,7 +67,7 @@ def keep_peak_explanations(
             raised.add(key)
     if not raised:
         return 0
-    explanations = explain_usage(view.pods, view.nodes, settings)
+    explanations = explain_usage(view.pods, view.nodes, settings, only=raised)
     chosen = [explanation for key, explanation in explanations.items() if key in raised]
     keep_explanations(
         connection,

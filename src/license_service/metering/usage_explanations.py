@@ -200,7 +200,7 @@ def explain_usage(
     limits the work to those rows (the pods of other products are counted, not explained).
     """
     facts = {node.name: _node_facts(node, settings, [], MillicoreCache()) for node in nodes}
-    rows = _rows(_count_pods(pods), facts, only=only)
+    rows = _rows(_count_pods(pods, only=only), facts, only=only)
     return {
         key: _explanation(key, row, facts, settings)
         for key, row in rows.items()
@@ -208,14 +208,28 @@ def explain_usage(
     }
 
 
-def _count_pods(pods: Iterable[Pod]) -> dict[_PodKey, list[Any]]:
-    """Licensed running pods counted by their shared parts, namespace and node."""
+def _count_pods(
+    pods: Iterable[Pod], *, only: Collection[ExplainedRow] | None
+) -> dict[_PodKey, list[Any]]:
+    """Licensed running pods (of the rows ``only`` names) counted by their shared parts,
+    namespace and node."""
     counted: dict[_PodKey, list[Any]] = {}
     get = counted.get
+    # Whether the pods of one annotation mapping belong to a wanted row, decided once.
+    wanted: dict[int, tuple[Mapping[str, str], bool]] = {}
+    declarations = DeclarationCache()
     for pod in pods:
         annotations = pod.annotations
         if not (pod.running and annotations):
             continue
+        if only is not None:
+            decided = wanted.get(id(annotations))
+            if decided is None or decided[0] is not annotations:
+                declaration = declarations.read(annotations)
+                keep = isinstance(declaration, ProductDeclaration) and _row_key(declaration) in only
+                decided = wanted[id(annotations)] = (annotations, keep)
+            if not decided[1]:
+                continue
         controller = pod.controller
         key = (
             id(annotations),

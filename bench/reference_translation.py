@@ -32,8 +32,10 @@ from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.message_values import quoted
 from license_service.metering.cluster_view import (
     LICENSE_ANNOTATIONS,
+    POD_TEMPLATE_HASH_LABEL,
     PVU_PER_CORE_LABEL,
     Container,
+    Controller,
     Namespace,
     Node,
     Pod,
@@ -74,7 +76,38 @@ def pod_from_json(obj: object) -> Pod:
         containers=tuple(containers),
         annotations=_string_map(metadata, "annotations", what=what, keep=LICENSE_ANNOTATIONS),
         running=status.get("phase") == "Running",
+        controller=_controller(metadata, what=what),
     )
+
+
+def _controller(metadata: JsonObject, *, what: str) -> Controller | None:
+    """The first owner reference with ``controller: true``, with the pod-template-hash label."""
+    owners = metadata.get("ownerReferences")
+    if owners is None:
+        return None
+    if not isinstance(owners, list):
+        raise InputError(
+            f"{what}: metadata.ownerReferences is {describe_json_type(owners)}, not a list"
+        )
+    for index, owner in enumerate(owners):
+        where = f"metadata.ownerReferences[{index}]"
+        if not isinstance(owner, Mapping):
+            raise InputError(f"{what}: {where} is {describe_json_type(owner)}, not an object")
+        if owner.get("controller") is not True:
+            continue
+        kind, name = (
+            _required_owner_text(owner, key, what=what, path=f"{where}.{key}")
+            for key in ("kind", "name")
+        )
+        _kept_name(kind, what=what, path=f"{where}.kind")
+        _kept_name(name, what=what, path=f"{where}.name")
+        labels = _string_map(
+            metadata, "labels", what=what, keep=frozenset({POD_TEMPLATE_HASH_LABEL})
+        )
+        template_hash = labels.get(POD_TEMPLATE_HASH_LABEL, "")
+        _kept_name(template_hash, what=what, path=f"metadata.labels[{POD_TEMPLATE_HASH_LABEL}]")
+        return Controller(kind, name, template_hash)
+    return None
 
 
 def node_from_json(obj: object) -> Node:
@@ -113,6 +146,13 @@ def namespace_from_json(obj: object) -> Namespace:
         uid=_kept_name(uid, what=what, path="metadata.uid"),
         labels=_string_map(metadata, "labels", what=what),
     )
+
+
+def _required_owner_text(owner: JsonObject, key: str, *, what: str, path: str) -> str:
+    value = _optional_text(owner, key, what=what, path=path)
+    if not value:
+        raise InputError(f"{what} has no {path}; objects written by kubectl always have one")
+    return value
 
 
 def _object(obj: object, kind: str) -> JsonObject:

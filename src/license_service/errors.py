@@ -26,6 +26,7 @@ Errors are mapped to exit codes once (in ``cli``) and to HTTP responses once
     |   +-- MissingTokenError         no API token where a command was told to look (also
     |                                 a ConfigurationError: a wrong flag, exit code 2)
     +-- RequestError                  an HTTP request's parameters are invalid (answered 400)
+        +-- NoSuchDataError           valid parameters that name nothing stored (answered 404)
 """
 
 from __future__ import annotations
@@ -113,3 +114,7 @@ class SnapshotVerificationError(AuditError, InputError):
     It is also an ``InputError``: an unusable input file. A snapshot that can be read
     but fails a check is not an error: ``verify_snapshot`` reports it as a finding.
     """
+
+
+class NoSuchDataError(RequestError):
+    """A request's parameters are valid but name nothing stored (a product, a day)."""

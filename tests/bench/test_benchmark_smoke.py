@@ -26,6 +26,8 @@ from bench.scales import SMOKE
 from bench import (
     api_benchmark,
     cluster_benchmarks,
+    explained_api_benchmark,
+    explanation_benchmark,
     snapshot_benchmark,
     store_benchmark,
 )
@@ -152,3 +154,18 @@ def test_the_api_and_snapshot_benchmarks_report_figures_for_every_endpoint(
     assert_reports_figures(snapshot, 7)
     rows = {figure.label: figure.value for figure in snapshot.figures}
     assert rows["CSV rows in the snapshot"] > 0
+
+
+def test_the_explanation_benchmark_compares_samples_with_and_without_explanations() -> None:
+    result = explanation_benchmark.run(SMOKE)
+
+    assert_reports_figures(result, 9)
+    figures = {figure.label: figure.value for figure in result.figures}
+    assert figures["explained rows kept per sample raising every peak"] > 0
+
+
+def test_the_explained_api_benchmark_loads_usage_explained() -> None:
+    result = explained_api_benchmark.run(SMOKE)
+
+    assert_reports_figures(result, 10)
+    assert any("/usage_explained (2,000 rows)" in check.label for check in result.checks)

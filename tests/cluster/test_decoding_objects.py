@@ -15,7 +15,7 @@ import pytest
 
 from license_service.cluster.decoding import namespace_decoder, node_decoder, pod_decoder
 from license_service.errors import InputError
-from license_service.metering.cluster_view import Container, Namespace, Node, Pod
+from license_service.metering.cluster_view import Container, Controller, Namespace, Node, Pod
 
 
 def pod_from_json(obj: object) -> Pod:
@@ -60,6 +60,7 @@ def test_a_running_pod_keeps_only_what_the_rules_need() -> None:
             "productChargedContainers": "All",
         },
         running=True,
+        controller=Controller("StatefulSet", "qm-prod-ibm-mq"),
     )
 
 
@@ -327,3 +328,32 @@ def test_a_page_leaves_out_a_pod_named_so_and_keeps_the_others_without_its_key()
     assert refused == [(None, refused[0][1])]
     assert "\r" not in refused[0][1]
     assert "\n" not in refused[0][1]
+
+
+def test_a_deployment_replica_keeps_its_replicaset_and_pod_template_hash() -> None:
+    pod = pod_from_json(api_object("Pod", "ace-dashboard-6f7c9d8b5-k2x9q"))
+
+    assert pod.controller == Controller("ReplicaSet", "ace-dashboard-6f7c9d8b5", "6f7c9d8b5")
+
+
+def test_an_owner_that_is_not_the_controller_names_no_workload() -> None:
+    obj = api_object("Pod", "qm-prod-ibm-mq-0")
+    obj["metadata"]["ownerReferences"][0]["controller"] = False
+
+    assert pod_from_json(obj).controller is None
+
+
+def test_a_controller_without_a_kind_is_refused_naming_the_field() -> None:
+    obj = api_object("Pod", "qm-prod-ibm-mq-0")
+    del obj["metadata"]["ownerReferences"][0]["kind"]
+
+    with pytest.raises(InputError, match=r"metadata\.ownerReferences\[0\]\.kind"):
+        pod_from_json(obj)
+
+
+def test_replicas_share_one_controller() -> None:
+    decoder = pod_decoder()
+    first = decoder.item(api_object("Pod", "qm-prod-ibm-mq-0"))
+    second = decoder.item(api_object("Pod", "qm-prod-ibm-mq-1"))
+
+    assert first.controller is second.controller is not None

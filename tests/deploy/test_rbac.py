@@ -114,6 +114,7 @@ READER_URLS: Final = (
     "/health",
     "/status",
     "/compliance",
+    "/usage_explained",
 )
 
 

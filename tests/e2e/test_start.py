@@ -97,6 +97,11 @@ def test_the_demo_serves_its_history_and_prints_clickable_urls(start: Start) -> 
         "\n"
     )
     assert days > 1
+    explained_url = re.search(r"(http://\S+/usage_explained\?\S+)", output)
+    assert explained_url is not None
+    explained = httpx.get(explained_url.group(1)).json()
+    assert {c["workloadKind"] for c in explained["contributions"]} >= {"Deployment", "Pod"}
+    assert any(c["cappedMillicores"] < c["chargedMillicores"] for c in explained["contributions"])
     assert demo.stop() == 0
 
     again = start(command="demo", extra=["--history-days", "3"], sample_interval=300)

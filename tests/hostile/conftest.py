@@ -25,9 +25,16 @@ from license_service.metering.cluster_view import ClusterView
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
+from license_service.metering.usage_explanations import (
+    WHOLE_CLUSTER,
+    Contribution,
+    ExplainedRow,
+    UsageExplanation,
+)
 from license_service.sampling.status import SamplerStatus
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
+from license_service.store.usage_explanations import keep_explanations
 from license_service.tokens.file_source import TokenFile
 from license_service.tokens.file_store import write_token_file
 from license_service.web.app_state import AppState
@@ -74,6 +81,30 @@ def seed(database: Database) -> None:
         product("plain", 6, name="Plain product"),
         service("svc-1", 5, service_name="+service"),
     )
+    # The breakdown of html's peak: names that are HTML or formulas (SPEC 9).
+    with database.begin() as connection:
+        keep_explanations(
+            connection,
+            cluster_id=CLUSTER,
+            day=at("2026-11-20").date(),
+            group_name=WHOLE_CLUSTER,
+            sample_at=at("2026-11-20", "10:00"),
+            explanations=[
+                UsageExplanation(
+                    ExplainedRow("", "", "html", builders.VPC, ""),
+                    HTML_NAME,
+                    2,
+                    1,
+                    1500,
+                    (
+                        Contribution(
+                            HTML_NAME, "Deployment", FORMULA_NAMES[0], "n1", 1, 1, 900, 900, 70
+                        ),
+                        Contribution("=1+2", "Pod", "@SUM(A1)", "n2", 1, 1, 600, 600, 70),
+                    ),
+                )
+            ],
+        )
 
 
 @dataclass

@@ -92,6 +92,7 @@ def flattened(case: schemathesis.Case, sent_url: str) -> list[str]:
 
 
 OPERATIONS = [*PROTECTED_PATHS, *PUBLIC_PATHS]
+NEEDS_DATA = frozenset({"/usage_explained"})
 
 
 @pytest.mark.soak
@@ -105,7 +106,9 @@ def test_requests_that_fit_the_document_get_documented_answers(
     assert sum(statuses.values()) >= 1
     assert not [status for status in statuses if status >= 500]
     if path in PROTECTED_PATHS and credential != "generated":
-        assert statuses[200] >= 1, f"the valid token never got through: {statuses}"
+        # On an empty store, /usage_explained has nothing to explain: 404 is getting through.
+        through = statuses[200] + (statuses[404] if path in NEEDS_DATA else 0)
+        assert through >= 1, f"the valid token never got through: {statuses}"
 
 
 @pytest.mark.soak

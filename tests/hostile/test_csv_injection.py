@@ -55,6 +55,20 @@ def test_api_csv_cells_that_look_like_formulas_are_quoted(client: TestClient, pa
     assert_no_cell_runs(rows, path)
 
 
+def test_an_explanations_csv_keeps_formula_names_behind_a_quote(client: TestClient) -> None:
+    params = {"productId": "html", "metricName": "VIRTUAL_PROCESSOR_CORE", "token": TOKEN}
+    response = client.get("/usage_explained", params={**params, "format": "csv"})
+
+    rows = cells_of(response.text)
+    assert_no_cell_runs(rows, "/usage_explained")
+    assert {"'=1+2", "'@SUM(A1)", f"'{FORMULA_NAMES[0]}"} <= {cell for row in rows for cell in row}
+    names = {
+        c["namespace"]
+        for c in client.get("/usage_explained", params=params).json()["contributions"]
+    }
+    assert "=1+2" in names  # JSON keeps names as written
+
+
 def test_every_formula_name_of_products_is_kept_behind_a_quote(client: TestClient) -> None:
     response = client.get("/products", params={**PERIOD, "token": TOKEN, "format": "csv"})
 

@@ -20,7 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from alembic.script import ScriptDirectory
+
 import license_service
+from license_service.store.database import MIGRATIONS
 from tests.audit.conftest import TEST_KEY_FILE
 
 PACKAGE = Path(license_service.__file__).parent
@@ -44,14 +47,14 @@ SPECIFICATION_EDIT = (
 MIGRATION = '''"""Chargeback groups: product rows get the key column group_name.
 
 Revision ID: 0003_group_name
-Revises: 0002_period_key_indexes
+Revises: the newest revision shipped (HEAD)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_group_name"
-down_revision = "0002_period_key_indexes"
+down_revision = "HEAD"
 branch_labels = None
 depends_on = None
 
@@ -165,7 +168,10 @@ def scratch_copy_with_a_group_column(root: Path) -> Path:
         assert text.count(old) == 1, f"the specification no longer reads {old!r}"
         text = text.replace(old, new)
     specification.write_text(text)
-    (copy / "store" / "migrations" / "versions" / "0003_group_name.py").write_text(MIGRATION)
+    # The new revision follows whatever revision is the newest now.
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    migration = MIGRATION.replace('down_revision = "HEAD"', f"down_revision = {head!r}")
+    (copy / "store" / "migrations" / "versions" / "0003_group_name.py").write_text(migration)
     return root / "src"
 
 

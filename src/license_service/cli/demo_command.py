@@ -56,6 +56,12 @@ _PAGES: Final = (
     ("/products", "products and their peaks, last 30 days (JSON)"),
     ("/bundled_products", "products counted towards Cloud Paks"),
     ("/services", "services of bundled products"),
+    (
+        # IBM WebSphere Liberty of the simulated cluster (cluster/simulated.py).
+        "/usage_explained?productId=e7daa2b6fd4a4ac7bd9e1a31e3ab7e60"
+        "&metricName=VIRTUAL_PROCESSOR_CORE",
+        "where Liberty's peak comes from: namespace, workload, node, capped cores",
+    ),
     ("/health", "what the service cannot measure, and why"),
     ("/snapshot", "the audit snapshot of the last 30 days (zip)"),
 )

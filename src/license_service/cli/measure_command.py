@@ -18,12 +18,17 @@ import typer
 from rich.console import Console
 
 from license_service.cli import options as flags
+from license_service.cli.explanation_tables import render_explanations
 from license_service.cli.measurement_tables import MeasuredCluster, render_measurement
 from license_service.cluster.dumps import cluster_id_of, read_dumps
 from license_service.configuration.config_file import load_licensing_file
 from license_service.configuration.ibmlicensing import LicensingConfig
+from license_service.errors import InputError
+from license_service.message_values import quoted
 from license_service.metering.api_rows import measurement_document
+from license_service.metering.cluster_view import ClusterView
 from license_service.metering.measuring import measure
+from license_service.metering.usage_explanations import explain_usage, explanation_json
 
 
 class OutputFormat(StrEnum):
@@ -64,10 +69,22 @@ def measure_command(
             help="table (for people) or json (one object, for tools).",
         ),
     ] = OutputFormat.TABLE,
+    explain: Annotated[
+        str | None,
+        flags.optional(
+            "--explain",
+            metavar="PRODUCT_ID",
+            help_text="Show where PRODUCT_ID's usage comes from instead: one row per namespace, "
+            "workload and node, with the millicores charged and left after capping.",
+        ),
+    ] = None,
 ) -> None:
     """Measure license usage in cluster dumps, as one sample would (nothing is stored)."""
     licensing = load_licensing_file(config) if config is not None else LicensingConfig()
     view = read_dumps(files)
+    if explain is not None:
+        _explain(view, licensing, product_id=explain, output=output)
+        return
     measurement = measure(view, licensing.metering)
     # Configuration warnings (ignored fields) belong with the measurement's own.
     measurement = dataclasses.replace(
@@ -85,3 +102,26 @@ def measure_command(
             measurement=measurement,
         ),
     )
+
+
+def _explain(
+    view: ClusterView, licensing: LicensingConfig, *, product_id: str, output: OutputFormat
+) -> None:
+    """Print the explanations of ``product_id`` (every metric and Cloud Pak it is in)."""
+    explanations = explain_usage(view.pods, view.nodes, licensing.metering)
+    chosen = sorted(
+        (e for key, e in explanations.items() if key.product_id == product_id),
+        key=lambda e: tuple(e.row),
+    )
+    if not chosen:
+        known = sorted({key.product_id for key in explanations})
+        raise InputError(
+            f"no product with id {quoted(product_id)} is measured in these dumps; the products "
+            f"that can be explained are: {', '.join(known) or 'none'} (a Cloud Pak is explained "
+            "through its bundled products)"
+        )
+    if output is OutputFormat.JSON:
+        document = {"explanations": [explanation_json(e) for e in chosen]}
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    render_explanations(Console(highlight=False), chosen)

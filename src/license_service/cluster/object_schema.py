@@ -24,7 +24,11 @@ from typing import Any, Final, Generic, TypeVar
 import msgspec
 from msgspec import UNSET
 
-from license_service.metering.cluster_view import LICENSE_ANNOTATIONS, PVU_PER_CORE_LABEL
+from license_service.metering.cluster_view import (
+    LICENSE_ANNOTATIONS,
+    POD_TEMPLATE_HASH_LABEL,
+    PVU_PER_CORE_LABEL,
+)
 
 ANNOTATION_NAMES: Final = tuple(sorted(LICENSE_ANNOTATIONS))
 """The license annotations, in the order of the fields of ``LicenseAnnotationsJson``."""
@@ -68,12 +72,28 @@ LicenseAnnotationsJson = msgspec.defstruct(
 """The license annotations of a pod (``LICENSE_ANNOTATIONS``); other annotations are skipped."""
 
 
+class OwnerReferenceJson(msgspec.Struct, frozen=True, gc=False):
+    """One entry of ``metadata.ownerReferences`` (the controller names the workload)."""
+
+    kind: Any = None
+    name: Any = None
+    controller: Any = None
+
+
+class PodLabelsJson(msgspec.Struct, frozen=True, gc=False):
+    """The one label of a pod the explanations read (``POD_TEMPLATE_HASH_LABEL``)."""
+
+    pod_template_hash: Any = msgspec.field(default=UNSET, name=POD_TEMPLATE_HASH_LABEL)
+
+
 class PodMetadataJson(msgspec.Struct, frozen=True, gc=False):
     """``metadata`` of a pod."""
 
     name: Any = None
     namespace: Any = None
     annotations: LicenseAnnotationsJson | None = None  # type: ignore[valid-type]
+    labels: PodLabelsJson | None = None
+    ownerReferences: tuple[OwnerReferenceJson, ...] | None = None
     resourceVersion: Any = None
 
 

@@ -1,7 +1,8 @@
 """From the schema's values (``object_schema``) to the metering projection, sharing repeated parts.
 
 Only what the rules read survives: a pod's namespace, name, node, phase, license
-annotations and the CPU limit of each container and restartable init container; a
+annotations, controller (owner reference and ``pod-template-hash`` label, shared by
+replicas) and the CPU limit of each container and restartable init container; a
 node's CPU capacity, allocatable CPU and PVU label; a namespace's name, uid and labels.
 
 Guarantees:
@@ -47,6 +48,7 @@ from license_service.cluster.object_schema import (
     ContainerJson,
     NamespaceJson,
     NodeJson,
+    OwnerReferenceJson,
     PodJson,
     PodSpecJson,
 )
@@ -54,8 +56,10 @@ from license_service.errors import InputError
 from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.message_values import quoted
 from license_service.metering.cluster_view import (
+    POD_TEMPLATE_HASH_LABEL,
     PVU_PER_CORE_LABEL,
     Container,
+    Controller,
     Namespace,
     Node,
     Pod,
@@ -137,6 +141,7 @@ def project_pod(shared: SharedParts, pod: PodJson) -> Pod:
             )
             if plain:
                 shared.remember(annotations, shared_annotations)
+    owners = metadata.ownerReferences if metadata is not None else None
     return Pod(
         namespace=sys.intern(namespace),
         name=name,
@@ -144,6 +149,9 @@ def project_pod(shared: SharedParts, pod: PodJson) -> Pod:
         containers=containers,
         annotations=shared_annotations,
         running=status is not None and status.phase == "Running",
+        controller=_shared_controller(shared, metadata, namespace=namespace, name=name)
+        if owners
+        else None,
     )
 
 
@@ -261,6 +269,45 @@ def _container(container: ContainerJson, *, what: str, where: str) -> Container:
         path=f"{where}.resources.limits.cpu",
     )
     return Container(sys.intern(name), cpu)
+
+
+def _shared_controller(
+    shared: SharedParts, metadata: Any, *, namespace: str, name: str
+) -> Controller | None:
+    """The pod's controller; replicas share one ``Controller`` per (owners, hash label)."""
+    owners = metadata.ownerReferences
+    labels = metadata.labels
+    template_hash = labels.pod_template_hash if labels is not None else UNSET
+    key = (owners, template_hash)
+    controller: Controller | None = shared.get(key)
+    if controller is None:
+        controller = _controller(owners, template_hash, what=f"Pod {namespace}/{name}")
+        shared.remember(key, controller)
+    return controller
+
+
+def _controller(
+    owners: tuple[OwnerReferenceJson, ...], template_hash: object, *, what: str
+) -> Controller | None:
+    """The owner reference with ``controller: true`` (the first), or ``None``."""
+    for index, owner in enumerate(owners):
+        if owner.controller is not True:
+            continue
+        where = f"metadata.ownerReferences[{index}]"
+        kind = _required_text(owner.kind, what=what, path=f"{where}.kind")
+        name = _required_text(owner.name, what=what, path=f"{where}.name")
+        _kept_name(kind, what=what, path=f"{where}.kind")
+        _kept_name(name, what=what, path=f"{where}.name")
+        hash_text = (
+            ""
+            if template_hash is UNSET
+            else _map_text(
+                template_hash, what=what, path="metadata.labels", key=POD_TEMPLATE_HASH_LABEL
+            )
+        )
+        _kept_name(hash_text, what=what, path=f"metadata.labels[{POD_TEMPLATE_HASH_LABEL}]")
+        return Controller(sys.intern(kind), sys.intern(name), sys.intern(hash_text))
+    return None
 
 
 def _plain_container(container: ContainerJson) -> bool:

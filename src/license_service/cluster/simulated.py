@@ -8,9 +8,11 @@ The cluster holds a dozen nodes (4 to 64 CPUs, PVU ratings 70 and 100), stand-al
 VPC, PVU and MVS products, a Cloud Pak with three bundled products (ratios 1:1, 2:1
 and 4:1, one of them split into services), sidecars excluded by
 ``productChargedContainers``, a FREE product, a pod with broken annotations, a
-Pending pod and unlicensed pods. Replica counts follow a daily curve (low at night
-UTC, high in the afternoon), a quieter weekend and seeded noise, so daily peaks
-differ from day to day.
+Pending pod and unlicensed pods. Pods name their controller (Deployment replicas their
+ReplicaSet, StatefulSets, a DaemonSet) or none (a bare pod without a CPU limit, which
+over-commits its node), so that usage explanations show every kind of workload.
+Replica counts follow a daily curve (low at night UTC, high in the afternoon), a
+quieter weekend and seeded noise, so daily peaks differ from day to day.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from license_service.metering.cluster_view import (
     ClusterId,
     ClusterView,
     Container,
+    Controller,
     Namespace,
     Node,
     Pod,
@@ -45,7 +48,7 @@ _VPC: Final = "VIRTUAL_PROCESSOR_CORE"
 _PVU: Final = "PROCESSOR_VALUE_UNIT"
 _MVS: Final = "MANAGED_VIRTUAL_SERVER"
 
-_Kind = Literal["Deployment", "StatefulSet", "DaemonSet"]
+_Kind = Literal["Deployment", "StatefulSet", "DaemonSet", "Pod"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,16 @@ _WORKLOADS: Final = (
         high=8,
         workers=(5, 6, 8),
     ),
+    # A bare pod (no controller: its own workload) without a CPU limit: it counts as its
+    # whole node, so worker 0, shared with payments-api, is over-committed and capped.
+    _Workload(
+        "payments",
+        "liberty-debug",
+        "Pod",
+        (_c("liberty", None),),
+        _LIBERTY,
+        workers=(0,),
+    ),
     # The License Service itself: a FREE product.
     _Workload(
         "ibm-licensing",
@@ -370,27 +383,40 @@ def _workload_pods(seed: int, index: int, week: str, replicas: int) -> tuple[Pod
     key = f"{workload.namespace}/{workload.name}"
     if workload.kind == "DaemonSet":
         return tuple(
-            _pod(workload, f"{workload.name}-{_token(5, seed, key, node.name)}", node)
+            _pod(
+                workload,
+                f"{workload.name}-{_token(5, seed, key, node.name)}",
+                node,
+                Controller("DaemonSet", workload.name),
+            )
             for node in nodes
         )
     workers = [node for node, shape in zip(nodes, _NODES, strict=True) if shape.role == "worker"]
     # Pods start at a seeded worker so that workloads spread over their pool.
     start = int(_unit(seed, "placement", key) * len(workload.workers))
     template_hash = _token(10, seed, key, week)
+    # Replicas share one controller: a Deployment's pods name its current ReplicaSet.
+    controller: Controller | None = None
+    if workload.kind == "Deployment":
+        controller = Controller("ReplicaSet", f"{workload.name}-{template_hash}", template_hash)
+    elif workload.kind != "Pod":
+        controller = Controller(workload.kind, workload.name)
     pods = []
     for replica in range(replicas + workload.pending):
-        if workload.kind == "StatefulSet":
+        if workload.kind == "Pod":
+            name = workload.name
+        elif workload.kind == "StatefulSet":
             name = f"{workload.name}-{replica}"
         else:
             name = f"{workload.name}-{template_hash}-{_token(5, seed, key, week, replica)}"
         node = None
         if replica < replicas:
             node = workers[workload.workers[(start + replica) % len(workload.workers)]]
-        pods.append(_pod(workload, name, node))
+        pods.append(_pod(workload, name, node, controller))
     return tuple(pods)
 
 
-def _pod(workload: _Workload, name: str, node: Node | None) -> Pod:
+def _pod(workload: _Workload, name: str, node: Node | None, controller: Controller | None) -> Pod:
     return Pod(
         namespace=workload.namespace,
         name=name,
@@ -399,6 +425,7 @@ def _pod(workload: _Workload, name: str, node: Node | None) -> Pod:
         containers=workload.containers,
         annotations=dict(workload.annotations),
         running=node is not None,
+        controller=controller,
     )
 
 

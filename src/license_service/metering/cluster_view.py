@@ -32,6 +32,7 @@ LICENSE_ANNOTATIONS: Final = frozenset(
 )
 
 PVU_PER_CORE_LABEL: Final = "license-service/pvu-per-core"
+POD_TEMPLATE_HASH_LABEL: Final = "pod-template-hash"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,25 @@ class Container:
 
 
 @dataclass(frozen=True, slots=True)
+class Controller:
+    """A pod's controller: its ``ownerReferences`` entry with ``controller: true``.
+
+    ``pod_template_hash`` is the pod's ``pod-template-hash`` label ("" when absent),
+    which tells a Deployment's ReplicaSet from a bare one (SPEC 9). Replicas share one
+    ``Controller`` value.
+    """
+
+    kind: str
+    name: str
+    pod_template_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Pod:
-    """A pod as the rules see it; ``annotations`` holds only ``LICENSE_ANNOTATIONS`` keys."""
+    """A pod as the rules see it; ``annotations`` holds only ``LICENSE_ANNOTATIONS`` keys.
+
+    ``controller`` is ``None`` for a pod without a controller (its own workload).
+    """
 
     namespace: str
     name: str
@@ -57,6 +75,7 @@ class Pod:
     containers: tuple[Container, ...]
     annotations: Mapping[str, str] = field(default_factory=dict)
     running: bool = True
+    controller: Controller | None = None
 
 
 @dataclass(frozen=True, slots=True)

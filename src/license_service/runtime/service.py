@@ -202,10 +202,12 @@ def _prune(service: Service) -> None:
     if result.total:
         logger.info(
             "Removed data older than the retention periods: %d samples (%d usage rows), "
-            "%d daily peaks, %d coverage intervals, %d missed-sample records",
+            "%d daily peaks, %d coverage intervals, %d missed-sample records, "
+            "%d usage explanations",
             result.samples,
             result.sample_rows,
             result.daily_peaks,
             result.coverage_intervals,
             result.missed_samples,
+            result.explanations,
         )

@@ -17,6 +17,7 @@ from license_service.metering.cluster_view import ClusterId, ClusterView
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
+from license_service.sampling.peak_explanations import keep_peak_explanations
 from license_service.sampling.sampler import Transactions
 from license_service.sampling.schedule import (
     DEFAULT_INTERVAL,
@@ -74,6 +75,14 @@ def backfill(
                     taken_at=instant,
                     measurement=previous[1],
                     interval_seconds=seconds,
+                )
+                keep_peak_explanations(
+                    connection,
+                    cluster_id=cluster_id,
+                    taken_at=instant,
+                    view=view,
+                    settings=settings,
+                    measurement=previous[1],
                 )
         stored += len(batch)
         if progress is not None:

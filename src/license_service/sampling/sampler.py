@@ -52,6 +52,7 @@ from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.settings_text import settings_changes, settings_text
 from license_service.sampling.freshness import MAX_VIEW_AGE, unusable_reason
+from license_service.sampling.peak_explanations import keep_peak_explanations
 from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds, next_boundary
 from license_service.sampling.status import SamplerStatus, TickOutcome
 from license_service.sampling.unrecorded_misses import MAX_ERROR, UnrecordedMiss, UnrecordedMisses
@@ -266,6 +267,14 @@ class Sampler:
                 taken_at=now,
                 measurement=measurement,
                 interval_seconds=self._interval_seconds,
+            )
+            keep_peak_explanations(
+                connection,
+                cluster_id=state.cluster_id,
+                taken_at=now,
+                view=state.view,
+                settings=settings,
+                measurement=measurement,
             )
         self._forget_unrecorded()
         if changed:

@@ -4,7 +4,8 @@
 
 - samples (and their usage rows) taken more than ``sample_days`` days before ``now``;
 - daily peaks of days before the last ``peak_days`` UTC days (today included), so a
-  period of ``peak_days`` days ending today is always complete;
+  period of ``peak_days`` days ending today is always complete, and the usage
+  explanations of those days with them (SPEC 9: kept as long as daily peaks);
 - coverage intervals and missed samples that ended before those days: gaps and sample
   counts are reported as far back as peaks are.
 
@@ -31,6 +32,7 @@ from license_service.store.tables import (
     samples,
     sampling_coverage,
     service_daily_peaks,
+    usage_explanations,
 )
 
 DEFAULT_SAMPLE_DAYS: Final = 62
@@ -46,6 +48,7 @@ class PruneResult:
     daily_peaks: int
     coverage_intervals: int
     missed_samples: int
+    explanations: int = 0
 
     @property
     def total(self) -> int:
@@ -56,6 +59,7 @@ class PruneResult:
             + self.daily_peaks
             + self.coverage_intervals
             + self.missed_samples
+            + self.explanations
         )
 
 
@@ -95,6 +99,9 @@ def prune(
         ),
         missed_samples=_delete(
             connection, missed_samples, missed_samples.c.missed_at < coverage_cutoff
+        ),
+        explanations=_delete(
+            connection, usage_explanations, usage_explanations.c.day < first_kept_day
         ),
     )
 

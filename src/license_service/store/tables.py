@@ -16,6 +16,8 @@ specification's two tables.
   alone (``period_peaks``).
 - ``sampling_coverage`` and ``missed_samples``: when sampling ran, and why not.
 - ``settings_history``: the metering settings, one row per change.
+- ``usage_explanations``: per day, group and explained usage row, the breakdown of
+  the sample that first reached the day's peak (SPEC 9; kept as long as daily peaks).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -184,4 +187,24 @@ settings_history: Final = Table(
     Column("capping_source", String, nullable=False),
     Column("default_pvu_per_core", Integer, nullable=False),
     PrimaryKeyConstraint("cluster_id", "changed_at"),
+)
+
+EXPLAINED_KEY: Final = ("cloudpak_id", "cloudpak_metric", "product_id", "metric", "conversion")
+"""The key of an explained usage row (``metering.usage_explanations.ExplainedRow``)."""
+
+usage_explanations: Final = Table(
+    "usage_explanations",
+    metadata,
+    _cluster(),
+    Column("day", Date, nullable=False),
+    Column("group_name", String, nullable=False),
+    *(Column(name, String, nullable=False) for name in EXPLAINED_KEY),
+    Column("product_name", String, nullable=False),
+    Column("sample_at", UtcDateTime, nullable=False),
+    Column("metric_quantity", BigInteger, nullable=False),
+    Column("threads_per_core", Integer, nullable=False),
+    Column("total_millicores", BigInteger, nullable=False),
+    Column("contributions", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("cluster_id", "day", "group_name", *EXPLAINED_KEY),
+    Index("ix_usage_explanations_day", "day"),
 )

@@ -44,6 +44,7 @@ from license_service.web.probes.service_routes import (
 from license_service.web.reports.compliance_route import compliance_endpoint
 from license_service.web.reports.data_routes import report_endpoints
 from license_service.web.reports.snapshot_route import snapshot_endpoint
+from license_service.web.reports.usage_explained_route import usage_explained_endpoint
 
 __all__ = ["PROTECTED_PATHS", "PUBLIC_PATHS", "create_app", "create_metrics_app"]
 
@@ -55,6 +56,7 @@ PROTECTED_PATHS: Final = (
     "/status",
     "/snapshot",
     "/compliance",
+    "/usage_explained",
 )
 PUBLIC_PATHS: Final = ("/", "/version", "/livez", "/readyz", "/openapi.json")
 
@@ -68,6 +70,7 @@ def create_app(state: AppState) -> Starlette:
         "/status": status_endpoint(state, environment),
         "/snapshot": snapshot_endpoint(state),
         "/compliance": compliance_endpoint(state),
+        "/usage_explained": usage_explained_endpoint(state),
     }
     public: dict[str, Endpoint] = {
         "/": index_endpoint(state, environment),

@@ -4,6 +4,7 @@ The body is always ``{"status": <code>, "error": "<reason phrase>", "message": "
 ``exception_handlers`` maps errors to answers by base class, once for the whole app:
 
 =======================  ======  ==================================================
+``NoSuchDataError``      404     valid parameters naming nothing stored
 ``RequestError``         400     a query parameter cannot be used
 ``HTTPException``        404/405 no such path / method not allowed (``Allow`` kept)
 ``StorageError``         503     the database cannot be read right now
@@ -34,6 +35,7 @@ from starlette.types import ExceptionHandler
 from license_service.errors import (
     ClusterError,
     LicenseServiceError,
+    NoSuchDataError,
     RequestError,
     StorageError,
 )
@@ -44,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 # Checked in order: the first class the error is an instance of decides.
 ERROR_STATUSES: Final[tuple[tuple[type[LicenseServiceError], int], ...]] = (
+    (NoSuchDataError, 404),
     (RequestError, 400),
     (StorageError, 503),
     (ClusterError, 503),
@@ -144,8 +147,8 @@ async def _license_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LicenseServiceError)
     status = status_of(exc)
     first_line = first_line_of(exc)
-    if status == 400:
-        return error_response(400, first_line)
+    if status in {400, 404}:
+        return error_response(status, first_line)
     if status == 503:
         logger.warning("%s answered 503: %s", shown_request(request), exc)
         return error_response(

@@ -25,10 +25,10 @@ def _ref(kind: str, name: str) -> JsonObject:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
-def _object(properties: JsonObject) -> JsonObject:
+def _object(properties: JsonObject, *, optional: JsonObject | None = None) -> JsonObject:
     return {
         "type": "object",
-        "properties": properties,
+        "properties": {**properties, **(optional or {})},
         "required": list(properties),
         "additionalProperties": False,
     }
@@ -179,6 +179,38 @@ _SCHEMAS: Final[JsonObject] = {
                 "description": "The oldest day reports have data for; earlier periods are empty.",
             },
         }
+    ),
+    "UsageExplained": _object(
+        {
+            "productId": _STRING,
+            "productName": _STRING,
+            "metricName": _STRING,
+            "date": _DATE,
+            "sampleAt": _INSTANT,
+            "metricQuantity": _INTEGER,
+            "threadsPerCore": _INTEGER,
+            "totalMillicores": _INTEGER,
+            "contributions": {"type": "array", "items": _ref("schemas", "Contribution")},
+        },
+        optional={
+            "cloudpakId": _STRING,
+            "cloudpakMetricName": _STRING,
+            "metricConversion": _STRING,
+            "nodes": _INTEGER,
+        },
+    ),
+    "Contribution": _object(
+        {
+            "namespace": _STRING,
+            "workloadKind": _STRING,
+            "workloadName": _STRING,
+            "node": _STRING,
+            "pods": _INTEGER,
+            "containers": _INTEGER,
+            "chargedMillicores": _INTEGER,
+            "cappedMillicores": _INTEGER,
+        },
+        optional={"pvuPerCore": _INTEGER},
     ),
     "Version": _object({"version": _STRING, "buildDate": _STRING, "commit": _STRING}),
     "Probe": _object({"status": {"const": "ok"}}),
@@ -349,6 +381,44 @@ def _report(summary: str, schema: str) -> JsonObject:
     return _authenticated(summary, parameters, ok, bad_request=True)
 
 
+def _usage_explained() -> JsonObject:
+    """SPEC 9: the breakdown behind a day's peak of a product or bundled product."""
+
+    def text(name: str, description: str, *, required: bool = False) -> JsonObject:
+        return {
+            "name": name,
+            "in": "query",
+            "required": required,
+            "description": description,
+            "schema": _STRING,
+        }
+
+    parameters = [
+        text("productId", "The product (or bundled product) as /products lists it.", required=True),
+        text("metricName", "Its metric.", required=True),
+        _date_parameter("date", "The day (UTC); default: the peak day of the last 30 days."),
+        text("cloudpakId", "For a product counted towards several Cloud Paks: which one."),
+        text("groupName", "A chargeback group (SPEC 8); 400 while chargeback is off."),
+        _ref("parameters", "format"),
+        _ref("parameters", "token"),
+    ]
+    ok = {
+        "description": "Contributions sorted by cappedMillicores, highest first; "
+        "format=csv gives the contributions alone.",
+        "content": {**_json("UsageExplained"), "text/csv": {"schema": _STRING}},
+    }
+    path = _authenticated(
+        "Where a product's number comes from: its breakdown by namespace, workload and node.",
+        parameters,
+        ok,
+        bad_request=True,
+    )
+    path["get"]["responses"]["404"] = _error(
+        "Nothing is kept for this product, metric and day (the message says what to ask)."
+    )
+    return path
+
+
 def _open(summary: str, content: JsonObject, *, errors: JsonObject | None = None) -> JsonObject:
     return {
         "get": {
@@ -423,6 +493,7 @@ def openapi_document(version: str) -> JsonObject:
                 },
                 bad_request=True,
             ),
+            "/usage_explained": _usage_explained(),
             "/version": _open("Version, build date and commit.", _json("Version")),
             "/livez": _open("The process answers.", _json("Probe")),
             "/readyz": _open(

@@ -157,14 +157,25 @@ SCRIPT: Final = r"""
     dateTo.value = params.get("dateTo");
   }
   const openStatus = params.get("open") === "status";
+  // open=usage_explained: the status page's link to the breakdown of a product's peak.
+  const openExplained = params.get("open") === "usage_explained";
+  const explained = new URLSearchParams();
+  for (const name of ["productId", "metricName", "date", "cloudpakId"]) {
+    if (openExplained && params.has(name)) explained.set(name, params.get(name));
+    params.delete(name);
+  }
   params.delete("open");
   history.replaceState(history.state, "", address.pathname + address.search + address.hash);
   update();
-  if (openStatus) {
-    if (apiToken.value) {
+  if (openStatus || openExplained) {
+    if (apiToken.value && openExplained) {
+      explained.set("token", apiToken.value);
+      location.replace("/usage_explained?" + explained.toString());
+    } else if (apiToken.value) {
       location.replace($("link-status").href);
     } else {
-      show("Put the API token in the field above, then open the status page.", "");
+      show("Put the API token in the field above, then open the "
+        + (openExplained ? "explanation again." : "status page."), "");
       apiToken.focus();
     }
   }
@@ -363,6 +374,14 @@ STATUS: Final = """{% extends "layout.html" %}
 {{ table("peaks", page.peaks_head, page.peaks, page.peaks_empty) }}
 {% if page.bundled_peaks %}
 {{ table("bundled-peaks", page.bundled_peaks_head, page.bundled_peaks) }}
+{% endif %}
+{% if page.explanations %}
+<h3>Where the peaks come from</h3>
+<ul id="explanations">{% for link in page.explanations %}
+<li><a id="explain-{{ loop.index0 }}" href="{{ link.href }}">{{ link.label }}</a></li>{% endfor %}
+</ul>
+<p class="hint">Each opens the breakdown of that day's peak by namespace, workload and node
+(<code>/usage_explained</code>), through the home page, which holds the token.</p>
 {% endif %}
 </section>
 

@@ -8,7 +8,7 @@ autoescape. It reads the database: run it in a worker thread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
 
@@ -30,6 +30,7 @@ from license_service.store.period_peaks import period_peaks
 from license_service.store.samples import latest_sample
 from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.app_state import AppState
+from license_service.web.pages.explanation_links import ExplanationLink, explanation_links
 from license_service.web.pages.status_compliance import ComplianceSection, status_compliance
 from license_service.web.pages.status_links import period_text
 from license_service.web.pages.status_texts import ONE_DAY, identity_text, no_peaks_text
@@ -106,6 +107,7 @@ class StatusPage:
     bundled_head: tuple[str, ...] = BUNDLED_HEAD
     peaks_head: tuple[str, ...] = PEAKS_HEAD
     bundled_peaks_head: tuple[str, ...] = BUNDLED_PEAKS_HEAD
+    explanations: list[ExplanationLink] = field(default_factory=list)
 
 
 def status_page(
@@ -183,6 +185,7 @@ def status_page(
         compliance=compliance,
         authentication=_authentication_facts(state.licensing(), identity),
         audit=_audit_facts(state),
+        explanations=explanation_links(period=period, peaks=peaks, bundled_peaks=bundled),
     )
 
 

@@ -1,0 +1,403 @@
+"""Usage explained (SPEC 9): where each product's number comes from, row by row.
+
+``explain_usage(pods, nodes, settings)`` is a pure function over any set of pods and
+nodes (the whole cluster, or one chargeback group's pods): per product, and per
+bundled product, one ``Contribution`` per (namespace, workload, node) with the pods and
+charged containers counted, the charged millicores and the millicores left after the
+node's cap. When a node's charged millicores exceed its CPU, the capped value is shared
+among that node's rows in proportion to what they charged (``largest_remainders``), so
+the rows add up exactly to the capped node value, and ``total_millicores`` (their
+sum) gives ``metric_quantity`` exactly as ``measure`` computes it: the same node facts,
+the same charged containers, the same ``node_usage.quantity``.
+
+Replicas share their annotations, containers and controller (the decoder pools them):
+pods are first counted by those identities, node and namespace, so the work per pod is
+one dictionary update and the rules run once per distinct combination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, Final, NamedTuple
+
+from license_service.formats.csv_lines import Cell
+from license_service.metering.cluster_view import Node, Pod
+from license_service.metering.declarations import DeclarationCache, ProductDeclaration
+from license_service.metering.largest_remainders import largest_remainder_shares
+
+# Shared with measure, so that both read nodes and charged containers alike.
+from license_service.metering.measuring import _charge, _node_facts
+from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
+from license_service.metering.quantities import MillicoreCache
+from license_service.metering.settings import MeteringSettings
+from license_service.metering.usage import MANAGED_VIRTUAL_SERVER, PROCESSOR_VALUE_UNIT
+from license_service.metering.workloads import Workload, workload_of_controller
+
+WHOLE_CLUSTER: Final = ""
+"""The ``group_name`` of an explanation of the whole cluster (not of a chargeback group)."""
+
+
+class Contribution(NamedTuple):
+    """One row of an explanation: a workload's pods on one node, and what they count.
+
+    ``pvu_per_core`` is the node's rating (shown for PVU products only).
+    """
+
+    namespace: str
+    workload_kind: str
+    workload_name: str
+    node: str
+    pods: int
+    containers: int
+    charged_millicores: int
+    capped_millicores: int
+    pvu_per_core: int
+
+
+CONTRIBUTION_FIELDS: Final = (
+    ("namespace", "namespace"),
+    ("workload_kind", "workloadKind"),
+    ("workload_name", "workloadName"),
+    ("node", "node"),
+    ("pods", "pods"),
+    ("containers", "containers"),
+    ("charged_millicores", "chargedMillicores"),
+    ("capped_millicores", "cappedMillicores"),
+    ("pvu_per_core", "pvuPerCore"),
+)
+"""The one column table of a contribution: attribute, API name (JSON key, CSV header)."""
+
+
+class ExplainedRow(NamedTuple):
+    """The key of an explained usage row: a stand-alone product (Cloud Pak fields ``""``)
+    or a bundled product (``conversion`` is its ratio as ``a:b``)."""
+
+    cloudpak_id: str
+    cloudpak_metric: str
+    product_id: str
+    metric: str
+    conversion: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageExplanation:
+    """The breakdown behind one product's (or bundled product's) usage in one sample."""
+
+    row: ExplainedRow
+    product_name: str
+    metric_quantity: int
+    threads_per_core: int
+    total_millicores: int
+    contributions: tuple[Contribution, ...]
+
+    @property
+    def nodes(self) -> int:
+        """Distinct nodes running at least one charged container (MVS counts these)."""
+        return len({c.node for c in self.contributions if c.containers})
+
+
+def explanation_json(
+    explanation: UsageExplanation, *, sample: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``explanation`` as the JSON document of SPEC 9; ``sample`` (``date``, ``sampleAt``)
+    goes after ``metricName``. Bundled products add their Cloud Pak, MVS its node count."""
+    row = explanation.row
+    document: dict[str, Any] = {
+        "productId": row.product_id,
+        "productName": explanation.product_name,
+        "metricName": row.metric,
+        **(sample or {}),
+        "metricQuantity": explanation.metric_quantity,
+        "threadsPerCore": explanation.threads_per_core,
+        "totalMillicores": explanation.total_millicores,
+    }
+    if row.cloudpak_id:
+        document["cloudpakId"] = row.cloudpak_id
+        document["cloudpakMetricName"] = row.cloudpak_metric
+        document["metricConversion"] = row.conversion
+    if row.metric == MANAGED_VIRTUAL_SERVER:
+        document["nodes"] = explanation.nodes
+    document["contributions"] = [
+        contribution_json(c, metric=row.metric) for c in explanation.contributions
+    ]
+    return document
+
+
+def contribution_json(contribution: Contribution, *, metric: str) -> dict[str, Any]:
+    """``contribution`` as a JSON object; ``pvuPerCore`` only for a PVU product."""
+    return {
+        api_name: getattr(contribution, attribute)
+        for attribute, api_name in contribution_columns(metric)
+    }
+
+
+def contribution_columns(metric: str) -> tuple[tuple[str, str], ...]:
+    """The contribution columns shown for ``metric``: ``pvuPerCore`` for PVU only."""
+    if metric == PROCESSOR_VALUE_UNIT:
+        return CONTRIBUTION_FIELDS
+    return CONTRIBUTION_FIELDS[:-1]
+
+
+def contribution_cells(contribution: Contribution, *, metric: str) -> tuple[Cell, ...]:
+    """The CSV cells of ``contribution``, in ``contribution_columns(metric)`` order."""
+    return tuple(getattr(contribution, attribute) for attribute, _ in contribution_columns(metric))
+
+
+def explained_order(contribution: Contribution) -> tuple[Any, ...]:
+    """The API's order: ``cappedMillicores`` descending, then namespace, workload, node."""
+    return (
+        -contribution.capped_millicores,
+        -contribution.charged_millicores,
+        contribution.namespace,
+        contribution.workload_kind,
+        contribution.workload_name,
+        contribution.node,
+    )
+
+
+# -- the breakdown -------------------------------------------------------------------------
+
+# A cell's counts: [pods, charged containers, charged millicores].
+_Counts = list[int]
+# (namespace, workload) -> counts, per node.
+_NodeCells = dict[tuple[str, Workload], _Counts]
+
+
+@dataclass(slots=True)
+class _Row:
+    declaration: ProductDeclaration
+    nodes: dict[str, _NodeCells] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """What every pod with one annotation mapping and one container tuple counts, and where."""
+
+    row: _Row
+    millicores: int
+    charged: int
+    without_limit: int
+
+
+# (id(annotations), id(containers), id(controller) or the pod's name, namespace, node)
+_PodKey = tuple[int, int, int | str, str, str]
+_MISSING: Final = object()
+
+
+def explain_usage(
+    pods: Iterable[Pod],
+    nodes: Iterable[Node],
+    settings: MeteringSettings,
+    *,
+    only: Collection[ExplainedRow] | None = None,
+) -> dict[ExplainedRow, UsageExplanation]:
+    """Explain the usage of every measurable product and bundled product of ``pods``; pure.
+
+    The result is keyed by ``ExplainedRow``; Cloud Paks themselves are not explained
+    (their usage is the sum of their bundled products' converted usage). ``only``
+    limits the work to those rows (the pods of other products are counted, not explained).
+    """
+    facts = {node.name: _node_facts(node, settings, [], MillicoreCache()) for node in nodes}
+    rows = _rows(_count_pods(pods, only=only), facts, only=only)
+    return {
+        key: _explanation(key, row, facts, settings)
+        for key, row in rows.items()
+        if is_measurable(key.metric)
+    }
+
+
+def _count_pods(
+    pods: Iterable[Pod], *, only: Collection[ExplainedRow] | None
+) -> dict[_PodKey, list[Any]]:
+    """Licensed running pods (of the rows ``only`` names) counted by their shared parts,
+    namespace and node."""
+    counted: dict[_PodKey, list[Any]] = {}
+    get = counted.get
+    # Whether the pods of one annotation mapping belong to a wanted row, decided once.
+    wanted: dict[int, tuple[Mapping[str, str], bool]] = {}
+    declarations = DeclarationCache()
+    for pod in pods:
+        annotations = pod.annotations
+        if not (pod.running and annotations):
+            continue
+        if only is not None:
+            decided = wanted.get(id(annotations))
+            if decided is None or decided[0] is not annotations:
+                declaration = declarations.read(annotations)
+                keep = isinstance(declaration, ProductDeclaration) and _row_key(declaration) in only
+                decided = wanted[id(annotations)] = (annotations, keep)
+            if not decided[1]:
+                continue
+        controller = pod.controller
+        key = (
+            id(annotations),
+            id(pod.containers),
+            pod.name if controller is None else id(controller),
+            pod.namespace,
+            pod.node_name,
+        )
+        entry = get(key)
+        if entry is None:
+            counted[key] = [1, pod]  # the pod keeps the parts whose ids are keys alive
+        else:
+            entry[0] += 1
+    return counted
+
+
+class _Pairs:
+    """The rows and charges of annotation and container pairs, worked out once per pair."""
+
+    def __init__(self, only: Collection[ExplainedRow] | None) -> None:
+        self.rows: dict[ExplainedRow, _Row] = {}
+        self._only = only
+        self._declarations = DeclarationCache()
+        self._quantities = MillicoreCache()
+        self._by_declaration: dict[int, tuple[ProductDeclaration, _Row]] = {}
+
+    def work_out(self, pod: Pod) -> _Pair | None:
+        """What ``pod``'s pair counts; ``None``: nothing declared, or not counted (problems)."""
+        declaration = self._declarations.read(pod.annotations)
+        if not isinstance(declaration, ProductDeclaration):
+            return None  # nothing declared, or problems: not counted (listed under /health)
+        charge = _charge(declaration.charged, pod.containers, self._quantities)
+        if charge.problems:
+            return None
+        known = self._by_declaration.get(id(declaration))
+        if known is None:
+            key = _row_key(declaration)
+            if self._only is not None and key not in self._only:
+                return None
+            row = self.rows.get(key)
+            if row is None:
+                row = self.rows[key] = _Row(declaration)
+            elif _names(declaration) < _names(row.declaration):
+                row.declaration = declaration  # the smallest names win, as in measure
+            known = self._by_declaration[id(declaration)] = (declaration, row)
+        return _Pair(known[1], charge.millicores, charge.charged, charge.without_limit)
+
+
+def _rows(
+    counted: Mapping[_PodKey, list[Any]],
+    facts: Mapping[str, NodeFacts],
+    *,
+    only: Collection[ExplainedRow] | None,
+) -> dict[ExplainedRow, _Row]:
+    """The cells of every explained row (of ``only``), node by node, from the counted pods."""
+    pairs = _Pairs(only)
+    worked: dict[tuple[int, int], Any] = {}
+    workloads: dict[int | str, Workload] = {}
+    for (annotations_id, containers_id, owner, namespace, node_name), (
+        count,
+        pod,
+    ) in counted.items():
+        pair = worked.get((annotations_id, containers_id), _MISSING)
+        if pair is _MISSING:
+            pair = worked[(annotations_id, containers_id)] = pairs.work_out(pod)
+        if pair is None:
+            continue
+        millicores = pair.millicores
+        if pair.without_limit:
+            node = facts.get(node_name)
+            if node is not None and node.cpu_millicores is not None:
+                # No limit: each such container may use the whole node (SPEC 2.4).
+                millicores += pair.without_limit * node.cpu_millicores
+        workload = workloads.get(owner)
+        if workload is None:
+            workload = workloads[owner] = _workload(pod)
+        cells = pair.row.nodes.get(node_name)
+        if cells is None:
+            cells = pair.row.nodes[node_name] = {}
+        counts = cells.get((namespace, workload))
+        if counts is None:
+            cells[(namespace, workload)] = [count, count * pair.charged, count * millicores]
+        else:
+            counts[0] += count
+            counts[1] += count * pair.charged
+            counts[2] += count * millicores
+    return pairs.rows
+
+
+def _workload(pod: Pod) -> Workload:
+    controller = pod.controller
+    if controller is None:
+        return Workload("Pod", pod.name)
+    return workload_of_controller(controller)
+
+
+def _row_key(declaration: ProductDeclaration) -> ExplainedRow:
+    cloudpak = declaration.cloudpak
+    if cloudpak is None:
+        return ExplainedRow("", "", declaration.product_id, declaration.metric, "")
+    return ExplainedRow(
+        cloudpak.id,
+        cloudpak.metric,
+        declaration.product_id,
+        declaration.metric,
+        str(cloudpak.ratio),
+    )
+
+
+def _names(declaration: ProductDeclaration) -> tuple[str, ...]:
+    cloudpak = declaration.cloudpak
+    return (declaration.product_name, cloudpak.name if cloudpak else "")
+
+
+_BY_NAMES: Final = itemgetter(0, 1, 2, 3)
+_BY_CAPPED_THEN_CHARGED: Final = itemgetter(7, 6)
+
+
+def _explanation(
+    key: ExplainedRow, row: _Row, facts: Mapping[str, NodeFacts], settings: MeteringSettings
+) -> UsageExplanation:
+    sums = NodeSums()
+    per_node = sums.millicores
+    with_charged = sums.nodes_with_charged_containers
+    contributions: list[Contribution] = []
+    add = contributions.append
+    make = tuple.__new__  # Contribution's own __new__ binds arguments: ten times slower
+    default_pvu = settings.default_pvu_per_core
+    for node_name, cells in row.nodes.items():
+        node_total = 0
+        containers = 0
+        for counts in cells.values():
+            node_total += counts[2]
+            containers += counts[1]
+        per_node[node_name] = node_total
+        if containers:
+            with_charged.add(node_name)
+        node = facts.get(node_name)
+        pvu = node.pvu_per_core if node is not None else default_pvu
+        cap = node.cpu_millicores if node is not None and node.capping else None
+        if cap is not None and node_total > cap:
+            ordered = sorted(cells.items(), key=_cell_order)
+            shares = largest_remainder_shares(cap, [counts[2] for _, counts in ordered])
+            for ((namespace, workload), counts), share in zip(ordered, shares, strict=True):
+                add(make(Contribution, (namespace, *workload, node_name, *counts, share, pvu)))
+        else:
+            for (namespace, workload), counts in cells.items():
+                add(make(Contribution, (namespace, *workload, node_name, *counts, counts[2], pvu)))
+    contributions.sort(key=_BY_NAMES)
+    contributions.sort(key=_BY_CAPPED_THEN_CHARGED, reverse=True)  # stable: names break ties
+    value = quantity(
+        key.metric,
+        sums,
+        facts,
+        threads_per_core=settings.threads_per_core,
+        default_pvu_per_core=default_pvu,
+    )
+    return UsageExplanation(
+        row=key,
+        product_name=row.declaration.product_name,
+        metric_quantity=value,
+        threads_per_core=settings.threads_per_core,
+        total_millicores=sum(c.capped_millicores for c in contributions),
+        contributions=tuple(contributions),
+    )
+
+
+def _cell_order(cell: tuple[tuple[str, Workload], _Counts]) -> tuple[str, str, str]:
+    """The order in which equal remainders are served: namespace, workload kind and name."""
+    (namespace, (kind, name)), _ = cell
+    return (namespace, kind, name)

@@ -1,0 +1,90 @@
+"""The breakdown kept with every sample that raises a day's peak (SPEC 9)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from license_service.cluster.simulated import SimulatedCluster
+from license_service.metering.measuring import measure
+from license_service.metering.settings import MeteringSettings
+from license_service.metering.usage_explanations import WHOLE_CLUSTER
+from license_service.sampling.backfill import backfill
+from license_service.sampling.peak_explanations import (
+    explained_quantities,
+    keep_peak_explanations,
+)
+from license_service.sampling.schedule import boundaries
+from license_service.store.database import Database
+from license_service.store.samples import record_sample
+from license_service.store.usage_explanations import kept_explanations
+
+MIDNIGHT = datetime(2026, 3, 2, tzinfo=UTC)
+CLUSTER = SimulatedCluster(seed=11)
+SETTINGS = MeteringSettings()
+
+
+def test_each_row_keeps_the_breakdown_of_the_first_sample_reaching_the_days_peak(
+    database: Database,
+) -> None:
+    end = MIDNIGHT + timedelta(days=1)
+    backfill(
+        database,
+        CLUSTER.view_at,
+        cluster_id=CLUSTER.cluster_id,
+        start=MIDNIGHT,
+        end=end,
+        settings=SETTINGS,
+    )
+    peaks: dict[object, tuple[int, datetime]] = {}
+    for instant in boundaries(MIDNIGHT, end, timedelta(minutes=5)):
+        for key, value in explained_quantities(measure(CLUSTER.view_at(instant), SETTINGS)).items():
+            if key not in peaks or value > peaks[key][0]:
+                peaks[key] = (value, instant)
+
+    assert len(peaks) > 5
+    with database.read() as connection:
+        for key, (value, first_at) in peaks.items():
+            kept = [
+                k
+                for k in kept_explanations(
+                    connection,
+                    cluster_id=CLUSTER.cluster_id,
+                    day=MIDNIGHT.date(),
+                    group_name=WHOLE_CLUSTER,
+                    product_id=key.product_id,
+                    metric=key.metric,
+                )
+                if k.explanation.row == key
+            ]
+            assert [(k.explanation.metric_quantity, k.sample_at) for k in kept] == [
+                (value, first_at)
+            ], key
+
+
+def test_a_sample_that_raises_nothing_explains_nothing(database: Database) -> None:
+    view = CLUSTER.view_at(MIDNIGHT)
+    measurement = measure(view, SETTINGS)
+    explained = []
+    for minutes in (0, 5):
+        taken_at = MIDNIGHT + timedelta(minutes=minutes)
+        with database.begin() as connection:
+            record_sample(
+                connection,
+                cluster_id=CLUSTER.cluster_id,
+                taken_at=taken_at,
+                measurement=measurement,
+                interval_seconds=300,
+            )
+            explained.append(
+                keep_peak_explanations(
+                    connection,
+                    cluster_id=CLUSTER.cluster_id,
+                    taken_at=taken_at,
+                    view=view,
+                    settings=SETTINGS,
+                    measurement=measurement,
+                )
+            )
+
+    assert explained[0] == len(explained_quantities(measurement)) > 0
+    assert explained[1] == 0

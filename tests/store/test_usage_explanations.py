@@ -1,0 +1,129 @@
+"""Kept explanations (SPEC 9): a day keeps the breakdown of the first sample reaching its peak."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from license_service.errors import StorageError
+from license_service.metering.usage_explanations import (
+    WHOLE_CLUSTER,
+    Contribution,
+    ExplainedRow,
+    UsageExplanation,
+)
+from license_service.store.database import Database
+from license_service.store.retention import prune
+from license_service.store.tables import usage_explanations
+from license_service.store.usage_explanations import (
+    day_quantities,
+    decode_contributions,
+    keep_explanations,
+    kept_explanations,
+)
+from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, VPC, at, day
+
+ROW = ExplainedRow("", "", "db2", VPC, "")
+BUNDLED = ExplainedRow("cp4d", VPC, "db2", VPC, "2:1")
+
+
+def explanation(quantity: int, *, row: ExplainedRow = ROW, node: str = "n1") -> UsageExplanation:
+    contributions = (
+        Contribution("apps", "Deployment", "web", node, 2, 2, quantity * 1000, quantity * 1000, 70),
+    )
+    return UsageExplanation(row, "Db2", quantity, 1, quantity * 1000, contributions)
+
+
+def keep(db: Database, when: str, *explained: UsageExplanation, cluster=CLUSTER) -> None:
+    with db.begin() as connection:
+        keep_explanations(
+            connection,
+            cluster_id=cluster,
+            day=day(when[:10]),
+            group_name=WHOLE_CLUSTER,
+            sample_at=at(when[:10], when[11:]),
+            explanations=explained,
+        )
+
+
+def read(db: Database, when: str = "2026-11-02", product_id: str = "db2", cluster=CLUSTER):
+    with db.read() as connection:
+        return kept_explanations(
+            connection,
+            cluster_id=cluster,
+            day=day(when),
+            group_name=WHOLE_CLUSTER,
+            product_id=product_id,
+            metric=VPC,
+        )
+
+
+def test_an_explanation_is_read_back_as_it_was_kept(db: Database) -> None:
+    keep(db, "2026-11-02T10:05", explanation(3))
+
+    (kept,) = read(db)
+
+    assert kept.explanation == explanation(3)
+    assert kept.sample_at == at("2026-11-02", "10:05")
+    assert kept.day == day("2026-11-02")
+
+
+def test_a_higher_quantity_replaces_the_kept_breakdown_and_a_lower_one_does_not(
+    db: Database,
+) -> None:
+    keep(db, "2026-11-02T10:00", explanation(3, node="first"))
+    keep(db, "2026-11-02T11:00", explanation(5, node="higher"))
+    keep(db, "2026-11-02T12:00", explanation(4, node="lower"))
+
+    (kept,) = read(db)
+
+    assert kept.explanation.contributions[0].node == "higher"
+    assert kept.sample_at == at("2026-11-02", "11:00")
+
+
+def test_the_earliest_sample_reaching_the_peak_wins_in_any_order(db: Database) -> None:
+    keep(db, "2026-11-02T14:00", explanation(5, node="later"))
+    keep(db, "2026-11-02T09:00", explanation(5, node="earlier"))
+    keep(db, "2026-11-02T15:00", explanation(5, node="latest"))
+
+    (kept,) = read(db)
+
+    assert kept.explanation.contributions[0].node == "earlier"
+    with db.read() as connection:
+        assert day_quantities(
+            connection, cluster_id=CLUSTER, day=day("2026-11-02"), group_name=WHOLE_CLUSTER
+        ) == {ROW: (5, at("2026-11-02", "09:00"))}
+
+
+def test_days_clusters_and_bundled_rows_are_kept_apart(db: Database) -> None:
+    keep(db, "2026-11-02T10:00", explanation(3), explanation(7, row=BUNDLED))
+    keep(db, "2026-11-03T10:00", explanation(9))
+    keep(db, "2026-11-02T10:00", explanation(1), cluster=OTHER_CLUSTER)
+
+    assert [k.explanation.metric_quantity for k in read(db)] == [3, 7]
+    assert [k.explanation.metric_quantity for k in read(db, "2026-11-03")] == [9]
+    assert [k.explanation.metric_quantity for k in read(db, cluster=OTHER_CLUSTER)] == [1]
+    assert read(db, product_id="mq") == []
+
+
+def test_explanations_are_pruned_with_the_daily_peaks(db: Database) -> None:
+    keep(db, "2025-01-09T23:55", explanation(1))
+    keep(db, "2025-01-10T00:00", explanation(2))
+
+    with db.begin() as connection:
+        removed = prune(connection, now=at("2027-01-10", "12:00"))
+
+    assert removed.explanations == 1
+    assert read(db, "2025-01-09") == []
+    assert [k.explanation.metric_quantity for k in read(db, "2025-01-10")] == [2]
+
+
+def test_a_damaged_blob_is_refused_in_words(db: Database) -> None:
+    keep(db, "2026-11-02T10:00", explanation(3))
+    with db.begin() as connection:
+        connection.execute(update(usage_explanations).values(contributions=b"not zlib"))
+
+    with pytest.raises(StorageError, match="cannot be read"):
+        read(db)
+    with pytest.raises(StorageError, match="cannot be read"):
+        decode_contributions(b"x\x9c\x03\x00\x00\x00\x00\x01")

@@ -128,6 +128,16 @@ SUBJECT_ACCESS_REVIEWS = ResourceType(
     stored=False,
 )
 
+# Leader election (SPEC 12): namespaced, no status subresource, no selectable fields.
+LEASES = ResourceType(
+    group="coordination.k8s.io",
+    version="v1",
+    plural="leases",
+    singular="lease",
+    kind="Lease",
+    namespaced=True,
+)
+
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     PODS,
     NODES,
@@ -136,6 +146,7 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     IBM_LICENSINGS,
     TOKEN_REVIEWS,
     SUBJECT_ACCESS_REVIEWS,
+    LEASES,
 )
 
 

@@ -41,9 +41,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal, cast
 
-FaultAction = Literal[
-    "fail", "drop", "delay", "partition", "cut_event", "error_event", "stall"
-]
+FaultAction = Literal["fail", "drop", "delay", "partition", "cut_event", "error_event", "stall"]
 WatchFaultKind = Literal["cut_event", "error_event", "stall"]
 _WATCH_ONLY: tuple[FaultAction, ...] = ("cut_event", "error_event", "stall")
 

@@ -112,7 +112,8 @@ def test_kubectl_finds_lists_and_reads_leases(
         "get", "lease", "license-service-leader", "-o", "jsonpath={.spec.holderIdentity}"
     ).stdout
 
-    assert "leases" in resources and "Lease" in resources
+    assert "leases" in resources
+    assert "Lease" in resources
     assert holder == "pod-a"
 
 

@@ -15,15 +15,19 @@ from .client_setup import api_client
 from .kubectl_runner import Kubectl
 from .server import FakeApiServer
 
+# With a fraction: the client writes a datetime with isoformat(), which drops a zero one,
+# and the API server refuses a MicroTime without its six digits (see the last test).
+AT = datetime(2026, 1, 1, 0, 0, 0, 250_000, tzinfo=UTC)
 
-def _lease(name: str, holder: str) -> client.V1Lease:
+
+def _lease(name: str, holder: str, *, at: datetime = AT) -> client.V1Lease:
     return client.V1Lease(
         metadata=client.V1ObjectMeta(name=name, namespace="default"),
         spec=client.V1LeaseSpec(
             holder_identity=holder,
             lease_duration_seconds=15,
-            acquire_time=datetime(2026, 1, 1, tzinfo=UTC),
-            renew_time=datetime(2026, 1, 1, tzinfo=UTC),
+            acquire_time=at,
+            renew_time=at,
             lease_transitions=0,
         ),
     )
@@ -43,9 +47,7 @@ def test_a_lease_is_created_read_and_updated_with_the_real_client(
     assert read.spec.lease_duration_seconds == 15
     assert replaced.spec.holder_identity == "pod-b"
     assert int(replaced.metadata.resource_version) > int(created.metadata.resource_version)
-    assert leases.read_namespaced_lease("leader", "default").spec.renew_time == datetime(
-        2026, 1, 1, tzinfo=UTC
-    )
+    assert leases.read_namespaced_lease("leader", "default").spec.renew_time == AT
 
 
 def test_an_update_with_a_stale_resource_version_is_refused_with_409(
@@ -131,3 +133,17 @@ def test_a_partition_cuts_off_only_the_client_it_names(fake_api: FakeApiServer) 
         assert client.CoordinationV1Api(other).list_namespaced_lease("default").items == []
         fake_api.faults.clear()
         assert client.CoordinationV1Api(cut_off).list_namespaced_lease("default").items == []
+
+
+def test_a_lease_time_without_six_fraction_digits_is_refused_as_upstream_does(
+    kube_client: client.ApiClient,
+) -> None:
+    leases = client.CoordinationV1Api(kube_client)
+
+    with pytest.raises(ApiException) as raised:
+        leases.create_namespaced_lease(
+            "default", _lease("leader", "pod-a", at=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+
+    assert raised.value.status == 400
+    assert "2006-01-02T15:04:05.000000Z07:00" in json.loads(raised.value.body)["message"]

@@ -53,7 +53,10 @@ FAILED_RENEWAL_RETRY: Final = timedelta(seconds=1)
 class LeaseStore(Protocol):
     """The Lease on the API server (``cluster.kubernetes.leases.LeaseClient``)."""
 
-    place: str
+    @property
+    def place(self) -> str:
+        """``Lease <namespace>/<name>``, for messages."""
+        ...
 
     def read(self) -> tuple[LeaseRecord, str] | None:
         """The record and resourceVersion, or ``None`` when there is no Lease."""

@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from license_service.auth.authenticators import Authenticator
 from license_service.cluster.source import ClusterState
 from license_service.configuration.ibmlicensing import LicensingConfig
+from license_service.leadership.elector import LeaderStatus
 from license_service.metering.cluster_view import ClusterId
 from license_service.sampling.status import SamplerStatus
 from license_service.signing.keys import SigningKey
@@ -52,6 +53,8 @@ class AppState:
     extra_collectors: Sequence[Collector] = ()
     request_metrics: RequestMetrics = field(default_factory=RequestMetrics)
     temp_dir: Path | None = None
+    leader_status: Callable[[], LeaderStatus] | None = None
+    """Who leads the replicas and since when (``None``: one replica, no election)."""
 
     def now(self) -> datetime:
         """The current time, UTC."""

@@ -30,6 +30,7 @@ from license_service.store.period_peaks import period_peaks
 from license_service.store.samples import latest_sample
 from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.app_state import AppState
+from license_service.web.pages.leader_facts import leader_facts
 from license_service.web.pages.status_links import period_text
 from license_service.web.pages.status_texts import ONE_DAY, identity_text, no_peaks_text
 from license_service.web.pages.usage_now import usage_now_notes
@@ -206,6 +207,7 @@ def _collector_facts(state: AppState, health: HealthDocument) -> list[tuple[str,
     sampler = state.sampler_status()
     metering = state.licensing().metering
     return [
+        *leader_facts(health),
         ("Source", collector["source"] or "none yet"),
         ("Synchronised", "yes" if collector["synced"] else "no"),
         ("Last sample", collector["lastSampleAt"] or "none yet"),

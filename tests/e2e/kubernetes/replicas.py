@@ -34,6 +34,7 @@ class Replica:
     name: str
     service: ServiceProcess
     killed: bool = False
+    serving_since: float = field(default_factory=time.monotonic)
 
     def kill(self) -> None:
         """SIGKILL: no release of the Lease, no finished sample."""
@@ -182,7 +183,10 @@ class Watcher:
             return
         at = datetime.fromisoformat(served.replace("Z", "+00:00"))
         appeared = self.appeared.get(at)
-        if appeared is not None and (replica.name, at) not in self._served:
+        # Only samples committed while the replica served: one started later finds them old.
+        if appeared is None or appeared < replica.serving_since:
+            return
+        if (replica.name, at) not in self._served:
             self._served.add((replica.name, at))
             self.served_delays.append(time.monotonic() - appeared)
 

@@ -41,6 +41,7 @@ class Replica:
         self.killed = True
         os.kill(self.service.process.pid, signal.SIGKILL)
         self.service.process.wait()
+        self.service.stop()  # it has exited: this only closes its output files
 
 
 @dataclass

@@ -140,8 +140,8 @@ def test_a_killed_leader_is_replaced_after_the_lease_duration_and_the_gap_is_nam
 
         assert b.terms
         started = b.terms[0][0]
-        # Not before 15 s after the last renewal B saw, and within one retry period after.
-        assert last_renewal + 15 <= started <= last_renewal + 15 + 5
+        # Not before 15 s after the last renewal, and at most one look (2 s) after that.
+        assert last_renewal + 15 <= started <= last_renewal + 15 + 2 + 0.1
         assert b.takeovers[0].previous == "pod-a"
         assert lease.record.holder == "pod-b"
         assert lease.record.transitions == 1
@@ -189,7 +189,7 @@ def test_a_leader_whose_lease_another_wrote_stops_within_one_renew_period() -> N
     run(scenario)
 
 
-def test_a_clean_stop_releases_the_lease_and_the_next_replica_leads_at_its_next_round() -> None:
+def test_a_clean_stop_releases_the_lease_and_the_next_replica_leads_at_its_next_look() -> None:
     async def scenario(world: World) -> None:
         time, lease = world.time, world.lease
         a = world.replica("pod-a")
@@ -204,9 +204,9 @@ def test_a_clean_stop_releases_the_lease_and_the_next_replica_leads_at_its_next_
 
         assert a.task is not None
         assert a.task.done()
-        assert lease.writes[-2].holder == ""
-        assert lease.writes[-2].lease_duration_seconds == 1
-        assert b.terms[0][0] - stopped_at <= 5.0
+        (release,) = [write for write in lease.writes if not write.holder]
+        assert release.lease_duration_seconds == 1
+        assert b.terms[0][0] - stopped_at <= 2.0
         assert b.takeovers[0].previous == ""
 
     run(scenario)

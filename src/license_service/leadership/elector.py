@@ -1,14 +1,15 @@
 """The election loop of one replica: acquire the Lease, renew it, step down, release it.
 
-``LeaderElector.run`` tries for the Lease every retry period (5 s) while another
-replica holds it. Once it holds it, it starts ``lead`` (the leader's jobs) with an
-event that asks them to end, and renews every retry period; a renewal that fails is
-tried again every second. It steps down, setting that event, when a round finds
-another holder or when ``renew_deadline`` (10 s) has passed since the start of its
-last successful renewal, so a leader cut off from the API server stops before
-another replica may take the Lease (15 s after it last saw it renewed). On a clean
-stop it waits for ``lead`` to end and then releases the Lease (holder cleared), so
-another replica takes over at its next round instead of after 15 s.
+``LeaderElector.run`` reads the Lease every 2 s while another replica holds it
+(``FOLLOWER_LOOK``), and tries for it as soon as the claim it saw expires. Once it
+holds it, it starts ``lead`` (the leader's jobs) with an event that asks them to end,
+and renews every retry period (5 s); a renewal that fails is tried again every second.
+It steps down, setting that event, when a round finds another holder or when
+``renew_deadline`` (10 s) has passed since the start of its last successful renewal,
+so a leader cut off from the API server stops before another replica may take the
+Lease (15 s after it last saw it renewed). On a clean stop it waits for ``lead`` to
+end and then releases the Lease (holder cleared), so another replica takes over at its
+next look instead of after 15 s.
 
 ``leading()`` is the gate every leader-only action checks right before it acts (the
 sampler before it stores, the prune job, a Reporter push): true only while this
@@ -48,6 +49,12 @@ from license_service.waiting import Sleep, stopped_while_waiting
 logger = logging.getLogger(__name__)
 
 FAILED_RENEWAL_RETRY: Final = timedelta(seconds=1)
+FOLLOWER_LOOK: Final = timedelta(seconds=2)
+"""How often a replica that does not lead reads the Lease (client-go's default retry period):
+it sees the leader's last renewal within 2 s, so a dead leader is replaced at most about
+17 s after that renewal. The leader renews every retry period (5 s)."""
+# After the claim seen expires, the next look comes this much later (a clock's granularity).
+_EXPIRY_MARGIN: Final = 0.05
 
 
 class LeaseStore(Protocol):
@@ -192,7 +199,12 @@ class LeaderElector:
                     _taken_from(outcome),
                 )
                 return outcome
-            if await stopped_while_waiting(stop, retry, sleep=self._sleep):
+            # Look again soon (a holder that stops renewing is seen within FOLLOWER_LOOK), and
+            # right when the claim we saw expires.
+            wait = min(retry, FOLLOWER_LOOK.total_seconds())
+            if isinstance(outcome, Wait):
+                wait = min(wait, outcome.expires_in.total_seconds() + _EXPIRY_MARGIN)
+            if await stopped_while_waiting(stop, wait, sleep=self._sleep):
                 break
         return None
 
@@ -227,18 +239,21 @@ class LeaderElector:
                     renewed_at = self._leadership.renewed_at if self._leadership else now
                 next_try = self._monotonic() - renewed_at + failed_retry
                 continue
-            if isinstance(outcome, str):
+            if isinstance(outcome, Wait):
                 logger.warning(
-                    "%s lost %s to %s: stepping down", self.identity, self._leases.place, outcome
+                    "%s lost %s to %s: stepping down",
+                    self.identity,
+                    self._leases.place,
+                    outcome.holder,
                 )
                 return
             next_try = retry
 
-    def _round(self) -> Takeover | str | None:
+    def _round(self) -> Takeover | Wait | None:
         """One round of client-go's tryAcquireOrRenew (blocking).
 
-        Returns the ``Takeover`` when this round made us the leader, the holder's name when
-        another holds the Lease, ``None`` when the round failed or renewed ours.
+        Returns the ``Takeover`` when this round made us the leader, the ``Wait`` when another
+        holds the Lease, ``None`` when the round failed or renewed ours.
         """
         sent_at = self._monotonic()
         wall_now = self._wall_clock()
@@ -258,7 +273,7 @@ class LeaderElector:
                 with self._lock:
                     self._leadership = None
                     self._last_error = None
-                return decision.holder
+                return decision
             if isinstance(decision, Create):
                 version = self._leases.create(decision.record)
                 record, previous, previous_renewed = decision.record, None, None

@@ -170,3 +170,25 @@ def test_replicas_on_sqlite_are_refused_with_a_message_saying_why(tmp_path: Path
 
     assert refused.returncode == 2
     assert "replicas cannot share a SQLite file" in refused.stderr
+
+
+def test_a_leader_stopped_cleanly_releases_the_lease_and_another_leads_within_seconds(
+    replicas: Replicas, fake_api: FakeApiServer
+) -> None:
+    first = replicas.start("replica-a")
+    assert replicas.leader() is first
+    other = replicas.start("replica-b")
+
+    assert first.service.stop() == 0
+    first.killed = True  # gone: not asked any more
+    stopped = time.monotonic()
+    leader = replicas.leader(within=10)
+    took_over = time.monotonic() - stopped
+    lease = fake_api.get("leases", "license-service-leader", namespace=NAMESPACE)
+
+    assert leader is other
+    assert took_over <= 5.0
+    assert "replica-a released Lease" in first.service.log()
+    assert lease is not None
+    assert lease["spec"]["holderIdentity"] == "replica-b"
+    assert lease["spec"]["leaseTransitions"] == 1

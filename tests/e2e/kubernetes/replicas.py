@@ -3,8 +3,9 @@
 ``Replicas`` starts replicas against the fake API server, each with its own data
 directory and identity (``POD_NAME``), and finds out which one leads (its ``/health``).
 ``Watcher`` polls, in a thread, the newest sample in the database and every live
-replica's ``/health``: it records each 5xx or broken answer of a replica that was not
-killed, and how long after a sample appeared in the database each replica served it.
+replica's ``/health`` and ``/products``: it records each 5xx or broken answer of a
+replica that was not killed, and how long after a sample appeared in the database each
+replica served it (``/health``'s ``collector.lastSampleAt``).
 """
 
 from __future__ import annotations
@@ -164,20 +165,30 @@ class Watcher:
                 self._ask(replica)
             self._stop.wait(POLL_SECONDS)
 
-    def _ask(self, replica: Replica) -> None:
+    def _get(self, replica: Replica, path: str) -> httpx.Response | None:
+        """The answer, or ``None`` (a failure recorded unless the replica was killed)."""
         try:
             answer = httpx.get(
-                f"{replica.service.url}/health",
+                f"{replica.service.url}{path}",
                 headers={"Authorization": f"Bearer {self.replicas.cluster.token()}"},
                 timeout=5,
             )
         except httpx.HTTPError as error:
             if not replica.killed:
-                self.failures.append(f"{replica.name}: {type(error).__name__}: {error}")
-            return
+                self.failures.append(f"{replica.name} {path}: {type(error).__name__}: {error}")
+            return None
         self.requests += 1
         if answer.status_code >= 500:
-            self.failures.append(f"{replica.name}: HTTP {answer.status_code}: {answer.text[:200]}")
+            self.failures.append(
+                f"{replica.name} {path}: HTTP {answer.status_code}: {answer.text[:200]}"
+            )
+            return None
+        return answer
+
+    def _ask(self, replica: Replica) -> None:
+        self._get(replica, "/products")
+        answer = self._get(replica, "/health")
+        if answer is None:
             return
         served = answer.json()["collector"]["lastSampleAt"]
         if served is None:

@@ -15,8 +15,9 @@ The supported subset (anything else is an error naming the template and line):
 - values: ``.Values.a.b``, ``.Release.Name``, ``.Release.Namespace``, ``.Release.Service``,
   ``.Chart.Name``, ``.Chart.Version``, ``.Chart.AppVersion``; a missing key is an error
   (as ``helm template --strict``); printing a mapping, a list or null is an error;
-- pipelines of the functions ``toYaml``, ``quote``, ``indent N``, ``nindent N`` and
-  ``not``, the piped value being the last argument (Go's rule);
+- pipelines of the functions ``toYaml``, ``quote``, ``indent N``, ``nindent N``,
+  ``not``, ``gt A B`` (integers) and ``fail MESSAGE`` (rendering stops with the message,
+  as Helm's), the piped value being the last argument (Go's rule);
 - ``{{ if X }}`` / ``{{ else if X }}`` / ``{{ else }}`` / ``{{ end }}``, with Go's truth:
   false, 0, "", null and empty mappings and lists are false;
 - ``crds/*.yaml`` copied verbatim before the templates (Helm installs them first);
@@ -249,6 +250,16 @@ def _indented(spaces: object, text: object, *, where: str) -> str:
     return "\n".join(pad + line for line in _printed(text, where=where).split("\n"))
 
 
+def _integer(value: object, *, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TemplateError(f"{where}: gt compares integers, not {value!r}")
+    return value
+
+
+def _fail(message: object, *, where: str) -> object:
+    raise TemplateError(f"{where}: {_printed(message, where=where)}")
+
+
 _Function = Callable[[list[object], str], object]
 _FUNCTIONS: Final[Mapping[str, tuple[int, _Function]]] = {
     "toYaml": (1, lambda args, _where: _to_yaml(args[0])),
@@ -256,6 +267,8 @@ _FUNCTIONS: Final[Mapping[str, tuple[int, _Function]]] = {
     "indent": (2, lambda args, where: _indented(args[0], args[1], where=where)),
     "nindent": (2, lambda args, where: "\n" + _indented(args[0], args[1], where=where)),
     "not": (1, lambda args, _where: not _truthy(args[0])),
+    "gt": (2, lambda args, where: _integer(args[0], where=where) > _integer(args[1], where=where)),
+    "fail": (1, lambda args, where: _fail(args[0], where=where)),
 }
 
 

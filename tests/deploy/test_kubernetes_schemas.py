@@ -29,6 +29,7 @@ VARIANTS = {
     "manifests": None,
     "chart defaults": [],
     "postgresql": ["postgresql.enabled=true"],
+    "replicas": ["replicas=3", "postgresql.enabled=true"],
     "no persistence": ["persistence.enabled=false"],
     "metrics off, no reader": ["metrics.enabled=false", "reader.create=false"],
     "tls": ["tls.existingSecret=ibm-licensing-certs"],

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .json_values import clone, clone_object
-from .resource_types import NAMESPACES, PODS, SECRETS, ResourceType
+from .resource_types import LEASES, NAMESPACES, PODS, SECRETS, ResourceType
 from .statuses import ApiError, bad_request, conflict, internal_error, invalid
 
 JsonObject = dict[str, Any]
@@ -204,6 +204,24 @@ def _apply_type_rules(resource_type: ResourceType, obj: JsonObject, *, created: 
         _check_pod(obj)
         if created and not obj.get("status"):
             obj["status"] = {"phase": "Pending"}
+    elif resource_type is LEASES:
+        _check_lease_times(obj)
+
+
+# A Lease's times are MicroTime: upstream parses them with six fraction digits
+# (RFC3339Micro) and refuses anything else as a request it cannot decode.
+_MICRO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)")
+
+
+def _check_lease_times(lease: JsonObject) -> None:
+    spec = lease.get("spec") or {}
+    for field in ("acquireTime", "renewTime"):
+        value = spec.get(field)
+        if value is not None and not (isinstance(value, str) and _MICRO_TIME.fullmatch(value)):
+            raise bad_request(
+                f'Lease in version "v1" cannot be handled as a Lease: parsing time {value!r} '
+                f'as "2006-01-02T15:04:05.000000Z07:00": cannot parse'
+            )
 
 
 def _fold_string_data(secret: JsonObject) -> None:

@@ -16,10 +16,10 @@ caller authentication and the request log.
     POST /_fake/users                  {"token", "username", "groups", "uid"}
     POST /_fake/allow                  {"subject", "path", "verb"}
     POST /_fake/allow-resource         {"subject", "verb", "resource", "group", "namespace", "name"}
-    POST /_fake/faults                 {"action": "fail"|"drop"|"delay"|"cut_event"|
-                                        "error_event"|"stall", "count", "status", "path",
-                                        "method", "seconds", "watch", "afterEvents",
-                                        "cleanEnd"}
+    POST /_fake/faults                 {"action": "fail"|"drop"|"delay"|"partition"|
+                                        "cut_event"|"error_event"|"stall", "count", "status",
+                                        "path", "method", "seconds", "watch", "afterEvents",
+                                        "cleanEnd", "userAgent"}
     POST /_fake/faults/clear
     POST /_fake/settings               {"bookmarkInterval"}
 """
@@ -110,6 +110,8 @@ def _arrange_fault(api: FakeApiServer, data: JsonObject) -> None:
         api.faults.drop(count, path=path, method=method, watch=watch)
     elif action == "delay":
         api.faults.delay(float(data["seconds"]), count=count, path=path, method=method, watch=watch)
+    elif action == "partition":
+        api.faults.partition(str(data["userAgent"]), count=count, path=path)
     elif action == "cut_event":
         api.faults.cut_event(
             count, path=path, after_events=after_events, clean_end=bool(data.get("cleanEnd"))
@@ -120,6 +122,6 @@ def _arrange_fault(api: FakeApiServer, data: JsonObject) -> None:
         api.faults.stall(float(data["seconds"]), count=count, path=path)
     else:
         raise ValueError(
-            f"unknown fault action {action!r}; use fail, drop, delay, cut_event, error_event "
-            "or stall"
+            f"unknown fault action {action!r}; use fail, drop, delay, partition, cut_event, "
+            "error_event or stall"
         )

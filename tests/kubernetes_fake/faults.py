@@ -15,6 +15,10 @@ Faults of a whole answer:
   headers, then the connection closes).
 - ``delay``: the answer starts ``seconds`` late (a slow API server or proxy).
 
+- ``partition``: the connection closes at once, without an answer, for requests whose
+  ``User-Agent`` matches ``user_agent``: one client cut off from the API server while the
+  others go on (a network partition as the client sees it; its requests fail).
+
 Faults of a watch stream (they match watches only):
 
 - ``cut_event``: ``after_events`` events go out whole, then half of the next event's line
@@ -37,7 +41,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal, cast
 
-FaultAction = Literal["fail", "drop", "delay", "cut_event", "error_event", "stall"]
+FaultAction = Literal["fail", "drop", "delay", "partition", "cut_event", "error_event", "stall"]
 WatchFaultKind = Literal["cut_event", "error_event", "stall"]
 _WATCH_ONLY: tuple[FaultAction, ...] = ("cut_event", "error_event", "stall")
 
@@ -55,10 +59,15 @@ class Fault:
     watch: bool | None = None
     after_events: int = 0
     clean_end: bool = False
+    user_agent: re.Pattern[str] | None = None
 
-    def matches(self, method: str, path: str, *, is_watch: bool = False) -> bool:
+    def matches(
+        self, method: str, path: str, *, is_watch: bool = False, user_agent: str = ""
+    ) -> bool:
         """Whether a request falls under this fault."""
         if self.method is not None and self.method.upper() != method:
+            return False
+        if self.user_agent is not None and self.user_agent.search(user_agent) is None:
             return False
         watch = True if self.action in _WATCH_ONLY else self.watch
         if watch is not None and watch != is_watch:
@@ -84,6 +93,7 @@ class FaultDecision:
     delay_seconds: float = 0.0
     fail_status: int | None = None
     drop: bool = False
+    cut_off: bool = False
     watch_fault: WatchFault | None = None
 
 
@@ -128,6 +138,15 @@ class FaultPlan:
     ) -> None:
         """Wait ``seconds`` before answering matching requests."""
         self._add(Fault("delay", count, _compile(path), method, seconds=seconds, watch=watch))
+
+    def partition(
+        self, user_agent: str, *, count: int | None = None, path: str | None = None
+    ) -> None:
+        """Cut off the client whose ``User-Agent`` matches ``user_agent``: its connections close
+        unanswered (watches too) until cleared, or for its next ``count`` requests."""
+        self._add(
+            Fault("partition", count, _compile(path), None, user_agent=re.compile(user_agent))
+        )
 
     def cut_event(
         self,
@@ -178,13 +197,15 @@ class FaultPlan:
         with self._lock:
             self._faults.clear()
 
-    def decide(self, method: str, path: str, *, is_watch: bool = False) -> FaultDecision:
+    def decide(
+        self, method: str, path: str, *, is_watch: bool = False, user_agent: str = ""
+    ) -> FaultDecision:
         """Consume the faults that apply to this request and say what to do."""
         delay = 0.0
         deciding: Fault | None = None
         with self._lock:
             for fault in list(self._faults):
-                if not fault.matches(method, path, is_watch=is_watch):
+                if not fault.matches(method, path, is_watch=is_watch, user_agent=user_agent):
                     continue
                 if fault.action == "delay":
                     delay += fault.seconds
@@ -202,6 +223,8 @@ class FaultPlan:
             return FaultDecision(delay, fail_status=deciding.status)
         if deciding.action == "drop":
             return FaultDecision(delay, drop=True)
+        if deciding.action == "partition":
+            return FaultDecision(delay, cut_off=True)
         return FaultDecision(
             delay,
             watch_fault=WatchFault(

@@ -167,7 +167,12 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             )
         )
         is_watch = query.get("watch") in ("true", "1") or "/watch/" in path
-        decision = parts.faults.decide(self.command, path, is_watch=is_watch)
+        decision = parts.faults.decide(
+            self.command, path, is_watch=is_watch, user_agent=self.headers.get("User-Agent") or ""
+        )
+        if decision.cut_off:
+            self._cut()
+            return
         if decision.delay_seconds and parts.stopping.wait(decision.delay_seconds):
             self._cut()
             return

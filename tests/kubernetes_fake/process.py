@@ -208,6 +208,10 @@ class RemoteControl:
         """Wait before answering matching requests."""
         self._fault("delay", seconds=seconds, count=count, path=path, watch=watch)
 
+    def partition(self, user_agent: str, *, count: int | None = None) -> None:
+        """Cut off the client whose ``User-Agent`` matches the regular expression ``user_agent``."""
+        self._fault("partition", userAgent=user_agent, count=count)
+
     def cut_event(
         self,
         count: int | None = 1,

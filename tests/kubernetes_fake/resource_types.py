@@ -137,6 +137,16 @@ SUBJECT_ACCESS_REVIEWS = ResourceType(
     stored=False,
 )
 
+# Leader election (SPEC 12): namespaced, no status subresource, no selectable fields.
+LEASES = ResourceType(
+    group="coordination.k8s.io",
+    version="v1",
+    plural="leases",
+    singular="lease",
+    kind="Lease",
+    namespaced=True,
+)
+
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     PODS,
     NODES,
@@ -146,6 +156,7 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     IBM_LICENSINGS,
     TOKEN_REVIEWS,
     SUBJECT_ACCESS_REVIEWS,
+    LEASES,
 )
 
 

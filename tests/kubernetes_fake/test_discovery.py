@@ -34,7 +34,7 @@ def test_core_group_serves_pods_nodes_namespaces_secrets_and_configmaps_with_the
     }
 
 
-def test_named_groups_include_the_operator_and_review_groups(
+def test_named_groups_include_the_operator_review_and_coordination_groups(
     kube_client: client.ApiClient,
 ) -> None:
     groups = client.ApisApi(kube_client).get_api_versions().groups
@@ -45,6 +45,7 @@ def test_named_groups_include_the_operator_and_review_groups(
         "operator.ibm.com": ["operator.ibm.com/v1alpha1"],
         "authentication.k8s.io": ["authentication.k8s.io/v1"],
         "authorization.k8s.io": ["authorization.k8s.io/v1"],
+        "coordination.k8s.io": ["coordination.k8s.io/v1"],
     }
 
 

@@ -9,6 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from license_service.cluster.source import ClusterState
+from license_service.election.lease_records import ReplicaId
+from license_service.leadership.elector import LeaderStatus
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.usage import (
     AnnotationProblem,
@@ -20,6 +22,7 @@ from license_service.metering.usage import (
 )
 from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database
+from license_service.web.pages.leader_facts import leader_facts
 from license_service.web.probes.health import health_document
 from tests.store.sample_builders import at, product, store
 from tests.web.conftest import INTERVAL, NOW, World, authorized, sampling_status, synced_source
@@ -193,3 +196,37 @@ def test_health_first_day_is_of_this_cluster_only(client: TestClient, database: 
     store(database, at("2026-10-01", "10:00"), product("p1", 2), cluster_id=ClusterId("other"))
 
     assert client.get("/health", params=authorized()).json()["firstDayWithData"] is None
+
+
+def test_health_says_which_replica_leads_and_since_when_with_several_replicas() -> None:
+    follower = LeaderStatus(
+        identity=ReplicaId("svc-b"),
+        lease="Lease ibm-common-services/license-service-leader",
+        leading=False,
+        leader="svc-a",
+        leader_since=NOW,
+    )
+
+    document = health_document(
+        now=NOW,
+        sampler=SamplerStatus(interval=INTERVAL),
+        source=None,
+        token_problem=None,
+        leader=follower,
+    )
+    alone = health_document(
+        now=NOW, sampler=SamplerStatus(interval=INTERVAL), source=None, token_problem=None
+    )
+
+    assert document["leader"] == {
+        "replica": "svc-b",
+        "isLeader": False,
+        "leader": "svc-a",
+        "leaderSince": "2026-11-28T10:00:00Z",
+        "lastError": None,
+    }
+    assert leader_facts(document) == [
+        ("Leader", "svc-a since 2026-11-28T10:00:00Z (this replica is svc-b)")
+    ]
+    assert "leader" not in alone
+    assert leader_facts(alone) == []

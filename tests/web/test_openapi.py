@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,9 +13,13 @@ from referencing.jsonschema import DRAFT202012
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from license_service.election.lease_records import ReplicaId
+from license_service.leadership.elector import LeaderStatus
+from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database
 from license_service.web.app_state import AppState
 from license_service.web.application import create_app
+from license_service.web.probes.health import health_document
 from tests.store.sample_builders import at, bundled, product, service, store
 from tests.web.conftest import World, authorized
 
@@ -139,3 +144,22 @@ def test_a_row_with_a_wrong_type_does_not_validate(document: dict[str, Any]) -> 
         "metricQuantity": "8",
     }
     assert not validator(document, "/components/schemas/Product").is_valid(row)
+
+
+def test_the_leader_section_of_several_replicas_validates(document: dict[str, Any]) -> None:
+    health = health_document(
+        now=datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+        sampler=SamplerStatus(interval=timedelta(seconds=300)),
+        source=None,
+        token_problem=None,
+        leader=LeaderStatus(
+            identity=ReplicaId("svc-b"),
+            lease="Lease ns/license-service-leader",
+            leading=False,
+            leader=None,
+            leader_since=None,
+            last_error="get Lease ns/license-service-leader: cannot reach the API server",
+        ),
+    )
+
+    validator(document, "/components/schemas/Health").validate(health)

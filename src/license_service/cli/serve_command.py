@@ -56,11 +56,13 @@ from license_service.runtime.options import (
     MAX_STARTUP_SECONDS,
     KubernetesOptions,
     ServeOptions,
+    replica_identity,
 )
 from license_service.tokens.followed import MAX_GRACE_PERIOD
 
 if TYPE_CHECKING:
     from license_service.runtime.backends import Backends
+    from license_service.runtime.leader_start import ReplicaElection
     from license_service.runtime.listeners import Listeners
     from license_service.runtime.wiring import ClusterChoice, Service
 
@@ -180,6 +182,15 @@ def serve_command(
         ),
     ] = int(DEFAULT_STARTUP_TIMEOUT.total_seconds()),
     start_over: StartOverOption = False,
+    leader_election: Annotated[
+        bool,
+        typer.Option(
+            "--leader-election",
+            help="Run as one of several replicas on one PostgreSQL: elect a leader with the "
+            "Lease license-service-leader; only the leader samples (identity: $POD_NAME, "
+            "else $HOSTNAME).",
+        ),
+    ] = False,
 ) -> None:
     """Run the service: sample the cluster and serve the API and the metrics."""
     from license_service.cluster.dump_source import DumpFileSource
@@ -219,6 +230,8 @@ def serve_command(
         if live
         else None,
         start_over=start_over,
+        leader_election=leader_election,
+        replica_id=replica_identity(os.environ) if leader_election else None,
     )
     options.check()
     live_flags = [
@@ -235,6 +248,7 @@ def serve_command(
     )
     configure_logging(options.log_level or "INFO")
     backends: Backends | None = None  # files, unless a live cluster is measured
+    elector: ReplicaElection | None = None  # with --leader-election
     if cluster_dump:
         source = DumpFileSource.load(
             cluster_dump,
@@ -256,6 +270,14 @@ def serve_command(
 
         kubernetes = connect_kubernetes(options, clock=utc_now)
         backends = kubernetes
+        if options.leader_election:
+            from license_service.runtime.leader_start import elector_for
+
+            try:
+                elector = elector_for(kubernetes, options, clock=utc_now)
+            except BaseException:
+                kubernetes.close()
+                raise
         cluster = ClusterChoice(
             source=kubernetes.source,
             cluster_id=kubernetes.cluster_id,
@@ -265,7 +287,7 @@ def serve_command(
             f"through the Kubernetes API ({kubernetes.credentials}), namespace "
             f"{kubernetes.namespace}"
         )
-    started = start(options, cluster, backends=backends)
+    started = start(options, cluster, backends=backends, elector=elector)
     typer.echo(
         f"License Service {__version__}: cluster {cluster.cluster_id} {measured}, "
         f"a sample every {sample_interval} s"
@@ -285,7 +307,11 @@ class Started:
 
 
 def start(
-    options: ServeOptions, cluster: ClusterChoice, *, backends: Backends | None = None
+    options: ServeOptions,
+    cluster: ClusterChoice,
+    *,
+    backends: Backends | None = None,
+    elector: ReplicaElection | None = None,
 ) -> Started:
     """Lock the data directory, bind the ports, then build the service; nothing is left
     open (or running) on failure.
@@ -308,7 +334,9 @@ def start(
                 options.host, port=options.port, metrics_port=options.metrics_port
             )
             try:
-                service = assemble(options, cluster=cluster, backends=backends, lock=lock)
+                service = assemble(
+                    options, cluster=cluster, backends=backends, lock=lock, election=elector
+                )
             except BaseException:
                 listeners.close()
                 raise
@@ -316,6 +344,8 @@ def start(
             lock.release()
             raise
     except BaseException:
+        if elector is not None:
+            elector.close()
         if backends is not None:
             backends.close()
         raise

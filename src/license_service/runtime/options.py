@@ -9,6 +9,7 @@ without ``--cluster-dump``). ``check`` lists every problem at once in one
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -38,7 +39,18 @@ DEFAULT_HISTORY_DAYS: Final = 90
 """Days of simulated history the demo backfills."""
 MAX_HISTORY_DAYS: Final = 731
 """The most the demo backfills: daily peaks are kept 731 days, older ones would be pruned."""
+_MAX_REPLICA_ID: Final = 253
 _DNS_LABEL: Final = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def replica_identity(environ: Mapping[str, str]) -> str | None:
+    """This replica's name in the leader election: ``$POD_NAME``, else ``$HOSTNAME`` (a pod's
+    hostname is its name), else ``None``."""
+    for variable in ("POD_NAME", "HOSTNAME"):
+        value = environ.get(variable, "").strip()
+        if value:
+            return value
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +120,10 @@ class ServeOptions:
     kubernetes: KubernetesOptions | None = None
     start_over: bool = False
     """Accept an empty database where one held data, and set a damaged SQLite file aside."""
+    leader_election: bool = False
+    """Several replicas (SPEC 12): elect a leader by Lease; only it samples and prunes."""
+    replica_id: str | None = None
+    """This replica's identity in the election (its pod name)."""
 
     @property
     def tls(self) -> TlsFiles | None:
@@ -139,8 +155,34 @@ class ServeOptions:
             problems.append("--host is empty; give an address such as 0.0.0.0 or 127.0.0.1")
         if self.kubernetes is not None:
             problems.extend(self.kubernetes.problems())
+        problems.extend(self._replica_problems())
         if problems:
             raise ConfigurationError("; ".join(problems))
+
+    def _replica_problems(self) -> list[str]:
+        if not self.leader_election:
+            return []
+        problems = []
+        if self.kubernetes is None:
+            problems.append(
+                "--leader-election needs a live cluster (the replicas elect their leader with a "
+                "Lease in Kubernetes); leave out --cluster-dump, or --leader-election"
+            )
+        url = (self.database_url or "").strip().lower()
+        if not url.startswith("postgresql"):
+            shown = "SQLite in --data-dir" if not url else "a SQLite database"
+            problems.append(
+                f"--leader-election (several replicas) on {shown} is refused: replicas cannot "
+                "share a SQLite file, each would keep its own records; give every replica the "
+                "same --database-url postgresql://<user>@<host>:<port>/<database>, or run one "
+                "replica without --leader-election"
+            )
+        if not self.replica_id or len(self.replica_id) > _MAX_REPLICA_ID:
+            problems.append(
+                f"the replica's identity {self.replica_id!r} cannot be used in the election: set "
+                f"POD_NAME (or HOSTNAME) to the pod's name, at most {_MAX_REPLICA_ID} characters"
+            )
+        return problems
 
     def _port_problems(self) -> list[str]:
         problems = []

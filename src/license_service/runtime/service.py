@@ -25,6 +25,7 @@ from typing import Final
 from prometheus_client import CollectorRegistry
 
 from license_service.errors import LicenseServiceError
+from license_service.leadership.elector import Lead, Takeover
 from license_service.runtime.connection_limits import process_fd_limit, server_limits
 from license_service.runtime.guarded_connections import ConnectionCollector, ConnectionGuard
 from license_service.runtime.listeners import Listeners
@@ -33,6 +34,7 @@ from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, run_perio
 from license_service.runtime.resource_shortage import ResourceShortage
 from license_service.runtime.servers import EmbeddedServer, build_server
 from license_service.runtime.wiring import Service
+from license_service.sampling.leader_changes import leader_change_reason, record_leader_change
 from license_service.store.retention import prune
 from license_service.web.application import create_app, create_metrics_app
 
@@ -119,12 +121,12 @@ def _address(sock: socket.socket) -> str:
 
 def _jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
     jobs: dict[str, Job] = {
-        "sampler": service.sampler.run(stop),
-        "prune job": run_periodically(
-            lambda: _prune(service),
-            every=PRUNE_EVERY_SECONDS,
-            stop=stop,
-            name="removing data older than the retention periods",
+        # With replicas, only the leader samples and prunes (SPEC 12): the election runs
+        # them while this replica leads.
+        **(
+            _leader_jobs(service, stop)
+            if service.election is None
+            else {"leader election": service.election.elector.run(stop, _leading(service))}
         ),
         # Following the token, the configuration and (in a cluster) the watches.
         **service.backends.jobs(stop),
@@ -137,6 +139,56 @@ def _jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
             name="reading the cluster dumps",
         )
     return jobs
+
+
+def _leader_jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
+    """What only the leader does, until ``stop``: sample and prune (and, later, push to the
+    Reporter: a sender added here runs on the leader only, and checks
+    ``election.elector.leading()`` right before each push)."""
+    return {
+        "sampler": service.sampler.run(stop),
+        "prune job": run_periodically(
+            lambda: _prune(service),
+            every=PRUNE_EVERY_SECONDS,
+            stop=stop,
+            name="removing data older than the retention periods",
+        ),
+    }
+
+
+def _leading(service: Service) -> Lead:
+    """The leader's term: record the gap of the change, then run the leader's jobs until
+    the term ends (``resign``); a job failing ends the service, as any job's failure does."""
+
+    async def lead(resign: asyncio.Event, takeover: Takeover) -> None:
+        election = service.election
+        assert election is not None
+        if takeover.previous is not None:
+            reason = leader_change_reason(
+                new=election.elector.identity,
+                previous=takeover.previous,
+                previous_renewed=takeover.previous_renewed,
+            )
+            try:
+                await asyncio.to_thread(
+                    record_leader_change,
+                    service.database,
+                    cluster_id=service.cluster.cluster_id,
+                    now=service.clock(),
+                    interval=service.options.sample_interval,
+                    reason=reason,
+                )
+            except LicenseServiceError as error:
+                # The gap then shows without its reason; sampling must not wait for the store.
+                logger.warning("Could not record the gap of the leader change: %s", error)
+        failures: list[str] = []
+        async with asyncio.TaskGroup() as group:
+            for name, job in _leader_jobs(service, resign).items():
+                group.create_task(_supervised(name, job, stop=resign, failures=failures))
+        if failures:
+            raise LicenseServiceError("; ".join(failures))
+
+    return lead
 
 
 async def _supervised(name: str, job: Job, *, stop: asyncio.Event, failures: list[str]) -> None:

@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from license_service.cluster.source import ClusterSource, ClusterState
 from license_service.config_sources.source import LicensingConfigSource, OnChange
@@ -30,7 +31,9 @@ from license_service.runtime.log_configuration import set_level
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
 from license_service.runtime.store_start import open_service_store
+from license_service.sampling.replica_status import StoredSampleView, replica_sampler_status
 from license_service.sampling.sampler import Sampler
+from license_service.sampling.status import SamplerStatus
 from license_service.sampling.unrecorded_misses import FILE_NAME as UNRECORDED_MISSES_FILE
 from license_service.sampling.unrecorded_misses import UnrecordedMisses
 from license_service.signing.keys import SigningKey
@@ -40,6 +43,9 @@ from license_service.tls.file_store import TlsFiles, check_tls_files, served_tls
 from license_service.tokens.followed import KeptToken
 from license_service.web.app_state import AppState
 from license_service.web.probes.version_info import version_info_from
+
+if TYPE_CHECKING:
+    from license_service.runtime.leader_start import ReplicaElection
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +92,8 @@ class Service:
     backends: Backends
     lock: DataDirLock
     tls: TlsFiles | None = None
+    election: ReplicaElection | None = None
+    """With several replicas: this replica's part in the leader election (SPEC 12)."""
 
     @property
     def scheme(self) -> str:
@@ -100,6 +108,8 @@ class Service:
     def close(self) -> None:
         """Stop following the backends, release the store's connections, then the data dir."""
         try:
+            if self.election is not None:
+                self.election.close()
             self.backends.close()
         finally:
             try:
@@ -116,6 +126,7 @@ def assemble(
     clock: Clock = utc_now,
     environ: Mapping[str, str] | None = None,
     lock: DataDirLock | None = None,
+    election: ReplicaElection | None = None,
 ) -> Service:
     """Build every part of the service from ``options``; raises the first unusable part's error.
 
@@ -123,6 +134,8 @@ def assemble(
     first, and the caller keeps closing them if this raises. ``lock`` is the data
     directory's lock when the caller took it already (else it is taken here); from
     here on the service owns it: released if this raises, else by ``Service.close``.
+    ``election`` (several replicas): only the leader samples, and this replica hears the
+    others' writes to the store.
     """
     options.check()
     if options.tls is not None:
@@ -159,6 +172,8 @@ def assemble(
         lock.release()
         raise
     try:
+        if election is not None:
+            database.notify_other_replicas()
         tokens = backends.open_api_tokens(data_dir)
         signing_key = backends.signing_key_store(data_dir).load_or_create()
         authenticator = backends.authenticator(tokens)
@@ -169,6 +184,7 @@ def assemble(
             clock=clock,
             interval=options.sample_interval,
             kept_misses=UnrecordedMisses(data_dir.root / UNRECORDED_MISSES_FILE),
+            may_store=election.elector.leading if election is not None else None,
         )
     except BaseException:
         database.dispose()
@@ -178,7 +194,7 @@ def assemble(
         database=database,
         cluster_id=cluster.cluster_id,
         cluster_name=cluster.cluster_name,
-        sampler_status=sampler.status,
+        sampler_status=_sampler_status(sampler, database, cluster.cluster_id, election),
         source_state=_state_reader(cluster.source),
         authenticator=authenticator,
         licensing=config.current,
@@ -193,6 +209,7 @@ def assemble(
         extra_collectors=backends.collectors(),
         entitlements=backends.entitlements.current,
         entitlements_problem=backends.entitlements.problem,
+        leader_status=election.elector.status if election is not None else None,
     )
     return Service(
         options=options,
@@ -208,7 +225,22 @@ def assemble(
         backends=backends,
         lock=lock,
         tls=tls,
+        election=election,
     )
+
+
+def _sampler_status(
+    sampler: Sampler,
+    database: Database,
+    cluster_id: ClusterId,
+    election: ReplicaElection | None,
+) -> Callable[[], SamplerStatus]:
+    """The sampler's own status; with replicas, the leader's samples when another leads."""
+    if election is None:
+        return sampler.status
+    stored = StoredSampleView(database, cluster_id=cluster_id)
+    stored.refresh()
+    return replica_sampler_status(sampler.status, leading=election.elector.leading, stored=stored)
 
 
 def _log_level_follower(options: ServeOptions) -> OnChange | None:

@@ -27,6 +27,11 @@ Time is the injected clock's, and it may jump:
   transaction of the next tick, so the gap says why. Until then the reasons are kept
   in the data directory too (``unrecorded_misses``), so a restart does not lose them.
 
+With several replicas (SPEC 12) only the leader samples: ``may_store`` is checked
+in the transaction, right before anything is written, so a replica that lost the
+lease while measuring stores nothing (the tick is left out, not counted as failed);
+``leader_changes`` records the instants missed while the leader changed.
+
 Missed instants are counted as every report counts them (``store.missed_instants``):
 ``samples_missed`` in the status adds one for a tick that stored nothing (source
 unusable, store failing) and the instants a clock jump skipped.
@@ -80,6 +85,10 @@ class _AlreadySampled(LicenseServiceError):
     """A sample at or after the tick's instant is stored already: the clock was set back."""
 
 
+class _NotLeading(LicenseServiceError):
+    """This replica stopped leading while the tick measured: another one samples."""
+
+
 class Transactions(Protocol):
     """What the sampler needs of the store: a transaction at a time (``store.Database``)."""
 
@@ -102,8 +111,11 @@ class Sampler:
         sleep: Sleep = asyncio.sleep,
         max_view_age: timedelta = MAX_VIEW_AGE,
         kept_misses: UnrecordedMisses | None = None,
+        may_store: Callable[[], bool] | None = None,
     ) -> None:
-        """``kept_misses`` keeps the reasons the store has not taken yet across restarts."""
+        """``kept_misses`` keeps the reasons the store has not taken yet across restarts;
+        ``may_store`` (the leader election's gate) says whether this replica may write."""
+        self._may_store = may_store
         self._source = source
         self._database = database
         self._settings = settings
@@ -159,6 +171,9 @@ class Sampler:
     def _take(self, now: datetime, *, at_start: bool) -> TickOutcome | None:
         try:
             return self._tick(now)
+        except _NotLeading as exc:
+            logger.info("No sample at %s: %s", now.isoformat(), exc)
+            return None if at_start else "failed"
         except _AlreadySampled as exc:
             if at_start:
                 logger.info("No sample at start, %s: %s", now.isoformat(), exc)
@@ -237,6 +252,8 @@ class Sampler:
         reason = unusable_reason(state, now, max_age=self._max_view_age)
         if reason is not None:
             with self._database.begin() as connection:
+                if self._may_store is not None and not self._may_store():
+                    raise _NotLeading("this replica no longer leads; the leader samples")
                 self._record_unrecorded(connection, state.cluster_id)
                 record_missed_sample(connection, cluster_id=state.cluster_id, at=now, reason=reason)
             self._forget_unrecorded()
@@ -250,6 +267,8 @@ class Sampler:
         settings = self._settings()
         measurement = measure(state.view, settings)
         with self._database.begin() as connection:
+            if self._may_store is not None and not self._may_store():
+                raise _NotLeading("this replica no longer leads; the leader samples")
             latest = last_sampled_at(connection, cluster_id=state.cluster_id)
             if latest is not None and latest >= now:
                 raise _AlreadySampled(

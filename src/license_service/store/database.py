@@ -17,7 +17,10 @@ PostgreSQL connections no JIT compilation; SQLAlchemy errors leave ``begin()`` a
 ``data_version`` counts the writing transactions (``begin()``) that have ended, so a
 cache of anything read from the store can tell, without I/O, that it may be stale;
 ``add_write_listener`` is told after each one. Writes made another way (``engine``
-directly, or another process on the same database) are not counted.
+directly, or another process on the same database) are not counted, unless
+``notify_other_replicas`` is on (PostgreSQL, several replicas: ``write_notifications``):
+then each writing transaction tells the others, the others' writes count here too, and
+while the notifications cannot be heard every read counts as after a write.
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from license_service.errors import EmptyDatabaseError, SchemaTooNewError, StorageError
 from license_service.store.sqlite_access import open_problem, write_problem
 from license_service.store.sqlite_files import IfDamaged, IfEmpty, check_sqlite_file
+from license_service.store.write_notifications import (
+    WriteNotifications,
+    new_origin,
+    notify_write,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +78,8 @@ class Database:
         self._data_version = 0
         self._version_lock = threading.Lock()
         self._write_listeners: list[weakref.ref[Callable[[], None]]] = []
+        self._origin = new_origin()
+        self._notifications: WriteNotifications | None = None
 
     @classmethod
     def open(
@@ -138,6 +148,8 @@ class Database:
         try:
             with self._engine.begin() as connection:
                 yield connection
+                if self._notifications is not None:
+                    notify_write(connection, origin=self._origin)
         except SQLAlchemyError as exc:
             raise StorageError(f"database {self.url}: {exc}") from exc
         finally:
@@ -150,9 +162,32 @@ class Database:
         """How many writing transactions (``begin``) have ended; read it before reading data.
 
         A value read before a read transaction starts is never newer than what that
-        transaction sees, as the count advances only after each commit.
+        transaction sees, as the count advances only after each commit. While other
+        replicas' writes cannot be heard, every call advances it.
         """
+        notifications = self._notifications
+        if notifications is not None and not notifications.listening:
+            with self._version_lock:
+                self._data_version += 1
         return self._data_version
+
+    def notify_other_replicas(self) -> WriteNotifications:
+        """Tell other processes of each write, and count theirs (PostgreSQL only).
+
+        Several replicas on one database use it so that none answers from a cache
+        older than another's write. Stopped by ``dispose``.
+        """
+        if self.dialect != "postgresql":
+            raise StorageError(
+                f"database {self.url}: only PostgreSQL can tell replicas of each other's "
+                "writes; several replicas need a PostgreSQL --database-url"
+            )
+        if self._notifications is None:
+            self._notifications = WriteNotifications(
+                self._engine, origin=self._origin, on_write=self._advance_version
+            )
+            self._notifications.start()
+        return self._notifications
 
     def add_write_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` (no arguments) after each writing transaction, in the writer's thread.
@@ -192,6 +227,8 @@ class Database:
 
     def dispose(self) -> None:
         """Close every pooled connection; the object must not be used afterwards."""
+        if self._notifications is not None:
+            self._notifications.stop()
         self._engine.dispose()
 
     def _advance_version(self) -> None:

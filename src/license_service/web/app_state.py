@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from license_service.auth.authenticators import Authenticator
 from license_service.cluster.source import ClusterState
 from license_service.configuration.ibmlicensing import LicensingConfig
+from license_service.leadership.elector import LeaderStatus
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.entitlements import Entitlements
 from license_service.sampling.status import SamplerStatus
@@ -57,6 +58,8 @@ class AppState:
     """The entitlements in force (SPEC 13), read at each request."""
     entitlements_problem: Callable[[], str | None] = lambda: None
     """Why the latest entitlements document is not in force, or ``None``."""
+    leader_status: Callable[[], LeaderStatus] | None = None
+    """Who leads the replicas and since when (``None``: one replica, no election)."""
 
     def now(self) -> datetime:
         """The current time, UTC."""

@@ -224,6 +224,21 @@ _SCHEMAS: Final[JsonObject] = {
 }
 
 
+# With several replicas only (SPEC 12): an optional section, so not in "required".
+_SCHEMAS["Health"]["properties"]["leader"] = {
+    **_object(
+        {
+            "replica": _STRING,
+            "isLeader": {"type": "boolean"},
+            "leader": {"type": ["string", "null"]},
+            "leaderSince": {"type": ["string", "null"], "format": "date-time"},
+            "lastError": {"type": ["string", "null"]},
+        }
+    ),
+    "description": "This replica, which one leads and since when, as it last saw the Lease.",
+}
+
+
 def _error(description: str, headers: JsonObject | None = None) -> JsonObject:
     response: JsonObject = {
         "description": description,

@@ -50,6 +50,8 @@ _RBAC_HINTS: Final = {
     "ibmlicensings": f"get, list and watch on ibmlicensings.operator.ibm.com (the {_SERVICE_ROLE})",
     "secrets": "get, list, watch, create and update on secrets in the service's namespace "
     "(its Role)",
+    "leases": "get, create and update on the Lease license-service-leader in the service's "
+    "namespace (its Role)",
 }
 _COLLECTOR_HINT: Final = f"get, list and watch on pods, nodes and namespaces (the {_SERVICE_ROLE})"
 

@@ -31,6 +31,7 @@ from license_service.store.samples import latest_sample
 from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.app_state import AppState
 from license_service.web.pages.explanation_links import ExplanationLink, explanation_links
+from license_service.web.pages.leader_facts import leader_facts
 from license_service.web.pages.status_compliance import ComplianceSection, status_compliance
 from license_service.web.pages.status_links import period_text
 from license_service.web.pages.status_texts import ONE_DAY, identity_text, no_peaks_text
@@ -219,6 +220,7 @@ def _collector_facts(state: AppState, health: HealthDocument) -> list[tuple[str,
     sampler = state.sampler_status()
     metering = state.licensing().metering
     return [
+        *leader_facts(health),
         ("Source", collector["source"] or "none yet"),
         ("Synchronised", "yes" if collector["synced"] else "no"),
         ("Last sample", collector["lastSampleAt"] or "none yet"),

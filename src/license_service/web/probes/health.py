@@ -22,6 +22,8 @@ shows in ``/products`` from that instant on. The problem sections come from the 
 (``metering.api_rows.health_sections``), empty before the first one, bounded by
 ``health_bounds`` (lists and values cut, totals kept) so the document stays under
 64 KiB whatever the cluster holds.
+``leader`` (an addition to SPEC 3.4, with several replicas only: SPEC 12) says which
+replica this is, which leads and since when, as this replica last saw the Lease.
 ``firstDayWithData`` (an addition to SPEC 3.4) is the oldest day reports have data
 for, so an empty report of an earlier period is not mistaken for nothing running.
 """
@@ -30,9 +32,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Final, Literal, TypedDict
+from typing import Final, Literal, NotRequired, TypedDict
 
 from license_service.cluster.source import ClusterState, SourceKind
+from license_service.leadership.elector import LeaderStatus
 from license_service.metering.api_rows import (
     IncompleteAnnotations,
     UnknownNodeRow,
@@ -64,6 +67,16 @@ class CollectorSection(TypedDict):
     lastError: str | None
 
 
+class LeaderSection(TypedDict):
+    """The ``leader`` section of ``/health`` (several replicas only)."""
+
+    replica: str
+    isLeader: bool
+    leader: str | None
+    leaderSince: str | None
+    lastError: str | None
+
+
 class HealthDocument(TypedDict):
     """The ``/health`` body."""
 
@@ -75,6 +88,7 @@ class HealthDocument(TypedDict):
     unknownNodes: list[UnknownNodeRow]
     warnings: list[str]
     firstDayWithData: str | None
+    leader: NotRequired[LeaderSection]
 
 
 def health_document(
@@ -86,6 +100,7 @@ def health_document(
     database_problem: str | None = None,
     warnings: Sequence[str] = (),
     first_day: date | None = None,
+    leader: LeaderStatus | None = None,
 ) -> HealthDocument:
     """The ``/health`` body at ``now``; pure."""
     sync_problem = _sync_problem(source, now)
@@ -101,7 +116,7 @@ def health_document(
     ]
     sections, cuts = bounded_sections(health_sections(sampler.last_measurement or Measurement()))
     last_error = sampler.last_error or (source.last_error if source else None)
-    return {
+    document: HealthDocument = {
         "status": "DEGRADED" if problems else "OK",
         "checkedAt": utc_text(now),
         "collector": {
@@ -116,6 +131,20 @@ def health_document(
         "unknownNodes": sections["unknownNodes"],
         "warnings": bounded_warnings([*problems, *cuts, *sections["warnings"], *warnings]),
         "firstDayWithData": first_day.isoformat() if first_day is not None else None,
+    }
+    if leader is not None:
+        document["leader"] = leader_section(leader)
+    return document
+
+
+def leader_section(leader: LeaderStatus) -> LeaderSection:
+    """Which replica this is, which leads and since when; pure."""
+    return {
+        "replica": leader.identity,
+        "isLeader": leader.leading,
+        "leader": leader.leader,
+        "leaderSince": optional_utc_text(leader.leader_since),
+        "lastError": short_sentence(leader.last_error) if leader.last_error else None,
     }
 
 

@@ -35,6 +35,7 @@ def current_health(state: AppState) -> HealthDocument:
         database_problem=unreachable,
         warnings=state.health_warnings(),
         first_day=_first_day(state) if unreachable is None else None,
+        leader=state.leader_status() if state.leader_status is not None else None,
     )
 
 

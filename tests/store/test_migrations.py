@@ -53,10 +53,13 @@ def migrate_to(engine: Engine, revision: str) -> None:
 
 
 def every_row(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    # The tables (and columns) the database has at its revision, which may be older.
+    present = set(inspect(engine).get_table_names())
     with engine.connect() as connection:
         return {
-            name: sorted(tuple(row) for row in connection.execute(table.select()))
-            for name, table in metadata.tables.items()
+            name: sorted(tuple(row) for row in connection.execute(text(f"SELECT * FROM {name}")))
+            for name in metadata.tables
+            if name in present
         }
 
 
@@ -94,7 +97,8 @@ def test_upgrading_from_the_first_revision_keeps_every_row_and_adds_the_period_i
     upgraded = Database.open(database_url)
     try:
         assert stamps(raw) == [newest_revision()]
-        assert every_row(raw) == rows_before
+        after = every_row(raw)
+        assert {name: after[name] for name in rows_before} == rows_before
         assert report_rows(upgraded) == reports_before
         assert len(reports_before) == 8
         inspector = inspect(raw)

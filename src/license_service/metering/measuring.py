@@ -4,13 +4,19 @@
 it must stay well under a second: the replicas of a workload share their
 annotations and containers, so what they declare and charge is worked out once per
 distinct set within the call (nothing is remembered between calls).
+
+``measure_in_groups`` measures the cluster and, in the same pass over the pods, each
+chargeback group (SPEC 8): every pod of a group's namespace is also added to its
+group's own tally, so each group is measured by the very rules of the cluster (per-node
+capping, one round-up) restricted to its pods. Pods of excluded namespaces
+(``settings.excluded_namespaces``) are counted nowhere.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Final
@@ -19,6 +25,7 @@ from license_service.errors import AnnotationError
 from license_service.metering.charged_containers import ChargedContainers
 from license_service.metering.cluster_view import ClusterView, Container, Node, Pod
 from license_service.metering.declarations import DeclarationCache, ProductDeclaration
+from license_service.metering.namespace_scope import excluder
 from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
 from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
@@ -84,16 +91,46 @@ def measure(view: ClusterView, settings: MeteringSettings) -> Measurement:
     Work is remembered within the call only (``_PodCounter``): each distinct annotation
     set, CPU quantity and (declaration, containers) pair is evaluated once.
     """
+    return measure_in_groups(view, settings, {}).cluster
+
+
+@dataclass(frozen=True, slots=True)
+class GroupedMeasurement:
+    """The cluster's measurement and, per group with licensed pods, the group's own.
+
+    A group's measurement holds usage rows only (its problems are the cluster's).
+    """
+
+    cluster: Measurement
+    groups: Mapping[str, Measurement]
+
+
+def measure_in_groups(
+    view: ClusterView, settings: MeteringSettings, group_of: Mapping[str, str]
+) -> GroupedMeasurement:
+    """Measure ``view`` as ``measure`` does and each group of ``group_of`` (namespace -> group)
+    as if its namespaces' pods were the whole cluster; pure, one pass over the pods."""
     warnings: list[str] = []
     quantities = MillicoreCache()
     nodes = {node.name: _node_facts(node, settings, warnings, quantities) for node in view.nodes}
     counter = _PodCounter(nodes, quantities)
     count = counter.count
+    excluded: Callable[[str], bool] | None = (
+        excluder(settings.excluded_namespaces) if settings.excluded_namespaces else None
+    )
+    get_group = group_of.get
     for pod in view.pods:
         # A pod without license annotations declares nothing: skipped without a call.
         if pod.running and pod.annotations:
-            count(pod)
-    return _measurement(counter.tally, nodes, settings, warnings)
+            namespace = pod.namespace
+            if excluded is not None and excluded(namespace):
+                continue
+            count(pod, get_group(namespace) if group_of else None)
+    groups = {
+        group: _measurement(tally, nodes, settings, [], usage_only=True)
+        for group, tally in sorted(counter.group_tallies.items())
+    }
+    return GroupedMeasurement(_measurement(counter.tally, nodes, settings, warnings), groups)
 
 
 def _node_facts(
@@ -185,23 +222,29 @@ class _PodCounter:
 
     def __init__(self, nodes: dict[str, NodeFacts], quantities: MillicoreCache) -> None:
         self.tally = _Tally()
+        self.group_tallies: dict[str, _Tally] = {}
         self._nodes = nodes
         self._quantities = quantities
         self._declarations = DeclarationCache()
         self._pods: dict[
-            tuple[int, int], tuple[Mapping[str, str], tuple[Container, ...], _Counted | None]
+            tuple[int, int, str | None],
+            tuple[Mapping[str, str], tuple[Container, ...], _Counted | None],
         ] = {}
 
-    def count(self, pod: Pod) -> None:
-        """Add a running pod with license annotations to the tally."""
+    def count(self, pod: Pod, group: str | None = None) -> None:
+        """Add a running pod with license annotations to the tally, and to ``group``'s."""
         annotations = pod.annotations
         containers = pod.containers
-        seen = self._pods.get((id(annotations), id(containers)))
+        seen = self._pods.get((id(annotations), id(containers), group))
         if seen is not None and seen[0] is annotations and seen[1] is containers:
             counted = seen[2]
         else:
-            counted = self._work_out(annotations, containers)
-            self._pods[(id(annotations), id(containers))] = (annotations, containers, counted)
+            counted = self._work_out(annotations, containers, group)
+            self._pods[(id(annotations), id(containers), group)] = (
+                annotations,
+                containers,
+                counted,
+            )
         if counted is None:
             return
         tally = self.tally
@@ -226,9 +269,10 @@ class _PodCounter:
                 nodes_with_charged.add(node_name)
 
     def _work_out(
-        self, annotations: Mapping[str, str], containers: tuple[Container, ...]
+        self, annotations: Mapping[str, str], containers: tuple[Container, ...], group: str | None
     ) -> _Counted | None:
-        """What pods with ``annotations`` and ``containers`` count; ``None``: nothing declared."""
+        """What pods with ``annotations`` and ``containers`` (in ``group``) count; ``None``:
+        nothing declared. A group's pods add to the cluster's rows and to the group's."""
         declaration = self._declarations.read(annotations)
         if declaration is None:
             return None
@@ -237,14 +281,21 @@ class _PodCounter:
         charge = _charge(declaration.charged, containers, self._quantities)
         if charge.problems:
             return _Counted(problems=charge.problems)
+        tallies = [self.tally]
+        if group is not None:
+            tally = self.group_tallies.get(group)
+            if tally is None:
+                tally = self.group_tallies[group] = _Tally()
+            tallies.append(tally)
         sums = []
-        for groups, key in _groups_of(declaration, self.tally):
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = _Group(declaration)
-            elif group.declaration is not declaration:
-                group.keep_smallest_names(declaration)
-            sums.append((group.sums.millicores, group.sums.nodes_with_charged_containers))
+        for tally in tallies:
+            for rows, key in _groups_of(declaration, tally):
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = _Group(declaration)
+                elif row.declaration is not declaration:
+                    row.keep_smallest_names(declaration)
+                sums.append((row.sums.millicores, row.sums.nodes_with_charged_containers))
         return _Counted(problems=None, charge=charge, sums=tuple(sums))
 
 
@@ -267,6 +318,8 @@ def _measurement(
     nodes: dict[str, NodeFacts],
     settings: MeteringSettings,
     warnings: list[str],
+    *,
+    usage_only: bool = False,
 ) -> Measurement:
     def units(metric: str, sums: NodeSums) -> int:
         return quantity(
@@ -346,6 +399,12 @@ def _measurement(
             )
         )
 
+    if usage_only:
+        return Measurement(
+            products=tuple(sorted(products)),
+            bundled_products=tuple(sorted(bundled)),
+            services=tuple(sorted(services)),
+        )
     unknown = tuple(
         UnknownNode(name, tuple(sorted(pods)), tally.unknown_without_limit[name])
         for name, pods in sorted(tally.unknown_pods.items())

@@ -5,6 +5,8 @@
 - samples (and their usage rows) taken more than ``sample_days`` days before ``now``;
 - daily peaks of days before the last ``peak_days`` UTC days (today included), so a
   period of ``peak_days`` days ending today is always complete;
+- chargeback groups' daily peaks (SPEC 8) before the last ``chargeback_days`` UTC days
+  (``spec.chargebackRetentionPeriod``, 62 by default), their own period;
 - coverage intervals and missed samples that ended before those days: gaps and sample
   counts are reported as far back as peaks are.
 
@@ -22,6 +24,7 @@ from sqlalchemy import ColumnElement, Connection, Table, delete, select
 from license_service.errors import ConfigurationError
 from license_service.store.instants import start_of_day, utc_day, utc_instant
 from license_service.store.tables import (
+    CHARGEBACK_PEAK_TABLES,
     bundled_product_daily_peaks,
     missed_samples,
     product_daily_peaks,
@@ -35,6 +38,7 @@ from license_service.store.tables import (
 
 DEFAULT_SAMPLE_DAYS: Final = 62
 DEFAULT_PEAK_DAYS: Final = 731
+DEFAULT_CHARGEBACK_DAYS: Final = 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,7 @@ class PruneResult:
     daily_peaks: int
     coverage_intervals: int
     missed_samples: int
+    group_peaks: int = 0
 
     @property
     def total(self) -> int:
@@ -56,6 +61,7 @@ class PruneResult:
             + self.daily_peaks
             + self.coverage_intervals
             + self.missed_samples
+            + self.group_peaks
         )
 
 
@@ -65,10 +71,15 @@ def prune(
     now: datetime,
     sample_days: int = DEFAULT_SAMPLE_DAYS,
     peak_days: int = DEFAULT_PEAK_DAYS,
+    chargeback_days: int = DEFAULT_CHARGEBACK_DAYS,
 ) -> PruneResult:
     """Remove the rows older than the retention periods, in the caller's transaction."""
     now = utc_instant(now, name="now")
-    for name, days in (("sample", sample_days), ("peak", peak_days)):
+    for name, days in (
+        ("sample", sample_days),
+        ("peak", peak_days),
+        ("chargeback", chargeback_days),
+    ):
         if days < 1:
             raise ConfigurationError(
                 f"{name} retention of {days!r} days is too short: keep at least 1 day"
@@ -76,6 +87,7 @@ def prune(
     sample_cutoff = now - timedelta(days=sample_days)
     first_kept_day = utc_day(now) - timedelta(days=peak_days - 1)
     coverage_cutoff = start_of_day(first_kept_day)
+    first_kept_group_day = utc_day(now) - timedelta(days=chargeback_days - 1)
 
     old_samples = select(samples.c.id).where(samples.c.taken_at < sample_cutoff)
     # Counted one by one, not left to ON DELETE CASCADE, so the result can say how many.
@@ -95,6 +107,10 @@ def prune(
         ),
         missed_samples=_delete(
             connection, missed_samples, missed_samples.c.missed_at < coverage_cutoff
+        ),
+        group_peaks=sum(
+            _delete(connection, table, table.c.day < first_kept_group_day)
+            for table in CHARGEBACK_PEAK_TABLES
         ),
     )
 

@@ -42,6 +42,7 @@ from license_service.web.probes.service_routes import (
     version_endpoint,
 )
 from license_service.web.reports.data_routes import report_endpoints
+from license_service.web.reports.group_reports import chargeback_groups_endpoint
 from license_service.web.reports.snapshot_route import snapshot_endpoint
 
 __all__ = ["PROTECTED_PATHS", "PUBLIC_PATHS", "create_app", "create_metrics_app"]
@@ -53,6 +54,7 @@ PROTECTED_PATHS: Final = (
     "/health",
     "/status",
     "/snapshot",
+    "/chargeback_groups",
 )
 PUBLIC_PATHS: Final = ("/", "/version", "/livez", "/readyz", "/openapi.json")
 
@@ -65,6 +67,7 @@ def create_app(state: AppState) -> Starlette:
         "/health": health_endpoint(state),
         "/status": status_endpoint(state, environment),
         "/snapshot": snapshot_endpoint(state),
+        "/chargeback_groups": chargeback_groups_endpoint(state),
     }
     public: dict[str, Endpoint] = {
         "/": index_endpoint(state, environment),

@@ -6,7 +6,9 @@ and ``metricId``, plus ``parentProductId`` and ``parentMetricId`` for bundled
 products (whose value is their measured quantity, in their own metric):
 
 - ``product_license_usage``: usage in the latest sample ("now");
-- ``ibm_licensing_usage_daily_high_watermark``: today's (UTC) daily peak so far.
+- ``ibm_licensing_usage_daily_high_watermark``: today's (UTC) daily peak so far;
+- ``product_license_usage_chargeback`` (SPEC 8, chargeback on): each group's usage in
+  the latest sample, the labels of ``product_license_usage`` plus ``groupName``.
 
 Counters from the sampler's status: ``license_service_samples_taken_total``,
 ``license_service_samples_missed_total``, ``license_service_sampling_failures_total``,
@@ -18,7 +20,7 @@ the watermark is left out of that scrape (and logged) rather than failing the sc
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Final
 
@@ -40,6 +42,7 @@ from license_service.store.period_peaks import period_peaks
 logger = logging.getLogger(__name__)
 
 USAGE_NOW: Final = "product_license_usage"
+USAGE_NOW_BY_GROUP: Final = "product_license_usage_chargeback"
 DAILY_HIGH_WATERMARK: Final = "ibm_licensing_usage_daily_high_watermark"
 
 
@@ -69,6 +72,19 @@ class UsageCollector:
             measurement.products if measurement else (),
             measurement.bundled_products if measurement else (),
         )
+        if status.last_groups:
+            family = GaugeMetricFamily(
+                USAGE_NOW_BY_GROUP,
+                "License usage of each product in each chargeback group in the latest sample",
+            )
+            for group, usage in status.last_groups.items():
+                _add_usage(
+                    family,
+                    usage.products,
+                    usage.bundled_products,
+                    extra_labels={"groupName": group},
+                )
+            yield family
         watermark = self._watermark()
         if watermark is not None:
             yield watermark
@@ -102,19 +118,40 @@ def _usage_family(
     bundled: Iterable[BundledProductUsage],
 ) -> Metric:
     family = GaugeMetricFamily(name, documentation)
-    for product in products:
-        labels = {"productId": product.id, "productName": product.name, "metricId": product.metric}
-        family.add_sample(name, labels, product.quantity)
-    for row in bundled:
-        labels = {
-            "productId": row.product_id,
-            "productName": row.product_name,
-            "metricId": row.metric,
-            "parentProductId": row.cloudpak_id,
-            "parentMetricId": row.cloudpak_metric,
-        }
-        family.add_sample(name, labels, row.measured_quantity)
+    _add_usage(family, products, bundled)
     return family
+
+
+def _add_usage(
+    family: GaugeMetricFamily,
+    products: Iterable[ProductUsage],
+    bundled: Iterable[BundledProductUsage],
+    *,
+    extra_labels: Mapping[str, str] | None = None,
+) -> None:
+    """Add a sample per product and bundled product, labelled by ``product_labels`` and
+    ``bundled_labels`` (the one place usage labels are built), plus ``extra_labels``."""
+    extra = extra_labels or {}
+    for product in products:
+        family.add_sample(family.name, {**product_labels(product), **extra}, product.quantity)
+    for row in bundled:
+        family.add_sample(family.name, {**bundled_labels(row), **extra}, row.measured_quantity)
+
+
+def product_labels(product: ProductUsage) -> dict[str, str]:
+    """The labels of a product's usage gauges (SPEC 3.9)."""
+    return {"productId": product.id, "productName": product.name, "metricId": product.metric}
+
+
+def bundled_labels(row: BundledProductUsage) -> dict[str, str]:
+    """The labels of a bundled product's usage gauges: its own, and its Cloud Pak's."""
+    return {
+        "productId": row.product_id,
+        "productName": row.product_name,
+        "metricId": row.metric,
+        "parentProductId": row.cloudpak_id,
+        "parentMetricId": row.cloudpak_metric,
+    }
 
 
 def _sampler_families(status: SamplerStatus) -> Iterator[Metric]:

@@ -30,6 +30,7 @@ from license_service.store.period_peaks import period_peaks
 from license_service.store.samples import latest_sample
 from license_service.store.sampling_gaps import gaps, sampling_summary
 from license_service.web.app_state import AppState
+from license_service.web.pages.namespace_scope_facts import namespace_scope_facts
 from license_service.web.pages.status_links import period_text
 from license_service.web.pages.status_texts import ONE_DAY, identity_text, no_peaks_text
 from license_service.web.pages.usage_now import usage_now_notes
@@ -222,6 +223,7 @@ def _collector_facts(state: AppState, health: HealthDocument) -> list[tuple[str,
             f"threadsPerCore {metering.threads_per_core}; node CPU capping "
             + ("on" if metering.node_cpu_capping else "off"),
         ),
+        *namespace_scope_facts(state.licensing(), sampler),
     ]
 
 

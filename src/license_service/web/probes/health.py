@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Final, Literal, TypedDict
+from typing import Final, Literal, NotRequired, TypedDict
 
 from license_service.cluster.source import ClusterState, SourceKind
 from license_service.metering.api_rows import (
@@ -48,6 +48,7 @@ from license_service.web.probes.health_bounds import (
     bounded_warnings,
     short_sentence,
 )
+from license_service.web.probes.namespace_scope_section import NamespaceScopeSection
 from license_service.web.timestamps import optional_utc_text, utc_text
 
 MISSING_AFTER_INTERVALS: Final = 2
@@ -75,6 +76,7 @@ class HealthDocument(TypedDict):
     unknownNodes: list[UnknownNodeRow]
     warnings: list[str]
     firstDayWithData: str | None
+    namespaceScope: NotRequired[NamespaceScopeSection]
 
 
 def health_document(
@@ -86,8 +88,9 @@ def health_document(
     database_problem: str | None = None,
     warnings: Sequence[str] = (),
     first_day: date | None = None,
+    namespace_scope: NamespaceScopeSection | None = None,
 ) -> HealthDocument:
-    """The ``/health`` body at ``now``; pure."""
+    """The ``/health`` body at ``now``; pure. ``namespace_scope``: SPEC 8's section."""
     sync_problem = _sync_problem(source, now)
     problems = [
         problem
@@ -101,7 +104,7 @@ def health_document(
     ]
     sections, cuts = bounded_sections(health_sections(sampler.last_measurement or Measurement()))
     last_error = sampler.last_error or (source.last_error if source else None)
-    return {
+    document: HealthDocument = {
         "status": "DEGRADED" if problems else "OK",
         "checkedAt": utc_text(now),
         "collector": {
@@ -117,6 +120,9 @@ def health_document(
         "warnings": bounded_warnings([*problems, *cuts, *sections["warnings"], *warnings]),
         "firstDayWithData": first_day.isoformat() if first_day is not None else None,
     }
+    if namespace_scope is not None:
+        document["namespaceScope"] = namespace_scope
+    return document
 
 
 def _sync_problem(source: ClusterState | None, now: datetime) -> str | None:

@@ -102,6 +102,7 @@ READER_URLS: Final = (
     "/services",
     "/health",
     "/status",
+    "/chargeback_groups",
 )
 
 

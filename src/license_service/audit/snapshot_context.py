@@ -18,3 +18,5 @@ class SnapshotContext:
     generated_at: datetime
     retention_sample_days: int
     retention_peak_days: int
+    chargeback: bool = False
+    """Chargeback on (SPEC 8): the groups' files are written, from the groups' peaks."""

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
+from license_service.audit.chargeback_files import chargeback_files
 from license_service.audit.csv_files import period_csv
 from license_service.audit.daily_files import DailyFile, period_rows_of
 from license_service.audit.data_condition import DataCondition, data_condition_text
@@ -59,7 +60,7 @@ def write_snapshot(
     """
     generated_at = _aware(context.generated_at)
     cluster_id = context.cluster_id
-    files = snapshot_files(cluster_id, period)
+    files = snapshot_files(cluster_id, period, chargeback=context.chargeback)
     window_start = start_of_day(period.first)
     window_end = max(window_start, min(start_of_day(period.last) + timedelta(days=1), generated_at))
     with (
@@ -90,6 +91,11 @@ def write_snapshot(
         archive.add_chunks(
             files.services, period_csv(SERVICE_ROWS, services, cluster_id=cluster_id)
         )
+        group_files = (
+            chargeback_files(archive, files, daily_rows, cluster_id=cluster_id)
+            if context.chargeback
+            else {}
+        )
         condition = DataCondition(
             context=context,
             period=period,
@@ -107,6 +113,7 @@ def write_snapshot(
                 files.bundled_products: len(bundled),
                 files.bundled_products_daily: bundled_daily.rows,
                 files.services: len(services),
+                **group_files,
             },
             signing_key_fingerprint=signing_key.fingerprint,
         )

@@ -156,7 +156,17 @@ _SCHEMAS: Final[JsonObject] = {
                 "anyOf": [_DATE, {"type": "null"}],
                 "description": "The oldest day reports have data for; earlier periods are empty.",
             },
+            "namespaceScope": _object(
+                {
+                    "excludeNamespace": _STRING,
+                    "excludeNamespaceSince": {"type": ["string", "null"], "format": "date-time"},
+                    "chargebackEnabled": {"type": "boolean"},
+                }
+            ),
         }
+    ),
+    "ChargebackGroup": _object(
+        {"groupName": _STRING, "namespaces": {"type": "array", "items": _STRING}}
     ),
     "Version": _object({"version": _STRING, "buildDate": _STRING, "commit": _STRING}),
     "Probe": _object({"status": {"const": "ok"}}),
@@ -257,6 +267,17 @@ _PARAMETERS: Final[JsonObject] = {
             "examples": ["json", "csv"],
         },
     },
+    "groupName": {
+        "name": "groupName",
+        "in": "query",
+        "required": False,
+        "description": (
+            "Only the usage of this chargeback group (SPEC 8): the same rows, measured on the "
+            "pods of the namespaces labelled ibm-chargeback-group=<group>. 400 while "
+            "chargeback is off (spec.chargebackEnabled); [] for a group without data."
+        ),
+        "schema": _STRING,
+    },
     "token": {
         "name": "token",
         "in": "query",
@@ -315,7 +336,7 @@ def _authenticated(
 def _report(summary: str, schema: str) -> JsonObject:
     parameters = [
         *_PERIOD,
-        *(_ref("parameters", name) for name in ("metricName", "format", "token")),
+        *(_ref("parameters", name) for name in ("metricName", "groupName", "format", "token")),
     ]
     ok = {
         "description": "Rows sorted as the SPEC says; [] for a period without data.",
@@ -392,6 +413,20 @@ def openapi_document(version: str) -> JsonObject:
                         "application/zip": {
                             "schema": {"type": "string", "contentMediaType": "application/zip"}
                         }
+                    },
+                },
+                bad_request=True,
+            ),
+            "/chargeback_groups": _authenticated(
+                "Chargeback groups and their namespaces, as labelled now (SPEC 8).",
+                [_ref("parameters", "format"), _ref("parameters", "token")],
+                {
+                    "description": "Groups sorted by name; CSV: groupName,namespace rows.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "array", "items": _ref("schemas", "ChargebackGroup")}
+                        },
+                        "text/csv": {"schema": _STRING},
                     },
                 },
                 bad_request=True,

@@ -63,6 +63,7 @@ def built_snapshot(state: AppState, period: DatePeriod) -> BinaryIO:
                 generated_at=state.now(),
                 retention_sample_days=state.retention_sample_days,
                 retention_peak_days=state.retention_peak_days,
+                chargeback=state.licensing().chargeback_enabled,
             ),
             period=period,
             signing_key=state.signing_key,

@@ -1,7 +1,8 @@
 """Run the benchmarks in order, print each as it ends, and write ``RESULTS.md``.
 
 ``run_benchmarks(scale, only=...)`` runs benchmarks 1-4 (one cluster, see
-``cluster_benchmarks``), 5 (store), and 6-7 on one history store filled once.
+``cluster_benchmarks``), 5 (store), 6-7 on one history store filled once, and 8
+(a sample with chargeback groups, ``chargeback_benchmark``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Final
 
-from bench import api_benchmark, cluster_benchmarks, snapshot_benchmark, store_benchmark
+from bench import (
+    api_benchmark,
+    chargeback_benchmark,
+    cluster_benchmarks,
+    snapshot_benchmark,
+    store_benchmark,
+)
 from bench.findings import FINDINGS
 from bench.history import HistoryStore
 from bench.measurements import ROOT, machine_description
@@ -21,7 +28,7 @@ from bench.results import BenchmarkResult, print_result, results_markdown
 from bench.scales import FULL, SMOKE, Scale
 
 RESULTS_FILE: Final = ROOT / "bench" / "RESULTS.md"
-ALL: Final = frozenset(range(1, 8))
+ALL: Final = frozenset(range(1, 9))
 
 
 def run_benchmarks(
@@ -49,6 +56,8 @@ def run_benchmarks(
                 keep(api_benchmark.run(scale, history))
             if 7 in only:
                 keep(snapshot_benchmark.run(scale, history))
+    if 8 in only:
+        keep(chargeback_benchmark.run(scale))
     return results
 
 

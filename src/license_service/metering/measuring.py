@@ -31,6 +31,7 @@ from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import (
     FREE,
+    MANAGED_VIRTUAL_SERVER,
     AnnotationProblem,
     Measurement,
     PodProblems,
@@ -126,11 +127,15 @@ def measure_in_groups(
             if excluded is not None and excluded(namespace):
                 continue
             count(pod, get_group(namespace) if group_of else None)
-    groups = {
+    # Each group's pods were counted into the group alone; the cluster has them all.
+    groups_measured = {
         group: _measurement(tally, nodes, settings, [], usage_only=True)
         for group, tally in sorted(counter.group_tallies.items())
     }
-    return GroupedMeasurement(_measurement(counter.tally, nodes, settings, warnings), groups)
+    counter.add_groups_to_cluster()
+    return GroupedMeasurement(
+        _measurement(counter.tally, nodes, settings, warnings), groups_measured
+    )
 
 
 def _node_facts(
@@ -195,7 +200,9 @@ def _charge(
     return _Charge(millicores, count, without_limit, tuple(problems))
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is
+# made per (annotations, containers, group) of a measurement. Never changed once made.
+@dataclass(slots=True)
 class _Counted:
     """What every pod with one annotation mapping and one container tuple adds to the tally.
 
@@ -206,7 +213,11 @@ class _Counted:
 
     problems: tuple[AnnotationProblem, ...] | None
     charge: _Charge | None = None
-    sums: tuple[tuple[dict[str, int], set[str]], ...] = ()
+    sums: tuple[tuple[dict[str, int], set[str] | None], ...] = ()
+    declaration: ProductDeclaration | None = None
+    rows: tuple[tuple[int, _Key], ...] = ()
+    """Before any tally is known: the rows counted, as (kind: 0 product, 1 bundled, 2 service;
+    key), so that a pair's rows in each group are found without reading it again."""
 
 
 class _PodCounter:
@@ -214,10 +225,15 @@ class _PodCounter:
 
     Replicas share their annotation mapping and container tuple (the collector makes
     them the same objects; equal annotations are also found by content): what they
-    declare, what their containers charge and which rows they count towards are worked
-    out once per pair, so a pod costs a lookup and a few additions. Remembered objects
-    are kept alive here, so the identities used as keys are never reused while the
-    counter lives.
+    declare and what their containers charge are worked out once per pair, and which
+    rows they count towards once per pair and group, so a pod costs a lookup and a few
+    additions. Remembered objects are kept alive here, so the identities used as keys
+    are never reused while the counter lives.
+
+    A pod of a chargeback group is counted into its group's tally only, and
+    ``add_groups_to_cluster`` then adds every group's per-node sums to the cluster's:
+    a pod costs the same with groups as without, and the merge is one addition per
+    (group, row, node).
     """
 
     def __init__(self, nodes: dict[str, NodeFacts], quantities: MillicoreCache) -> None:
@@ -226,13 +242,17 @@ class _PodCounter:
         self._nodes = nodes
         self._quantities = quantities
         self._declarations = DeclarationCache()
+        self._evaluated: dict[
+            tuple[int, int],
+            tuple[Mapping[str, str], tuple[Container, ...], _Counted | None],
+        ] = {}
         self._pods: dict[
             tuple[int, int, str | None],
             tuple[Mapping[str, str], tuple[Container, ...], _Counted | None],
         ] = {}
 
     def count(self, pod: Pod, group: str | None = None) -> None:
-        """Add a running pod with license annotations to the tally, and to ``group``'s."""
+        """Add a running pod with license annotations to the tally, or to ``group``'s."""
         annotations = pod.annotations
         containers = pod.containers
         seen = self._pods.get((id(annotations), id(containers), group))
@@ -265,14 +285,86 @@ class _PodCounter:
         for per_node, nodes_with_charged in counted.sums:
             # NodeSums.add, inlined: this loop runs for every licensed pod.
             per_node[node_name] = per_node.get(node_name, 0) + millicores
-            if charged:
+            if charged and nodes_with_charged is not None:
                 nodes_with_charged.add(node_name)
+
+    def add_groups_to_cluster(self) -> None:
+        """Add every group's rows, node by node, to the cluster's tally."""
+        cluster = self.tally
+        for tally in self.group_tallies.values():
+            for into, rows in (
+                (cluster.products, tally.products),
+                (cluster.bundled, tally.bundled),
+                (cluster.services, tally.services),
+            ):
+                for key, row in rows.items():
+                    sums = row.sums
+                    target = into.get(key)
+                    if target is None:
+                        into[key] = _Group(
+                            row.declaration,
+                            NodeSums(
+                                dict(sums.millicores), set(sums.nodes_with_charged_containers)
+                            ),
+                        )
+                        continue
+                    if target.declaration is not row.declaration:
+                        target.keep_smallest_names(row.declaration)
+                    per_node = target.sums.millicores
+                    theirs = sums.millicores
+                    # Groups mostly run on different nodes: copied in bulk (in C), then
+                    # the nodes both hold get the sum kept aside added back.
+                    both = [(name, per_node[name]) for name in theirs.keys() & per_node.keys()]
+                    per_node.update(theirs)
+                    for node_name, millicores in both:
+                        per_node[node_name] += millicores
+                    if sums.nodes_with_charged_containers:
+                        target.sums.nodes_with_charged_containers |= (
+                            sums.nodes_with_charged_containers
+                        )
 
     def _work_out(
         self, annotations: Mapping[str, str], containers: tuple[Container, ...], group: str | None
     ) -> _Counted | None:
-        """What pods with ``annotations`` and ``containers`` (in ``group``) count; ``None``:
-        nothing declared. A group's pods add to the cluster's rows and to the group's."""
+        """What pods with ``annotations`` and ``containers`` count, into ``group``'s tally (the
+        cluster's for ``None``); ``None``: nothing declared."""
+        seen = self._evaluated.get((id(annotations), id(containers)))
+        if seen is not None and seen[0] is annotations and seen[1] is containers:
+            evaluated = seen[2]
+        else:
+            evaluated = self._evaluate(annotations, containers)
+            self._evaluated[(id(annotations), id(containers))] = (
+                annotations,
+                containers,
+                evaluated,
+            )
+        if evaluated is None or evaluated.problems is not None:
+            return evaluated
+        declaration = evaluated.declaration
+        assert declaration is not None  # evaluated without problems
+        tally = self.tally
+        if group is not None:
+            tally = self.group_tallies.get(group) or self.group_tallies.setdefault(group, _Tally())
+        kinds = (tally.products, tally.bundled, tally.services)
+        # Only MVS counts nodes: other rows skip the set (a set per row of every group).
+        counts_nodes = declaration.metric == MANAGED_VIRTUAL_SERVER
+        sums = []
+        for kind, key in evaluated.rows:
+            rows = kinds[kind]
+            row = rows.get(key)
+            if row is None:
+                # Built directly: dataclass default factories cost more per row.
+                row = rows[key] = _Group(declaration, NodeSums({}, set()))
+            elif row.declaration is not declaration:
+                row.keep_smallest_names(declaration)
+            nodes = row.sums.nodes_with_charged_containers if counts_nodes else None
+            sums.append((row.sums.millicores, nodes))
+        return _Counted(problems=None, charge=evaluated.charge, sums=tuple(sums))
+
+    def _evaluate(
+        self, annotations: Mapping[str, str], containers: tuple[Container, ...]
+    ) -> _Counted | None:
+        """What ``annotations`` declare and ``containers`` charge, before any row is known."""
         declaration = self._declarations.read(annotations)
         if declaration is None:
             return None
@@ -281,36 +373,22 @@ class _PodCounter:
         charge = _charge(declaration.charged, containers, self._quantities)
         if charge.problems:
             return _Counted(problems=charge.problems)
-        tallies = [self.tally]
-        if group is not None:
-            tally = self.group_tallies.get(group)
-            if tally is None:
-                tally = self.group_tallies[group] = _Tally()
-            tallies.append(tally)
-        sums = []
-        for tally in tallies:
-            for rows, key in _groups_of(declaration, tally):
-                row = rows.get(key)
-                if row is None:
-                    row = rows[key] = _Group(declaration)
-                elif row.declaration is not declaration:
-                    row.keep_smallest_names(declaration)
-                sums.append((row.sums.millicores, row.sums.nodes_with_charged_containers))
-        return _Counted(problems=None, charge=charge, sums=tuple(sums))
+        return _Counted(
+            problems=None, charge=charge, declaration=declaration, rows=tuple(_rows_of(declaration))
+        )
 
 
-def _groups_of(
-    declaration: ProductDeclaration, tally: _Tally
-) -> Iterable[tuple[dict[_Key, _Group], _Key]]:
-    """The rows a pod counts towards: its product, or its bundled product and service."""
+def _rows_of(declaration: ProductDeclaration) -> Iterable[tuple[int, _Key]]:
+    """The rows a pod counts towards: its product (kind 0), or its bundled product (1) and
+    service (2)."""
     cloudpak = declaration.cloudpak
     if cloudpak is None:
-        yield tally.products, (declaration.product_id, declaration.metric)
+        yield 0, (declaration.product_id, declaration.metric)
         return
     base = (cloudpak.id, cloudpak.metric, declaration.product_id, declaration.metric)
-    yield tally.bundled, (*base, str(cloudpak.ratio))
+    yield 1, (*base, str(cloudpak.ratio))
     if declaration.service is not None:
-        yield tally.services, (*base, declaration.service.id)
+        yield 2, (*base, declaration.service.id)
 
 
 def _measurement(

@@ -3,20 +3,29 @@
 The setting is a comma-separated list of namespace names or regular expressions, each
 matched against the WHOLE namespace name, blanks around items trimmed. A plain name is
 a regular expression matching itself (namespace names hold no metacharacter), so one
-rule serves both. Python's ``re`` stands in for RE2: the patterns an operator writes
-for namespace names (``team-.*``, ``sandbox-[0-9]+``) mean the same in both; a
-pattern Python refuses is refused with the item named. Pods of a matching namespace
-are counted nowhere: not in the cluster's usage, not in any chargeback group.
+rule serves both. Patterns are RE2 (``google-re2``), judged and compiled as
+``productChargedContainers`` patterns are (``charged_containers``: linear-time
+matching, a memory budget, plain reasons for what RE2 refuses); an invalid item is
+refused with its position and text. Pods of a matching namespace are counted nowhere:
+not in the cluster's usage, not in any chargeback group.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from license_service.errors import ConfigurationError
 from license_service.message_values import quoted
+from license_service.metering.charged_containers import compile_pattern, pattern_problem
+
+
+class _Compiled(Protocol):
+    """What is used of a compiled RE2 pattern."""
+
+    def fullmatch(self, text: str) -> object | None: ...
+
 
 ExcludedNamespaces = tuple[str, ...]
 """The items of ``excludeNamespace``, trimmed, in the order written (empty: none excluded)."""
@@ -36,12 +45,9 @@ def checked_patterns(items: Iterable[str]) -> ExcludedNamespaces:
     kept = tuple(items)
     problems = []
     for position, item in enumerate(kept, start=1):
-        try:
-            re.compile(item)
-        except re.error as exc:
-            problems.append(
-                f"item {position} {quoted(item)} is not a valid regular expression ({exc})"
-            )
+        problem = pattern_problem(item)
+        if problem is not None:
+            problems.append(f"item {position} {quoted(item)} {problem}")
     if problems:
         raise ConfigurationError(
             "excludeNamespace: "
@@ -53,11 +59,9 @@ def checked_patterns(items: Iterable[str]) -> ExcludedNamespaces:
 
 
 @functools.lru_cache(maxsize=64)
-def excluded_pattern(patterns: ExcludedNamespaces) -> re.Pattern[str] | None:
-    """One pattern matching (``fullmatch``) the names ``patterns`` exclude; ``None``: none."""
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+def excluded_patterns(patterns: ExcludedNamespaces) -> tuple[_Compiled, ...]:
+    """Each item compiled by RE2 (each was checked when the setting was read)."""
+    return tuple(compile_pattern(pattern) for pattern in patterns)
 
 
 def excluder(patterns: ExcludedNamespaces) -> Callable[[str], bool]:
@@ -65,14 +69,14 @@ def excluder(patterns: ExcludedNamespaces) -> Callable[[str], bool]:
 
     Meant for one measurement: the answers are kept as long as the function.
     """
-    pattern = excluded_pattern(patterns)
+    compiled = excluded_patterns(patterns)
     answers: dict[str, bool] = {}
 
     def excluded(namespace: str) -> bool:
         answer = answers.get(namespace)
         if answer is None:
-            answer = answers[namespace] = (
-                pattern is not None and pattern.fullmatch(namespace) is not None
+            answer = answers[namespace] = any(
+                pattern.fullmatch(namespace) is not None for pattern in compiled
             )
         return answer
 

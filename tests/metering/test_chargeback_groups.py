@@ -7,17 +7,23 @@ so the sum over groups exceeds the cluster's value.
 
 from __future__ import annotations
 
+import dataclasses
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from license_service.metering.chargeback_groups import (
     GROUP_LABEL,
     NamespaceGroups,
     measure_groups,
     namespace_groups,
 )
-from license_service.metering.cluster_view import ClusterView, Namespace
+from license_service.metering.cluster_view import ClusterView, Namespace, Node, Pod
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage_rows import ProductUsage
 from tests.metering.cluster_builders import MVS, PVU, VPC, bundled, node, pod, product
+from tests.metering.test_measuring_properties import metering_settings, nodes, pods
 
 WAS = product("was", "WebSphere")
 
@@ -151,3 +157,51 @@ def test_groups_list_their_namespaces_sorted() -> None:
         (labelled("b", "team"), labelled("a", "team"), labelled("c", "other"))
     )
     assert groups.namespaces_of() == {"other": ["c"], "team": ["a", "b"]}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cluster_pods=st.lists(pods(), min_size=1, max_size=14),
+    cluster_nodes=nodes(),
+    namespaces_of=st.lists(st.sampled_from(["a1", "a2", "b1", "none", "gone"]), min_size=14),
+    config=metering_settings,
+)
+def test_the_one_pass_equals_measuring_each_group_and_the_cluster_alone(
+    cluster_pods: list[Pod],
+    cluster_nodes: tuple[Node, ...],
+    namespaces_of: list[str],
+    config: MeteringSettings,
+) -> None:
+    placed = tuple(
+        dataclasses.replace(pod_, namespace=namespace)
+        for pod_, namespace in zip(cluster_pods, namespaces_of, strict=False)
+    )
+    namespaces = (
+        labelled("a1", "team-a"),
+        labelled("a2", "team-a"),
+        labelled("b1", "team-b"),
+        labelled("none", None),
+        labelled("gone", "team-gone"),
+    )
+    settings_ = dataclasses.replace(config, excluded_namespaces=("go.*",))
+    cluster = ClusterView(pods=placed, nodes=cluster_nodes, namespaces=namespaces)
+    grouped = measure_groups(cluster, settings_)
+
+    assert grouped.cluster == measure(cluster, settings_)
+    assert "team-gone" not in grouped.groups
+    for group, usage in grouped.groups.items():
+        alone = ClusterView(
+            pods=tuple(
+                p
+                for p in placed
+                if p.namespace
+                in {ns.name for ns in namespaces if ns.labels.get(GROUP_LABEL) == group}
+            ),
+            nodes=cluster_nodes,
+        )
+        expected = measure(alone, settings_)
+        assert (usage.products, usage.bundled_products, usage.services) == (
+            expected.products,
+            expected.bundled_products,
+            expected.services,
+        )

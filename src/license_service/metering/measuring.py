@@ -128,11 +128,11 @@ def measure_in_groups(
                 continue
             count(pod, get_group(namespace) if group_of else None)
     # Each group's pods were counted into the group alone; the cluster has them all.
+    # Each group is measured while its rows are added, node by node, to the cluster's.
     groups_measured = {
-        group: _measurement(tally, nodes, settings, [], usage_only=True)
+        group: _measurement(tally, nodes, settings, [], add_to=counter.tally)
         for group, tally in sorted(counter.group_tallies.items())
     }
-    counter.add_groups_to_cluster()
     return GroupedMeasurement(
         _measurement(counter.tally, nodes, settings, warnings), groups_measured
     )
@@ -200,24 +200,27 @@ def _charge(
     return _Charge(millicores, count, without_limit, tuple(problems))
 
 
-# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is
-# made per (annotations, containers, group) of a measurement. Never changed once made.
+# Not frozen: a frozen dataclass sets each field through object.__setattr__. ``in_groups``
+# is filled as groups are met; nothing else changes once made.
 @dataclass(slots=True)
 class _Counted:
     """What every pod with one annotation mapping and one container tuple adds to the tally.
 
     ``problems`` set: such pods are listed with these problems and not counted.
     Otherwise each adds ``charge`` (on its own node) to the sums of every row in ``sums``
-    (each row's ``NodeSums`` millicores and nodes with charged containers).
+    (each row's ``NodeSums`` millicores, and for MVS rows the nodes with charged
+    containers); a pod of a chargeback group to the sums ``in_groups[group]`` instead.
     """
 
     problems: tuple[AnnotationProblem, ...] | None
     charge: _Charge | None = None
-    sums: tuple[tuple[dict[str, int], set[str] | None], ...] = ()
+    sums: tuple[_Sums, ...] = ()
     declaration: ProductDeclaration | None = None
-    rows: tuple[tuple[int, _Key], ...] = ()
-    """Before any tally is known: the rows counted, as (kind: 0 product, 1 bundled, 2 service;
-    key), so that a pair's rows in each group are found without reading it again."""
+    in_groups: dict[str, tuple[_Sums, ...]] = field(default_factory=dict)
+
+
+_Sums = tuple[dict[str, int], set[str] | None]
+"""A row's per-node millicores, and its nodes with charged containers (MVS rows only)."""
 
 
 class _PodCounter:
@@ -225,14 +228,15 @@ class _PodCounter:
 
     Replicas share their annotation mapping and container tuple (the collector makes
     them the same objects; equal annotations are also found by content): what they
-    declare and what their containers charge are worked out once per pair, and which
-    rows they count towards once per pair and group, so a pod costs a lookup and a few
-    additions. Remembered objects are kept alive here, so the identities used as keys
-    are never reused while the counter lives.
+    declare, what their containers charge and which rows they count towards are worked
+    out once per pair, so a pod costs a lookup and a few additions. Remembered objects
+    are kept alive here, so the identities used as keys are never reused while the
+    counter lives.
 
-    A pod of a chargeback group is counted into its group's tally only, and
-    ``add_groups_to_cluster`` then adds every group's per-node sums to the cluster's:
-    a pod costs the same with groups as without, and the merge is one addition per
+    A pod of a chargeback group is counted into its group's tally only (the rows of a
+    declaration in a group found once per declaration and group), and
+    ``add_groups_to_cluster`` then adds every group's per-node sums to the cluster's: a
+    pod costs about the same with groups as without, and the merge is one addition per
     (group, row, node).
     """
 
@@ -242,29 +246,23 @@ class _PodCounter:
         self._nodes = nodes
         self._quantities = quantities
         self._declarations = DeclarationCache()
-        self._evaluated: dict[
-            tuple[int, int],
-            tuple[Mapping[str, str], tuple[Container, ...], _Counted | None],
-        ] = {}
         self._pods: dict[
-            tuple[int, int, str | None],
-            tuple[Mapping[str, str], tuple[Container, ...], _Counted | None],
+            tuple[int, int], tuple[Mapping[str, str], tuple[Container, ...], _Counted | None]
         ] = {}
+        # (id of a declaration, group) -> its rows' sums in that group; declarations are
+        # kept alive by the counted pairs above.
+        self._group_sums: dict[tuple[int, str], tuple[_Sums, ...]] = {}
 
     def count(self, pod: Pod, group: str | None = None) -> None:
         """Add a running pod with license annotations to the tally, or to ``group``'s."""
         annotations = pod.annotations
         containers = pod.containers
-        seen = self._pods.get((id(annotations), id(containers), group))
+        seen = self._pods.get((id(annotations), id(containers)))
         if seen is not None and seen[0] is annotations and seen[1] is containers:
             counted = seen[2]
         else:
-            counted = self._work_out(annotations, containers, group)
-            self._pods[(id(annotations), id(containers), group)] = (
-                annotations,
-                containers,
-                counted,
-            )
+            counted = self._work_out(annotations, containers)
+            self._pods[(id(annotations), id(containers))] = (annotations, containers, counted)
         if counted is None:
             return
         tally = self.tally
@@ -272,6 +270,10 @@ class _PodCounter:
         if counted.problems is not None or charge is None:
             tally.problems.append(PodProblems(pod.namespace, pod.name, counted.problems or ()))
             return
+        if group is None:
+            sums = counted.sums
+        else:
+            sums = counted.in_groups.get(group) or self._in_group(counted, group)
         node_name = pod.node_name
         node = self._nodes.get(node_name)
         millicores = charge.millicores
@@ -282,89 +284,30 @@ class _PodCounter:
             # No limit: each such container may use the whole node (SPEC 2.4).
             millicores += charge.without_limit * node.cpu_millicores
         charged = charge.charged
-        for per_node, nodes_with_charged in counted.sums:
+        for per_node, nodes_with_charged in sums:
             # NodeSums.add, inlined: this loop runs for every licensed pod.
             per_node[node_name] = per_node.get(node_name, 0) + millicores
             if charged and nodes_with_charged is not None:
                 nodes_with_charged.add(node_name)
 
-    def add_groups_to_cluster(self) -> None:
-        """Add every group's rows, node by node, to the cluster's tally."""
-        cluster = self.tally
-        for tally in self.group_tallies.values():
-            for into, rows in (
-                (cluster.products, tally.products),
-                (cluster.bundled, tally.bundled),
-                (cluster.services, tally.services),
-            ):
-                for key, row in rows.items():
-                    sums = row.sums
-                    target = into.get(key)
-                    if target is None:
-                        into[key] = _Group(
-                            row.declaration,
-                            NodeSums(
-                                dict(sums.millicores), set(sums.nodes_with_charged_containers)
-                            ),
-                        )
-                        continue
-                    if target.declaration is not row.declaration:
-                        target.keep_smallest_names(row.declaration)
-                    per_node = target.sums.millicores
-                    theirs = sums.millicores
-                    # Groups mostly run on different nodes: copied in bulk (in C), then
-                    # the nodes both hold get the sum kept aside added back.
-                    both = [(name, per_node[name]) for name in theirs.keys() & per_node.keys()]
-                    per_node.update(theirs)
-                    for node_name, millicores in both:
-                        per_node[node_name] += millicores
-                    if sums.nodes_with_charged_containers:
-                        target.sums.nodes_with_charged_containers |= (
-                            sums.nodes_with_charged_containers
-                        )
+    def _in_group(self, counted: _Counted, group: str) -> tuple[_Sums, ...]:
+        """The sums a counted pair adds to in ``group``'s tally (kept on ``counted``)."""
+        declaration = counted.declaration
+        assert declaration is not None  # counted without problems
+        key = (id(declaration), group)
+        sums = self._group_sums.get(key)
+        if sums is None:
+            tally = self.group_tallies.get(group)
+            if tally is None:
+                tally = self.group_tallies[group] = _Tally()
+            sums = self._group_sums[key] = _row_sums(declaration, tally)
+        counted.in_groups[group] = sums
+        return sums
 
     def _work_out(
-        self, annotations: Mapping[str, str], containers: tuple[Container, ...], group: str | None
-    ) -> _Counted | None:
-        """What pods with ``annotations`` and ``containers`` count, into ``group``'s tally (the
-        cluster's for ``None``); ``None``: nothing declared."""
-        seen = self._evaluated.get((id(annotations), id(containers)))
-        if seen is not None and seen[0] is annotations and seen[1] is containers:
-            evaluated = seen[2]
-        else:
-            evaluated = self._evaluate(annotations, containers)
-            self._evaluated[(id(annotations), id(containers))] = (
-                annotations,
-                containers,
-                evaluated,
-            )
-        if evaluated is None or evaluated.problems is not None:
-            return evaluated
-        declaration = evaluated.declaration
-        assert declaration is not None  # evaluated without problems
-        tally = self.tally
-        if group is not None:
-            tally = self.group_tallies.get(group) or self.group_tallies.setdefault(group, _Tally())
-        kinds = (tally.products, tally.bundled, tally.services)
-        # Only MVS counts nodes: other rows skip the set (a set per row of every group).
-        counts_nodes = declaration.metric == MANAGED_VIRTUAL_SERVER
-        sums = []
-        for kind, key in evaluated.rows:
-            rows = kinds[kind]
-            row = rows.get(key)
-            if row is None:
-                # Built directly: dataclass default factories cost more per row.
-                row = rows[key] = _Group(declaration, NodeSums({}, set()))
-            elif row.declaration is not declaration:
-                row.keep_smallest_names(declaration)
-            nodes = row.sums.nodes_with_charged_containers if counts_nodes else None
-            sums.append((row.sums.millicores, nodes))
-        return _Counted(problems=None, charge=evaluated.charge, sums=tuple(sums))
-
-    def _evaluate(
         self, annotations: Mapping[str, str], containers: tuple[Container, ...]
     ) -> _Counted | None:
-        """What ``annotations`` declare and ``containers`` charge, before any row is known."""
+        """What pods with ``annotations`` and ``containers`` count; ``None``: nothing declared."""
         declaration = self._declarations.read(annotations)
         if declaration is None:
             return None
@@ -374,8 +317,31 @@ class _PodCounter:
         if charge.problems:
             return _Counted(problems=charge.problems)
         return _Counted(
-            problems=None, charge=charge, declaration=declaration, rows=tuple(_rows_of(declaration))
+            problems=None,
+            charge=charge,
+            sums=_row_sums(declaration, self.tally),
+            declaration=declaration,
         )
+
+
+def _row_sums(declaration: ProductDeclaration, tally: _Tally) -> tuple[_Sums, ...]:
+    """The sums of the rows of ``tally`` that pods of ``declaration`` count towards."""
+    kinds = (tally.products, tally.bundled, tally.services)
+    # Only MVS counts nodes: other rows skip the set (a set per row of every group).
+    counts_nodes = declaration.metric == MANAGED_VIRTUAL_SERVER
+    sums = []
+    for kind, key in _rows_of(declaration):
+        rows = kinds[kind]
+        row = rows.get(key)
+        if row is None:
+            # Built directly: dataclass default factories cost more per row.
+            row = rows[key] = _Group(declaration, NodeSums({}, set()))
+        elif row.declaration is not declaration:
+            row.keep_smallest_names(declaration)
+        sums.append(
+            (row.sums.millicores, row.sums.nodes_with_charged_containers if counts_nodes else None)
+        )
+    return tuple(sums)
 
 
 def _rows_of(declaration: ProductDeclaration) -> Iterable[tuple[int, _Key]]:
@@ -391,40 +357,84 @@ def _rows_of(declaration: ProductDeclaration) -> Iterable[tuple[int, _Key]]:
         yield 2, (*base, declaration.service.id)
 
 
+@dataclass(frozen=True, slots=True)
+class _RowMeter:
+    """Measures a tally's rows; with ``add_to``, adds each row to that tally's as it goes."""
+
+    nodes: dict[str, NodeFacts]
+    settings: MeteringSettings
+    add_to: _Tally | None
+
+    def units(self, metric: str, sums: NodeSums, into: NodeSums | None = None) -> int:
+        """The row's quantity (SPEC 2.5); its sums also added to ``into`` when given."""
+        return quantity(
+            metric,
+            sums,
+            self.nodes,
+            threads_per_core=self.settings.threads_per_core,
+            default_pvu_per_core=self.settings.default_pvu_per_core,
+            add_to=None if into is None else into.millicores,
+        )
+
+    def cluster_row(self, kind: int, key: _Key, group: _Group) -> NodeSums | None:
+        """The ``add_to`` tally's row of ``key`` (made when missing), its MVS nodes joined."""
+        if self.add_to is None:
+            return None
+        add_to = self.add_to
+        rows = (add_to.products, add_to.bundled, add_to.services)[kind]
+        target = rows.get(key)
+        if target is None:
+            target = rows[key] = _Group(group.declaration, NodeSums({}, set()))
+        elif target.declaration is not group.declaration:
+            target.keep_smallest_names(group.declaration)
+        if group.sums.nodes_with_charged_containers:
+            target.sums.nodes_with_charged_containers |= group.sums.nodes_with_charged_containers
+        return target.sums
+
+    def unmeasured_row(self, kind: int, key: _Key, group: _Group) -> None:
+        """A row no quantity is computed for: only added to the ``add_to`` tally's."""
+        into = self.cluster_row(kind, key, group)
+        if into is not None:
+            per_node = into.millicores
+            for node_name, millicores in group.sums.millicores.items():
+                per_node[node_name] = per_node.get(node_name, 0) + millicores
+
+
 def _measurement(
     tally: _Tally,
     nodes: dict[str, NodeFacts],
     settings: MeteringSettings,
     warnings: list[str],
     *,
-    usage_only: bool = False,
+    add_to: _Tally | None = None,
 ) -> Measurement:
-    def units(metric: str, sums: NodeSums) -> int:
-        return quantity(
-            metric,
-            sums,
-            nodes,
-            threads_per_core=settings.threads_per_core,
-            default_pvu_per_core=settings.default_pvu_per_core,
-        )
+    """The measurement of ``tally``. ``add_to`` (``tally`` is a chargeback group's): its rows
+    are also added to that tally's (the cluster's), and only usage rows are made."""
+    meter = _RowMeter(nodes, settings, add_to)
+    units, cluster_row, unmeasured_row = meter.units, meter.cluster_row, meter.unmeasured_row
 
     unmeasured: set[UnmeasuredProduct] = set()
     products: list[ProductUsage] = []
-    for (product_id, metric), group in tally.products.items():
+    for product_key, group in tally.products.items():
+        product_id, metric = product_key
         name = group.declaration.product_name
         if is_measurable(metric):
-            products.append(ProductUsage(name, product_id, metric, units(metric, group.sums)))
+            value = units(metric, group.sums, cluster_row(0, product_key, group))
+            products.append(ProductUsage(name, product_id, metric, value))
         else:
+            unmeasured_row(0, product_key, group)
             unmeasured.add(UnmeasuredProduct(product_id, name, metric))
 
     bundled: list[BundledProductUsage] = []
     cloudpak_totals: dict[tuple[str, str], Fraction] = {}
     cloudpak_names: dict[tuple[str, str], str] = {}
-    for (cloudpak_id, cloudpak_metric, product_id, metric, _), group in tally.bundled.items():
+    for bundled_key, group in tally.bundled.items():
+        cloudpak_id, cloudpak_metric, product_id, metric, _ = bundled_key
         declaration = group.declaration
         cloudpak = declaration.cloudpak
         assert cloudpak is not None  # bundled groups are made from Cloud Pak declarations
         if not is_measurable(metric):
+            unmeasured_row(1, bundled_key, group)
             unmeasured.add(
                 UnmeasuredProduct(product_id, declaration.product_name, metric, cloudpak_id)
             )
@@ -437,7 +447,7 @@ def _measurement(
             cloudpak_version=cloudpak.version,
             cloudpak_metric=cloudpak_metric,
             metric=metric,
-            measured_quantity=units(metric, group.sums),
+            measured_quantity=units(metric, group.sums, cluster_row(1, bundled_key, group)),
             conversion=cloudpak.ratio,
         )
         bundled.append(row)
@@ -453,15 +463,11 @@ def _measurement(
         )
 
     services: list[ServiceUsage] = []
-    for (
-        cloudpak_id,
-        cloudpak_metric,
-        product_id,
-        metric,
-        service_id,
-    ), group in tally.services.items():
+    for service_key, group in tally.services.items():
+        cloudpak_id, cloudpak_metric, product_id, metric, service_id = service_key
         declaration = group.declaration
         if not is_measurable(metric):
+            unmeasured_row(2, service_key, group)
             continue
         assert declaration.service is not None
         services.append(
@@ -473,11 +479,11 @@ def _measurement(
                 metric=metric,
                 service_name=declaration.service.name,
                 service_id=service_id,
-                value=units(metric, group.sums),
+                value=units(metric, group.sums, cluster_row(2, service_key, group)),
             )
         )
 
-    if usage_only:
+    if add_to is not None:
         return Measurement(
             products=tuple(sorted(products)),
             bundled_products=tuple(sorted(bundled)),

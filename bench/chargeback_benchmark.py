@@ -69,18 +69,24 @@ def grouped_view(scale: Scale) -> ClusterView:
         else ns
         for ns in namespaces
     )
-    view = ClusterView(pods=tuple(pods), nodes=tuple(nodes), namespaces=labelled)
-    # As the collector does after its first list: the held projections stay out of full
-    # collections, which would otherwise land in whichever timing allocates most.
-    gc.collect()
-    gc.freeze()
-    return view
+    return ClusterView(pods=tuple(pods), nodes=tuple(nodes), namespaces=labelled)
 
 
 def run(scale: Scale) -> BenchmarkResult:
     """Benchmark 8 at ``scale``."""
     started = time.perf_counter()
     view = grouped_view(scale)
+    # As the collector does after its first list: the held projections stay out of full
+    # collections, which would otherwise land in whichever timing allocates most.
+    gc.collect()
+    gc.freeze()
+    try:
+        return _timed(view, scale, started)
+    finally:
+        gc.unfreeze()
+
+
+def _timed(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:
     settings = MeteringSettings()
     instants = (START + timedelta(minutes=5 * n) for n in range(10_000))
     with tempfile.TemporaryDirectory() as directory:

@@ -25,6 +25,7 @@ from bench.scales import SMOKE
 
 from bench import (
     api_benchmark,
+    chargeback_benchmark,
     cluster_benchmarks,
     snapshot_benchmark,
     store_benchmark,
@@ -152,3 +153,9 @@ def test_the_api_and_snapshot_benchmarks_report_figures_for_every_endpoint(
     assert_reports_figures(snapshot, 7)
     rows = {figure.label: figure.value for figure in snapshot.figures}
     assert rows["CSV rows in the snapshot"] > 0
+
+
+def test_the_chargeback_benchmark_times_one_sample_with_and_without_groups() -> None:
+    result = chargeback_benchmark.run(SMOKE)
+    assert_reports_figures(result, 8)
+    assert any("with groups / without" in check.label for check in result.checks)

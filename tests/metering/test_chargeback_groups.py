@@ -146,10 +146,20 @@ def test_the_reserved_group_default_puts_a_namespace_in_no_group_and_says_so() -
     )
     assert groups.group_of == {"app": "team-a"}
     assert groups.reserved == ("legacy",)
-    warning = groups.reserved_warning()
-    assert warning is not None
+    (warning,) = groups.warnings()
     assert "legacy" in warning
     assert "ibm-chargeback-group=default" in warning
+
+
+def test_a_label_value_kubernetes_would_refuse_is_no_group() -> None:
+    # A dump file may hold what the API server never would: such a name is never stored.
+    groups = NamespaceGroups.from_namespaces(
+        (labelled("odd", "team\x00a"), labelled("long", "x" * 64), labelled("ok", "team_a.1"))
+    )
+    assert groups.group_of == {"ok": "team_a.1"}
+    assert groups.invalid == ("long", "odd")
+    (warning,) = groups.warnings()
+    assert "long, odd" in warning
 
 
 def test_groups_list_their_namespaces_sorted() -> None:

@@ -15,6 +15,7 @@ is also what restricts pods to a group elsewhere (``group_of``, ``namespaces_of`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -25,33 +26,40 @@ from license_service.metering.settings import MeteringSettings
 
 GROUP_LABEL: Final = "ibm-chargeback-group"
 RESERVED_GROUP: Final = "default"
+# A Kubernetes label value; the API server enforces it, dump files may not have.
+_LABEL_VALUE: Final = re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?", re.ASCII)
+_LISTED: Final = 20
 
 
 @dataclass(frozen=True, slots=True)
 class NamespaceGroups:
     """The groups of a cluster at one instant: ``group_of`` maps a namespace to its group.
 
-    ``reserved`` names the namespaces labelled with the reserved group ``default``.
+    ``reserved`` names the namespaces labelled with the reserved group ``default``;
+    ``invalid`` those whose label is no Kubernetes label value (never stored as a group).
     """
 
     group_of: Mapping[str, str]
     reserved: tuple[str, ...] = ()
+    invalid: tuple[str, ...] = ()
 
     @classmethod
     def from_namespaces(cls, namespaces: Iterable[Namespace]) -> NamespaceGroups:
         """The groups the ``ibm-chargeback-group`` labels of ``namespaces`` make."""
         group_of: dict[str, str] = {}
         reserved: list[str] = []
+        invalid: list[str] = []
         for namespace in namespaces:
             group = namespace.labels.get(GROUP_LABEL)
-            if group is None or not group.strip():
+            if not group:
                 continue
-            group = group.strip()
             if group == RESERVED_GROUP:
                 reserved.append(namespace.name)
-            else:
+            elif _LABEL_VALUE.fullmatch(group):
                 group_of[namespace.name] = group
-        return cls(group_of, tuple(sorted(reserved)))
+            else:
+                invalid.append(namespace.name)
+        return cls(group_of, tuple(sorted(reserved)), tuple(sorted(invalid)))
 
     def namespaces_of(self) -> dict[str, list[str]]:
         """Each group's namespaces, groups and namespaces sorted by name."""
@@ -60,16 +68,27 @@ class NamespaceGroups:
             grouped.setdefault(group, []).append(namespace)
         return dict(sorted(grouped.items()))
 
-    def reserved_warning(self) -> str | None:
-        """The ``/health`` warning for namespaces labelled ``default``, or ``None``."""
-        if not self.reserved:
-            return None
-        shown = ", ".join(self.reserved[:20]) + (" ..." if len(self.reserved) > 20 else "")
-        return (
-            f"{len(self.reserved)} namespace(s) labelled {GROUP_LABEL}={RESERVED_GROUP}, a "
-            f"reserved group name, belong to no chargeback group: {shown}; label them with "
-            "another group name"
-        )
+    def warnings(self) -> list[str]:
+        """The ``/health`` warnings: namespaces labelled ``default``, or with a bad value."""
+        found = []
+        if self.reserved:
+            found.append(
+                f"{len(self.reserved)} namespace(s) labelled {GROUP_LABEL}={RESERVED_GROUP}, a "
+                f"reserved group name, belong to no chargeback group: {_names(self.reserved)}; "
+                "label them with another group name"
+            )
+        if self.invalid:
+            found.append(
+                f"{len(self.invalid)} namespace(s) labelled {GROUP_LABEL} with a value that is "
+                f"not a label value belong to no chargeback group: {_names(self.invalid)}; use "
+                "letters, digits, '-', '_' and '.', at most 63 characters"
+            )
+        return found
+
+
+def _names(namespaces: tuple[str, ...]) -> str:
+    shown = ", ".join(namespaces[:_LISTED])
+    return shown + (" ..." if len(namespaces) > _LISTED else "")
 
 
 def namespace_groups(view: ClusterView) -> NamespaceGroups:

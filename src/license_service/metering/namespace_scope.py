@@ -47,6 +47,10 @@ def checked_patterns(items: Iterable[str]) -> ExcludedNamespaces:
     for position, item in enumerate(kept, start=1):
         problem = pattern_problem(item)
         if problem is not None:
+            # The shared reason's advice speaks of container exclusions: say it for namespaces.
+            problem = problem.replace(
+                "add an exclusion entry such as '!istio-.*'", "list the namespaces to exclude"
+            )
             problems.append(f"item {position} {quoted(item)} {problem}")
     if problems:
         raise ConfigurationError(

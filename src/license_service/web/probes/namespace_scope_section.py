@@ -37,8 +37,8 @@ def namespace_scope_section(
 
 
 def namespace_scope_warnings(licensing: LicensingConfig, source: ClusterState | None) -> list[str]:
-    """The warnings of SPEC 8: namespaces labelled with the reserved group (chargeback on)."""
+    """The warnings of SPEC 8 (chargeback on): namespaces labelled with the reserved group,
+    or with a value that cannot be a group."""
     if source is None or not licensing.chargeback_enabled:
         return []
-    warning = namespace_groups(source.view).reserved_warning()
-    return [warning] if warning is not None else []
+    return namespace_groups(source.view).warnings()

@@ -201,7 +201,8 @@ def _charge(
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__. ``in_groups``
-# is filled as groups are met; nothing else changes once made.
+# (one dict shared by the pairs of one declaration) is filled as groups are met; nothing
+# else changes once made.
 @dataclass(slots=True)
 class _Counted:
     """What every pod with one annotation mapping and one container tuple adds to the tally.
@@ -249,9 +250,9 @@ class _PodCounter:
         self._pods: dict[
             tuple[int, int], tuple[Mapping[str, str], tuple[Container, ...], _Counted | None]
         ] = {}
-        # (id of a declaration, group) -> its rows' sums in that group; declarations are
-        # kept alive by the counted pairs above.
-        self._group_sums: dict[tuple[int, str], tuple[_Sums, ...]] = {}
+        # id of a declaration -> its rows' sums by group, one dict shared by every pair of
+        # that declaration (declarations are kept alive by the counted pairs above).
+        self._in_groups: dict[int, dict[str, tuple[_Sums, ...]]] = {}
 
     def count(self, pod: Pod, group: str | None = None) -> None:
         """Add a running pod with license annotations to the tally, or to ``group``'s."""
@@ -291,17 +292,13 @@ class _PodCounter:
                 nodes_with_charged.add(node_name)
 
     def _in_group(self, counted: _Counted, group: str) -> tuple[_Sums, ...]:
-        """The sums a counted pair adds to in ``group``'s tally (kept on ``counted``)."""
+        """The sums a counted pair adds to in ``group``'s tally (kept for its declaration)."""
         declaration = counted.declaration
         assert declaration is not None  # counted without problems
-        key = (id(declaration), group)
-        sums = self._group_sums.get(key)
-        if sums is None:
-            tally = self.group_tallies.get(group)
-            if tally is None:
-                tally = self.group_tallies[group] = _Tally()
-            sums = self._group_sums[key] = _row_sums(declaration, tally)
-        counted.in_groups[group] = sums
+        tally = self.group_tallies.get(group)
+        if tally is None:
+            tally = self.group_tallies[group] = _Tally()
+        sums = counted.in_groups[group] = _row_sums(declaration, tally)
         return sums
 
     def _work_out(
@@ -321,6 +318,7 @@ class _PodCounter:
             charge=charge,
             sums=_row_sums(declaration, self.tally),
             declaration=declaration,
+            in_groups=self._in_groups.setdefault(id(declaration), {}),
         )
 
 

@@ -172,10 +172,9 @@ def _timed(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:
         ),
         notes=(
             "One sample is what benchmark 4 times: measuring the synchronised view. Storing "
-            "is shown beside it: the 2,000 group rows are upserted into SQLite at every "
-            "sample (about 7 us a row, every row rewritten since its names_at moves), which "
-            "the check does not include; an upsert that skips rows neither raising a peak "
-            "nor changing names would cut it.",
+            "is shown beside it (not in the check): the group rows are upserted into SQLite "
+            "at every sample; a stored group row is rewritten only when it raises its peak "
+            "or changes its names, so a sample of an unchanged cluster only looks them up.",
             "CPU time of this process is the figure checked: the machine is shared, and wall "
             "times there stretch with whatever else runs (both are medians of the same "
             "alternating rounds).",

@@ -111,3 +111,21 @@ def test_group_peaks_are_pruned_at_their_own_retention_period(db: Database) -> N
     assert group_days == ["2026-10-20", "2026-11-02"]
     assert result.group_peaks == 4  # 2026-09-01: two products, a bundled product, a service
     assert cluster_days == 3  # the cluster's peaks keep their 731 days
+
+
+def test_a_group_row_is_rewritten_only_to_raise_its_peak_or_change_its_names(
+    db: Database,
+) -> None:
+    def named(name: str, quantity: int) -> Measurement:
+        return Measurement(products=(product("mq", quantity, name=name),))
+
+    store_groups(db, "10:00", {"finance": named("MQ", 4)}, "2026-11-02")
+    store_groups(db, "10:05", {"finance": named("MQ", 3)}, "2026-11-02")  # nothing to change
+    store_groups(db, "10:10", {"finance": named("IBM MQ", 2)}, "2026-11-02")  # new name
+    store_groups(db, "10:15", {"finance": named("IBM MQ", 6)}, "2026-11-02")  # higher
+    store_groups(db, "10:20", {"finance": named("IBM MQ", 5)}, "2026-11-02")  # nothing
+
+    with db.read() as connection:
+        (row,) = connection.execute(select(CHARGEBACK_PEAK_TABLES[0])).all()
+    assert (row.product_name, row.quantity) == ("IBM MQ", 6)
+    assert row.names_at == at("2026-11-02", "10:15")

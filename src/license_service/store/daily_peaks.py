@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, Table, case
+from sqlalchemy import ColumnElement, Connection, Table, case, or_
 
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
@@ -29,9 +29,11 @@ from license_service.store.upserts import BulkInsert, Excluded, bulk_insert
 _SHARED: Final = ("cluster_id", "day", "names_at")
 
 
-def _raising_peaks(rows: RowSpec[Any]) -> BulkInsert:
+def _raising_peaks(rows: RowSpec[Any], *, skip_unchanged: bool = False) -> BulkInsert:
     """The upsert that raises a day's peaks of ``rows``: the higher value wins, names follow
-    the latest sample of the day."""
+    the latest sample of the day. ``skip_unchanged``: a stored row is only rewritten when
+    the new one raises its value or brings other names (the sampler stores samples in
+    time order, so the names then are the latest's all the same)."""
     table = daily_peak_table(rows)
     value = rows.database_value
 
@@ -46,17 +48,27 @@ def _raising_peaks(rows: RowSpec[Any]) -> BulkInsert:
             changes[name] = case((later, new[name]), else_=stored[name])
         return changes
 
+    def changed(new: Excluded) -> ColumnElement[bool]:
+        stored = table.c
+        return or_(
+            new[value] > stored[value], *(new[name] != stored[name] for name in rows.database_names)
+        )
+
     return BulkInsert(
         table,
         columns=rows.database_columns,
         shared=_SHARED,
         key=("cluster_id", "day", *rows.database_key),
         updates=updates,
+        only=changed if skip_unchanged else None,
     )
 
 
+# Chargeback groups' rows are many (groups x products) and rarely change within a day:
+# rows that would change nothing are not rewritten (SPEC 8).
 _RAISING_PEAKS: Final = {
-    kind: _raising_peaks(kind) for kind in (*USAGE_ROWS, *CHARGEBACK_ROWS.values())
+    **{kind: _raising_peaks(kind) for kind in USAGE_ROWS},
+    **{kind: _raising_peaks(kind, skip_unchanged=True) for kind in CHARGEBACK_ROWS.values()},
 }
 
 

@@ -6,10 +6,11 @@ annotations and containers, so what they declare and charge is worked out once p
 distinct set within the call (nothing is remembered between calls).
 
 ``measure_in_groups`` measures the cluster and, in the same pass over the pods, each
-chargeback group (SPEC 8): every pod of a group's namespace is also added to its
-group's own tally, so each group is measured by the very rules of the cluster (per-node
-capping, one round-up) restricted to its pods. Pods of excluded namespaces
-(``settings.excluded_namespaces``) are counted nowhere.
+chargeback group (SPEC 8): a pod of a group's namespace is counted into its group's own
+tally, so each group is measured by the very rules of the cluster (per-node capping, one
+round-up) restricted to its pods; each group row is then added, node by node, to the
+cluster's row while its quantity is computed, so the cluster's value is that of every
+pod. Pods of excluded namespaces (``settings.excluded_namespaces``) are counted nowhere.
 """
 
 from __future__ import annotations
@@ -127,8 +128,8 @@ def measure_in_groups(
             if excluded is not None and excluded(namespace):
                 continue
             count(pod, get_group(namespace) if group_of else None)
-    # Each group's pods were counted into the group alone; the cluster has them all.
-    # Each group is measured while its rows are added, node by node, to the cluster's.
+    # A group's pods were counted into the group alone: each group is measured while its
+    # rows are added, node by node, to the cluster's, which then holds every pod.
     groups_measured = {
         group: _measurement(tally, nodes, settings, [], add_to=counter.tally)
         for group, tally in sorted(counter.group_tallies.items())

@@ -1,8 +1,9 @@
 """Run the benchmarks in order, print each as it ends, and write ``RESULTS.md``.
 
 ``run_benchmarks(scale, only=...)`` runs benchmarks 1-4 (one cluster, see
-``cluster_benchmarks``), 5 (store), 6-7 on one history store filled once, and 9-10
-(usage explanations: the cost of keeping them, ``/usage_explained`` under load).
+``cluster_benchmarks``), 5 (store), 6-7 on one history store filled once, 8 (a sample
+with chargeback groups, ``chargeback_benchmark``) and 9-10 (usage explanations: the
+cost of keeping them, ``/usage_explained`` under load).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 
 from bench import (
     api_benchmark,
+    chargeback_benchmark,
     cluster_benchmarks,
     explained_api_benchmark,
     explanation_benchmark,
@@ -29,7 +31,7 @@ from bench.results import BenchmarkResult, print_result, results_markdown
 from bench.scales import FULL, SMOKE, Scale
 
 RESULTS_FILE: Final = ROOT / "bench" / "RESULTS.md"
-ALL: Final = frozenset({*range(1, 8), 9, 10})
+ALL: Final = frozenset(range(1, 11))
 
 
 def run_benchmarks(
@@ -57,6 +59,8 @@ def run_benchmarks(
                 keep(api_benchmark.run(scale, history))
             if 7 in only:
                 keep(snapshot_benchmark.run(scale, history))
+    if 8 in only:
+        keep(chargeback_benchmark.run(scale))
     if 9 in only:
         keep(explanation_benchmark.run(scale))
     if 10 in only:

@@ -87,10 +87,26 @@ def test_each_setting_says_since_when_it_has_been_in_force() -> None:
     assert "Default PVU per core:  70, since 2026-09-01T00:00:00Z\n" in text
     assert (
         "At the period start:   threadsPerCore 2, node CPU capping on (capacity), "
-        "default PVU per core 70\n"
+        "default PVU per core 70, excluded namespaces none\n"
     ) in text
     assert "Changes in the period: 1\n" in text
     assert "    2026-11-02T12:00:00Z: threadsPerCore 2, node CPU capping on (allocatable)" in text
+
+
+def test_excluded_namespaces_are_printed_with_the_time_of_every_change() -> None:
+    text = text_of(
+        settings=(
+            SettingsChange(at("2026-09-01"), MeteringSettings()),
+            SettingsChange(
+                at("2026-11-02", "12:05"), MeteringSettings(excluded_namespaces=("sandbox-.*",))
+            ),
+        )
+    )
+    assert "Excluded namespaces:   sandbox-.*, since 2026-11-02T12:05:00Z\n" in text
+    assert (
+        "    2026-11-02T12:05:00Z: threadsPerCore 1, node CPU capping on (capacity), "
+        "default PVU per core 70, excluded namespaces sandbox-.*\n"
+    ) in text
 
 
 def test_capping_switched_off_is_said_plainly() -> None:

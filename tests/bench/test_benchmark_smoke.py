@@ -25,6 +25,7 @@ from bench.scales import SMOKE
 
 from bench import (
     api_benchmark,
+    chargeback_benchmark,
     cluster_benchmarks,
     explained_api_benchmark,
     explanation_benchmark,
@@ -169,3 +170,9 @@ def test_the_explained_api_benchmark_loads_usage_explained() -> None:
 
     assert_reports_figures(result, 10)
     assert any("/usage_explained (2,000 rows)" in check.label for check in result.checks)
+
+
+def test_the_chargeback_benchmark_times_one_sample_with_and_without_groups() -> None:
+    result = chargeback_benchmark.run(SMOKE)
+    assert_reports_figures(result, 8)
+    assert any("with groups / without" in check.label for check in result.checks)

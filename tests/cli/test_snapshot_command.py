@@ -312,3 +312,21 @@ def test_an_unfinished_file_a_live_run_still_writes_is_left_alone(
     assert result.exit_code == 0, result.output
     assert live.exists()
     assert (tmp_path / SNAPSHOT_NAME).is_file()
+
+
+def test_create_with_chargeback_adds_the_groups_files_and_verifies(
+    keyed_data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(
+        "snapshot", "create", *PERIOD_ARGS, "--chargeback", "--data-dir", keyed_data_dir, "-o", out
+    )
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out / SNAPSHOT_NAME) as archive:
+        names = archive.namelist()
+    suffix = "2026-11-01_2026-11-03_cluster-a"
+    assert f"chargeback_products_{suffix}.csv" in names
+    assert f"chargeback_products_daily_{suffix}.csv" in names
+    verified = run("snapshot", "verify", out / SNAPSHOT_NAME)
+    assert verified.exit_code == 0, verified.output

@@ -115,6 +115,7 @@ READER_URLS: Final = (
     "/status",
     "/compliance",
     "/usage_explained",
+    "/chargeback_groups",
 )
 
 

@@ -1,13 +1,14 @@
 """Adding a field to a usage row touches its specification, a migration and the tests only.
 
-In a scratch copy of the package, ``group_name`` (``groupName``, SPEC 8) becomes the first
-key column of a product row: two lines and a key in ``metering/usage_rows.py``, and a
-migration. A script then stores samples of two groups in a fresh database of the copy
-and prints every shape a row takes; every one must follow: the tables against the
-migrations, the raw and daily tables and their key, the ``measure`` document, the JSON
-and CSV bodies of ``/products``, the snapshot's period and daily files, and a stored
-sample read back. Should any module write the product's fields by hand, the field
-goes missing there and this test fails.
+In a scratch copy of the package, ``tenant`` (a made-up field) becomes the first key
+column of a product row: two lines and a key in ``metering/usage_rows.py``, and a
+migration. The chargeback groups' product rows (SPEC 8), derived from the product
+rows, gain it too (after ``groupName``). A script then stores samples of two tenants
+in a fresh database of the copy and prints every shape a row takes; every one must
+follow: the tables against the migrations, the raw and daily tables and their key, the
+``measure`` document, the JSON and CSV bodies of ``/products``, the snapshot's period
+and daily files, and a stored sample read back. Should any module write the product's
+fields by hand, the field goes missing there and this test fails.
 """
 
 from __future__ import annotations
@@ -20,11 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from alembic.script import ScriptDirectory
-
 import license_service
-from license_service.store.database import MIGRATIONS
 from tests.audit.conftest import TEST_KEY_FILE
+from tests.store.test_database import newest_revision
 
 PACKAGE = Path(license_service.__file__).parent
 
@@ -33,51 +32,53 @@ SPECIFICATION_EDIT = (
     (
         'class ProductUsage(NamedTuple):\n    """A row of ``/products``: a stand-alone product, '
         'or a Cloud Pak (id = ``cloudpakId``)."""\n\n    name: str\n',
-        'class ProductUsage(NamedTuple):\n    """A row of ``/products`` of one chargeback '
-        'group."""\n\n    group_name: str\n    name: str\n',
+        'class ProductUsage(NamedTuple):\n    """A row of ``/products`` of one '
+        'tenant."""\n\n    tenant: str\n    name: str\n',
     ),
     (
         '        Column("name", "name", TEXT, database="product_name"),\n',
-        '        Column("group_name", "groupName", TEXT),\n'
+        '        Column("tenant", "tenant", TEXT),\n'
         '        Column("name", "name", TEXT, database="product_name"),\n',
     ),
-    ('    key=("id", "metric"),\n', '    key=("group_name", "id", "metric"),\n'),
+    ('    key=("id", "metric"),\n', '    key=("tenant", "id", "metric"),\n'),
 )
 
-MIGRATION = '''"""Chargeback groups: product rows get the key column group_name.
+MIGRATION = '''"""Product rows get the key column tenant.
 
-Revision ID: 0003_group_name
-Revises: the newest revision shipped (HEAD)
+Revision ID: 9999_tenant
+Revises: {head}
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_group_name"
-down_revision = "HEAD"
+revision = "9999_tenant"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
-KEYS = {
-    "sample_products": ["sample_id", "group_name", "product_id", "metric"],
-    "product_daily_peaks": ["cluster_id", "day", "group_name", "product_id", "metric"],
-}
+KEYS = {{
+    "sample_products": ["sample_id", "tenant", "product_id", "metric"],
+    "product_daily_peaks": ["cluster_id", "day", "tenant", "product_id", "metric"],
+    "chargeback_product_daily_peaks": [
+        "cluster_id", "day", "group_name", "tenant", "product_id", "metric"
+    ],
+}}
+INDEXED = ("product_daily_peaks", "chargeback_product_daily_peaks")
 
 
 def upgrade() -> None:
-    op.drop_index("ix_product_daily_peaks_key_day", table_name="product_daily_peaks")
+    for table in INDEXED:
+        op.drop_index(f"ix_{{table}}_key_day", table_name=table)
     for table, key in KEYS.items():
         with op.batch_alter_table(table, recreate="always") as batch:
-            batch.add_column(
-                sa.Column("group_name", sa.String(), nullable=False, server_default="")
-            )
-            batch.drop_constraint(f"pk_{table}", type_="primary")
-            batch.create_primary_key(f"pk_{table}", key)
-    op.create_index(
-        "ix_product_daily_peaks_key_day",
-        "product_daily_peaks",
-        ["cluster_id", "group_name", "product_id", "metric", "day", "quantity"],
-    )
+            batch.add_column(sa.Column("tenant", sa.String(), nullable=False, server_default=""))
+            batch.drop_constraint(f"pk_{{table}}", type_="primary")
+            batch.create_primary_key(f"pk_{{table}}", key)
+    for table in INDEXED:
+        op.create_index(
+            f"ix_{{table}}_key_day", table, [*KEYS[table][:1], *KEYS[table][2:], "day", "quantity"]
+        )
 
 
 def downgrade() -> None:
@@ -159,7 +160,7 @@ print(json.dumps({
 
 
 def scratch_copy_with_a_group_column(root: Path) -> Path:
-    """A copy of the package under ``root`` whose product rows have ``group_name``."""
+    """A copy of the package under ``root`` whose product rows have ``tenant``."""
     copy = root / "src" / "license_service"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     specification = copy / "metering" / "usage_rows.py"
@@ -168,10 +169,8 @@ def scratch_copy_with_a_group_column(root: Path) -> Path:
         assert text.count(old) == 1, f"the specification no longer reads {old!r}"
         text = text.replace(old, new)
     specification.write_text(text)
-    # The new revision follows whatever revision is the newest now.
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    migration = MIGRATION.replace('down_revision = "HEAD"', f"down_revision = {head!r}")
-    (copy / "store" / "migrations" / "versions" / "0003_group_name.py").write_text(migration)
+    versions = copy / "store" / "migrations" / "versions"
+    (versions / "9999_tenant.py").write_text(MIGRATION.format(head=newest_revision()))
     return root / "src"
 
 
@@ -197,13 +196,13 @@ def test_a_key_field_added_to_the_specification_reaches_every_shape(tmp_path: Pa
 
     # The tables derived from the specification are those the migrations build.
     assert shapes["schema_differences"] == []
-    assert "group_name" in shapes["sample_columns"]
-    assert shapes["sample_key"] == ["sample_id", "group_name", "product_id", "metric"]
-    assert shapes["daily_key"] == ["cluster_id", "day", "group_name", "product_id", "metric"]
+    assert "tenant" in shapes["sample_columns"]
+    assert shapes["sample_key"] == ["sample_id", "tenant", "product_id", "metric"]
+    assert shapes["daily_key"] == ["cluster_id", "day", "tenant", "product_id", "metric"]
     # One product in two groups: two rows, each group its own peak, in API order.
     assert shapes["json"] == [
         {
-            "groupName": "finance",
+            "tenant": "finance",
             "name": "IBM MQ",
             "id": "mq",
             "metricName": "VPC",
@@ -211,7 +210,7 @@ def test_a_key_field_added_to_the_specification_reaches_every_shape(tmp_path: Pa
             "metricQuantity": 4,
         },
         {
-            "groupName": "research",
+            "tenant": "research",
             "name": "IBM MQ",
             "id": "mq",
             "metricName": "VPC",
@@ -220,22 +219,21 @@ def test_a_key_field_added_to_the_specification_reaches_every_shape(tmp_path: Pa
         },
     ]
     assert [list(row) for row in shapes["measure"]] == [
-        ["groupName", "name", "id", "metricName", "metricQuantity"]
+        ["tenant", "name", "id", "metricName", "metricQuantity"]
     ] * 2
-    assert [row["groupName"] for row in shapes["measure"]] == ["finance", "research"]
+    assert [row["tenant"] for row in shapes["measure"]] == ["finance", "research"]
     assert shapes["csv"] == (
-        "groupName,name,id,metricName,metricPeakDate,metricQuantity\r\n"
+        "tenant,name,id,metricName,metricPeakDate,metricQuantity\r\n"
         "finance,IBM MQ,mq,VPC,2026-11-02,4\r\n"
         "research,IBM MQ,mq,VPC,2026-11-03,6\r\n"
     )
     assert shapes["products_file"] == (
-        "groupName,name,id,metricName,metricPeakDate,metricQuantity,clusterId\r\n"
+        "tenant,name,id,metricName,metricPeakDate,metricQuantity,clusterId\r\n"
         "finance,IBM MQ,mq,VPC,2026-11-02,4,cluster-a\r\n"
         "research,IBM MQ,mq,VPC,2026-11-03,6,cluster-a\r\n"
     )
-    # SPEC 8's chargeback_products_daily layout.
     assert shapes["products_daily_file"] == (
-        "date,groupName,name,id,metricName,metricQuantity,clusterId\r\n"
+        "date,tenant,name,id,metricName,metricQuantity,clusterId\r\n"
         "2026-11-02,finance,IBM MQ,mq,VPC,4,cluster-a\r\n"
         "2026-11-02,research,IBM MQ,mq,VPC,2,cluster-a\r\n"
         "2026-11-03,finance,IBM MQ,mq,VPC,3,cluster-a\r\n"

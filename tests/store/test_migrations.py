@@ -53,13 +53,13 @@ def migrate_to(engine: Engine, revision: str) -> None:
 
 
 def every_row(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """The rows of every table of ours the database holds (a newer revision adds tables)."""
-    existing = set(inspect(engine).get_table_names())
+    # The tables (and columns) the database has at its revision, which may be older.
+    present = set(inspect(engine).get_table_names())
     with engine.connect() as connection:
         return {
-            name: sorted(tuple(row) for row in connection.execute(table.select()))
-            for name, table in metadata.tables.items()
-            if name in existing
+            name: sorted(tuple(row) for row in connection.execute(text(f"SELECT * FROM {name}")))
+            for name in metadata.tables
+            if name in present
         }
 
 

@@ -65,6 +65,11 @@ def test_health_answers_the_spec_document(client: TestClient, world: World) -> N
         "unknownNodes": [],
         "warnings": ["IBMLicensing: ignored 1 unknown field: spec.colour"],
         "firstDayWithData": None,
+        "namespaceScope": {
+            "excludeNamespace": "",
+            "excludeNamespaceSince": None,
+            "chargebackEnabled": False,
+        },
     }
 
 

@@ -79,7 +79,16 @@ def test_report_endpoints_document_every_parameter_and_error(
 ) -> None:
     operation = document["paths"][path]["get"]
     names = {ref["$ref"].rsplit("/", 1)[1] for ref in operation["parameters"]}
-    assert names == {"dateFrom", "dateTo", "startDate", "endDate", "metricName", "format", "token"}
+    assert names == {
+        "dateFrom",
+        "dateTo",
+        "startDate",
+        "endDate",
+        "metricName",
+        "groupName",
+        "format",
+        "token",
+    }
     assert {"200", "400", "401", "403", "405", "429", "503"} <= set(operation["responses"])
     assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/csv"}
 

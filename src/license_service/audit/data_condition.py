@@ -18,6 +18,7 @@ from typing import Final
 from license_service.audit.snapshot_context import SnapshotContext
 from license_service.formats.csv_lines import FORMULA_STARTS
 from license_service.formats.decimal_numbers import ROUNDED_DECIMALS
+from license_service.metering.namespace_scope import excluded_text
 from license_service.metering.periods import DatePeriod
 from license_service.metering.settings import MeteringSettings
 from license_service.store.sampling_gaps import Gap, SamplingSummary
@@ -163,6 +164,12 @@ def _settings(condition: DataCondition) -> list[str]:
             indent="  ",
         ),
         _field(
+            "Excluded namespaces",
+            f"{excluded_text(latest.excluded_namespaces)}, since "
+            f"{_since(history, lambda s: s.excluded_namespaces)}",
+            indent="  ",
+        ),
+        _field(
             "At the period start",
             _settings_text(at_start[-1].settings) if at_start else "not recorded yet",
             indent="  ",
@@ -198,7 +205,8 @@ def _settings_text(settings: MeteringSettings) -> str:
     )
     return (
         f"threadsPerCore {settings.threads_per_core}, {capping}, "
-        f"default PVU per core {settings.default_pvu_per_core}"
+        f"default PVU per core {settings.default_pvu_per_core}, "
+        f"excluded namespaces {excluded_text(settings.excluded_namespaces)}"
     )
 
 

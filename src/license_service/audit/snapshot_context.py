@@ -21,3 +21,5 @@ class SnapshotContext:
     retention_peak_days: int
     entitlements: Entitlements = field(default_factory=Entitlements)
     """The entitlements in force, for ``compliance_<s>.csv`` (SPEC 13)."""
+    chargeback: bool = False
+    """Chargeback on (SPEC 8): the groups' files are written, from the groups' peaks."""

@@ -31,6 +31,8 @@ CSV_PREFIXES: Final = (
     "bundled_products_daily",
     "services",
     "compliance",
+    "chargeback_products",
+    "chargeback_products_daily",
 )
 
 _CLUSTER_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
@@ -49,6 +51,8 @@ class SnapshotFiles:
     """The names of the files of one snapshot, whose CSV files end in ``_<suffix>.csv``."""
 
     suffix: str
+    chargeback: bool = False
+    """Whether the chargeback groups' files are part of it (SPEC 8: chargeback on)."""
 
     @property
     def products(self) -> str:
@@ -86,8 +90,21 @@ class SnapshotFiles:
         return frozenset({self.compliance})
 
     @property
+    def chargeback_products(self) -> str:
+        """``chargeback_products_<s>.csv``: the period peak of every product of every group."""
+        return f"chargeback_products_{self.suffix}.csv"
+
+    @property
+    def chargeback_products_daily(self) -> str:
+        """``chargeback_products_daily_<s>.csv``: every daily peak of every group's products."""
+        return f"chargeback_products_daily_{self.suffix}.csv"
+
+    @property
     def checksummed(self) -> tuple[str, ...]:
         """The files ``checksum.txt`` lists, in the order they are written."""
+        chargeback = (
+            (self.chargeback_products, self.chargeback_products_daily) if self.chargeback else ()
+        )
         return (
             self.products,
             self.products_daily,
@@ -95,6 +112,7 @@ class SnapshotFiles:
             self.bundled_products_daily,
             self.services,
             self.compliance,
+            *chargeback,
             DATA_CONDITION_FILE,
         )
 
@@ -104,10 +122,15 @@ class SnapshotFiles:
         return (*self.checksummed, CHECKSUM_FILE, SIGNATURE_FILE, PUBLIC_KEY_FILE)
 
 
-def snapshot_files(cluster_id: ClusterId, period: DatePeriod) -> SnapshotFiles:
-    """The file names of the snapshot of ``cluster_id`` over ``period``."""
+def snapshot_files(
+    cluster_id: ClusterId, period: DatePeriod, *, chargeback: bool = False
+) -> SnapshotFiles:
+    """The file names of the snapshot of ``cluster_id`` over ``period`` (with the chargeback
+    groups' files when ``chargeback``)."""
     _check_cluster_id(cluster_id)
-    return SnapshotFiles(f"{period.first.isoformat()}_{period.last.isoformat()}_{cluster_id}")
+    return SnapshotFiles(
+        f"{period.first.isoformat()}_{period.last.isoformat()}_{cluster_id}", chargeback
+    )
 
 
 def snapshot_file_name(cluster_id: ClusterId, period: DatePeriod) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
+from license_service.audit.chargeback_files import chargeback_files
 from license_service.audit.csv_files import compliance_csv, period_csv
 from license_service.audit.daily_files import DailyFile, period_rows_of
 from license_service.audit.data_condition import DataCondition, data_condition_text
@@ -60,7 +61,7 @@ def write_snapshot(
     """
     generated_at = _aware(context.generated_at)
     cluster_id = context.cluster_id
-    files = snapshot_files(cluster_id, period)
+    files = snapshot_files(cluster_id, period, chargeback=context.chargeback)
     window_start = start_of_day(period.first)
     window_end = max(window_start, min(start_of_day(period.last) + timedelta(days=1), generated_at))
     with (
@@ -93,6 +94,11 @@ def write_snapshot(
         )
         compliance = compliance_rows(products, context.entitlements, period=period)
         archive.add_chunks(files.compliance, compliance_csv(compliance, cluster_id=cluster_id))
+        group_files = (
+            chargeback_files(archive, files, daily_rows, cluster_id=cluster_id)
+            if context.chargeback
+            else {}
+        )
         condition = DataCondition(
             context=context,
             period=period,
@@ -111,6 +117,7 @@ def write_snapshot(
                 files.bundled_products_daily: bundled_daily.rows,
                 files.services: len(services),
                 files.compliance: len(compliance),
+                **group_files,
             },
             signing_key_fingerprint=signing_key.fingerprint,
         )

@@ -111,7 +111,11 @@ class _Verification:
         self._findings: list[Finding] = []
         self._passed: set[str] = set()
         self._names = [info.filename for info in archive.infolist()]
-        self._files = SnapshotFiles(self._suffix())
+        # A chargeback snapshot (SPEC 8) holds the groups' files: judged by their presence.
+        suffix = self._suffix()
+        self._files = SnapshotFiles(
+            suffix, any(name.startswith("chargeback_products_") for name in self._names)
+        )
 
     def report(self) -> VerificationReport:
         present = self._check_names()

@@ -10,6 +10,10 @@ place License Service prints a token (``serve`` only says where the token file
 is). Its data directory (default ``./license-service-demo-data``) is its own; a
 re-run backfills only the time since the last run. Delete the directory to start
 over.
+
+Chargeback groups are on (SPEC 8): the demo writes ``demo-ibmlicensing.yaml`` into its
+data directory (once; an edited file is kept and followed live) with
+``chargebackEnabled: true`` and the simulated sandbox namespace excluded.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ _PAGES: Final = (
     ),
     ("/health", "what the service cannot measure, and why"),
     ("/snapshot", "the audit snapshot of the last 30 days (zip)"),
+    ("/chargeback_groups", "chargeback groups: the teams' namespaces, as labelled now"),
+    ("/products?groupName=retail", "the retail team's products (a chargeback group)"),
 )
 
 
@@ -111,6 +117,7 @@ def demo_command(
         sample_interval=timedelta(seconds=sample_interval),
         log_level=log_level or DEMO_LOG_LEVEL,
         start_over=start_over,
+        config_file=demo_config_file(data_dir),
     )
     options.check()
     configure_logging(options.log_level or DEMO_LOG_LEVEL)
@@ -153,6 +160,7 @@ def _fill_history(
         cluster,
         days=days,
         settings=service.config.current().metering,
+        chargeback=service.config.current().chargeback_enabled,
         live_interval=service.options.sample_interval,
     )
     with Progress(
@@ -171,6 +179,32 @@ def _fill_history(
         stored = fill(now=service.clock(), progress=report)
     # The backfill took a while: fill the sampling instants that passed meanwhile.
     return stored + fill(now=service.clock())
+
+
+DEMO_CONFIG_FILE: Final = "demo-ibmlicensing.yaml"
+
+
+def demo_config_file(data_dir: Path) -> Path:
+    """The demo's ``IBMLicensing`` document in ``data_dir``: written once, chargeback on."""
+    from license_service.cluster.simulated import DEMO_EXCLUDED_NAMESPACES
+    from license_service.runtime.paths import DataDir
+
+    path = data_dir / DEMO_CONFIG_FILE
+    if not path.exists():
+        DataDir(data_dir).create()
+        path.write_text(
+            "# The demo's configuration (SPEC 6), followed live: edit it while the demo runs.\n"
+            "apiVersion: operator.ibm.com/v1alpha1\n"
+            "kind: IBMLicensing\n"
+            "metadata:\n"
+            "  name: instance\n"
+            "spec:\n"
+            "  chargebackEnabled: true\n"
+            "  features:\n"
+            f"    excludeNamespace: '{DEMO_EXCLUDED_NAMESPACES}'\n",
+            encoding="utf-8",
+        )
+    return path
 
 
 def welcome_summary(*, cluster_id: str, days: int, stored: int, interval_seconds: int) -> str:

@@ -126,6 +126,14 @@ def create_command(
             help="The server's daily peak retention, in days.",
         ),
     ] = DEFAULT_PEAK_DAYS,
+    chargeback: Annotated[
+        bool,
+        typer.Option(
+            "--chargeback",
+            help="Add the chargeback groups' files, as the server does while "
+            "spec.chargebackEnabled is true.",
+        ),
+    ] = False,
 ) -> None:
     """Build a signed audit snapshot of a period from the store, without the server."""
     from license_service.audit.snapshot_names import snapshot_file_name
@@ -158,6 +166,7 @@ def create_command(
             retention_sample_days=retention_sample_days,
             retention_peak_days=retention_peak_days,
             entitlements=bought,
+            chargeback=chargeback,
         )
         for stale in remove_stale_partials(target.parent):
             typer.echo(f"removed {stale}, left by a snapshot run that was interrupted")

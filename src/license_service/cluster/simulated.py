@@ -8,11 +8,14 @@ The cluster holds a dozen nodes (4 to 64 CPUs, PVU ratings 70 and 100), stand-al
 VPC, PVU and MVS products, a Cloud Pak with three bundled products (ratios 1:1, 2:1
 and 4:1, one of them split into services), sidecars excluded by
 ``productChargedContainers``, a FREE product, a pod with broken annotations, a
-Pending pod and unlicensed pods. Pods name their controller (Deployment replicas their
-ReplicaSet, StatefulSets, a DaemonSet) or none (a bare pod without a CPU limit, which
-over-commits its node), so that usage explanations show every kind of workload.
-Replica counts follow a daily curve (low at night UTC, high in the afternoon), a
-quieter weekend and seeded noise, so daily peaks differ from day to day.
+Pending pod and unlicensed pods; three teams' chargeback groups (SPEC 8: namespaces
+labelled ``ibm-chargeback-group``), an unlabelled namespace running MQ and a sandbox
+namespace the demo excludes (``DEMO_EXCLUDED_NAMESPACES``). Pods name their controller
+(Deployment replicas their ReplicaSet, StatefulSets, a DaemonSet) or none (a bare pod
+without a CPU limit, which over-commits its node), so that usage explanations show
+every kind of workload. Replica counts follow a daily curve (low at night UTC, high in
+the afternoon), a quieter weekend and seeded noise, so daily peaks differ from day to
+day.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
 from license_service.cluster.source import ClusterState
+from license_service.metering.chargeback_groups import GROUP_LABEL
 from license_service.metering.cluster_view import (
     ClusterId,
     ClusterView,
@@ -275,7 +279,30 @@ _WORKLOADS: Final = (
         workers=(5, 8),
     ),
     _Workload("default", "redis", "Deployment", (_c("redis", "500m"),), workers=(1,)),
+    # A team's sandbox: left out of every count by the demo's excludeNamespace (SPEC 8).
+    _Workload(
+        "sandbox-dev",
+        "liberty-trial",
+        "Deployment",
+        (_c("liberty", "2"),),
+        dict(_LIBERTY),
+        low=1,
+        high=3,
+        workers=(2, 3),
+    ),
 )
+
+# SPEC 8: three teams label their namespaces ibm-chargeback-group=<team>; mq (and the
+# platform's own namespaces) stay unlabelled, sandbox-dev is excluded by the demo.
+CHARGEBACK_GROUPS: Final[Mapping[str, str]] = {
+    "payments": "retail",
+    "shop": "retail",
+    "db2": "data",
+    "analytics": "data",
+    "cp4i": "integration",
+    "sandbox-dev": "retail",
+}
+DEMO_EXCLUDED_NAMESPACES: Final = "sandbox-.*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +386,10 @@ def _layout(seed: int) -> tuple[tuple[Node, ...], tuple[Namespace, ...]]:
                 if name == "kube-system"
                 else str(uuid.uuid5(_UUID_NAMESPACE, f"namespace/{seed}/{name}"))
             ),
-            labels={"kubernetes.io/metadata.name": name},
+            labels={
+                "kubernetes.io/metadata.name": name,
+                **({GROUP_LABEL: CHARGEBACK_GROUPS[name]} if name in CHARGEBACK_GROUPS else {}),
+            },
         )
         for name in sorted({workload.namespace for workload in _WORKLOADS})
     )

@@ -28,6 +28,10 @@ _FIELDS: Final[tuple[tuple[str, Callable[[LicensingConfig], object]], ...]] = (
         lambda config: config.metering.threads_per_core,
     ),
     ("spec.features.nodeCpuCappingEnabled", lambda config: config.metering.node_cpu_capping),
+    (
+        "spec.features.excludeNamespace",
+        lambda config: ", ".join(config.metering.excluded_namespaces) or None,
+    ),
     ("spec.httpsEnable", lambda config: config.https_enable),
     ("spec.httpsCertsSource", lambda config: config.https_certs_source),
     ("spec.instanceNamespace", lambda config: config.instance_namespace),

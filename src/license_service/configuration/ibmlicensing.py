@@ -15,6 +15,8 @@ Rules, chosen to be strict and predictable:
   fields of IBM's own ``IBMLicensing`` CRD that this service does not read
   (``spec.datasource``, ``spec.license.accept``...) are not unknown: they are listed in
   one note (``notes``, logged at debug level) as not applicable (``unread_fields``);
+- ``spec.features.excludeNamespace`` is one string of comma-separated namespace names or
+  regular expressions (SPEC 8); an item that is not a valid expression is refused by name;
 - ``spec.features.nodeCpuCappingEnabled`` (the SPEC's place) is also accepted at
   ``spec.nodeCpuCappingEnabled`` (where the IBM operator puts it); giving both with
   different values is refused.
@@ -37,6 +39,7 @@ from license_service.configuration.spec_fields import (
 from license_service.configuration.unread_fields import unread_fields
 from license_service.errors import ConfigurationError
 from license_service.message_values import listed, quoted
+from license_service.metering.namespace_scope import ExcludedNamespaces, parse_excluded_namespaces
 from license_service.metering.settings import THREADS_PER_CORE_CHOICES, MeteringSettings
 
 API_VERSION: Final = "operator.ibm.com/v1alpha1"
@@ -67,6 +70,7 @@ _KNOWN_SPEC: Final[Mapping[str, object]] = {
         "kubeRBACAuthEnabled": None,
         "hyperThreading": {"threadsPerCore": None},
         "nodeCpuCappingEnabled": None,
+        "excludeNamespace": None,
     },
 }
 _KNOWN_TOP_LEVEL: Final = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
@@ -145,6 +149,7 @@ def parse_ibmlicensing(document: object) -> LicensingConfig:
     threads = reader.choice(
         spec, "features.hyperThreading.threadsPerCore", allowed=THREADS_PER_CORE_CHOICES
     )
+    excluded = _excluded_namespaces(reader, spec)
     config = LicensingConfig(
         api_secret_token=reader.name(
             spec, "apiSecretToken", _SECRET_NAME, default=_DEFAULTS.api_secret_token
@@ -161,6 +166,7 @@ def parse_ibmlicensing(document: object) -> LicensingConfig:
                 capping if capping is not None else capping_alias,
                 _DEFAULTS.metering.node_cpu_capping,
             ),
+            excluded_namespaces=excluded,
         ),
         https_enable=_default(reader.boolean(spec, "httpsEnable"), _DEFAULTS.https_enable),
         https_certs_source=_default(
@@ -212,6 +218,19 @@ def oldest_ibmlicensing(documents: Sequence[Mapping[str, object]]) -> Mapping[st
 
 
 _T = TypeVar("_T")
+
+
+def _excluded_namespaces(reader: SpecReader, spec: Mapping[str, object]) -> ExcludedNamespaces:
+    """``spec.features.excludeNamespace`` as its items; a problem recorded for a bad one."""
+    path = "features.excludeNamespace"
+    text = reader.text(spec, path, example="'sandbox, team-.*-test'")
+    if text is None:
+        return ()
+    try:
+        return parse_excluded_namespaces(text)
+    except ConfigurationError as exc:
+        reader.problems.append(f"spec.{path}: {exc}".replace(": excludeNamespace:", ":", 1))
+        return ()
 
 
 def _default(value: _T | None, default: _T) -> _T:

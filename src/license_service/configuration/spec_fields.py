@@ -88,6 +88,16 @@ class SpecReader:
         )
         return None
 
+    def text(self, spec: Mapping[str, object], path: str, *, example: str) -> str | None:
+        """A YAML string (quoted or not); a number or a list is a problem."""
+        value = _lookup(spec, path)
+        if value is None or isinstance(value, str):
+            return value
+        self.problems.append(
+            f"spec.{path}: {shown(value)} is not allowed; allowed values: text, e.g. {example}"
+        )
+        return None
+
     def name(
         self, spec: Mapping[str, object], path: str, rule: NameRule, *, default: _T
     ) -> str | _T:

@@ -162,7 +162,7 @@ def parse_charged_containers(raw: str | None) -> ChargedContainers:
         if _REGEX_METACHARACTERS.isdisjoint(text):
             names[excluded].add(text)
             continue
-        problem = _pattern_problem(text)
+        problem = pattern_problem(text)
         if problem is None and len(patterns[False]) + len(patterns[True]) == MAX_PATTERNS:
             problem = (
                 f"is one regular expression more than the {MAX_PATTERNS} allowed in one "
@@ -171,7 +171,7 @@ def parse_charged_containers(raw: str | None) -> ChargedContainers:
         if problem is not None:
             errors.append(f"entry {position} {_shown(text)} {problem}")
             continue
-        patterns[excluded].append(_Pattern(text, _compile(text)))
+        patterns[excluded].append(_Pattern(text, compile_pattern(text)))
     if errors:
         listed = errors[:_LISTED_ERRORS]
         if len(errors) > _LISTED_ERRORS:
@@ -186,20 +186,22 @@ def parse_charged_containers(raw: str | None) -> ChargedContainers:
     )
 
 
-def _compile(text: str) -> _Compiled:
+def compile_pattern(text: str) -> _Compiled:
+    """``text`` compiled by RE2 within the memory budget; ``re2.error`` when it cannot be."""
     compiled: _Compiled = re2.compile(text, _OPTIONS)
     return compiled
 
 
-def _pattern_problem(text: str) -> str | None:
-    """Why ``text`` cannot be used as a pattern, or ``None`` when RE2 compiles it."""
+def pattern_problem(text: str) -> str | None:
+    """Why ``text`` cannot be used as a pattern, or ``None`` when RE2 compiles it (also the
+    rule of ``excludeNamespace`` items, ``namespace_scope``)."""
     if len(text) > MAX_PATTERN_LENGTH:
         return (
             f"has {len(text)} characters, more than the {MAX_PATTERN_LENGTH} allowed for one "
             "entry: shorten the pattern"
         )
     try:
-        _compile(text)
+        compile_pattern(text)
     except UnicodeEncodeError:
         return "is not a valid regular expression (it holds a lone surrogate, not text)"
     except re2.error as exc:

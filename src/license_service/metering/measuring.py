@@ -4,13 +4,20 @@
 it must stay well under a second: the replicas of a workload share their
 annotations and containers, so what they declare and charge is worked out once per
 distinct set within the call (nothing is remembered between calls).
+
+``measure_in_groups`` measures the cluster and, in the same pass over the pods, each
+chargeback group (SPEC 8): a pod of a group's namespace is counted into its group's own
+tally, so each group is measured by the very rules of the cluster (per-node capping, one
+round-up) restricted to its pods; each group row is then added, node by node, to the
+cluster's row while its quantity is computed, so the cluster's value is that of every
+pod. Pods of excluded namespaces (``settings.excluded_namespaces``) are counted nowhere.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Final
@@ -19,11 +26,13 @@ from license_service.errors import AnnotationError
 from license_service.metering.charged_containers import ChargedContainers
 from license_service.metering.cluster_view import ClusterView, Container, Node, Pod
 from license_service.metering.declarations import DeclarationCache, ProductDeclaration
+from license_service.metering.namespace_scope import excluder
 from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
 from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import (
     FREE,
+    MANAGED_VIRTUAL_SERVER,
     AnnotationProblem,
     Measurement,
     PodProblems,
@@ -84,16 +93,50 @@ def measure(view: ClusterView, settings: MeteringSettings) -> Measurement:
     Work is remembered within the call only (``_PodCounter``): each distinct annotation
     set, CPU quantity and (declaration, containers) pair is evaluated once.
     """
+    return measure_in_groups(view, settings, {}).cluster
+
+
+@dataclass(frozen=True, slots=True)
+class GroupedMeasurement:
+    """The cluster's measurement and, per group with licensed pods, the group's own.
+
+    A group's measurement holds usage rows only (its problems are the cluster's).
+    """
+
+    cluster: Measurement
+    groups: Mapping[str, Measurement]
+
+
+def measure_in_groups(
+    view: ClusterView, settings: MeteringSettings, group_of: Mapping[str, str]
+) -> GroupedMeasurement:
+    """Measure ``view`` as ``measure`` does and each group of ``group_of`` (namespace -> group)
+    as if its namespaces' pods were the whole cluster; pure, one pass over the pods."""
     warnings: list[str] = []
     quantities = MillicoreCache()
     nodes = {node.name: _node_facts(node, settings, warnings, quantities) for node in view.nodes}
     counter = _PodCounter(nodes, quantities)
     count = counter.count
+    excluded: Callable[[str], bool] | None = (
+        excluder(settings.excluded_namespaces) if settings.excluded_namespaces else None
+    )
+    get_group = group_of.get
     for pod in view.pods:
         # A pod without license annotations declares nothing: skipped without a call.
         if pod.running and pod.annotations:
-            count(pod)
-    return _measurement(counter.tally, nodes, settings, warnings)
+            namespace = pod.namespace
+            if excluded is not None and excluded(namespace):
+                continue
+            count(pod, get_group(namespace) if group_of else None)
+    # A group's pods were counted into the group alone: each group is measured while its
+    # rows are added, node by node, to the cluster's, which then holds every pod.
+    groups_measured = {
+        group: _measurement(tally, nodes, settings, [], add_to=counter.tally)
+        for group, tally in sorted(counter.group_tallies.items())
+    }
+    return GroupedMeasurement(
+        _measurement(counter.tally, nodes, settings, warnings), groups_measured
+    )
 
 
 def _node_facts(
@@ -158,18 +201,28 @@ def _charge(
     return _Charge(millicores, count, without_limit, tuple(problems))
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__. ``in_groups``
+# (one dict shared by the pairs of one declaration) is filled as groups are met; nothing
+# else changes once made.
+@dataclass(slots=True)
 class _Counted:
     """What every pod with one annotation mapping and one container tuple adds to the tally.
 
     ``problems`` set: such pods are listed with these problems and not counted.
     Otherwise each adds ``charge`` (on its own node) to the sums of every row in ``sums``
-    (each row's ``NodeSums`` millicores and nodes with charged containers).
+    (each row's ``NodeSums`` millicores, and for MVS rows the nodes with charged
+    containers); a pod of a chargeback group to the sums ``in_groups[group]`` instead.
     """
 
     problems: tuple[AnnotationProblem, ...] | None
     charge: _Charge | None = None
-    sums: tuple[tuple[dict[str, int], set[str]], ...] = ()
+    sums: tuple[_Sums, ...] = ()
+    declaration: ProductDeclaration | None = None
+    in_groups: dict[str, tuple[_Sums, ...]] = field(default_factory=dict)
+
+
+_Sums = tuple[dict[str, int], set[str] | None]
+"""A row's per-node millicores, and its nodes with charged containers (MVS rows only)."""
 
 
 class _PodCounter:
@@ -181,19 +234,29 @@ class _PodCounter:
     out once per pair, so a pod costs a lookup and a few additions. Remembered objects
     are kept alive here, so the identities used as keys are never reused while the
     counter lives.
+
+    A pod of a chargeback group is counted into its group's tally only (the rows of a
+    declaration in a group found once per declaration and group), and
+    ``add_groups_to_cluster`` then adds every group's per-node sums to the cluster's: a
+    pod costs about the same with groups as without, and the merge is one addition per
+    (group, row, node).
     """
 
     def __init__(self, nodes: dict[str, NodeFacts], quantities: MillicoreCache) -> None:
         self.tally = _Tally()
+        self.group_tallies: dict[str, _Tally] = {}
         self._nodes = nodes
         self._quantities = quantities
         self._declarations = DeclarationCache()
         self._pods: dict[
             tuple[int, int], tuple[Mapping[str, str], tuple[Container, ...], _Counted | None]
         ] = {}
+        # id of a declaration -> its rows' sums by group, one dict shared by every pair of
+        # that declaration (declarations are kept alive by the counted pairs above).
+        self._in_groups: dict[int, dict[str, tuple[_Sums, ...]]] = {}
 
-    def count(self, pod: Pod) -> None:
-        """Add a running pod with license annotations to the tally."""
+    def count(self, pod: Pod, group: str | None = None) -> None:
+        """Add a running pod with license annotations to the tally, or to ``group``'s."""
         annotations = pod.annotations
         containers = pod.containers
         seen = self._pods.get((id(annotations), id(containers)))
@@ -209,6 +272,10 @@ class _PodCounter:
         if counted.problems is not None or charge is None:
             tally.problems.append(PodProblems(pod.namespace, pod.name, counted.problems or ()))
             return
+        if group is None:
+            sums = counted.sums
+        else:
+            sums = counted.in_groups.get(group) or self._in_group(counted, group)
         node_name = pod.node_name
         node = self._nodes.get(node_name)
         millicores = charge.millicores
@@ -219,11 +286,21 @@ class _PodCounter:
             # No limit: each such container may use the whole node (SPEC 2.4).
             millicores += charge.without_limit * node.cpu_millicores
         charged = charge.charged
-        for per_node, nodes_with_charged in counted.sums:
+        for per_node, nodes_with_charged in sums:
             # NodeSums.add, inlined: this loop runs for every licensed pod.
             per_node[node_name] = per_node.get(node_name, 0) + millicores
-            if charged:
+            if charged and nodes_with_charged is not None:
                 nodes_with_charged.add(node_name)
+
+    def _in_group(self, counted: _Counted, group: str) -> tuple[_Sums, ...]:
+        """The sums a counted pair adds to in ``group``'s tally (kept for its declaration)."""
+        declaration = counted.declaration
+        assert declaration is not None  # counted without problems
+        tally = self.group_tallies.get(group)
+        if tally is None:
+            tally = self.group_tallies[group] = _Tally()
+        sums = counted.in_groups[group] = _row_sums(declaration, tally)
+        return sums
 
     def _work_out(
         self, annotations: Mapping[str, str], containers: tuple[Container, ...]
@@ -237,29 +314,89 @@ class _PodCounter:
         charge = _charge(declaration.charged, containers, self._quantities)
         if charge.problems:
             return _Counted(problems=charge.problems)
-        sums = []
-        for groups, key in _groups_of(declaration, self.tally):
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = _Group(declaration)
-            elif group.declaration is not declaration:
-                group.keep_smallest_names(declaration)
-            sums.append((group.sums.millicores, group.sums.nodes_with_charged_containers))
-        return _Counted(problems=None, charge=charge, sums=tuple(sums))
+        return _Counted(
+            problems=None,
+            charge=charge,
+            sums=_row_sums(declaration, self.tally),
+            declaration=declaration,
+            in_groups=self._in_groups.setdefault(id(declaration), {}),
+        )
 
 
-def _groups_of(
-    declaration: ProductDeclaration, tally: _Tally
-) -> Iterable[tuple[dict[_Key, _Group], _Key]]:
-    """The rows a pod counts towards: its product, or its bundled product and service."""
+def _row_sums(declaration: ProductDeclaration, tally: _Tally) -> tuple[_Sums, ...]:
+    """The sums of the rows of ``tally`` that pods of ``declaration`` count towards."""
+    kinds = (tally.products, tally.bundled, tally.services)
+    # Only MVS counts nodes: other rows skip the set (a set per row of every group).
+    counts_nodes = declaration.metric == MANAGED_VIRTUAL_SERVER
+    sums = []
+    for kind, key in _rows_of(declaration):
+        rows = kinds[kind]
+        row = rows.get(key)
+        if row is None:
+            # Built directly: dataclass default factories cost more per row.
+            row = rows[key] = _Group(declaration, NodeSums({}, set()))
+        elif row.declaration is not declaration:
+            row.keep_smallest_names(declaration)
+        sums.append(
+            (row.sums.millicores, row.sums.nodes_with_charged_containers if counts_nodes else None)
+        )
+    return tuple(sums)
+
+
+def _rows_of(declaration: ProductDeclaration) -> Iterable[tuple[int, _Key]]:
+    """The rows a pod counts towards: its product (kind 0), or its bundled product (1) and
+    service (2)."""
     cloudpak = declaration.cloudpak
     if cloudpak is None:
-        yield tally.products, (declaration.product_id, declaration.metric)
+        yield 0, (declaration.product_id, declaration.metric)
         return
     base = (cloudpak.id, cloudpak.metric, declaration.product_id, declaration.metric)
-    yield tally.bundled, (*base, str(cloudpak.ratio))
+    yield 1, (*base, str(cloudpak.ratio))
     if declaration.service is not None:
-        yield tally.services, (*base, declaration.service.id)
+        yield 2, (*base, declaration.service.id)
+
+
+@dataclass(frozen=True, slots=True)
+class _RowMeter:
+    """Measures a tally's rows; with ``add_to``, adds each row to that tally's as it goes."""
+
+    nodes: dict[str, NodeFacts]
+    settings: MeteringSettings
+    add_to: _Tally | None
+
+    def units(self, metric: str, sums: NodeSums, into: NodeSums | None = None) -> int:
+        """The row's quantity (SPEC 2.5); its sums also added to ``into`` when given."""
+        return quantity(
+            metric,
+            sums,
+            self.nodes,
+            threads_per_core=self.settings.threads_per_core,
+            default_pvu_per_core=self.settings.default_pvu_per_core,
+            add_to=None if into is None else into.millicores,
+        )
+
+    def cluster_row(self, kind: int, key: _Key, group: _Group) -> NodeSums | None:
+        """The ``add_to`` tally's row of ``key`` (made when missing), its MVS nodes joined."""
+        if self.add_to is None:
+            return None
+        add_to = self.add_to
+        rows = (add_to.products, add_to.bundled, add_to.services)[kind]
+        target = rows.get(key)
+        if target is None:
+            target = rows[key] = _Group(group.declaration, NodeSums({}, set()))
+        elif target.declaration is not group.declaration:
+            target.keep_smallest_names(group.declaration)
+        if group.sums.nodes_with_charged_containers:
+            target.sums.nodes_with_charged_containers |= group.sums.nodes_with_charged_containers
+        return target.sums
+
+    def unmeasured_row(self, kind: int, key: _Key, group: _Group) -> None:
+        """A row no quantity is computed for: only added to the ``add_to`` tally's."""
+        into = self.cluster_row(kind, key, group)
+        if into is not None:
+            per_node = into.millicores
+            for node_name, millicores in group.sums.millicores.items():
+                per_node[node_name] = per_node.get(node_name, 0) + millicores
 
 
 def _measurement(
@@ -267,33 +404,36 @@ def _measurement(
     nodes: dict[str, NodeFacts],
     settings: MeteringSettings,
     warnings: list[str],
+    *,
+    add_to: _Tally | None = None,
 ) -> Measurement:
-    def units(metric: str, sums: NodeSums) -> int:
-        return quantity(
-            metric,
-            sums,
-            nodes,
-            threads_per_core=settings.threads_per_core,
-            default_pvu_per_core=settings.default_pvu_per_core,
-        )
+    """The measurement of ``tally``. ``add_to`` (``tally`` is a chargeback group's): its rows
+    are also added to that tally's (the cluster's), and only usage rows are made."""
+    meter = _RowMeter(nodes, settings, add_to)
+    units, cluster_row, unmeasured_row = meter.units, meter.cluster_row, meter.unmeasured_row
 
     unmeasured: set[UnmeasuredProduct] = set()
     products: list[ProductUsage] = []
-    for (product_id, metric), group in tally.products.items():
+    for product_key, group in tally.products.items():
+        product_id, metric = product_key
         name = group.declaration.product_name
         if is_measurable(metric):
-            products.append(ProductUsage(name, product_id, metric, units(metric, group.sums)))
+            value = units(metric, group.sums, cluster_row(0, product_key, group))
+            products.append(ProductUsage(name, product_id, metric, value))
         else:
+            unmeasured_row(0, product_key, group)
             unmeasured.add(UnmeasuredProduct(product_id, name, metric))
 
     bundled: list[BundledProductUsage] = []
     cloudpak_totals: dict[tuple[str, str], Fraction] = {}
     cloudpak_names: dict[tuple[str, str], str] = {}
-    for (cloudpak_id, cloudpak_metric, product_id, metric, _), group in tally.bundled.items():
+    for bundled_key, group in tally.bundled.items():
+        cloudpak_id, cloudpak_metric, product_id, metric, _ = bundled_key
         declaration = group.declaration
         cloudpak = declaration.cloudpak
         assert cloudpak is not None  # bundled groups are made from Cloud Pak declarations
         if not is_measurable(metric):
+            unmeasured_row(1, bundled_key, group)
             unmeasured.add(
                 UnmeasuredProduct(product_id, declaration.product_name, metric, cloudpak_id)
             )
@@ -306,7 +446,7 @@ def _measurement(
             cloudpak_version=cloudpak.version,
             cloudpak_metric=cloudpak_metric,
             metric=metric,
-            measured_quantity=units(metric, group.sums),
+            measured_quantity=units(metric, group.sums, cluster_row(1, bundled_key, group)),
             conversion=cloudpak.ratio,
         )
         bundled.append(row)
@@ -322,15 +462,11 @@ def _measurement(
         )
 
     services: list[ServiceUsage] = []
-    for (
-        cloudpak_id,
-        cloudpak_metric,
-        product_id,
-        metric,
-        service_id,
-    ), group in tally.services.items():
+    for service_key, group in tally.services.items():
+        cloudpak_id, cloudpak_metric, product_id, metric, service_id = service_key
         declaration = group.declaration
         if not is_measurable(metric):
+            unmeasured_row(2, service_key, group)
             continue
         assert declaration.service is not None
         services.append(
@@ -342,10 +478,16 @@ def _measurement(
                 metric=metric,
                 service_name=declaration.service.name,
                 service_id=service_id,
-                value=units(metric, group.sums),
+                value=units(metric, group.sums, cluster_row(2, service_key, group)),
             )
         )
 
+    if add_to is not None:
+        return Measurement(
+            products=tuple(sorted(products)),
+            bundled_products=tuple(sorted(bundled)),
+            services=tuple(sorted(services)),
+        )
     unknown = tuple(
         UnknownNode(name, tuple(sorted(pods)), tally.unknown_without_limit[name])
         for name, pods in sorted(tally.unknown_pods.items())

@@ -51,12 +51,23 @@ def quantity(
     *,
     threads_per_core: int,
     default_pvu_per_core: int,
+    add_to: dict[str, int] | None = None,
 ) -> int:
-    """Return the usage of one product in ``metric``, rounded up once; pure.
+    """Return the usage of one product in ``metric``, rounded up once; pure but for ``add_to``.
 
     Per node the sum is capped at the node's limit (unknown nodes are not capped),
-    then divided by ``threads_per_core``.
+    then divided by ``threads_per_core``. ``add_to`` (a chargeback group's row, SPEC 8):
+    each node's sum is also added to it in the same pass (the cluster's row of the group).
     """
+    if add_to is not None:
+        return _quantity_adding(
+            metric,
+            sums,
+            nodes,
+            add_to=add_to,
+            threads_per_core=threads_per_core,
+            default_pvu_per_core=default_pvu_per_core,
+        )
     if metric == FREE:
         return 0
     if metric == MANAGED_VIRTUAL_SERVER:
@@ -66,6 +77,42 @@ def quantity(
     weighted = 0
     # One pass over every node the product runs on: kept lean, it runs for every row.
     for node_name, millicores in sums.millicores.items():
+        facts = facts_of(node_name)
+        if facts is None:
+            weighted += millicores * default_pvu_per_core if per_core else millicores
+            continue
+        cap = facts.cpu_millicores
+        capped = cap if facts.capping and cap is not None and millicores > cap else millicores
+        weighted += capped * facts.pvu_per_core if per_core else capped
+    divisor = 1000 * threads_per_core
+    return -(-weighted // divisor)
+
+
+def _quantity_adding(
+    metric: str,
+    sums: NodeSums,
+    nodes: Mapping[str, NodeFacts],
+    *,
+    add_to: dict[str, int],
+    threads_per_core: int,
+    default_pvu_per_core: int,
+) -> int:
+    """``quantity``, adding each node's sum to ``add_to`` in the same pass over the nodes.
+
+    The loop is ``quantity``'s, repeated with the addition inside: a group's rows are many
+    and small, and one pass instead of two is what keeps groups cheap (SPEC 8).
+    """
+    per_node = sums.millicores
+    add_get = add_to.get
+    if metric in (FREE, MANAGED_VIRTUAL_SERVER):
+        for node_name, millicores in per_node.items():
+            add_to[node_name] = add_get(node_name, 0) + millicores
+        return 0 if metric == FREE else len(sums.nodes_with_charged_containers)
+    per_core = metric == PROCESSOR_VALUE_UNIT
+    facts_of = nodes.get
+    weighted = 0
+    for node_name, millicores in per_node.items():
+        add_to[node_name] = add_get(node_name, 0) + millicores
         facts = facts_of(node_name)
         if facts is None:
             weighted += millicores * default_pvu_per_core if per_core else millicores

@@ -21,6 +21,7 @@ read both forms alike. Pure: no I/O.
 
 from __future__ import annotations
 
+import collections
 import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -197,6 +198,10 @@ class RowSpec(Generic[R]):
                 values[position] = decode(values[position])
         return self._make(values)
 
+    def make(self, values: Iterable[Any]) -> R:
+        """The row whose values, in field order, are ``values`` (already decoded)."""
+        return self._make(values)
+
     def to_stored(self, row: R) -> tuple[Any, ...]:
         """``row``'s values as the database holds them, in ``database_columns`` order."""
         values: tuple[Any, ...] = self._to_stored(row)
@@ -309,3 +314,28 @@ def _check(
         problems.append(f"value {value!r} must be a field outside the key")
     if problems:
         raise ValueError(f"row specification of {name}: " + "; ".join(problems))
+
+
+def with_leading_key(rows: RowSpec[Any], column: Column, type_name: str) -> RowSpec[Any]:
+    """A kind of row derived from ``rows``: ``column`` first, as the first key column.
+
+    The row type is made from ``rows``' own (its fields after ``column``'s attribute, its
+    properties such as ``converted_quantity`` kept), so a field added to ``rows`` reaches
+    the derived rows too. A derived row is ``(value of column, *row of rows)``.
+    """
+    fields: tuple[str, ...] = getattr(rows.row_type, "_fields", ())
+    base = collections.namedtuple(f"_{type_name}Fields", (column.attribute, *fields))  # type: ignore[misc]
+    properties = {
+        name: value
+        for kind in reversed(rows.row_type.__mro__)
+        for name, value in vars(kind).items()
+        if isinstance(value, property)
+    }
+    doc = f"A row of {rows.row_type.__name__} with {column.api_name} first (the key's first part)."
+    row_type = type(type_name, (base,), {"__slots__": (), "__doc__": doc, **properties})
+    return RowSpec(
+        cast(type[tuple[Any, ...]], row_type),
+        columns=(column, *rows.columns),
+        key=(column.attribute, *rows.key),
+        value=rows.value,
+    )

@@ -1,4 +1,5 @@
-"""Settings that change measured results (SPEC 2.5): hyper-threading, capping, PVU default."""
+"""Settings that change measured results (SPEC 2.5, 8): hyper-threading, capping, PVU default,
+excluded namespaces."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from license_service.errors import ConfigurationError
+from license_service.metering.namespace_scope import ExcludedNamespaces, checked_patterns
 
 CappingSource = Literal["capacity", "allocatable"]
 
@@ -21,8 +23,11 @@ class MeteringSettings:
     node_cpu_capping: bool = True
     capping_source: CappingSource = "capacity"
     default_pvu_per_core: int = DEFAULT_PVU_PER_CORE
+    excluded_namespaces: ExcludedNamespaces = ()
+    """``spec.features.excludeNamespace``: names or patterns whose pods are counted nowhere."""
 
     def __post_init__(self) -> None:
+        checked_patterns(self.excluded_namespaces)
         if self.threads_per_core not in THREADS_PER_CORE_CHOICES:
             raise ConfigurationError(
                 f"threadsPerCore {self.threads_per_core!r} must be one of "

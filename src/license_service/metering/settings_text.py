@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from license_service.metering.namespace_scope import excluded_text
 from license_service.metering.settings import CappingSource, MeteringSettings
 
 _CAPPED_AT: Final[dict[CappingSource, str]] = {
@@ -21,7 +22,8 @@ def settings_text(settings: MeteringSettings) -> str:
     """``threadsPerCore 1, node CPU capping on (at each node's capacity), default PVU ...``."""
     return (
         f"threadsPerCore {settings.threads_per_core}, {_capping(settings)}, "
-        f"default PVU per core {settings.default_pvu_per_core}"
+        f"default PVU per core {settings.default_pvu_per_core}, "
+        f"excludeNamespace {excluded_text(settings.excluded_namespaces)}"
     )
 
 
@@ -42,6 +44,11 @@ def settings_changes(before: MeteringSettings, after: MeteringSettings) -> list[
     if before.default_pvu_per_core != after.default_pvu_per_core:
         changes.append(
             f"default PVU per core {before.default_pvu_per_core} -> {after.default_pvu_per_core}"
+        )
+    if before.excluded_namespaces != after.excluded_namespaces:
+        changes.append(
+            f"excludeNamespace {excluded_text(before.excluded_namespaces)} -> "
+            f"{excluded_text(after.excluded_namespaces)}"
         )
     return changes
 

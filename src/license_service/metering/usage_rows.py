@@ -14,6 +14,7 @@ tuple in one step.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, Final, NamedTuple
 
@@ -26,6 +27,7 @@ from license_service.metering.row_specs import (
     TEXT,
     Column,
     RowSpec,
+    with_leading_key,
 )
 
 
@@ -134,3 +136,19 @@ SERVICE_ROWS: Final = RowSpec(
 
 USAGE_ROWS: Final[tuple[RowSpec[Any], ...]] = (PRODUCT_ROWS, BUNDLED_PRODUCT_ROWS, SERVICE_ROWS)
 """Every kind of usage row, in the order the API and the snapshot list them."""
+
+# SPEC 8: the rows of one chargeback group are the rows above with ``groupName`` first,
+# derived (never copied), so every field of a product row is a field of a group's row.
+GROUP_NAME: Final = Column("group_name", "groupName", TEXT)
+CHARGEBACK_PRODUCT_ROWS: Final = with_leading_key(PRODUCT_ROWS, GROUP_NAME, "GroupProductUsage")
+CHARGEBACK_BUNDLED_PRODUCT_ROWS: Final = with_leading_key(
+    BUNDLED_PRODUCT_ROWS, GROUP_NAME, "GroupBundledProductUsage"
+)
+CHARGEBACK_SERVICE_ROWS: Final = with_leading_key(SERVICE_ROWS, GROUP_NAME, "GroupServiceUsage")
+
+CHARGEBACK_ROWS: Final[Mapping[RowSpec[Any], RowSpec[Any]]] = {
+    PRODUCT_ROWS: CHARGEBACK_PRODUCT_ROWS,
+    BUNDLED_PRODUCT_ROWS: CHARGEBACK_BUNDLED_PRODUCT_ROWS,
+    SERVICE_ROWS: CHARGEBACK_SERVICE_ROWS,
+}
+"""The group rows of each kind of usage row (a group's ``/products``, ... are read there)."""

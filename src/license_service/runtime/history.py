@@ -81,8 +81,11 @@ def fill_history(
     settings: MeteringSettings,
     live_interval: timedelta,
     progress: Progress | None = None,
+    chargeback: bool = False,
 ) -> int:
-    """Backfill what ``plan_history`` says is missing; return the number of samples stored."""
+    """Backfill what ``plan_history`` says is missing; return the number of samples stored.
+
+    ``chargeback``: the chargeback groups' peaks are stored too (SPEC 8)."""
     with database.begin() as connection:
         newest = latest_sample(connection, cluster_id=cluster.cluster_id)
     segments = plan_history(
@@ -111,5 +114,6 @@ def fill_history(
             settings=settings,
             interval=segment.interval,
             progress=report,
+            chargeback=chargeback,
         )
     return stored

@@ -250,15 +250,17 @@ def _prune(service: Service) -> None:
             now=service.clock(),
             sample_days=state.retention_sample_days,
             peak_days=state.retention_peak_days,
+            chargeback_days=state.licensing().chargeback_retention_period,
         )
     if result.total:
         logger.info(
             "Removed data older than the retention periods: %d samples (%d usage rows), "
-            "%d daily peaks, %d coverage intervals, %d missed-sample records, "
-            "%d usage explanations",
+            "%d daily peaks, %d chargeback group peaks, %d coverage intervals, "
+            "%d missed-sample records, %d usage explanations",
             result.samples,
             result.sample_rows,
             result.daily_peaks,
+            result.group_peaks,
             result.coverage_intervals,
             result.missed_samples,
             result.explanations,

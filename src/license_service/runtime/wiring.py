@@ -181,6 +181,7 @@ def assemble(
             cluster.source,
             database,
             settings=lambda: config.current().metering,
+            chargeback=lambda: config.current().chargeback_enabled,
             clock=clock,
             interval=options.sample_interval,
             kept_misses=UnrecordedMisses(data_dir.root / UNRECORDED_MISSES_FILE),

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import islice
 
+from license_service.metering.chargeback_groups import measure_groups
 from license_service.metering.cluster_view import ClusterId, ClusterView
-from license_service.metering.measuring import measure
+from license_service.metering.measuring import GroupedMeasurement, measure_in_groups
 from license_service.metering.settings import MeteringSettings
-from license_service.metering.usage import Measurement
 from license_service.sampling.peak_explanations import keep_peak_explanations
 from license_service.sampling.sampler import Transactions
 from license_service.sampling.schedule import (
@@ -45,11 +45,13 @@ def backfill(
     interval: timedelta = DEFAULT_INTERVAL,
     progress: Progress | None = None,
     batch_size: int = 288,
+    chargeback: bool = False,
 ) -> int:
     """Store a sample of ``source_at(t)`` at every aligned ``t`` in [start, end); return the count.
 
     The settings are recorded as in force from the first sample. ``progress`` is
-    called before the first batch and after each one.
+    called before the first batch and after each one. ``chargeback``: the chargeback
+    groups' peaks are stored too (SPEC 8).
     """
     seconds = interval_seconds(interval)
     if batch_size < 1:
@@ -59,7 +61,7 @@ def backfill(
     if progress is not None:
         progress(0, total)
     instants = boundaries(start, end, interval)
-    previous: tuple[ClusterView, Measurement] | None = None
+    previous: tuple[ClusterView, GroupedMeasurement] | None = None
     stored = 0
     while batch := list(islice(instants, batch_size)):
         with database.begin() as connection:
@@ -68,13 +70,19 @@ def backfill(
             for instant in batch:
                 view = source_at(instant)
                 if previous is None or previous[0] != view:
-                    previous = (view, measure(view, settings))
+                    grouped = (
+                        measure_groups(view, settings)
+                        if chargeback
+                        else measure_in_groups(view, settings, {})
+                    )
+                    previous = (view, grouped)
                 record_sample(
                     connection,
                     cluster_id=cluster_id,
                     taken_at=instant,
-                    measurement=previous[1],
+                    measurement=previous[1].cluster,
                     interval_seconds=seconds,
+                    groups=previous[1].groups,
                 )
                 keep_peak_explanations(
                     connection,
@@ -82,7 +90,7 @@ def backfill(
                     taken_at=instant,
                     view=view,
                     settings=settings,
-                    measurement=previous[1],
+                    measurement=previous[1].cluster,
                 )
         stored += len(batch)
         if progress is not None:

@@ -52,6 +52,7 @@ from sqlalchemy import Connection
 
 from license_service.cluster.source import ClusterSource
 from license_service.errors import LicenseServiceError
+from license_service.metering.chargeback_groups import measure_groups
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
@@ -64,7 +65,11 @@ from license_service.sampling.unrecorded_misses import MAX_ERROR, UnrecordedMiss
 from license_service.store.missed_instants import missed_instants
 from license_service.store.samples import record_sample
 from license_service.store.sampling_coverage import last_sampled_at, record_missed_sample
-from license_service.store.settings_history import record_settings
+from license_service.store.settings_history import (
+    in_force_since,
+    record_settings,
+    settings_history,
+)
 from license_service.waiting import Sleep, stopped_while_waiting
 
 logger = logging.getLogger(__name__)
@@ -73,6 +78,8 @@ Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware UTC."""
 SettingsProvider = Callable[[], MeteringSettings]
 """Returns the metering settings in force now."""
+ChargebackSwitch = Callable[[], bool]
+"""Returns whether chargeback groups are measured now (``spec.chargebackEnabled``)."""
 _Counter = Literal["samples_taken", "samples_missed", "ticks_failed"]
 # How far the clock may read before the last sample before it counts as set back
 # (a sleep may end a little early).
@@ -112,13 +119,16 @@ class Sampler:
         max_view_age: timedelta = MAX_VIEW_AGE,
         kept_misses: UnrecordedMisses | None = None,
         may_store: Callable[[], bool] | None = None,
+        chargeback: ChargebackSwitch = lambda: False,
     ) -> None:
         """``kept_misses`` keeps the reasons the store has not taken yet across restarts;
-        ``may_store`` (the leader election's gate) says whether this replica may write."""
+        ``may_store`` (the leader election's gate) says whether this replica may write;
+        ``chargeback`` says, at each tick, whether groups are measured and stored too."""
         self._may_store = may_store
         self._source = source
         self._database = database
         self._settings = settings
+        self._chargeback = chargeback
         self._clock = clock
         self._interval = interval
         self._interval_seconds = interval_seconds(interval)
@@ -265,7 +275,14 @@ class Sampler:
             )
             return "missed"
         settings = self._settings()
-        measurement = measure(state.view, settings)
+        groups = None
+        if self._chargeback():
+            # Groups as labelled in this view: a label change counts from this sample on.
+            grouped = measure_groups(state.view, settings)
+            measurement, groups = grouped.cluster, grouped.groups
+        else:
+            measurement = measure(state.view, settings)
+        excluded_since = self.status().excluded_namespaces_since
         with self._database.begin() as connection:
             if self._may_store is not None and not self._may_store():
                 raise _NotLeading("this replica no longer leads; the leader samples")
@@ -286,6 +303,7 @@ class Sampler:
                 taken_at=now,
                 measurement=measurement,
                 interval_seconds=self._interval_seconds,
+                groups=groups,
             )
             keep_peak_explanations(
                 connection,
@@ -295,6 +313,10 @@ class Sampler:
                 settings=settings,
                 measurement=measurement,
             )
+            if changed or excluded_since is None:
+                # SPEC 8: when the excludeNamespace in force began, for /health and /status.
+                history = settings_history(connection, cluster_id=state.cluster_id, until=now)
+                excluded_since = in_force_since(history, lambda s: s.excluded_namespaces)
         self._forget_unrecorded()
         if changed:
             self._log_settings(settings, since=now)
@@ -304,6 +326,8 @@ class Sampler:
             last_error=None,
             count="samples_taken",
             last_measurement=measurement,
+            last_groups=groups or {},
+            excluded_namespaces_since=excluded_since,
         )
         return "sampled"
 

@@ -6,6 +6,7 @@ a half-updated state while a sample is being stored in a worker thread.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -25,7 +26,9 @@ class SamplerStatus:
     successful one); ``last_measurement`` is the usage of the latest sample
     ("usage now", and the pods with incomplete annotations); ``next_sample_at`` is
     the instant the sampler waits for (``None`` before it waits, or while the clock
-    reads before the last sample).
+    reads before the last sample). ``last_groups``: each chargeback group's usage in the
+    latest sample (empty while chargeback is off); ``excluded_namespaces_since``: when
+    the excludeNamespace setting in force was recorded (``None`` before the first sample).
     """
 
     interval: timedelta
@@ -40,3 +43,5 @@ class SamplerStatus:
     ticks_failed: int = 0
     last_measurement: Measurement | None = None
     next_sample_at: datetime | None = None
+    last_groups: Mapping[str, Measurement] | None = None
+    excluded_namespaces_since: datetime | None = None

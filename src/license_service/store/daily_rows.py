@@ -38,7 +38,7 @@ from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import RowSpec
 from license_service.store.stored_rows import StoredRow, decoded
-from license_service.store.tables import usage_tables
+from license_service.store.tables import daily_peak_table
 
 BATCH_ROWS: Final = 5_000
 
@@ -57,9 +57,7 @@ def rows_by_day(
     metric: str | None = None,
 ) -> Iterator[DayRows]:
     """The daily peaks of kind ``rows`` in ``period``, by day, each day in the API's order."""
-    query = _DailyQuery(
-        usage_tables(rows).daily_peaks, rows.database_fields, cluster_id, period, metric
-    )
+    query = _DailyQuery(daily_peak_table(rows), rows.database_fields, cluster_id, period, metric)
     by_day = _streamed_by_day if connection.dialect.name == "postgresql" else _queried_day_by_day
     days = by_day(connection, query)
     for position, column in enumerate(rows.stored):

@@ -22,7 +22,7 @@ from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import PeriodPeak, R, RowSpec
 from license_service.store.daily_peaks import peaks_in_period
 from license_service.store.stored_rows import decoded
-from license_service.store.tables import usage_tables
+from license_service.store.tables import daily_peak_table
 
 
 def period_peaks(
@@ -32,9 +32,13 @@ def period_peaks(
     cluster_id: ClusterId,
     period: DatePeriod,
     metric: str | None = None,
+    group: str | None = None,
 ) -> list[PeriodPeak[R]]:
-    """The rows of kind ``rows`` (``/products``, ...) of ``period``, optionally of ``metric``."""
-    found = _period_peaks(connection, rows, cluster_id=cluster_id, period=period, metric=metric)
+    """The rows of kind ``rows`` (``/products``, ...) of ``period``, optionally of ``metric``;
+    of a chargeback group's kind (``CHARGEBACK_*``), optionally of ``group`` only."""
+    found = _period_peaks(
+        connection, rows, cluster_id=cluster_id, period=period, metric=metric, group=group
+    )
     return rows.sorted_peaks(PeriodPeak(decoded(rows, row[:-1]), row[-1]) for row in found)
 
 
@@ -45,6 +49,7 @@ def _period_peaks(
     cluster_id: ClusterId,
     period: DatePeriod,
     metric: str | None,
+    group: str | None,
 ) -> Sequence[Row[*tuple[Any, ...]]]:
     """One row per key: its stored fields (the value is the peak, the names the latest
     day's) in ``database_fields`` order, then the peak date.
@@ -55,7 +60,7 @@ def _period_peaks(
     primary key the last day's names (correlated subqueries, run as index searches on
     both backends). The window functions used before sorted every row of the period.
     """
-    table = usage_tables(rows).daily_peaks
+    table = daily_peak_table(rows)
     key, value = rows.database_key, rows.database_value
     grouped = (
         select(
@@ -63,7 +68,11 @@ def _period_peaks(
             func.max(table.c[value]).label("peak"),
             func.max(table.c.day).label("last_day"),
         )
-        .where(*peaks_in_period(table, cluster_id=cluster_id, period=period, metric=metric))
+        .where(
+            *peaks_in_period(
+                table, cluster_id=cluster_id, period=period, metric=metric, group=group
+            )
+        )
         .group_by(*(table.c[column] for column in key))
         .subquery("period_keys")
     )

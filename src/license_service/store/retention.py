@@ -6,6 +6,8 @@
 - daily peaks of days before the last ``peak_days`` UTC days (today included), so a
   period of ``peak_days`` days ending today is always complete, and the usage
   explanations of those days with them (SPEC 9: kept as long as daily peaks);
+- chargeback groups' daily peaks (SPEC 8) before the last ``chargeback_days`` UTC days
+  (``spec.chargebackRetentionPeriod``, 62 by default), their own period;
 - coverage intervals and missed samples that ended before those days: gaps and sample
   counts are reported as far back as peaks are.
 
@@ -23,6 +25,7 @@ from sqlalchemy import ColumnElement, Connection, Table, delete, select
 from license_service.errors import ConfigurationError
 from license_service.store.instants import start_of_day, utc_day, utc_instant
 from license_service.store.tables import (
+    CHARGEBACK_PEAK_TABLES,
     bundled_product_daily_peaks,
     missed_samples,
     product_daily_peaks,
@@ -37,6 +40,7 @@ from license_service.store.tables import (
 
 DEFAULT_SAMPLE_DAYS: Final = 62
 DEFAULT_PEAK_DAYS: Final = 731
+DEFAULT_CHARGEBACK_DAYS: Final = 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,7 @@ class PruneResult:
     coverage_intervals: int
     missed_samples: int
     explanations: int = 0
+    group_peaks: int = 0
 
     @property
     def total(self) -> int:
@@ -60,6 +65,7 @@ class PruneResult:
             + self.coverage_intervals
             + self.missed_samples
             + self.explanations
+            + self.group_peaks
         )
 
 
@@ -69,10 +75,15 @@ def prune(
     now: datetime,
     sample_days: int = DEFAULT_SAMPLE_DAYS,
     peak_days: int = DEFAULT_PEAK_DAYS,
+    chargeback_days: int = DEFAULT_CHARGEBACK_DAYS,
 ) -> PruneResult:
     """Remove the rows older than the retention periods, in the caller's transaction."""
     now = utc_instant(now, name="now")
-    for name, days in (("sample", sample_days), ("peak", peak_days)):
+    for name, days in (
+        ("sample", sample_days),
+        ("peak", peak_days),
+        ("chargeback", chargeback_days),
+    ):
         if days < 1:
             raise ConfigurationError(
                 f"{name} retention of {days!r} days is too short: keep at least 1 day"
@@ -80,6 +91,7 @@ def prune(
     sample_cutoff = now - timedelta(days=sample_days)
     first_kept_day = utc_day(now) - timedelta(days=peak_days - 1)
     coverage_cutoff = start_of_day(first_kept_day)
+    first_kept_group_day = utc_day(now) - timedelta(days=chargeback_days - 1)
 
     old_samples = select(samples.c.id).where(samples.c.taken_at < sample_cutoff)
     # Counted one by one, not left to ON DELETE CASCADE, so the result can say how many.
@@ -102,6 +114,10 @@ def prune(
         ),
         explanations=_delete(
             connection, usage_explanations, usage_explanations.c.day < first_kept_day
+        ),
+        group_peaks=sum(
+            _delete(connection, table, table.c.day < first_kept_group_day)
+            for table in CHARGEBACK_PEAK_TABLES
         ),
     )
 

@@ -9,6 +9,7 @@ driver (``upserts.bulk_insert``), so a thousand products cost tens of millisecon
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -26,10 +27,10 @@ from license_service.metering.usage_rows import (
     SERVICE_ROWS,
     USAGE_ROWS,
 )
-from license_service.store.daily_peaks import record_daily_peaks
+from license_service.store.daily_peaks import record_daily_peaks, record_group_peaks
 from license_service.store.instants import utc_day, utc_instant
 from license_service.store.sampling_coverage import extend_coverage
-from license_service.store.stored_rows import decoded, measurement_rows
+from license_service.store.stored_rows import decoded, group_rows, measurement_rows
 from license_service.store.tables import samples, usage_tables
 from license_service.store.upserts import BulkInsert, bulk_insert
 
@@ -51,11 +52,14 @@ def record_sample(
     taken_at: datetime,
     measurement: Measurement,
     interval_seconds: int,
+    groups: Mapping[str, Measurement] | None = None,
 ) -> None:
     """Store the sample of ``cluster_id`` taken at ``taken_at``, with its peaks and coverage.
 
-    ``interval_seconds`` is the sampling interval in force. Raises ``StorageError`` for a
-    naive ``taken_at``, a non-positive interval, or a sample already stored for that instant.
+    ``interval_seconds`` is the sampling interval in force. ``groups`` (chargeback on, SPEC 8):
+    each group's measurement, whose rows raise the group's daily peaks (no raw rows kept).
+    Raises ``StorageError`` for a naive ``taken_at``, a non-positive interval, or a sample
+    already stored for that instant.
     """
     instant = utc_instant(taken_at, name="taken_at")
     if interval_seconds <= 0:
@@ -85,6 +89,14 @@ def record_sample(
     record_daily_peaks(
         connection, cluster_id=cluster_id, day=utc_day(instant), taken_at=instant, rows=rows
     )
+    if groups:
+        record_group_peaks(
+            connection,
+            cluster_id=cluster_id,
+            day=utc_day(instant),
+            taken_at=instant,
+            rows=group_rows(groups),
+        )
     extend_coverage(
         connection, cluster_id=cluster_id, taken_at=instant, interval_seconds=interval_seconds
     )

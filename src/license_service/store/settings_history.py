@@ -7,6 +7,7 @@ order; the table is small and is not pruned (the change in force must stay known
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -59,6 +60,7 @@ def record_settings(
             node_cpu_capping=settings.node_cpu_capping,
             capping_source=settings.capping_source,
             default_pvu_per_core=settings.default_pvu_per_core,
+            exclude_namespace=",".join(settings.excluded_namespaces),
         )
     )
     return True
@@ -83,4 +85,24 @@ def _settings(row: Row[Any]) -> MeteringSettings:
         node_cpu_capping=bool(row.node_cpu_capping),
         capping_source=cast(CappingSource, row.capping_source),
         default_pvu_per_core=row.default_pvu_per_core,
+        # Items hold no comma (the setting is split at commas), so the join reads back.
+        excluded_namespaces=tuple(row.exclude_namespace.split(","))
+        if row.exclude_namespace
+        else (),
     )
+
+
+def in_force_since(
+    history: Sequence[SettingsChange], value: Callable[[MeteringSettings], object]
+) -> datetime | None:
+    """When the latest ``value`` of one setting came into force (unchanged since); ``None``
+    for an empty history."""
+    if not history:
+        return None
+    current = value(history[-1].settings)
+    since = history[-1].at
+    for change in reversed(history):
+        if value(change.settings) != current:
+            break
+        since = change.at
+    return since

@@ -12,14 +12,19 @@ database access.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from license_service.errors import AnnotationError, StorageError
 from license_service.metering.row_specs import R, RowSpec
 from license_service.metering.usage import Measurement
-from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    CHARGEBACK_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+)
 
 StoredRow = tuple[Any, ...]
 """A usage row as a table holds it, in its specification's ``database_columns`` order."""
@@ -49,6 +54,16 @@ def measurement_rows(measurement: Measurement) -> MeasurementRows:
         bundled_products=stored_rows(BUNDLED_PRODUCT_ROWS, measurement.bundled_products),
         services=stored_rows(SERVICE_ROWS, measurement.services),
     )
+
+
+def group_rows(groups: Mapping[str, Measurement]) -> dict[RowSpec[Any], list[StoredRow]]:
+    """The chargeback groups' measurements as rows of the group tables (``CHARGEBACK_ROWS``):
+    each group's stored rows with its name first (the group key's first column)."""
+    found: dict[RowSpec[Any], list[StoredRow]] = {kind: [] for kind in CHARGEBACK_ROWS.values()}
+    for group, measurement in groups.items():
+        for kind, kind_rows in measurement_rows(measurement).by_kind():
+            found[CHARGEBACK_ROWS[kind]].extend((group, *row) for row in kind_rows)
+    return found
 
 
 def stored_rows(rows: RowSpec[R], usages: Iterable[R]) -> list[StoredRow]:

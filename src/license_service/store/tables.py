@@ -14,6 +14,10 @@ specification's two tables.
   besides the primary key (cluster, day, row key), an index on (cluster, row key,
   day, value) hands a period query each row key's days in order, from the index
   alone (``period_peaks``).
+- ``chargeback_product_daily_peaks`` / ``chargeback_bundled_product_daily_peaks`` /
+  ``chargeback_service_daily_peaks``: the daily peaks of each chargeback group (SPEC 8),
+  the same tables keyed by ``group_name`` first; kept ``chargebackRetentionPeriod`` days.
+  Raw rows of groups are not kept: a group's usage now is the sampler's.
 - ``sampling_coverage`` and ``missed_samples``: when sampling ran, and why not.
 - ``settings_history``: the metering settings, one row per change.
 - ``usage_explanations``: per day, group and explained usage row, the breakdown of
@@ -45,7 +49,14 @@ from sqlalchemy import (
 from sqlalchemy.schema import SchemaItem
 
 from license_service.metering.row_specs import RowSpec
-from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    CHARGEBACK_BUNDLED_PRODUCT_ROWS,
+    CHARGEBACK_PRODUCT_ROWS,
+    CHARGEBACK_SERVICE_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+)
 from license_service.store.instants import UtcDateTime
 
 NAMING_CONVENTION: Final = {
@@ -160,6 +171,34 @@ def usage_tables(rows: RowSpec[Any]) -> UsageTables:
     return _USAGE_TABLES[rows]
 
 
+chargeback_product_daily_peaks: Final = _daily_peak_table(
+    "chargeback_product_daily_peaks", CHARGEBACK_PRODUCT_ROWS
+)
+chargeback_bundled_product_daily_peaks: Final = _daily_peak_table(
+    "chargeback_bundled_product_daily_peaks", CHARGEBACK_BUNDLED_PRODUCT_ROWS
+)
+chargeback_service_daily_peaks: Final = _daily_peak_table(
+    "chargeback_service_daily_peaks", CHARGEBACK_SERVICE_ROWS
+)
+CHARGEBACK_PEAK_TABLES: Final = (
+    chargeback_product_daily_peaks,
+    chargeback_bundled_product_daily_peaks,
+    chargeback_service_daily_peaks,
+)
+
+_DAILY_PEAKS: Final[Mapping[RowSpec[Any], Table]] = {
+    **{rows: tables.daily_peaks for rows, tables in _USAGE_TABLES.items()},
+    CHARGEBACK_PRODUCT_ROWS: chargeback_product_daily_peaks,
+    CHARGEBACK_BUNDLED_PRODUCT_ROWS: chargeback_bundled_product_daily_peaks,
+    CHARGEBACK_SERVICE_ROWS: chargeback_service_daily_peaks,
+}
+
+
+def daily_peak_table(rows: RowSpec[Any]) -> Table:
+    """The daily peaks of ``rows``: a usage row's, or a chargeback group's (``CHARGEBACK_*``)."""
+    return _DAILY_PEAKS[rows]
+
+
 sampling_coverage: Final = _numbered_table(
     "sampling_coverage",
     Column("started_at", UtcDateTime, nullable=False),
@@ -186,6 +225,8 @@ settings_history: Final = Table(
     Column("node_cpu_capping", Boolean, nullable=False),
     Column("capping_source", String, nullable=False),
     Column("default_pvu_per_core", Integer, nullable=False),
+    # SPEC 8: the excludeNamespace items, comma-separated ("" for none).
+    Column("exclude_namespace", Text, nullable=False, server_default=""),
     PrimaryKeyConstraint("cluster_id", "changed_at"),
 )
 

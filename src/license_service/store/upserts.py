@@ -49,6 +49,9 @@ Excluded = ReadOnlyColumnCollection[str, Any]
 Updates = Callable[[Excluded], Mapping[str, ColumnElement[Any]]]
 """Given the proposed row, the columns an upsert sets on the stored one, and to what."""
 
+Only = Callable[[Excluded], ColumnElement[bool]]
+"""Given the proposed row, when a conflicting upsert updates the stored one at all."""
+
 _Processor = Callable[[Any], Any] | None
 
 
@@ -57,7 +60,8 @@ class BulkInsert:
     """An insert of many rows into ``table``: an upsert when ``key`` is given.
 
     ``columns`` come from each row, ``shared`` from one mapping given for all rows.
-    ``updates`` (with ``key``) says what a conflicting row changes in the stored one.
+    ``updates`` (with ``key``) says what a conflicting row changes in the stored one;
+    ``only`` (optional) when it changes it at all: other conflicting rows are left as stored.
     """
 
     table: Table
@@ -65,6 +69,7 @@ class BulkInsert:
     shared: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
     updates: Updates | None = None
+    only: Only | None = None
 
     def __post_init__(self) -> None:
         if bool(self.key) != (self.updates is not None):
@@ -208,7 +213,9 @@ def _columnar_statement(bulk: BulkInsert) -> Insert:
     if bulk.updates is None:
         return statement
     return statement.on_conflict_do_update(
-        index_elements=list(bulk.key), set_=dict(bulk.updates(statement.excluded))
+        index_elements=list(bulk.key),
+        set_=dict(bulk.updates(statement.excluded)),
+        where=bulk.only(statement.excluded) if bulk.only else None,
     )
 
 
@@ -218,12 +225,16 @@ def _statement(bulk: BulkInsert, dialect: Dialect) -> Insert:
     if dialect.name == "postgresql":
         pg_statement = postgresql.insert(bulk.table)
         return pg_statement.on_conflict_do_update(
-            index_elements=list(bulk.key), set_=dict(bulk.updates(pg_statement.excluded))
+            index_elements=list(bulk.key),
+            set_=dict(bulk.updates(pg_statement.excluded)),
+            where=bulk.only(pg_statement.excluded) if bulk.only else None,
         )
     if dialect.name == "sqlite":
         lite_statement = sqlite.insert(bulk.table)
         return lite_statement.on_conflict_do_update(
-            index_elements=list(bulk.key), set_=dict(bulk.updates(lite_statement.excluded))
+            index_elements=list(bulk.key),
+            set_=dict(bulk.updates(lite_statement.excluded)),
+            where=bulk.only(lite_statement.excluded) if bulk.only else None,
         )
     raise StorageError(
         f"database dialect {dialect.name!r} is not supported: use SQLite or PostgreSQL"

@@ -43,6 +43,7 @@ from license_service.web.probes.service_routes import (
 )
 from license_service.web.reports.compliance_route import compliance_endpoint
 from license_service.web.reports.data_routes import report_endpoints
+from license_service.web.reports.group_reports import chargeback_groups_endpoint
 from license_service.web.reports.snapshot_route import snapshot_endpoint
 from license_service.web.reports.usage_explained_route import usage_explained_endpoint
 
@@ -57,6 +58,7 @@ PROTECTED_PATHS: Final = (
     "/snapshot",
     "/compliance",
     "/usage_explained",
+    "/chargeback_groups",
 )
 PUBLIC_PATHS: Final = ("/", "/version", "/livez", "/readyz", "/openapi.json")
 
@@ -71,6 +73,7 @@ def create_app(state: AppState) -> Starlette:
         "/snapshot": snapshot_endpoint(state),
         "/compliance": compliance_endpoint(state),
         "/usage_explained": usage_explained_endpoint(state),
+        "/chargeback_groups": chargeback_groups_endpoint(state),
     }
     public: dict[str, Endpoint] = {
         "/": index_endpoint(state, environment),

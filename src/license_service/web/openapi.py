@@ -178,6 +178,13 @@ _SCHEMAS: Final[JsonObject] = {
                 "anyOf": [_DATE, {"type": "null"}],
                 "description": "The oldest day reports have data for; earlier periods are empty.",
             },
+            "namespaceScope": _object(
+                {
+                    "excludeNamespace": _STRING,
+                    "excludeNamespaceSince": {"type": ["string", "null"], "format": "date-time"},
+                    "chargebackEnabled": {"type": "boolean"},
+                }
+            ),
         }
     ),
     "UsageExplained": _object(
@@ -211,6 +218,9 @@ _SCHEMAS: Final[JsonObject] = {
             "cappedMillicores": _INTEGER,
         },
         optional={"pvuPerCore": _INTEGER},
+    ),
+    "ChargebackGroup": _object(
+        {"groupName": _STRING, "namespaces": {"type": "array", "items": _STRING}}
     ),
     "Version": _object({"version": _STRING, "buildDate": _STRING, "commit": _STRING}),
     "Probe": _object({"status": {"const": "ok"}}),
@@ -326,6 +336,17 @@ _PARAMETERS: Final[JsonObject] = {
             "examples": ["json", "csv"],
         },
     },
+    "groupName": {
+        "name": "groupName",
+        "in": "query",
+        "required": False,
+        "description": (
+            "Only the usage of this chargeback group (SPEC 8): the same rows, measured on the "
+            "pods of the namespaces labelled ibm-chargeback-group=<group>. 400 while "
+            "chargeback is off (spec.chargebackEnabled); [] for a group without data."
+        ),
+        "schema": _STRING,
+    },
     "token": {
         "name": "token",
         "in": "query",
@@ -384,7 +405,7 @@ def _authenticated(
 def _report(summary: str, schema: str) -> JsonObject:
     parameters = [
         *_PERIOD,
-        *(_ref("parameters", name) for name in ("metricName", "format", "token")),
+        *(_ref("parameters", name) for name in ("metricName", "groupName", "format", "token")),
     ]
     ok = {
         "description": "Rows sorted as the SPEC says; [] for a period without data.",
@@ -509,6 +530,20 @@ def openapi_document(version: str) -> JsonObject:
                 bad_request=True,
             ),
             "/usage_explained": _usage_explained(),
+            "/chargeback_groups": _authenticated(
+                "Chargeback groups and their namespaces, as labelled now (SPEC 8).",
+                [_ref("parameters", "format"), _ref("parameters", "token")],
+                {
+                    "description": "Groups sorted by name; CSV: groupName,namespace rows.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "array", "items": _ref("schemas", "ChargebackGroup")}
+                        },
+                        "text/csv": {"schema": _STRING},
+                    },
+                },
+                bad_request=True,
+            ),
             "/version": _open("Version, build date and commit.", _json("Version")),
             "/livez": _open("The process answers.", _json("Probe")),
             "/readyz": _open(

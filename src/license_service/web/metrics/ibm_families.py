@@ -34,6 +34,7 @@ from license_service.metering.usage_rows import BundledProductUsage, ProductUsag
 USAGE: Final = "product_license_usage"
 DETAILS: Final = "product_license_usage_details"
 CAPABILITY: Final = "cp4d_capability"
+CHARGEBACK: Final = "product_license_usage_chargeback"
 USAGE_LABELS: Final = ("productId", "productName", "metricId", "value", "date")
 DETAILS_LABELS: Final = (
     *USAGE_LABELS,

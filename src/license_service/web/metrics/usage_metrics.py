@@ -6,6 +6,8 @@ daily peaks from the store. Gauges:
 - ``product_license_usage``, ``product_license_usage_details`` and ``cp4d_capability``:
   usage in the latest sample ("now"), with IBM's labels (``ibm_families``: ``value`` and
   ``date``, the day of the latest sample, among them);
+- ``product_license_usage_chargeback`` (SPEC 8, chargeback on): each group's usage in
+  the latest sample, the labels of ``product_license_usage`` plus ``groupName``;
 - ``ibm_licensing_usage_daily_high_watermark``: today's (UTC) daily peak so far, with
   labels ``productId``, ``productName`` and ``metricId``, plus ``parentProductId`` and
   ``parentMetricId`` for bundled products (whose value is their measured quantity, in
@@ -45,6 +47,7 @@ from license_service.web.metrics import ibm_families
 logger = logging.getLogger(__name__)
 
 USAGE_NOW: Final = ibm_families.USAGE
+USAGE_NOW_BY_GROUP: Final = ibm_families.CHARGEBACK
 DAILY_HIGH_WATERMARK: Final = "ibm_licensing_usage_daily_high_watermark"
 
 
@@ -119,6 +122,19 @@ def _usage_now(status: SamplerStatus) -> Iterator[Metric]:
         "Usage of each service (capability) of a bundled product, in the latest sample",
         ibm_families.capability_samples(services, day),
     )
+    if status.last_groups:
+        yield ibm_families.usage_family(
+            USAGE_NOW_BY_GROUP,
+            "License usage of each product in each chargeback group in the latest sample",
+            (
+                (ibm_families.with_labels(labels, groupName=group), value)
+                for group, usage in status.last_groups.items()
+                for labels, value in itertools.chain(
+                    ibm_families.product_samples(usage.products, day),
+                    ibm_families.bundled_usage_samples(usage.bundled_products, day),
+                )
+            ),
+        )
 
 
 def _usage_family(

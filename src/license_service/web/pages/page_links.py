@@ -51,6 +51,12 @@ APIS: Final = (
     Api("/snapshot", "Audit snapshot of the period: a signed zip of CSV files."),
     Api("/status", "Status page: collector, usage now, peaks, gaps, problems."),
     Api("/health", "Health of the collector, and pods that could not be counted.", period=False),
+    Api(
+        "/chargeback_groups",
+        "Chargeback groups and their namespaces, as labelled now.",
+        period=False,
+        formats=_CSV,
+    ),
     Api("/version", "Version, build date and commit.", period=False, auth=False),
     Api("/openapi.json", "OpenAPI description of every endpoint.", period=False, auth=False),
 )

@@ -51,6 +51,7 @@ from license_service.web.probes.health_bounds import (
     bounded_warnings,
     short_sentence,
 )
+from license_service.web.probes.namespace_scope_section import NamespaceScopeSection
 from license_service.web.timestamps import optional_utc_text, utc_text
 
 MISSING_AFTER_INTERVALS: Final = 2
@@ -89,6 +90,7 @@ class HealthDocument(TypedDict):
     warnings: list[str]
     firstDayWithData: str | None
     leader: NotRequired[LeaderSection]
+    namespaceScope: NotRequired[NamespaceScopeSection]
 
 
 def health_document(
@@ -101,8 +103,9 @@ def health_document(
     warnings: Sequence[str] = (),
     first_day: date | None = None,
     leader: LeaderStatus | None = None,
+    namespace_scope: NamespaceScopeSection | None = None,
 ) -> HealthDocument:
-    """The ``/health`` body at ``now``; pure."""
+    """The ``/health`` body at ``now``; pure. ``namespace_scope``: SPEC 8's section."""
     sync_problem = _sync_problem(source, now)
     problems = [
         problem
@@ -134,6 +137,8 @@ def health_document(
     }
     if leader is not None:
         document["leader"] = leader_section(leader)
+    if namespace_scope is not None:
+        document["namespaceScope"] = namespace_scope
     return document
 
 

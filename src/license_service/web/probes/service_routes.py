@@ -20,6 +20,10 @@ from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
 from license_service.web.error_responses import error_response
 from license_service.web.probes.health import HealthDocument, health_document
+from license_service.web.probes.namespace_scope_section import (
+    namespace_scope_section,
+    namespace_scope_warnings,
+)
 from license_service.web.probes.readiness import Readiness, database_problem
 
 
@@ -27,15 +31,19 @@ def current_health(state: AppState) -> HealthDocument:
     """The ``/health`` document now; blocking (asks the database whether it answers)."""
     token_problem = state.authenticator.problem()
     unreachable = database_problem(state.database)
+    sampler = state.sampler_status()
+    source = state.source_state()
+    licensing = state.licensing()
     return health_document(
         now=state.now(),
-        sampler=state.sampler_status(),
-        source=state.source_state(),
+        sampler=sampler,
+        source=source,
         token_problem=token_problem,
         database_problem=unreachable,
-        warnings=state.health_warnings(),
+        warnings=[*state.health_warnings(), *namespace_scope_warnings(licensing, source)],
         first_day=_first_day(state) if unreachable is None else None,
         leader=state.leader_status() if state.leader_status is not None else None,
+        namespace_scope=namespace_scope_section(licensing, sampler),
     )
 
 

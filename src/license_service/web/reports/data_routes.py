@@ -4,8 +4,9 @@ Each handler reads the query (``period_parameters``) and takes the body from
 ``cached_reports`` (kept bodies on the event loop; otherwise built in a worker thread:
 the database is never read on the event loop), then answers JSON, or CSV with
 ``format=csv`` (``text/csv``, offered as a download named after the report and
-period). The three endpoints of an app share one cache. Authentication is added by
-the app, around every data route.
+period). ``groupName=`` (SPEC 8) answers one chargeback group's rows
+(``group_reports``). The three endpoints of an app share one cache. Authentication is
+added by the app, around every data route.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
 from license_service.web.reports.cached_reports import CachedReports
+from license_service.web.reports.group_reports import group_from, group_report_body
 from license_service.web.reports.period_parameters import report_query
 from license_service.web.reports.report_bodies import REPORTS, Report
 
@@ -37,7 +39,13 @@ def report_endpoint(state: AppState, report: Report[Any], reports: CachedReports
     async def answer(request: Request) -> Response:
         today = state.today()
         query = report_query(request.query_params, today=today)
-        body = await reports.body(report, query, today=today)
+        group = group_from(
+            request.query_params, chargeback_enabled=state.licensing().chargeback_enabled
+        )
+        if group is None:
+            body = await reports.body(report, query, today=today)
+        else:
+            body = await group_report_body(state, report, query, group)
         if query.format == "csv":
             file_name = f"{report.name}_{query.period}.csv"
             return Response(

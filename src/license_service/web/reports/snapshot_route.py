@@ -64,6 +64,7 @@ def built_snapshot(state: AppState, period: DatePeriod) -> BinaryIO:
                 retention_sample_days=state.retention_sample_days,
                 retention_peak_days=state.retention_peak_days,
                 entitlements=state.entitlements(),
+                chargeback=state.licensing().chargeback_enabled,
             ),
             period=period,
             signing_key=state.signing_key,

@@ -1,7 +1,7 @@
 """Usage explanations: the breakdown behind each day's peak of a product (SPEC 9).
 
 Revision ID: 0004_usage_explanations
-Revises: 0002_period_key_indexes
+Revises: 0003_chargeback_groups
 Create Date: 2026-12-06
 
 One row per cluster, day, chargeback group ('' for the whole cluster) and explained
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_usage_explanations"
-down_revision: str | Sequence[str] | None = "0002_period_key_indexes"
+down_revision: str | Sequence[str] | None = "0003_chargeback_groups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -25,7 +25,7 @@ from license_service.store.samples import record_sample
 from license_service.web.app_state import AppState
 from license_service.web.metrics.metrics_app import create_metrics_app
 from tests.store.sample_builders import CLUSTER, INTERVAL, at, bundled, product, service
-from tests.web.conftest import World, authorized, sampling_status, synced_source
+from tests.web.conftest import NOW, World, authorized, sampling_status, synced_source
 
 NOVEMBER = {"dateFrom": "2026-11-01", "dateTo": "2026-11-28"}
 SUFFIX = "2026-11-01_2026-11-28_cluster-a"
@@ -229,6 +229,8 @@ def test_the_chargeback_metric_has_the_usage_labels_plus_the_group(
                 "productId": "p1",
                 "productName": "Product One",
                 "metricId": "VIRTUAL_PROCESSOR_CORE",
+                "value": "4",
+                "date": NOW.date().isoformat(),
                 "groupName": "finance",
             }.items()
         ): 4,
@@ -239,6 +241,8 @@ def test_the_chargeback_metric_has_the_usage_labels_plus_the_group(
                 "metricId": "VIRTUAL_PROCESSOR_CORE",
                 "parentProductId": "cp4d",
                 "parentMetricId": "VIRTUAL_PROCESSOR_CORE",
+                "value": "3",
+                "date": NOW.date().isoformat(),
                 "groupName": "finance",
             }.items()
         ): 3,

@@ -178,6 +178,8 @@ _SCHEMAS: Final[JsonObject] = {
                 "anyOf": [_DATE, {"type": "null"}],
                 "description": "The oldest day reports have data for; earlier periods are empty.",
             },
+        },
+        optional={
             "namespaceScope": _object(
                 {
                     "excludeNamespace": _STRING,
@@ -185,7 +187,7 @@ _SCHEMAS: Final[JsonObject] = {
                     "chargebackEnabled": {"type": "boolean"},
                 }
             ),
-        }
+        },
     ),
     "UsageExplained": _object(
         {

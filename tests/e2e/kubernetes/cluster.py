@@ -109,13 +109,24 @@ def status_of(service: ServiceProcess, path: str, *, token: str | None) -> int:
     return httpx.get(f"{service.url}{path}", params=params, timeout=10).status_code
 
 
+_CHANGING_LABELS = frozenset({"value", "date"})
+
+
 def metric_values(service: ServiceProcess) -> dict[str, float]:
-    """Every sample of ``/metrics``, keyed ``name{label=value,...}`` (labels sorted)."""
+    """Every sample of ``/metrics``, keyed ``name{label=value,...}`` (labels sorted).
+
+    IBM's ``value`` and ``date`` labels (SPEC 13) change with the figure and the day, so
+    the key leaves them out: a product's series keeps one key while its usage moves.
+    """
     text = httpx.get(service.metrics_url, timeout=10).text
     values = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            labels = ",".join(f"{key}={value}" for key, value in sorted(sample.labels.items()))
+            labels = ",".join(
+                f"{key}={value}"
+                for key, value in sorted(sample.labels.items())
+                if key not in _CHANGING_LABELS
+            )
             values[f"{sample.name}{{{labels}}}"] = sample.value
     return values
 

@@ -16,6 +16,8 @@ specification's two tables.
   alone (``period_peaks``).
 - ``sampling_coverage`` and ``missed_samples``: when sampling ran, and why not.
 - ``settings_history``: the metering settings, one row per change.
+- ``metric_uploads`` and ``upload_policies``: uploaded values (SPEC 10), one row per
+  accepted item, and the policy each uploaded product and metric keeps.
 """
 
 from __future__ import annotations
@@ -173,6 +175,36 @@ missed_samples: Final = _numbered_table(
     Column("reason", Text, nullable=False),
     Index("ix_missed_samples_cluster_missed", "cluster_id", "missed_at"),
 )
+
+metric_uploads: Final = _numbered_table(
+    "metric_uploads",
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("product_id", String, nullable=False),
+    Column("product_name", String, nullable=False),
+    Column("metric", String, nullable=False),
+    Column("metric_value", String, nullable=False),
+    Column("aggregation_policy", String, nullable=False),
+    Column("cloudpak_id", String, nullable=False),
+    Column("cloudpak_name", String, nullable=False),
+    Column("cloudpak_metric", String, nullable=False),
+    Column("conversion", String, nullable=False),
+    Column("submission_id", String, nullable=True),
+    UniqueConstraint("cluster_id", "submission_id"),
+    Index("ix_metric_uploads_cluster_day", "cluster_id", "day"),
+)
+"""Every accepted upload item (SPEC 10), as received: day values are computed on read."""
+
+upload_policies: Final = Table(
+    "upload_policies",
+    metadata,
+    _cluster(),
+    Column("product_id", String, nullable=False),
+    Column("metric", String, nullable=False),
+    Column("aggregation_policy", String, nullable=False),
+    PrimaryKeyConstraint("cluster_id", "product_id", "metric"),
+)
+"""The one aggregation policy of each uploaded product and metric (SPEC 10)."""
 
 settings_history: Final = Table(
     "settings_history",

@@ -5,6 +5,8 @@
 - samples (and their usage rows) taken more than ``sample_days`` days before ``now``;
 - daily peaks of days before the last ``peak_days`` UTC days (today included), so a
   period of ``peak_days`` days ending today is always complete;
+- uploaded values (SPEC 10) of those days, counted with the daily peaks; a
+  ``submissionId`` is so kept as long as its value, well beyond SPEC 10's 62 days;
 - coverage intervals and missed samples that ended before those days: gaps and sample
   counts are reported as far back as peaks are.
 
@@ -23,6 +25,7 @@ from license_service.errors import ConfigurationError
 from license_service.store.instants import start_of_day, utc_day, utc_instant
 from license_service.store.tables import (
     bundled_product_daily_peaks,
+    metric_uploads,
     missed_samples,
     product_daily_peaks,
     sample_bundled_products,
@@ -89,7 +92,9 @@ def prune(
         daily_peaks=sum(
             _delete(connection, table, table.c.day < first_kept_day)
             for table in (product_daily_peaks, bundled_product_daily_peaks, service_daily_peaks)
-        ),
+        )
+        # Uploaded values (SPEC 10) are daily values: kept as long as the daily peaks.
+        + _delete(connection, metric_uploads, metric_uploads.c.day < first_kept_day),
         coverage_intervals=_delete(
             connection, sampling_coverage, sampling_coverage.c.ended_at < coverage_cutoff
         ),

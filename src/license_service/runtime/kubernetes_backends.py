@@ -88,6 +88,11 @@ class KubernetesBackends:
             return self.tokens
         return self.files.open_api_tokens(data_dir)
 
+    def open_upload_tokens(self, data_dir: DataDir) -> KeptToken:
+        """The upload token file of the data directory (the volume), followed like the
+        API token file."""
+        return self.files.open_upload_tokens(data_dir)
+
     @property
     def signing_key(self) -> SigningKey:
         """The key of the signing key's Secret (read at the start)."""

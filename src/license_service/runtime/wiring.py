@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from license_service.auth.failed_attempts import FailedAttemptLimiter
+from license_service.auth.upload_token import UploadTokenAuthenticator
 from license_service.cluster.source import ClusterSource, ClusterState
 from license_service.config_sources.source import LicensingConfigSource, OnChange
 from license_service.metering.cluster_view import ClusterId
@@ -162,6 +164,10 @@ def assemble(
         tokens = backends.open_api_tokens(data_dir)
         signing_key = backends.signing_key_store(data_dir).load_or_create()
         authenticator = backends.authenticator(tokens)
+        upload_tokens = backends.open_upload_tokens(data_dir)
+        upload_authenticator = UploadTokenAuthenticator(
+            upload_tokens, api_tokens=tokens, limiter=FailedAttemptLimiter(), clock=clock
+        )
         sampler = Sampler(
             cluster.source,
             database,
@@ -191,6 +197,7 @@ def assemble(
         retention_sample_days=DEFAULT_SAMPLE_DAYS,
         retention_peak_days=DEFAULT_PEAK_DAYS,
         extra_collectors=backends.collectors(),
+        upload_authenticator=upload_authenticator,
     )
     return Service(
         options=options,

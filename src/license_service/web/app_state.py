@@ -52,6 +52,8 @@ class AppState:
     extra_collectors: Sequence[Collector] = ()
     request_metrics: RequestMetrics = field(default_factory=RequestMetrics)
     temp_dir: Path | None = None
+    upload_authenticator: Authenticator | None = None
+    """Who may ``POST /v2/metric_upload`` (SPEC 10); ``None``: uploads are off."""
 
     def now(self) -> datetime:
         """The current time, UTC."""

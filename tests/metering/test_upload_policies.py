@@ -42,8 +42,14 @@ def values(days: dict[date, UploadedDay]) -> dict[str, int]:
 
 
 # Days across the November/December boundary; the month's first day is 2026-12-01.
-SENT = [("2026-11-29", "10"), ("2026-11-30", "5"), ("2026-11-30", "7"), ("2026-12-01", "3"),
-        ("2026-12-02", "4"), ("2026-12-02", "1")]  # fmt: skip
+SENT = [
+    ("2026-11-29", "10"),
+    ("2026-11-30", "5"),
+    ("2026-11-30", "7"),
+    ("2026-12-01", "3"),
+    ("2026-12-02", "4"),
+    ("2026-12-02", "1"),
+]
 
 
 @pytest.mark.parametrize(
@@ -107,9 +113,16 @@ def test_an_uploaded_value_and_a_measured_peak_of_one_product_give_the_higher() 
 
 def _bundled(product_id: str, measured: int, ratio: str) -> BundledProductUsage:
     return BundledProductUsage(
-        f"Product {product_id}", product_id, "cp4i", "Cloud Pak for Integration", "", "VPC",
-        "VPC", measured, parse_ratio(ratio),
-    )  # fmt: skip
+        f"Product {product_id}",
+        product_id,
+        "cp4i",
+        "Cloud Pak for Integration",
+        "",
+        "VPC",
+        "VPC",
+        measured,
+        parse_ratio(ratio),
+    )
 
 
 def test_a_cloud_pak_adds_uploaded_converted_values_to_the_measured_sum_then_rounds_once() -> None:
@@ -126,7 +139,9 @@ def test_a_cloud_pak_adds_uploaded_converted_values_to_the_measured_sum_then_rou
     assert [row.product_id for row in day.bundled_products] == ["ace", "mq"]
 
 
-def test_a_cloud_pak_counts_only_what_an_upload_adds_above_the_same_products_measured_peak() -> None:
+def test_a_cloud_pak_counts_only_what_an_upload_adds_above_the_same_products_measured_peak() -> (
+    None
+):
     measured = DayUsage(
         products=(ProductUsage("Cloud Pak for Integration", "cp4i", "VPC", 4),),
         bundled_products=(_bundled("mq", 4, "1:1"),),

@@ -32,7 +32,10 @@ def upload(
 ) -> int:
     with db.begin() as connection:
         return record_uploads(
-            connection, cluster_id=CLUSTER, received_at=at(received, "12:00"), submissions=submissions
+            connection,
+            cluster_id=CLUSTER,
+            received_at=at(received, "12:00"),
+            submissions=submissions,
         )
 
 
@@ -85,8 +88,11 @@ def test_a_resend_with_the_same_submission_id_is_counted_once(db: Database) -> N
     add = AggregationPolicy.ADD
     assert upload(db, item("2026-11-10", "4", policy=add, submission_id="s-1")) == 1
     assert upload(db, item("2026-11-10", "4", policy=add, submission_id="s-1")) == 0
-    upload(db, item("2026-11-10", "4", policy=add, submission_id="s-2"),
-           item("2026-11-10", "4", policy=add, submission_id="s-2"))  # fmt: skip
+    upload(
+        db,
+        item("2026-11-10", "4", policy=add, submission_id="s-2"),
+        item("2026-11-10", "4", policy=add, submission_id="s-2"),
+    )
     assert products(db) == [("api", 8, "2026-11-10")]
 
 
@@ -106,10 +112,17 @@ def test_two_policies_within_one_batch_are_refused(db: Database) -> None:
 
 def test_a_cloud_pak_mixing_measured_and_uploaded_products_rounds_up_once(db: Database) -> None:
     # Measured: db2 3 cores at 2:1 = 1.5 Cloud Pak units; the Cloud Pak's peak is 2.
-    store(db, at("2026-11-05", "10:00"), bundled("db2", 3, ratio="2:1"),
-          product("cp4d", 2, name="Cloud Pak for Data"))  # fmt: skip
+    store(
+        db,
+        at("2026-11-05", "10:00"),
+        bundled("db2", 3, ratio="2:1"),
+        product("cp4d", 2, name="Cloud Pak for Data"),
+    )
     # Uploaded: 1 API core at 2:1 = 0.5: the day is ceil(1.5 + 0.5) = 2, not 2 + 1 = 3.
-    upload(db, item("2026-11-05", "1", cloudpak_id="cp4d", ratio="2:1", metric="VIRTUAL_PROCESSOR_CORE"))
+    upload(
+        db,
+        item("2026-11-05", "1", cloudpak_id="cp4d", ratio="2:1", metric="VIRTUAL_PROCESSOR_CORE"),
+    )
     assert products(db) == [("cp4d", 2, "2026-11-05")]
     with db.read() as connection:
         rows = period_peaks(connection, BUNDLED_PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER)

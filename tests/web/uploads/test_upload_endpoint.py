@@ -20,11 +20,17 @@ from license_service.tokens.kinds import UPLOAD_TOKEN
 from license_service.web.app_state import AppState
 from license_service.web.application import create_app
 from tests.web.conftest import TOKEN, World, authorized
+from tests.web.test_openapi import validator
 
 UPLOAD = "9zXcVbNm1QwErTy7UiOpAsDf"
 PATH = "/v2/metric_upload"
-ITEM = {"productId": "api", "productName": "API Gateway", "productMetric": "API_CALLS",
-        "metricValue": 120, "date": "2026-11-20"}  # fmt: skip
+ITEM = {
+    "productId": "api",
+    "productName": "API Gateway",
+    "productMetric": "API_CALLS",
+    "metricValue": 120,
+    "date": "2026-11-20",
+}
 PERIOD = {"dateFrom": "2026-11-01", "dateTo": "2026-11-28"}
 
 
@@ -83,7 +89,7 @@ def test_an_accepted_upload_answers_the_count_and_shows_in_products(uploads: Tes
             "metricName": "API_CALLS",
             "metricPeakDate": "2026-11-20",
             "metricQuantity": 120,
-        }  # fmt: skip
+        }
     ]
 
 
@@ -93,13 +99,18 @@ def test_the_upload_token_is_accepted_as_a_bearer_token(uploads: TestClient) -> 
 
 
 def test_a_bundled_upload_shows_in_bundled_products_converted(uploads: TestClient) -> None:
-    item = {**ITEM, "cloudpakId": "cp4i", "cloudpakName": "Cloud Pak for Integration",
-            "productCloudpakRatio": "4:1", "metricValue": 10}  # fmt: skip
+    item = {
+        **ITEM,
+        "cloudpakId": "cp4i",
+        "cloudpakName": "Cloud Pak for Integration",
+        "productCloudpakRatio": "4:1",
+        "metricValue": 10,
+    }
     assert post(uploads, item).status_code == 200
     answer = uploads.get("/bundled_products", params=authorized(PERIOD)).json()
-    assert [(r["productId"], r["metricMeasuredQuantity"], r["metricConvertedQuantity"]) for r in answer] == [
-        ("api", 10, 2.5)
-    ]  # fmt: skip
+    assert [
+        (r["productId"], r["metricMeasuredQuantity"], r["metricConvertedQuantity"]) for r in answer
+    ] == [("api", 10, 2.5)]
     assert [(r["id"], r["metricQuantity"]) for r in products(uploads)] == [("cp4i", 3)]
 
 
@@ -115,15 +126,37 @@ def test_a_resend_with_the_same_submission_id_is_acknowledged_and_counted_once(
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
-        pytest.param({**ITEM, "aggregationPolicy": "AVG"}, 400, "item 0, field aggregationPolicy: 'AVG' is not a policy", id="bad-policy"),
-        pytest.param([ITEM, {**ITEM, "metricValue": -3}], 400, "item 1, field metricValue: -3 is negative", id="negative-value"),
-        pytest.param({**ITEM, "date": "2026-11-29"}, 400, "item 0, field date: 2026-11-29 is in the future", id="future-date"),
-        pytest.param([ITEM] * 1_001, 400, "the array has 1,001 items, more than the 1,000", id="1001-items"),
+        pytest.param(
+            {**ITEM, "aggregationPolicy": "AVG"},
+            400,
+            "item 0, field aggregationPolicy: 'AVG' is not a policy",
+            id="bad-policy",
+        ),
+        pytest.param(
+            [ITEM, {**ITEM, "metricValue": -3}],
+            400,
+            "item 1, field metricValue: -3 is negative",
+            id="negative-value",
+        ),
+        pytest.param(
+            {**ITEM, "date": "2026-11-29"},
+            400,
+            "item 0, field date: 2026-11-29 is in the future",
+            id="future-date",
+        ),
+        pytest.param(
+            [ITEM] * 1_001, 400, "the array has 1,001 items, more than the 1,000", id="1001-items"
+        ),
         pytest.param(b'{"productId": ', 400, "the body is not valid JSON", id="broken-json"),
         pytest.param(b'{"metricValue": NaN}', 400, "NaN is not a number JSON allows", id="nan"),
-        pytest.param(b"[" + b" " * (1024 * 1024) + b"]", 413, "larger than 1,048,576 bytes", id="body-over-1-mib"),
+        pytest.param(
+            b"[" + b" " * (1024 * 1024) + b"]",
+            413,
+            "larger than 1,048,576 bytes",
+            id="body-over-1-mib",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_refused_request_says_why_and_stores_nothing(
     uploads: TestClient, body: Any, status: int, message: str
 ) -> None:
@@ -146,10 +179,14 @@ def test_another_policy_for_a_product_and_metric_answers_409(uploads: TestClient
     ("token", "status", "message"),
     [
         pytest.param(None, 401, "uploading needs the upload token", id="no-token"),
-        pytest.param("WrongWrongWrongWrong1234", 401, "not this service's upload token", id="wrong-token"),
-        pytest.param(TOKEN, 403, "the API token reads usage and may not upload it", id="the-api-token"),
+        pytest.param(
+            "WrongWrongWrongWrong1234", 401, "not this service's upload token", id="wrong-token"
+        ),
+        pytest.param(
+            TOKEN, 403, "the API token reads usage and may not upload it", id="the-api-token"
+        ),
     ],
-)  # fmt: skip
+)
 def test_only_the_upload_token_may_upload(
     uploads: TestClient, token: str | None, status: int, message: str
 ) -> None:
@@ -174,3 +211,18 @@ def test_other_methods_answer_405(uploads: TestClient) -> None:
     answer = uploads.get(PATH, params={"token": UPLOAD})
     assert answer.status_code == 405
     assert answer.headers["allow"] == "POST"
+
+
+def test_the_openapi_examples_are_valid_and_accepted(uploads: TestClient) -> None:
+    document = uploads.get("/openapi.json").json()
+    body = document["paths"][PATH]["post"]["requestBody"]["content"]["application/json"]
+    schema = validator(
+        document,
+        f"/paths/{PATH.replace('/', '~1')}/post/requestBody/content/application~1json/schema",
+    )
+    for example in body["examples"].values():
+        schema.validate(example["value"])
+        value = example["value"]
+        items = value if isinstance(value, list) else [value]
+        dated = [{**item, "date": "2026-11-27"} for item in items]
+        assert post(uploads, dated).status_code == 200

@@ -12,3 +12,16 @@ PRODUCTS_DAILY_COLUMNS: Final = daily_columns(PRODUCT_ROWS)
 BUNDLED_PRODUCTS_COLUMNS: Final = period_columns(BUNDLED_PRODUCT_ROWS)
 BUNDLED_PRODUCTS_DAILY_COLUMNS: Final = daily_columns(BUNDLED_PRODUCT_ROWS)
 SERVICES_COLUMNS: Final = period_columns(SERVICE_ROWS)
+# SPEC 10, written out: the test holds the code to the SPEC's text, not to itself.
+UPLOADS_COLUMNS: Final = (
+    "receivedAt",
+    "date",
+    "productId",
+    "productName",
+    "productMetric",
+    "metricValue",
+    "aggregationPolicy",
+    "cloudpakId",
+    "submissionId",
+    "clusterId",
+)

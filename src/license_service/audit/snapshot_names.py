@@ -30,6 +30,7 @@ CSV_PREFIXES: Final = (
     "bundled_products",
     "bundled_products_daily",
     "services",
+    "uploads",
 )
 
 _CLUSTER_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
@@ -75,6 +76,11 @@ class SnapshotFiles:
         return f"services_{self.suffix}.csv"
 
     @property
+    def uploads(self) -> str:
+        """``uploads_<s>.csv``: every accepted upload of the period (SPEC 10)."""
+        return f"uploads_{self.suffix}.csv"
+
+    @property
     def checksummed(self) -> tuple[str, ...]:
         """The files ``checksum.txt`` lists, in the order they are written."""
         return (
@@ -83,6 +89,7 @@ class SnapshotFiles:
             self.bundled_products,
             self.bundled_products_daily,
             self.services,
+            self.uploads,
             DATA_CONDITION_FILE,
         )
 

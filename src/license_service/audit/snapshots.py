@@ -23,6 +23,7 @@ from license_service.audit.data_condition import DataCondition, data_condition_t
 from license_service.audit.snapshot_archive import SnapshotArchive
 from license_service.audit.snapshot_context import SnapshotContext
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
+from license_service.audit.upload_files import UploadsFile
 from license_service.errors import AuditError
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import PeriodPeak, R, RowSpec
@@ -90,6 +91,8 @@ def write_snapshot(
         archive.add_chunks(
             files.services, period_csv(SERVICE_ROWS, services, cluster_id=cluster_id)
         )
+        uploads = UploadsFile(connection, cluster_id=cluster_id, period=period)
+        archive.add_chunks(files.uploads, uploads.chunks())
         condition = DataCondition(
             context=context,
             period=period,
@@ -107,6 +110,7 @@ def write_snapshot(
                 files.bundled_products: len(bundled),
                 files.bundled_products_daily: bundled_daily.rows,
                 files.services: len(services),
+                files.uploads: uploads.rows,
             },
             signing_key_fingerprint=signing_key.fingerprint,
         )

@@ -14,12 +14,13 @@ from starlette.testclient import TestClient
 
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.upload_token import UploadTokenAuthenticator
+from license_service.metering.usage import Measurement, UnmeasuredProduct
 from license_service.tokens.file_source import TokenFile
 from license_service.tokens.file_store import write_token_file
 from license_service.tokens.kinds import UPLOAD_TOKEN
 from license_service.web.app_state import AppState
 from license_service.web.application import create_app
-from tests.web.conftest import TOKEN, World, authorized
+from tests.web.conftest import TOKEN, World, authorized, sampling_status
 from tests.web.test_openapi import validator
 
 UPLOAD = "9zXcVbNm1QwErTy7UiOpAsDf"
@@ -226,3 +227,21 @@ def test_the_openapi_examples_are_valid_and_accepted(uploads: TestClient) -> Non
         items = value if isinstance(value, list) else [value]
         dated = [{**item, "date": "2026-11-27"} for item in items]
         assert post(uploads, dated).status_code == 200
+
+
+def test_an_unmeasured_product_leaves_unmeasured_metrics_once_values_arrive(
+    uploads: TestClient, world: World
+) -> None:
+    unmeasured = (
+        UnmeasuredProduct("api", "API Gateway", "API_CALLS", None),
+        UnmeasuredProduct("users", "Portal", "AUTHORIZED_USER", None),
+    )
+    world.sampler = sampling_status(last_measurement=Measurement(unmeasured_metrics=unmeasured))
+
+    def listed() -> list[str]:
+        health = uploads.get("/health", params=authorized()).json()
+        return [row["productId"] for row in health["unmeasuredMetrics"]]
+
+    assert listed() == ["api", "users"]
+    assert post(uploads, ITEM).status_code == 200
+    assert listed() == ["users"]

@@ -21,6 +21,7 @@ from license_service.web.authentication import Endpoint
 from license_service.web.error_responses import error_response
 from license_service.web.probes.health import HealthDocument, health_document
 from license_service.web.probes.readiness import Readiness, database_problem
+from license_service.web.uploads.unmeasured import without_uploaded
 
 
 def current_health(state: AppState) -> HealthDocument:
@@ -29,7 +30,7 @@ def current_health(state: AppState) -> HealthDocument:
     unreachable = database_problem(state.database)
     return health_document(
         now=state.now(),
-        sampler=state.sampler_status(),
+        sampler=without_uploaded(state, state.sampler_status()),
         source=state.source_state(),
         token_problem=token_problem,
         database_problem=unreachable,

@@ -31,7 +31,8 @@ from license_service.cli import options as flags
 from license_service.errors import ConfigurationError, InvalidTokenError, MissingTokenError
 from license_service.runtime.options import DEFAULT_DATA_DIR
 from license_service.tokens.cluster_flags import ClusterTokenFlags
-from license_service.tokens.file_store import read_token_text, token_file_path, write_token_file
+from license_service.tokens.file_store import read_token_text, write_token_file
+from license_service.tokens.kinds import API_TOKEN, UPLOAD_TOKEN, TokenKind
 from license_service.tokens.rules import (
     check_token,
     generate_token,
@@ -84,6 +85,13 @@ ForceOption = Annotated[
         "--force", help="Accept a token of 8 to 15 characters; 16 or more are required otherwise."
     ),
 ]
+UploadOption = Annotated[
+    bool,
+    typer.Option(
+        "--upload",
+        help="Act on the upload token (SPEC 10: DATA_DIR/upload-token) instead of the API token.",
+    ),
+]
 SecretOption = Annotated[
     str | None,
     flags.optional(
@@ -118,10 +126,12 @@ def get_command(
     in_cluster: InClusterOption = False,
     namespace: NamespaceOption = None,
     secret: SecretOption = None,
+    upload: UploadOption = False,
 ) -> None:
-    """Print the API token, alone on one line (for piping)."""
+    """Print the API token (or, with --upload, the upload token), alone on one line."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
-    typer.echo(_token_place(cluster, data_dir=data_dir, token_file=token_file).read())
+    kind = _kind(upload)
+    typer.echo(_token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind).read())
 
 
 def set_command(
@@ -135,13 +145,15 @@ def set_command(
     namespace: NamespaceOption = None,
     secret: SecretOption = None,
     force: ForceOption = False,
+    upload: UploadOption = False,
 ) -> None:
-    """Check VALUE against the token rules, then make it the API token."""
+    """Check VALUE against the token rules, then make it the API (or upload) token."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
-    place = _token_place(cluster, data_dir=data_dir, token_file=token_file)
+    kind = _kind(upload)
+    place = _token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind)
     token = _read_value(value)
     check_token(token, forced=force)
-    typer.echo(f"API token {place.write(token, forced=force)}")
+    typer.echo(f"{_capitalised(kind.name)} {place.write(token, forced=force)}")
 
 
 def generate_command(
@@ -153,14 +165,16 @@ def generate_command(
     in_cluster: InClusterOption = False,
     namespace: NamespaceOption = None,
     secret: SecretOption = None,
+    upload: UploadOption = False,
 ) -> None:
-    """Make a new random API token (24 letters and digits), write it and print it."""
+    """Make a new random API (or upload) token of 24 letters and digits; write and print it."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
-    place = _token_place(cluster, data_dir=data_dir, token_file=token_file)
+    kind = _kind(upload)
+    place = _token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind)
     token = generate_token()
     written = place.write(token, forced=False)
     typer.echo(token)
-    typer.echo(f"New API token {written}", err=True)
+    typer.echo(f"New {kind.name} {written}", err=True)
 
 
 def check_command(value: ValueArgument, *, force: ForceOption = False) -> None:
@@ -189,20 +203,22 @@ class _TokenFilePlace:
 
     path: Path
     option: str
+    kind: TokenKind = API_TOKEN
 
     def read(self) -> str:
         """The token of the file; refused when missing or invalid."""
         text = read_token_text(self.path)
+        name = self.kind.name
         if text is None:
             raise MissingTokenError(
-                f"{self.path}: there is no API token file; the server creates one on first "
+                f"{self.path}: there is no {name} file; the server creates one on first "
                 f"start, or create one now with `license-service token generate {self.option}`"
             )
         # As the server judges it: 8 to 15 characters may have been written with --force.
         problem = token_problem(text, forced=True)
         if problem is not None:
             raise InvalidTokenError(
-                f"{self.path}: the token there is invalid, so the server accepts no API token: "
+                f"{self.path}: the token there is invalid, so the server accepts no {name}: "
                 f"{problem.description}; replace it with `license-service token set "
                 f"{self.option} -` or `license-service token generate {self.option}`"
             )
@@ -260,20 +276,41 @@ class _TokenSecretPlace:
 
 
 def _token_place(
-    cluster: ClusterTokenFlags, *, data_dir: Path | None, token_file: Path | None
+    cluster: ClusterTokenFlags,
+    *,
+    data_dir: Path | None,
+    token_file: Path | None,
+    kind: TokenKind = API_TOKEN,
 ) -> _TokenPlace:
     """The token Secret when the cluster flags choose a cluster, else the token file."""
     if _chooses_cluster(cluster, data_dir=data_dir, token_file=token_file):
+        if kind is not API_TOKEN:
+            raise ConfigurationError(
+                f"--upload with a cluster: the service keeps the upload token in its data "
+                f"volume; read it there (`license-service token get --upload --data-dir DIR` "
+                f"in the pod), or from Secret {kind.secret_name} key {kind.secret_key} where "
+                "one is mounted"
+            )
         return _TokenSecretPlace(cluster)
+    flag = kind.flag
     if token_file is not None:
         if data_dir is not None:
             raise ConfigurationError(
                 f"--data-dir {data_dir} and --token-file {token_file} both name a token file; "
                 "give only one"
             )
-        return _TokenFilePlace(token_file, f"--token-file {token_file}")
+        return _TokenFilePlace(token_file, f"--token-file {token_file}{flag}", kind)
     directory = DEFAULT_DATA_DIR if data_dir is None else data_dir
-    return _TokenFilePlace(token_file_path(directory), f"--data-dir {directory}")
+    path = directory / kind.file_name
+    return _TokenFilePlace(path, f"--data-dir {directory}{flag}", kind)
+
+
+def _kind(upload: bool) -> TokenKind:
+    return UPLOAD_TOKEN if upload else API_TOKEN
+
+
+def _capitalised(name: str) -> str:
+    return name[:1].upper() + name[1:]
 
 
 def _chooses_cluster(

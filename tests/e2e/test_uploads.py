@@ -149,3 +149,24 @@ def test_token_get_upload_prints_the_upload_token_the_server_accepts(start: Star
     assert token != service.token
     assert len(token) == 24
     assert token not in service.log()
+
+
+def test_the_demo_uploads_api_connects_monthly_api_calls_once(start: Start) -> None:
+    def api_connect(service: ServiceProcess) -> list[dict[str, object]]:
+        rows = httpx.get(
+            f"{service.url}/bundled_products", params={"token": service.token}, timeout=30
+        ).json()
+        return [row for row in rows if row["metricName"] == "API_CALLS"]
+
+    demo = start(command="demo", extra=["--history-days", "3"], sample_interval=300)
+    (row,) = api_connect(demo)
+    assert row["metricName"] == "API_CALLS"
+    assert row["cloudpakName"] == "IBM Cloud Pak for Integration"
+    assert row["metricConversion"] == "2000000:1"
+    assert isinstance(row["metricMeasuredQuantity"], int)
+    assert row["metricMeasuredQuantity"] > 0
+    assert "license-service upload --url" in demo.stdout()
+    assert demo.stop() == 0
+
+    again = start(command="demo", extra=["--history-days", "3"], sample_interval=300)
+    assert api_connect(again) == [row]

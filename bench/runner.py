@@ -13,7 +13,13 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Final
 
-from bench import api_benchmark, cluster_benchmarks, snapshot_benchmark, store_benchmark
+from bench import (
+    api_benchmark,
+    cluster_benchmarks,
+    snapshot_benchmark,
+    store_benchmark,
+    upload_benchmark,
+)
 from bench.findings import FINDINGS
 from bench.history import HistoryStore
 from bench.measurements import ROOT, machine_description
@@ -21,7 +27,7 @@ from bench.results import BenchmarkResult, print_result, results_markdown
 from bench.scales import FULL, SMOKE, Scale
 
 RESULTS_FILE: Final = ROOT / "bench" / "RESULTS.md"
-ALL: Final = frozenset(range(1, 8))
+ALL: Final = frozenset(range(1, 9))
 
 
 def run_benchmarks(
@@ -49,6 +55,8 @@ def run_benchmarks(
                 keep(api_benchmark.run(scale, history))
             if 7 in only:
                 keep(snapshot_benchmark.run(scale, history))
+    if 8 in only:
+        keep(upload_benchmark.run(scale))
     return results
 
 

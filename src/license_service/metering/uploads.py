@@ -26,12 +26,15 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from enum import StrEnum
-from fractions import Fraction
+from typing import Final
 
 from license_service.metering.ratios import ONE_TO_ONE, Ratio
 from license_service.metering.usage_rows import BundledProductUsage, ProductUsage
+
+_EXACT: Final = Context(prec=60)
+"""Enough digits for any sum of 731 days of values below 10^15 with 9 decimals."""
 
 
 class AggregationPolicy(StrEnum):
@@ -129,34 +132,35 @@ def uploaded_days(
     }
 
 
-def _day_values(submissions: Sequence[Submission]) -> Iterable[tuple[date, Fraction, Submission]]:
+def _day_values(submissions: Sequence[Submission]) -> Iterable[tuple[date, Decimal, Submission]]:
     """Each day with submissions of one row key: its value by the policy, and the latest
-    submission received for the key up to that day (whose names the row carries)."""
-    days: dict[date, list[Submission]] = defaultdict(list)
-    for submission in submissions:
-        days[submission.day].append(submission)
-    latest: Submission | None = None
-    latest_position = -1
-    position = {id(s): index for index, s in enumerate(submissions)}
+    submission received for the key up to that day (whose names the row carries).
+
+    ``submissions`` are in the order received. Sums are exact: values have at most 9
+    decimals and 15 digits before the point, far within the context's precision.
+    """
+    days: dict[date, list[tuple[int, Submission]]] = defaultdict(list)
+    for position, submission in enumerate(submissions):
+        days[submission.day].append((position, submission))
+    latest_position, latest = -1, submissions[0]
     month: date | None = None
-    running = Fraction(0)
-    for day in sorted(days):
-        todays = days[day]
-        for submission in todays:
-            if position[id(submission)] > latest_position:
-                latest, latest_position = submission, position[id(submission)]
-        assert latest is not None
-        values = [Fraction(s.value) for s in todays]
-        policy = todays[-1].policy
-        if policy is AggregationPolicy.MAX:
-            yield day, max(values), latest
-        elif policy is AggregationPolicy.ADD:
-            yield day, sum(values, Fraction(0)), latest
-        else:
-            if month != month_start(day):
-                month, running = month_start(day), Fraction(0)
-            running += sum(values, Fraction(0))
-            yield day, running, latest
+    running = Decimal(0)
+    with localcontext(_EXACT):
+        for day in sorted(days):
+            todays = days[day]
+            last_position, last = todays[-1]
+            if last_position > latest_position:
+                latest_position, latest = last_position, last
+            policy = last.policy
+            if policy is AggregationPolicy.MAX:
+                yield day, max(s.value for _, s in todays), latest
+            elif policy is AggregationPolicy.ADD:
+                yield day, sum((s.value for _, s in todays), Decimal(0)), latest
+            else:
+                if month != month_start(day):
+                    month, running = month_start(day), Decimal(0)
+                running += sum((s.value for _, s in todays), Decimal(0))
+                yield day, running, latest
 
 
 def _bundled_row(submission: Submission, whole: int) -> BundledProductUsage:

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, select, tuple_, union_all
 
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.combined_usage import CloudpakKey, DayUsage, combined_day
@@ -41,7 +41,7 @@ from license_service.store.tables import (
 )
 from license_service.store.uploads import has_uploads, submissions_for_days
 
-_CHUNK = 400
+_CHUNK = 200  # keys per query: SQLite joins at most 500 selects
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,18 +205,27 @@ def _measured(
     """The measured daily peaks of ``keys`` in ``period``, by day."""
     wanted = [_stored_key(key) for key in keys]
     table = usage_tables(rows).daily_peaks
-    key_columns = tuple_(*(table.c[name] for name in rows.database_key))
+    columns = (table.c.day, *(table.c[name] for name in rows.database_fields))
+    in_period = (
+        table.c.cluster_id == cluster_id,
+        table.c.day >= period.first,
+        table.c.day <= period.last,
+    )
     found: dict[date, list[R]] = defaultdict(list)
     for start in range(0, len(wanted), _CHUNK):
-        result = connection.execute(
-            select(table.c.day, *(table.c[name] for name in rows.database_fields)).where(
-                table.c.cluster_id == cluster_id,
-                table.c.day >= period.first,
-                table.c.day <= period.last,
-                key_columns.in_(wanted[start : start + _CHUNK]),
+        # One select per key, joined: each is a search of the (cluster, key, day) index,
+        # where a tuple IN would scan every row of the period.
+        per_key = [
+            select(*columns).where(
+                *in_period,
+                *(
+                    table.c[name] == value
+                    for name, value in zip(rows.database_key, key, strict=True)
+                ),
             )
-        )
-        for day, *values in result:
+            for key in wanted[start : start + _CHUNK]
+        ]
+        for day, *values in connection.execute(union_all(*per_key)):
             found[day].append(decoded(rows, values))
     return found
 

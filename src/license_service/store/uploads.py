@@ -34,6 +34,19 @@ from license_service.store.instants import utc_instant
 from license_service.store.tables import metric_uploads, upload_policies
 
 _CHUNK: Final = 500
+_SUBMISSION_COLUMNS: Final = (
+    "day",
+    "product_id",
+    "product_name",
+    "metric",
+    "metric_value",
+    "aggregation_policy",
+    "cloudpak_id",
+    "cloudpak_name",
+    "cloudpak_metric",
+    "conversion",
+    "submission_id",
+)
 
 
 class PolicyConflictError(InputError):
@@ -97,10 +110,17 @@ def submissions_for_days(
 ) -> list[Submission]:
     """The submissions that make the day values of ``first`` to ``last``: from the first
     of ``first``'s month on (an ``ADD_MONTHLY`` total starts there), in the order received."""
-    found = received_submissions(
-        connection, cluster_id=cluster_id, first=month_start(first), last=last
+    table = metric_uploads
+    found = connection.execute(
+        select(*(table.c[name] for name in _SUBMISSION_COLUMNS))
+        .where(
+            table.c.cluster_id == cluster_id,
+            table.c.day >= month_start(first),
+            table.c.day <= last,
+        )
+        .order_by(table.c.received_at, table.c.id)
     )
-    return [received.submission for received in found]
+    return [_submission(row) for row in found]
 
 
 def has_uploads(connection: Connection, *, cluster_id: ClusterId, first: date, last: date) -> bool:

@@ -21,6 +21,7 @@ from license_service.auth.service_accounts import (
 from license_service.configuration.ibmlicensing import DEFAULT_API_SECRET_TOKEN
 from license_service.signing.secret_store import SIGNING_KEY_SECRET
 from license_service.tls.secret_store import CUSTOM_TLS_SECRET, SELF_SIGNED_TLS_SECRET
+from license_service.tokens.kinds import UPLOAD_TOKEN
 from license_service.web.application import PROTECTED_PATHS
 from tests.deploy.chart import (
     NAMESPACE,
@@ -35,7 +36,12 @@ from tests.deploy.chart import (
 CLUSTER: Final = "(cluster)"
 ANY: Final = "(any name)"
 NON_RESOURCE: Final = "(non-resource URL)"
-OWNED_SECRETS: Final = (DEFAULT_API_SECRET_TOKEN, SIGNING_KEY_SECRET, SELF_SIGNED_TLS_SECRET)
+OWNED_SECRETS: Final = (
+    DEFAULT_API_SECRET_TOKEN,
+    UPLOAD_TOKEN.secret_name,
+    SIGNING_KEY_SECRET,
+    SELF_SIGNED_TLS_SECRET,
+)
 
 
 @dataclass(frozen=True, slots=True, order=True)

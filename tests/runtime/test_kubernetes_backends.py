@@ -17,6 +17,7 @@ from license_service.errors import ClusterError, ConfigurationError
 from license_service.runtime.kubernetes_backends import KubernetesBackends
 from license_service.runtime.kubernetes_start import connect_kubernetes
 from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.runtime.paths import DataDir
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import (
     SIGNING_KEY_KEY,
@@ -208,6 +209,7 @@ def test_closing_twice_is_harmless(fake_api: FakeApiServer, connect: Connect) ->
         "the Kubernetes collector",
         "the watch of the IBMLicensing resource",
         "the watch of the API token Secret ibm-common-services/ibm-licensing-token",
+        "the watch of the upload token Secret ibm-common-services/ibm-licensing-upload-token",
     ]
 
 
@@ -298,3 +300,28 @@ def test_https_from_a_missing_custom_secret_stops_the_start_and_leaves_nothing_r
         connect()
 
     assert watch_threads() <= before
+
+
+def test_the_upload_token_lives_in_its_own_secret_and_a_new_value_is_used_live(
+    fake_api: FakeApiServer, connect: Connect, kube_client: client.ApiClient
+) -> None:
+    fake_api.create(namespace_manifest("ibm-common-services"))
+    parts = connect()
+
+    secret = fake_api.get("secrets", "ibm-licensing-upload-token", namespace="ibm-common-services")
+    assert secret is not None
+    assert set(secret["data"]) == {"token-upload"}
+    upload = base64.b64decode(secret["data"]["token-upload"]).decode()
+    assert len(upload) == 24
+    assert upload.isalnum()
+    kept = parts.open_upload_tokens(DataDir(Path("unused")))
+    assert kept.current().tokens == (upload,)
+    assert parts.tokens is not None
+    assert upload not in parts.tokens.current().tokens
+
+    rotated = "Rotated1Upload2Token3Abc"
+    secret["data"]["token-upload"] = base64.b64encode(rotated.encode()).decode()
+    client.CoreV1Api(kube_client).replace_namespaced_secret(
+        "ibm-licensing-upload-token", "ibm-common-services", secret
+    )
+    eventually(lambda: kept.current().tokens == (rotated,), what="the rotated upload token")

@@ -75,6 +75,8 @@ class KubernetesBackends:
     options: ServeOptions
     clock: Callable[[], datetime]
     tls: TlsPems | None = None
+    upload_tokens: SecretTokenSource | None = None
+    """The upload token's Secret (SPEC 10); ``None``: the data directory's file."""
     _closed: bool = False
 
     @property
@@ -89,8 +91,9 @@ class KubernetesBackends:
         return self.files.open_api_tokens(data_dir)
 
     def open_upload_tokens(self, data_dir: DataDir) -> KeptToken:
-        """The upload token file of the data directory (the volume), followed like the
-        API token file."""
+        """The upload token's Secret, followed since the start; else the data directory's file."""
+        if self.upload_tokens is not None:
+            return self.upload_tokens
         return self.files.open_upload_tokens(data_dir)
 
     @property
@@ -165,6 +168,8 @@ class KubernetesBackends:
             notes.append(f"following the IBMLicensing resource: {self.resource_watch.last_error}")
         if self.tokens is not None and (error := self.tokens.watch_error()):
             notes.append(f"following the API token {self.tokens.label}: {error}")
+        if self.upload_tokens is not None and (error := self.upload_tokens.watch_error()):
+            notes.append(f"following the upload token {self.upload_tokens.label}: {error}")
         return notes
 
     def jobs(self, stop: asyncio.Event) -> dict[str, Job]:
@@ -179,6 +184,8 @@ class KubernetesBackends:
             stopped.append("the watch of the IBMLicensing resource")
         if self.tokens is not None and not self.tokens.running:
             stopped.append(f"the watch of the API token {self.tokens.label}")
+        if self.upload_tokens is not None and not self.upload_tokens.running:
+            stopped.append(f"the watch of the upload token {self.upload_tokens.label}")
         return stopped
 
     def close(self) -> None:
@@ -186,7 +193,7 @@ class KubernetesBackends:
         if self._closed:
             return
         self._closed = True
-        stop_all([self.source, self.resource_watch, self.tokens])
+        stop_all([self.source, self.resource_watch, self.tokens, self.upload_tokens])
         self.connection.close()
 
     async def _kept_alive(self, stop: asyncio.Event) -> None:

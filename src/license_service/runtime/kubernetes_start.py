@@ -60,6 +60,7 @@ from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.secrets.namespace import service_namespace
 from license_service.signing.secret_store import SigningKeySecret
 from license_service.tls.secret_store import TlsSecret
+from license_service.tokens.kinds import API_TOKEN, UPLOAD_TOKEN, TokenKind
 from license_service.tokens.rules import generate_token
 from license_service.tokens.secret_source import SecretTokenSource
 from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
@@ -130,6 +131,23 @@ def connect_kubernetes(
                 raise _late(f"reading the API token {tokens.label}", tokens.watch_error(), options)
             follow = tokens.use_secret
             config.add_listener(lambda changed: follow(changed.api_secret_token))
+        upload_tokens = _token_source(
+            connection,
+            namespace=namespace,
+            secret_name=UPLOAD_TOKEN.secret_name,
+            options=options,
+            grace_period=serve_options.token_grace_period,
+            clock=clock,
+            kind=UPLOAD_TOKEN,
+        )
+        upload_tokens.start()
+        started.append(upload_tokens)
+        if not upload_tokens.wait_ready(deadline.remaining()):
+            raise _late(
+                f"reading the upload token {upload_tokens.label}",
+                upload_tokens.watch_error(),
+                options,
+            )
         signing_key_secret = SigningKeySecret(connection.api_client, namespace=namespace)
         signing_key_secret.load_or_create()  # now, so that a missing RBAC rule stops the start
         tls = None
@@ -163,6 +181,7 @@ def connect_kubernetes(
         options=serve_options,
         clock=clock,
         tls=tls,
+        upload_tokens=upload_tokens,
     )
 
 
@@ -208,10 +227,11 @@ def _token_source(
     options: KubernetesOptions,
     grace_period: timedelta,
     clock: Callable[[], datetime],
+    kind: TokenKind = API_TOKEN,
 ) -> SecretTokenSource:
     def open_watch(name: str, on_reading: Callable[[TokenReading], None]) -> TokenSecretWatch:
         return TokenSecretWatch(
-            TokenSecret(connection.api_client, namespace=namespace, name=name),
+            TokenSecret(connection.api_client, namespace=namespace, name=name, kind=kind),
             on_reading=on_reading,
             new_token=generate_token,
             counters=connection.counters,
@@ -220,6 +240,18 @@ def _token_source(
         )
 
     where = "" if options.in_cluster else " --kubeconfig <file>"
+    if kind is not API_TOKEN:
+        return SecretTokenSource(
+            secret_name=secret_name,
+            open_watch=open_watch,
+            grace_period=grace_period,
+            clock=clock,
+            kind=kind,
+            fix_hint=(
+                f"write a valid token under key {kind.secret_key} of Secret {secret_name} "
+                f"(namespace {namespace}), or delete the Secret: the service creates a new one"
+            ),
+        )
     return SecretTokenSource(
         secret_name=secret_name,
         open_watch=open_watch,

@@ -21,7 +21,7 @@ from license_service.auth.service_accounts import (
 from license_service.configuration.ibmlicensing import DEFAULT_API_SECRET_TOKEN
 from license_service.signing.secret_store import SIGNING_KEY_SECRET
 from license_service.tls.secret_store import CUSTOM_TLS_SECRET, SELF_SIGNED_TLS_SECRET
-from license_service.tokens.kinds import UPLOAD_TOKEN
+from license_service.tokens.kinds import UPLOAD_CONFIG_MAP, UPLOAD_TOKEN
 from license_service.web.application import PROTECTED_PATHS
 from tests.deploy.chart import (
     NAMESPACE,
@@ -87,6 +87,15 @@ SERVICE_CALLS: Final = (
         "token: read, follow (list+watch by metadata.name), rotate; signing key, tls: read",
     ),
     ("", "secrets", ("get",), NAMESPACE, (CUSTOM_TLS_SECRET,), "httpsCertsSource custom: read"),
+    (
+        "",
+        "configmaps",
+        ("get", "update"),
+        NAMESPACE,
+        (UPLOAD_CONFIG_MAP,),
+        "upload config (SPEC 10): read, rewrite at start",
+    ),
+    ("", "configmaps", ("create",), NAMESPACE, (ANY,), "create the upload config when missing"),
     (
         "",
         "secrets",

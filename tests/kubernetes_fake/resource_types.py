@@ -97,6 +97,15 @@ SECRETS = ResourceType(
     namespaced=True,
     field_labels=("type",),
 )
+CONFIG_MAPS = ResourceType(
+    group="",
+    version="v1",
+    plural="configmaps",
+    singular="configmap",
+    kind="ConfigMap",
+    namespaced=True,
+    short_names=("cm",),
+)
 IBM_LICENSINGS = ResourceType(
     group="operator.ibm.com",
     version="v1alpha1",
@@ -133,6 +142,7 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     NODES,
     NAMESPACES,
     SECRETS,
+    CONFIG_MAPS,
     IBM_LICENSINGS,
     TOKEN_REVIEWS,
     SUBJECT_ACCESS_REVIEWS,

@@ -325,3 +325,38 @@ def test_the_upload_token_lives_in_its_own_secret_and_a_new_value_is_used_live(
         "ibm-licensing-upload-token", "ibm-common-services", secret
     )
     eventually(lambda: kept.current().tokens == (rotated,), what="the rotated upload token")
+
+
+def test_the_upload_config_map_says_where_to_upload(
+    fake_api: FakeApiServer, connect: Connect, signing_pem: bytes
+) -> None:
+    with_signing_key(fake_api, "ibm-common-services", signing_pem)
+
+    connect()
+
+    config_map = fake_api.get(
+        "configmaps", "ibm-licensing-upload-config", namespace="ibm-common-services"
+    )
+    assert config_map is not None
+    assert config_map["data"] == {
+        "url": "http://ibm-licensing-service-instance.ibm-common-services.svc:8080"
+    }
+
+
+def test_with_https_the_upload_config_map_holds_the_certificate_to_trust(
+    fake_api: FakeApiServer, connect: Connect, signing_pem: bytes
+) -> None:
+    with_signing_key(fake_api, "licensing", signing_pem)
+    fake_api.create(
+        ibm_licensing_manifest(spec={"instanceNamespace": "licensing", "httpsEnable": True})
+    )
+
+    parts = connect()
+
+    config_map = fake_api.get("configmaps", "ibm-licensing-upload-config", namespace="licensing")
+    assert config_map is not None
+    assert parts.tls is not None
+    assert config_map["data"] == {
+        "url": "https://ibm-licensing-service-instance.licensing.svc:8080",
+        "crt.pem": parts.tls.certificate.decode(),
+    }

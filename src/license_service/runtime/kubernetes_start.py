@@ -59,11 +59,17 @@ from license_service.runtime.options import KubernetesOptions, ServeOptions
 from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.secrets.namespace import service_namespace
 from license_service.signing.secret_store import SigningKeySecret
+from license_service.tls.certificates import TlsPems, service_dns_names
 from license_service.tls.secret_store import TlsSecret
 from license_service.tokens.kinds import API_TOKEN, UPLOAD_TOKEN, TokenKind
 from license_service.tokens.rules import generate_token
 from license_service.tokens.secret_source import SecretTokenSource
 from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
+from license_service.tokens.upload_config import (
+    UploadConfigMap,
+    upload_config_data,
+    upload_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +163,7 @@ def connect_kubernetes(
                 namespace=namespace,
                 custom=config.current().https_certs_source == "custom",
             ).load_or_create(now=clock())
+        _write_upload_config(connection, namespace=namespace, options=serve_options, tls=tls)
         cluster_id = _cluster_id(source, deadline=deadline, options=options)
     except BaseException:
         stop_all(started)
@@ -263,6 +270,22 @@ def _token_source(
             f"{namespace}`, or apply a Secret like the seed document's token.yml"
         ),
     )
+
+
+def _write_upload_config(
+    connection: ApiConnection, *, namespace: str, options: ServeOptions, tls: TlsPems | None
+) -> None:
+    """ConfigMap ``ibm-licensing-upload-config`` (SPEC 10): the service's in-cluster URL,
+    and with HTTPS the certificate to verify it by."""
+    certificate = tls.certificate if tls is not None else None
+    if certificate is None and options.tls is not None:
+        certificate = options.tls.cert.read_bytes()
+    host = service_dns_names(namespace)[2]  # <service>.<namespace>.svc
+    url = upload_url(host=host, port=options.port, https=tls is not None or options.tls is not None)
+    config_map = UploadConfigMap(connection.api_client, namespace=namespace)
+    outcome = config_map.write(upload_config_data(url, certificate))
+    if outcome != "unchanged":
+        logger.info("Wrote %s (%s): uploaders send to %s", config_map.label, outcome, url)
 
 
 def _cluster_id(

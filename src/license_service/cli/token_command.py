@@ -235,14 +235,18 @@ class _TokenSecretPlace:
     """The token Secret of the cluster the flags reach (connected for each action)."""
 
     cluster: ClusterTokenFlags
+    kind: TokenKind = API_TOKEN
 
     def read(self) -> str:
         """The token the Secret holds, checked as a service checks it."""
         from license_service.tokens.cluster_secret import opened_token_secret
 
-        with opened_token_secret(self.cluster, note=_note) as token_secret:
-            again = self.cluster.command_flags(
-                namespace=token_secret.namespace, secret=token_secret.name
+        with opened_token_secret(self.cluster, note=_note, kind=self.kind) as token_secret:
+            again = (
+                self.cluster.command_flags(
+                    namespace=token_secret.namespace, secret=token_secret.name
+                )
+                + self.kind.flag
             )
             label = token_secret.label
             reading = token_secret.read()
@@ -259,7 +263,7 @@ class _TokenSecretPlace:
         problem = token_problem(reading.value, forced=True)
         if problem is not None:
             raise InvalidTokenError(
-                f"the token in {label} is invalid, so the service accepts no API token: "
+                f"the token in {label} is invalid, so the service accepts no {self.kind.name}: "
                 f"{problem.description}; replace it with `license-service token set{again} -` "
                 f"or `license-service token generate{again}`"
             )
@@ -270,7 +274,7 @@ class _TokenSecretPlace:
         del forced  # The Secret is written as given: the command checked it, --force included.
         from license_service.tokens.cluster_secret import opened_token_secret
 
-        with opened_token_secret(self.cluster, note=_note) as token_secret:
+        with opened_token_secret(self.cluster, note=_note, kind=self.kind) as token_secret:
             outcome = token_secret.write(token)
             return f"written to {token_secret.label} ({outcome}); a service following it {_APPLIED}"
 
@@ -284,14 +288,7 @@ def _token_place(
 ) -> _TokenPlace:
     """The token Secret when the cluster flags choose a cluster, else the token file."""
     if _chooses_cluster(cluster, data_dir=data_dir, token_file=token_file):
-        if kind is not API_TOKEN:
-            raise ConfigurationError(
-                f"--upload with a cluster: the service keeps the upload token in its data "
-                f"volume; read it there (`license-service token get --upload --data-dir DIR` "
-                f"in the pod), or from Secret {kind.secret_name} key {kind.secret_key} where "
-                "one is mounted"
-            )
-        return _TokenSecretPlace(cluster)
+        return _TokenSecretPlace(cluster, kind)
     flag = kind.flag
     if token_file is not None:
         if data_dir is not None:

@@ -58,8 +58,7 @@ def test_uploads_csv_lists_each_accepted_submission_of_the_period(
         "cloudpakId,submissionId,clusterId",
         "2026-11-03T08:30:00Z,2026-11-01,api,'=API calls,API_CALLS,0.5,ADD,,s-1,cluster-a",
         "2026-11-03T08:30:00Z,2026-11-02,api,'=API calls,API_CALLS,3,ADD,,s-2,cluster-a",
-        "2026-11-03T08:30:00Z,2026-11-02,wxs,WXS,VIRTUAL_PROCESSOR_CORE,5,MAX,cp4d,,"
-        "cluster-a",
+        "2026-11-03T08:30:00Z,2026-11-02,wxs,WXS,VIRTUAL_PROCESSOR_CORE,5,MAX,cp4d,,cluster-a",
     ]
 
 

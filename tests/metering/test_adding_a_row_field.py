@@ -20,6 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
 import license_service
 from tests.audit.conftest import TEST_KEY_FILE
 
@@ -165,8 +168,19 @@ def scratch_copy_with_a_group_column(root: Path) -> Path:
         assert text.count(old) == 1, f"the specification no longer reads {old!r}"
         text = text.replace(old, new)
     specification.write_text(text)
-    (copy / "store" / "migrations" / "versions" / "0003_group_name.py").write_text(MIGRATION)
+    # On top of whatever revision is the head now (others add migrations too).
+    head = _head_revision(copy / "store" / "migrations")
+    migration = MIGRATION.replace('"0002_period_key_indexes"', f'"{head}"')
+    (copy / "store" / "migrations" / "versions" / "0003_group_name.py").write_text(migration)
     return root / "src"
+
+
+def _head_revision(migrations: Path) -> str:
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
 
 
 def shapes_of_the_copy(tmp_path: Path) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from license_service.metering.combined_usage import DayUsage, combined_day
+from license_service.metering.cloudpak_sums import cloudpak_value, converted_sums
 from license_service.metering.ratios import parse_ratio
 from license_service.metering.uploads import (
     AggregationPolicy,
@@ -16,7 +16,7 @@ from license_service.metering.uploads import (
     UploadedDay,
     uploaded_days,
 )
-from license_service.metering.usage_rows import BundledProductUsage, ProductUsage
+from license_service.metering.usage_rows import BundledProductUsage
 
 MAX, ADD, ADD_MONTHLY = AggregationPolicy
 
@@ -103,14 +103,6 @@ def _fields(submission: Submission) -> dict[str, object]:
     return {name: getattr(submission, name) for name in Submission.__dataclass_fields__}
 
 
-def test_an_uploaded_value_and_a_measured_peak_of_one_product_give_the_higher() -> None:
-    measured = DayUsage(products=(ProductUsage("API Gateway", "api", "API_CALLS", 9),))
-    uploaded = UploadedDay(products=(ProductUsage("API Gateway", "api", "API_CALLS", 7),))
-    assert combined_day(measured, uploaded).products[0].quantity == 9
-    uploaded = UploadedDay(products=(ProductUsage("API Gateway", "api", "API_CALLS", 12),))
-    assert combined_day(measured, uploaded).products[0].quantity == 12
-
-
 def _bundled(product_id: str, measured: int, ratio: str) -> BundledProductUsage:
     return BundledProductUsage(
         f"Product {product_id}",
@@ -126,33 +118,15 @@ def _bundled(product_id: str, measured: int, ratio: str) -> BundledProductUsage:
 
 
 def test_a_cloud_pak_adds_uploaded_converted_values_to_the_measured_sum_then_rounds_once() -> None:
-    # Measured: mq 3 cores at 2:1 -> 1.5; the Cloud Pak's peak is ceil(1.5) = 2.
-    measured = DayUsage(
-        products=(ProductUsage("Cloud Pak for Integration", "cp4i", "VPC", 2),),
-        bundled_products=(_bundled("mq", 3, "2:1"),),
+    # Measured: mq 3 cores at 2:1 -> 1.5; uploaded: ace 1 core at 2:1 -> 0.5.
+    uploaded = converted_sums([_bundled("ace", 1, "2:1")])
+    assert uploaded == {("cp4i", "VPC"): Fraction(1, 2)}
+    measured = converted_sums([_bundled("mq", 3, "2:1")])
+    value = cloudpak_value(
+        "VPC", measured=measured[("cp4i", "VPC")], uploaded=uploaded[("cp4i", "VPC")]
     )
-    # Uploaded: ace 1 core at 2:1 -> 0.5. One round-up: ceil(1.5 + 0.5) = 2, not 2 + 1.
-    uploaded = UploadedDay(bundled_products=(_bundled("ace", 1, "2:1"),))
-    sums = {("cp4i", "VPC"): Fraction(3, 2)}
-    day = combined_day(measured, uploaded, measured_sums=sums)
-    assert day.products == (ProductUsage("Cloud Pak for Integration", "cp4i", "VPC", 2),)
-    assert [row.product_id for row in day.bundled_products] == ["ace", "mq"]
+    assert value == 2  # one round-up: ceil(1.5 + 0.5), not ceil(1.5) + ceil(0.5) = 3
 
 
-def test_a_cloud_pak_counts_only_what_an_upload_adds_above_the_same_products_measured_peak() -> (
-    None
-):
-    measured = DayUsage(
-        products=(ProductUsage("Cloud Pak for Integration", "cp4i", "VPC", 4),),
-        bundled_products=(_bundled("mq", 4, "1:1"),),
-    )
-    uploaded = UploadedDay(bundled_products=(_bundled("mq", 6, "1:1"),))
-    day = combined_day(measured, uploaded, measured_sums={("cp4i", "VPC"): Fraction(4)})
-    assert day.products[0].quantity == 6
-    assert day.bundled_products[0].measured_quantity == 6
-
-
-def test_an_uploaded_bundled_product_alone_makes_its_cloud_pak_row() -> None:
-    uploaded = UploadedDay(bundled_products=(_bundled("ace", 3, "2:1"),))
-    day = combined_day(DayUsage(), uploaded)
-    assert day.products == (ProductUsage("Cloud Pak for Integration", "cp4i", "VPC", 2),)
+def test_a_free_cloud_pak_counts_zero() -> None:
+    assert cloudpak_value("FREE", measured=Fraction(3), uploaded=Fraction(5)) == 0

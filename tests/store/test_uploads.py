@@ -154,3 +154,47 @@ def test_received_submissions_are_kept_as_sent(db: Database) -> None:
     assert kept.submission.value == Decimal("0.25")
     assert kept.submission.submission_id == "s-9"
     assert kept.received_at == at("2026-11-30", "12:00")
+
+
+def test_a_later_sample_raises_a_cloud_pak_with_uploads_by_its_own_sum_plus_the_uploads(
+    db: Database,
+) -> None:
+    vpc = "VIRTUAL_PROCESSOR_CORE"
+    upload(db, item("2026-11-05", "1", cloudpak_id="cp4d", ratio="2:1", metric=vpc))
+    assert products(db) == [("cp4d", 1, "2026-11-05")]  # ceil(0.5): no sample yet
+    store(
+        db,
+        at("2026-11-05", "10:00"),
+        bundled("db2", 3, ratio="2:1"),
+        product("cp4d", 2, name="Cloud Pak for Data"),
+    )
+    assert products(db) == [("cp4d", 2, "2026-11-05")]  # ceil(1.5 + 0.5)
+    store(
+        db,
+        at("2026-11-05", "10:05"),
+        bundled("db2", 5, ratio="2:1"),
+        product("cp4d", 3, name="Cloud Pak for Data"),
+    )
+    assert products(db) == [("cp4d", 3, "2026-11-05")]  # ceil(2.5 + 0.5)
+    store(
+        db,
+        at("2026-11-05", "10:10"),
+        bundled("db2", 4, ratio="2:1"),
+        product("cp4d", 2, name="Cloud Pak for Data"),
+    )
+    assert products(db) == [("cp4d", 3, "2026-11-05")]  # the day's highest stays
+
+
+def test_an_add_monthly_back_dated_upload_raises_the_later_days_of_its_month(db: Database) -> None:
+    monthly = AggregationPolicy.ADD_MONTHLY
+    upload(db, item("2026-11-20", "10", policy=monthly), item("2026-11-25", "5", policy=monthly))
+    assert products(db) == [("api", 15, "2026-11-25")]
+    upload(db, item("2026-11-03", "7", policy=monthly))
+    with db.read() as connection:
+        days = [
+            (text, rows[0][3])
+            for text, rows in rows_by_day(
+                connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=NOVEMBER
+            )
+        ]
+    assert days == [("2026-11-03", 7), ("2026-11-20", 17), ("2026-11-25", 22)]

@@ -3,7 +3,7 @@
 One row per accepted submission whose day is in the period (a resend with a known
 ``submissionId`` was not stored, so it has no row), in the order received, with the
 columns of SPEC 10 declared once in ``UPLOAD_COLUMNS``. The uploaded values
-themselves join the daily and period files through the store (``store.uploaded_usage``);
+themselves are in the daily and period files (the store raised the daily peaks);
 this file shows what was sent, so an auditor can recompute them. Cells go through
 ``formats.csv_lines`` (RFC 4180, formula guard); the same data gives the same bytes.
 """

@@ -39,7 +39,6 @@ from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import RowSpec
 from license_service.store.stored_rows import StoredRow, decoded
 from license_service.store.tables import usage_tables
-from license_service.store.uploaded_usage import days_with_uploads
 
 BATCH_ROWS: Final = 5_000
 
@@ -66,12 +65,8 @@ def rows_by_day(
     for position, column in enumerate(rows.stored):
         if not column.encoding.sorts_as_stored:
             ahead = [column.attribute for column in rows.stored[:position]]
-            days = _in_value_order(days, rows, before=rows.getter(ahead))
-            break
-    # Uploaded values (SPEC 10) join the days they are for.
-    return days_with_uploads(
-        connection, rows, days, cluster_id=cluster_id, period=period, metric=metric
-    )
+            return _in_value_order(days, rows, before=rows.getter(ahead))
+    return days
 
 
 @dataclass(frozen=True, slots=True)

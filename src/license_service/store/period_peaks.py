@@ -23,7 +23,6 @@ from license_service.metering.row_specs import PeriodPeak, R, RowSpec
 from license_service.store.daily_peaks import peaks_in_period
 from license_service.store.stored_rows import decoded
 from license_service.store.tables import usage_tables
-from license_service.store.uploaded_usage import with_uploads
 
 
 def period_peaks(
@@ -36,11 +35,7 @@ def period_peaks(
 ) -> list[PeriodPeak[R]]:
     """The rows of kind ``rows`` (``/products``, ...) of ``period``, optionally of ``metric``."""
     found = _period_peaks(connection, rows, cluster_id=cluster_id, period=period, metric=metric)
-    peaks = rows.sorted_peaks(PeriodPeak(decoded(rows, row[:-1]), row[-1]) for row in found)
-    # Uploaded values (SPEC 10) join here, so every report reads them alike.
-    return with_uploads(
-        connection, rows, peaks, cluster_id=cluster_id, period=period, metric=metric
-    )
+    return rows.sorted_peaks(PeriodPeak(decoded(rows, row[:-1]), row[-1]) for row in found)
 
 
 def _period_peaks(

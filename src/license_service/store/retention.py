@@ -16,7 +16,7 @@ The settings history is not pruned: the change in force must stay known.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import ColumnElement, Connection, Table, delete, select
@@ -25,6 +25,8 @@ from license_service.errors import ConfigurationError
 from license_service.store.instants import start_of_day, utc_day, utc_instant
 from license_service.store.tables import (
     bundled_product_daily_peaks,
+    cloudpak_measured_sums,
+    cloudpak_uploaded_sums,
     metric_uploads,
     missed_samples,
     product_daily_peaks,
@@ -86,6 +88,7 @@ def prune(
         _delete(connection, table, table.c.sample_id.in_(old_samples))
         for table in (sample_products, sample_bundled_products, sample_services)
     )
+    _prune_cloudpak_sums(connection, first_kept_day=first_kept_day)
     return PruneResult(
         samples=_delete(connection, samples, samples.c.taken_at < sample_cutoff),
         sample_rows=sample_rows,
@@ -102,6 +105,13 @@ def prune(
             connection, missed_samples, missed_samples.c.missed_at < coverage_cutoff
         ),
     )
+
+
+def _prune_cloudpak_sums(connection: Connection, *, first_kept_day: date) -> None:
+    """Remove the Cloud Pak sums of pruned days: what a day's value was rounded up from,
+    not data of their own, so not counted."""
+    for table in (cloudpak_measured_sums, cloudpak_uploaded_sums):
+        _delete(connection, table, table.c.day < first_kept_day)
 
 
 def _delete(connection: Connection, table: Table, condition: ColumnElement[bool]) -> int:

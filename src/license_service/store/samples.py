@@ -17,6 +17,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from license_service.errors import StorageError
+from license_service.metering.cloudpak_sums import cloudpak_names, converted_sums
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.row_specs import R, RowSpec
 from license_service.metering.usage import Measurement
@@ -26,6 +27,7 @@ from license_service.metering.usage_rows import (
     SERVICE_ROWS,
     USAGE_ROWS,
 )
+from license_service.store.cloudpak_days import record_measured_sums
 from license_service.store.daily_peaks import record_daily_peaks
 from license_service.store.instants import utc_day, utc_instant
 from license_service.store.sampling_coverage import extend_coverage
@@ -84,6 +86,16 @@ def record_sample(
         bulk_insert(connection, _RAW_ROWS[kind], kind_rows, shared=shared)
     record_daily_peaks(
         connection, cluster_id=cluster_id, day=utc_day(instant), taken_at=instant, rows=rows
+    )
+    # The exact Cloud Pak sums, for days with uploaded usage (SPEC 10).
+    sums = converted_sums(measurement.bundled_products)
+    record_measured_sums(
+        connection,
+        cluster_id=cluster_id,
+        day=utc_day(instant),
+        taken_at=instant,
+        sums=sums,
+        names=cloudpak_names(measurement),
     )
     extend_coverage(
         connection, cluster_id=cluster_id, taken_at=instant, interval_seconds=interval_seconds

@@ -17,7 +17,10 @@ specification's two tables.
 - ``sampling_coverage`` and ``missed_samples``: when sampling ran, and why not.
 - ``settings_history``: the metering settings, one row per change.
 - ``metric_uploads`` and ``upload_policies``: uploaded values (SPEC 10), one row per
-  accepted item, and the policy each uploaded product and metric keeps.
+  accepted item, and the policy each uploaded product and metric keeps; the day values
+  they make are written into the daily peak tables (the higher wins).
+- ``cloudpak_measured_sums`` and ``cloudpak_uploaded_sums``: per day and Cloud Pak, the
+  exact measured and uploaded converted sums its day value is rounded up from.
 """
 
 from __future__ import annotations
@@ -205,6 +208,26 @@ upload_policies: Final = Table(
     PrimaryKeyConstraint("cluster_id", "product_id", "metric"),
 )
 """The one aggregation policy of each uploaded product and metric (SPEC 10)."""
+
+
+def _cloudpak_day_table(name: str, value: str) -> Table:
+    """An exact converted sum (``n/d`` text) per cluster, day and Cloud Pak."""
+    return Table(
+        name,
+        metadata,
+        _cluster(),
+        Column("day", Date, nullable=False),
+        Column("cloudpak_id", String, nullable=False),
+        Column("cloudpak_metric", String, nullable=False),
+        Column(value, String, nullable=False),
+        PrimaryKeyConstraint("cluster_id", "day", "cloudpak_id", "cloudpak_metric"),
+    )
+
+
+cloudpak_measured_sums: Final = _cloudpak_day_table("cloudpak_measured_sums", "measured_sum")
+"""Per day, a Cloud Pak's highest exact measured converted sum over its samples (``M``)."""
+cloudpak_uploaded_sums: Final = _cloudpak_day_table("cloudpak_uploaded_sums", "uploaded_sum")
+"""Per day, the sum of a Cloud Pak's uploaded bundled products' converted values (``U``)."""
 
 settings_history: Final = Table(
     "settings_history",

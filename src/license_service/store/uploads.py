@@ -2,9 +2,13 @@
 
 ``record_uploads`` writes a request's submissions on the caller's connection, in the
 caller's transaction, so a batch is stored whole or not at all (a crash mid-batch
-leaves none of it). Each item is one row of ``metric_uploads``; a day's value is
-computed on read (``metering.uploads``), so concurrent ``ADD`` uploads only insert and
-never overwrite each other, on SQLite and PostgreSQL alike.
+leaves none of it). Each item is one row of ``metric_uploads``; the day values they
+make (``metering.uploads``) are computed again from every stored submission of the
+products touched and raised into the daily peak tables, so every report reads them
+with no extra work; a Cloud Pak's day adds its uploaded converted values to its
+measured sum before the one round-up (``cloudpak_days``). Writers of one product (or
+one Cloud Pak) are serialised, so concurrent ``ADD`` uploads lose nothing, on SQLite
+and PostgreSQL alike.
 
 - Idempotency: a submission id already stored for the cluster (or repeated within the
   batch) is acknowledged and not stored again: the first one received counts. The
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -27,10 +31,20 @@ from sqlalchemy import Connection, Insert, Table, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from license_service.errors import InputError
+from license_service.metering.cloudpak_sums import converted_sums
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.row_specs import stored_ratio
-from license_service.metering.uploads import AggregationPolicy, Submission, month_start
-from license_service.store.instants import utc_instant
+from license_service.metering.uploads import (
+    AggregationPolicy,
+    Submission,
+    month_start,
+    uploaded_days,
+)
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS
+from license_service.store.cloudpak_days import lock_cloudpaks, record_uploaded_sums
+from license_service.store.daily_peaks import record_daily_peaks
+from license_service.store.instants import start_of_day, utc_instant
+from license_service.store.stored_rows import MeasurementRows, stored_rows
 from license_service.store.tables import metric_uploads, upload_policies
 
 _CHUNK: Final = 500
@@ -89,7 +103,88 @@ def record_uploads(
     statement = _insert_or_nothing(connection, metric_uploads, ("cluster_id", "submission_id"))
     for start in range(0, len(rows), _CHUNK):
         connection.execute(statement, rows[start : start + _CHUNK])
+    raise_uploaded_days(connection, cluster_id=cluster_id, submissions=fresh)
     return len(rows)
+
+
+def raise_uploaded_days(
+    connection: Connection, *, cluster_id: ClusterId, submissions: Sequence[Submission]
+) -> None:
+    """Write the day values ``submissions`` (just stored) change into the daily peaks.
+
+    Per product and metric, and per Cloud Pak, the writers are serialised first (row
+    locks on ``upload_policies`` and advisory locks on PostgreSQL; SQLite's one writer),
+    then the day values are computed again from every stored submission since the first
+    of the earliest month touched (an ``ADD_MONTHLY`` total starts there) and raised:
+    values only grow as submissions arrive, so "the higher wins" keeps the measured and
+    uploaded maximum, whatever order writers commit in.
+    """
+    if not submissions:
+        return
+    products = sorted({s.policy_key for s in submissions})
+    cloudpaks = sorted({(s.cloudpak_id, s.cloudpak_metric) for s in submissions if s.bundled})
+    _lock_products(connection, cluster_id=cluster_id, keys=products)
+    lock_cloudpaks(connection, cluster_id=cluster_id, keys=cloudpaks)
+    first = min(month_start(s.day) for s in submissions)
+    last = max(s.day for s in submissions).replace(day=28) + timedelta(days=4)
+    stored = _submissions_between(connection, cluster_id=cluster_id, first=first, last=last)
+    wanted_products, wanted_cloudpaks = set(products), set(cloudpaks)
+    touched = [
+        s
+        for s in stored
+        if s.policy_key in wanted_products
+        or (s.bundled and (s.cloudpak_id, s.cloudpak_metric) in wanted_cloudpaks)
+    ]
+    for day, usage in uploaded_days(touched, first=first, last=last).items():
+        names_at = start_of_day(day)  # a sample of the day names the row, when there is one
+        product_rows = [r for r in usage.products if (r.id, r.metric) in wanted_products]
+        bundled_rows = [
+            r for r in usage.bundled_products if (r.product_id, r.metric) in wanted_products
+        ]
+        record_daily_peaks(
+            connection,
+            cluster_id=cluster_id,
+            day=day,
+            taken_at=names_at,
+            rows=MeasurementRows(
+                stored_rows(PRODUCT_ROWS, product_rows),
+                stored_rows(BUNDLED_PRODUCT_ROWS, bundled_rows),
+                [],
+            ),
+        )
+        in_cloudpaks = [
+            r
+            for r in usage.bundled_products
+            if (r.cloudpak_id, r.cloudpak_metric) in wanted_cloudpaks
+        ]
+        names = {(r.cloudpak_id, r.cloudpak_metric): r.cloudpak_name for r in in_cloudpaks}
+        record_uploaded_sums(
+            connection,
+            cluster_id=cluster_id,
+            day=day,
+            names_at=names_at,
+            sums=converted_sums(in_cloudpaks),
+            names=names,
+        )
+
+
+def _lock_products(
+    connection: Connection, *, cluster_id: ClusterId, keys: list[tuple[str, str]]
+) -> None:
+    """PostgreSQL: lock the policy rows of ``keys`` (in order) until the transaction ends."""
+    if connection.dialect.name != "postgresql":
+        return
+    table = upload_policies
+    for product_id, metric in keys:
+        connection.execute(
+            select(table.c.product_id)
+            .where(
+                table.c.cluster_id == cluster_id,
+                table.c.product_id == product_id,
+                table.c.metric == metric,
+            )
+            .with_for_update()
+        )
 
 
 def received_submissions(
@@ -105,33 +200,17 @@ def received_submissions(
     return [ReceivedSubmission(row.received_at, _submission(row)) for row in found]
 
 
-def submissions_for_days(
+def _submissions_between(
     connection: Connection, *, cluster_id: ClusterId, first: date, last: date
 ) -> list[Submission]:
-    """The submissions that make the day values of ``first`` to ``last``: from the first
-    of ``first``'s month on (an ``ADD_MONTHLY`` total starts there), in the order received."""
+    """The stored submissions for days ``first`` to ``last``, in the order received."""
     table = metric_uploads
     found = connection.execute(
         select(*(table.c[name] for name in _SUBMISSION_COLUMNS))
-        .where(
-            table.c.cluster_id == cluster_id,
-            table.c.day >= month_start(first),
-            table.c.day <= last,
-        )
+        .where(table.c.cluster_id == cluster_id, table.c.day >= first, table.c.day <= last)
         .order_by(table.c.received_at, table.c.id)
     )
     return [_submission(row) for row in found]
-
-
-def has_uploads(connection: Connection, *, cluster_id: ClusterId, first: date, last: date) -> bool:
-    """Whether any submission of ``cluster_id`` is for a day from ``first`` to ``last``."""
-    table = metric_uploads
-    found = connection.execute(
-        select(table.c.id)
-        .where(table.c.cluster_id == cluster_id, table.c.day >= first, table.c.day <= last)
-        .limit(1)
-    ).first()
-    return found is not None
 
 
 def uploaded_product_keys(connection: Connection, *, cluster_id: ClusterId) -> set[tuple[str, str]]:
@@ -271,9 +350,8 @@ def _submission(row: Any) -> Submission:
 __all__ = [
     "PolicyConflictError",
     "ReceivedSubmission",
-    "has_uploads",
+    "raise_uploaded_days",
     "received_submissions",
     "record_uploads",
-    "submissions_for_days",
     "uploaded_product_keys",
 ]

@@ -127,13 +127,18 @@ def lock_cloudpaks(
     connection: Connection, *, cluster_id: ClusterId, keys: Mapping[CloudpakKey, Any] | Any
 ) -> None:
     """PostgreSQL: hold a transaction-scoped lock per Cloud Pak of ``keys``, taken in order."""
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or not keys:
         return
-    for cloudpak_id, metric in sorted(keys):
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"),
-            {"name": f"license-service cloudpak {cluster_id} {cloudpak_id} {metric}"},
-        )
+    names = sorted(f"license-service cloudpak {cluster_id} {id_} {metric}" for id_, metric in keys)
+    # One round trip; the locks are taken in the names' order, as every writer takes them.
+    connection.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) "
+            "FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS locks(name, position) "
+            "ORDER BY position"
+        ),
+        {"names": names},
+    )
 
 
 def _sums(

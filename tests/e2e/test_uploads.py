@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Start
-from tests.e2e.processes import ServiceProcess, run_cli
+from tests.e2e.processes import ServiceProcess, eventually, run_cli
 from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
 
 CLIENTS = 100
@@ -181,3 +181,27 @@ def test_the_demo_uploads_api_connects_monthly_api_calls_once(start: Start) -> N
 
     again = start(command="demo", extra=["--history-days", "3"], sample_interval=300)
     assert api_connect(again) == [row]
+
+
+def test_the_upload_token_file_is_rotated_live_and_never_logged(start: Start) -> None:
+    service = start()
+    first = upload_token(service)
+    item = {"productId": "u", "productName": "U", "productMetric": "USERS", "metricValue": 1}
+
+    def status(token: str) -> int:
+        return httpx.post(
+            f"{service.url}/v2/metric_upload", params={"token": token}, json=item, timeout=30
+        ).status_code
+
+    assert status(first) == 200
+    generated = run_cli("token", "generate", "--upload", "--data-dir", str(service.data_dir))
+    assert generated.returncode == 0, generated.stderr
+    second = generated.stdout.strip()
+    assert second != first
+    eventually(lambda: status(second) == 200 or None, within=5, what="the new upload token")
+    assert status(first) == 401
+    # A token sent where no token belongs still never reaches the log.
+    httpx.get(f"{service.url}/products/{second}", timeout=30)
+    log = service.log()
+    assert first not in log
+    assert second not in log

@@ -89,7 +89,8 @@ UploadOption = Annotated[
     bool,
     typer.Option(
         "--upload",
-        help="Act on the upload token (SPEC 10: DATA_DIR/upload-token) instead of the API token.",
+        help="Act on the upload token (DIR/upload-token, or Secret ibm-licensing-upload-token) "
+        "instead of the API token.",
     ),
 ]
 SecretOption = Annotated[
@@ -128,7 +129,7 @@ def get_command(
     secret: SecretOption = None,
     upload: UploadOption = False,
 ) -> None:
-    """Print the API token (or, with --upload, the upload token), alone on one line."""
+    """Print the API token (or the upload token), alone on one line (for piping)."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
     kind = _kind(upload)
     typer.echo(_token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind).read())

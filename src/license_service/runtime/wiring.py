@@ -88,6 +88,13 @@ class Service:
     backends: Backends
     lock: DataDirLock
     tls: TlsFiles | None = None
+    upload_tokens: KeptToken | None = None
+
+    @property
+    def secrets_in_force(self) -> tuple[str, ...]:
+        """The tokens accepted now, API and upload: never to appear in a log line."""
+        uploads = self.upload_tokens.current().tokens if self.upload_tokens else ()
+        return (*self.tokens.current().tokens, *uploads)
 
     @property
     def scheme(self) -> str:
@@ -204,6 +211,7 @@ def assemble(
         data_dir=data_dir,
         database=database,
         tokens=tokens,
+        upload_tokens=upload_tokens,
         config=config,
         signing_key=signing_key,
         cluster=cluster,

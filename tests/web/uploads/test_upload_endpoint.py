@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from starlette.testclient import TestClient
 
 from license_service.auth.failed_attempts import FailedAttemptLimiter
@@ -19,8 +20,9 @@ from license_service.tokens.file_source import TokenFile
 from license_service.tokens.file_store import write_token_file
 from license_service.tokens.kinds import UPLOAD_TOKEN
 from license_service.web.app_state import AppState
-from license_service.web.application import create_app
+from license_service.web.application import create_app, create_metrics_app
 from tests.web.conftest import TOKEN, World, authorized, sampling_status
+from tests.web.test_metrics import labels, scrape
 from tests.web.test_openapi import validator
 
 UPLOAD = "9zXcVbNm1QwErTy7UiOpAsDf"
@@ -245,3 +247,12 @@ def test_an_unmeasured_product_leaves_unmeasured_metrics_once_values_arrive(
     assert listed() == ["api", "users"]
     assert post(uploads, ITEM).status_code == 200
     assert listed() == ["users"]
+
+
+def test_uploaded_values_reach_the_usage_metrics(uploads: TestClient, state: AppState) -> None:
+    today = {**ITEM, "date": "2026-11-28", "metricValue": 77}
+    assert post(uploads, today).status_code == 200
+    with TestClient(create_metrics_app(state, CollectorRegistry())) as metrics:
+        samples = scrape(metrics)
+    key = labels(productId="api", productName="API Gateway", metricId="API_CALLS")
+    assert samples[("ibm_licensing_usage_daily_high_watermark", key)] == 77

@@ -25,7 +25,7 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 from typing import Final
@@ -100,6 +100,12 @@ class UploadedDay:
 def month_start(day: date) -> date:
     """The first day of ``day``'s calendar month: where an ``ADD_MONTHLY`` total starts."""
     return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s calendar month."""
+    next_month = day.replace(day=28) + timedelta(days=4)
+    return next_month - timedelta(days=next_month.day)
 
 
 def uploaded_days(

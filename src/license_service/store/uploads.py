@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -37,6 +37,7 @@ from license_service.metering.row_specs import stored_ratio
 from license_service.metering.uploads import (
     AggregationPolicy,
     Submission,
+    month_end,
     month_start,
     uploaded_days,
 )
@@ -126,7 +127,7 @@ def raise_uploaded_days(
     _lock_products(connection, cluster_id=cluster_id, keys=products)
     lock_cloudpaks(connection, cluster_id=cluster_id, keys=cloudpaks)
     first = min(month_start(s.day) for s in submissions)
-    last = max(s.day for s in submissions).replace(day=28) + timedelta(days=4)
+    last = month_end(max(s.day for s in submissions))  # ADD_MONTHLY raises later days
     stored = _submissions_between(connection, cluster_id=cluster_id, first=first, last=last)
     wanted_products, wanted_cloudpaks = set(products), set(cloudpaks)
     touched = [

@@ -33,7 +33,8 @@ from license_service.web.error_responses import error_response
 UPLOAD_PATH: Final = "/v2/metric_upload"
 MAX_BODY_BYTES: Final = 1024 * 1024
 """The largest body accepted (SPEC 10): 1,000 items of about 1 KiB each."""
-_WRITERS: Final = anyio.CapacityLimiter(8)
+WRITERS: Final = 8
+"""Uploads written at once; more wait (each is one short transaction)."""
 
 
 class _BodyTooLarge(Exception):
@@ -42,6 +43,7 @@ class _BodyTooLarge(Exception):
 
 def upload_endpoint(state: AppState) -> Endpoint:
     """The handler of ``POST /v2/metric_upload`` for ``state``."""
+    writers = anyio.CapacityLimiter(WRITERS)
 
     async def upload(request: Request) -> Response:
         authenticator = state.upload_authenticator
@@ -82,7 +84,7 @@ def upload_endpoint(state: AppState) -> Endpoint:
             return error_response(400, str(exc))
         write = functools.partial(_record, state, submissions)
         try:
-            await anyio.to_thread.run_sync(write, limiter=_WRITERS)
+            await anyio.to_thread.run_sync(write, limiter=writers)
         except PolicyConflictError as exc:
             return error_response(409, str(exc))
         return JSONResponse({"accepted": len(submissions)})

@@ -17,7 +17,7 @@ def test_version_reports_a_kubernetes_server_version(kube_client: client.ApiClie
     assert info.git_version.startswith("v1.32")
 
 
-def test_core_group_serves_pods_nodes_namespaces_and_secrets_with_their_scope(
+def test_core_group_serves_pods_nodes_namespaces_secrets_and_configmaps_with_their_scope(
     kube_client: client.ApiClient,
 ) -> None:
     assert client.CoreApi(kube_client).get_api_versions().versions == ["v1"]
@@ -25,7 +25,13 @@ def test_core_group_serves_pods_nodes_namespaces_and_secrets_with_their_scope(
 
     scopes = {r.name: r.namespaced for r in resources if "/" not in r.name}
 
-    assert scopes == {"pods": True, "nodes": False, "namespaces": False, "secrets": True}
+    assert scopes == {
+        "pods": True,
+        "nodes": False,
+        "namespaces": False,
+        "secrets": True,
+        "configmaps": True,
+    }
 
 
 def test_named_groups_include_the_operator_and_review_groups(

@@ -3,7 +3,7 @@
 ``run_benchmarks(scale, only=...)`` runs benchmarks 1-4 (one cluster, see
 ``cluster_benchmarks``), 5 (store), 6-7 on one history store filled once, 8 (a sample
 with chargeback groups, ``chargeback_benchmark``) and 9-10 (usage explanations: the
-cost of keeping them, ``/usage_explained`` under load).
+cost of keeping them, ``/usage_explained`` under load) and 11 (the upload API).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bench import (
     explanation_benchmark,
     snapshot_benchmark,
     store_benchmark,
+    upload_benchmark,
 )
 from bench.findings import FINDINGS
 from bench.history import HistoryStore
@@ -31,7 +32,7 @@ from bench.results import BenchmarkResult, print_result, results_markdown
 from bench.scales import FULL, SMOKE, Scale
 
 RESULTS_FILE: Final = ROOT / "bench" / "RESULTS.md"
-ALL: Final = frozenset(range(1, 11))
+ALL: Final = frozenset(range(1, 12))
 
 
 def run_benchmarks(
@@ -65,6 +66,8 @@ def run_benchmarks(
         keep(explanation_benchmark.run(scale))
     if 10 in only:
         keep(explained_api_benchmark.run(scale))
+    if 11 in only:
+        keep(upload_benchmark.run(scale))
     return results
 
 

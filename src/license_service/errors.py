@@ -8,6 +8,7 @@ Errors are mapped to exit codes once (in ``cli``) and to HTTP responses once
     LicenseServiceError               base; never raised itself
     +-- ConfigurationError            a setting or IBMLicensing document is invalid
     +-- InputError                    an input file (cluster dump) cannot be used
+    |   +-- UploadRefusedError        a server refused an upload (the CLI's ``upload``)
     +-- AnnotationError               a value on a pod cannot be interpreted
     |   +-- InvalidQuantityError      a CPU quantity string is not a Kubernetes quantity
     |   +-- InvalidRatioError         productCloudpakRatio is not "<a>:<b>" of positive numbers
@@ -42,6 +43,10 @@ class ConfigurationError(LicenseServiceError):
 
 class InputError(LicenseServiceError):
     """An input file cannot be read or is not a Kubernetes object list."""
+
+
+class UploadRefusedError(InputError):
+    """The server refused ``license-service upload``: its status and message say why."""
 
 
 class AnnotationError(LicenseServiceError):

@@ -34,6 +34,7 @@ def test_the_files_inside_end_in_period_then_cluster() -> None:
         "bundled_products_daily_2026-07-01_2026-09-30_c1.csv",
         "services_2026-07-01_2026-09-30_c1.csv",
         "compliance_2026-07-01_2026-09-30_c1.csv",
+        "uploads_2026-07-01_2026-09-30_c1.csv",
         "data_condition.txt",
         "checksum.txt",
         "signature.rsa",
@@ -45,7 +46,7 @@ def test_the_files_inside_end_in_period_then_cluster() -> None:
 @pytest.mark.parametrize("cluster", ["c1", "my_cluster_2", "prod.eu-1"])
 def test_every_csv_name_gives_back_its_suffix(cluster: str) -> None:
     files = snapshot_files(ClusterId(cluster), PERIOD)
-    for name in files.checksummed[:5]:
+    for name in files.checksummed[:6]:
         assert suffix_of_csv_name(name) == files.suffix
     assert suffix_of_snapshot_name(snapshot_file_name(ClusterId(cluster), PERIOD)) == files.suffix
 

@@ -35,6 +35,7 @@ from tests.audit.file_columns import (
     PRODUCTS_COLUMNS,
     PRODUCTS_DAILY_COLUMNS,
     SERVICES_COLUMNS,
+    UPLOADS_COLUMNS,
 )
 from tests.audit.snapshot_data import (
     CLUSTER,
@@ -55,6 +56,7 @@ CSV_NAMES = [
     f"bundled_products_daily_{SUFFIX}.csv",
     f"services_{SUFFIX}.csv",
     f"compliance_{SUFFIX}.csv",
+    f"uploads_{SUFFIX}.csv",
 ]
 # The auditor's signature check, run in the directory the snapshot was extracted to.
 OPENSSL_VERIFY = [
@@ -94,6 +96,7 @@ def test_csv_files_have_the_spec_columns_crlf_line_ends_and_utf8(golden_zip: Pat
         BUNDLED_PRODUCTS_DAILY_COLUMNS,
         SERVICES_COLUMNS,
         COMPLIANCE_COLUMNS,
+        UPLOADS_COLUMNS,
     ]
     with zipfile.ZipFile(golden_zip) as archive:
         for name, expected in zip(CSV_NAMES, columns, strict=True):
@@ -151,6 +154,7 @@ def test_an_empty_period_gives_header_only_csv_files(
         f"bundled_products_{suffix}.csv": BUNDLED_PRODUCTS_COLUMNS,
         f"bundled_products_daily_{suffix}.csv": BUNDLED_PRODUCTS_DAILY_COLUMNS,
         f"services_{suffix}.csv": SERVICES_COLUMNS,
+        f"uploads_{suffix}.csv": UPLOADS_COLUMNS,
     }
     for name, columns in expected.items():
         assert files[name] == (",".join(columns) + "\r\n").encode(), name
@@ -225,7 +229,7 @@ def test_the_snapshot_verifies_with_the_real_sha256sum_and_openssl(
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.count(": OK") == 7
+    assert checked.stdout.count(": OK") == 8
     verified = subprocess.run(
         OPENSSL_VERIFY,
         cwd=extracted,

@@ -24,6 +24,7 @@ from license_service.configuration.entitlement_documents import (
 from license_service.configuration.ibmlicensing import DEFAULT_API_SECRET_TOKEN
 from license_service.signing.secret_store import SIGNING_KEY_SECRET
 from license_service.tls.secret_store import CUSTOM_TLS_SECRET, SELF_SIGNED_TLS_SECRET
+from license_service.tokens.kinds import UPLOAD_CONFIG_MAP, UPLOAD_TOKEN
 from license_service.web.application import PROTECTED_PATHS
 from tests.deploy.chart import (
     NAMESPACE,
@@ -38,7 +39,12 @@ from tests.deploy.chart import (
 CLUSTER: Final = "(cluster)"
 ANY: Final = "(any name)"
 NON_RESOURCE: Final = "(non-resource URL)"
-OWNED_SECRETS: Final = (DEFAULT_API_SECRET_TOKEN, SIGNING_KEY_SECRET, SELF_SIGNED_TLS_SECRET)
+OWNED_SECRETS: Final = (
+    DEFAULT_API_SECRET_TOKEN,
+    UPLOAD_TOKEN.secret_name,
+    SIGNING_KEY_SECRET,
+    SELF_SIGNED_TLS_SECRET,
+)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -92,6 +98,15 @@ SERVICE_CALLS: Final = (
         (ENTITLEMENTS_CONFIGMAP,),
         "entitlements: follow (list+watch by metadata.name)",
     ),
+    (
+        "",
+        "configmaps",
+        ("get", "update"),
+        NAMESPACE,
+        (UPLOAD_CONFIG_MAP,),
+        "upload config (SPEC 10): read, rewrite at start",
+    ),
+    ("", "configmaps", ("create",), NAMESPACE, (ANY,), "create the upload config when missing"),
     (
         "",
         "secrets",

@@ -98,7 +98,8 @@ def test_error_events_a_cut_mid_event_bookmarks_and_slow_answers_lose_and_double
 
     # Slow answers (inside the client's timeout) through a re-list: qm-e starts meanwhile.
     # (A watch from the current version survives a compaction: wait for every watch.)
-    wait_for(lambda: api.open_watches == 5, within=WITHIN, what="the five watches open")
+    # Pods, nodes, namespaces, IBMLicensing, the API and upload token Secrets, entitlements.
+    wait_for(lambda: api.open_watches == 7, within=WITHIN, what="the seven watches open")
     errors_before_slow = pods_figure(service, "errors_total", resource="pods", kind="dropped")
     api.faults.delay(SLOW_ANSWER_SECONDS, path=PODS)
     api.clear_requests()

@@ -88,7 +88,8 @@ def test_every_csv_file_of_a_snapshot_quotes_formula_cells(client: TestClient) -
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     csv_names = [name for name in archive.namelist() if name.endswith(".csv")]
-    assert len(csv_names) == 6  # five of SPEC 5, and compliance_<s>.csv (SPEC 13)
+    # Five of SPEC 5, uploads_<s>.csv (SPEC 10) and compliance_<s>.csv (SPEC 13).
+    assert len(csv_names) == 7
     quoted = set()
     for name in csv_names:
         rows = cells_of(archive.read(name).decode("utf-8"))

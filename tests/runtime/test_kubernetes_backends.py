@@ -17,6 +17,7 @@ from license_service.errors import ClusterError, ConfigurationError
 from license_service.runtime.kubernetes_backends import KubernetesBackends
 from license_service.runtime.kubernetes_start import connect_kubernetes
 from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.runtime.paths import DataDir
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import (
     SIGNING_KEY_KEY,
@@ -209,6 +210,7 @@ def test_closing_twice_is_harmless(fake_api: FakeApiServer, connect: Connect) ->
         "the watch of the IBMLicensing resource",
         "the watch of the API token Secret ibm-common-services/ibm-licensing-token",
         "the watch of the entitlements ConfigMap ibm-common-services/license-service-entitlements",
+        "the watch of the upload token Secret ibm-common-services/ibm-licensing-upload-token",
     ]
 
 
@@ -299,3 +301,63 @@ def test_https_from_a_missing_custom_secret_stops_the_start_and_leaves_nothing_r
         connect()
 
     assert watch_threads() <= before
+
+
+def test_the_upload_token_lives_in_its_own_secret_and_a_new_value_is_used_live(
+    fake_api: FakeApiServer, connect: Connect, kube_client: client.ApiClient
+) -> None:
+    fake_api.create(namespace_manifest("ibm-common-services"))
+    parts = connect()
+
+    secret = fake_api.get("secrets", "ibm-licensing-upload-token", namespace="ibm-common-services")
+    assert secret is not None
+    assert set(secret["data"]) == {"token-upload"}
+    upload = base64.b64decode(secret["data"]["token-upload"]).decode()
+    assert len(upload) == 24
+    assert upload.isalnum()
+    kept = parts.open_upload_tokens(DataDir(Path("unused")))
+    assert kept.current().tokens == (upload,)
+    assert parts.tokens is not None
+    assert upload not in parts.tokens.current().tokens
+
+    rotated = "Rotated1Upload2Token3Abc"
+    secret["data"]["token-upload"] = base64.b64encode(rotated.encode()).decode()
+    client.CoreV1Api(kube_client).replace_namespaced_secret(
+        "ibm-licensing-upload-token", "ibm-common-services", secret
+    )
+    eventually(lambda: kept.current().tokens == (rotated,), what="the rotated upload token")
+
+
+def test_the_upload_config_map_says_where_to_upload(
+    fake_api: FakeApiServer, connect: Connect, signing_pem: bytes
+) -> None:
+    with_signing_key(fake_api, "ibm-common-services", signing_pem)
+
+    connect()
+
+    config_map = fake_api.get(
+        "configmaps", "ibm-licensing-upload-config", namespace="ibm-common-services"
+    )
+    assert config_map is not None
+    assert config_map["data"] == {
+        "url": "http://ibm-licensing-service-instance.ibm-common-services.svc:8080"
+    }
+
+
+def test_with_https_the_upload_config_map_holds_the_certificate_to_trust(
+    fake_api: FakeApiServer, connect: Connect, signing_pem: bytes
+) -> None:
+    with_signing_key(fake_api, "licensing", signing_pem)
+    fake_api.create(
+        ibm_licensing_manifest(spec={"instanceNamespace": "licensing", "httpsEnable": True})
+    )
+
+    parts = connect()
+
+    config_map = fake_api.get("configmaps", "ibm-licensing-upload-config", namespace="licensing")
+    assert config_map is not None
+    assert parts.tls is not None
+    assert config_map["data"] == {
+        "url": "https://ibm-licensing-service-instance.licensing.svc:8080",
+        "crt.pem": parts.tls.certificate.decode(),
+    }

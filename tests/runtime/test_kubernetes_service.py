@@ -116,7 +116,8 @@ def test_the_service_answers_with_the_secrets_token_and_reports_the_kubernetes_s
     assert health["collector"]["synced"] is True
     assert health["collector"]["lastError"] is None
     assert refused == 401
-    assert 'license_service_kubernetes_list_calls_total{resource="secrets"} 1.0' in scraped
+    # Two token Secrets followed: the API token and the upload token (SPEC 10).
+    assert 'license_service_kubernetes_list_calls_total{resource="secrets"} 2.0' in scraped
     assert 'license_service_kubernetes_watch_calls_total{resource="pods"}' in scraped
     assert service.token_place == f"Secret {NAMESPACE}/ibm-licensing-token"
     assert not (tmp_path / "data" / "api-token").exists()

@@ -33,6 +33,7 @@ CSV_PREFIXES: Final = (
     "compliance",
     "chargeback_products",
     "chargeback_products_daily",
+    "uploads",
 )
 
 _CLUSTER_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
@@ -100,6 +101,11 @@ class SnapshotFiles:
         return f"chargeback_products_daily_{self.suffix}.csv"
 
     @property
+    def uploads(self) -> str:
+        """``uploads_<s>.csv``: every accepted upload of the period (SPEC 10)."""
+        return f"uploads_{self.suffix}.csv"
+
+    @property
     def checksummed(self) -> tuple[str, ...]:
         """The files ``checksum.txt`` lists, in the order they are written."""
         chargeback = (
@@ -113,6 +119,7 @@ class SnapshotFiles:
             self.services,
             self.compliance,
             *chargeback,
+            self.uploads,
             DATA_CONDITION_FILE,
         )
 

@@ -24,6 +24,7 @@ from license_service.audit.data_condition import DataCondition, data_condition_t
 from license_service.audit.snapshot_archive import SnapshotArchive
 from license_service.audit.snapshot_context import SnapshotContext
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE, snapshot_files
+from license_service.audit.upload_files import UploadsFile
 from license_service.errors import AuditError
 from license_service.metering.compliance import compliance_rows
 from license_service.metering.periods import DatePeriod
@@ -99,6 +100,8 @@ def write_snapshot(
             if context.chargeback
             else {}
         )
+        uploads = UploadsFile(connection, cluster_id=cluster_id, period=period)
+        archive.add_chunks(files.uploads, uploads.chunks())
         condition = DataCondition(
             context=context,
             period=period,
@@ -118,6 +121,7 @@ def write_snapshot(
                 files.services: len(services),
                 files.compliance: len(compliance),
                 **group_files,
+                files.uploads: uploads.rows,
             },
             signing_key_fingerprint=signing_key.fingerprint,
         )

@@ -32,7 +32,7 @@ from typing import Final, Protocol
 from license_service.auth.credentials import Credentials, oversized_refusal
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.identities import Denied, Identity
-from license_service.auth.token_comparison import same_token
+from license_service.auth.token_comparison import any_same_token
 from license_service.tokens.followed import TokenSource
 
 AUTH_LOGGER: Final = "license_service.auth"
@@ -140,7 +140,7 @@ class ApiTokenAuthenticator:
         presented = [
             value for value in (credentials.url_token, credentials.bearer) if value is not None
         ]
-        if _any_matches(presented, accepted):
+        if any_same_token(presented, accepted):
             return API_TOKEN_IDENTITY
         if not any(presented):  # only ?token= with nothing after it (a bearer is never empty)
             return Denied(
@@ -155,18 +155,6 @@ class ApiTokenAuthenticator:
             "the token is not this service's API token; get the current one with "
             "`license-service token get` (or from the token Secret) and try again",
         )
-
-
-def _any_matches(presented: list[str], accepted: tuple[str, ...]) -> bool:
-    """Whether any presented value equals any accepted token, compared in constant time.
-
-    Every pair is compared even after a match (``same_token``: fixed-length digests).
-    """
-    matched = False
-    for candidate in presented:
-        for token in accepted:
-            matched |= same_token(candidate, token)
-    return matched
 
 
 def log_decision(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-AuthMethod = Literal["api-token", "service-account"]
+AuthMethod = Literal["api-token", "service-account", "upload-token"]
 """How a caller proved who it is."""
 
 

@@ -21,3 +21,15 @@ def token_digest(value: str) -> bytes:
 def same_token(presented: str, accepted: str) -> bool:
     """Whether ``presented`` equals ``accepted``, compared in constant time on their digests."""
     return hmac.compare_digest(token_digest(presented), token_digest(accepted))
+
+
+def any_same_token(presented: list[str], accepted: tuple[str, ...]) -> bool:
+    """Whether any presented value equals any accepted token, compared in constant time.
+
+    Every pair is compared even after a match (``same_token``: fixed-length digests).
+    """
+    matched = False
+    for candidate in presented:
+        for token in accepted:
+            matched |= same_token(candidate, token)
+    return matched

@@ -19,6 +19,7 @@ from license_service.cli.measure_command import measure_command
 from license_service.cli.serve_command import serve_command
 from license_service.cli.snapshot_command import build_snapshot_app
 from license_service.cli.token_command import build_token_app
+from license_service.cli.upload_command import upload_command
 
 PROG_NAME = "license-service"
 
@@ -38,6 +39,7 @@ def build_app() -> typer.Typer:
     app.command("measure", cls=HelpCommand)(reporting_errors(measure_command))
     app.command("serve", cls=HelpCommand)(reporting_errors(serve_command))
     app.command("demo", cls=HelpCommand)(reporting_errors(demo_command))
+    app.command("upload", cls=HelpCommand)(reporting_errors(upload_command))
     app.add_typer(build_snapshot_app())
     app.add_typer(build_token_app())
     return app

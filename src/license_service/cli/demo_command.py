@@ -36,6 +36,7 @@ from license_service.cli.options import (
     StartOverOption,
 )
 from license_service.cli.serve_command import Started, start
+from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.options import (
     DEFAULT_HISTORY_DAYS,
     DEFAULT_METRICS_PORT,
@@ -133,6 +134,7 @@ def demo_command(
     console = Console(highlight=False)
     try:
         stored = _fill_history(started, cluster, days=history_days, console=console)
+        _upload_api_calls(started, cluster_id=cluster.cluster_id, days=history_days, seed=seed)
     except KeyboardInterrupt:
         started.listeners.close()
         started.service.close()
@@ -207,6 +209,16 @@ def demo_config_file(data_dir: Path) -> Path:
     return path
 
 
+def _upload_api_calls(started: Started, *, cluster_id: ClusterId, days: int, seed: int) -> None:
+    """Upload API Connect's daily API calls (SPEC 10), so uploaded usage shows at once."""
+    from license_service.runtime.demo_uploads import upload_demo_usage
+
+    service = started.service
+    upload_demo_usage(
+        service.database, cluster_id=cluster_id, now=service.clock(), days=days, seed=seed
+    )
+
+
 def welcome_summary(*, cluster_id: str, days: int, stored: int, interval_seconds: int) -> str:
     """The demo's first line: the cluster, its history and the sampling interval; pure."""
     history = (
@@ -257,6 +269,14 @@ def _print_welcome(started: Started, *, stored: int, days: int, console: Console
     print_line(
         f"The token is kept in {service.token_place}; rotate it with "
         f"`license-service token generate --data-dir {data_dir}`."
+    )
+    print_line(
+        "IBM API Connect's API calls arrive through the upload API (ADD_MONTHLY: the month's "
+        "running total, in /bundled_products and in its Cloud Pak). Add a value with:"
+    )
+    print_line(
+        f"  license-service upload --url {api} --data-dir {data_dir} --product-id users "
+        "--product-name Portal --metric AUTHORIZED_USER --value 42"
     )
     print_line(f"Data: {data_dir.resolve()} (delete it to start over).")
     print_line("Stop with Ctrl+C.")

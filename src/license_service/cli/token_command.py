@@ -31,7 +31,8 @@ from license_service.cli import options as flags
 from license_service.errors import ConfigurationError, InvalidTokenError, MissingTokenError
 from license_service.runtime.options import DEFAULT_DATA_DIR
 from license_service.tokens.cluster_flags import ClusterTokenFlags
-from license_service.tokens.file_store import read_token_text, token_file_path, write_token_file
+from license_service.tokens.file_store import read_token_text, write_token_file
+from license_service.tokens.kinds import API_TOKEN, UPLOAD_TOKEN, TokenKind
 from license_service.tokens.rules import (
     check_token,
     generate_token,
@@ -84,6 +85,14 @@ ForceOption = Annotated[
         "--force", help="Accept a token of 8 to 15 characters; 16 or more are required otherwise."
     ),
 ]
+UploadOption = Annotated[
+    bool,
+    typer.Option(
+        "--upload",
+        help="Act on the upload token (DIR/upload-token, or Secret ibm-licensing-upload-token) "
+        "instead of the API token.",
+    ),
+]
 SecretOption = Annotated[
     str | None,
     flags.optional(
@@ -118,10 +127,12 @@ def get_command(
     in_cluster: InClusterOption = False,
     namespace: NamespaceOption = None,
     secret: SecretOption = None,
+    upload: UploadOption = False,
 ) -> None:
-    """Print the API token, alone on one line (for piping)."""
+    """Print the API token (or the upload token), alone on one line (for piping)."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
-    typer.echo(_token_place(cluster, data_dir=data_dir, token_file=token_file).read())
+    kind = _kind(upload)
+    typer.echo(_token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind).read())
 
 
 def set_command(
@@ -135,13 +146,15 @@ def set_command(
     namespace: NamespaceOption = None,
     secret: SecretOption = None,
     force: ForceOption = False,
+    upload: UploadOption = False,
 ) -> None:
-    """Check VALUE against the token rules, then make it the API token."""
+    """Check VALUE against the token rules, then make it the API (or upload) token."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
-    place = _token_place(cluster, data_dir=data_dir, token_file=token_file)
+    kind = _kind(upload)
+    place = _token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind)
     token = _read_value(value)
     check_token(token, forced=force)
-    typer.echo(f"API token {place.write(token, forced=force)}")
+    typer.echo(f"{_capitalised(kind.name)} {place.write(token, forced=force)}")
 
 
 def generate_command(
@@ -153,14 +166,16 @@ def generate_command(
     in_cluster: InClusterOption = False,
     namespace: NamespaceOption = None,
     secret: SecretOption = None,
+    upload: UploadOption = False,
 ) -> None:
-    """Make a new random API token (24 letters and digits), write it and print it."""
+    """Make a new random API (or upload) token of 24 letters and digits; write and print it."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
-    place = _token_place(cluster, data_dir=data_dir, token_file=token_file)
+    kind = _kind(upload)
+    place = _token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind)
     token = generate_token()
     written = place.write(token, forced=False)
     typer.echo(token)
-    typer.echo(f"New API token {written}", err=True)
+    typer.echo(f"New {kind.name} {written}", err=True)
 
 
 def check_command(value: ValueArgument, *, force: ForceOption = False) -> None:
@@ -189,20 +204,22 @@ class _TokenFilePlace:
 
     path: Path
     option: str
+    kind: TokenKind = API_TOKEN
 
     def read(self) -> str:
         """The token of the file; refused when missing or invalid."""
         text = read_token_text(self.path)
+        name = self.kind.name
         if text is None:
             raise MissingTokenError(
-                f"{self.path}: there is no API token file; the server creates one on first "
+                f"{self.path}: there is no {name} file; the server creates one on first "
                 f"start, or create one now with `license-service token generate {self.option}`"
             )
         # As the server judges it: 8 to 15 characters may have been written with --force.
         problem = token_problem(text, forced=True)
         if problem is not None:
             raise InvalidTokenError(
-                f"{self.path}: the token there is invalid, so the server accepts no API token: "
+                f"{self.path}: the token there is invalid, so the server accepts no {name}: "
                 f"{problem.description}; replace it with `license-service token set "
                 f"{self.option} -` or `license-service token generate {self.option}`"
             )
@@ -219,14 +236,18 @@ class _TokenSecretPlace:
     """The token Secret of the cluster the flags reach (connected for each action)."""
 
     cluster: ClusterTokenFlags
+    kind: TokenKind = API_TOKEN
 
     def read(self) -> str:
         """The token the Secret holds, checked as a service checks it."""
         from license_service.tokens.cluster_secret import opened_token_secret
 
-        with opened_token_secret(self.cluster, note=_note) as token_secret:
-            again = self.cluster.command_flags(
-                namespace=token_secret.namespace, secret=token_secret.name
+        with opened_token_secret(self.cluster, note=_note, kind=self.kind) as token_secret:
+            again = (
+                self.cluster.command_flags(
+                    namespace=token_secret.namespace, secret=token_secret.name
+                )
+                + self.kind.flag
             )
             label = token_secret.label
             reading = token_secret.read()
@@ -243,7 +264,7 @@ class _TokenSecretPlace:
         problem = token_problem(reading.value, forced=True)
         if problem is not None:
             raise InvalidTokenError(
-                f"the token in {label} is invalid, so the service accepts no API token: "
+                f"the token in {label} is invalid, so the service accepts no {self.kind.name}: "
                 f"{problem.description}; replace it with `license-service token set{again} -` "
                 f"or `license-service token generate{again}`"
             )
@@ -254,26 +275,40 @@ class _TokenSecretPlace:
         del forced  # The Secret is written as given: the command checked it, --force included.
         from license_service.tokens.cluster_secret import opened_token_secret
 
-        with opened_token_secret(self.cluster, note=_note) as token_secret:
+        with opened_token_secret(self.cluster, note=_note, kind=self.kind) as token_secret:
             outcome = token_secret.write(token)
             return f"written to {token_secret.label} ({outcome}); a service following it {_APPLIED}"
 
 
 def _token_place(
-    cluster: ClusterTokenFlags, *, data_dir: Path | None, token_file: Path | None
+    cluster: ClusterTokenFlags,
+    *,
+    data_dir: Path | None,
+    token_file: Path | None,
+    kind: TokenKind = API_TOKEN,
 ) -> _TokenPlace:
     """The token Secret when the cluster flags choose a cluster, else the token file."""
     if _chooses_cluster(cluster, data_dir=data_dir, token_file=token_file):
-        return _TokenSecretPlace(cluster)
+        return _TokenSecretPlace(cluster, kind)
+    flag = kind.flag
     if token_file is not None:
         if data_dir is not None:
             raise ConfigurationError(
                 f"--data-dir {data_dir} and --token-file {token_file} both name a token file; "
                 "give only one"
             )
-        return _TokenFilePlace(token_file, f"--token-file {token_file}")
+        return _TokenFilePlace(token_file, f"--token-file {token_file}{flag}", kind)
     directory = DEFAULT_DATA_DIR if data_dir is None else data_dir
-    return _TokenFilePlace(token_file_path(directory), f"--data-dir {directory}")
+    path = directory / kind.file_name
+    return _TokenFilePlace(path, f"--data-dir {directory}{flag}", kind)
+
+
+def _kind(upload: bool) -> TokenKind:
+    return UPLOAD_TOKEN if upload else API_TOKEN
+
+
+def _capitalised(name: str) -> str:
+    return name[:1].upper() + name[1:]
 
 
 def _chooses_cluster(

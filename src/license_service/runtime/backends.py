@@ -44,6 +44,7 @@ from license_service.signing.keys import SigningKeyStore
 from license_service.tls.certificates import TlsPems
 from license_service.tokens.file_source import TokenFile
 from license_service.tokens.followed import KeptToken, TokenSource
+from license_service.tokens.kinds import UPLOAD_TOKEN
 
 Clock = Callable[[], datetime]
 
@@ -68,6 +69,10 @@ class Backends(Protocol):
 
     def open_api_tokens(self, data_dir: DataDir) -> KeptToken:
         """The API token in force, followed while the service runs."""
+        ...
+
+    def open_upload_tokens(self, data_dir: DataDir) -> KeptToken:
+        """The upload token (SPEC 10), created when missing and followed while running."""
         ...
 
     def signing_key_store(self, data_dir: DataDir) -> SigningKeyStore:
@@ -121,6 +126,7 @@ class FileBackends:
             options.config_file, clock=clock, rule=None if in_kubernetes else url_tokens_required
         )
         self._token_file: TokenFile | None = None
+        self._upload_token_file: TokenFile | None = None
         self.entitlements_file = (
             EntitlementsFile.load(options.entitlements_file, clock=clock)
             if options.entitlements_file is not None
@@ -143,6 +149,17 @@ class FileBackends:
             clock=self._clock,
         )
         return self._token_file
+
+    def open_upload_tokens(self, data_dir: DataDir) -> TokenFile:
+        """The data directory's upload token file (SPEC 10), generated when missing."""
+        self._upload_token_file = TokenFile(
+            data_dir.upload_token_file,
+            generate_if_missing=True,
+            grace_period=self._options.token_grace_period,
+            clock=self._clock,
+            kind=UPLOAD_TOKEN,
+        )
+        return self._upload_token_file
 
     def signing_key_store(self, data_dir: DataDir) -> SigningKeyFile:
         """The data directory's signing key file."""
@@ -190,6 +207,13 @@ class FileBackends:
                 every=WATCH_EVERY_SECONDS,
                 stop=stop,
                 name=f"reading the API token file {self._token_file.path}",
+            )
+        if self._upload_token_file is not None:
+            jobs["upload token watcher"] = run_periodically(
+                self._upload_token_file.refresh,
+                every=WATCH_EVERY_SECONDS,
+                stop=stop,
+                name=f"reading the upload token file {self._upload_token_file.path}",
             )
         if self.config.path is not None:
             jobs["configuration watcher"] = run_periodically(

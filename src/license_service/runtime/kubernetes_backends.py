@@ -79,6 +79,8 @@ class KubernetesBackends:
     tls: TlsPems | None = None
     followed_entitlements: FollowedEntitlements | None = None
     entitlements_watch: EntitlementsConfigMapWatch | None = None
+    upload_tokens: SecretTokenSource | None = None
+    """The upload token's Secret (SPEC 10); ``None``: the data directory's file."""
     _closed: bool = False
 
     @property
@@ -96,6 +98,12 @@ class KubernetesBackends:
         if self.tokens is not None:
             return self.tokens
         return self.files.open_api_tokens(data_dir)
+
+    def open_upload_tokens(self, data_dir: DataDir) -> KeptToken:
+        """The upload token's Secret, followed since the start; else the data directory's file."""
+        if self.upload_tokens is not None:
+            return self.upload_tokens
+        return self.files.open_upload_tokens(data_dir)
 
     @property
     def signing_key(self) -> SigningKey:
@@ -169,6 +177,8 @@ class KubernetesBackends:
             notes.append(f"following the IBMLicensing resource: {self.resource_watch.last_error}")
         if self.tokens is not None and (error := self.tokens.watch_error()):
             notes.append(f"following the API token {self.tokens.label}: {error}")
+        if self.upload_tokens is not None and (error := self.upload_tokens.watch_error()):
+            notes.append(f"following the upload token {self.upload_tokens.label}: {error}")
         watch = self.entitlements_watch
         if watch is not None and watch.last_error:
             notes.append(f"following the entitlements {watch.label}: {watch.last_error}")
@@ -188,6 +198,8 @@ class KubernetesBackends:
             stopped.append(f"the watch of the API token {self.tokens.label}")
         if self.entitlements_watch is not None and not self.entitlements_watch.running:
             stopped.append(f"the watch of the entitlements {self.entitlements_watch.label}")
+        if self.upload_tokens is not None and not self.upload_tokens.running:
+            stopped.append(f"the watch of the upload token {self.upload_tokens.label}")
         return stopped
 
     def close(self) -> None:
@@ -195,7 +207,15 @@ class KubernetesBackends:
         if self._closed:
             return
         self._closed = True
-        stop_all([self.source, self.resource_watch, self.tokens, self.entitlements_watch])
+        stop_all(
+            [
+                self.source,
+                self.resource_watch,
+                self.tokens,
+                self.upload_tokens,
+                self.entitlements_watch,
+            ]
+        )
         self.connection.close()
 
     async def _kept_alive(self, stop: asyncio.Event) -> None:

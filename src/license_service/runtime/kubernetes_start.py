@@ -61,10 +61,17 @@ from license_service.secrets.entitlements_configmap import EntitlementsConfigMap
 from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.secrets.namespace import service_namespace
 from license_service.signing.secret_store import SigningKeySecret
+from license_service.tls.certificates import TlsPems, service_dns_names
 from license_service.tls.secret_store import TlsSecret
+from license_service.tokens.kinds import API_TOKEN, UPLOAD_TOKEN, TokenKind
 from license_service.tokens.rules import generate_token
 from license_service.tokens.secret_source import SecretTokenSource
 from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
+from license_service.tokens.upload_config import (
+    UploadConfigMap,
+    upload_config_data,
+    upload_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +149,23 @@ def connect_kubernetes(
             deadline=deadline,
         )
         started.append(entitlements_watch)
+        upload_tokens = _token_source(
+            connection,
+            namespace=namespace,
+            secret_name=UPLOAD_TOKEN.secret_name,
+            options=options,
+            grace_period=serve_options.token_grace_period,
+            clock=clock,
+            kind=UPLOAD_TOKEN,
+        )
+        upload_tokens.start()
+        started.append(upload_tokens)
+        if not upload_tokens.wait_ready(deadline.remaining()):
+            raise _late(
+                f"reading the upload token {upload_tokens.label}",
+                upload_tokens.watch_error(),
+                options,
+            )
         signing_key_secret = SigningKeySecret(connection.api_client, namespace=namespace)
         signing_key_secret.load_or_create()  # now, so that a missing RBAC rule stops the start
         tls = None
@@ -151,6 +175,7 @@ def connect_kubernetes(
                 namespace=namespace,
                 custom=config.current().https_certs_source == "custom",
             ).load_or_create(now=clock())
+        _write_upload_config(connection, namespace=namespace, options=serve_options, tls=tls)
         cluster_id = _cluster_id(source, deadline=deadline, options=options)
     except BaseException:
         stop_all(started)
@@ -177,6 +202,7 @@ def connect_kubernetes(
         tls=tls,
         followed_entitlements=entitlements,
         entitlements_watch=entitlements_watch,
+        upload_tokens=upload_tokens,
     )
 
 
@@ -257,10 +283,11 @@ def _token_source(
     options: KubernetesOptions,
     grace_period: timedelta,
     clock: Callable[[], datetime],
+    kind: TokenKind = API_TOKEN,
 ) -> SecretTokenSource:
     def open_watch(name: str, on_reading: Callable[[TokenReading], None]) -> TokenSecretWatch:
         return TokenSecretWatch(
-            TokenSecret(connection.api_client, namespace=namespace, name=name),
+            TokenSecret(connection.api_client, namespace=namespace, name=name, kind=kind),
             on_reading=on_reading,
             new_token=generate_token,
             counters=connection.counters,
@@ -269,6 +296,18 @@ def _token_source(
         )
 
     where = "" if options.in_cluster else " --kubeconfig <file>"
+    if kind is not API_TOKEN:
+        return SecretTokenSource(
+            secret_name=secret_name,
+            open_watch=open_watch,
+            grace_period=grace_period,
+            clock=clock,
+            kind=kind,
+            fix_hint=(
+                f"write a valid token under key {kind.secret_key} of Secret {secret_name} "
+                f"(namespace {namespace}), or delete the Secret: the service creates a new one"
+            ),
+        )
     return SecretTokenSource(
         secret_name=secret_name,
         open_watch=open_watch,
@@ -280,6 +319,22 @@ def _token_source(
             f"{namespace}`, or apply a Secret like the seed document's token.yml"
         ),
     )
+
+
+def _write_upload_config(
+    connection: ApiConnection, *, namespace: str, options: ServeOptions, tls: TlsPems | None
+) -> None:
+    """ConfigMap ``ibm-licensing-upload-config`` (SPEC 10): the service's in-cluster URL,
+    and with HTTPS the certificate to verify it by."""
+    certificate = tls.certificate if tls is not None else None
+    if certificate is None and options.tls is not None:
+        certificate = options.tls.cert.read_bytes()
+    host = service_dns_names(namespace)[2]  # <service>.<namespace>.svc
+    url = upload_url(host=host, port=options.port, https=tls is not None or options.tls is not None)
+    config_map = UploadConfigMap(connection.api_client, namespace=namespace)
+    outcome = config_map.write(upload_config_data(url, certificate))
+    if outcome != "unchanged":
+        logger.info("Wrote %s (%s): uploaders send to %s", config_map.label, outcome, url)
 
 
 def _cluster_id(

@@ -30,6 +30,7 @@ from license_service.signing.file_store import SIGNING_KEY_FILE
 from license_service.store.database import sqlite_url
 from license_service.tls.file_store import TlsFiles
 from license_service.tokens.file_store import token_file_path
+from license_service.tokens.kinds import UPLOAD_TOKEN
 
 __all__ = ["DATABASE_FILE", "DEFAULT_DATA_DIR", "DEMO_DATA_DIR", "DataDir"]
 
@@ -58,6 +59,11 @@ class DataDir:
     def token_file(self) -> Path:
         """The API token file used when no ``--token-file`` is given."""
         return token_file_path(self.root)
+
+    @property
+    def upload_token_file(self) -> Path:
+        """The upload token file (SPEC 10): ``DATA_DIR/upload-token``."""
+        return self.root / UPLOAD_TOKEN.file_name
 
     @property
     def signing_key_file(self) -> Path:

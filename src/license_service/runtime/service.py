@@ -83,7 +83,7 @@ async def run_service(
     with (
         _stopping_on_signals(stop, embedded, enabled=handle_signals),
         shortage.handling(asyncio.get_running_loop()),
-        redacting(lambda: service.tokens.current().tokens),
+        redacting(lambda: service.secrets_in_force),
     ):
         async with asyncio.TaskGroup() as group:
             for name, job in jobs.items():

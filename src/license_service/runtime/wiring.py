@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from license_service.auth.failed_attempts import FailedAttemptLimiter
+from license_service.auth.upload_token import UploadTokenAuthenticator
 from license_service.cluster.source import ClusterSource, ClusterState
 from license_service.config_sources.source import LicensingConfigSource, OnChange
 from license_service.metering.cluster_view import ClusterId
@@ -94,6 +96,13 @@ class Service:
     tls: TlsFiles | None = None
     election: ReplicaElection | None = None
     """With several replicas: this replica's part in the leader election (SPEC 12)."""
+    upload_tokens: KeptToken | None = None
+
+    @property
+    def secrets_in_force(self) -> tuple[str, ...]:
+        """The tokens accepted now, API and upload: never to appear in a log line."""
+        uploads = self.upload_tokens.current().tokens if self.upload_tokens else ()
+        return (*self.tokens.current().tokens, *uploads)
 
     @property
     def scheme(self) -> str:
@@ -177,6 +186,10 @@ def assemble(
         tokens = backends.open_api_tokens(data_dir)
         signing_key = backends.signing_key_store(data_dir).load_or_create()
         authenticator = backends.authenticator(tokens)
+        upload_tokens = backends.open_upload_tokens(data_dir)
+        upload_authenticator = UploadTokenAuthenticator(
+            upload_tokens, api_tokens=tokens, limiter=FailedAttemptLimiter(), clock=clock
+        )
         sampler = Sampler(
             cluster.source,
             database,
@@ -211,12 +224,14 @@ def assemble(
         entitlements=backends.entitlements.current,
         entitlements_problem=backends.entitlements.problem,
         leader_status=election.elector.status if election is not None else None,
+        upload_authenticator=upload_authenticator,
     )
     return Service(
         options=options,
         data_dir=data_dir,
         database=database,
         tokens=tokens,
+        upload_tokens=upload_tokens,
         config=config,
         signing_key=signing_key,
         cluster=cluster,

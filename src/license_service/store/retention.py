@@ -8,6 +8,8 @@
   explanations of those days with them (SPEC 9: kept as long as daily peaks);
 - chargeback groups' daily peaks (SPEC 8) before the last ``chargeback_days`` UTC days
   (``spec.chargebackRetentionPeriod``, 62 by default), their own period;
+- uploaded values (SPEC 10) of the daily peaks' days, counted with the daily peaks; a
+  ``submissionId`` is so kept as long as its value, well beyond SPEC 10's 62 days;
 - coverage intervals and missed samples that ended before those days: gaps and sample
   counts are reported as far back as peaks are.
 
@@ -17,7 +19,7 @@ The settings history is not pruned: the change in force must stay known.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import ColumnElement, Connection, Table, delete, select
@@ -27,6 +29,9 @@ from license_service.store.instants import start_of_day, utc_day, utc_instant
 from license_service.store.tables import (
     CHARGEBACK_PEAK_TABLES,
     bundled_product_daily_peaks,
+    cloudpak_measured_sums,
+    cloudpak_uploaded_sums,
+    metric_uploads,
     missed_samples,
     product_daily_peaks,
     sample_bundled_products,
@@ -99,13 +104,16 @@ def prune(
         _delete(connection, table, table.c.sample_id.in_(old_samples))
         for table in (sample_products, sample_bundled_products, sample_services)
     )
+    _prune_cloudpak_sums(connection, first_kept_day=first_kept_day)
     return PruneResult(
         samples=_delete(connection, samples, samples.c.taken_at < sample_cutoff),
         sample_rows=sample_rows,
         daily_peaks=sum(
             _delete(connection, table, table.c.day < first_kept_day)
             for table in (product_daily_peaks, bundled_product_daily_peaks, service_daily_peaks)
-        ),
+        )
+        # Uploaded values (SPEC 10) are daily values: kept as long as the daily peaks.
+        + _delete(connection, metric_uploads, metric_uploads.c.day < first_kept_day),
         coverage_intervals=_delete(
             connection, sampling_coverage, sampling_coverage.c.ended_at < coverage_cutoff
         ),
@@ -120,6 +128,13 @@ def prune(
             for table in CHARGEBACK_PEAK_TABLES
         ),
     )
+
+
+def _prune_cloudpak_sums(connection: Connection, *, first_kept_day: date) -> None:
+    """Remove the Cloud Pak sums of pruned days: what a day's value was rounded up from,
+    not data of their own, so not counted."""
+    for table in (cloudpak_measured_sums, cloudpak_uploaded_sums):
+        _delete(connection, table, table.c.day < first_kept_day)
 
 
 def _delete(connection: Connection, table: Table, condition: ColumnElement[bool]) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from license_service.errors import StorageError
+from license_service.metering.cloudpak_sums import cloudpak_names, converted_sums
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.row_specs import R, RowSpec
 from license_service.metering.usage import Measurement
@@ -27,6 +28,7 @@ from license_service.metering.usage_rows import (
     SERVICE_ROWS,
     USAGE_ROWS,
 )
+from license_service.store.cloudpak_days import record_measured_sums
 from license_service.store.daily_peaks import record_daily_peaks, record_group_peaks
 from license_service.store.instants import utc_day, utc_instant
 from license_service.store.sampling_coverage import extend_coverage
@@ -97,6 +99,16 @@ def record_sample(
             taken_at=instant,
             rows=group_rows(groups),
         )
+    # The exact Cloud Pak sums, for days with uploaded usage (SPEC 10).
+    sums = converted_sums(measurement.bundled_products)
+    record_measured_sums(
+        connection,
+        cluster_id=cluster_id,
+        day=utc_day(instant),
+        taken_at=instant,
+        sums=sums,
+        names=cloudpak_names(measurement),
+    )
     extend_coverage(
         connection, cluster_id=cluster_id, taken_at=instant, interval_seconds=interval_seconds
     )

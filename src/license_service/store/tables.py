@@ -22,6 +22,11 @@ specification's two tables.
 - ``settings_history``: the metering settings, one row per change.
 - ``usage_explanations``: per day, group and explained usage row, the breakdown of
   the sample that first reached the day's peak (SPEC 9; kept as long as daily peaks).
+- ``metric_uploads`` and ``upload_policies``: uploaded values (SPEC 10), one row per
+  accepted item, and the policy each uploaded product and metric keeps; the day values
+  they make are written into the daily peak tables (the higher wins).
+- ``cloudpak_measured_sums`` and ``cloudpak_uploaded_sums``: per day and Cloud Pak, the
+  exact measured and uploaded converted sums its day value is rounded up from.
 """
 
 from __future__ import annotations
@@ -215,6 +220,56 @@ missed_samples: Final = _numbered_table(
     Column("reason", Text, nullable=False),
     Index("ix_missed_samples_cluster_missed", "cluster_id", "missed_at"),
 )
+
+metric_uploads: Final = _numbered_table(
+    "metric_uploads",
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("product_id", String, nullable=False),
+    Column("product_name", String, nullable=False),
+    Column("metric", String, nullable=False),
+    Column("metric_value", String, nullable=False),
+    Column("aggregation_policy", String, nullable=False),
+    Column("cloudpak_id", String, nullable=False),
+    Column("cloudpak_name", String, nullable=False),
+    Column("cloudpak_metric", String, nullable=False),
+    Column("conversion", String, nullable=False),
+    Column("submission_id", String, nullable=True),
+    UniqueConstraint("cluster_id", "submission_id"),
+    Index("ix_metric_uploads_cluster_day", "cluster_id", "day"),
+)
+"""Every accepted upload item (SPEC 10), as received: day values are computed on read."""
+
+upload_policies: Final = Table(
+    "upload_policies",
+    metadata,
+    _cluster(),
+    Column("product_id", String, nullable=False),
+    Column("metric", String, nullable=False),
+    Column("aggregation_policy", String, nullable=False),
+    PrimaryKeyConstraint("cluster_id", "product_id", "metric"),
+)
+"""The one aggregation policy of each uploaded product and metric (SPEC 10)."""
+
+
+def _cloudpak_day_table(name: str, value: str) -> Table:
+    """An exact converted sum (``n/d`` text) per cluster, day and Cloud Pak."""
+    return Table(
+        name,
+        metadata,
+        _cluster(),
+        Column("day", Date, nullable=False),
+        Column("cloudpak_id", String, nullable=False),
+        Column("cloudpak_metric", String, nullable=False),
+        Column(value, String, nullable=False),
+        PrimaryKeyConstraint("cluster_id", "day", "cloudpak_id", "cloudpak_metric"),
+    )
+
+
+cloudpak_measured_sums: Final = _cloudpak_day_table("cloudpak_measured_sums", "measured_sum")
+"""Per day, a Cloud Pak's highest exact measured converted sum over its samples (``M``)."""
+cloudpak_uploaded_sums: Final = _cloudpak_day_table("cloudpak_uploaded_sums", "uploaded_sum")
+"""Per day, the sum of a Cloud Pak's uploaded bundled products' converted values (``U``)."""
 
 settings_history: Final = Table(
     "settings_history",

@@ -27,6 +27,7 @@ from license_service.errors import ClusterError, ConfigurationError
 from license_service.secrets.licensing_resource import read_licensing_document
 from license_service.secrets.namespace import service_namespace
 from license_service.tokens.cluster_flags import ClusterTokenFlags
+from license_service.tokens.kinds import API_TOKEN, TokenKind
 from license_service.tokens.secret_store import TokenSecret
 
 __all__ = ["ClusterTokenFlags", "opened_token_secret"]
@@ -38,8 +39,11 @@ def opened_token_secret(
     *,
     note: Callable[[str], None],
     service_account_directory: Path = SERVICE_ACCOUNT_DIRECTORY,
+    kind: TokenKind = API_TOKEN,
 ) -> Iterator[TokenSecret]:
-    """Connect as ``flags`` say and yield the token Secret; the connection closes afterwards."""
+    """Connect as ``flags`` say and yield the token Secret; the connection closes afterwards.
+
+    ``kind``: the upload token's Secret has one name (``ibm-licensing-upload-token``)."""
     flags.check()
     if flags.in_cluster:
         connection = ApiConnection.in_cluster(service_account_directory=service_account_directory)
@@ -63,8 +67,12 @@ def opened_token_secret(
                 f"{connection.server}; give the service's namespace with --namespace (the "
                 "one holding its token Secret: `kubectl get secrets -A | grep licensing-token`)"
             )
+        default_name = config.api_secret_token if kind is API_TOKEN else kind.secret_name
         yield TokenSecret(
-            connection.api_client, namespace=namespace, name=flags.secret or config.api_secret_token
+            connection.api_client,
+            namespace=namespace,
+            name=flags.secret or default_name,
+            kind=kind,
         )
     finally:
         connection.close()

@@ -26,6 +26,7 @@ from typing import Final
 from license_service.errors import AuthenticationError
 from license_service.tokens.file_store import create_token_file, read_token_text
 from license_service.tokens.followed import Clock, FollowedToken, TokenState, judge_kept_token
+from license_service.tokens.kinds import API_TOKEN, TokenKind
 from license_service.tokens.rules import generate_token
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,10 @@ class TokenFile:
         generate_if_missing: bool,
         grace_period: timedelta,
         clock: Clock,
+        kind: TokenKind = API_TOKEN,
     ) -> None:
-        self._token = FollowedToken(grace_period=grace_period, clock=clock)
+        self._kind = kind
+        self._token = FollowedToken(grace_period=grace_period, clock=clock, name=kind.name)
         self._path = path
         self._generated_here = generate_if_missing
         # refresh() may run in a worker thread while current() is read on the event loop:
@@ -81,7 +84,7 @@ class TokenFile:
             text = read_token_text(self._path)
         except AuthenticationError as exc:
             seen: object = ("unreadable", str(exc))
-            token, reason = None, f"the configured API token cannot be read: {exc}"
+            token, reason = None, f"the configured {self._kind.name} cannot be read: {exc}"
         else:
             seen = text
             token, reason = self._judge(text)
@@ -94,8 +97,13 @@ class TokenFile:
     def _judge(self, text: str | None) -> tuple[str | None, str | None]:
         """The usable token in ``text`` and ``None``, or ``None`` and why there is none."""
         if text is None:
-            return None, f"the API token file {self._path} does not exist; {self._fix_hint()}"
-        return judge_kept_token(text, place=self.place, fix_hint=self._fix_hint())
+            return (
+                None,
+                f"the {self._kind.name} file {self._path} does not exist; {self._fix_hint()}",
+            )
+        return judge_kept_token(
+            text, place=self.place, fix_hint=self._fix_hint(), name=self._kind.name
+        )
 
     def _exists(self) -> bool:
         try:
@@ -106,17 +114,20 @@ class TokenFile:
     def _generate(self) -> None:
         if create_token_file(self._path, generate_token()):
             logger.info(
-                "Generated a new API token in %s (mode 0600); print it with "
-                "`license-service token get --data-dir %s`",
+                "Generated a new %s in %s (mode 0600); print it with "
+                "`license-service token get%s --data-dir %s`",
+                self._kind.name,
                 self._path,
+                self._kind.flag,
                 self._path.parent,
             )
 
     def _fix_hint(self) -> str:
+        flag = self._kind.flag
         if self._generated_here:
             return (
-                "write a valid token with `license-service token set --data-dir "
-                f"{self._path.parent} -` or `license-service token generate --data-dir "
+                f"write a valid token with `license-service token set{flag} --data-dir "
+                f"{self._path.parent} -` or `license-service token generate{flag} --data-dir "
                 f"{self._path.parent}`"
             )
         return (

@@ -71,7 +71,9 @@ class KeptToken(TokenSource, Protocol):
         ...
 
 
-def judge_kept_token(value: str, *, place: str, fix_hint: str) -> tuple[str | None, str | None]:
+def judge_kept_token(
+    value: str, *, place: str, fix_hint: str, name: str = "API token"
+) -> tuple[str | None, str | None]:
     """``value`` and ``None`` when it may be the token kept at ``place``; else ``None`` and why
     (the reason ends with ``fix_hint``, how to write a valid one).
 
@@ -85,7 +87,7 @@ def judge_kept_token(value: str, *, place: str, fix_hint: str) -> tuple[str | No
         return value, None
     return (
         None,
-        f"the configured API token in {place} is invalid: {problem.description}; {fix_hint}",
+        f"the configured {name} in {place} is invalid: {problem.description}; {fix_hint}",
     )
 
 
@@ -93,15 +95,23 @@ class FollowedToken:
     """The token in force, the previous one until its grace period ends, or why there is none."""
 
     def __init__(
-        self, *, grace_period: timedelta, clock: Clock, invalid_reason: str | None = None
+        self,
+        *,
+        grace_period: timedelta,
+        clock: Clock,
+        invalid_reason: str | None = None,
+        name: str = "API token",
     ) -> None:
         """Start with no token (``invalid_reason`` says why); ``ConfigurationError`` when the
-        grace period is negative or longer than ``MAX_GRACE_PERIOD``."""
+        grace period is negative or longer than ``MAX_GRACE_PERIOD``. ``name`` says which
+        token it is in log lines (the API token; the upload token of SPEC 10)."""
         problem = grace_period_problem(grace_period)
         if problem is not None:
             raise ConfigurationError(f"token grace period {problem}")
         self._grace_period = grace_period
         self._clock = clock
+        self._name = name[:1].upper() + name[1:]
+        self._refusal = name.replace(" ", "-")
         self._lock = threading.Lock()
         self._token: str | None = None
         self._invalid_reason = invalid_reason
@@ -151,17 +161,22 @@ class FollowedToken:
                     self._previous = before
             until = self._previous_until if self._previous is not None else None
         if token is None:
-            logger.log(refusal_level, "API-token access refused: %s", reason)
+            logger.log(refusal_level, "%s access refused: %s", self._refusal, reason)
         elif before is None:
-            logger.info("API token read from %s", place)
+            logger.info("%s read from %s", self._name, place)
         elif until is not None:
             logger.info(
-                "The API token in %s changed; the previous token is accepted until %s",
+                "The %s in %s changed; the previous token is accepted until %s",
+                self._refusal.replace("-", " "),
                 place,
                 until.isoformat(),
             )
         else:
-            logger.info("The API token in %s changed; the previous token is refused", place)
+            logger.info(
+                "The %s in %s changed; the previous token is refused",
+                self._refusal.replace("-", " "),
+                place,
+            )
 
     def _grace_end(self) -> datetime | None:
         """When the previous token's grace ends, or ``None`` when that cannot be known."""
@@ -169,7 +184,9 @@ class FollowedToken:
             return self._clock() + self._grace_period
         except OverflowError as exc:  # an end past the year 9999
             logger.error(
-                "The previous API token is refused at once: its grace period cannot end (%s)", exc
+                "The previous %s is refused at once: its grace period cannot end (%s)",
+                self._refusal.replace("-", " "),
+                exc,
             )
             return None
 

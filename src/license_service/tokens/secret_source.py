@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from license_service.tokens.followed import Clock, FollowedToken, TokenState, judge_kept_token
+from license_service.tokens.kinds import API_TOKEN, TokenKind
 from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
 
 logger = logging.getLogger(__name__)
@@ -53,17 +54,21 @@ class SecretTokenSource:
         grace_period: timedelta,
         clock: Clock,
         fix_hint: str,
+        kind: TokenKind = API_TOKEN,
     ) -> None:
-        """Nothing is read until ``start``; ``fix_hint`` says how to write a valid token."""
+        """Nothing is read until ``start``; ``fix_hint`` says how to write a valid token;
+        ``kind``: which token (the API token, or the upload token of SPEC 10)."""
         self._open_watch = open_watch
         self._fix_hint = fix_hint
+        self._kind = kind
         self._lock = threading.Lock()
         self._generation = 0
         self._watch = open_watch(secret_name, self._receiver(0))
         self._token = FollowedToken(
             grace_period=grace_period,
             clock=clock,
-            invalid_reason=f"the API token has not been read yet from {self._watch.secret.label}",
+            invalid_reason=f"the {kind.name} has not been read yet from {self._watch.secret.label}",
+            name=kind.name,
         )
         self._read_once = threading.Event()
 
@@ -121,7 +126,10 @@ class SecretTokenSource:
             self._watch = self._open_watch(name, self._receiver(self._generation))
             new = self._watch
         logger.info(
-            "The API token is now read from %s (was %s)", new.secret.label, old.secret.label
+            "The %s is now read from %s (was %s)",
+            self._kind.name,
+            new.secret.label,
+            old.secret.label,
         )
         old.stop()
         new.start()
@@ -158,13 +166,16 @@ class SecretTokenSource:
             if reading.missing:
                 return _Judged(
                     None,
-                    f"no API token yet: {reading.problem}; the service is creating it with a new "
-                    "random token",
+                    f"no {self._kind.name} yet: {reading.problem}; the service is creating it "
+                    "with a new random token",
                 )
             return _Judged(
                 None,
-                f"the configured API token cannot be used: {reading.problem}; {self._fix_hint}",
+                f"the configured {self._kind.name} cannot be used: {reading.problem}; "
+                f"{self._fix_hint}",
             )
         return _Judged(
-            *judge_kept_token(reading.value, place=reading.secret, fix_hint=self._fix_hint)
+            *judge_kept_token(
+                reading.value, place=reading.secret, fix_hint=self._fix_hint, name=self._kind.name
+            )
         )

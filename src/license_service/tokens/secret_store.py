@@ -40,6 +40,7 @@ from license_service.cluster.kubernetes.watch_options import WatchOptions
 from license_service.errors import ClusterError
 from license_service.secrets import secret_access
 from license_service.secrets.followed_objects import FollowedObjects
+from license_service.tokens.kinds import API_TOKEN, TokenKind
 from license_service.tokens.rules import strip_final_newline
 
 if TYPE_CHECKING:
@@ -47,7 +48,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TOKEN_KEY: Final = "token"  # noqa: S105  (the key's name, not a token)
+TOKEN_KEY: Final = API_TOKEN.secret_key
+"""The API token's key; the upload token's is ``token-upload`` (``kinds.UPLOAD_TOKEN``)."""
 TOKEN_SECRET_LABELS: Final[Mapping[str, str]] = secret_access.service_labels(
     "ibm-licensing-service-svc", managed_by="operator"
 )
@@ -72,45 +74,58 @@ class TokenReading:
     missing: bool = False
 
 
-def token_reading(secret: Mapping[str, Any] | None, *, label: str) -> TokenReading:
-    """Read the token out of ``secret`` (JSON as the API sends it); ``label`` names it; pure."""
+def token_reading(
+    secret: Mapping[str, Any] | None, *, label: str, key: str = TOKEN_KEY
+) -> TokenReading:
+    """Read the token out of ``secret``'s ``key`` (JSON as the API sends it); ``label``
+    names it; pure."""
     if secret is None:
         return TokenReading(label, problem=f"the {label} does not exist", missing=True)
     try:
-        raw = secret_access.decode_value(secret, TOKEN_KEY)
+        raw = secret_access.decode_value(secret, key)
     except ValueError as error:
         return TokenReading(label, problem=f"the {label} cannot be read: {error}")
     if raw is None:
-        return TokenReading(label, problem=f"the {label} has no key {TOKEN_KEY!r}")
+        return TokenReading(label, problem=f"the {label} has no key {key!r}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         return TokenReading(
             label,
-            problem=f"the {label} key {TOKEN_KEY!r} is not UTF-8 text (byte {error.start + 1})",
+            problem=f"the {label} key {key!r} is not UTF-8 text (byte {error.start + 1})",
         )
     return TokenReading(label, value=strip_final_newline(text))
 
 
-def token_secret_manifest(token: str, *, namespace: str, name: str) -> JsonObject:
-    """The Secret holding ``token``, with the seed's labels; pure."""
+def token_secret_manifest(
+    token: str, *, namespace: str, name: str, key: str = TOKEN_KEY
+) -> JsonObject:
+    """The Secret holding ``token`` under ``key``, with the seed's labels; pure."""
     return secret_access.secret_manifest(
         namespace=namespace,
         name=name,
         labels=TOKEN_SECRET_LABELS,
-        data={TOKEN_KEY: token.encode("utf-8")},
+        data={key: token.encode("utf-8")},
     )
 
 
 class TokenSecret:
     """One token Secret, by namespace and name; every call is one or a few API requests."""
 
-    def __init__(self, api_client: client.ApiClient, *, namespace: str, name: str) -> None:
-        """The caller keeps ownership of ``api_client``."""
+    def __init__(
+        self,
+        api_client: client.ApiClient,
+        *,
+        namespace: str,
+        name: str,
+        kind: TokenKind = API_TOKEN,
+    ) -> None:
+        """The caller keeps ownership of ``api_client``; ``kind``: which token (its key)."""
         self._api_client = api_client
         self._core = client.CoreV1Api(api_client)
         self.namespace = namespace
         self.name = name
+        self.kind = kind
 
     @property
     def label(self) -> str:
@@ -122,12 +137,16 @@ class TokenSecret:
         return token_reading(
             secret_access.read_secret(self._core, namespace=self.namespace, name=self.name),
             label=self.label,
+            key=self.kind.secret_key,
         )
 
     def create(self, token: str) -> bool:
         """Create the Secret holding ``token``; ``False`` (nothing written) when it exists."""
         return secret_access.create_secret(
-            self._core, token_secret_manifest(token, namespace=self.namespace, name=self.name)
+            self._core,
+            token_secret_manifest(
+                token, namespace=self.namespace, name=self.name, key=self.kind.secret_key
+            ),
         )
 
     def write(self, token: str) -> WriteOutcome:
@@ -140,7 +159,8 @@ class TokenSecret:
                 if self.create(token):
                     return "created"
                 continue  # created by someone else meanwhile: update theirs
-            if secret_access.replace_secret(self._core, _with_token(current, token)):
+            updated = _with_token(current, token, key=self.kind.secret_key)
+            if secret_access.replace_secret(self._core, updated):
                 return "updated"
         raise ClusterError(
             f"update {self.label}: it kept changing while being written "
@@ -198,21 +218,24 @@ class TokenSecretWatch(FollowedObjects):
 
     def _changed(self, objects: Mapping[str, JsonObject]) -> None:
         secret = objects.get(self._secret.name)
-        reading = token_reading(secret, label=self._secret.label)
+        kind = self._secret.kind
+        reading = token_reading(secret, label=self._secret.label, key=kind.secret_key)
         self._on_reading(reading)
         # create() raises on failure: the watcher then lists again after a delay and retries.
         if secret is None and self._secret.create(self._new_token()):
             logger.info(
-                "Created %s with a new random API token (key %r); read it with "
-                "`kubectl get secret %s -n %s -o jsonpath='{.data.token}' | base64 -d`",
+                "Created %s with a new random %s (key %r); read it with "
+                "`kubectl get secret %s -n %s -o jsonpath='{.data.%s}' | base64 -d`",
                 self._secret.label,
-                TOKEN_KEY,
+                kind.name,
+                kind.secret_key,
                 self._secret.name,
                 self._secret.namespace,
+                kind.secret_key,
             )
 
 
-def _with_token(secret: JsonObject, token: str) -> JsonObject:
+def _with_token(secret: JsonObject, token: str, *, key: str) -> JsonObject:
     """``secret`` holding ``token``, with the seed's labels added; other content kept."""
     updated = dict(secret)
     metadata = dict(updated.get("metadata") or {})
@@ -220,7 +243,7 @@ def _with_token(secret: JsonObject, token: str) -> JsonObject:
     updated["metadata"] = metadata
     updated["data"] = {
         **dict(updated.get("data") or {}),
-        TOKEN_KEY: secret_access.encode_value(token.encode("utf-8")),
+        key: secret_access.encode_value(token.encode("utf-8")),
     }
     updated.pop("stringData", None)
     return updated

@@ -60,6 +60,8 @@ class AppState:
     """Why the latest entitlements document is not in force, or ``None``."""
     leader_status: Callable[[], LeaderStatus] | None = None
     """Who leads the replicas and since when (``None``: one replica, no election)."""
+    upload_authenticator: Authenticator | None = None
+    """Who may ``POST /v2/metric_upload`` (SPEC 10); ``None``: uploads are off."""
 
     def now(self) -> datetime:
         """The current time, UTC."""

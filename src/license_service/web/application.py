@@ -5,7 +5,8 @@ tests build as many apps as they like. Routes answer GET (and HEAD); any other m
 on a known path is 405 with ``Allow``, an unknown path 404, both as the JSON error
 body; nothing redirects (not even ``/products/``: a redirect built from the ``Host``
 header would carry the token to another domain). Data routes
-(``PROTECTED_PATHS``) go through ``requiring_authentication``;
+(``PROTECTED_PATHS``) go through ``requiring_authentication``; ``POST
+/v2/metric_upload`` (``UPLOAD_PATHS``) checks the upload token itself;
 ``/``, ``/version``, ``/livez``, ``/readyz`` and ``/openapi.json`` need nothing.
 Every request is access-logged (``token=***``) and counted in ``state.request_metrics``;
 an oversized path, query string or set of headers is refused before routing
@@ -46,8 +47,9 @@ from license_service.web.reports.data_routes import report_endpoints
 from license_service.web.reports.group_reports import chargeback_groups_endpoint
 from license_service.web.reports.snapshot_route import snapshot_endpoint
 from license_service.web.reports.usage_explained_route import usage_explained_endpoint
+from license_service.web.uploads.upload_route import UPLOAD_PATH, upload_endpoint
 
-__all__ = ["PROTECTED_PATHS", "PUBLIC_PATHS", "create_app", "create_metrics_app"]
+__all__ = ["PROTECTED_PATHS", "PUBLIC_PATHS", "UPLOAD_PATHS", "create_app", "create_metrics_app"]
 
 PROTECTED_PATHS: Final = (
     "/products",
@@ -61,6 +63,8 @@ PROTECTED_PATHS: Final = (
     "/chargeback_groups",
 )
 PUBLIC_PATHS: Final = ("/", "/version", "/livez", "/readyz", "/openapi.json")
+UPLOAD_PATHS: Final = (UPLOAD_PATH,)
+"""Paths with their own authentication: the upload token alone (SPEC 10)."""
 
 
 def create_app(state: AppState) -> Starlette:
@@ -90,12 +94,13 @@ def create_app(state: AppState) -> Starlette:
             for path in PROTECTED_PATHS
         ),
         *(Route(path, public.pop(path), methods=["GET"]) for path in PUBLIC_PATHS),
+        Route(UPLOAD_PATH, upload_endpoint(state), methods=["POST"]),
     ]
     if protected or public:
         raise RuntimeError(f"endpoints without a path list: {sorted({*protected, *public})}")
     app = Starlette(
         routes=routes,
-        middleware=_middleware(state, paths=[*PROTECTED_PATHS, *PUBLIC_PATHS]),
+        middleware=_middleware(state, paths=[*PROTECTED_PATHS, *PUBLIC_PATHS, *UPLOAD_PATHS]),
         exception_handlers=exception_handlers(),
     )
     # Starlette redirects /products/ to /products on the Host header's domain, query

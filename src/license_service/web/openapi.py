@@ -11,6 +11,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from license_service.metering.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS
+from license_service.web.uploads.upload_openapi import (
+    UPLOAD_PATH_ITEM,
+    UPLOAD_SCHEMAS,
+    UPLOAD_SECURITY_SCHEMES,
+)
+from license_service.web.uploads.upload_route import UPLOAD_PATH
 
 JsonObject = dict[str, Any]
 
@@ -556,9 +562,10 @@ def openapi_document(version: str) -> JsonObject:
             "/openapi.json": _open(
                 "This document.", {"application/json": {"schema": {"type": "object"}}}
             ),
+            UPLOAD_PATH: UPLOAD_PATH_ITEM,
         },
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": {**_SCHEMAS, **UPLOAD_SCHEMAS},
             "parameters": _PARAMETERS,
             "responses": _RESPONSES,
             "securitySchemes": {
@@ -568,6 +575,7 @@ def openapi_document(version: str) -> JsonObject:
                     "scheme": "bearer",
                     "description": "The API token, or a Kubernetes service-account token.",
                 },
+                **UPLOAD_SECURITY_SCHEMES,
             },
         },
     }

@@ -25,6 +25,7 @@ from license_service.web.probes.namespace_scope_section import (
     namespace_scope_warnings,
 )
 from license_service.web.probes.readiness import Readiness, database_problem
+from license_service.web.uploads.unmeasured import without_uploaded
 
 
 def current_health(state: AppState) -> HealthDocument:
@@ -36,7 +37,7 @@ def current_health(state: AppState) -> HealthDocument:
     licensing = state.licensing()
     return health_document(
         now=state.now(),
-        sampler=sampler,
+        sampler=without_uploaded(state, sampler),
         source=source,
         token_problem=token_problem,
         database_problem=unreachable,

@@ -40,13 +40,13 @@ def test_the_files_inside_end_in_period_then_cluster() -> None:
         "signature.rsa",
         "pub_key.pem",
     )
-    assert files.checksummed == files.every_file[:7]
+    assert files.checksummed == files.every_file[:8]
 
 
 @pytest.mark.parametrize("cluster", ["c1", "my_cluster_2", "prod.eu-1"])
 def test_every_csv_name_gives_back_its_suffix(cluster: str) -> None:
     files = snapshot_files(ClusterId(cluster), PERIOD)
-    for name in files.checksummed[:6]:
+    for name in files.checksummed[:7]:
         assert suffix_of_csv_name(name) == files.suffix
     assert suffix_of_snapshot_name(snapshot_file_name(ClusterId(cluster), PERIOD)) == files.suffix
 

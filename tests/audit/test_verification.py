@@ -52,7 +52,7 @@ def test_an_untouched_snapshot_passes_every_check(
     report = verify_snapshot(golden_zip)
     assert report.ok
     assert report.findings == ()
-    assert len(report.files) == 10
+    assert len(report.files) == 11
     assert report.verified == report.files
     assert report.key_fingerprint == signing_key.fingerprint
     assert not report.trusted_key

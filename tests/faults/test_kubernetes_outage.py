@@ -217,7 +217,8 @@ def test_serve_through_an_api_outage_samples_only_a_fresh_view_and_recovers(
     assert stored.quantities[stored.taken[-1]] == 4
     assert service.day_peak(PRODUCT_ID) == 5
     # Each loop (pods, nodes, namespaces, the API and upload token Secrets, the IBMLicensing
-    # resources) warns once that the API server is gone; its retries say no more.
+    # resources, the entitlements ConfigMap) warns once that the API server is gone; its
+    # retries say no more.
     warnings = service.log_lines(r"license_service\.cluster\.kubernetes", level="WARNING")
-    assert len(warnings) <= 6, warnings
+    assert len(warnings) <= 7, warnings
     assert service.log_lines(r"urllib3") == []

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from license_service.cluster.dumps import read_dumps
-from license_service.cluster.simulated import SimulatedCluster
+from license_service.cluster.simulated import DEMO_EXCLUDED_NAMESPACES, SimulatedCluster
 from license_service.metering.cluster_view import ClusterView, Controller, Pod
 from license_service.metering.measuring import measure
 from license_service.metering.quantities import parse_cpu_millicores
@@ -241,6 +241,23 @@ def test_the_simulated_cluster_is_explained_as_measure_measures_it() -> None:
     ), "the bare pod without a limit over-commits its node"
     for row, explanation in explanations.items():
         assert explanation.metric_quantity == measured_value(cluster, row, DEFAULTS)
+
+
+def test_excluded_namespaces_are_explained_as_measure_counts_them_nowhere() -> None:
+    # The simulated cluster runs Liberty in the sandbox namespace the demo excludes: an
+    # explanation counting it would be above the number /products reports.
+    cluster = SimulatedCluster().view_at(datetime(2026, 11, 18, 14, tzinfo=UTC))
+    config = dataclasses.replace(
+        DEFAULTS, excluded_namespaces=tuple(DEMO_EXCLUDED_NAMESPACES.split(","))
+    )
+
+    explanations = explain_usage(cluster.pods, cluster.nodes, config)
+
+    namespaces = {c.namespace for e in explanations.values() for c in e.contributions}
+    assert "sandbox-dev" not in namespaces
+    assert explanations
+    for row, explanation in explanations.items():
+        assert explanation.metric_quantity == measured_value(cluster, row, config)
 
 
 def test_the_fixture_dump_is_explained_as_measure_measures_it() -> None:

@@ -26,9 +26,10 @@ from license_service.formats.csv_lines import Cell
 from license_service.metering.cluster_view import Node, Pod
 from license_service.metering.declarations import DeclarationCache, ProductDeclaration
 from license_service.metering.largest_remainders import largest_remainder_shares
+from license_service.metering.measuring import _charge, _node_facts
 
 # Shared with measure, so that both read nodes and charged containers alike.
-from license_service.metering.measuring import _charge, _node_facts
+from license_service.metering.namespace_scope import excluder
 from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
 from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
@@ -200,6 +201,10 @@ def explain_usage(
     limits the work to those rows (the pods of other products are counted, not explained).
     """
     facts = {node.name: _node_facts(node, settings, [], MillicoreCache()) for node in nodes}
+    if settings.excluded_namespaces:
+        # Counted nowhere by ``measure``, so nowhere in its explanation either (SPEC 8).
+        excluded = excluder(settings.excluded_namespaces)
+        pods = [pod for pod in pods if not excluded(pod.namespace)]
     rows = _rows(_count_pods(pods, only=only), facts, only=only)
     return {
         key: _explanation(key, row, facts, settings)

@@ -29,11 +29,12 @@ from license_service.metering.largest_remainders import largest_remainder_shares
 
 # Shared with measure, so that both read nodes and charged containers alike.
 from license_service.metering.measuring import _charge, _node_facts
+from license_service.metering.namespace_scope import excluder
 from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
 from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import MANAGED_VIRTUAL_SERVER, PROCESSOR_VALUE_UNIT
-from license_service.metering.workloads import Workload, workload_of_controller
+from license_service.metering.workloads import BARE_POD, Workload, workload_of_controller
 
 WHOLE_CLUSTER: Final = ""
 """The ``group_name`` of an explanation of the whole cluster (not of a chargeback group)."""
@@ -181,9 +182,9 @@ class _Pair:
     without_limit: int
 
 
-# (id(annotations), id(containers), id(controller) or the pod's name, namespace, node)
-_PodKey = tuple[int, int, int | str, str, str]
-_MISSING: Final = object()
+_Wanted = Mapping[str, Collection[ExplainedRow] | None]
+"""Which explanations to make: group (``WHOLE_CLUSTER`` for the cluster) -> its rows
+(``None``: every row)."""
 
 
 def explain_usage(
@@ -199,51 +200,61 @@ def explain_usage(
     (their usage is the sum of their bundled products' converted usage). ``only``
     limits the work to those rows (the pods of other products are counted, not explained).
     """
+    return explain_in_groups(pods, nodes, settings, {}, wanted={WHOLE_CLUSTER: only})[WHOLE_CLUSTER]
+
+
+def explain_in_groups(
+    pods: Iterable[Pod],
+    nodes: Iterable[Node],
+    settings: MeteringSettings,
+    group_of: Mapping[str, str],
+    *,
+    wanted: _Wanted,
+) -> dict[str, dict[ExplainedRow, UsageExplanation]]:
+    """The explanations ``wanted`` (group -> rows) of the cluster and of chargeback groups
+    (``group_of``: namespace -> group, SPEC 8); pure, one pass over the pods.
+
+    A group is explained as if its namespaces' pods were the whole cluster (per-node
+    capping per group), exactly as ``measuring.measure_in_groups`` measures it: its
+    cells are the cluster's cells of its namespaces, so a group costs no pass of its own.
+    """
     facts = {node.name: _node_facts(node, settings, [], MillicoreCache()) for node in nodes}
-    rows = _rows(_count_pods(pods, only=only), facts, only=only)
-    return {
-        key: _explanation(key, row, facts, settings)
-        for key, row in rows.items()
-        if is_measurable(key.metric)
-    }
+    rows_wanted: set[ExplainedRow] | None = None
+    if all(rows is not None for rows in wanted.values()):
+        rows_wanted = {row for rows in wanted.values() for row in rows or ()}
+    rows = _rows(pods, facts, settings, only=rows_wanted)
+    explained: dict[str, dict[ExplainedRow, UsageExplanation]] = {}
+    for group, only in wanted.items():
+        chosen = rows if group == WHOLE_CLUSTER else _group_rows(rows, group, group_of, only=only)
+        explained[group] = {
+            key: _explanation(key, row, facts, settings)
+            for key, row in chosen.items()
+            if is_measurable(key.metric) and (only is None or key in only)
+        }
+    return explained
 
 
-def _count_pods(
-    pods: Iterable[Pod], *, only: Collection[ExplainedRow] | None
-) -> dict[_PodKey, list[Any]]:
-    """Licensed running pods (of the rows ``only`` names) counted by their shared parts,
-    namespace and node."""
-    counted: dict[_PodKey, list[Any]] = {}
-    get = counted.get
-    # Whether the pods of one annotation mapping belong to a wanted row, decided once.
-    wanted: dict[int, tuple[Mapping[str, str], bool]] = {}
-    declarations = DeclarationCache()
-    for pod in pods:
-        annotations = pod.annotations
-        if not (pod.running and annotations):
+def _group_rows(
+    rows: Mapping[ExplainedRow, _Row],
+    group: str,
+    group_of: Mapping[str, str],
+    *,
+    only: Collection[ExplainedRow] | None,
+) -> dict[ExplainedRow, _Row]:
+    """The cells of ``rows`` in ``group``'s namespaces (rows with none left out)."""
+    grouped: dict[ExplainedRow, _Row] = {}
+    in_group = {namespace for namespace, name in group_of.items() if name == group}
+    for key, row in rows.items():
+        if only is not None and key not in only:
             continue
-        if only is not None:
-            decided = wanted.get(id(annotations))
-            if decided is None or decided[0] is not annotations:
-                declaration = declarations.read(annotations)
-                keep = isinstance(declaration, ProductDeclaration) and _row_key(declaration) in only
-                decided = wanted[id(annotations)] = (annotations, keep)
-            if not decided[1]:
-                continue
-        controller = pod.controller
-        key = (
-            id(annotations),
-            id(pod.containers),
-            pod.name if controller is None else id(controller),
-            pod.namespace,
-            pod.node_name,
-        )
-        entry = get(key)
-        if entry is None:
-            counted[key] = [1, pod]  # the pod keeps the parts whose ids are keys alive
-        else:
-            entry[0] += 1
-    return counted
+        for node_name, cells in row.nodes.items():
+            kept = {cell: counts for cell, counts in cells.items() if cell[0] in in_group}
+            if kept:
+                target = grouped.get(key)
+                if target is None:
+                    target = grouped[key] = _Row(row.declaration)
+                target.nodes[node_name] = kept
+    return grouped
 
 
 class _Pairs:
@@ -254,76 +265,99 @@ class _Pairs:
         self._only = only
         self._declarations = DeclarationCache()
         self._quantities = MillicoreCache()
-        self._by_declaration: dict[int, tuple[ProductDeclaration, _Row]] = {}
+        self._by_declaration: dict[int, tuple[ProductDeclaration, ExplainedRow | None]] = {}
 
     def work_out(self, pod: Pod) -> _Pair | None:
-        """What ``pod``'s pair counts; ``None``: nothing declared, or not counted (problems)."""
+        """What ``pod``'s pair counts; ``None``: nothing declared, not counted (problems), or
+        a row not wanted."""
         declaration = self._declarations.read(pod.annotations)
         if not isinstance(declaration, ProductDeclaration):
             return None  # nothing declared, or problems: not counted (listed under /health)
-        charge = _charge(declaration.charged, pod.containers, self._quantities)
-        if charge.problems:
-            return None
         known = self._by_declaration.get(id(declaration))
         if known is None:
             key = _row_key(declaration)
-            if self._only is not None and key not in self._only:
-                return None
-            row = self.rows.get(key)
-            if row is None:
-                row = self.rows[key] = _Row(declaration)
-            elif _names(declaration) < _names(row.declaration):
-                row.declaration = declaration  # the smallest names win, as in measure
-            known = self._by_declaration[id(declaration)] = (declaration, row)
-        return _Pair(known[1], charge.millicores, charge.charged, charge.without_limit)
+            chosen = key if self._only is None or key in self._only else None
+            known = self._by_declaration[id(declaration)] = (declaration, chosen)
+        if known[1] is None:
+            return None
+        key = known[1]
+        charge = _charge(declaration.charged, pod.containers, self._quantities)
+        if charge.problems:
+            return None  # not counted (listed under /health): no row made for it
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = _Row(declaration)
+        elif _names(declaration) < _names(row.declaration):
+            row.declaration = declaration  # the smallest names win, as in measure
+        return _Pair(row, charge.millicores, charge.charged, charge.without_limit)
 
 
 def _rows(
-    counted: Mapping[_PodKey, list[Any]],
+    pods: Iterable[Pod],
     facts: Mapping[str, NodeFacts],
+    settings: MeteringSettings,
     *,
     only: Collection[ExplainedRow] | None,
 ) -> dict[ExplainedRow, _Row]:
-    """The cells of every explained row (of ``only``), node by node, from the counted pods."""
+    """The cells of every explained row (of ``only``), node by node, in one pass over the
+    licensed running pods (those of excluded namespaces counted nowhere, as in measure).
+
+    Replicas share their annotations, containers and controller (the decoder pools them):
+    what a pair charges and a controller's workload are worked out once, and each pod
+    costs a few dictionary lookups.
+    """
     pairs = _Pairs(only)
-    worked: dict[tuple[int, int], Any] = {}
-    workloads: dict[int | str, Workload] = {}
-    for (annotations_id, containers_id, owner, namespace, node_name), (
-        count,
-        pod,
-    ) in counted.items():
-        pair = worked.get((annotations_id, containers_id), _MISSING)
-        if pair is _MISSING:
-            pair = worked[(annotations_id, containers_id)] = pairs.work_out(pod)
+    worked: dict[tuple[int, int], tuple[object, object, _Pair | None]] = {}
+    workloads: dict[int, tuple[object, Workload]] = {}
+    excluded = excluder(settings.excluded_namespaces) if settings.excluded_namespaces else None
+    for pod in pods:
+        annotations = pod.annotations
+        if not (pod.running and annotations):
+            continue
+        containers = pod.containers
+        seen = worked.get((id(annotations), id(containers)))
+        if seen is None or seen[0] is not annotations or seen[1] is not containers:
+            # The mapping and tuple are kept alive here, so their ids are never reused.
+            seen = worked[(id(annotations), id(containers))] = (
+                annotations,
+                containers,
+                pairs.work_out(pod),
+            )
+        pair = seen[2]
         if pair is None:
             continue
+        namespace = pod.namespace
+        if excluded is not None and excluded(namespace):
+            continue
+        node_name = pod.node_name
         millicores = pair.millicores
         if pair.without_limit:
             node = facts.get(node_name)
             if node is not None and node.cpu_millicores is not None:
                 # No limit: each such container may use the whole node (SPEC 2.4).
                 millicores += pair.without_limit * node.cpu_millicores
-        workload = workloads.get(owner)
-        if workload is None:
-            workload = workloads[owner] = _workload(pod)
+        controller = pod.controller
+        if controller is None:
+            workload = Workload(BARE_POD, pod.name)
+        else:
+            known = workloads.get(id(controller))
+            if known is None or known[0] is not controller:
+                known = workloads[id(controller)] = (
+                    controller,
+                    workload_of_controller(controller),
+                )
+            workload = known[1]
         cells = pair.row.nodes.get(node_name)
         if cells is None:
             cells = pair.row.nodes[node_name] = {}
         counts = cells.get((namespace, workload))
         if counts is None:
-            cells[(namespace, workload)] = [count, count * pair.charged, count * millicores]
+            cells[(namespace, workload)] = [1, pair.charged, millicores]
         else:
-            counts[0] += count
-            counts[1] += count * pair.charged
-            counts[2] += count * millicores
+            counts[0] += 1
+            counts[1] += pair.charged
+            counts[2] += millicores
     return pairs.rows
-
-
-def _workload(pod: Pod) -> Workload:
-    controller = pod.controller
-    if controller is None:
-        return Workload("Pod", pod.name)
-    return workload_of_controller(controller)
 
 
 def _row_key(declaration: ProductDeclaration) -> ExplainedRow:

@@ -40,7 +40,11 @@ def usage_explained_endpoint(state: AppState) -> Endpoint:
 
     async def answer(request: Request) -> Response:
         today = state.today()
-        query = explained_query(request.query_params, today=today)
+        query = explained_query(
+            request.query_params,
+            today=today,
+            chargeback_enabled=state.licensing().chargeback_enabled,
+        )
         key = _key(state, query, today=today)
         body = bodies.get(key)
         if body is None:
@@ -70,7 +74,8 @@ def usage_explained_endpoint(state: AppState) -> Endpoint:
 def _key(state: AppState, query: ExplainedQuery, *, today: date) -> BodyKey:
     """Everything the body depends on besides the data: the default period resolves today."""
     period = DatePeriod.ending(today) if query.day is None else DatePeriod(query.day, query.day)
-    asked = "\x1f".join((PATH, query.product_id, query.cloudpak_id or ""))
+    # The group is part of the key: a group's breakdown is never answered for another's.
+    asked = "\x1f".join((PATH, query.product_id, query.cloudpak_id or "", query.group or ""))
     return BodyKey(
         report=asked,
         cluster_id=state.cluster_id,

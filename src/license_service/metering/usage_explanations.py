@@ -314,6 +314,9 @@ def _rows(
         annotations = pod.annotations
         if not (pod.running and annotations):
             continue
+        namespace = pod.namespace
+        if excluded is not None and excluded(namespace):
+            continue  # before its pair is worked out: an excluded pod makes no row
         containers = pod.containers
         seen = worked.get((id(annotations), id(containers)))
         if seen is None or seen[0] is not annotations or seen[1] is not containers:
@@ -325,9 +328,6 @@ def _rows(
             )
         pair = seen[2]
         if pair is None:
-            continue
-        namespace = pod.namespace
-        if excluded is not None and excluded(namespace):
             continue
         node_name = pod.node_name
         millicores = pair.millicores

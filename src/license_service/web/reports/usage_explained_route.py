@@ -1,12 +1,12 @@
 """``GET /usage_explained`` (SPEC 9): the breakdown behind a day's peak of a product.
 
 A thin handler: it reads the query (``explained_query``, ``groupName`` included), builds
-the body in a worker thread (``explained_bodies``: the database is never read on the event loop, at most
-``MAX_READERS`` at a time) and answers JSON, or the contributions as CSV with
-``format=csv``. Bodies are kept like report bodies (``report_cache.BodyCache``: until
-the next write to the store, bounded in entries and bytes), so the people following
-the status page's links to one peak are answered on the event loop. Refusals are
-not kept. Authentication is added by the app.
+the body in a worker thread (``explained_bodies``: the database is never read on the
+event loop, at most ``MAX_READERS`` at a time) and answers JSON, or the contributions as
+CSV with ``format=csv``. Bodies are kept like report bodies (``report_cache.BodyCache``:
+until the next write to the store, bounded in entries and bytes; keyed by group too), so
+the people following the status page's links to one peak are answered on the event
+loop. Refusals are not kept. Authentication is added by the app.
 """
 
 from __future__ import annotations

@@ -160,16 +160,27 @@ def explained_order(contribution: Contribution) -> tuple[Any, ...]:
 
 # -- the breakdown -------------------------------------------------------------------------
 
-# A cell's counts: [pods, charged containers, charged millicores].
-_Counts = list[int]
-# (namespace, workload) -> counts, per node.
-_NodeCells = dict[tuple[str, Workload], _Counts]
+# The cells of a sample are counted in dictionaries of ints only: CPython does not track
+# those for garbage collection, so 50,000 cells add no collector passes over the view.
+# A cell key is ``(workload index << 32) | node index``; a count is
+# ``(charged containers << 32) | pods`` (fewer than 2**32 pods in any view).
+_SHIFT: Final = 32
+_LOW: Final = (1 << _SHIFT) - 1
+
+
+@dataclass(slots=True)
+class _Tables:
+    """The names behind the indexes of cell keys, shared by every row of one explanation."""
+
+    nodes: list[str] = field(default_factory=list)
+    workloads: list[tuple[str, Workload]] = field(default_factory=list)  # (namespace, workload)
 
 
 @dataclass(slots=True)
 class _Row:
     declaration: ProductDeclaration
-    nodes: dict[str, _NodeCells] = field(default_factory=dict)
+    counts: dict[int, int] = field(default_factory=dict)
+    millicores: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +189,7 @@ class _Pair:
 
     row: _Row
     millicores: int
-    charged: int
+    count: int  # (charged containers << _SHIFT) | 1: what one pod adds to its cell's count
     without_limit: int
 
 
@@ -222,12 +233,17 @@ def explain_in_groups(
     rows_wanted: set[ExplainedRow] | None = None
     if all(rows is not None for rows in wanted.values()):
         rows_wanted = {row for rows in wanted.values() for row in rows or ()}
-    rows = _rows(pods, facts, settings, only=rows_wanted)
+    tables = _Tables()
+    rows = _rows(pods, facts, settings, tables, only=rows_wanted)
     explained: dict[str, dict[ExplainedRow, UsageExplanation]] = {}
     for group, only in wanted.items():
-        chosen = rows if group == WHOLE_CLUSTER else _group_rows(rows, group, group_of, only=only)
+        chosen = (
+            rows
+            if group == WHOLE_CLUSTER
+            else _group_rows(rows, tables, group, group_of, only=only)
+        )
         explained[group] = {
-            key: _explanation(key, row, facts, settings)
+            key: _explanation(key, row, tables, facts, settings)
             for key, row in chosen.items()
             if is_measurable(key.metric) and (only is None or key in only)
         }
@@ -236,24 +252,22 @@ def explain_in_groups(
 
 def _group_rows(
     rows: Mapping[ExplainedRow, _Row],
+    tables: _Tables,
     group: str,
     group_of: Mapping[str, str],
     *,
     only: Collection[ExplainedRow] | None,
 ) -> dict[ExplainedRow, _Row]:
     """The cells of ``rows`` in ``group``'s namespaces (rows with none left out)."""
+    in_group = [group_of.get(namespace) == group for namespace, _ in tables.workloads]
     grouped: dict[ExplainedRow, _Row] = {}
-    in_group = {namespace for namespace, name in group_of.items() if name == group}
     for key, row in rows.items():
         if only is not None and key not in only:
             continue
-        for node_name, cells in row.nodes.items():
-            kept = {cell: counts for cell, counts in cells.items() if cell[0] in in_group}
-            if kept:
-                target = grouped.get(key)
-                if target is None:
-                    target = grouped[key] = _Row(row.declaration)
-                target.nodes[node_name] = kept
+        kept = {cell: count for cell, count in row.counts.items() if in_group[cell >> _SHIFT]}
+        if kept:
+            millicores = row.millicores
+            grouped[key] = _Row(row.declaration, kept, {cell: millicores[cell] for cell in kept})
     return grouped
 
 
@@ -289,26 +303,32 @@ class _Pairs:
             row = self.rows[key] = _Row(declaration)
         elif _names(declaration) < _names(row.declaration):
             row.declaration = declaration  # the smallest names win, as in measure
-        return _Pair(row, charge.millicores, charge.charged, charge.without_limit)
+        return _Pair(row, charge.millicores, (charge.charged << _SHIFT) | 1, charge.without_limit)
 
 
 def _rows(
     pods: Iterable[Pod],
     facts: Mapping[str, NodeFacts],
     settings: MeteringSettings,
+    tables: _Tables,
     *,
     only: Collection[ExplainedRow] | None,
 ) -> dict[ExplainedRow, _Row]:
-    """The cells of every explained row (of ``only``), node by node, in one pass over the
-    licensed running pods (those of excluded namespaces counted nowhere, as in measure).
+    """The cells of every explained row (of ``only``) in one pass over the licensed running
+    pods (those of excluded namespaces counted nowhere, as in measure); ``tables`` gets
+    the names behind the cell keys.
 
     Replicas share their annotations, containers and controller (the decoder pools them):
-    what a pair charges and a controller's workload are worked out once, and each pod
-    costs a few dictionary lookups.
+    what a pair charges and a workload's index are worked out once, and each pod costs a
+    few dictionary lookups on ints.
     """
     pairs = _Pairs(only)
+    # The keyed objects are kept alive by these values, so their ids are never reused.
     worked: dict[tuple[int, int], tuple[object, object, _Pair | None]] = {}
-    workloads: dict[int, tuple[object, Workload]] = {}
+    workload_index: dict[tuple[int | str, str], tuple[object, int]] = {}
+    index_of_name: dict[tuple[str, Workload], int] = {}
+    node_index: dict[str, int] = {}
+    node_names, workloads = tables.nodes, tables.workloads
     excluded = excluder(settings.excluded_namespaces) if settings.excluded_namespaces else None
     for pod in pods:
         annotations = pod.annotations
@@ -320,7 +340,6 @@ def _rows(
         containers = pod.containers
         seen = worked.get((id(annotations), id(containers)))
         if seen is None or seen[0] is not annotations or seen[1] is not containers:
-            # The mapping and tuple are kept alive here, so their ids are never reused.
             seen = worked[(id(annotations), id(containers))] = (
                 annotations,
                 containers,
@@ -330,33 +349,37 @@ def _rows(
         if pair is None:
             continue
         node_name = pod.node_name
+        node = node_index.get(node_name)
+        if node is None:
+            node = node_index[node_name] = len(node_names)
+            node_names.append(node_name)
+        controller = pod.controller
+        owner = (pod.name if controller is None else id(controller), namespace)
+        known = workload_index.get(owner)
+        if known is None:
+            workload = (
+                Workload(BARE_POD, pod.name)
+                if controller is None
+                else workload_of_controller(controller)
+            )
+            # Two ReplicaSets of one Deployment (a rolling upgrade) are one workload.
+            index = index_of_name.get((namespace, workload))
+            if index is None:
+                index = index_of_name[(namespace, workload)] = len(workloads)
+                workloads.append((namespace, workload))
+            known = workload_index[owner] = (controller, index)
         millicores = pair.millicores
         if pair.without_limit:
-            node = facts.get(node_name)
-            if node is not None and node.cpu_millicores is not None:
+            facts_of_node = facts.get(node_name)
+            if facts_of_node is not None and facts_of_node.cpu_millicores is not None:
                 # No limit: each such container may use the whole node (SPEC 2.4).
-                millicores += pair.without_limit * node.cpu_millicores
-        controller = pod.controller
-        if controller is None:
-            workload = Workload(BARE_POD, pod.name)
-        else:
-            known = workloads.get(id(controller))
-            if known is None or known[0] is not controller:
-                known = workloads[id(controller)] = (
-                    controller,
-                    workload_of_controller(controller),
-                )
-            workload = known[1]
-        cells = pair.row.nodes.get(node_name)
-        if cells is None:
-            cells = pair.row.nodes[node_name] = {}
-        counts = cells.get((namespace, workload))
-        if counts is None:
-            cells[(namespace, workload)] = [1, pair.charged, millicores]
-        else:
-            counts[0] += 1
-            counts[1] += pair.charged
-            counts[2] += millicores
+                millicores += pair.without_limit * facts_of_node.cpu_millicores
+        cell = (known[1] << _SHIFT) | node
+        row = pair.row
+        counts = row.counts
+        counts[cell] = counts.get(cell, 0) + pair.count
+        charged = row.millicores
+        charged[cell] = charged.get(cell, 0) + millicores
     return pairs.rows
 
 
@@ -383,37 +406,87 @@ _BY_CAPPED_THEN_CHARGED: Final = itemgetter(7, 6)
 
 
 def _explanation(
-    key: ExplainedRow, row: _Row, facts: Mapping[str, NodeFacts], settings: MeteringSettings
+    key: ExplainedRow,
+    row: _Row,
+    tables: _Tables,
+    facts: Mapping[str, NodeFacts],
+    settings: MeteringSettings,
 ) -> UsageExplanation:
-    sums = NodeSums()
-    per_node = sums.millicores
-    with_charged = sums.nodes_with_charged_containers
+    node_names, workloads = tables.nodes, tables.workloads
+    counts, charged = row.counts, row.millicores
+    # Per node: its charged millicores and whether it runs a charged container.
+    totals: dict[int, int] = {}
+    with_charged: set[int] = set()
+    for cell, millicores in charged.items():
+        node = cell & _LOW
+        totals[node] = totals.get(node, 0) + millicores
+    for cell, count in counts.items():
+        if count >> _SHIFT:
+            with_charged.add(cell & _LOW)
+    default_pvu = settings.default_pvu_per_core
+    pvu: dict[int, int] = {}
+    capped_at: dict[int, int] = {}  # the nodes over their cap, and the cap
+    for node, total in totals.items():
+        node_facts = facts.get(node_names[node])
+        pvu[node] = node_facts.pvu_per_core if node_facts is not None else default_pvu
+        cap = node_facts.cpu_millicores if node_facts is not None and node_facts.capping else None
+        if cap is not None and total > cap:
+            capped_at[node] = cap
     contributions: list[Contribution] = []
     add = contributions.append
     make = tuple.__new__  # Contribution's own __new__ binds arguments: ten times slower
-    default_pvu = settings.default_pvu_per_core
-    for node_name, cells in row.nodes.items():
-        node_total = 0
-        containers = 0
-        for counts in cells.values():
-            node_total += counts[2]
-            containers += counts[1]
-        per_node[node_name] = node_total
-        if containers:
-            with_charged.add(node_name)
-        node = facts.get(node_name)
-        pvu = node.pvu_per_core if node is not None else default_pvu
-        cap = node.cpu_millicores if node is not None and node.capping else None
-        if cap is not None and node_total > cap:
-            ordered = sorted(cells.items(), key=_cell_order)
-            shares = largest_remainder_shares(cap, [counts[2] for _, counts in ordered])
-            for ((namespace, workload), counts), share in zip(ordered, shares, strict=True):
-                add(make(Contribution, (namespace, *workload, node_name, *counts, share, pvu)))
-        else:
-            for (namespace, workload), counts in cells.items():
-                add(make(Contribution, (namespace, *workload, node_name, *counts, counts[2], pvu)))
+    over: dict[int, list[tuple[str, str, str, int]]] = {}
+    for cell, millicores in charged.items():
+        node = cell & _LOW
+        namespace, (kind, name) = workloads[cell >> _SHIFT]
+        if node in capped_at:
+            over.setdefault(node, []).append((namespace, kind, name, cell))
+            continue
+        count = counts[cell]
+        add(
+            make(
+                Contribution,
+                (
+                    namespace,
+                    kind,
+                    name,
+                    node_names[node],
+                    count & _LOW,
+                    count >> _SHIFT,
+                    millicores,
+                    millicores,
+                    pvu[node],
+                ),
+            )
+        )
+    for node, cells in over.items():
+        # Equal remainders are served in the order of namespace, workload kind and name.
+        cells.sort()
+        shares = largest_remainder_shares(capped_at[node], [charged[c[3]] for c in cells])
+        for (namespace, kind, name, cell), share in zip(cells, shares, strict=True):
+            count = counts[cell]
+            add(
+                make(
+                    Contribution,
+                    (
+                        namespace,
+                        kind,
+                        name,
+                        node_names[node],
+                        count & _LOW,
+                        count >> _SHIFT,
+                        charged[cell],
+                        share,
+                        pvu[node],
+                    ),
+                )
+            )
     contributions.sort(key=_BY_NAMES)
     contributions.sort(key=_BY_CAPPED_THEN_CHARGED, reverse=True)  # stable: names break ties
+    sums = NodeSums(
+        {node_names[node]: total for node, total in totals.items()},
+        {node_names[node] for node in with_charged},
+    )
     value = quantity(
         key.metric,
         sums,
@@ -429,9 +502,3 @@ def _explanation(
         total_millicores=sum(c.capped_millicores for c in contributions),
         contributions=tuple(contributions),
     )
-
-
-def _cell_order(cell: tuple[tuple[str, Workload], _Counts]) -> tuple[str, str, str]:
-    """The order in which equal remainders are served: namespace, workload kind and name."""
-    (namespace, (kind, name)), _ = cell
-    return (namespace, kind, name)

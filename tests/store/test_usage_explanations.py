@@ -181,6 +181,20 @@ def test_group_explanations_are_pruned_at_the_chargeback_retention(db: Database)
     assert longer.explanations == 0
 
 
+def test_a_chargeback_retention_longer_than_the_peaks_keeps_group_explanations_longer(
+    db: Database,
+) -> None:
+    keep(db, "2025-01-09T10:00", explanation(1))
+    keep(db, "2025-01-09T10:00", explanation(2), group="finance")
+
+    with db.begin() as connection:
+        removed = prune(connection, now=at("2027-01-10", "12:00"), chargeback_days=1000)
+
+    assert removed.explanations == 1
+    assert read(db, "2025-01-09") == []
+    assert [k.explanation.metric_quantity for k in read(db, "2025-01-09", group="finance")] == [2]
+
+
 def test_a_damaged_blob_is_refused_in_words(db: Database) -> None:
     keep(db, "2026-11-02T10:00", explanation(3))
     with db.begin() as connection:

@@ -125,8 +125,13 @@ def prune(
         explanations=_delete(
             connection,
             usage_explanations,
+            # Each at its own period: the cluster's with the daily peaks, a group's with
+            # the group's peaks (longer or shorter).
             or_(
-                usage_explanations.c.day < first_kept_day,
+                and_(
+                    usage_explanations.c.group_name == WHOLE_CLUSTER,
+                    usage_explanations.c.day < first_kept_day,
+                ),
                 and_(
                     usage_explanations.c.group_name != WHOLE_CLUSTER,
                     usage_explanations.c.day < first_kept_group_day,

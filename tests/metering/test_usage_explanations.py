@@ -279,3 +279,24 @@ def test_explaining_only_some_rows_gives_those_rows_as_explaining_all_does() -> 
 
     assert some == {key: every[key] for key in wanted}
     assert len(every) > len(some) > 0
+
+
+def test_two_replica_sets_of_one_deployment_are_one_row_per_node() -> None:
+    # A rolling upgrade: the old and the new ReplicaSet both show as Deployment web.
+    old = Controller("ReplicaSet", "web-aaa", "aaa")
+    new = Controller("ReplicaSet", "web-bbb", "bbb")
+    cluster = ClusterView(
+        pods=(
+            replica("web-aaa-1", "n1", product(), "1", controller=old),
+            replica("web-bbb-1", "n1", product(), "2", controller=new),
+            replica("web-bbb-2", "n2", product(), "2", controller=new),
+        ),
+        nodes=(node("n1", "8"), node("n2", "8")),
+    )
+
+    (explanation,) = explained(cluster).values()
+
+    assert explanation.contributions == (
+        Contribution("apps", "Deployment", "web", "n1", 2, 2, 3000, 3000, 70),
+        Contribution("apps", "Deployment", "web", "n2", 1, 1, 2000, 2000, 70),
+    )

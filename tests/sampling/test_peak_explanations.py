@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from license_service.cluster.simulated import SimulatedCluster
+from license_service.metering.chargeback_groups import measure_groups
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
-from license_service.metering.usage_explanations import WHOLE_CLUSTER
+from license_service.metering.usage_explanations import WHOLE_CLUSTER, ExplainedRow
 from license_service.sampling.backfill import backfill
 from license_service.sampling.peak_explanations import (
     explained_quantities,
@@ -88,3 +89,48 @@ def test_a_sample_that_raises_nothing_explains_nothing(database: Database) -> No
 
     assert explained[0] == len(explained_quantities(measurement)) > 0
     assert explained[1] == 0
+
+
+def test_with_chargeback_each_group_keeps_the_breakdown_of_its_own_day_peak(
+    database: Database,
+) -> None:
+    end = MIDNIGHT + timedelta(hours=6)
+    backfill(
+        database,
+        CLUSTER.view_at,
+        cluster_id=CLUSTER.cluster_id,
+        start=MIDNIGHT,
+        end=end,
+        settings=SETTINGS,
+        chargeback=True,
+    )
+    peaks: dict[tuple[str, ExplainedRow], tuple[int, datetime]] = {}
+    for instant in boundaries(MIDNIGHT, end, timedelta(minutes=5)):
+        grouped = measure_groups(CLUSTER.view_at(instant), SETTINGS)
+        for group, measurement in grouped.groups.items():
+            for key, value in explained_quantities(measurement).items():
+                if (group, key) not in peaks or value > peaks[(group, key)][0]:
+                    peaks[(group, key)] = (value, instant)
+
+    assert len({group for group, _ in peaks}) >= 3, "the simulated cluster has three teams"
+    with database.read() as connection:
+        for (group, key), (value, first_at) in peaks.items():
+            kept = [
+                k
+                for k in kept_explanations(
+                    connection,
+                    cluster_id=CLUSTER.cluster_id,
+                    day=MIDNIGHT.date(),
+                    group_name=group,
+                    product_id=key.product_id,
+                    metric=key.metric,
+                )
+                if k.explanation.row == key
+            ]
+            assert [(k.explanation.metric_quantity, k.sample_at) for k in kept] == [
+                (value, first_at)
+            ], (group, key)
+            explanation = kept[0].explanation
+            assert explanation.total_millicores == sum(
+                c.capped_millicores for c in explanation.contributions
+            )

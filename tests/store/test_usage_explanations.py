@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import update
 
 from license_service.errors import StorageError
+from license_service.metering.periods import DatePeriod
+from license_service.metering.usage import Measurement
 from license_service.metering.usage_explanations import (
     WHOLE_CLUSTER,
     Contribution,
@@ -14,14 +16,26 @@ from license_service.metering.usage_explanations import (
 )
 from license_service.store.database import Database
 from license_service.store.retention import prune
+from license_service.store.samples import record_sample
 from license_service.store.tables import usage_explanations
 from license_service.store.usage_explanations import (
     day_quantities,
+    day_quantities_by_group,
     decode_contributions,
     keep_explanations,
     kept_explanations,
+    peak_days,
 )
-from tests.store.sample_builders import CLUSTER, OTHER_CLUSTER, VPC, at, day
+from tests.store.sample_builders import (
+    CLUSTER,
+    INTERVAL,
+    OTHER_CLUSTER,
+    VPC,
+    at,
+    bundled,
+    day,
+    product,
+)
 
 ROW = ExplainedRow("", "", "db2", VPC, "")
 BUNDLED = ExplainedRow("cp4d", VPC, "db2", VPC, "2:1")
@@ -34,25 +48,33 @@ def explanation(quantity: int, *, row: ExplainedRow = ROW, node: str = "n1") -> 
     return UsageExplanation(row, "Db2", quantity, 1, quantity * 1000, contributions)
 
 
-def keep(db: Database, when: str, *explained: UsageExplanation, cluster=CLUSTER) -> None:
+def keep(
+    db: Database, when: str, *explained: UsageExplanation, cluster=CLUSTER, group=WHOLE_CLUSTER
+) -> None:
     with db.begin() as connection:
         keep_explanations(
             connection,
             cluster_id=cluster,
             day=day(when[:10]),
-            group_name=WHOLE_CLUSTER,
+            group_name=group,
             sample_at=at(when[:10], when[11:]),
             explanations=explained,
         )
 
 
-def read(db: Database, when: str = "2026-11-02", product_id: str = "db2", cluster=CLUSTER):
+def read(
+    db: Database,
+    when: str = "2026-11-02",
+    product_id: str = "db2",
+    cluster=CLUSTER,
+    group=WHOLE_CLUSTER,
+):
     with db.read() as connection:
         return kept_explanations(
             connection,
             cluster_id=cluster,
             day=day(when),
-            group_name=WHOLE_CLUSTER,
+            group_name=group,
             product_id=product_id,
             metric=VPC,
         )
@@ -118,6 +140,61 @@ def test_explanations_are_pruned_with_the_daily_peaks(db: Database) -> None:
     assert [k.explanation.metric_quantity for k in read(db, "2025-01-10")] == [2]
 
 
+def test_each_group_keeps_its_own_peak_apart_from_the_cluster_s(db: Database) -> None:
+    keep(db, "2026-11-02T10:00", explanation(9))
+    keep(db, "2026-11-02T10:00", explanation(4), group="finance")
+    keep(db, "2026-11-02T11:00", explanation(6), group="finance")  # finance's peak rises
+    keep(db, "2026-11-02T11:00", explanation(3), group="research")
+
+    assert [k.explanation.metric_quantity for k in read(db)] == [9]
+    assert [(k.explanation.metric_quantity, k.sample_at) for k in read(db, group="finance")] == [
+        (6, at("2026-11-02", "11:00"))
+    ]
+    assert [k.explanation.metric_quantity for k in read(db, group="research")] == [3]
+    with db.read() as connection:
+        by_group = day_quantities_by_group(connection, cluster_id=CLUSTER, day=day("2026-11-02"))
+    assert {
+        group: {row: q for row, (q, _) in rows.items()} for group, rows in by_group.items()
+    } == {
+        WHOLE_CLUSTER: {ROW: 9},
+        "finance": {ROW: 6},
+        "research": {ROW: 3},
+    }
+
+
+def test_group_explanations_are_pruned_at_the_chargeback_retention(db: Database) -> None:
+    # Now 2027-01-10: the last 62 days start on 2026-11-10, the last 731 on 2025-01-10.
+    keep(db, "2026-11-09T23:55", explanation(1))
+    keep(db, "2026-11-09T23:55", explanation(1), group="finance")
+    keep(db, "2026-11-10T00:00", explanation(2), group="finance")
+
+    with db.begin() as connection:
+        removed = prune(connection, now=at("2027-01-10", "12:00"))
+
+    assert removed.explanations == 1
+    assert read(db, "2026-11-09", group="finance") == []
+    assert [k.explanation.metric_quantity for k in read(db, "2026-11-10", group="finance")] == [2]
+    assert [k.explanation.metric_quantity for k in read(db, "2026-11-09")] == [1]  # 731 days
+
+    with db.begin() as connection:
+        longer = prune(connection, now=at("2027-01-10", "12:00"), chargeback_days=90)
+    assert longer.explanations == 0
+
+
+def test_a_chargeback_retention_longer_than_the_peaks_keeps_group_explanations_longer(
+    db: Database,
+) -> None:
+    keep(db, "2025-01-09T10:00", explanation(1))
+    keep(db, "2025-01-09T10:00", explanation(2), group="finance")
+
+    with db.begin() as connection:
+        removed = prune(connection, now=at("2027-01-10", "12:00"), chargeback_days=1000)
+
+    assert removed.explanations == 1
+    assert read(db, "2025-01-09") == []
+    assert [k.explanation.metric_quantity for k in read(db, "2025-01-09", group="finance")] == [2]
+
+
 def test_a_damaged_blob_is_refused_in_words(db: Database) -> None:
     keep(db, "2026-11-02T10:00", explanation(3))
     with db.begin() as connection:
@@ -127,3 +204,47 @@ def test_a_damaged_blob_is_refused_in_words(db: Database) -> None:
         read(db)
     with pytest.raises(StorageError, match="cannot be read"):
         decode_contributions(b"x\x9c\x03\x00\x00\x00\x00\x01")
+
+
+def test_a_group_s_peak_day_is_read_from_the_group_s_own_daily_peaks(db: Database) -> None:
+    for when, cluster_value, finance_value in (("2026-11-02", 9, 6), ("2026-11-03", 12, 2)):
+        with db.begin() as connection:
+            record_sample(
+                connection,
+                cluster_id=CLUSTER,
+                taken_at=at(when, "10:00"),
+                measurement=Measurement(products=(product("db2", cluster_value),)),
+                interval_seconds=INTERVAL,
+                groups={
+                    "finance": Measurement(
+                        products=(product("db2", finance_value),),
+                        bundled_products=(bundled("mq", finance_value),),
+                    )
+                },
+            )
+    period = DatePeriod(day("2026-11-01"), day("2026-11-30"))
+
+    with db.read() as connection:
+        cluster = peak_days(
+            connection, cluster_id=CLUSTER, period=period, product_id="db2", metric=VPC
+        )
+        finance = peak_days(
+            connection,
+            cluster_id=CLUSTER,
+            period=period,
+            product_id="db2",
+            metric=VPC,
+            group_name="finance",
+        )
+        nobody = peak_days(
+            connection,
+            cluster_id=CLUSTER,
+            period=period,
+            product_id="db2",
+            metric=VPC,
+            group_name="nobody",
+        )
+
+    assert [(p.day, p.quantity) for p in cluster[0]] == [(day("2026-11-03"), 12)]
+    assert [(p.day, p.quantity) for p in finance[0]] == [(day("2026-11-02"), 6)]
+    assert nobody == ([], [])

@@ -203,7 +203,11 @@ def test_a_bundled_product_is_explained_per_cloud_pak(
         ({"productId": "was"}, 400, "metricName is required"),
         ({"productId": "was", "metricName": VPC, "date": "25/11/2026"}, 400, "YYYY-MM-DD"),
         ({"productId": "was", "metricName": VPC, "date": "2026-11-29"}, 400, "after today"),
-        ({"productId": "was", "metricName": VPC, "groupName": "team-a"}, 400, "chargeback is off"),
+        (
+            {"productId": "was", "metricName": VPC, "groupName": "team-a"},
+            400,
+            "chargeback groups are off",
+        ),
         ({"productId": "cp1", "metricName": VPC}, 400, "is a Cloud Pak"),
         ({"productId": "was", "metricName": VPC, "format": "xml"}, 400, "format"),
         ({"productId": "nothing", "metricName": VPC}, 404, "no usage"),

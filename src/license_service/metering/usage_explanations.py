@@ -26,15 +26,15 @@ from license_service.formats.csv_lines import Cell
 from license_service.metering.cluster_view import Node, Pod
 from license_service.metering.declarations import DeclarationCache, ProductDeclaration
 from license_service.metering.largest_remainders import largest_remainder_shares
-from license_service.metering.measuring import _charge, _node_facts
 
 # Shared with measure, so that both read nodes and charged containers alike.
+from license_service.metering.measuring import _charge, _node_facts
 from license_service.metering.namespace_scope import excluder
 from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
 from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import MANAGED_VIRTUAL_SERVER, PROCESSOR_VALUE_UNIT
-from license_service.metering.workloads import Workload, workload_of_controller
+from license_service.metering.workloads import BARE_POD, Workload, workload_of_controller
 
 WHOLE_CLUSTER: Final = ""
 """The ``group_name`` of an explanation of the whole cluster (not of a chargeback group)."""
@@ -160,16 +160,27 @@ def explained_order(contribution: Contribution) -> tuple[Any, ...]:
 
 # -- the breakdown -------------------------------------------------------------------------
 
-# A cell's counts: [pods, charged containers, charged millicores].
-_Counts = list[int]
-# (namespace, workload) -> counts, per node.
-_NodeCells = dict[tuple[str, Workload], _Counts]
+# The cells of a sample are counted in dictionaries of ints only: CPython does not track
+# those for garbage collection, so 50,000 cells add no collector passes over the view.
+# A cell key is ``(workload index << 32) | node index``; a count is
+# ``(charged containers << 32) | pods`` (fewer than 2**32 pods in any view).
+_SHIFT: Final = 32
+_LOW: Final = (1 << _SHIFT) - 1
+
+
+@dataclass(slots=True)
+class _Tables:
+    """The names behind the indexes of cell keys, shared by every row of one explanation."""
+
+    nodes: list[str] = field(default_factory=list)
+    workloads: list[tuple[str, Workload]] = field(default_factory=list)  # (namespace, workload)
 
 
 @dataclass(slots=True)
 class _Row:
     declaration: ProductDeclaration
-    nodes: dict[str, _NodeCells] = field(default_factory=dict)
+    counts: dict[int, int] = field(default_factory=dict)
+    millicores: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +189,13 @@ class _Pair:
 
     row: _Row
     millicores: int
-    charged: int
+    count: int  # (charged containers << _SHIFT) | 1: what one pod adds to its cell's count
     without_limit: int
 
 
-# (id(annotations), id(containers), id(controller) or the pod's name, namespace, node)
-_PodKey = tuple[int, int, int | str, str, str]
-_MISSING: Final = object()
+_Wanted = Mapping[str, Collection[ExplainedRow] | None]
+"""Which explanations to make: group (``WHOLE_CLUSTER`` for the cluster) -> its rows
+(``None``: every row)."""
 
 
 def explain_usage(
@@ -200,55 +211,78 @@ def explain_usage(
     (their usage is the sum of their bundled products' converted usage). ``only``
     limits the work to those rows (the pods of other products are counted, not explained).
     """
+    return explain_in_groups(pods, nodes, settings, {}, wanted={WHOLE_CLUSTER: only})[WHOLE_CLUSTER]
+
+
+def explain_in_groups(
+    pods: Iterable[Pod],
+    nodes: Iterable[Node],
+    settings: MeteringSettings,
+    group_of: Mapping[str, str],
+    *,
+    wanted: _Wanted,
+) -> dict[str, dict[ExplainedRow, UsageExplanation]]:
+    """The explanations ``wanted`` (group -> rows) of the cluster and of chargeback groups
+    (``group_of``: namespace -> group, SPEC 8); pure, one pass over the pods.
+
+    A group is explained as if its namespaces' pods were the whole cluster (per-node
+    capping per group), exactly as ``measuring.measure_in_groups`` measures it: its
+    cells are the cluster's cells of its namespaces, so a group costs no pass of its own.
+    """
     facts = {node.name: _node_facts(node, settings, [], MillicoreCache()) for node in nodes}
-    if settings.excluded_namespaces:
-        # Counted nowhere by ``measure``, so nowhere in its explanation either (SPEC 8).
-        excluded = excluder(settings.excluded_namespaces)
-        pods = [pod for pod in pods if not excluded(pod.namespace)]
-    rows = _rows(_count_pods(pods, only=only), facts, only=only)
-    return {
-        key: _explanation(key, row, facts, settings)
-        for key, row in rows.items()
-        if is_measurable(key.metric)
-    }
+    rows_wanted: set[ExplainedRow] | None = None
+    if all(rows is not None for rows in wanted.values()):
+        rows_wanted = {row for rows in wanted.values() for row in rows or ()}
+    tables = _Tables()
+    rows = _rows(pods, facts, settings, tables, only=rows_wanted)
+    order = _Order.of(tables)
+    in_groups = _split_by_group(rows, tables, group_of, wanted)
+    explained: dict[str, dict[ExplainedRow, UsageExplanation]] = {}
+    for group, only in wanted.items():
+        chosen = rows if group == WHOLE_CLUSTER else in_groups.get(group, {})
+        explained[group] = {
+            key: _explanation(key, row, tables=tables, order=order, facts=facts, settings=settings)
+            for key, row in chosen.items()
+            if is_measurable(key.metric) and (only is None or key in only)
+        }
+    return explained
 
 
-def _count_pods(
-    pods: Iterable[Pod], *, only: Collection[ExplainedRow] | None
-) -> dict[_PodKey, list[Any]]:
-    """Licensed running pods (of the rows ``only`` names) counted by their shared parts,
-    namespace and node."""
-    counted: dict[_PodKey, list[Any]] = {}
-    get = counted.get
-    # Whether the pods of one annotation mapping belong to a wanted row, decided once.
-    wanted: dict[int, tuple[Mapping[str, str], bool]] = {}
-    declarations = DeclarationCache()
-    for pod in pods:
-        annotations = pod.annotations
-        if not (pod.running and annotations):
-            continue
-        if only is not None:
-            decided = wanted.get(id(annotations))
-            if decided is None or decided[0] is not annotations:
-                declaration = declarations.read(annotations)
-                keep = isinstance(declaration, ProductDeclaration) and _row_key(declaration) in only
-                decided = wanted[id(annotations)] = (annotations, keep)
-            if not decided[1]:
+def _split_by_group(
+    rows: Mapping[ExplainedRow, _Row],
+    tables: _Tables,
+    group_of: Mapping[str, str],
+    wanted: _Wanted,
+) -> dict[str, dict[ExplainedRow, _Row]]:
+    """The cells of ``rows`` in each wanted group's namespaces, in one pass over the cells
+    (50 groups cost one pass, not 50); a group's rows without cells are left out."""
+    groups = {group for group in wanted if group != WHOLE_CLUSTER}
+    if not groups:
+        return {}
+    # The group of each workload (its namespace's), or None: not wanted.
+    group_at = [
+        group if (group := group_of.get(namespace)) in groups else None
+        for namespace, _ in tables.workloads
+    ]
+    split: dict[str, dict[ExplainedRow, _Row]] = {}
+    for key, row in rows.items():
+        parts: dict[str, _Row] = {}
+        millicores = row.millicores
+        for cell, count in row.counts.items():
+            group = group_at[cell >> _SHIFT]
+            if group is None:
                 continue
-        controller = pod.controller
-        key = (
-            id(annotations),
-            id(pod.containers),
-            pod.name if controller is None else id(controller),
-            pod.namespace,
-            pod.node_name,
-        )
-        entry = get(key)
-        if entry is None:
-            counted[key] = [1, pod]  # the pod keeps the parts whose ids are keys alive
-        else:
-            entry[0] += 1
-    return counted
+            part = parts.get(group)
+            if part is None:
+                only = wanted[group]
+                if only is not None and key not in only:
+                    continue
+                part = parts[group] = _Row(row.declaration)
+            part.counts[cell] = count
+            part.millicores[cell] = millicores[cell]
+        for group, part in parts.items():
+            split.setdefault(group, {})[key] = part
+    return split
 
 
 class _Pairs:
@@ -259,76 +293,108 @@ class _Pairs:
         self._only = only
         self._declarations = DeclarationCache()
         self._quantities = MillicoreCache()
-        self._by_declaration: dict[int, tuple[ProductDeclaration, _Row]] = {}
+        self._by_declaration: dict[int, tuple[ProductDeclaration, ExplainedRow | None]] = {}
 
     def work_out(self, pod: Pod) -> _Pair | None:
-        """What ``pod``'s pair counts; ``None``: nothing declared, or not counted (problems)."""
+        """What ``pod``'s pair counts; ``None``: nothing declared, not counted (problems), or
+        a row not wanted."""
         declaration = self._declarations.read(pod.annotations)
         if not isinstance(declaration, ProductDeclaration):
             return None  # nothing declared, or problems: not counted (listed under /health)
-        charge = _charge(declaration.charged, pod.containers, self._quantities)
-        if charge.problems:
-            return None
         known = self._by_declaration.get(id(declaration))
         if known is None:
             key = _row_key(declaration)
-            if self._only is not None and key not in self._only:
-                return None
-            row = self.rows.get(key)
-            if row is None:
-                row = self.rows[key] = _Row(declaration)
-            elif _names(declaration) < _names(row.declaration):
-                row.declaration = declaration  # the smallest names win, as in measure
-            known = self._by_declaration[id(declaration)] = (declaration, row)
-        return _Pair(known[1], charge.millicores, charge.charged, charge.without_limit)
+            chosen = key if self._only is None or key in self._only else None
+            known = self._by_declaration[id(declaration)] = (declaration, chosen)
+        if known[1] is None:
+            return None
+        key = known[1]
+        charge = _charge(declaration.charged, pod.containers, self._quantities)
+        if charge.problems:
+            return None  # not counted (listed under /health): no row made for it
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = _Row(declaration)
+        elif _names(declaration) < _names(row.declaration):
+            row.declaration = declaration  # the smallest names win, as in measure
+        return _Pair(row, charge.millicores, (charge.charged << _SHIFT) | 1, charge.without_limit)
 
 
 def _rows(
-    counted: Mapping[_PodKey, list[Any]],
+    pods: Iterable[Pod],
     facts: Mapping[str, NodeFacts],
+    settings: MeteringSettings,
+    tables: _Tables,
     *,
     only: Collection[ExplainedRow] | None,
 ) -> dict[ExplainedRow, _Row]:
-    """The cells of every explained row (of ``only``), node by node, from the counted pods."""
+    """The cells of every explained row (of ``only``) in one pass over the licensed running
+    pods (those of excluded namespaces counted nowhere, as in measure); ``tables`` gets
+    the names behind the cell keys.
+
+    Replicas share their annotations, containers and controller (the decoder pools them):
+    what a pair charges and a workload's index are worked out once, and each pod costs a
+    few dictionary lookups on ints.
+    """
     pairs = _Pairs(only)
-    worked: dict[tuple[int, int], Any] = {}
-    workloads: dict[int | str, Workload] = {}
-    for (annotations_id, containers_id, owner, namespace, node_name), (
-        count,
-        pod,
-    ) in counted.items():
-        pair = worked.get((annotations_id, containers_id), _MISSING)
-        if pair is _MISSING:
-            pair = worked[(annotations_id, containers_id)] = pairs.work_out(pod)
+    # The keyed objects are kept alive by these values, so their ids are never reused.
+    worked: dict[tuple[int, int], tuple[object, object, _Pair | None]] = {}
+    workload_index: dict[tuple[int | str, str], tuple[object, int]] = {}
+    index_of_name: dict[tuple[str, Workload], int] = {}
+    node_index: dict[str, int] = {}
+    node_names, workloads = tables.nodes, tables.workloads
+    excluded = excluder(settings.excluded_namespaces) if settings.excluded_namespaces else None
+    for pod in pods:
+        annotations = pod.annotations
+        if not (pod.running and annotations):
+            continue
+        namespace = pod.namespace
+        if excluded is not None and excluded(namespace):
+            continue  # before its pair is worked out: an excluded pod makes no row
+        containers = pod.containers
+        seen = worked.get((id(annotations), id(containers)))
+        if seen is None or seen[0] is not annotations or seen[1] is not containers:
+            seen = worked[(id(annotations), id(containers))] = (
+                annotations,
+                containers,
+                pairs.work_out(pod),
+            )
+        pair = seen[2]
         if pair is None:
             continue
+        node_name = pod.node_name
+        node = node_index.get(node_name)
+        if node is None:
+            node = node_index[node_name] = len(node_names)
+            node_names.append(node_name)
+        controller = pod.controller
+        owner = (pod.name if controller is None else id(controller), namespace)
+        known = workload_index.get(owner)
+        if known is None:
+            workload = (
+                Workload(BARE_POD, pod.name)
+                if controller is None
+                else workload_of_controller(controller)
+            )
+            # Two ReplicaSets of one Deployment (a rolling upgrade) are one workload.
+            index = index_of_name.get((namespace, workload))
+            if index is None:
+                index = index_of_name[(namespace, workload)] = len(workloads)
+                workloads.append((namespace, workload))
+            known = workload_index[owner] = (controller, index)
         millicores = pair.millicores
         if pair.without_limit:
-            node = facts.get(node_name)
-            if node is not None and node.cpu_millicores is not None:
+            facts_of_node = facts.get(node_name)
+            if facts_of_node is not None and facts_of_node.cpu_millicores is not None:
                 # No limit: each such container may use the whole node (SPEC 2.4).
-                millicores += pair.without_limit * node.cpu_millicores
-        workload = workloads.get(owner)
-        if workload is None:
-            workload = workloads[owner] = _workload(pod)
-        cells = pair.row.nodes.get(node_name)
-        if cells is None:
-            cells = pair.row.nodes[node_name] = {}
-        counts = cells.get((namespace, workload))
-        if counts is None:
-            cells[(namespace, workload)] = [count, count * pair.charged, count * millicores]
-        else:
-            counts[0] += count
-            counts[1] += count * pair.charged
-            counts[2] += count * millicores
+                millicores += pair.without_limit * facts_of_node.cpu_millicores
+        cell = (known[1] << _SHIFT) | node
+        row = pair.row
+        counts = row.counts
+        counts[cell] = counts.get(cell, 0) + pair.count
+        charged = row.millicores
+        charged[cell] = charged.get(cell, 0) + millicores
     return pairs.rows
-
-
-def _workload(pod: Pod) -> Workload:
-    controller = pod.controller
-    if controller is None:
-        return Workload("Pod", pod.name)
-    return workload_of_controller(controller)
 
 
 def _row_key(declaration: ProductDeclaration) -> ExplainedRow:
@@ -349,42 +415,111 @@ def _names(declaration: ProductDeclaration) -> tuple[str, ...]:
     return (declaration.product_name, cloudpak.name if cloudpak else "")
 
 
-_BY_NAMES: Final = itemgetter(0, 1, 2, 3)
 _BY_CAPPED_THEN_CHARGED: Final = itemgetter(7, 6)
 
 
+@dataclass(frozen=True, slots=True)
+class _Order:
+    """The rank of every workload (namespace, kind, name) and node (name) of ``_Tables``,
+    and back: a cell's place in the API's order is then one int, ``(workload rank << 32) |
+    node rank``, and ints sort fast."""
+
+    workload_rank: list[int]
+    node_rank: list[int]
+    workload_at: list[int]
+    node_at: list[int]
+
+    @classmethod
+    def of(cls, tables: _Tables) -> _Order:
+        """The order of ``tables``' names."""
+        workload_at = sorted(range(len(tables.workloads)), key=tables.workloads.__getitem__)
+        node_at = sorted(range(len(tables.nodes)), key=tables.nodes.__getitem__)
+        return cls(_inverse(workload_at), _inverse(node_at), workload_at, node_at)
+
+
+def _inverse(permutation: list[int]) -> list[int]:
+    inverse = [0] * len(permutation)
+    for rank, index in enumerate(permutation):
+        inverse[index] = rank
+    return inverse
+
+
 def _explanation(
-    key: ExplainedRow, row: _Row, facts: Mapping[str, NodeFacts], settings: MeteringSettings
+    key: ExplainedRow,
+    row: _Row,
+    *,
+    tables: _Tables,
+    order: _Order,
+    facts: Mapping[str, NodeFacts],
+    settings: MeteringSettings,
 ) -> UsageExplanation:
-    sums = NodeSums()
-    per_node = sums.millicores
-    with_charged = sums.nodes_with_charged_containers
+    node_names, workloads = tables.nodes, tables.workloads
+    counts, charged = row.counts, row.millicores
+    # Per node: its charged millicores and whether it runs a charged container.
+    totals: dict[int, int] = {}
+    with_charged: set[int] = set()
+    for cell, millicores in charged.items():
+        node = cell & _LOW
+        totals[node] = totals.get(node, 0) + millicores
+    for cell, count in counts.items():
+        if count >> _SHIFT:
+            with_charged.add(cell & _LOW)
+    default_pvu = settings.default_pvu_per_core
+    pvu: dict[int, int] = {}
+    capped_at: dict[int, int] = {}  # the nodes over their cap, and the cap
+    for node, total in totals.items():
+        node_facts = facts.get(node_names[node])
+        pvu[node] = node_facts.pvu_per_core if node_facts is not None else default_pvu
+        cap = node_facts.cpu_millicores if node_facts is not None and node_facts.capping else None
+        if cap is not None and total > cap:
+            capped_at[node] = cap
+    # The cells in name order (namespace, workload kind and name, node), as ranked ints.
+    workload_rank, node_rank = order.workload_rank, order.node_rank
+    ranked = sorted(
+        (workload_rank[cell >> _SHIFT] << _SHIFT) | node_rank[cell & _LOW] for cell in charged
+    )
+    workload_at, node_at = order.workload_at, order.node_at
+    cells = [(workload_at[place >> _SHIFT] << _SHIFT) | node_at[place & _LOW] for place in ranked]
+    # Over-committed nodes share their cap among their cells; equal remainders are
+    # served in name order, the order the cells are met in here.
+    on_node: dict[int, list[int]] = {}
+    for cell in cells:
+        if cell & _LOW in capped_at:
+            on_node.setdefault(cell & _LOW, []).append(cell)
+    share_of: dict[int, int] = {}
+    for node, shared in on_node.items():
+        shares = largest_remainder_shares(capped_at[node], [charged[cell] for cell in shared])
+        share_of.update(zip(shared, shares, strict=True))
     contributions: list[Contribution] = []
     add = contributions.append
     make = tuple.__new__  # Contribution's own __new__ binds arguments: ten times slower
-    default_pvu = settings.default_pvu_per_core
-    for node_name, cells in row.nodes.items():
-        node_total = 0
-        containers = 0
-        for counts in cells.values():
-            node_total += counts[2]
-            containers += counts[1]
-        per_node[node_name] = node_total
-        if containers:
-            with_charged.add(node_name)
-        node = facts.get(node_name)
-        pvu = node.pvu_per_core if node is not None else default_pvu
-        cap = node.cpu_millicores if node is not None and node.capping else None
-        if cap is not None and node_total > cap:
-            ordered = sorted(cells.items(), key=_cell_order)
-            shares = largest_remainder_shares(cap, [counts[2] for _, counts in ordered])
-            for ((namespace, workload), counts), share in zip(ordered, shares, strict=True):
-                add(make(Contribution, (namespace, *workload, node_name, *counts, share, pvu)))
-        else:
-            for (namespace, workload), counts in cells.items():
-                add(make(Contribution, (namespace, *workload, node_name, *counts, counts[2], pvu)))
-    contributions.sort(key=_BY_NAMES)
-    contributions.sort(key=_BY_CAPPED_THEN_CHARGED, reverse=True)  # stable: names break ties
+    for cell in cells:
+        node = cell & _LOW
+        namespace, (kind, name) = workloads[cell >> _SHIFT]
+        count = counts[cell]
+        millicores = charged[cell]
+        add(
+            make(
+                Contribution,
+                (
+                    namespace,
+                    kind,
+                    name,
+                    node_names[node],
+                    count & _LOW,
+                    count >> _SHIFT,
+                    millicores,
+                    share_of.get(cell, millicores),
+                    pvu[node],
+                ),
+            )
+        )
+    # Stable, reverse included: equal values keep the name order.
+    contributions.sort(key=_BY_CAPPED_THEN_CHARGED, reverse=True)
+    sums = NodeSums(
+        {node_names[node]: total for node, total in totals.items()},
+        {node_names[node] for node in with_charged},
+    )
     value = quantity(
         key.metric,
         sums,
@@ -400,9 +535,3 @@ def _explanation(
         total_millicores=sum(c.capped_millicores for c in contributions),
         contributions=tuple(contributions),
     )
-
-
-def _cell_order(cell: tuple[tuple[str, Workload], _Counts]) -> tuple[str, str, str]:
-    """The order in which equal remainders are served: namespace, workload kind and name."""
-    (namespace, (kind, name)), _ = cell
-    return (namespace, kind, name)

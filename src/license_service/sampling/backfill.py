@@ -9,11 +9,11 @@ view does not change (``measure`` is pure, so an equal view gives an equal resul
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from itertools import islice
 
-from license_service.metering.chargeback_groups import measure_groups
+from license_service.metering.chargeback_groups import namespace_groups
 from license_service.metering.cluster_view import ClusterId, ClusterView
 from license_service.metering.measuring import GroupedMeasurement, measure_in_groups
 from license_service.metering.settings import MeteringSettings
@@ -61,7 +61,7 @@ def backfill(
     if progress is not None:
         progress(0, total)
     instants = boundaries(start, end, interval)
-    previous: tuple[ClusterView, GroupedMeasurement] | None = None
+    previous: tuple[ClusterView, GroupedMeasurement, Mapping[str, str]] | None = None
     stored = 0
     while batch := list(islice(instants, batch_size)):
         with database.begin() as connection:
@@ -70,12 +70,9 @@ def backfill(
             for instant in batch:
                 view = source_at(instant)
                 if previous is None or previous[0] != view:
-                    grouped = (
-                        measure_groups(view, settings)
-                        if chargeback
-                        else measure_in_groups(view, settings, {})
-                    )
-                    previous = (view, grouped)
+                    group_of = namespace_groups(view).group_of if chargeback else {}
+                    grouped = measure_in_groups(view, settings, group_of)
+                    previous = (view, grouped, group_of)
                 record_sample(
                     connection,
                     cluster_id=cluster_id,
@@ -91,6 +88,8 @@ def backfill(
                     view=view,
                     settings=settings,
                     measurement=previous[1].cluster,
+                    groups=previous[1].groups,
+                    group_of=previous[2],
                 )
         stored += len(batch)
         if progress is not None:

@@ -1,14 +1,17 @@
-"""Keeping a sample's breakdown when it raises a day's peak (SPEC 9).
+"""Keeping a sample's breakdown when it raises a day's peak (SPEC 9), of the cluster and
+of each chargeback group (SPEC 8).
 
 ``keep_peak_explanations`` runs in the sample's transaction, after its usage is
-stored: it compares the sample's products and bundled products with the quantities
-explained for the day so far and, only when one is raised, explains the view
-(``metering.usage_explanations``) and keeps the breakdown of the rows raised. A
-sample that raises nothing (most samples of a day) costs one small query.
+stored: it compares the sample's products and bundled products (the cluster's, and
+each group's) with the quantities explained for the day so far and, only when one is
+raised, explains the view (``metering.usage_explanations``, one pass over the pods for
+the cluster and every group) and keeps the breakdown of the rows raised. A sample that
+raises nothing (most samples of a day) costs one small query, groups included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -19,10 +22,10 @@ from license_service.metering.usage import Measurement
 from license_service.metering.usage_explanations import (
     WHOLE_CLUSTER,
     ExplainedRow,
-    explain_usage,
+    explain_in_groups,
 )
 from license_service.store.instants import utc_day
-from license_service.store.usage_explanations import day_quantities, keep_explanations
+from license_service.store.usage_explanations import day_quantities_by_group, keep_explanations
 
 
 def explained_quantities(measurement: Measurement) -> dict[ExplainedRow, int]:
@@ -45,6 +48,21 @@ def explained_quantities(measurement: Measurement) -> dict[ExplainedRow, int]:
     return quantities
 
 
+def raised_rows(
+    measurement: Measurement,
+    kept: Mapping[ExplainedRow, tuple[int, datetime]],
+    *,
+    taken_at: datetime,
+) -> set[ExplainedRow]:
+    """The rows of ``measurement`` that raise (or reach earlier) the ``kept`` peaks; pure."""
+    raised = set()
+    for key, value in explained_quantities(measurement).items():
+        before = kept.get(key)
+        if before is None or value > before[0] or (value == before[0] and taken_at < before[1]):
+            raised.add(key)
+    return raised
+
+
 def keep_peak_explanations(
     connection: Connection,
     *,
@@ -53,28 +71,36 @@ def keep_peak_explanations(
     view: ClusterView,
     settings: MeteringSettings,
     measurement: Measurement,
+    groups: Mapping[str, Measurement] | None = None,
+    group_of: Mapping[str, str] | None = None,
 ) -> int:
     """Keep the breakdown of every row this sample raises to a new peak of its day.
 
-    Returns how many rows were explained.
+    ``groups`` (while chargeback is on): each group's measurement of this sample, whose
+    raised rows are explained from its namespaces' pods (``group_of``: namespace ->
+    group, as the groups were measured) and kept under the group's name. Returns how
+    many rows were explained.
     """
     day = utc_day(taken_at)
-    kept = day_quantities(connection, cluster_id=cluster_id, day=day, group_name=WHOLE_CLUSTER)
-    raised = set()
-    for key, value in explained_quantities(measurement).items():
-        before = kept.get(key)
-        if before is None or value > before[0] or (value == before[0] and taken_at < before[1]):
-            raised.add(key)
+    kept = day_quantities_by_group(connection, cluster_id=cluster_id, day=day)
+    measured = {WHOLE_CLUSTER: measurement, **(groups or {})}
+    raised: dict[str, set[ExplainedRow]] = {}
+    for group_name, group_measurement in measured.items():
+        rows = raised_rows(group_measurement, kept.get(group_name, {}), taken_at=taken_at)
+        if rows:
+            raised[group_name] = rows
     if not raised:
         return 0
-    explanations = explain_usage(view.pods, view.nodes, settings, only=raised)
-    chosen = [explanation for key, explanation in explanations.items() if key in raised]
-    keep_explanations(
-        connection,
-        cluster_id=cluster_id,
-        day=day,
-        group_name=WHOLE_CLUSTER,
-        sample_at=taken_at,
-        explanations=chosen,
-    )
-    return len(chosen)
+    explained = explain_in_groups(view.pods, view.nodes, settings, group_of or {}, wanted=raised)
+    count = 0
+    for group_name, explanations in explained.items():
+        keep_explanations(
+            connection,
+            cluster_id=cluster_id,
+            day=day,
+            group_name=group_name,
+            sample_at=taken_at,
+            explanations=explanations.values(),
+        )
+        count += len(explanations)
+    return count

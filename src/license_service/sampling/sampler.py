@@ -42,7 +42,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -52,9 +52,9 @@ from sqlalchemy import Connection
 
 from license_service.cluster.source import ClusterSource
 from license_service.errors import LicenseServiceError
-from license_service.metering.chargeback_groups import measure_groups
+from license_service.metering.chargeback_groups import namespace_groups
 from license_service.metering.cluster_view import ClusterId
-from license_service.metering.measuring import measure
+from license_service.metering.measuring import measure, measure_in_groups
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.settings_text import settings_changes, settings_text
 from license_service.sampling.freshness import MAX_VIEW_AGE, unusable_reason
@@ -276,9 +276,11 @@ class Sampler:
             return "missed"
         settings = self._settings()
         groups = None
+        group_of: Mapping[str, str] = {}
         if self._chargeback():
             # Groups as labelled in this view: a label change counts from this sample on.
-            grouped = measure_groups(state.view, settings)
+            group_of = namespace_groups(state.view).group_of
+            grouped = measure_in_groups(state.view, settings, group_of)
             measurement, groups = grouped.cluster, grouped.groups
         else:
             measurement = measure(state.view, settings)
@@ -312,6 +314,8 @@ class Sampler:
                 view=state.view,
                 settings=settings,
                 measurement=measurement,
+                groups=groups,
+                group_of=group_of,
             )
             if changed or excluded_since is None:
                 # SPEC 8: when the excludeNamespace in force began, for /health and /status.

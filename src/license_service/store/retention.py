@@ -7,7 +7,8 @@
   period of ``peak_days`` days ending today is always complete, and the usage
   explanations of those days with them (SPEC 9: kept as long as daily peaks);
 - chargeback groups' daily peaks (SPEC 8) before the last ``chargeback_days`` UTC days
-  (``spec.chargebackRetentionPeriod``, 62 by default), their own period;
+  (``spec.chargebackRetentionPeriod``, 62 by default), their own period, and the
+  groups' usage explanations with them (a group's breakdown lives as long as its peaks);
 - uploaded values (SPEC 10) of the daily peaks' days, counted with the daily peaks; a
   ``submissionId`` is so kept as long as its value, well beyond SPEC 10's 62 days;
 - coverage intervals and missed samples that ended before those days: gaps and sample
@@ -22,9 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, select
+from sqlalchemy import ColumnElement, Connection, Table, and_, delete, or_, select
 
 from license_service.errors import ConfigurationError
+from license_service.metering.usage_explanations import WHOLE_CLUSTER
 from license_service.store.instants import start_of_day, utc_day, utc_instant
 from license_service.store.tables import (
     CHARGEBACK_PEAK_TABLES,
@@ -121,7 +123,20 @@ def prune(
             connection, missed_samples, missed_samples.c.missed_at < coverage_cutoff
         ),
         explanations=_delete(
-            connection, usage_explanations, usage_explanations.c.day < first_kept_day
+            connection,
+            usage_explanations,
+            # Each at its own period: the cluster's with the daily peaks, a group's with
+            # the group's peaks (longer or shorter).
+            or_(
+                and_(
+                    usage_explanations.c.group_name == WHOLE_CLUSTER,
+                    usage_explanations.c.day < first_kept_day,
+                ),
+                and_(
+                    usage_explanations.c.group_name != WHOLE_CLUSTER,
+                    usage_explanations.c.day < first_kept_group_day,
+                ),
+            ),
         ),
         group_peaks=sum(
             _delete(connection, table, table.c.day < first_kept_group_day)

@@ -21,7 +21,8 @@ specification's two tables.
 - ``sampling_coverage`` and ``missed_samples``: when sampling ran, and why not.
 - ``settings_history``: the metering settings, one row per change.
 - ``usage_explanations``: per day, group and explained usage row, the breakdown of
-  the sample that first reached the day's peak (SPEC 9; kept as long as daily peaks).
+  the sample that first reached the day's peak (SPEC 9; the cluster's, group ``""``,
+  kept as long as daily peaks; a chargeback group's as long as the group's peaks).
 - ``metric_uploads`` and ``upload_policies``: uploaded values (SPEC 10), one row per
   accepted item, and the policy each uploaded product and metric keeps; the day values
   they make are written into the daily peak tables (the higher wins).

@@ -442,7 +442,11 @@ def _usage_explained() -> JsonObject:
         text("metricName", "Its metric.", required=True),
         _date_parameter("date", "The day (UTC); default: the peak day of the last 30 days."),
         text("cloudpakId", "For a product counted towards several Cloud Paks: which one."),
-        text("groupName", "A chargeback group (SPEC 8); 400 while chargeback is off."),
+        text(
+            "groupName",
+            "A chargeback group (SPEC 8): its own breakdown, capped per group; without "
+            "date, behind the group's metricPeakDate. 400 while chargeback is off.",
+        ),
         _ref("parameters", "format"),
         _ref("parameters", "token"),
     ]

@@ -1,8 +1,9 @@
 """The body of ``/usage_explained`` (SPEC 9): which kept breakdown answers, as JSON or CSV.
 
 ``explained_body`` runs in a worker thread: it finds the day (the one asked for, or
-the day the product peaked in the default period), reads the breakdown kept for it
-and encodes it. Valid parameters naming nothing stored raise ``NoSuchDataError``
+the day the product peaked in the default period: the whole cluster's, or with
+``groupName`` the group's), reads the breakdown kept for it (the cluster's, or the
+group's) and encodes it. Valid parameters naming nothing stored raise ``NoSuchDataError``
 (404) with what to ask instead; a Cloud Pak, or a bundled product counted towards
 several Cloud Paks without ``cloudpakId``, raise ``RequestError`` (400).
 """
@@ -40,6 +41,7 @@ def explained_body(
     database: Database, *, cluster_id: ClusterId, query: ExplainedQuery, today: date
 ) -> bytes:
     """The answer to ``query``: the JSON document, or the contributions as CSV."""
+    group_name = WHOLE_CLUSTER if query.group is None else query.group
     with database.read() as connection:
         day = query.day
         if day is None:
@@ -50,6 +52,7 @@ def explained_body(
                 period=period,
                 product_id=query.product_id,
                 metric=query.metric,
+                group_name=group_name,
             )
             if query.cloudpak_id is not None:
                 own = []
@@ -57,7 +60,7 @@ def explained_body(
             peaks = own or bundled
             if not peaks:
                 raise NoSuchDataError(
-                    f"this productId has no usage in this metricName from "
+                    f"this productId has no usage in this metricName{_in(query)} from "
                     f"{period.first.isoformat()} to {period.last.isoformat()}: {_LISTS}"
                 )
             if own and is_cloudpak(
@@ -66,6 +69,7 @@ def explained_body(
                 period=period,
                 cloudpak_id=query.product_id,
                 metric=query.metric,
+                group_name=group_name,
             ):
                 raise _cloudpak_refusal()
             if len(peaks) > 1:
@@ -75,7 +79,7 @@ def explained_body(
             connection,
             cluster_id=cluster_id,
             day=day,
-            group_name=WHOLE_CLUSTER,
+            group_name=group_name,
             product_id=query.product_id,
             metric=query.metric,
         )
@@ -90,13 +94,19 @@ def _choose(kept: list[KeptExplanation], query: ExplainedQuery, *, day: date) ->
         kept = [k for k in kept if not k.explanation.row.cloudpak_id]
     if not kept:
         raise NoSuchDataError(
-            f"no breakdown is kept for this productId and metricName on {day.isoformat()}: "
+            f"no breakdown is kept for this productId and metricName{_in(query)} on "
+            f"{day.isoformat()}: "
             "breakdowns are kept from the first sample that reaches a day's peak (a Cloud "
             f"Pak's own row is explained through its bundled products); {_LISTS}"
         )
     if len(kept) > 1:
         raise _ambiguous(sorted(k.explanation.row.cloudpak_id for k in kept))
     return kept[0]
+
+
+def _in(query: ExplainedQuery) -> str:
+    """Where the answer was looked for: in the chargeback group asked for, or nowhere said."""
+    return "" if query.group is None else " in this groupName"
 
 
 def _ambiguous(cloudpaks: list[str]) -> RequestError:

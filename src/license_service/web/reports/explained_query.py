@@ -4,8 +4,9 @@
 the future) is optional: without it, the day the product peaked in the default period.
 ``cloudpakId`` chooses among the Cloud Paks a bundled product is counted towards
 (needed only when there are several). ``format`` is ``json`` or ``csv``. ``groupName``
-is refused while chargeback is off (SPEC 8: never the whole cluster's numbers
-silently). Every refusal raises ``RequestError`` naming the parameter and the fix,
+asks for a chargeback group's breakdown, and is refused while chargeback is off exactly
+as the group reports refuse it (SPEC 8: never the whole cluster's numbers silently).
+Every refusal raises ``RequestError`` naming the parameter and the fix,
 never echoing the value sent (it may be a token pasted into the wrong parameter).
 """
 
@@ -20,14 +21,10 @@ from typing import Final
 from license_service.errors import RequestError
 from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.metering.periods import EARLIEST_DATE
+from license_service.web.reports.group_reports import group_from
 from license_service.web.reports.period_parameters import ReportFormat, format_from
 
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-CHARGEBACK_OFF: Final = (
-    "groupName is given but chargeback is off, and the whole cluster is never answered in a "
-    "group's place: turn chargeback on with spec.chargebackEnabled: true in the IBMLicensing "
-    "resource (or the --config file), or leave groupName out for the whole cluster"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,18 +36,21 @@ class ExplainedQuery:
     day: date | None
     cloudpak_id: str | None
     format: ReportFormat
+    group: str | None = None
 
 
-def explained_query(query: Mapping[str, str], *, today: date) -> ExplainedQuery:
+def explained_query(
+    query: Mapping[str, str], *, today: date, chargeback_enabled: bool = False
+) -> ExplainedQuery:
     """Read a ``/usage_explained`` query; ``RequestError`` for what cannot be used; pure."""
-    if query.get("groupName"):
-        raise RequestError(CHARGEBACK_OFF)
+    group = group_from(query, chargeback_enabled=chargeback_enabled)
     return ExplainedQuery(
         product_id=_required(query, "productId", example="productId=<id as /products lists it>"),
         metric=_required(query, "metricName", example="metricName=VIRTUAL_PROCESSOR_CORE"),
         day=_day(query.get("date") or None, today=today),
         cloudpak_id=_optional(query, "cloudpakId"),
         format=format_from(query),
+        group=group,
     )
 
 

@@ -1,12 +1,12 @@
 """``GET /usage_explained`` (SPEC 9): the breakdown behind a day's peak of a product.
 
-A thin handler: it reads the query (``explained_query``), builds the body in a worker
-thread (``explained_bodies``: the database is never read on the event loop, at most
-``MAX_READERS`` at a time) and answers JSON, or the contributions as CSV with
-``format=csv``. Bodies are kept like report bodies (``report_cache.BodyCache``: until
-the next write to the store, bounded in entries and bytes), so the people following
-the status page's links to one peak are answered on the event loop. Refusals are
-not kept. Authentication is added by the app.
+A thin handler: it reads the query (``explained_query``, ``groupName`` included), builds
+the body in a worker thread (``explained_bodies``: the database is never read on the
+event loop, at most ``MAX_READERS`` at a time) and answers JSON, or the contributions as
+CSV with ``format=csv``. Bodies are kept like report bodies (``report_cache.BodyCache``:
+until the next write to the store, bounded in entries and bytes; keyed by group too), so
+the people following the status page's links to one peak are answered on the event
+loop. Refusals are not kept. Authentication is added by the app.
 """
 
 from __future__ import annotations
@@ -40,7 +40,11 @@ def usage_explained_endpoint(state: AppState) -> Endpoint:
 
     async def answer(request: Request) -> Response:
         today = state.today()
-        query = explained_query(request.query_params, today=today)
+        query = explained_query(
+            request.query_params,
+            today=today,
+            chargeback_enabled=state.licensing().chargeback_enabled,
+        )
         key = _key(state, query, today=today)
         body = bodies.get(key)
         if body is None:
@@ -70,7 +74,8 @@ def usage_explained_endpoint(state: AppState) -> Endpoint:
 def _key(state: AppState, query: ExplainedQuery, *, today: date) -> BodyKey:
     """Everything the body depends on besides the data: the default period resolves today."""
     period = DatePeriod.ending(today) if query.day is None else DatePeriod(query.day, query.day)
-    asked = "\x1f".join((PATH, query.product_id, query.cloudpak_id or ""))
+    # The group is part of the key: a group's breakdown is never answered for another's.
+    asked = "\x1f".join((PATH, query.product_id, query.cloudpak_id or "", query.group or ""))
     return BodyKey(
         report=asked,
         cluster_id=state.cluster_id,

@@ -29,8 +29,8 @@ from license_service.metering.usage_rows import PRODUCT_ROWS
 from license_service.store.period_peaks import period_peaks
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
-from license_service.web.reports.data_routes import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE
 from license_service.web.reports.period_parameters import report_query
+from license_service.web.reports.report_responses import report_response
 
 PATH = "/compliance"
 
@@ -63,13 +63,8 @@ def compliance_endpoint(state: AppState) -> Endpoint:
         query = report_query(request.query_params, today=state.today())
         rows = await run_in_threadpool(read_compliance, state, query.period, metric=query.metric)
         body = encoded(rows, query.format)
-        if query.format == "csv":
-            file_name = f"compliance_{query.period}.csv"
-            return Response(
-                body,
-                media_type=CSV_MEDIA_TYPE,
-                headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
-            )
-        return Response(body, media_type=JSON_MEDIA_TYPE)
+        return report_response(
+            body, format=query.format, csv_file_name=f"compliance_{query.period}.csv"
+        )
 
     return answer

@@ -22,9 +22,7 @@ from license_service.web.reports.cached_reports import CachedReports
 from license_service.web.reports.group_reports import group_from, group_report_body
 from license_service.web.reports.period_parameters import report_query
 from license_service.web.reports.report_bodies import REPORTS, Report
-
-JSON_MEDIA_TYPE = "application/json"
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+from license_service.web.reports.report_responses import report_response
 
 
 def report_endpoints(state: AppState) -> dict[str, Endpoint]:
@@ -46,13 +44,8 @@ def report_endpoint(state: AppState, report: Report[Any], reports: CachedReports
             body = await reports.body(report, query, today=today)
         else:
             body = await group_report_body(state, report, query, group)
-        if query.format == "csv":
-            file_name = f"{report.name}_{query.period}.csv"
-            return Response(
-                body,
-                media_type=CSV_MEDIA_TYPE,
-                headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
-            )
-        return Response(body, media_type=JSON_MEDIA_TYPE)
+        return report_response(
+            body, format=query.format, csv_file_name=f"{report.name}_{query.period}.csv"
+        )
 
     return answer

@@ -32,10 +32,9 @@ from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
 from license_service.web.reports.period_parameters import ReportQuery, format_from
 from license_service.web.reports.report_bodies import Report
+from license_service.web.reports.report_responses import report_response
 
 GROUP_PARAMETER: Final = "groupName"
-JSON_MEDIA_TYPE: Final = "application/json"
-CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
 CHARGEBACK_OFF: Final = (
     "groupName is refused: chargeback groups are off, so no group's usage is measured. "
     "Turn them on with spec.chargebackEnabled: true in the IBMLicensing resource (or the "
@@ -104,15 +103,13 @@ def chargeback_groups_endpoint(state: AppState) -> Endpoint:
                 for group, namespaces in groups.items()
                 for namespace in namespaces
             ]
-            return Response(
-                b"".join(lines),
-                media_type=CSV_MEDIA_TYPE,
-                headers={"Content-Disposition": 'attachment; filename="chargeback_groups.csv"'},
+            return report_response(
+                b"".join(lines), format=format, csv_file_name="chargeback_groups.csv"
             )
         body = [
             {"groupName": group, "namespaces": namespaces} for group, namespaces in groups.items()
         ]
         encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return Response(encoded, media_type=JSON_MEDIA_TYPE)
+        return report_response(encoded, format=format, csv_file_name="chargeback_groups.csv")
 
     return answer

@@ -22,10 +22,10 @@ from starlette.responses import Response
 from license_service.metering.periods import DatePeriod
 from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
-from license_service.web.reports.data_routes import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE
 from license_service.web.reports.explained_bodies import explained_body
 from license_service.web.reports.explained_query import ExplainedQuery, explained_query
 from license_service.web.reports.report_cache import BodyCache, BodyKey
+from license_service.web.reports.report_responses import report_response
 
 PATH: Final = "/usage_explained"
 MAX_READERS: Final = 4
@@ -59,14 +59,10 @@ def usage_explained_endpoint(state: AppState) -> Endpoint:
 
             body = await anyio.to_thread.run_sync(read, limiter=limiter[0])
             bodies.put(key, body, version=version)
-        if query.format == "csv":
-            name = f"usage_explained_{query.day.isoformat() if query.day else 'peak'}.csv"
-            return Response(
-                body,
-                media_type=CSV_MEDIA_TYPE,
-                headers={"Content-Disposition": f'attachment; filename="{name}"'},
-            )
-        return Response(body, media_type=JSON_MEDIA_TYPE)
+        day = query.day.isoformat() if query.day else "peak"
+        return report_response(
+            body, format=query.format, csv_file_name=f"usage_explained_{day}.csv"
+        )
 
     return answer
 

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, TypeVar
 
+from license_service.configuration.sender_settings import SenderSettings, parse_sender
 from license_service.configuration.spec_fields import (
     NameRule,
     SpecReader,
@@ -110,6 +111,8 @@ class LicensingConfig:
     chargeback_enabled: bool = False
     chargeback_retention_period: int = DEFAULT_CHARGEBACK_RETENTION_DAYS
     sender: Mapping[str, object] | None = field(default=None, hash=False)
+    sender_settings: SenderSettings | None = None
+    """``spec.sender`` parsed (SPEC 11); ``None`` when no ``reporterURL`` is set."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
 
@@ -187,6 +190,7 @@ def parse_ibmlicensing(document: object) -> LicensingConfig:
             _DEFAULTS.chargeback_retention_period,
         ),
         sender=reader.raw_section(spec, "sender"),
+        sender_settings=parse_sender(reader, spec, secret_name=_SECRET_NAME),
         warnings=_unknown_fields_warning(label, unknown),
         notes=_not_applicable_note(label, unread.not_applicable),
     )

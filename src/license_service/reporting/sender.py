@@ -1,0 +1,221 @@
+"""The sender (SPEC 11): pushes this cluster's days to a Reporter, at start and hourly.
+
+``Sender.run`` waits for the first stored sample, then pushes every day from the one
+after the last day the Reporter acknowledged through today (``push_schedule``), and
+does it again every hour, so today is re-sent until it ends. Each push is read from
+the store in its own short transaction and sent from a worker thread with a bounded
+timeout, so local sampling and reporting never wait for the Reporter. A push the
+Reporter could not take (no answer, 5xx) is retried with backoff and jitter; a
+refusal (4xx) is a configuration problem: shown on ``/status`` and ``/health``, and
+tried again an hour later. With replicas, only the leader pushes (``may_push``,
+checked right before each push). The token is never logged nor shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Final
+
+from license_service.errors import LicenseServiceError
+from license_service.metering.cluster_view import ClusterId
+from license_service.reporting.push_body import PushedCluster, push_body
+from license_service.reporting.push_days import push_days
+from license_service.reporting.push_schedule import (
+    PUSH_EVERY_SECONDS,
+    push_periods,
+    retry_seconds,
+)
+from license_service.reporting.reporter_client import PushAnswer, ReporterConnection, send_push
+from license_service.signing.keys import SigningKey
+from license_service.store.database import Database
+from license_service.store.reporter_pushes import push_progress, record_push
+from license_service.store.sampling_coverage import last_sampled_at
+from license_service.waiting import Sleep, stopped_while_waiting
+
+logger = logging.getLogger(__name__)
+
+FIRST_SAMPLE_CHECK_SECONDS: Final = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class SenderTarget:
+    """Where the next push goes, as whom, from which days (read before every round)."""
+
+    reporter: ReporterConnection
+    cluster: PushedCluster
+    initial_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class SenderStatus:
+    """The sender's state for ``/status``, ``/health`` and the metrics (no token in it).
+
+    ``last_error`` is the last failure's message, cleared by the next success;
+    ``refused`` whether that failure was a refusal (4xx: a configuration problem).
+    """
+
+    reporter_url: str | None = None
+    certificates_verified: bool = False
+    last_push_at: datetime | None = None
+    acknowledged_through: date | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    refused: bool = False
+    push_failures: int = 0
+    next_push_at: datetime | None = None
+
+
+class Sender:
+    """Pushes to the Reporter that ``target`` names (``None``: sending is off)."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        cluster_id: ClusterId,
+        signing_key: SigningKey,
+        target: Callable[[], SenderTarget | None],
+        clock: Callable[[], datetime],
+        may_push: Callable[[], bool] | None = None,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        every_seconds: float = PUSH_EVERY_SECONDS,
+    ) -> None:
+        self._database = database
+        self._cluster_id = cluster_id
+        self._key = signing_key
+        self._target = target
+        self._clock = clock
+        self._may_push = may_push
+        self._sleep = sleep
+        self._jitter = jitter
+        self._every = every_seconds
+        self._lock = threading.Lock()
+        self._status = SenderStatus()
+        self._retries = 0
+
+    def status(self) -> SenderStatus:
+        """The sender's state now (cheap: what is already known)."""
+        with self._lock:
+            return self._status
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Push at start (once a sample is stored) and every hour, until ``stop`` is set."""
+        while not await asyncio.to_thread(self._sampled):
+            if await stopped_while_waiting(stop, FIRST_SAMPLE_CHECK_SECONDS, sleep=self._sleep):
+                return
+        while not stop.is_set():
+            try:
+                wait = await asyncio.to_thread(self.push_round)
+            except Exception:
+                # A bug or the store failing: logged, tried again later; never the service's end.
+                logger.exception("Pushing to the Reporter failed; trying again in an hour")
+                wait = self._every
+            if await stopped_while_waiting(stop, wait, sleep=self._sleep):
+                return
+
+    def push_round(self) -> float:
+        """Push every day not yet acknowledged; the seconds to wait before the next round."""
+        try:
+            target = self._target()
+        except LicenseServiceError as error:
+            self._failed(None, PushAnswer(400, message=str(error)))
+            return self._every
+        if target is None:
+            with self._lock:
+                self._status = SenderStatus()
+            return self._every
+        url = target.reporter.url
+        with self._lock:
+            if self._status.reporter_url != url:
+                self._status = SenderStatus(reporter_url=url)
+                self._retries = 0
+            self._status = replace(
+                self._status, certificates_verified=target.reporter.ca_pem is not None
+            )
+        now = self._clock()
+        with self._database.begin() as connection:
+            progress = push_progress(connection, reporter_url=url)
+        with self._lock:
+            self._status = replace(
+                self._status,
+                acknowledged_through=progress.acknowledged_through,
+                last_push_at=self._status.last_push_at or progress.last_push_at,
+            )
+        periods = push_periods(
+            acknowledged_through=progress.acknowledged_through,
+            today=now.date(),
+            initial_days=target.initial_days,
+        )
+        for period in periods:
+            if self._may_push is not None and not self._may_push():
+                return self._every
+            with self._database.begin() as connection:
+                days = push_days(connection, cluster_id=self._cluster_id, period=period, now=now)
+            body = push_body(days, target.cluster, self._key, sent_at=self._clock())
+            answer = send_push(target.reporter, body)
+            if not answer.succeeded:
+                return self._failed(url, answer)
+            pushed_at = self._clock()
+            with self._database.begin() as connection:
+                record_push(
+                    connection,
+                    reporter_url=url,
+                    acknowledged_through=answer.acknowledged_through,
+                    pushed_at=pushed_at,
+                )
+            logger.info(
+                "Pushed %s to the Reporter at %s: %s days stored, acknowledged through %s",
+                period,
+                url,
+                answer.accepted,
+                answer.acknowledged_through,
+            )
+            with self._lock:
+                self._retries = 0
+                self._status = replace(
+                    self._status,
+                    last_push_at=pushed_at,
+                    acknowledged_through=answer.acknowledged_through,
+                    last_error=None,
+                    last_error_at=None,
+                    refused=False,
+                )
+        return self._every
+
+    def _sampled(self) -> bool:
+        with self._database.begin() as connection:
+            return last_sampled_at(connection, cluster_id=self._cluster_id) is not None
+
+    def _failed(self, url: str | None, answer: PushAnswer) -> float:
+        """Record a failed push; the seconds until the next try."""
+        with self._lock:
+            if answer.retryable:
+                self._retries += 1
+                wait = retry_seconds(self._retries, jitter=self._jitter())
+                logger.warning(
+                    "Push to the Reporter failed (%s); retrying in %.0f s", answer.message, wait
+                )
+            else:
+                self._retries = 0
+                wait = self._every
+                logger.error(
+                    "The Reporter refused the push (%s); this is a configuration problem, "
+                    "tried again in an hour",
+                    answer.message,
+                )
+            self._status = replace(
+                self._status,
+                reporter_url=url if url is not None else self._status.reporter_url,
+                last_error=answer.message,
+                last_error_at=self._clock(),
+                refused=not answer.retryable,
+                push_failures=self._status.push_failures + 1,
+            )
+            return wait

@@ -20,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from license_service.signing.keys import public_key_fingerprint
+
 TOKEN = "reporter-token-0123456789abcdef"
 DAY_FIELDS = ["date", "complete", "products", "bundledProducts", "services", "uploads", "coverage"]
 
@@ -33,6 +35,7 @@ class Push:
     complete: list[bool]
     cluster: dict[str, Any]
     problem: str | None = None
+    key_fingerprint: str | None = None
 
 
 @dataclass
@@ -61,20 +64,19 @@ class FakeReporter:
         if authorization != f"Bearer {TOKEN}":
             return 401, {"status": 401, "error": "Unauthorized", "message": "token"}
         try:
-            payload, payload_bytes = _checked(body)
+            payload, fingerprint = _checked(body)
         except ValueError as problem:
             self.pushes.append(Push(400, [], [], {}, str(problem)))
             return 400, {"status": 400, "error": "Bad Request", "message": str(problem)}
         dates = [d["date"] for d in payload["days"]]
         complete = [d["complete"] for d in payload["days"]]
         scripted = self.answers.pop(0) if self.answers else 200
-        self.pushes.append(Push(scripted, dates, complete, payload["cluster"]))
+        self.pushes.append(Push(scripted, dates, complete, payload["cluster"], None, fingerprint))
         if scripted != 200:
             message = {400: "days[0].products: bad row", 409: "another key"}.get(scripted, "down")
             return scripted, {"status": scripted, "error": "refused", "message": message}
         for day in payload["days"]:
             self.days[day["date"]] = day
-        del payload_bytes
         return 200, {
             "clusterId": payload["cluster"]["clusterId"],
             "acknowledgedThrough": self.acknowledged_through(),
@@ -82,8 +84,9 @@ class FakeReporter:
         }
 
 
-def _checked(body: bytes) -> tuple[dict[str, Any], bytes]:
-    """The payload of a body that follows PUSH_FORMAT.md; ``ValueError`` saying what does not."""
+def _checked(body: bytes) -> tuple[dict[str, Any], str]:
+    """The payload of a body that follows PUSH_FORMAT.md and the fingerprint of the key that
+    signed it; ``ValueError`` saying what does not follow."""
     envelope = json.loads(body)
     if sorted(envelope) != ["formatVersion", "payload", "publicKey", "signature"]:
         raise ValueError(f"envelope fields {sorted(envelope)}")
@@ -114,7 +117,10 @@ def _checked(body: bytes) -> tuple[dict[str, Any], bytes]:
     dates = [date.fromisoformat(d["date"]) for d in days]
     if any(b != a + timedelta(days=1) for a, b in itertools.pairwise(dates)):
         raise ValueError("non-consecutive days")
-    return payload, payload_bytes
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return payload, public_key_fingerprint(der)
 
 
 @contextmanager

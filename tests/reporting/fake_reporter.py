@@ -8,12 +8,14 @@ import base64
 import binascii
 import itertools
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -124,8 +126,9 @@ def _checked(body: bytes) -> tuple[dict[str, Any], str]:
 
 
 @contextmanager
-def running_reporter() -> Iterator[FakeReporter]:
-    """A ``FakeReporter`` listening on a free port of 127.0.0.1 until the block ends."""
+def running_reporter(tls: tuple[Path, Path] | None = None) -> Iterator[FakeReporter]:
+    """A ``FakeReporter`` listening on a free port of 127.0.0.1 until the block ends;
+    over HTTPS with ``tls`` (certificate and key files)."""
     reporter = FakeReporter()
 
     class Handler(BaseHTTPRequestHandler):
@@ -148,7 +151,13 @@ def running_reporter() -> Iterator[FakeReporter]:
             del format, args
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    reporter.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    reporter.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

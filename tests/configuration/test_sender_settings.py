@@ -103,3 +103,12 @@ def test_an_unusable_token_is_refused_without_showing_it(raw: bytes) -> None:
 
 def test_a_token_file_keeps_its_token_without_the_line_end() -> None:
     assert checked_token(b"abc-123_XYZ\n", place="f") == "abc-123_XYZ"
+
+
+def test_ibms_frequency_is_a_note_and_an_unknown_sender_field_a_warning() -> None:
+    config = parse_ibmlicensing(
+        sender(reporterURL="https://r.example.com", frequency="hourly", pushEvery=5)
+    )
+    assert "spec.sender.frequency" in " ".join(config.notes)
+    assert "spec.sender.pushEvery" in " ".join(config.warnings)
+    assert "spec.sender.reporterURL" not in " ".join(config.notes + config.warnings)

@@ -13,6 +13,7 @@ import pytest
 
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS
+from license_service.reporting import sender as sender_module
 from license_service.reporting.push_body import PushedCluster
 from license_service.reporting.push_schedule import FIRST_RETRY_SECONDS, PUSH_EVERY_SECONDS
 from license_service.reporting.reporter_client import ReporterConnection
@@ -289,3 +290,34 @@ def test_the_push_never_moves_the_stored_usage(
     with db.read() as connection:
         after = period_peaks(connection, PRODUCT_ROWS, cluster_id=CLUSTER, period=period)
     assert after == before
+
+
+def test_a_push_above_the_reporters_limit_goes_in_smaller_consecutive_pushes(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store(db, at("2026-12-05", "12:00"), product("api", 4))
+    monkeypatch.setattr(sender_module, "MAX_BODY_BYTES", 4_000)
+    sender = sender_for(db, reporter, signing_key, Clock(START))
+
+    assert sender.push_round() == PUSH_EVERY_SECONDS
+
+    assert len(reporter.pushes) > 1
+    pushed = [d for push in reporter.pushes for d in push.dates]
+    assert pushed == sorted(reporter.days)
+    assert pushed[0] == "2026-11-06"
+    assert pushed[-1] == "2026-12-06"
+    assert sender.status().acknowledged_through == day("2026-12-05")
+
+
+def test_a_single_day_above_the_limit_is_shown_as_a_refusal(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sender_module, "MAX_BODY_BYTES", 500)
+    sender = sender_for(db, reporter, signing_key, Clock(START))
+
+    assert sender.push_round() == PUSH_EVERY_SECONDS
+
+    assert reporter.pushes == []
+    status = sender.status()
+    assert status.refused
+    assert "above the Reporter's limit" in (status.last_error or "")

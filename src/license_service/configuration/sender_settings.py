@@ -21,6 +21,16 @@ REPORTER_TOKEN_KEY: Final = "token"  # noqa: S105 (a key name)
 REPORTER_CA_KEY: Final = "ca.crt"
 DEFAULT_INITIAL_DAYS: Final = 30
 MAX_INITIAL_DAYS: Final = 731
+SENDER_FIELDS: Final = (
+    "reporterURL",
+    "reporterSecretToken",
+    "clusterID",
+    "clusterName",
+    "validateReporterCerts",
+    "reporterCertsSecretName",
+    "initialDays",
+)
+"""The ``spec.sender`` fields read here; IBM's ``frequency`` is not (pushes are hourly)."""
 
 
 @dataclass(frozen=True, slots=True)

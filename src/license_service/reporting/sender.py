@@ -19,11 +19,12 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from license_service.errors import LicenseServiceError
 from license_service.metering.cluster_view import ClusterId
+from license_service.metering.periods import DatePeriod
 from license_service.reporting.push_body import PushedCluster, push_body
 from license_service.reporting.push_days import push_days
 from license_service.reporting.push_schedule import (
@@ -41,6 +42,8 @@ from license_service.waiting import Sleep, stopped_while_waiting
 logger = logging.getLogger(__name__)
 
 FIRST_SAMPLE_CHECK_SECONDS: Final = 5.0
+MAX_BODY_BYTES: Final = 16 * 1024 * 1024
+"""The largest push the Reporter takes (PUSH_FORMAT.md: 413 above)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,41 +156,57 @@ class Sender:
             today=now.date(),
             initial_days=target.initial_days,
         )
-        for period in periods:
+        pending = list(periods)
+        while pending:
+            period = pending.pop(0)
             if self._may_push is not None and not self._may_push():
                 return self._every
             with self._database.begin() as connection:
                 days = push_days(connection, cluster_id=self._cluster_id, period=period, now=now)
             body = push_body(days, target.cluster, self._key, sent_at=self._clock())
+            if len(body) > MAX_BODY_BYTES:
+                if period.days == 1:
+                    return self._failed(url, _too_large(period, len(body)))
+                # Too much for one push (a very large cluster): the halves go one by one.
+                middle = period.first + timedelta(days=period.days // 2 - 1)
+                pending[:0] = [
+                    DatePeriod(period.first, middle),
+                    DatePeriod(middle + timedelta(days=1), period.last),
+                ]
+                continue
             answer = send_push(target.reporter, body)
             if not answer.succeeded:
                 return self._failed(url, answer)
-            pushed_at = self._clock()
-            with self._database.begin() as connection:
-                record_push(
-                    connection,
-                    reporter_url=url,
-                    acknowledged_through=answer.acknowledged_through,
-                    pushed_at=pushed_at,
-                )
-            logger.info(
-                "Pushed %s to the Reporter at %s: %s days stored, acknowledged through %s",
-                period,
-                url,
-                answer.accepted,
-                answer.acknowledged_through,
-            )
-            with self._lock:
-                self._retries = 0
-                self._status = replace(
-                    self._status,
-                    last_push_at=pushed_at,
-                    acknowledged_through=answer.acknowledged_through,
-                    last_error=None,
-                    last_error_at=None,
-                    refused=False,
-                )
+            self._pushed(url, period, answer)
         return self._every
+
+    def _pushed(self, url: str, period: DatePeriod, answer: PushAnswer) -> None:
+        """Record a push the Reporter stored, in the store and in the status."""
+        pushed_at = self._clock()
+        with self._database.begin() as connection:
+            record_push(
+                connection,
+                reporter_url=url,
+                acknowledged_through=answer.acknowledged_through,
+                pushed_at=pushed_at,
+            )
+        logger.info(
+            "Pushed %s to the Reporter at %s: %s days stored, acknowledged through %s",
+            period,
+            url,
+            answer.accepted,
+            answer.acknowledged_through,
+        )
+        with self._lock:
+            self._retries = 0
+            self._status = replace(
+                self._status,
+                last_push_at=pushed_at,
+                acknowledged_through=answer.acknowledged_through,
+                last_error=None,
+                last_error_at=None,
+                refused=False,
+            )
 
     def _sampled(self) -> bool:
         with self._database.begin() as connection:
@@ -219,3 +238,12 @@ class Sender:
                 push_failures=self._status.push_failures + 1,
             )
             return wait
+
+
+def _too_large(period: DatePeriod, size: int) -> PushAnswer:
+    """A day too large for one push: refused here, as the Reporter would (413)."""
+    return PushAnswer(
+        413,
+        message=f"the push of {period.first} is {size} bytes, above the Reporter's limit of "
+        f"{MAX_BODY_BYTES} bytes; that day cannot be sent",
+    )

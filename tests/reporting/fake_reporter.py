@@ -49,6 +49,8 @@ class FakeReporter:
     pushes: list[Push] = field(default_factory=list)
     days: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    echo_authorization: bool = False
+    """Put the request's Authorization header in refusals (a careless Reporter or proxy)."""
 
     def acknowledged_through(self) -> str | None:
         """The last complete day with no day missing since the first one received."""
@@ -76,6 +78,8 @@ class FakeReporter:
         self.pushes.append(Push(scripted, dates, complete, payload["cluster"], None, fingerprint))
         if scripted != 200:
             message = {400: "days[0].products: bad row", 409: "another key"}.get(scripted, "down")
+            if self.echo_authorization:
+                message += f" (request had Authorization: {authorization})"
             return scripted, {"status": scripted, "error": "refused", "message": message}
         for day in payload["days"]:
             self.days[day["date"]] = day

@@ -321,3 +321,16 @@ def test_a_single_day_above_the_limit_is_shown_as_a_refusal(
     status = sender.status()
     assert status.refused
     assert "above the Reporter's limit" in (status.last_error or "")
+
+
+def test_a_reporter_echoing_the_token_in_its_refusal_does_not_get_it_shown(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    reporter.answers = [400]
+    reporter.echo_authorization = True
+    sender = sender_for(db, reporter, signing_key, Clock(START))
+    sender.push_round()
+    status = sender.status()
+    assert "[the Reporter token]" in (status.last_error or "")
+    assert TOKEN not in repr(status) + caplog.text
+    assert sender.secrets() == (TOKEN,)

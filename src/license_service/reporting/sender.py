@@ -102,6 +102,12 @@ class Sender:
         self._lock = threading.Lock()
         self._status = SenderStatus()
         self._retries = 0
+        # The token of the latest round, for the log's redaction; never shown.
+        self._token: tuple[str, ...] = ()
+
+    def secrets(self) -> tuple[str, ...]:
+        """The Reporter token in use, for the log's redaction (takes no lock: never blocks)."""
+        return self._token
 
     def status(self) -> SenderStatus:
         """The sender's state now (cheap: what is already known)."""
@@ -135,6 +141,7 @@ class Sender:
                 self._status = SenderStatus()
             return self._every
         url = target.reporter.url
+        self._token = (target.reporter.token,)
         with self._lock:
             if self._status.reporter_url != url:
                 self._status = SenderStatus(reporter_url=url)
@@ -214,30 +221,35 @@ class Sender:
 
     def _failed(self, url: str | None, answer: PushAnswer) -> float:
         """Record a failed push; the seconds until the next try."""
+        message = answer.message
+        for token in self._token:
+            # A Reporter (or a proxy) may echo the request: the token is shown nowhere.
+            message = message.replace(token, "[the Reporter token]")
         with self._lock:
             if answer.retryable:
                 self._retries += 1
                 wait = retry_seconds(self._retries, jitter=self._jitter())
-                logger.warning(
-                    "Push to the Reporter failed (%s); retrying in %.0f s", answer.message, wait
-                )
             else:
                 self._retries = 0
                 wait = self._every
-                logger.error(
-                    "The Reporter refused the push (%s); this is a configuration problem, "
-                    "tried again in an hour",
-                    answer.message,
-                )
             self._status = replace(
                 self._status,
                 reporter_url=url if url is not None else self._status.reporter_url,
-                last_error=answer.message,
+                last_error=message,
                 last_error_at=self._clock(),
                 refused=not answer.retryable,
                 push_failures=self._status.push_failures + 1,
             )
-            return wait
+        # Logged after the lock is released: the log's redaction asks ``secrets``.
+        if answer.retryable:
+            logger.warning("Push to the Reporter failed (%s); retrying in %.0f s", message, wait)
+        else:
+            logger.error(
+                "The Reporter refused the push (%s); this is a configuration problem, "
+                "tried again in an hour",
+                message,
+            )
+        return wait
 
 
 def _too_large(period: DatePeriod, size: int) -> PushAnswer:

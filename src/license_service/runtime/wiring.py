@@ -105,9 +105,10 @@ class Service:
 
     @property
     def secrets_in_force(self) -> tuple[str, ...]:
-        """The tokens accepted now, API and upload: never to appear in a log line."""
+        """The tokens in use now, API, upload and Reporter: never to appear in a log line."""
         uploads = self.upload_tokens.current().tokens if self.upload_tokens else ()
-        return (*self.tokens.current().tokens, *uploads)
+        reporter = self.sender.secrets() if self.sender else ()
+        return (*self.tokens.current().tokens, *uploads, *reporter)
 
     @property
     def scheme(self) -> str:

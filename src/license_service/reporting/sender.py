@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from license_service.errors import LicenseServiceError
+from license_service.errors import ConfigurationError, LicenseServiceError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.reporting.push_body import PushedCluster, push_body
@@ -42,8 +42,19 @@ from license_service.waiting import Sleep, stopped_while_waiting
 logger = logging.getLogger(__name__)
 
 FIRST_SAMPLE_CHECK_SECONDS: Final = 5.0
+CONFIGURATION_CHECK_SECONDS: Final = 60.0
+"""How soon a Reporter configured while running gets its first push."""
 MAX_BODY_BYTES: Final = 16 * 1024 * 1024
 """The largest push the Reporter takes (PUSH_FORMAT.md: 413 above)."""
+
+
+class UnusableTarget(ConfigurationError):
+    """The Reporter at ``reporter_url`` is configured but cannot be pushed to (no token,
+    an unreadable CA): a configuration problem, shown like a refusal."""
+
+    def __init__(self, message: str, *, reporter_url: str) -> None:
+        super().__init__(message)
+        self.reporter_url = reporter_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +144,16 @@ class Sender:
         """Push every day not yet acknowledged; the seconds to wait before the next round."""
         try:
             target = self._target()
+        except UnusableTarget as error:
+            self._failed(error.reporter_url, PushAnswer(400, message=str(error)))
+            return self._every
         except LicenseServiceError as error:
             self._failed(None, PushAnswer(400, message=str(error)))
             return self._every
         if target is None:
             with self._lock:
                 self._status = SenderStatus()
-            return self._every
+            return CONFIGURATION_CHECK_SECONDS
         url = target.reporter.url
         self._token = (target.reporter.token,)
         with self._lock:

@@ -13,10 +13,11 @@ from dataclasses import replace
 
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.configuration.sender_settings import SenderSettings
+from license_service.errors import LicenseServiceError
 from license_service.reporting.push_body import PushedCluster
 from license_service.reporting.reporter_client import ReporterConnection
 from license_service.reporting.reporter_credentials import ReporterCredentials
-from license_service.reporting.sender import SenderTarget
+from license_service.reporting.sender import SenderTarget, UnusableTarget
 
 
 def target_reader(
@@ -26,7 +27,7 @@ def target_reader(
     credentials: ReporterCredentials,
     cluster: PushedCluster,
 ) -> Callable[[], SenderTarget | None]:
-    """A function giving the target in force now; it raises ``ConfigurationError`` for a
+    """A function giving the target in force now; it raises ``UnusableTarget`` for a
     token or CA that cannot be had."""
 
     def target() -> SenderTarget | None:
@@ -40,12 +41,12 @@ def target_reader(
             )
         if settings is None:
             return None
+        try:
+            token, ca_pem = credentials.token(settings), credentials.ca(settings)
+        except LicenseServiceError as error:
+            raise UnusableTarget(str(error), reporter_url=settings.reporter_url) from error
         return SenderTarget(
-            reporter=ReporterConnection(
-                url=settings.reporter_url,
-                token=credentials.token(settings),
-                ca_pem=credentials.ca(settings),
-            ),
+            reporter=ReporterConnection(url=settings.reporter_url, token=token, ca_pem=ca_pem),
             cluster=PushedCluster(
                 cluster_id=settings.cluster_id or cluster.cluster_id,
                 cluster_name=settings.cluster_name or cluster.cluster_name,

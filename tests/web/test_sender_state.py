@@ -98,3 +98,14 @@ def test_no_reporter_metrics_without_a_reporter(state: AppState) -> None:
     )
     with TestClient(app) as metrics:
         assert "license_service_reporter_" not in metrics.get("/metrics").text
+
+
+def test_a_reporters_message_is_escaped_on_the_status_page(state: AppState) -> None:
+    hostile = dataclasses.replace(
+        REFUSED, last_error="the Reporter answered 400: <script>x()</script>"
+    )
+    app = create_app(dataclasses.replace(state, sender_status=lambda: hostile))
+    with TestClient(app) as client:
+        page = client.get("/status", params=authorized()).text
+    assert "<script>x()" not in page
+    assert "&lt;script&gt;x()" in page

@@ -125,4 +125,6 @@ def _answer(status: int, body: bytes) -> PushAnswer:
     message = document.get("message") if isinstance(document, dict) else None
     if not isinstance(message, str):
         message = body[:_MAX_MESSAGE].decode("utf-8", errors="replace").strip()
-    return PushAnswer(status, message=f"the Reporter answered {status}: {message[:_MAX_MESSAGE]}")
+    # The Reporter's words go to the log and the status page: one line, printable only.
+    shown = "".join(c if c.isprintable() else " " for c in message[:_MAX_MESSAGE])
+    return PushAnswer(status, message=f"the Reporter answered {status}: {shown}")

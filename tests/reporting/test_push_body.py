@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -124,3 +126,24 @@ def test_the_reporter_can_fingerprint_the_key_as_the_snapshots_do(signing_key: S
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     assert public_key_fingerprint(der) == signing_key.fingerprint
+
+
+def test_an_uploaded_value_is_written_as_its_exact_decimal_number(signing_key: SigningKey) -> None:
+    upload = {
+        "receivedAt": "2026-12-06T09:00:00Z",
+        "date": "2026-12-05",
+        "productId": "api",
+        "productName": "Product api",
+        "productMetric": "API_CALLS",
+        "metricValue": Decimal("123456789012345.123456"),
+        "aggregationPolicy": "MAX",
+        "cloudpakId": "",
+        "submissionId": "",
+    }
+    days = [replace(DAYS[0], uploads=[upload])]
+    body = push_body(days, CLUSTER, signing_key, sent_at=at("2026-12-06", "19:00"))
+    payload = base64.b64decode(json.loads(body)["payload"], validate=True).decode()
+    assert '"metricValue":123456789012345.123456,' in payload
+    parsed = json.loads(payload, parse_float=Decimal)
+    assert parsed["days"][0]["uploads"][0]["metricValue"] == Decimal("123456789012345.123456")
+    assert parsed["days"][0]["uploads"][0]["submissionId"] == ""

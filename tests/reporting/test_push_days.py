@@ -82,7 +82,7 @@ def test_uploads_travel_with_the_day_they_belong_to(db: Database) -> None:
             "productId": "api",
             "productName": "Product api",
             "productMetric": "API_CALLS",
-            "metricValue": 12.5,
+            "metricValue": Decimal("12.5"),
             "aggregationPolicy": "MAX",
             "cloudpakId": "",
             "submissionId": "s-1",
@@ -104,3 +104,20 @@ def test_a_long_period_reads_every_day_once(db: Database) -> None:
         d.rows["products"][0]["metricQuantity"] if d.rows["products"] else None for d in days
     ]
     assert quantities == [offset if offset % 3 == 0 else None for offset in range(31)]
+
+
+def test_an_upload_without_a_submission_id_has_an_empty_one_as_in_the_file(db: Database) -> None:
+    submission = Submission(
+        day=day("2026-11-03"),
+        product_id="api",
+        product_name="Product api",
+        metric="API_CALLS",
+        value=Decimal("2"),
+    )
+    with db.begin() as connection:
+        record_uploads(
+            connection, cluster_id=CLUSTER, received_at=at("2026-11-04"), submissions=[submission]
+        )
+    with db.read() as connection:
+        days = push_days(connection, cluster_id=CLUSTER, period=PERIOD, now=NOW)
+    assert days[2].uploads[0]["submissionId"] == ""

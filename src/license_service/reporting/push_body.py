@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Final
 
 from license_service.reporting.push_days import PushDay
@@ -34,19 +36,22 @@ def push_body(
     days: Sequence[PushDay], cluster: PushedCluster, key: SigningKey, *, sent_at: datetime
 ) -> bytes:
     """The request body of a push of ``days``, signed with ``key``."""
-    payload = json.dumps(
-        {
-            "formatVersion": FORMAT_VERSION,
-            "cluster": {
-                "clusterId": cluster.cluster_id,
-                "clusterName": cluster.cluster_name,
-                "serviceVersion": cluster.service_version,
+    payload = _exact_numbers(
+        json.dumps(
+            {
+                "formatVersion": FORMAT_VERSION,
+                "cluster": {
+                    "clusterId": cluster.cluster_id,
+                    "clusterName": cluster.cluster_name,
+                    "serviceVersion": cluster.service_version,
+                },
+                "sentAt": sent_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "days": [_day(day) for day in days],
             },
-            "sentAt": sent_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "days": [_day(day) for day in days],
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=_decimal_marker,
+        )
     ).encode()
     envelope = {
         "formatVersion": FORMAT_VERSION,
@@ -65,3 +70,19 @@ def _day(day: PushDay) -> dict[str, object]:
         "uploads": day.uploads,
         "coverage": {"samplesTaken": day.samples_taken, "samplesExpected": day.samples_expected},
     }
+
+
+# ``json`` writes a Decimal through ``default`` only, as text: it is marked there, then the
+# marked strings become the exact numbers (a float would round 21 significant digits). NUL
+# never occurs in stored text (formats.unsafe_characters), so no text reads as a marker.
+_MARKED_DECIMAL: Final = re.compile(r'"\\u0000([0-9]+(?:\.[0-9]+)?)\\u0000"')
+
+
+def _decimal_marker(value: object) -> str:
+    if isinstance(value, Decimal) and value.is_finite() and value >= 0:
+        return f"\0{value:f}\0"
+    raise TypeError(f"{type(value).__name__} cannot be written in a push")
+
+
+def _exact_numbers(text: str) -> str:
+    return _MARKED_DECIMAL.sub(r"\1", text)

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from fractions import Fraction
 from typing import Any, Final
 
 from sqlalchemy import Connection
 
 from license_service.audit.upload_files import UPLOAD_COLUMNS
-from license_service.formats.decimal_numbers import json_number
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import RowSpec
@@ -89,9 +87,9 @@ def push_days(
 
 def upload_json(received: ReceivedSubmission) -> JsonObject:
     """An upload as pushed: the columns of ``uploads_<s>.csv`` without ``clusterId``, with
-    ``metricValue`` a JSON number and no ``submissionId`` text when none was given."""
+    ``metricValue`` the exact ``Decimal`` (written as a JSON number) and ``submissionId``
+    ``""`` when none was given, as in the file."""
     item: JsonObject = {name: read(received) for name, read in UPLOAD_COLUMNS}
     item["date"] = received.submission.day.isoformat()
-    item["metricValue"] = json_number(Fraction(received.submission.value))
-    item["submissionId"] = received.submission.submission_id
+    item["metricValue"] = received.submission.value
     return item

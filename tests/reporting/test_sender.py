@@ -6,6 +6,7 @@ lead, and the run loop waiting for the first sample."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -334,3 +335,39 @@ def test_a_reporter_echoing_the_token_in_its_refusal_does_not_get_it_shown(
     assert "[the Reporter token]" in (status.last_error or "")
     assert TOKEN not in repr(status) + caplog.text
     assert sender.secrets() == (TOKEN,)
+
+
+def test_a_stop_during_a_long_backlog_sends_no_further_push(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey
+) -> None:
+    stop = asyncio.Event()
+    store(db, at("2026-12-06", "09:55"), product("api", 2))
+    target = SenderTarget(
+        reporter=ReporterConnection(url=reporter.url, token=TOKEN, ca_pem=None),
+        cluster=PushedCluster("prod-eu", "Production EU", "1.2.3"),
+        initial_days=731,
+    )
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+
+        def may_push() -> bool:
+            # The first push is under way: the service is asked to stop now.
+            if reporter.pushes:
+                loop.call_soon_threadsafe(stop.set)
+                time.sleep(0.2)
+            return True
+
+        sender = Sender(
+            db,
+            cluster_id=CLUSTER,
+            signing_key=signing_key,
+            target=lambda: target,
+            clock=Clock(START),
+            may_push=may_push,
+        )
+        await asyncio.wait_for(sender.run(stop), timeout=30)
+
+    asyncio.run(scenario())
+    # 24 pushes were due; the stop came after the first.
+    assert len(reporter.pushes) == 1

@@ -19,7 +19,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 PUSH_PATH: Final = "/v1/push"
-TIMEOUT_SECONDS: Final = 60.0
+TIMEOUT_SECONDS: Final = 30.0
+"""Per connect, send and read: a push in flight delays a stop at most about this long."""
 _MAX_ANSWER: Final = 64 * 1024
 _MAX_MESSAGE: Final = 300
 

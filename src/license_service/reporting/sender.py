@@ -113,6 +113,7 @@ class Sender:
         self._lock = threading.Lock()
         self._status = SenderStatus()
         self._retries = 0
+        self._stopping = threading.Event()
         # The token of the latest round, for the log's redaction; never shown.
         self._token: tuple[str, ...] = ()
 
@@ -130,6 +131,19 @@ class Sender:
         while not await asyncio.to_thread(self._sampled):
             if await stopped_while_waiting(stop, FIRST_SAMPLE_CHECK_SECONDS, sleep=self._sleep):
                 return
+        watcher = asyncio.create_task(self._stop_when(stop))
+        try:
+            await self._rounds(stop)
+        finally:
+            watcher.cancel()
+
+    async def _stop_when(self, stop: asyncio.Event) -> None:
+        """Tell the round in its thread to send no further push once ``stop`` is set: a stop
+        then waits at most for the push in flight (bounded by its timeout)."""
+        await stop.wait()
+        self._stopping.set()
+
+    async def _rounds(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 wait = await asyncio.to_thread(self.push_round)
@@ -180,7 +194,8 @@ class Sender:
         pending = list(periods)
         while pending:
             period = pending.pop(0)
-            if self._may_push is not None and not self._may_push():
+            leading = self._may_push is None or self._may_push()
+            if not leading or self._stopping.is_set():
                 return self._every
             with self._database.begin() as connection:
                 days = push_days(connection, cluster_id=self._cluster_id, period=period, now=now)

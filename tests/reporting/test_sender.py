@@ -371,3 +371,29 @@ def test_a_stop_during_a_long_backlog_sends_no_further_push(
     asyncio.run(scenario())
     # 24 pushes were due; the stop came after the first.
     assert len(reporter.pushes) == 1
+
+
+def test_a_store_that_cannot_be_read_delays_the_sender_without_ending_it(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey
+) -> None:
+    with db.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE sampling_coverage")
+    stop = asyncio.Event()
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            stop.set()
+
+    sender = Sender(
+        db,
+        cluster_id=CLUSTER,
+        signing_key=signing_key,
+        target=lambda: None,
+        clock=Clock(START),
+        sleep=sleep,
+    )
+    asyncio.run(sender.run(stop))
+    assert len(waits) == 2
+    assert reporter.pushes == []

@@ -245,8 +245,15 @@ class Sender:
             )
 
     def _sampled(self) -> bool:
-        with self._database.begin() as connection:
-            return last_sampled_at(connection, cluster_id=self._cluster_id) is not None
+        """Whether a sample is stored; ``False`` while the store cannot say (never raises:
+        the sender must not stop the service)."""
+        try:
+            with self._database.begin() as connection:
+                return last_sampled_at(connection, cluster_id=self._cluster_id) is not None
+        except Exception:
+            # The store being out of reach is on /health already: no line every 5 s here.
+            logger.debug("The sender cannot read the store yet; it looks again shortly")
+            return False
 
     def _failed(self, url: str | None, answer: PushAnswer) -> float:
         """Record a failed push; the seconds until the next try."""

@@ -10,7 +10,7 @@ import itertools
 import json
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -49,6 +49,8 @@ class FakeReporter:
     pushes: list[Push] = field(default_factory=list)
     days: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    on_push: Callable[[], object] | None = None
+    """Called while a push is being answered (the sender is waiting for the answer)."""
     echo_authorization: bool = False
     """Put the request's Authorization header in refusals (a careless Reporter or proxy)."""
 
@@ -74,6 +76,8 @@ class FakeReporter:
             return 400, {"status": 400, "error": "Bad Request", "message": str(problem)}
         dates = [d["date"] for d in payload["days"]]
         complete = [d["complete"] for d in payload["days"]]
+        if self.on_push is not None:
+            self.on_push()
         scripted = self.answers.pop(0) if self.answers else 200
         self.pushes.append(Push(scripted, dates, complete, payload["cluster"], None, fingerprint))
         if scripted != 200:

@@ -397,3 +397,20 @@ def test_a_store_that_cannot_be_read_delays_the_sender_without_ending_it(
     asyncio.run(sender.run(stop))
     assert len(waits) == 2
     assert reporter.pushes == []
+
+
+def test_samples_are_stored_while_a_push_waits_for_the_reporter(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey
+) -> None:
+    stored: list[int] = []
+
+    def sample_meanwhile() -> None:
+        store(db, at("2026-12-06", "10:00:30"), product("api", 9))
+        stored.append(9)
+
+    reporter.on_push = sample_meanwhile
+    sender = sender_for(db, reporter, signing_key, Clock(START))
+    started = time.monotonic()
+    sender.push_round()
+    assert stored == [9]
+    assert time.monotonic() - started < 5  # no wait on a lock the sender holds

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from license_service.errors import ConfigurationError, LicenseServiceError
+from license_service.errors import ConfigurationError, LicenseServiceError, StorageError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.reporting.push_body import PushedCluster, push_body
@@ -147,6 +147,9 @@ class Sender:
         while not stop.is_set():
             try:
                 wait = await asyncio.to_thread(self.push_round)
+            except StorageError as error:
+                # The store out of reach for a moment: tried again soon, shown meanwhile.
+                wait = self._failed(None, PushAnswer(0, message=f"cannot read the store: {error}"))
             except Exception:
                 # A bug or the store failing: logged, tried again later; never the service's end.
                 logger.exception("Pushing to the Reporter failed; trying again in an hour")
@@ -178,7 +181,8 @@ class Sender:
                 self._status, certificates_verified=target.reporter.ca_pem is not None
             )
         now = self._clock()
-        with self._database.begin() as connection:
+        # Reads never take SQLite's write lock: the sampler never waits for the sender.
+        with self._database.read() as connection:
             progress = push_progress(connection, reporter_url=url)
         with self._lock:
             self._status = replace(
@@ -197,7 +201,7 @@ class Sender:
             leading = self._may_push is None or self._may_push()
             if not leading or self._stopping.is_set():
                 return self._every
-            with self._database.begin() as connection:
+            with self._database.read() as connection:
                 days = push_days(connection, cluster_id=self._cluster_id, period=period, now=now)
             body = push_body(days, target.cluster, self._key, sent_at=self._clock())
             if len(body) > MAX_BODY_BYTES:
@@ -248,7 +252,7 @@ class Sender:
         """Whether a sample is stored; ``False`` while the store cannot say (never raises:
         the sender must not stop the service)."""
         try:
-            with self._database.begin() as connection:
+            with self._database.read() as connection:
                 return last_sampled_at(connection, cluster_id=self._cluster_id) is not None
         except Exception:
             # The store being out of reach is on /health already: no line every 5 s here.

@@ -337,7 +337,7 @@ def test_a_document_that_is_not_a_mapping_is_refused(value: object) -> None:
     assert "not an IBMLicensing document" in message
 
 
-def test_sender_is_kept_raw_and_read_only() -> None:
+def test_sender_is_kept_raw_and_read_only_and_an_unknown_field_is_warned() -> None:
     sender = {"reporterURL": "https://reporter.example.com", "futureField": [1, 2]}
 
     config = parse_ibmlicensing(document({"sender": sender}))
@@ -348,7 +348,9 @@ def test_sender_is_kept_raw_and_read_only() -> None:
     assert config.sender["futureField"] == [1, 2]
     with pytest.raises(TypeError):
         config.sender["reporterURL"] = "x"  # type: ignore[index]
-    assert config.warnings == ()
+    assert config.warnings == (
+        "IBMLicensing 'instance': ignored 1 unknown field: spec.sender.futureField",
+    )
 
 
 def test_warnings_do_not_make_two_configurations_differ() -> None:

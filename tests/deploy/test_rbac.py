@@ -22,6 +22,7 @@ from license_service.configuration.entitlement_documents import (
     CONFIGMAP_NAME as ENTITLEMENTS_CONFIGMAP,
 )
 from license_service.configuration.ibmlicensing import DEFAULT_API_SECRET_TOKEN
+from license_service.configuration.sender_settings import DEFAULT_REPORTER_SECRET_TOKEN
 from license_service.signing.secret_store import SIGNING_KEY_SECRET
 from license_service.tls.secret_store import CUSTOM_TLS_SECRET, SELF_SIGNED_TLS_SECRET
 from license_service.tokens.kinds import UPLOAD_CONFIG_MAP, UPLOAD_TOKEN
@@ -90,6 +91,14 @@ SERVICE_CALLS: Final = (
         "token: read, follow (list+watch by metadata.name), rotate; signing key, tls: read",
     ),
     ("", "secrets", ("get",), NAMESPACE, (CUSTOM_TLS_SECRET,), "httpsCertsSource custom: read"),
+    (
+        "",
+        "secrets",
+        ("get",),
+        NAMESPACE,
+        (DEFAULT_REPORTER_SECRET_TOKEN,),
+        "sender (SPEC 11): the Reporter's token, read before each round of pushes",
+    ),
     (
         "",
         "configmaps",
@@ -213,8 +222,11 @@ def test_the_service_reads_no_secret_but_its_own_and_none_outside_its_namespace(
         if permission.resource != "secrets":
             continue
         assert permission.scope == NAMESPACE
-        if permission.verb == "get" and permission.name == CUSTOM_TLS_SECRET:
-            continue  # read only: the operator's own certificate
+        if permission.verb == "get" and permission.name in (
+            CUSTOM_TLS_SECRET,
+            DEFAULT_REPORTER_SECRET_TOKEN,
+        ):
+            continue  # read only: the operator's own certificate, the Reporter's token
         if permission.verb != "create":
             assert permission.name in OWNED_SECRETS
 
@@ -234,7 +246,12 @@ def test_the_owned_secret_names_follow_the_chart_values() -> None:
         for permission in _granted(objects, SERVICE_NAME)
         if permission.resource == "secrets" and permission.verb == "get"
     }
-    assert names == {"ibm-licensing-token", "my-token", CUSTOM_TLS_SECRET}
+    assert names == {
+        "ibm-licensing-token",
+        "my-token",
+        CUSTOM_TLS_SECRET,
+        DEFAULT_REPORTER_SECRET_TOKEN,
+    }
 
 
 def test_the_reader_may_get_the_protected_endpoints_and_nothing_else() -> None:

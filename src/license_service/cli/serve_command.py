@@ -191,6 +191,32 @@ def serve_command(
             "else $HOSTNAME).",
         ),
     ] = False,
+    reporter_url: Annotated[
+        str | None,
+        flags.optional(
+            "--reporter-url",
+            metavar="URL",
+            help_text="Push the daily peaks to the License Service Reporter at URL, hourly "
+            "(in place of spec.sender.reporterURL).",
+        ),
+    ] = None,
+    reporter_token_file: Annotated[
+        Path | None,
+        flags.optional(
+            "--reporter-token-file",
+            metavar="FILE",
+            help_text="The Reporter's token (in place of the Secret "
+            "ibm-license-service-reporter-token); read before every push.",
+        ),
+    ] = None,
+    reporter_ca_file: Annotated[
+        Path | None,
+        flags.optional(
+            "--reporter-ca-file",
+            metavar="FILE",
+            help_text="Verify the Reporter's HTTPS certificate with this CA (PEM).",
+        ),
+    ] = None,
 ) -> None:
     """Run the service: sample the cluster and serve the API and the metrics."""
     from license_service.cluster.dump_source import DumpFileSource
@@ -232,6 +258,9 @@ def serve_command(
         start_over=start_over,
         leader_election=leader_election,
         replica_id=replica_identity(os.environ) if leader_election else None,
+        reporter_url=reporter_url,
+        reporter_token_file=reporter_token_file,
+        reporter_ca_file=reporter_ca_file,
     )
     options.check()
     live_flags = [

@@ -27,8 +27,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final, Literal, TypeVar
 
+from license_service.configuration.sender_settings import (
+    SENDER_FIELDS,
+    SenderSettings,
+    parse_sender,
+)
 from license_service.configuration.spec_fields import (
     NameRule,
     SpecReader,
@@ -54,7 +60,7 @@ HTTPS_CERTS_SOURCES: Final[tuple[HttpsCertsSource, ...]] = ("self-signed", "cust
 LOG_LEVELS: Final[tuple[LogLevel, ...]] = ("DEBUG", "INFO", "VERBOSE")
 
 # The fields License Service reads; a nested dict is a section whose own keys are
-# checked, None a leaf. ``sender`` is a leaf: kept raw for a later phase.
+# checked, None a leaf. ``sender`` is parsed (``sender_settings``) and also kept raw.
 _KNOWN_SPEC: Final[Mapping[str, object]] = {
     "apiSecretToken": None,
     "httpsEnable": None,
@@ -64,7 +70,7 @@ _KNOWN_SPEC: Final[Mapping[str, object]] = {
     "nodeCpuCappingEnabled": None,
     "chargebackEnabled": None,
     "chargebackRetentionPeriod": None,
-    "sender": None,
+    "sender": dict.fromkeys(SENDER_FIELDS),
     "features": {
         "auth": {"urlBasedEnabled": None},
         "kubeRBACAuthEnabled": None,
@@ -110,6 +116,8 @@ class LicensingConfig:
     chargeback_enabled: bool = False
     chargeback_retention_period: int = DEFAULT_CHARGEBACK_RETENTION_DAYS
     sender: Mapping[str, object] | None = field(default=None, hash=False)
+    sender_settings: SenderSettings | None = None
+    """``spec.sender`` parsed (SPEC 11); ``None`` when no ``reporterURL`` is set."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
 
@@ -186,13 +194,20 @@ def parse_ibmlicensing(document: object) -> LicensingConfig:
             reader.positive_integer(spec, "chargebackRetentionPeriod"),
             _DEFAULTS.chargeback_retention_period,
         ),
-        sender=reader.raw_section(spec, "sender"),
+        # Not a mapping: reported once, by the walk over the known sections above.
+        sender=_raw_mapping(spec.get("sender")),
+        sender_settings=parse_sender(reader, spec, secret_name=_SECRET_NAME),
         warnings=_unknown_fields_warning(label, unknown),
         notes=_not_applicable_note(label, unread.not_applicable),
     )
     if problems:
         raise _invalid(label, problems)
     return config
+
+
+def _raw_mapping(value: object) -> Mapping[str, object] | None:
+    """A read-only copy of ``value`` when it is a mapping, else ``None``."""
+    return MappingProxyType(dict(value)) if isinstance(value, Mapping) else None
 
 
 def oldest_ibmlicensing(documents: Sequence[Mapping[str, object]]) -> Mapping[str, object]:

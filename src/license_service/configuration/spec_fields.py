@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Final, TypeVar, cast
 
 from license_service.message_values import quoted
@@ -115,18 +114,6 @@ class SpecReader:
             f"spec.{path}: {shown(value)} is not allowed; allowed values: {rule.text}"
         )
         return default
-
-    def raw_section(self, spec: Mapping[str, object], path: str) -> Mapping[str, object] | None:
-        """A mapping kept as it is (a read-only copy), not checked further."""
-        value = _lookup(spec, path)
-        if value is None:
-            return None
-        if isinstance(value, Mapping):
-            return MappingProxyType(dict(value))
-        self.problems.append(
-            f"spec.{path}: {shown(value)} is not a mapping; write it as key: value lines"
-        )
-        return None
 
 
 def _lookup(spec: Mapping[str, object], path: str) -> object:

@@ -36,6 +36,7 @@ from license_service.config_sources.rules import url_tokens_required
 from license_service.config_sources.source import LicensingConfigSource
 from license_service.entitlement_sources.file_source import EntitlementsFile
 from license_service.entitlement_sources.followed import FollowedEntitlements
+from license_service.reporting.reporter_credentials import ReporterCredentials, ReporterFiles
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, run_periodically
@@ -81,6 +82,10 @@ class Backends(Protocol):
 
     def authenticator(self, tokens: TokenSource) -> Authenticator:
         """Who may call the API: the API token ``tokens``, and what else these backends allow."""
+        ...
+
+    def reporter_credentials(self) -> ReporterCredentials:
+        """Where the Reporter's token and CA are kept (SPEC 11)."""
         ...
 
     def describe_token(self) -> str:
@@ -175,6 +180,10 @@ class FileBackends:
             limiter=FailedAttemptLimiter(),
             clock=self._clock,
         )
+
+    def reporter_credentials(self) -> ReporterCredentials:
+        """``--reporter-token-file`` and ``--reporter-ca-file``."""
+        return ReporterFiles(self._options.reporter_token_file, self._options.reporter_ca_file)
 
     def describe_token(self) -> str:
         """The token file, and the ``token get`` command naming it as it was given."""

@@ -32,12 +32,14 @@ from license_service.config_sources.source import LicensingConfigSource
 from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.errors import LicenseServiceError
 from license_service.metering.cluster_view import ClusterId
+from license_service.reporting.reporter_credentials import ReporterCredentials, ReporterFiles
 from license_service.runtime.backends import FileBackends
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job
 from license_service.secrets.entitlements_configmap import EntitlementsConfigMapWatch
 from license_service.secrets.licensing_resource import LicensingResourceWatch
+from license_service.secrets.reporter_secrets import ReporterSecrets
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import SigningKeySecret
 from license_service.tls.certificates import TlsPems
@@ -131,6 +133,12 @@ class KubernetesBackends:
             limiter=FailedAttemptLimiter(),
             clock=self.clock,
         )
+
+    def reporter_credentials(self) -> ReporterCredentials:
+        """The Reporter's Secrets in the service's namespace; the files when given."""
+        secrets = ReporterSecrets(self.connection.api_client, namespace=self.namespace)
+        options = self.options
+        return ReporterFiles(options.reporter_token_file, options.reporter_ca_file, secrets=secrets)
 
     def describe_token(self) -> str:
         """The token Secret, and a command that prints its token."""

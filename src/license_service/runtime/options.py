@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from license_service.cluster.kubernetes.watch_options import WatchOptions
+from license_service.configuration.sender_settings import reporter_url_problem
 from license_service.errors import ConfigurationError
 from license_service.runtime.log_configuration import LEVELS
 from license_service.sampling.schedule import DEFAULT_INTERVAL, interval_seconds
@@ -124,6 +125,12 @@ class ServeOptions:
     """Several replicas (SPEC 12): elect a leader by Lease; only it samples and prunes."""
     replica_id: str | None = None
     """This replica's identity in the election (its pod name)."""
+    reporter_url: str | None = None
+    """``--reporter-url``: push to this Reporter (SPEC 11), in place of spec.sender.reporterURL."""
+    reporter_token_file: Path | None = None
+    """``--reporter-token-file``: the Reporter's token (in place of its Secret)."""
+    reporter_ca_file: Path | None = None
+    """``--reporter-ca-file``: verify the Reporter's certificate with this CA."""
 
     @property
     def tls(self) -> TlsFiles | None:
@@ -156,6 +163,7 @@ class ServeOptions:
         if self.kubernetes is not None:
             problems.extend(self.kubernetes.problems())
         problems.extend(self._replica_problems())
+        problems.extend(self._reporter_problems())
         if problems:
             raise ConfigurationError("; ".join(problems))
 
@@ -182,6 +190,25 @@ class ServeOptions:
                 f"the replica's identity {self.replica_id!r} cannot be used in the election: set "
                 f"POD_NAME (or HOSTNAME) to the pod's name, at most {_MAX_REPLICA_ID} characters"
             )
+        return problems
+
+    def _reporter_problems(self) -> list[str]:
+        problems = []
+        if self.reporter_url is not None:
+            problem = reporter_url_problem(self.reporter_url.strip())
+            if problem is not None:
+                problems.append(f"--reporter-url {problem}")
+            if self.kubernetes is None and self.reporter_token_file is None:
+                problems.append(
+                    "--reporter-url needs --reporter-token-file FILE outside Kubernetes: the "
+                    "file holding the Reporter's token"
+                )
+        for flag, path in (
+            ("--reporter-token-file", self.reporter_token_file),
+            ("--reporter-ca-file", self.reporter_ca_file),
+        ):
+            if path is not None and not path.is_file():
+                problems.append(f"{flag} {path}: no such file; give the path of an existing file")
         return problems
 
     def _port_problems(self) -> list[str]:

@@ -142,10 +142,9 @@ def _jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
 
 
 def _leader_jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
-    """What only the leader does, until ``stop``: sample and prune (and, later, push to the
-    Reporter: a sender added here runs on the leader only, and checks
-    ``election.elector.leading()`` right before each push)."""
-    return {
+    """What only the leader does, until ``stop``: sample, prune and push to the Reporter
+    (the sender checks ``election.elector.leading()`` right before each push)."""
+    jobs: dict[str, Job] = {
         "sampler": service.sampler.run(stop),
         "prune job": run_periodically(
             lambda: _prune(service),
@@ -154,6 +153,9 @@ def _leader_jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
             name="removing data older than the retention periods",
         ),
     }
+    if service.sender is not None:
+        jobs["Reporter sender"] = service.sender.run(stop)
+    return jobs
 
 
 def _leading(service: Service) -> Lead:

@@ -27,6 +27,9 @@ from license_service.auth.upload_token import UploadTokenAuthenticator
 from license_service.cluster.source import ClusterSource, ClusterState
 from license_service.config_sources.source import LicensingConfigSource, OnChange
 from license_service.metering.cluster_view import ClusterId
+from license_service.reporting.push_body import PushedCluster
+from license_service.reporting.sender import Sender
+from license_service.reporting.sender_target import target_reader
 from license_service.runtime.backends import Backends, FileBackends
 from license_service.runtime.data_dir_lock import DataDirLock
 from license_service.runtime.log_configuration import set_level
@@ -97,12 +100,15 @@ class Service:
     election: ReplicaElection | None = None
     """With several replicas: this replica's part in the leader election (SPEC 12)."""
     upload_tokens: KeptToken | None = None
+    sender: Sender | None = None
+    """Pushes to the Reporter (SPEC 11) while this replica leads; idle when none is set."""
 
     @property
     def secrets_in_force(self) -> tuple[str, ...]:
-        """The tokens accepted now, API and upload: never to appear in a log line."""
+        """The tokens in use now, API, upload and Reporter: never to appear in a log line."""
         uploads = self.upload_tokens.current().tokens if self.upload_tokens else ()
-        return (*self.tokens.current().tokens, *uploads)
+        reporter = self.sender.secrets() if self.sender else ()
+        return (*self.tokens.current().tokens, *uploads, *reporter)
 
     @property
     def scheme(self) -> str:
@@ -180,6 +186,7 @@ def assemble(
     except BaseException:
         lock.release()
         raise
+    version = version_info_from(os.environ if environ is None else environ)
     try:
         if election is not None:
             database.notify_other_replicas()
@@ -200,6 +207,23 @@ def assemble(
             kept_misses=UnrecordedMisses(data_dir.root / UNRECORDED_MISSES_FILE),
             may_store=election.elector.leading if election is not None else None,
         )
+        sender = Sender(
+            database,
+            cluster_id=cluster.cluster_id,
+            signing_key=signing_key,
+            target=target_reader(
+                config=config.current,
+                reporter_url=options.reporter_url,
+                credentials=backends.reporter_credentials(),
+                cluster=PushedCluster(
+                    cluster_id=cluster.cluster_id,
+                    cluster_name=cluster.cluster_name,
+                    service_version=version.version,
+                ),
+            ),
+            clock=clock,
+            may_push=election.elector.leading if election is not None else None,
+        )
     except BaseException:
         database.dispose()
         lock.release()
@@ -217,7 +241,7 @@ def assemble(
         ),
         signing_key=signing_key,
         clock=clock,
-        version=version_info_from(os.environ if environ is None else environ),
+        version=version,
         retention_sample_days=DEFAULT_SAMPLE_DAYS,
         retention_peak_days=DEFAULT_PEAK_DAYS,
         extra_collectors=backends.collectors(),
@@ -225,6 +249,7 @@ def assemble(
         entitlements_problem=backends.entitlements.problem,
         leader_status=election.elector.status if election is not None else None,
         upload_authenticator=upload_authenticator,
+        sender_status=sender.status,
     )
     return Service(
         options=options,
@@ -242,6 +267,7 @@ def assemble(
         lock=lock,
         tls=tls,
         election=election,
+        sender=sender,
     )
 
 

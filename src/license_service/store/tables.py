@@ -20,6 +20,7 @@ specification's two tables.
   Raw rows of groups are not kept: a group's usage now is the sampler's.
 - ``sampling_coverage`` and ``missed_samples``: when sampling ran, and why not.
 - ``settings_history``: the metering settings, one row per change.
+- ``reporter_pushes``: per Reporter URL, the last day it acknowledged (SPEC 11).
 - ``usage_explanations``: per day, group and explained usage row, the breakdown of
   the sample that first reached the day's peak (SPEC 9; the cluster's, group ``""``,
   kept as long as daily peaks; a chargeback group's as long as the group's peaks).
@@ -285,6 +286,17 @@ settings_history: Final = Table(
     Column("exclude_namespace", Text, nullable=False, server_default=""),
     PrimaryKeyConstraint("cluster_id", "changed_at"),
 )
+
+reporter_pushes: Final = Table(
+    "reporter_pushes",
+    metadata,
+    Column("reporter_url", String, nullable=False),
+    # The last complete day the Reporter holds with no day missing before it (SPEC 11).
+    Column("acknowledged_through", Date, nullable=True),
+    Column("last_push_at", UtcDateTime, nullable=True),
+    PrimaryKeyConstraint("reporter_url"),
+)
+"""The sender's progress per Reporter URL (SPEC 11): where the next push starts."""
 
 EXPLAINED_KEY: Final = ("cloudpak_id", "cloudpak_metric", "product_id", "metric", "conversion")
 """The key of an explained usage row (``metering.usage_explanations.ExplainedRow``)."""

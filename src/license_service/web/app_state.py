@@ -21,6 +21,7 @@ from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.leadership.elector import LeaderStatus
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.entitlements import Entitlements
+from license_service.reporting.sender import SenderStatus
 from license_service.sampling.status import SamplerStatus
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
@@ -62,6 +63,8 @@ class AppState:
     """Who leads the replicas and since when (``None``: one replica, no election)."""
     upload_authenticator: Authenticator | None = None
     """Who may ``POST /v2/metric_upload`` (SPEC 10); ``None``: uploads are off."""
+    sender_status: Callable[[], SenderStatus] | None = None
+    """The sender's state (SPEC 11); ``None``: this service has no sender."""
 
     def now(self) -> datetime:
         """The current time, UTC."""

@@ -256,6 +256,24 @@ _SCHEMAS["Health"]["properties"]["leader"] = {
     "description": "This replica, which one leads and since when, as it last saw the Lease.",
 }
 
+# With a Reporter configured only (SPEC 11): an optional section, so not in "required".
+_SCHEMAS["Health"]["properties"]["sender"] = {
+    **_object(
+        {
+            "reporterURL": _STRING,
+            "certificatesVerified": {"type": "boolean"},
+            "lastPushAt": {"type": ["string", "null"], "format": "date-time"},
+            "acknowledgedThrough": {"anyOf": [_DATE, {"type": "null"}]},
+            "lastError": {"type": ["string", "null"]},
+            "lastErrorAt": {"type": ["string", "null"], "format": "date-time"},
+            "pushFailures": _INTEGER,
+        }
+    ),
+    "description": "Pushing to the License Service Reporter: where (never the token), the "
+    "last push, the last day the Reporter acknowledged, and the last error (a refusal is "
+    "a configuration problem, also listed in warnings).",
+}
+
 
 def _error(description: str, headers: JsonObject | None = None) -> JsonObject:
     response: JsonObject = {

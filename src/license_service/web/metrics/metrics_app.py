@@ -22,6 +22,7 @@ from license_service.web.app_state import AppState
 from license_service.web.error_responses import exception_handlers
 from license_service.web.metrics.compliance_metrics import ComplianceCollector
 from license_service.web.metrics.label_values import PrintableLabels
+from license_service.web.metrics.reporter_metrics import ReporterCollector
 from license_service.web.metrics.usage_metrics import UsageCollector
 
 
@@ -37,6 +38,7 @@ def create_metrics_app(state: AppState, registry: CollectorRegistry) -> Starlett
         usage,
         ComplianceCollector(state),
         *state.request_metrics.collectors(),
+        *((ReporterCollector(state.sender_status),) if state.sender_status is not None else ()),
     )
     for collector in (*collectors, *state.extra_collectors):
         registry.register(PrintableLabels(collector))

@@ -33,6 +33,7 @@ from license_service.web.app_state import AppState
 from license_service.web.pages.explanation_links import ExplanationLink, explanation_links
 from license_service.web.pages.leader_facts import leader_facts
 from license_service.web.pages.namespace_scope_facts import namespace_scope_facts
+from license_service.web.pages.sender_facts import sender_facts
 from license_service.web.pages.status_compliance import ComplianceSection, status_compliance
 from license_service.web.pages.status_links import period_text
 from license_service.web.pages.status_texts import ONE_DAY, identity_text, no_peaks_text
@@ -239,6 +240,7 @@ def _collector_facts(state: AppState, health: HealthDocument) -> list[tuple[str,
             + ("on" if metering.node_cpu_capping else "off"),
         ),
         *namespace_scope_facts(state.licensing(), sampler),
+        *sender_facts(health),
     ]
 
 

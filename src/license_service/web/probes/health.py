@@ -24,6 +24,8 @@ shows in ``/products`` from that instant on. The problem sections come from the 
 64 KiB whatever the cluster holds.
 ``leader`` (an addition to SPEC 3.4, with several replicas only: SPEC 12) says which
 replica this is, which leads and since when, as this replica last saw the Lease.
+``sender`` (an addition to SPEC 3.4, when a Reporter is configured: SPEC 11) is the
+sender's state (``sender_section``).
 ``firstDayWithData`` (an addition to SPEC 3.4) is the oldest day reports have data
 for, so an empty report of an earlier period is not mistaken for nothing running.
 """
@@ -52,6 +54,7 @@ from license_service.web.probes.health_bounds import (
     short_sentence,
 )
 from license_service.web.probes.namespace_scope_section import NamespaceScopeSection
+from license_service.web.probes.sender_section import SenderSection
 from license_service.web.timestamps import optional_utc_text, utc_text
 
 MISSING_AFTER_INTERVALS: Final = 2
@@ -91,6 +94,7 @@ class HealthDocument(TypedDict):
     firstDayWithData: str | None
     leader: NotRequired[LeaderSection]
     namespaceScope: NotRequired[NamespaceScopeSection]
+    sender: NotRequired[SenderSection]
 
 
 def health_document(
@@ -104,8 +108,10 @@ def health_document(
     first_day: date | None = None,
     leader: LeaderStatus | None = None,
     namespace_scope: NamespaceScopeSection | None = None,
+    sender: SenderSection | None = None,
 ) -> HealthDocument:
-    """The ``/health`` body at ``now``; pure. ``namespace_scope``: SPEC 8's section."""
+    """The ``/health`` body at ``now``; pure. ``namespace_scope``: SPEC 8's section;
+    ``sender``: SPEC 11's (a Reporter is configured)."""
     sync_problem = _sync_problem(source, now)
     problems = [
         problem
@@ -139,6 +145,8 @@ def health_document(
         document["leader"] = leader_section(leader)
     if namespace_scope is not None:
         document["namespaceScope"] = namespace_scope
+    if sender is not None:
+        document["sender"] = sender
     return document
 
 

@@ -25,6 +25,7 @@ from license_service.web.probes.namespace_scope_section import (
     namespace_scope_warnings,
 )
 from license_service.web.probes.readiness import Readiness, database_problem
+from license_service.web.probes.sender_section import sender_section, sender_warnings
 from license_service.web.uploads.unmeasured import without_uploaded
 
 
@@ -35,16 +36,22 @@ def current_health(state: AppState) -> HealthDocument:
     sampler = state.sampler_status()
     source = state.source_state()
     licensing = state.licensing()
+    sender = state.sender_status() if state.sender_status is not None else None
     return health_document(
         now=state.now(),
         sampler=without_uploaded(state, sampler),
         source=source,
         token_problem=token_problem,
         database_problem=unreachable,
-        warnings=[*state.health_warnings(), *namespace_scope_warnings(licensing, source)],
+        warnings=[
+            *state.health_warnings(),
+            *namespace_scope_warnings(licensing, source),
+            *(sender_warnings(sender) if sender is not None else ()),
+        ],
         first_day=_first_day(state) if unreachable is None else None,
         leader=state.leader_status() if state.leader_status is not None else None,
         namespace_scope=namespace_scope_section(licensing, sampler),
+        sender=sender_section(sender) if sender is not None else None,
     )
 
 

@@ -1,0 +1,1 @@
+"""Sending this cluster's daily data to a License Service Reporter (SPEC 11)."""

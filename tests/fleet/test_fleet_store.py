@@ -1,0 +1,141 @@
+"""The Reporter's store, on SQLite and PostgreSQL: days replaced, keys pinned, rows read back."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from license_service.errors import InputError
+from license_service.fleet.fleet_schema import VERSION_TABLE, open_fleet_database
+from license_service.fleet.fleet_store import (
+    KeyRefusal,
+    StoredDays,
+    cluster_daily_rows,
+    cluster_records,
+    refusals,
+    reported_days,
+    store_days,
+    trust_pending_key,
+)
+from license_service.fleet.push_format import ClusterIdentity, PushDay
+from license_service.fleet.tables import fleet_metadata
+from license_service.metering.periods import DatePeriod
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
+from license_service.store.database import Database
+from tests.fleet.pushes import day_of, days_from
+
+D1 = date(2026, 12, 1)
+NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
+PERIOD = DatePeriod(D1, date(2026, 12, 6))
+
+
+def _store(db: Database, cluster: str, days: list[PushDay], key: str = "SHA256:aa"):
+    with db.begin() as connection:
+        return store_days(
+            connection,
+            ClusterIdentity(cluster, f"{cluster} name", "1.0"),
+            days,
+            fingerprint=key,
+            public_key_pem=f"pem of {key}",
+            now=NOW,
+            source="push",
+        )
+
+
+def test_the_migrated_schema_matches_the_tables_in_its_own_version_table(
+    fleet_db: Database,
+) -> None:
+    with fleet_db.begin() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        assert compare_metadata(context, fleet_metadata) == []
+        names = set(inspect(connection).get_table_names())
+    assert names == {*fleet_metadata.tables, VERSION_TABLE}
+
+
+def test_opening_twice_keeps_the_data(fleet_url: str, fleet_db: Database) -> None:
+    _store(fleet_db, "c1", days_from(D1, 2))
+    again = open_fleet_database(fleet_url)
+    try:
+        with again.read() as connection:
+            assert [r.cluster_id for r in cluster_records(connection)] == ["c1"]
+    finally:
+        again.dispose()
+
+
+def test_stored_days_read_back_as_the_same_rows(fleet_db: Database) -> None:
+    days = days_from(D1, 3)
+    stored = _store(fleet_db, "c1", days)
+    assert stored == StoredDays("c1", 3, date(2026, 12, 3))
+    with fleet_db.read() as connection:
+        for spec, attribute in (
+            (PRODUCT_ROWS, "products"),
+            (BUNDLED_PRODUCT_ROWS, "bundled_products"),
+            (SERVICE_ROWS, "services"),
+        ):
+            read = cluster_daily_rows(connection, spec, PERIOD)
+            assert {d: sorted(r) for d, r in read["c1"].items()} == {
+                day.date: sorted(getattr(day, attribute)) for day in days
+            }
+
+
+def test_a_pushed_day_replaces_the_clusters_day_and_pushing_again_changes_nothing(
+    fleet_db: Database,
+) -> None:
+    _store(fleet_db, "c1", days_from(D1, 2, quantity=4))
+    _store(fleet_db, "c1", [day_of(date(2026, 12, 2), quantity=9)])
+    _store(fleet_db, "c1", [day_of(date(2026, 12, 2), quantity=9)])
+    with fleet_db.read() as connection:
+        read = cluster_daily_rows(connection, PRODUCT_ROWS, PERIOD, metric="VIRTUAL_PROCESSOR_CORE")
+    mq = {d: [r.quantity for r in rows if r.id == "mq-1"] for d, rows in read["c1"].items()}
+    assert mq == {D1: [4], date(2026, 12, 2): [9]}
+
+
+def test_acknowledged_through_stops_at_a_gap_and_at_an_incomplete_day(fleet_db: Database) -> None:
+    assert _store(fleet_db, "c1", days_from(D1, 2)).acknowledged_through == date(2026, 12, 2)
+    later = [day_of(date(2026, 12, 4)), day_of(date(2026, 12, 5), complete=False)]
+    assert _store(fleet_db, "c1", later).acknowledged_through == date(2026, 12, 2)
+    filled = _store(fleet_db, "c1", [day_of(date(2026, 12, 3))])
+    assert filled.acknowledged_through == date(2026, 12, 4)
+    only_today = _store(fleet_db, "c2", [day_of(D1, complete=False)])
+    assert only_today.acknowledged_through is None
+
+
+def test_another_key_is_refused_kept_pending_and_trusted_on_request(fleet_db: Database) -> None:
+    _store(fleet_db, "c1", [day_of(D1, quantity=1)], key="SHA256:aa")
+    refused = _store(fleet_db, "c1", [day_of(D1, quantity=7)], key="SHA256:bb")
+    assert refused == KeyRefusal("c1", "SHA256:bb", "SHA256:aa")
+    assert "license-service reporter trust c1" in refused.message
+    with fleet_db.read() as connection:
+        [record] = cluster_records(connection)
+        assert (record.key_fingerprint, record.pending_fingerprint) == ("SHA256:aa", "SHA256:bb")
+        assert [r.fingerprint for r in refusals(connection)] == ["SHA256:bb"]
+        stored = cluster_daily_rows(connection, PRODUCT_ROWS, PERIOD)
+        assert {r.quantity for r in stored["c1"][D1] if r.id == "mq-1"} == {1}
+    with fleet_db.begin() as connection:
+        assert trust_pending_key(connection, "c1") == "SHA256:bb"
+    assert isinstance(_store(fleet_db, "c1", [day_of(D1, quantity=7)], key="SHA256:bb"), StoredDays)
+    assert isinstance(_store(fleet_db, "c1", [day_of(D1)], key="SHA256:aa"), KeyRefusal)
+
+
+def test_trusting_without_a_pending_key_or_cluster_is_refused(fleet_db: Database) -> None:
+    _store(fleet_db, "c1", [day_of(D1)])
+    with fleet_db.begin() as connection, pytest.raises(InputError, match="no refused key"):
+        trust_pending_key(connection, "c1")
+    with fleet_db.begin() as connection, pytest.raises(InputError, match="no cluster 'zz'"):
+        trust_pending_key(connection, "zz")
+
+
+def test_reported_days_and_cluster_spans(fleet_db: Database) -> None:
+    _store(fleet_db, "c1", days_from(D1, 2))
+    _store(fleet_db, "c2", [day_of(date(2026, 12, 3))])
+    with fleet_db.read() as connection:
+        assert reported_days(connection, PERIOD) == {
+            "c1": {D1, date(2026, 12, 2)},
+            "c2": {date(2026, 12, 3)},
+        }
+        spans = {r.cluster_id: (r.first_day, r.last_day) for r in cluster_records(connection)}
+    assert spans == {"c1": (D1, date(2026, 12, 2)), "c2": (date(2026, 12, 3),) * 2}

@@ -250,8 +250,8 @@ def trust_pending_key(connection: Connection, cluster_id: str) -> str:
     ).one_or_none()
     if row is None:
         raise InputError(
-            f"no cluster {cluster_id!r} has pushed to this Reporter: see the cluster ids "
-            "with `license-service reporter clusters` or GET /clusters"
+            f"no cluster {cluster_id!r} has pushed to this Reporter: GET /clusters lists "
+            "the cluster ids it knows"
         )
     if row.pending_fingerprint is None or row.pending_public_key_pem is None:
         raise InputError(

@@ -14,22 +14,36 @@ nothing more.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Final, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from license_service.auth.authenticators import Authenticator
 from license_service.auth.credentials import credentials_from
 from license_service.auth.identities import Denied, Identity
-from license_service.web.app_state import AppState
 from license_service.web.error_responses import error_response
+from license_service.web.middleware.request_metrics import RequestMetrics
 from license_service.web.pages.refusal_page import HTML_PAGES, prefers_html, refusal_page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class Gated(Protocol):
+    """What the gate needs of an app's state: its authenticator and request metrics
+    (License Service's ``AppState``, the Reporter's ``ReporterState``)."""
+
+    @property
+    def authenticator(self) -> Authenticator: ...
+
+    @property
+    def request_metrics(self) -> RequestMetrics: ...
+
+
 WWW_AUTHENTICATE: Final = 'Bearer realm="license-service"'
 
 
-def requiring_authentication(state: AppState, endpoint: Endpoint) -> Endpoint:
+def requiring_authentication(state: Gated, endpoint: Endpoint) -> Endpoint:
     """``endpoint`` behind the app's authenticator."""
 
     async def authenticated(request: Request) -> Response:

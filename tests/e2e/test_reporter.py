@@ -3,13 +3,15 @@
 Two simulated clusters push days built with ``push_format`` and signed with real keys;
 the Reporter's ``/products`` equals the per-day sums computed here; a push signed by a
 foreign key is refused (409) until ``license-service reporter trust``; a restart loses
-nothing.
+nothing; an offline cluster's snapshot imports and a tampered one is refused.
 """
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,9 @@ import httpx
 import pytest
 
 from license_service.signing.keys import SigningKey
+from license_service.store.database import Database, sqlite_url
+from tests.audit.conftest import TEST_KEY_FILE, snapshot_bytes
+from tests.audit.snapshot_data import CLUSTER, PERIOD, store_golden_dataset
 from tests.e2e.processes import ServiceProcess, free_port, run_cli
 from tests.fleet.pushes import day_of, push_body
 from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
@@ -219,3 +224,52 @@ def test_refusals_answer_401_400_413_and_405(reporter: ServiceProcess) -> None:
     assert get(reporter, "/products", dateFrom="2026-01-01").status_code == 400
     assert httpx.get(f"{reporter.url}/version", timeout=10).json()["version"]
     assert httpx.get(f"{reporter.url}/readyz", timeout=10).status_code == 200
+
+
+def test_an_offline_clusters_snapshot_imports_and_a_tampered_one_is_refused(
+    tmp_path: Path, reporter: ServiceProcess, database_url: str
+) -> None:
+    database = Database.open(sqlite_url(tmp_path / "offline.db"))
+    try:
+        store_golden_dataset(database)
+        snapshot = snapshot_bytes(database, SigningKey.from_pem(TEST_KEY_FILE.read_bytes()))
+    finally:
+        database.dispose()
+    tampered = tmp_path / "tampered.zip"
+    with (
+        zipfile.ZipFile(tampered, "w") as target,
+        zipfile.ZipFile(__import__("io").BytesIO(snapshot)) as source,
+    ):
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("products_daily_"):
+                data = data.replace(b",6,", b",60,")
+            target.writestr(item, data)
+    refused = httpx.post(
+        f"{reporter.url}/v1/snapshot_import",
+        content=tampered.read_bytes(),
+        headers={"Authorization": f"Bearer {token_of(reporter)}"},
+        timeout=60,
+    )
+    assert refused.status_code == 400
+    assert "products_daily_" in refused.json()["message"]
+
+    path = tmp_path / "offline.zip"
+    path.write_bytes(snapshot)
+    imported = run_cli("reporter", "import", str(path), "--database-url", database_url)
+    assert imported.returncode == 0, imported.stderr
+    assert f"cluster {CLUSTER}" in imported.stdout
+    period = {"dateFrom": PERIOD.first.isoformat(), "dateTo": PERIOD.last.isoformat()}
+    products = get(reporter, "/products", clusterId=CLUSTER, **period).json()
+    assert products
+    clusters = get(reporter, "/clusters", **period).json()
+    assert [c["clusterId"] for c in clusters] == [CLUSTER]
+    assert clusters[0]["missingDays"] == []
+    again = httpx.post(
+        f"{reporter.url}/v1/snapshot_import",
+        content=snapshot,
+        headers={"Authorization": f"Bearer {token_of(reporter)}"},
+        timeout=60,
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["accepted"] == 3

@@ -18,7 +18,7 @@ from license_service.cli import options as flags
 from license_service.cli.exit_codes import reporting_errors
 from license_service.cli.help_pages import HelpCommand, HelpGroup
 from license_service.cli.options import LOG_LEVELS, HostOption
-from license_service.errors import ConfigurationError
+from license_service.errors import ConfigurationError, InputError
 
 DEFAULT_REPORTER_DATA_DIR: Final = Path("license-service-reporter-data")
 DEFAULT_REPORTER_PORT: Final = 8080
@@ -44,6 +44,7 @@ def build_reporter_app() -> typer.Typer:
     )
     group.callback()(reporting_errors(reporter_command))
     group.command("trust", cls=HelpCommand)(reporting_errors(trust_command))
+    group.command("import", cls=HelpCommand)(reporting_errors(import_command))
     return group
 
 
@@ -117,6 +118,35 @@ def trust_command(
     finally:
         database.dispose()
     typer.echo(f"Cluster {cluster_id} now trusted with key {fingerprint}")
+
+
+def import_command(
+    snapshot: Annotated[
+        Path,
+        typer.Argument(metavar="FILE.zip", help="A License Service audit snapshot (the zip)."),
+    ],
+    *,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Verify an offline cluster's audit snapshot and store its days as that cluster's."""
+    from datetime import UTC, datetime
+
+    from license_service.fleet.fleet_schema import open_fleet_database
+    from license_service.fleet.fleet_store import KeyRefusal
+    from license_service.fleet.snapshot_import import import_snapshot
+
+    database = open_fleet_database(_database_url(database_url))
+    try:
+        outcome = import_snapshot(database, snapshot, now=datetime.now(UTC))
+    finally:
+        database.dispose()
+    if isinstance(outcome, KeyRefusal):
+        raise InputError(outcome.message)
+    through = outcome.acknowledged_through
+    typer.echo(
+        f"Imported {outcome.accepted} days of cluster {outcome.cluster_id} (complete through "
+        f"{through.isoformat() if through else 'no complete day'})"
+    )
 
 
 def _database_url(given: str | None) -> str:

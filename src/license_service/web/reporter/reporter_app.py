@@ -30,6 +30,10 @@ from license_service.web.reporter.fleet_reports import fleet_report_endpoints
 from license_service.web.reporter.push_route import PUSH_PATH, push_endpoint
 from license_service.web.reporter.reporter_state import ReporterState
 from license_service.web.reporter.reporter_status import status_endpoint
+from license_service.web.reporter.snapshot_import_route import (
+    SNAPSHOT_IMPORT_PATH,
+    snapshot_import_endpoint,
+)
 
 READ_PATHS: Final = (
     "/products",
@@ -39,7 +43,7 @@ READ_PATHS: Final = (
     "/contributions",
     "/status",
 )
-WRITE_PATHS: Final = (PUSH_PATH,)
+WRITE_PATHS: Final = (PUSH_PATH, SNAPSHOT_IMPORT_PATH)
 PUBLIC_PATHS: Final = ("/version", "/livez", "/readyz")
 
 
@@ -51,6 +55,7 @@ def create_reporter_app(state: ReporterState) -> Starlette:
     }
     writes: dict[str, Endpoint] = {
         PUSH_PATH: push_endpoint(state),
+        SNAPSHOT_IMPORT_PATH: snapshot_import_endpoint(state),
     }
     public: dict[str, Endpoint] = {
         "/version": _version_endpoint(state),

@@ -8,7 +8,6 @@ nothing; an offline cluster's snapshot imports and a tampered one is refused.
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import zipfile

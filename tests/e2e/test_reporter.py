@@ -8,6 +8,7 @@ nothing; an offline cluster's snapshot imports and a tampered one is refused.
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import zipfile
@@ -237,7 +238,7 @@ def test_an_offline_clusters_snapshot_imports_and_a_tampered_one_is_refused(
     tampered = tmp_path / "tampered.zip"
     with (
         zipfile.ZipFile(tampered, "w") as target,
-        zipfile.ZipFile(__import__("io").BytesIO(snapshot)) as source,
+        zipfile.ZipFile(io.BytesIO(snapshot)) as source,
     ):
         for item in source.infolist():
             data = source.read(item.filename)

@@ -38,7 +38,7 @@ def build_reporter_app() -> typer.Typer:
     """The ``reporter`` command: serve, or one of its admin subcommands."""
     group = typer.Typer(
         name="reporter",
-        help="Run the License Service Reporter: one view of many clusters (SPEC 11).",
+        help="Run the License Service Reporter: one view of many clusters.",
         invoke_without_command=True,
         cls=HelpGroup,
     )

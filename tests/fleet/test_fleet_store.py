@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, inspect
 
 from license_service.errors import InputError
 from license_service.fleet.fleet_schema import VERSION_TABLE, open_fleet_database
@@ -16,15 +19,27 @@ from license_service.fleet.fleet_store import (
     StoredDays,
     cluster_daily_rows,
     cluster_records,
+    fleet_daily_sums,
     refusals,
     reported_days,
     store_days,
     trust_pending_key,
 )
 from license_service.fleet.push_format import ClusterIdentity, PushDay
-from license_service.fleet.tables import fleet_metadata
+from license_service.fleet.tables import (
+    FLEET_PEAK_TABLES,
+    fleet_clusters,
+    fleet_days,
+    fleet_metadata,
+)
+from license_service.metering.fleet_sums import fleet_peaks
 from license_service.metering.periods import DatePeriod
-from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
+from license_service.metering.usage_rows import (
+    BUNDLED_PRODUCT_ROWS,
+    PRODUCT_ROWS,
+    SERVICE_ROWS,
+    ProductUsage,
+)
 from license_service.store.database import Database
 from tests.fleet.pushes import day_of, days_from
 
@@ -139,3 +154,35 @@ def test_reported_days_and_cluster_spans(fleet_db: Database) -> None:
         }
         spans = {r.cluster_id: (r.first_day, r.last_day) for r in cluster_records(connection)}
     assert spans == {"c1": (D1, date(2026, 12, 2)), "c2": (date(2026, 12, 3),) * 2}
+
+
+_quantities = st.lists(st.integers(min_value=0, max_value=50), min_size=4, max_size=4)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(_quantities, st.booleans()), min_size=1, max_size=3))
+def test_the_sql_daily_sums_give_the_same_period_rows_as_the_clusters_rows(
+    fleet_db: Database, clusters: list[tuple[list[int], bool]]
+) -> None:
+    with fleet_db.begin() as connection:
+        for table in (*FLEET_PEAK_TABLES.values(), fleet_days, fleet_clusters):
+            connection.execute(delete(table))
+    for number, (quantities, renamed) in enumerate(clusters):
+        days = []
+        for offset, quantity in enumerate(quantities):
+            day = day_of(D1 + timedelta(days=offset), quantity=quantity, cloudpak=offset)
+            if renamed and offset == 3:
+                day = replace(
+                    day, products=(ProductUsage("MQ renamed", "mq-1", "VIRTUAL_PROCESSOR_CORE", 1),)
+                )
+            days.append(day)
+        _store(fleet_db, f"c{number}", days)
+    with fleet_db.read() as connection:
+        for spec in (PRODUCT_ROWS, BUNDLED_PRODUCT_ROWS, SERVICE_ROWS):
+            by_cluster = cluster_daily_rows(connection, spec, PERIOD)
+            sums = fleet_daily_sums(connection, spec, PERIOD)
+            expected = fleet_peaks(spec, by_cluster.values())
+            assert expected
+            assert fleet_peaks(spec, [sums]) == expected

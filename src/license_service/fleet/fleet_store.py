@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import BigInteger, Connection, cast, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from license_service.errors import InputError
 from license_service.fleet.push_format import ClusterIdentity, PushDay
@@ -106,24 +107,25 @@ def store_days(
 ) -> StoredDays | KeyRefusal:
     """Keep ``days`` of ``cluster`` signed by the key ``fingerprint``, or refuse them."""
     cluster_id = cluster.cluster_id
+    pushed_at = now if source == "push" else None
+    # Pin first, if no one has: two first pushes racing leave one key pinned, and the
+    # row lock then orders every writer of the cluster.
+    connection.execute(
+        _insert_if_absent(connection).values(
+            cluster_id=cluster_id,
+            cluster_name=cluster.cluster_name,
+            service_version=cluster.service_version,
+            last_push_at=pushed_at,
+            key_fingerprint=fingerprint,
+            public_key_pem=public_key_pem,
+        )
+    )
     known = connection.execute(
         select(fleet_clusters.c.key_fingerprint)
         .where(fleet_clusters.c.cluster_id == cluster_id)
         .with_for_update()
-    ).scalar_one_or_none()
-    pushed_at = now if source == "push" else None
-    if known is None:
-        connection.execute(
-            insert(fleet_clusters).values(
-                cluster_id=cluster_id,
-                cluster_name=cluster.cluster_name,
-                service_version=cluster.service_version,
-                last_push_at=pushed_at,
-                key_fingerprint=fingerprint,
-                public_key_pem=public_key_pem,
-            )
-        )
-    elif known != fingerprint:
+    ).scalar_one()
+    if known != fingerprint:
         connection.execute(
             update(fleet_clusters)
             .where(fleet_clusters.c.cluster_id == cluster_id)
@@ -143,18 +145,24 @@ def store_days(
             )
         )
         return KeyRefusal(cluster_id, fingerprint, known)
-    else:
-        changes: dict[str, Any] = {
-            "cluster_name": cluster.cluster_name,
-            "service_version": cluster.service_version,
-        }
-        if pushed_at is not None:
-            changes["last_push_at"] = pushed_at
-        connection.execute(
-            update(fleet_clusters).where(fleet_clusters.c.cluster_id == cluster_id).values(changes)
-        )
+    changes: dict[str, Any] = {
+        "cluster_name": cluster.cluster_name,
+        "service_version": cluster.service_version,
+    }
+    if pushed_at is not None:
+        changes["last_push_at"] = pushed_at
+    connection.execute(
+        update(fleet_clusters).where(fleet_clusters.c.cluster_id == cluster_id).values(changes)
+    )
     _replace_days(connection, cluster_id, days, now=now, source=source)
     return StoredDays(cluster_id, len(days), acknowledged_through(connection, cluster_id))
+
+
+def _insert_if_absent(connection: Connection) -> Any:
+    """An INSERT of a cluster that does nothing when the cluster is there already."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(fleet_clusters).on_conflict_do_nothing()
+    return sqlite.insert(fleet_clusters).on_conflict_do_nothing()
 
 
 def _replace_days(
@@ -336,6 +344,42 @@ def cluster_daily_rows(
     for row in connection.execute(query):
         by_day = found.setdefault(row[0], {})
         by_day.setdefault(row[1], []).append(rows.from_stored(row[2:]))
+    return found
+
+
+def fleet_daily_sums(
+    connection: Connection,
+    rows: RowSpec[Any],
+    period: DatePeriod,
+    *,
+    cluster_id: str | None = None,
+    metric: str | None = None,
+) -> dict[date, list[Any]]:
+    """Per day of ``period``, each key's values summed over the clusters in SQL, as rows.
+
+    Rows whose names differ between clusters stay apart (summed again by
+    ``fleet_sums.fleet_peaks``, which treats the result as one cluster's days): the
+    database hands over days x keys rows, never days x keys x clusters.
+    """
+    table = FLEET_PEAK_TABLES[rows]
+    value = rows.database_value
+    grouped = [table.c[name] for name in rows.database_fields if name != value]
+    selected = [
+        cast(func.sum(table.c[name]), BigInteger).label(name) if name == value else table.c[name]
+        for name in rows.database_fields
+    ]
+    query = (
+        select(table.c.day, *selected)
+        .where(table.c.day.between(period.first, period.last))
+        .group_by(table.c.day, *grouped)
+    )
+    if cluster_id is not None:
+        query = query.where(table.c.cluster_id == cluster_id)
+    if metric is not None:
+        query = query.where(table.c.metric == metric)
+    found: dict[date, list[Any]] = {}
+    for row in connection.execute(query):
+        found.setdefault(row[0], []).append(rows.from_stored(row[1:]))
     return found
 
 

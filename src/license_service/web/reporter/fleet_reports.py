@@ -21,7 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from license_service.errors import RequestError
-from license_service.fleet.fleet_store import cluster_daily_rows, cluster_records, reported_days
+from license_service.fleet.fleet_store import (
+    cluster_daily_rows,
+    cluster_records,
+    fleet_daily_sums,
+    reported_days,
+)
 from license_service.formats.csv_lines import Cell, csv_line, header_line
 from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.metering.fleet_sums import contributions, fleet_peaks, missing_days
@@ -88,10 +93,10 @@ def _report_body(
     state: ReporterState, report: Report[Any], query: ReportQuery, cluster_id: str | None
 ) -> bytes:
     with state.database.read() as connection:
-        by_cluster = cluster_daily_rows(
+        sums = fleet_daily_sums(
             connection, report.rows, query.period, cluster_id=cluster_id, metric=query.metric
         )
-    return report.encoded(fleet_peaks(report.rows, by_cluster.values()), query.format)
+    return report.encoded(fleet_peaks(report.rows, [sums]), query.format)
 
 
 def _clusters_endpoint(state: ReporterState) -> Endpoint:

@@ -17,7 +17,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from license_service.fleet.fleet_store import cluster_daily_rows, refusals
+from license_service.fleet.fleet_store import fleet_daily_sums, refusals
 from license_service.formats.decimal_numbers import decimal_text
 from license_service.metering.fleet_sums import fleet_peaks
 from license_service.metering.periods import DatePeriod
@@ -46,8 +46,8 @@ def _page(state: ReporterState, nonce: str) -> str:
     clusters = cluster_documents(state, period)
     with state.database.read() as connection:
         refused = refusals(connection, limit=50)
-        by_cluster = cluster_daily_rows(connection, PRODUCT_ROWS, period)
-    peaks = fleet_peaks(PRODUCT_ROWS, by_cluster.values())
+        sums = fleet_daily_sums(connection, PRODUCT_ROWS, period)
+    peaks = fleet_peaks(PRODUCT_ROWS, [sums])
     cluster_rows = [
         (
             c["clusterId"],

@@ -33,9 +33,11 @@ TODAY = datetime.now(UTC).date()
 FIRST = TODAY - timedelta(days=5)
 
 
-def start_reporter(tmp_path: Path, database_url: str, *, name: str = "r") -> ServiceProcess:
+def start_reporter(
+    tmp_path: Path, database_url: str, *, name: str = "r", extra: tuple[str, ...] = ()
+) -> ServiceProcess:
     """``license-service reporter`` on a free port, its data directory in ``tmp_path``."""
-    data_dir = tmp_path / "reporter-data"
+    data_dir = tmp_path / ("reporter-data" if not extra else f"{name}-data")
     port = free_port()
     stdout_path, stderr_path = tmp_path / f"{name}-out.txt", tmp_path / f"{name}-err.txt"
     stdout, stderr = stdout_path.open("wb"), stderr_path.open("wb")
@@ -53,6 +55,7 @@ def start_reporter(tmp_path: Path, database_url: str, *, name: str = "r") -> Ser
             str(port),
             "--data-dir",
             str(data_dir),
+            *extra,
         ],
         stdout=stdout,
         stderr=stderr,
@@ -76,7 +79,8 @@ def start_reporter(tmp_path: Path, database_url: str, *, name: str = "r") -> Ser
 
 
 def token_of(reporter: ServiceProcess) -> str:
-    return (reporter.data_dir / "token").read_text().strip()
+    shared = reporter.data_dir.parent / "shared-token"
+    return (shared if shared.exists() else reporter.data_dir / "token").read_text().strip()
 
 
 @pytest.fixture
@@ -273,3 +277,25 @@ def test_an_offline_clusters_snapshot_imports_and_a_tampered_one_is_refused(
     )
     assert again.status_code == 200, again.text
     assert again.json()["accepted"] == 3
+
+
+def test_two_replicas_on_one_database_answer_the_same_numbers_while_pushes_arrive(
+    tmp_path: Path, database_url: str
+) -> None:
+    token = tmp_path / "shared-token"
+    token.write_text("shared-reporter-token-0123")
+    token.chmod(0o600)
+    extra = ("--token-file", str(token))
+    first = start_reporter(tmp_path, database_url, name="one", extra=extra)
+    second = start_reporter(tmp_path, database_url, name="two", extra=extra)
+    try:
+        for quantity in range(1, 6):
+            days = [day_of(FIRST, quantity=quantity)]
+            assert push(first, push_body("cluster-a", days)).status_code == 200
+            one = get(first, "/products", **_period()).json()
+            two = get(second, "/products", **_period()).json()
+            assert one == two
+            assert _mq(two)["metricQuantity"] == quantity
+    finally:
+        first.stop()
+        second.stop()

@@ -110,7 +110,9 @@ class ReceivedPush:
 
 
 # The wire form. Rows stay JSON objects here: the row specs read them (``from_json``).
-class _Day(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=True):
+class PushPayloadDay(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=True):
+    """A day of the payload as sent: rows as JSON objects (the rows of /products etc.)."""
+
     date: date
     complete: bool
     products: list[dict[str, Any]]
@@ -120,14 +122,18 @@ class _Day(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=Tr
     coverage: Coverage
 
 
-class _Payload(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=True):
+class PushPayload(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=True):
+    """The signed payload: the cluster, when it was sent and its consecutive UTC days."""
+
     format_version: int
     cluster: ClusterIdentity
     sent_at: datetime
-    days: list[_Day]
+    days: list[PushPayloadDay]
 
 
-class _Envelope(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=True):
+class PushEnvelope(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=True):
+    """The body of POST /v1/push: the payload in base64, its signature and the public key."""
+
     format_version: int
     payload: str
     signature: str
@@ -151,12 +157,12 @@ def encode_payload(
     cluster: ClusterIdentity, days: Sequence[PushDay], *, sent_at: datetime
 ) -> bytes:
     """The payload bytes of ``days`` of ``cluster`` (the rows as the row specs write them)."""
-    wire = _Payload(
+    wire = PushPayload(
         format_version=FORMAT_VERSION,
         cluster=cluster,
         sent_at=sent_at.astimezone(UTC),
         days=[
-            _Day(
+            PushPayloadDay(
                 date=day.date,
                 complete=day.complete,
                 products=[PRODUCT_ROWS.json(row) for row in day.products],
@@ -182,7 +188,7 @@ def encode_push(
 def envelope(payload: bytes, *, key: SigningKey) -> bytes:
     """The envelope of ``payload`` bytes signed with ``key`` (tests sign odd payloads too)."""
     return _ENCODER.encode(
-        _Envelope(
+        PushEnvelope(
             format_version=FORMAT_VERSION,
             payload=base64.b64encode(payload).decode("ascii"),
             signature=base64.b64encode(key.sign(payload)).decode("ascii"),
@@ -197,7 +203,7 @@ def decode_push(body: bytes, *, today: date | None = None) -> ReceivedPush:
     ``today`` (UTC, the Reporter's): a day after tomorrow is refused (clocks may differ
     by hours, never by days).
     """
-    outer = _decode(body, _Envelope, "the body")
+    outer = _decode(body, PushEnvelope, "the body")
     payload = _base64(outer.payload, "payload")
     signature = _base64(outer.signature, "signature")
     public_key = _public_key(outer.public_key)
@@ -208,7 +214,7 @@ def decode_push(body: bytes, *, today: date | None = None) -> ReceivedPush:
             "signature does not match the payload: sign the exact payload bytes with the "
             "key given in publicKey (RSA PKCS#1 v1.5, SHA-256)"
         ) from None
-    inner = _decode(payload, _Payload, "the payload")
+    inner = _decode(payload, PushPayload, "the payload")
     cluster = _checked_cluster(inner.cluster)
     days = tuple(_day(day, index) for index, day in enumerate(inner.days))
     _check_days(days, today=today)
@@ -287,7 +293,7 @@ def _checked_cluster(cluster: ClusterIdentity) -> ClusterIdentity:
     return cluster
 
 
-def _day(day: _Day, index: int) -> PushDay:
+def _day(day: PushPayloadDay, index: int) -> PushDay:
     """A wire day read into rows; a bad row is named by its day, list and position."""
     rows: dict[str, tuple[Any, ...]] = {}
     for field, attribute, spec in _ROWS:

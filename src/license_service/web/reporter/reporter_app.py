@@ -28,6 +28,7 @@ from license_service.web.middleware.security_headers import SecurityHeadersMiddl
 from license_service.web.probes.service_routes import livez
 from license_service.web.reporter.fleet_reports import fleet_report_endpoints
 from license_service.web.reporter.push_route import PUSH_PATH, push_endpoint
+from license_service.web.reporter.reporter_openapi import reporter_openapi_document
 from license_service.web.reporter.reporter_state import ReporterState
 from license_service.web.reporter.reporter_status import status_endpoint
 from license_service.web.reporter.snapshot_import_route import (
@@ -44,7 +45,7 @@ READ_PATHS: Final = (
     "/status",
 )
 WRITE_PATHS: Final = (PUSH_PATH, SNAPSHOT_IMPORT_PATH)
-PUBLIC_PATHS: Final = ("/version", "/livez", "/readyz")
+PUBLIC_PATHS: Final = ("/version", "/livez", "/readyz", "/openapi.json")
 
 
 def create_reporter_app(state: ReporterState) -> Starlette:
@@ -61,6 +62,7 @@ def create_reporter_app(state: ReporterState) -> Starlette:
         "/version": _version_endpoint(state),
         "/livez": livez,
         "/readyz": _readyz_endpoint(state),
+        "/openapi.json": _openapi_endpoint(state),
     }
     routes = [
         *(
@@ -94,6 +96,16 @@ def _version_endpoint(state: ReporterState) -> Endpoint:
     async def answer(request: Request) -> Response:
         del request
         return JSONResponse(state.version.document())
+
+    return answer
+
+
+def _openapi_endpoint(state: ReporterState) -> Endpoint:
+    document = reporter_openapi_document(state.version.version)
+
+    async def answer(request: Request) -> Response:
+        del request
+        return JSONResponse(document)
 
     return answer
 

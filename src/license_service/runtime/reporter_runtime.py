@@ -75,7 +75,10 @@ def run_reporter(options: ReporterOptions, *, environ: dict[str, str]) -> None:
     state = ReporterState(
         database=database,
         authenticator=ApiTokenAuthenticator(
-            tokens, url_based_enabled=lambda: True, limiter=FailedAttemptLimiter()
+            tokens,
+            url_based_enabled=lambda: True,
+            limiter=FailedAttemptLimiter(),
+            kind=REPORTER_TOKEN,
         ),
         version=version_info_from(environ),
     )

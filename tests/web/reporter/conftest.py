@@ -37,7 +37,9 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     )
     state = ReporterState(
         database=database,
-        authenticator=ApiTokenAuthenticator(tokens, url_based_enabled=lambda: True),
+        authenticator=ApiTokenAuthenticator(
+            tokens, url_based_enabled=lambda: True, kind=REPORTER_TOKEN
+        ),
         now=lambda: NOW,
     )
     with TestClient(create_reporter_app(state)) as test_client:

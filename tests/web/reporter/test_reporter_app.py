@@ -99,3 +99,11 @@ def test_a_signature_of_other_bytes_is_400(client: TestClient) -> None:
     answer = _push(client, json.dumps(body).encode())
     assert answer.status_code == 400
     assert answer.json()["message"].startswith("signature does not match the payload")
+
+
+def test_a_wrong_token_is_told_where_the_reporter_token_is(client: TestClient) -> None:
+    refused = client.get("/clusters", headers={"Authorization": "Bearer " + "z" * 24})
+    assert refused.status_code == 401
+    message = refused.json()["message"]
+    assert "Reporter token" in message
+    assert "license-service token get --reporter" in message

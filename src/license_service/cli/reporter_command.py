@@ -74,6 +74,13 @@ def reporter_command(
     tls_key: Annotated[
         Path | None, typer.Option("--tls-key", metavar="PEM", help="Private key of --tls-cert.")
     ] = None,
+    kubeconfig: Annotated[
+        Path | None,
+        flags.kubeconfig(
+            "Also accept service-account tokens, reviewed by this cluster's API (in a pod: "
+            "its own service account, without this flag)."
+        ),
+    ] = None,
     log_level: Annotated[str | None, flags.log_level(f"{LOG_LEVELS} (default: INFO).")] = None,
 ) -> None:
     """Serve the Reporter: POST /v1/push from clusters; /products, /clusters... for people."""
@@ -93,6 +100,7 @@ def reporter_command(
         port=port,
         token_file=token_file,
         tls=TlsFiles(tls_cert, tls_key) if tls_cert and tls_key else None,
+        kubeconfig=kubeconfig,
     )
     typer.echo(
         f"License Service Reporter on port {port}; token in {token_file or data_dir / 'token'}"

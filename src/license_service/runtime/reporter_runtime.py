@@ -9,23 +9,33 @@ keeps the Reporter's own signing key (``signing-key.pem``), for its later ``/sna
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, cast
 
 import uvicorn
 
-from license_service.auth.authenticators import ApiTokenAuthenticator
+from license_service.auth.authenticator_chain import AuthenticatorChain
+from license_service.auth.authenticators import ApiTokenAuthenticator, Authenticator
 from license_service.auth.failed_attempts import FailedAttemptLimiter
+from license_service.auth.kubernetes_reviews import KubernetesReviews
+from license_service.auth.service_accounts import ServiceAccountAuthenticator
+from license_service.cluster.kubernetes.connection import (
+    in_cluster_api_client,
+    kubeconfig_api_client,
+)
 from license_service.fleet.fleet_schema import open_fleet_database
 from license_service.runtime.log_configuration import redacting
 from license_service.signing.file_store import SIGNING_KEY_FILE, SigningKeyFile
 from license_service.store.database import Database
 from license_service.tls.file_store import TlsFiles
 from license_service.tokens.file_source import TokenFile
+from license_service.tokens.followed import TokenSource
 from license_service.tokens.kinds import REPORTER_TOKEN
 from license_service.web.probes.version_info import version_info_from
 from license_service.web.reporter.reporter_app import create_reporter_app
@@ -46,6 +56,8 @@ class ReporterOptions:
     port: int
     token_file: Path | None = None
     tls: TlsFiles | None = None
+    kubeconfig: Path | None = None
+    """Where service-account tokens are reviewed from outside a pod (in one: its own)."""
 
 
 def open_reporter_database(url: str) -> Database:
@@ -60,7 +72,7 @@ def open_reporter_database(url: str) -> Database:
     return database
 
 
-def run_reporter(options: ReporterOptions, *, environ: dict[str, str]) -> None:
+def run_reporter(options: ReporterOptions, *, environ: Mapping[str, str]) -> None:
     """Serve the Reporter until SIGINT or SIGTERM."""
     options.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     database = open_reporter_database(options.database_url)
@@ -74,12 +86,7 @@ def run_reporter(options: ReporterOptions, *, environ: dict[str, str]) -> None:
     key = SigningKeyFile(options.data_dir / SIGNING_KEY_FILE).load_or_create()
     state = ReporterState(
         database=database,
-        authenticator=ApiTokenAuthenticator(
-            tokens,
-            url_based_enabled=lambda: True,
-            limiter=FailedAttemptLimiter(),
-            kind=REPORTER_TOKEN,
-        ),
+        authenticator=reporter_authenticator(tokens, _kubernetes_client(options, environ)),
         version=version_info_from(environ),
     )
     config = uvicorn.Config(
@@ -114,6 +121,31 @@ def run_reporter(options: ReporterOptions, *, environ: dict[str, str]) -> None:
     finally:
         stop.set()
         database.dispose()
+
+
+def reporter_authenticator(tokens: TokenSource, api_client: object | None) -> Authenticator:
+    """The Reporter token (``?token=`` or Bearer); with a Kubernetes client, then a
+    service-account token reviewed by Kubernetes (TokenReview, SubjectAccessReview on the
+    path), SPEC 4.5's rules: never allowed on error; failed attempts of both slowed."""
+    clock = functools.partial(datetime.now, UTC)
+    api_tokens = ApiTokenAuthenticator(tokens, url_based_enabled=lambda: True, kind=REPORTER_TOKEN)
+    if api_client is None:
+        return AuthenticatorChain(api_tokens, limiter=FailedAttemptLimiter(), clock=clock)
+    service_accounts = ServiceAccountAuthenticator(
+        KubernetesReviews(cast(Any, api_client)), enabled=lambda: True, clock=clock
+    )
+    return AuthenticatorChain(
+        api_tokens, service_accounts, limiter=FailedAttemptLimiter(), clock=clock
+    )
+
+
+def _kubernetes_client(options: ReporterOptions, environ: Mapping[str, str]) -> object | None:
+    """The client that reviews service-account tokens: the pod's, ``--kubeconfig``'s, or none."""
+    if options.kubeconfig is not None:
+        return kubeconfig_api_client(options.kubeconfig, environ=environ)
+    if environ.get("KUBERNETES_SERVICE_HOST"):
+        return in_cluster_api_client(environ=environ)
+    return None
 
 
 def _follow(tokens: TokenFile, stop: threading.Event) -> None:

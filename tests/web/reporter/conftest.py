@@ -16,6 +16,7 @@ from license_service.tokens.file_source import TokenFile
 from license_service.tokens.kinds import REPORTER_TOKEN
 from license_service.web.reporter.reporter_app import create_reporter_app
 from license_service.web.reporter.reporter_state import ReporterState
+from tests.kubernetes_fake.fixtures import fake_api, kube_client  # noqa: F401
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 TODAY = NOW.date()

@@ -109,9 +109,10 @@ class ApiTokenAuthenticator:
         """The decision on ``credentials`` alone: no slow-down, nothing logged."""
         enabled = self._url_based_enabled()
         if not credentials.present:
+            name = self._kind.name
             how = (
-                "add ?token=<API token> to the URL or send the header "
-                "Authorization: Bearer <API token>"
+                f"add ?token=<{name}> to the URL or send the header "
+                f"Authorization: Bearer <{name}>"
                 if enabled
                 else _USE_SERVICE_ACCOUNT
             )

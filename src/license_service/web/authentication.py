@@ -43,8 +43,11 @@ class Gated(Protocol):
 WWW_AUTHENTICATE: Final = 'Bearer realm="license-service"'
 
 
-def requiring_authentication(state: Gated, endpoint: Endpoint) -> Endpoint:
-    """``endpoint`` behind the app's authenticator."""
+def requiring_authentication(
+    state: Gated, endpoint: Endpoint, *, html_refusals: bool = True
+) -> Endpoint:
+    """``endpoint`` behind the app's authenticator; ``html_refusals=False``: JSON refusals
+    only (the Reporter, whose pages the License Service refusal page does not describe)."""
 
     async def authenticated(request: Request) -> Response:
         client = request.client.host if request.client else "unknown"
@@ -55,7 +58,11 @@ def requiring_authentication(state: Gated, endpoint: Endpoint) -> Endpoint:
         )
         if isinstance(decision, Denied):
             state.request_metrics.record_authentication_failure(decision.reason)
-            if request.url.path in HTML_PAGES and prefers_html(request.headers.get("accept")):
+            if (
+                html_refusals
+                and request.url.path in HTML_PAGES
+                and prefers_html(request.headers.get("accept"))
+            ):
                 return refusal_page(decision, headers=refusal_headers(decision))
             return denied_response(decision)
         request.state.identity = decision

@@ -107,3 +107,11 @@ def test_a_wrong_token_is_told_where_the_reporter_token_is(client: TestClient) -
     message = refused.json()["message"]
     assert "Reporter token" in message
     assert "license-service token get --reporter" in message
+
+
+def test_a_browser_refused_at_status_gets_the_reporters_json_refusal(client: TestClient) -> None:
+    refused = client.get(
+        "/status", headers={"Authorization": "", "Accept": "text/html,application/json;q=0.9"}
+    )
+    assert refused.status_code == 401
+    assert "Reporter token" in refused.json()["message"]

@@ -65,14 +65,8 @@ def create_reporter_app(state: ReporterState) -> Starlette:
         "/openapi.json": _openapi_endpoint(state),
     }
     routes = [
-        *(
-            Route(path, requiring_authentication(state, protected.pop(path)), methods=["GET"])
-            for path in READ_PATHS
-        ),
-        *(
-            Route(path, requiring_authentication(state, writes.pop(path)), methods=["POST"])
-            for path in WRITE_PATHS
-        ),
+        *(Route(path, _gated(state, protected.pop(path)), methods=["GET"]) for path in READ_PATHS),
+        *(Route(path, _gated(state, writes.pop(path)), methods=["POST"]) for path in WRITE_PATHS),
         *(Route(path, public.pop(path), methods=["GET"]) for path in PUBLIC_PATHS),
     ]
     if protected or writes or public:
@@ -90,6 +84,11 @@ def create_reporter_app(state: ReporterState) -> Starlette:
     )
     app.router.redirect_slashes = False
     return app
+
+
+def _gated(state: ReporterState, endpoint: Endpoint) -> Endpoint:
+    # License Service's HTML refusal page speaks of its API token and start page.
+    return requiring_authentication(state, endpoint, html_refusals=False)
 
 
 def _version_endpoint(state: ReporterState) -> Endpoint:

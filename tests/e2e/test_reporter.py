@@ -299,3 +299,32 @@ def test_two_replicas_on_one_database_answer_the_same_numbers_while_pushes_arriv
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_cluster_offline_for_two_days_fills_them_when_it_comes_back(
+    reporter: ServiceProcess,
+) -> None:
+    def days(first: int, last: int) -> list:
+        return [
+            day_of(
+                FIRST + timedelta(days=n),
+                quantity=n + 1,
+                complete=FIRST + timedelta(days=n) < TODAY,
+            )
+            for n in range(first, last + 1)
+        ]
+
+    assert (
+        push(reporter, push_body("cluster-a", days(0, 1))).json()["acknowledgedThrough"]
+        == (FIRST + timedelta(days=1)).isoformat()
+    )
+    back = push(reporter, push_body("cluster-a", days(4, 5))).json()
+    assert back["acknowledgedThrough"] == (FIRST + timedelta(days=1)).isoformat()
+    [cluster] = get(reporter, "/clusters", **_period()).json()
+    assert cluster["missingDays"] == [(FIRST + timedelta(days=n)).isoformat() for n in (2, 3)]
+
+    filled = push(reporter, push_body("cluster-a", days(2, 5))).json()
+    assert filled["acknowledgedThrough"] == (TODAY - timedelta(days=1)).isoformat()
+    [cluster] = get(reporter, "/clusters", **_period()).json()
+    assert cluster["missingDays"] == []
+    assert _mq(get(reporter, "/products", **_period()).json())["metricQuantity"] == 6

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, inspect
+from sqlalchemy import delete, inspect, select
 
 from license_service.errors import InputError
 from license_service.fleet.fleet_schema import VERSION_TABLE, open_fleet_database
@@ -25,15 +26,17 @@ from license_service.fleet.fleet_store import (
     store_days,
     trust_pending_key,
 )
-from license_service.fleet.push_format import ClusterIdentity, PushDay
+from license_service.fleet.push_format import ClusterIdentity, PushDay, PushUpload
 from license_service.fleet.tables import (
     FLEET_PEAK_TABLES,
     fleet_clusters,
     fleet_days,
     fleet_metadata,
+    fleet_uploads,
 )
 from license_service.metering.fleet_sums import fleet_peaks
 from license_service.metering.periods import DatePeriod
+from license_service.metering.uploads import AggregationPolicy
 from license_service.metering.usage_rows import (
     BUNDLED_PRODUCT_ROWS,
     PRODUCT_ROWS,
@@ -186,3 +189,26 @@ def test_the_sql_daily_sums_give_the_same_period_rows_as_the_clusters_rows(
             expected = fleet_peaks(spec, by_cluster.values())
             assert expected
             assert fleet_peaks(spec, [sums]) == expected
+
+
+def test_a_days_uploads_are_kept_and_replaced_with_the_day(fleet_db: Database) -> None:
+    upload = PushUpload(
+        received_at=NOW,
+        date=D1,
+        product_id="p-1",
+        product_name="Uploaded",
+        product_metric="API_CALLS",
+        metric_value=Decimal("0.25"),
+        aggregation_policy=AggregationPolicy.MAX,
+        cloudpak_id="",
+        submission_id="",
+    )
+    _store(fleet_db, "c1", [replace(day_of(D1), uploads=(upload, upload))])
+    with fleet_db.read() as connection:
+        kept = connection.execute(
+            select(fleet_uploads.c.metric_value, fleet_uploads.c.received_at)
+        ).all()
+    assert [tuple(row) for row in kept] == [("0.25", "2026-12-06T12:00:00Z")] * 2
+    _store(fleet_db, "c1", [day_of(D1)])
+    with fleet_db.read() as connection:
+        assert connection.execute(select(fleet_uploads.c.day)).all() == []

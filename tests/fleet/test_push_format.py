@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
 from license_service.errors import RequestError
-from license_service.fleet.push_format import decode_push, envelope
+from license_service.fleet.push_format import PushUpload, decode_push, envelope
+from license_service.metering.uploads import AggregationPolicy
 from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS
 from tests.fleet.pushes import cluster_key, day_of, days_from, push_body
 
@@ -131,3 +134,35 @@ def test_a_body_that_is_not_json_is_refused() -> None:
 def test_a_day_after_tomorrow_is_refused() -> None:
     with pytest.raises(RequestError, match="after today"):
         decode_push(push_body("c1", [day_of(FIRST)]), today=date(2026, 11, 20))
+
+
+def test_uploads_travel_with_their_day_and_a_bad_one_is_named() -> None:
+    upload = PushUpload(
+        received_at=datetime(2026, 12, 1, 10, 30, tzinfo=UTC),
+        date=FIRST,
+        product_id="p-1",
+        product_name="Uploaded",
+        product_metric="API_CALLS",
+        metric_value=Decimal("12.5"),
+        aggregation_policy=AggregationPolicy.ADD,
+        cloudpak_id="",
+        submission_id="s-1",
+    )
+    day = replace(day_of(FIRST), uploads=(upload,))
+    body = push_body("c1", [day])
+    assert decode_push(body).days[0].uploads == (upload,)
+    assert _payload_of(body)["days"][0]["uploads"][0] == {
+        "receivedAt": "2026-12-01T10:30:00Z",
+        "date": "2026-12-01",
+        "productId": "p-1",
+        "productName": "Uploaded",
+        "productMetric": "API_CALLS",
+        "metricValue": 12.5,
+        "aggregationPolicy": "ADD",
+        "cloudpakId": "",
+        "submissionId": "s-1",
+    }
+    payload = _payload_of(body)
+    payload["days"][0]["uploads"][0]["aggregationPolicy"] = "SUM"
+    with pytest.raises(RequestError, match=r"aggregationPolicy"):
+        decode_push(_resigned(payload))

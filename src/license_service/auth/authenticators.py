@@ -111,8 +111,7 @@ class ApiTokenAuthenticator:
         if not credentials.present:
             name = self._kind.name
             how = (
-                f"add ?token=<{name}> to the URL or send the header "
-                f"Authorization: Bearer <{name}>"
+                f"add ?token=<{name}> to the URL or send the header Authorization: Bearer <{name}>"
                 if enabled
                 else _USE_SERVICE_ACCOUNT
             )

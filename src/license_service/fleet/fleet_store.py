@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Connection, cast, delete, func, insert, select, update
@@ -212,13 +212,13 @@ def _replace_days(
             "cluster_id": cluster_id,
             "day": day.date,
             "position": position,
-            "received_at": upload.received_at,
+            "received_at": upload.received_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "upload_day": upload.date,
             "product_id": upload.product_id,
             "product_name": upload.product_name,
             "product_metric": upload.product_metric,
             "metric_value": format(upload.metric_value, "f"),
-            "aggregation_policy": upload.aggregation_policy,
+            "aggregation_policy": upload.aggregation_policy.value,
             "cloudpak_id": upload.cloudpak_id,
             "submission_id": upload.submission_id,
         }

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from license_service.errors import RequestError
 from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.metering.row_specs import RowSpec
+from license_service.metering.uploads import AggregationPolicy
 from license_service.metering.usage_rows import (
     BUNDLED_PRODUCT_ROWS,
     PRODUCT_ROWS,
@@ -60,13 +61,13 @@ class Coverage(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_field
 class PushUpload(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=True):
     """An accepted upload submission of a day, as in ``uploads_<s>.csv`` without ``clusterId``."""
 
-    received_at: str
+    received_at: datetime
     date: date
     product_id: str
     product_name: str
     product_metric: str
     metric_value: Decimal
-    aggregation_policy: str
+    aggregation_policy: AggregationPolicy
     cloudpak_id: str
     submission_id: str
 
@@ -314,6 +315,11 @@ def _day(day: PushPayloadDay, index: int) -> PushDay:
             keys.add(key)
             read.append(row)
         rows[attribute] = tuple(read)
+    for position, upload in enumerate(day.uploads):
+        if upload.metric_value < 0 or not upload.metric_value.is_finite():
+            raise RequestError(
+                f"days[{index}].uploads[{position}].metricValue must be a number of 0 or more"
+            )
     coverage = day.coverage
     if coverage.samples_taken < 0 or coverage.samples_expected < 0:
         raise RequestError(f"days[{index}].coverage: sample counts are 0 or more")

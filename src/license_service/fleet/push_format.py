@@ -30,8 +30,11 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from license_service.errors import RequestError
+from license_service.audit.snapshot_names import snapshot_file_name
+from license_service.errors import AuditError, RequestError
 from license_service.formats.unsafe_characters import first_unsafe_character
+from license_service.metering.cluster_view import ClusterId
+from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import RowSpec
 from license_service.metering.uploads import AggregationPolicy
 from license_service.metering.usage_rows import (
@@ -282,15 +285,20 @@ def _checked_cluster(cluster: ClusterIdentity) -> ClusterIdentity:
         found = first_unsafe_character(value)
         if found is not None:
             raise RequestError(
-                f"cluster.{field} holds {found.describe()}: use letters, digits, '-', '.', '_'"
+                f"cluster.{field} holds {found.describe()}, which no stored text can hold: "
+                "remove it from the cluster's id or name"
             )
-    if not cluster.cluster_id or len(cluster.cluster_id) > MAX_CLUSTER_ID_LENGTH:
-        raise RequestError(
-            f"cluster.clusterId must have 1 to {MAX_CLUSTER_ID_LENGTH} characters: send the "
-            "cluster's id (spec.sender.clusterID, default its own)"
+    try:
+        # The rule of snapshot file names: a Reporter names its files by cluster too.
+        snapshot_file_name(
+            ClusterId(cluster.cluster_id), DatePeriod(date(2000, 1, 1), date(2000, 1, 1))
         )
-    if "/" in cluster.cluster_id or "\\" in cluster.cluster_id:
-        raise RequestError("cluster.clusterId holds a slash: use letters, digits, '-', '.', '_'")
+    except AuditError:
+        raise RequestError(
+            f"cluster.clusterId must be 1 to {MAX_CLUSTER_ID_LENGTH} letters, digits, '.', '_' "
+            "or '-', starting with a letter or digit: send the cluster's id "
+            "(spec.sender.clusterID, default its own)"
+        ) from None
     return cluster
 
 

@@ -250,15 +250,18 @@ class RowSpec(Generic[R]):
             encode = column.encoding.json
             made = cast(Any, source)(row)
             if given != (made if encode is None else encode(made)):
+                # What was sent is not echoed (it may be anything); what the row makes is.
                 raise ValueError(
-                    f"{column.api_name} {given!r} is not what the row's other fields make "
+                    f"{column.api_name} is not what the row's other fields make "
                     f"({made if encode is None else encode(made)!r}): send the value the row "
                     "gives, or leave the field out"
                 )
         known = {column.api_name for column in self.columns if column is not PEAK_DATE}
         unknown = sorted(set(document) - known)
         if unknown:
-            raise ValueError(f"unknown field {unknown[0]!r}: a row has the fields {sorted(known)}")
+            raise ValueError(
+                f"unknown field {unknown[0][:40]!r}: a row has the fields {sorted(known)}"
+            )
         return row
 
     def period_json(self, peak: PeriodPeak[R]) -> dict[str, JsonValue]:

@@ -7,7 +7,12 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from license_service.metering.fleet_sums import contributions, fleet_peaks, missing_days
+from license_service.metering.fleet_sums import (
+    acknowledged_day,
+    contributions,
+    fleet_peaks,
+    missing_days,
+)
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS, ProductUsage
 
@@ -106,3 +111,17 @@ def test_adding_a_cluster_never_lowers_the_period_value(clusters: list, added: d
     after = _by_key([*clusters, added])
     for key, peak in before.items():
         assert after[key].row.quantity >= peak.row.quantity
+
+
+@given(
+    st.dictionaries(st.integers(min_value=0, max_value=20).map(_day), st.booleans(), max_size=15)
+)
+def test_acknowledged_day_is_the_end_of_the_first_complete_run(held: dict) -> None:
+    found = acknowledged_day(sorted(held.items()))
+    if found is None:
+        assert not held or not held[min(held)]
+        return
+    first = min(held)
+    run = [first + timedelta(days=n) for n in range((found - first).days + 1)]
+    assert all(held.get(day) is True for day in run)
+    assert held.get(found + timedelta(days=1)) is not True

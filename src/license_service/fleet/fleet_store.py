@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Connection, cast, delete, func, insert, select, update
@@ -27,6 +27,7 @@ from license_service.fleet.tables import (
     fleet_refusals,
     fleet_uploads,
 )
+from license_service.metering.fleet_sums import acknowledged_day
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import RowSpec
 from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
@@ -235,15 +236,8 @@ def acknowledged_through(connection: Connection, cluster_id: str) -> date | None
         select(fleet_days.c.day, fleet_days.c.complete)
         .where(fleet_days.c.cluster_id == cluster_id)
         .order_by(fleet_days.c.day)
-    ).all()
-    through = None
-    expected = rows[0].day if rows else None
-    for day, complete in rows:
-        if day != expected or not complete:
-            break
-        through = day
-        expected = day + timedelta(days=1)
-    return through
+    )
+    return acknowledged_day((row.day, row.complete) for row in rows)
 
 
 def trust_pending_key(connection: Connection, cluster_id: str) -> str:

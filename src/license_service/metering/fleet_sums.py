@@ -96,3 +96,16 @@ def missing_days(
             found.append(day)
         day += timedelta(days=1)
     return found
+
+
+def acknowledged_day(days: Iterable[tuple[date, bool]]) -> date | None:
+    """The last complete day of ``days`` (day, complete), ascending, with every day from the
+    first one held and complete up to it; ``None`` when the first day is not complete."""
+    through = None
+    expected = None
+    for day, complete in days:
+        if (expected is not None and day != expected) or not complete:
+            break
+        through = day
+        expected = day + timedelta(days=1)
+    return through

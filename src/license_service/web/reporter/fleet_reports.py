@@ -34,9 +34,9 @@ from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS
 from license_service.web.authentication import Endpoint
 from license_service.web.reporter.reporter_state import ReporterState
-from license_service.web.reports.data_routes import report_response
 from license_service.web.reports.period_parameters import ReportQuery, report_query
 from license_service.web.reports.report_bodies import REPORTS, Report
+from license_service.web.reports.report_responses import report_response
 from license_service.web.timestamps import optional_utc_text
 
 CLUSTER_COLUMNS = (
@@ -84,7 +84,8 @@ def _report_endpoint(state: ReporterState, report: Report[Any]) -> Endpoint:
         query = report_query(request.query_params, today=state.today())
         cluster_id = cluster_from(request.query_params)
         read = functools.partial(_report_body, state, report, query, cluster_id)
-        return report_response(report.name, query, await anyio.to_thread.run_sync(read))
+        body = await anyio.to_thread.run_sync(read)
+        return _answer(report.name, query, body)
 
     return answer
 
@@ -104,7 +105,7 @@ def _clusters_endpoint(state: ReporterState) -> Endpoint:
         query = report_query(request.query_params, today=state.today())
         read = functools.partial(cluster_documents, state, query.period)
         documents = await anyio.to_thread.run_sync(read)
-        return report_response("clusters", query, _encoded(documents, CLUSTER_COLUMNS, query))
+        return _answer("clusters", query, _encoded(documents, CLUSTER_COLUMNS, query))
 
     return answer
 
@@ -148,9 +149,7 @@ def _contributions_endpoint(state: ReporterState) -> Endpoint:
             )
         read = functools.partial(_contribution_documents, state, query, product_id)
         documents = await anyio.to_thread.run_sync(read)
-        return report_response(
-            "contributions", query, _encoded(documents, CONTRIBUTION_COLUMNS, query)
-        )
+        return _answer("contributions", query, _encoded(documents, CONTRIBUTION_COLUMNS, query))
 
     return answer
 
@@ -184,6 +183,11 @@ def _contribution_documents(
         }
         for found in contributions(PRODUCT_ROWS, everyone, key, day)
     ]
+
+
+def _answer(name: str, query: ReportQuery, body: bytes) -> Response:
+    """JSON, or CSV as a download named for the report and the period (as /products does)."""
+    return report_response(body, format=query.format, csv_file_name=f"{name}_{query.period}.csv")
 
 
 def _encoded(

@@ -20,7 +20,7 @@ from license_service.web.app_state import AppState
 from license_service.web.authentication import Endpoint
 from license_service.web.reports.cached_reports import CachedReports
 from license_service.web.reports.group_reports import group_from, group_report_body
-from license_service.web.reports.period_parameters import ReportQuery, report_query
+from license_service.web.reports.period_parameters import report_query
 from license_service.web.reports.report_bodies import REPORTS, Report
 
 JSON_MEDIA_TYPE = "application/json"
@@ -46,18 +46,13 @@ def report_endpoint(state: AppState, report: Report[Any], reports: CachedReports
             body = await reports.body(report, query, today=today)
         else:
             body = await group_report_body(state, report, query, group)
-        return report_response(report.name, query, body)
+        if query.format == "csv":
+            file_name = f"{report.name}_{query.period}.csv"
+            return Response(
+                body,
+                media_type=CSV_MEDIA_TYPE,
+                headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
+            )
+        return Response(body, media_type=JSON_MEDIA_TYPE)
 
     return answer
-
-
-def report_response(name: str, query: ReportQuery, body: bytes) -> Response:
-    """``body`` answered as JSON, or as a CSV download named after ``name`` and the period."""
-    if query.format == "csv":
-        file_name = f"{name}_{query.period}.csv"
-        return Response(
-            body,
-            media_type=CSV_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
-        )
-    return Response(body, media_type=JSON_MEDIA_TYPE)

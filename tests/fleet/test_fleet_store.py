@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -29,6 +30,7 @@ from license_service.fleet.fleet_store import (
 from license_service.fleet.push_format import ClusterIdentity, PushDay, PushUpload
 from license_service.fleet.tables import (
     FLEET_PEAK_TABLES,
+    FLEET_SUM_TABLES,
     fleet_clusters,
     fleet_days,
     fleet_metadata,
@@ -170,8 +172,9 @@ def test_the_sql_daily_sums_give_the_same_period_rows_as_the_clusters_rows(
     fleet_db: Database, clusters: list[tuple[list[int], bool]]
 ) -> None:
     with fleet_db.begin() as connection:
-        for table in (*FLEET_PEAK_TABLES.values(), fleet_days, fleet_clusters):
+        for table in (*FLEET_PEAK_TABLES.values(), *FLEET_SUM_TABLES.values(), fleet_days):
             connection.execute(delete(table))
+        connection.execute(delete(fleet_clusters))
     for number, (quantities, renamed) in enumerate(clusters):
         days = []
         for offset, quantity in enumerate(quantities):
@@ -212,3 +215,51 @@ def test_a_days_uploads_are_kept_and_replaced_with_the_day(fleet_db: Database) -
     _store(fleet_db, "c1", [day_of(D1)])
     with fleet_db.read() as connection:
         assert connection.execute(select(fleet_uploads.c.day)).all() == []
+
+
+def test_pushes_of_many_clusters_at_once_keep_the_sums_exact(fleet_db: Database) -> None:
+    def pushes(number: int) -> None:
+        for round_ in range(3):
+            days = [
+                day_of(D1 + timedelta(days=n), quantity=number + round_ + n, cloudpak=round_)
+                for n in range(4)
+            ]
+            _store(fleet_db, f"c{number}", days)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(pushes, range(4)))
+    with fleet_db.read() as connection:
+        for spec in (PRODUCT_ROWS, BUNDLED_PRODUCT_ROWS, SERVICE_ROWS):
+            by_cluster = cluster_daily_rows(connection, spec, PERIOD)
+            assert len(by_cluster) == 4
+            sums = fleet_daily_sums(connection, spec, PERIOD)
+            assert fleet_peaks(spec, [sums]) == fleet_peaks(spec, by_cluster.values())
+    with fleet_db.read() as connection:
+        products = fleet_daily_sums(connection, PRODUCT_ROWS, PERIOD)
+    # The last round of each cluster: quantity number + 2 + n, highest on day 3: 2+3 x 4 + 6.
+    [mq] = [p for p in fleet_peaks(PRODUCT_ROWS, [products]) if p.row.id == "mq-1"]
+    assert (mq.row.quantity, mq.peak_date) == (4 * 5 + 6, D1 + timedelta(days=3))
+
+
+def test_a_row_gone_or_renamed_on_a_pushed_again_day_leaves_no_sum_behind(
+    fleet_db: Database,
+) -> None:
+    _store(fleet_db, "c1", [day_of(D1)])
+    _store(fleet_db, "c2", [day_of(D1)])
+    renamed = ProductUsage("Cloud Pak renamed", "cp4i", "VIRTUAL_PROCESSOR_CORE", 5)
+    _store(fleet_db, "c1", [replace(day_of(D1), products=(renamed,))])
+    with fleet_db.read() as connection:
+        sums = fleet_daily_sums(connection, PRODUCT_ROWS, PERIOD)
+        stored = connection.execute(select(FLEET_SUM_TABLES[PRODUCT_ROWS])).all()
+    assert sorted(sums[D1]) == sorted(
+        [
+            ProductUsage("IBM MQ", "mq-1", "VIRTUAL_PROCESSOR_CORE", 4),
+            ProductUsage("Cloud Pak for Integration", "cp4i", "VIRTUAL_PROCESSOR_CORE", 2),
+            renamed,
+        ]
+    )
+    assert all(row.contributors == 1 for row in stored)
+    _store(fleet_db, "c2", [replace(day_of(D1), products=())])
+    _store(fleet_db, "c1", [replace(day_of(D1), products=())])
+    with fleet_db.read() as connection:
+        assert connection.execute(select(FLEET_SUM_TABLES[PRODUCT_ROWS])).all() == []

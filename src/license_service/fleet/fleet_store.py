@@ -15,13 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Connection, cast, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from license_service.errors import InputError
 from license_service.fleet.push_format import ClusterIdentity, PushDay
 from license_service.fleet.tables import (
     FLEET_PEAK_TABLES,
+    FLEET_SUM_TABLES,
     fleet_clusters,
     fleet_days,
     fleet_refusals,
@@ -178,6 +186,9 @@ def _replace_days(
     if not days:
         return
     dates = [day.date for day in days]
+    for spec, attribute in _ROW_LISTS:
+        new_rows = [(day.date, row) for day in days for row in getattr(day, attribute)]
+        _update_sums(connection, spec, cluster_id, dates, new_rows)
     tables = (*FLEET_PEAK_TABLES.values(), fleet_uploads, fleet_days)
     for table in tables:
         connection.execute(
@@ -228,6 +239,65 @@ def _replace_days(
     ]
     if uploads:
         connection.execute(insert(fleet_uploads), uploads)
+
+
+def _update_sums(
+    connection: Connection,
+    rows: RowSpec[Any],
+    cluster_id: str,
+    dates: Sequence[date],
+    new: Iterable[tuple[date, Any]],
+) -> None:
+    """Move the fleet's sums of ``dates`` from the cluster's stored rows to ``new``.
+
+    Each sum row counts its ``contributors``: the cluster's old rows are taken away and
+    its new ones added (a row pushed again unchanged changes nothing), by increments that
+    concurrent pushes of other clusters cannot lose (one ``INSERT ... ON CONFLICT DO
+    UPDATE``, rows in key order, so two pushes never wait on each other in a circle); a
+    sum nobody contributes to any more is deleted. Cost: the cluster's own rows only.
+    """
+    peaks, sums = FLEET_PEAK_TABLES[rows], FLEET_SUM_TABLES[rows]
+    columns = rows.database_columns  # key, names, value
+    deltas: dict[tuple[Any, ...], list[int]] = {}
+    old = connection.execute(
+        select(peaks.c.day, *(peaks.c[name] for name in columns)).where(
+            peaks.c.cluster_id == cluster_id, peaks.c.day.in_(dates)
+        )
+    )
+    for stored in old:
+        delta = deltas.setdefault(tuple(stored[:-1]), [0, 0])
+        delta[0] -= stored[-1]
+        delta[1] -= 1
+    for day, row in new:
+        values = rows.to_stored(row)
+        delta = deltas.setdefault((day, *values[:-1]), [0, 0])
+        delta[0] += values[-1]
+        delta[1] += 1
+    changed = [
+        {
+            "day": key[0],
+            **dict(zip(columns[:-1], key[1:], strict=True)),
+            columns[-1]: value,
+            "contributors": count,
+        }
+        for key, (value, count) in sorted(deltas.items())
+        if value or count
+    ]
+    if not changed:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(sums)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["day", *rows.database_key, *rows.database_names],
+            set_={
+                columns[-1]: sums.c[columns[-1]] + statement.excluded[columns[-1]],
+                "contributors": sums.c.contributors + statement.excluded.contributors,
+            },
+        ),
+        changed,
+    )
+    connection.execute(delete(sums).where(sums.c.day.in_(dates), sums.c.contributors <= 0))
 
 
 def acknowledged_through(connection: Connection, cluster_id: str) -> date | None:
@@ -349,26 +419,23 @@ def fleet_daily_sums(
     cluster_id: str | None = None,
     metric: str | None = None,
 ) -> dict[date, list[Any]]:
-    """Per day of ``period``, each key's values summed over the clusters in SQL, as rows.
+    """Per day of ``period``, each key's values summed over the clusters (or one cluster's
+    rows), as rows: the sums the pushes keep, days x keys rows, never x clusters.
 
     Rows whose names differ between clusters stay apart (summed again by
-    ``fleet_sums.fleet_peaks``, which treats the result as one cluster's days): the
-    database hands over days x keys rows, never days x keys x clusters.
+    ``fleet_sums.fleet_peaks``, which treats the result as one cluster's days).
     """
-    table = FLEET_PEAK_TABLES[rows]
-    value = rows.database_value
-    grouped = [table.c[name] for name in rows.database_fields if name != value]
-    selected = [
-        cast(func.sum(table.c[name]), BigInteger).label(name) if name == value else table.c[name]
-        for name in rows.database_fields
-    ]
-    query = (
-        select(table.c.day, *selected)
-        .where(table.c.day.between(period.first, period.last))
-        .group_by(table.c.day, *grouped)
-    )
-    if cluster_id is not None:
-        query = query.where(table.c.cluster_id == cluster_id)
+    if cluster_id is None:
+        # The sums every push keeps: days x keys rows to read.
+        table = FLEET_SUM_TABLES[rows]
+        query = select(table.c.day, *(table.c[name] for name in rows.database_fields)).where(
+            table.c.day.between(period.first, period.last)
+        )
+    else:
+        table = FLEET_PEAK_TABLES[rows]
+        query = select(table.c.day, *(table.c[name] for name in rows.database_fields)).where(
+            table.c.day.between(period.first, period.last), table.c.cluster_id == cluster_id
+        )
     if metric is not None:
         query = query.where(table.c.metric == metric)
     found: dict[date, list[Any]] = {}

@@ -13,6 +13,10 @@ a PostgreSQL schema with a License Service without either touching the other's t
 - ``fleet_product_daily_peaks`` / ``fleet_bundled_product_daily_peaks`` /
   ``fleet_service_daily_peaks``: the clusters' daily peak rows, from the cluster row
   specs (``metering.fleet_rows``): cluster first, then the row's key, names and value.
+- ``fleet_product_daily_sums`` / ``fleet_bundled_product_daily_sums`` /
+  ``fleet_service_daily_sums``: per day and row (key and names), the sum over the
+  clusters and how many contribute, moved by every push in its transaction by its own
+  rows' differences, so a fleet report reads days x keys rows, never x clusters.
 - ``fleet_uploads``: the accepted uploads each cluster sent with its days.
 """
 
@@ -108,6 +112,31 @@ FLEET_PEAK_TABLES: Final[Mapping[RowSpec[Any], Table]] = {
     SERVICE_ROWS: _peak_table("fleet_service_daily_peaks", CLUSTER_ROWS[SERVICE_ROWS]),
 }
 """Each usage row spec's table of the clusters' daily peaks."""
+
+
+def _sum_table(name: str, rows: RowSpec[Any]) -> Table:
+    """The fleet's daily sums of ``rows`` (a usage row spec): day, key, names, summed value."""
+    stored_as = {column.database_column: column.encoding.stored_as for column in rows.stored}
+    return Table(
+        name,
+        fleet_metadata,
+        Column("day", Date, nullable=False),
+        *(
+            Column(c, BigInteger if stored_as[c] == "integer" else String, nullable=False)
+            for c in rows.database_columns
+        ),
+        # How many clusters' rows the sum holds: 0 means the row is gone from every one.
+        Column("contributors", BigInteger, nullable=False),
+        PrimaryKeyConstraint("day", *rows.database_key, *rows.database_names),
+    )
+
+
+FLEET_SUM_TABLES: Final[Mapping[RowSpec[Any], Table]] = {
+    PRODUCT_ROWS: _sum_table("fleet_product_daily_sums", PRODUCT_ROWS),
+    BUNDLED_PRODUCT_ROWS: _sum_table("fleet_bundled_product_daily_sums", BUNDLED_PRODUCT_ROWS),
+    SERVICE_ROWS: _sum_table("fleet_service_daily_sums", SERVICE_ROWS),
+}
+"""Each usage row spec's table of the fleet's daily sums."""
 
 fleet_uploads: Final = Table(
     "fleet_uploads",

@@ -1,4 +1,5 @@
-"""The Reporter's tables (SPEC 11): clusters, refusals, reported days, daily peaks, uploads.
+"""The Reporter's tables (SPEC 11): clusters, refusals, reported days, daily peaks and the
+fleet's daily sums, uploads.
 
 Revision ID: r0001_reporter_schema
 Revises: (none: the Reporter's own tree)
@@ -89,6 +90,16 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("cluster_id", "day", *row_key, name=f"pk_{name}"),
         )
         op.create_index(f"ix_{name}_day", name, ["day"])
+    for name, (row_key, names, value) in _PEAK_TABLES.items():
+        sums = name.replace("_peaks", "_sums")
+        op.create_table(
+            sums,
+            sa.Column("day", sa.Date(), nullable=False),
+            *(_text(column) for column in (*row_key, *names)),
+            sa.Column(value, sa.BigInteger(), nullable=False),
+            sa.Column("contributors", sa.BigInteger(), nullable=False),
+            sa.PrimaryKeyConstraint("day", *row_key, *names, name=f"pk_{sums}"),
+        )
     op.create_table(
         "fleet_uploads",
         _text("cluster_id"),
@@ -114,5 +125,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop every table of the Reporter."""
-    for name in ("fleet_uploads", *_PEAK_TABLES, "fleet_days", "fleet_refusals", "fleet_clusters"):
+    sums = [name.replace("_peaks", "_sums") for name in _PEAK_TABLES]
+    for name in ("fleet_uploads", *sums, *_PEAK_TABLES, "fleet_days", "fleet_refusals"):
         op.drop_table(name)
+    op.drop_table("fleet_clusters")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,15 @@ from license_service.errors import SnapshotVerificationError
 from license_service.fleet.fleet_store import KeyRefusal, StoredDays, store_days
 from license_service.fleet.snapshot_import import read_snapshot
 from license_service.metering.fleet_sums import fleet_peaks
+from license_service.metering.uploads import AggregationPolicy, Submission
 from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
 from license_service.store.period_peaks import period_peaks
+from license_service.store.uploads import record_uploads
 from tests.audit.conftest import TEST_KEY_FILE, snapshot_bytes
 from tests.audit.snapshot_data import CLUSTER, PERIOD, store_golden_dataset
+from tests.store.sample_builders import at, product, store
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +91,40 @@ def test_an_import_follows_the_key_rule(fleet_db: Database, golden: tuple[Path, 
 
     assert keep(imported.fingerprint) == StoredDays(CLUSTER, 3, PERIOD.last)
     assert isinstance(keep("SHA256:other"), KeyRefusal)
+
+
+def test_a_snapshots_uploads_come_with_their_days(tmp_path: Path) -> None:
+    database = Database.open(sqlite_url(tmp_path / "license-service.db"))
+    try:
+        store(database, at("2026-11-02", "10:00"), product("mq", 4))
+        with database.begin() as connection:
+            record_uploads(
+                connection,
+                cluster_id=CLUSTER,
+                received_at=at("2026-11-03", "08:30"),
+                submissions=[
+                    Submission(
+                        date(2026, 11, 2),
+                        "api",
+                        "=API calls",
+                        "API_CALLS",
+                        Decimal("0.5"),
+                        AggregationPolicy.ADD,
+                        submission_id="s-1",
+                    ),
+                ],
+            )
+        path = tmp_path / "snapshot.zip"
+        path.write_bytes(snapshot_bytes(database, SigningKey.from_pem(TEST_KEY_FILE.read_bytes())))
+    finally:
+        database.dispose()
+    imported = read_snapshot(path)
+    [day] = [d for d in imported.days if d.uploads]
+    [upload] = day.uploads
+    assert day.date == date(2026, 11, 2)
+    assert (upload.product_name, upload.metric_value, upload.submission_id) == (
+        "=API calls",
+        Decimal("0.5"),
+        "s-1",
+    )
+    assert upload.received_at == at("2026-11-03", "08:30")

@@ -5,7 +5,8 @@ signature by ``pub_key.pem``); any finding refuses it, named. Its cluster id and
 come from its file names, its name and version from ``data_condition.txt``, its days
 from ``products_daily_<s>.csv`` and ``bundled_products_daily_<s>.csv``, read back
 through the row specs (the daily file's columns; a bundled product's Cloud Pak name and
-version, not in the daily file, from ``bundled_products_<s>.csv``). Every day of the
+version, not in the daily file, from ``bundled_products_<s>.csv``), its uploads from
+``uploads_<s>.csv`` (each with the day its value belongs to). Every day of the
 period up to the day the snapshot was made counts as reported (a day without rows had
 no usage), that day itself as incomplete. Services have no daily file: they are not
 imported. The key rule is the push's: ``fleet_store.store_days`` pins or refuses.
@@ -22,6 +23,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+import msgspec
+
 from license_service.audit.csv_files import daily_columns
 from license_service.audit.snapshot_names import (
     DATA_CONDITION_FILE,
@@ -32,7 +35,7 @@ from license_service.audit.snapshot_names import (
 from license_service.audit.verification import verify_snapshot
 from license_service.errors import SnapshotVerificationError
 from license_service.fleet.fleet_store import KeyRefusal, StoredDays, store_days
-from license_service.fleet.push_format import ClusterIdentity, PushDay
+from license_service.fleet.push_format import ClusterIdentity, PushDay, PushUpload
 from license_service.formats.csv_lines import runs_as_formula
 from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import PEAK_DATE, RowSpec
@@ -78,6 +81,7 @@ def read_snapshot(path: Path) -> ImportedSnapshot:
         products = _daily_rows(archive, files.products_daily, PRODUCT_ROWS, {})
         names_of = _period_names(archive, files.bundled_products, BUNDLED_PRODUCT_ROWS)
         bundled = _daily_rows(archive, files.bundled_products_daily, BUNDLED_PRODUCT_ROWS, names_of)
+        uploads = _uploads(archive, files.uploads)
     generated = _generated_day(condition.get("Generated at", ""))
     last = min(period.last, generated) if generated else period.last
     days = []
@@ -89,6 +93,7 @@ def read_snapshot(path: Path) -> ImportedSnapshot:
                 complete=generated is None or day < generated,
                 products=tuple(products.get(day, ())),
                 bundled_products=tuple(bundled.get(day, ())),
+                uploads=tuple(uploads.get(day, ())),
             )
         )
         day += timedelta(days=1)
@@ -189,6 +194,19 @@ def _daily_rows(
         if names:
             row = _row(rows, {**document, **names}, where)
         by_day.setdefault(date.fromisoformat(cells[header[0]]), []).append(row)
+    return by_day
+
+
+def _uploads(archive: zipfile.ZipFile, name: str) -> dict[date, list[PushUpload]]:
+    """The accepted uploads of ``uploads_<s>.csv`` (absent in older snapshots), by day."""
+    by_day: dict[date, list[PushUpload]] = {}
+    for number, cells in enumerate(_csv_rows(archive, name), start=2):
+        cells.pop("clusterId", None)
+        try:
+            upload = msgspec.convert(cells, PushUpload, strict=False)
+        except msgspec.ValidationError as exc:
+            raise SnapshotVerificationError(f"{name} line {number}: {exc}") from None
+        by_day.setdefault(upload.date, []).append(upload)
     return by_day
 
 

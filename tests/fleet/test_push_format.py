@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from license_service.errors import RequestError
 from license_service.fleet.push_format import PushUpload, decode_push, envelope
 from license_service.metering.uploads import AggregationPolicy
-from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS
+from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, ProductUsage
 from tests.fleet.pushes import cluster_key, day_of, days_from, push_body
 
 FIRST = date(2026, 12, 1)
@@ -75,6 +77,11 @@ def test_from_json_reads_what_json_writes_for_every_row_kind() -> None:
             "metricQuantity must be",
         ),
         (lambda p: p["days"][0]["products"][0].update(metricQuantity=-1), "negative"),
+        (
+            lambda p: p["days"][0]["products"][0].update(metricQuantity=2**63),
+            "larger than a stored number",
+        ),
+        (lambda p: p["days"][0]["products"][0].update(name="a\x00b"), "name holds"),
         (lambda p: p["days"][0]["products"][0].update(extra=1), "unknown field 'extra'"),
         (
             lambda p: p["days"][0]["bundledProducts"][0].update(metricConversion="2"),
@@ -168,3 +175,27 @@ def test_uploads_travel_with_their_day_and_a_bad_one_is_named() -> None:
     payload["days"][0]["uploads"][0]["aggregationPolicy"] = "SUM"
     with pytest.raises(RequestError, match=r"aggregationPolicy"):
         decode_push(_resigned(payload))
+
+
+_names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")), max_size=30
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            ProductUsage,
+            _names,
+            _names,
+            _names,
+            st.integers(min_value=0, max_value=2**63 - 1),
+        ),
+        max_size=5,
+        unique_by=lambda row: (row.id, row.metric),
+    )
+)
+def test_any_products_travel_unchanged(products: list[ProductUsage]) -> None:
+    day = replace(day_of(FIRST), products=tuple(products))
+    assert decode_push(push_body("c1", [day])).days == (day,)

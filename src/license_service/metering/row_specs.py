@@ -32,6 +32,7 @@ from typing import Any, Final, Generic, Literal, TypeVar, cast
 from license_service.errors import LicenseServiceError
 from license_service.formats.csv_lines import Cell
 from license_service.formats.decimal_numbers import decimal_text, json_number
+from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.metering.ratios import Ratio, parse_ratio
 
 R = TypeVar("R", bound=tuple[Any, ...])
@@ -313,6 +314,10 @@ class RowSpec(Generic[R]):
         return itemgetter(self._position[column.attribute])
 
 
+MAX_STORED_INTEGER: Final = 2**63 - 1
+"""The largest whole number a database column of a usage row holds (a BIGINT)."""
+
+
 def _from_json(column: Column, document: Mapping[str, Any]) -> Any:
     """The value of stored ``column`` in a JSON row, checked by its encoding's database type."""
     name = column.api_name
@@ -322,9 +327,15 @@ def _from_json(column: Column, document: Mapping[str, Any]) -> Any:
     if column.encoding.stored_as == "integer":
         if isinstance(given, bool) or not isinstance(given, int):
             raise ValueError(f"{name} must be a whole number (a JSON integer), e.g. 8")
+        if not -MAX_STORED_INTEGER <= given <= MAX_STORED_INTEGER:
+            raise ValueError(f"{name} is larger than a stored number can be (2^63 - 1)")
         return given
     if not isinstance(given, str):
         raise ValueError(f"{name} must be a JSON string")
+    # A NUL or a control no store can hold (PostgreSQL refuses a NUL): named, not stored.
+    found = first_unsafe_character(given)
+    if found is not None:
+        raise ValueError(f"{name} holds {found.describe()}, which no stored text can hold")
     decode = column.encoding.from_stored
     if decode is None:
         return given

@@ -175,6 +175,10 @@ def test_uploads_travel_with_their_day_and_a_bad_one_is_named() -> None:
     payload["days"][0]["uploads"][0]["aggregationPolicy"] = "SUM"
     with pytest.raises(RequestError, match=r"aggregationPolicy"):
         decode_push(_resigned(payload))
+    payload = _payload_of(body)
+    payload["days"][0]["uploads"][0]["productName"] = "a\x00"
+    with pytest.raises(RequestError, match=r"uploads\[0\]\.productName holds"):
+        decode_push(_resigned(payload))
 
 
 _names = st.text(

@@ -35,7 +35,7 @@ from license_service.errors import AuditError, RequestError
 from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.metering.row_specs import RowSpec
+from license_service.metering.row_specs import MAX_STORED_INTEGER, RowSpec
 from license_service.metering.uploads import AggregationPolicy
 from license_service.metering.usage_rows import (
     BUNDLED_PRODUCT_ROWS,
@@ -324,13 +324,21 @@ def _day(day: PushPayloadDay, index: int) -> PushDay:
             read.append(row)
         rows[attribute] = tuple(read)
     for position, upload in enumerate(day.uploads):
+        where = f"days[{index}].uploads[{position}]"
         if upload.metric_value < 0 or not upload.metric_value.is_finite():
-            raise RequestError(
-                f"days[{index}].uploads[{position}].metricValue must be a number of 0 or more"
-            )
+            raise RequestError(f"{where}.metricValue must be a number of 0 or more")
+        for info in msgspec.structs.fields(upload):
+            value = getattr(upload, info.name)
+            found = first_unsafe_character(value) if isinstance(value, str) else None
+            if found is not None:
+                raise RequestError(
+                    f"{where}.{info.encode_name} holds {found.describe()}, which no stored "
+                    "text can hold: remove it"
+                )
     coverage = day.coverage
-    if coverage.samples_taken < 0 or coverage.samples_expected < 0:
-        raise RequestError(f"days[{index}].coverage: sample counts are 0 or more")
+    counts = (coverage.samples_taken, coverage.samples_expected)
+    if not all(0 <= count <= MAX_STORED_INTEGER for count in counts):
+        raise RequestError(f"days[{index}].coverage: sample counts are 0 to 2^63 - 1")
     return PushDay(
         date=day.date,
         complete=day.complete,

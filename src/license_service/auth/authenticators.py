@@ -34,6 +34,7 @@ from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.identities import Denied, Identity
 from license_service.auth.token_comparison import any_same_token
 from license_service.tokens.followed import TokenSource
+from license_service.tokens.kinds import API_TOKEN, TokenKind
 
 AUTH_LOGGER: Final = "license_service.auth"
 logger = logging.getLogger(AUTH_LOGGER)
@@ -74,8 +75,10 @@ class ApiTokenAuthenticator:
         url_based_enabled: Callable[[], bool],
         limiter: FailedAttemptLimiter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        kind: TokenKind = API_TOKEN,
     ) -> None:
         self._tokens = tokens
+        self._kind = kind  # which token the messages name: the Reporter's has its own flag
         self._url_based_enabled = url_based_enabled
         self._limiter = limiter
         self._clock = clock
@@ -106,9 +109,9 @@ class ApiTokenAuthenticator:
         """The decision on ``credentials`` alone: no slow-down, nothing logged."""
         enabled = self._url_based_enabled()
         if not credentials.present:
+            name = self._kind.name
             how = (
-                "add ?token=<API token> to the URL or send the header "
-                "Authorization: Bearer <API token>"
+                f"add ?token=<{name}> to the URL or send the header Authorization: Bearer <{name}>"
                 if enabled
                 else _USE_SERVICE_ACCOUNT
             )
@@ -132,10 +135,11 @@ class ApiTokenAuthenticator:
             return Denied(
                 401,
                 "configured-token-invalid",
-                "the API token configured on the server is invalid, so API tokens are refused "
+                f"the {self._kind.name} configured on the server is invalid, so it is refused "
                 "until an operator fixes it: the service log says why (the line 'API-token "
                 "access refused: ...'); test a value with `license-service token check`, then "
-                "set it with `license-service token set` (or in the token Secret)",
+                f"set it with `license-service token set{self._kind.flag}` (or in the token "
+                "Secret)",
             )
         presented = [
             value for value in (credentials.url_token, credentials.bearer) if value is not None
@@ -146,14 +150,15 @@ class ApiTokenAuthenticator:
             return Denied(
                 401,
                 "invalid",
-                "the ?token= parameter is empty; put the API token after token= "
-                "(`license-service token get` prints it)",
+                f"the ?token= parameter is empty; put the {self._kind.name} after token= "
+                f"(`license-service token get{self._kind.flag}` prints it)",
             )
         return Denied(
             401,
             "invalid",
-            "the token is not this service's API token; get the current one with "
-            "`license-service token get` (or from the token Secret) and try again",
+            f"the token is not this service's {self._kind.name}; get the current one with "
+            f"`license-service token get{self._kind.flag}` (or from the token Secret) and try "
+            "again",
         )
 
 

@@ -16,6 +16,7 @@ from license_service.cli.demo_command import demo_command
 from license_service.cli.exit_codes import reporting_errors
 from license_service.cli.help_pages import HelpCommand, HelpGroup
 from license_service.cli.measure_command import measure_command
+from license_service.cli.reporter_command import build_reporter_app
 from license_service.cli.serve_command import serve_command
 from license_service.cli.snapshot_command import build_snapshot_app
 from license_service.cli.token_command import build_token_app
@@ -42,6 +43,7 @@ def build_app() -> typer.Typer:
     app.command("upload", cls=HelpCommand)(reporting_errors(upload_command))
     app.add_typer(build_snapshot_app())
     app.add_typer(build_token_app())
+    app.add_typer(build_reporter_app())
     return app
 
 

@@ -32,7 +32,7 @@ from license_service.errors import ConfigurationError, InvalidTokenError, Missin
 from license_service.runtime.options import DEFAULT_DATA_DIR
 from license_service.tokens.cluster_flags import ClusterTokenFlags
 from license_service.tokens.file_store import read_token_text, write_token_file
-from license_service.tokens.kinds import API_TOKEN, UPLOAD_TOKEN, TokenKind
+from license_service.tokens.kinds import API_TOKEN, REPORTER_TOKEN, UPLOAD_TOKEN, TokenKind
 from license_service.tokens.rules import (
     check_token,
     generate_token,
@@ -93,6 +93,14 @@ UploadOption = Annotated[
         "instead of the API token.",
     ),
 ]
+ReporterOption = Annotated[
+    bool,
+    typer.Option(
+        "--reporter",
+        help="Act on the Reporter's token (DIR/token, or Secret "
+        "ibm-license-service-reporter-token) instead of the API token.",
+    ),
+]
 SecretOption = Annotated[
     str | None,
     flags.optional(
@@ -128,10 +136,11 @@ def get_command(
     namespace: NamespaceOption = None,
     secret: SecretOption = None,
     upload: UploadOption = False,
+    reporter: ReporterOption = False,
 ) -> None:
     """Print the API token (or the upload token), alone on one line (for piping)."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
-    kind = _kind(upload)
+    kind = _kind(upload, reporter=reporter)
     typer.echo(_token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind).read())
 
 
@@ -147,10 +156,11 @@ def set_command(
     secret: SecretOption = None,
     force: ForceOption = False,
     upload: UploadOption = False,
+    reporter: ReporterOption = False,
 ) -> None:
     """Check VALUE against the token rules, then make it the API (or upload) token."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
-    kind = _kind(upload)
+    kind = _kind(upload, reporter=reporter)
     place = _token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind)
     token = _read_value(value)
     check_token(token, forced=force)
@@ -167,10 +177,11 @@ def generate_command(
     namespace: NamespaceOption = None,
     secret: SecretOption = None,
     upload: UploadOption = False,
+    reporter: ReporterOption = False,
 ) -> None:
     """Make a new random API (or upload) token of 24 letters and digits; write and print it."""
     cluster = ClusterTokenFlags(kubeconfig, context, in_cluster, namespace, secret)
-    kind = _kind(upload)
+    kind = _kind(upload, reporter=reporter)
     place = _token_place(cluster, data_dir=data_dir, token_file=token_file, kind=kind)
     token = generate_token()
     written = place.write(token, forced=False)
@@ -303,8 +314,10 @@ def _token_place(
     return _TokenFilePlace(path, f"--data-dir {directory}{flag}", kind)
 
 
-def _kind(upload: bool) -> TokenKind:
-    return UPLOAD_TOKEN if upload else API_TOKEN
+def _kind(upload: bool, *, reporter: bool = False) -> TokenKind:
+    if upload and reporter:
+        raise ConfigurationError("--upload and --reporter name two tokens; give only one")
+    return REPORTER_TOKEN if reporter else UPLOAD_TOKEN if upload else API_TOKEN
 
 
 def _capitalised(name: str) -> str:

@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import collections
 import functools
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import attrgetter, itemgetter
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
+from license_service.errors import LicenseServiceError
 from license_service.formats.csv_lines import Cell
 from license_service.formats.decimal_numbers import decimal_text, json_number
+from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.metering.ratios import Ratio, parse_ratio
 
 R = TypeVar("R", bound=tuple[Any, ...])
@@ -141,6 +143,7 @@ class RowSpec(Generic[R]):
         _check(row_type.__name__, fields, columns=self.columns, key=self.key, value=value)
         self.names: Final = tuple(f for f in fields if f not in self.key and f != value)
         by_attribute = {column.attribute: column for column in self.stored}
+        self._by_attribute = by_attribute
         self.database_key: Final = tuple(by_attribute[a].database_column for a in self.key)
         self.database_names: Final = tuple(by_attribute[a].database_column for a in self.names)
         self.database_value: Final = by_attribute[value].database_column
@@ -226,6 +229,42 @@ class RowSpec(Generic[R]):
             for value in (source(row),)
         }
 
+    def from_json(self, document: Mapping[str, Any]) -> R:
+        """The row that ``json`` wrote as ``document`` (API names; ``metricPeakDate`` not
+        allowed), read by the column table; ``ValueError`` naming the field and the fix.
+
+        A derived field (``metricConvertedQuantity``) may be left out; when given it must
+        equal what the row's stored fields make, so a row never says two things.
+        """
+        if not isinstance(document, Mapping):
+            raise ValueError("a row must be a JSON object of the fields of /products etc.")
+        values = [_from_json(column, document) for column in self.stored]
+        row = self._make(values)
+        if self.value_of(row) < 0:
+            name = self._by_attribute[self.value].api_name
+            raise ValueError(f"{name} is negative: a usage value is 0 or more")
+        for column in self.columns:
+            given = document.get(column.api_name)
+            if column is PEAK_DATE or not column.derived or given is None:
+                continue
+            source = self._source(column)
+            encode = column.encoding.json
+            made = cast(Any, source)(row)
+            if given != (made if encode is None else encode(made)):
+                # What was sent is not echoed (it may be anything); what the row makes is.
+                raise ValueError(
+                    f"{column.api_name} is not what the row's other fields make "
+                    f"({made if encode is None else encode(made)!r}): send the value the row "
+                    "gives, or leave the field out"
+                )
+        known = {column.api_name for column in self.columns if column is not PEAK_DATE}
+        unknown = sorted(set(document) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown field {unknown[0][:40]!r}: a row has the fields {sorted(known)}"
+            )
+        return row
+
     def period_json(self, peak: PeriodPeak[R]) -> dict[str, JsonValue]:
         """``peak`` as a row of its endpoint (SPEC 3.2, 3.3, 3.6), ``metricPeakDate`` included."""
         row, day = peak.row, cast(Any, peak.peak_date)
@@ -273,6 +312,37 @@ class RowSpec(Generic[R]):
             read: Callable[[R], Any] = attrgetter(column.attribute)
             return read
         return itemgetter(self._position[column.attribute])
+
+
+MAX_STORED_INTEGER: Final = 2**63 - 1
+"""The largest whole number a database column of a usage row holds (a BIGINT)."""
+
+
+def _from_json(column: Column, document: Mapping[str, Any]) -> Any:
+    """The value of stored ``column`` in a JSON row, checked by its encoding's database type."""
+    name = column.api_name
+    if name not in document:
+        raise ValueError(f"the field {name} is missing: every row carries it")
+    given = document[name]
+    if column.encoding.stored_as == "integer":
+        if isinstance(given, bool) or not isinstance(given, int):
+            raise ValueError(f"{name} must be a whole number (a JSON integer), e.g. 8")
+        if not -MAX_STORED_INTEGER <= given <= MAX_STORED_INTEGER:
+            raise ValueError(f"{name} is larger than a stored number can be (2^63 - 1)")
+        return given
+    if not isinstance(given, str):
+        raise ValueError(f"{name} must be a JSON string")
+    # A NUL or a control no store can hold (PostgreSQL refuses a NUL): named, not stored.
+    found = first_unsafe_character(given)
+    if found is not None:
+        raise ValueError(f"{name} holds {found.describe()}, which no stored text can hold")
+    decode = column.encoding.from_stored
+    if decode is None:
+        return given
+    try:
+        return decode(given)
+    except LicenseServiceError as exc:
+        raise ValueError(f"{name}: {exc}") from exc
 
 
 def _converters(

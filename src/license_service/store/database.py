@@ -31,6 +31,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -64,6 +65,22 @@ _MIGRATION_LOCK_KEY: Final = 0x4C_53_4D_49_47_52
 _SUPPORTED: Final = "use sqlite:///<path of a file> or postgresql://<user>@<host>:<port>/<database>"
 
 
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """Whose tables a database holds: their migrations, Alembic's version table, a name.
+
+    License Service's by default; the Reporter keeps its own (``fleet.fleet_schema``), so
+    the two never migrate each other's tables, even in one PostgreSQL schema.
+    """
+
+    migrations: Path
+    version_table: str = "alembic_version"
+    holder: str = "License Service"
+
+
+LICENSE_SERVICE_SCHEMA: Final = Schema(MIGRATIONS)
+
+
 def sqlite_url(path: Path) -> str:
     """The URL of the SQLite database file at ``path`` (made absolute)."""
     return URL.create("sqlite+pysqlite", database=str(path.resolve())).render_as_string()
@@ -83,7 +100,12 @@ class Database:
 
     @classmethod
     def open(
-        cls, url: str, *, if_empty: IfEmpty = "create", if_damaged: IfDamaged = "refuse"
+        cls,
+        url: str,
+        *,
+        if_empty: IfEmpty = "create",
+        if_damaged: IfDamaged = "refuse",
+        schema: Schema = LICENSE_SERVICE_SCHEMA,
     ) -> Database:
         """Connect to ``url`` and migrate it to the newest schema.
 
@@ -108,7 +130,7 @@ class Database:
                     if_damaged=if_damaged,
                     now=lambda: datetime.now(UTC),
                 )
-            _migrate(engine, if_empty=if_empty)
+            _migrate(engine, if_empty=if_empty, schema=schema)
         except (SQLAlchemyError, CommandError) as exc:
             engine.dispose()
             if file is not None and isinstance(exc, SQLAlchemyError):
@@ -347,15 +369,15 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
-def _alembic_config() -> Config:
+def _alembic_config(schema: Schema = LICENSE_SERVICE_SCHEMA) -> Config:
     config = Config()
     # ConfigParser interpolates '%': a path holding one must be escaped.
-    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.set_main_option("script_location", str(schema.migrations).replace("%", "%%"))
     return config
 
 
-def _migrate(engine: Engine, *, if_empty: IfEmpty) -> None:
-    config = _alembic_config()
+def _migrate(engine: Engine, *, if_empty: IfEmpty, schema: Schema) -> None:
+    config = _alembic_config(schema)
     script = ScriptDirectory.from_config(config)
     known = {revision.revision for revision in script.walk_revisions()}
     with engine.begin() as connection:
@@ -363,16 +385,19 @@ def _migrate(engine: Engine, *, if_empty: IfEmpty) -> None:
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
             )
-        current = set(MigrationContext.configure(connection).get_current_heads())
+        context = MigrationContext.configure(
+            connection, opts={"version_table": schema.version_table}
+        )
+        current = set(context.get_current_heads())
         if not current and if_empty == "refuse":
             raise EmptyDatabaseError(
-                f"database {_shown(engine.url)} holds no License Service tables (it is empty)"
+                f"database {_shown(engine.url)} holds no {schema.holder} tables (it is empty)"
             )
         unknown = sorted(current - known)
         if unknown:
             raise SchemaTooNewError(
                 f"database {_shown(engine.url)} has schema revision {', '.join(unknown)}, "
-                f"which this version of License Service does not know (its newest is "
+                f"which this version of {schema.holder} does not know (its newest is "
                 f"{', '.join(sorted(script.get_heads()))}): it was written by a newer version. "
                 "Run that newer version, or restore a backup made before the upgrade; "
                 "the database was left unchanged"

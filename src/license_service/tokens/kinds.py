@@ -33,5 +33,13 @@ UPLOAD_TOKEN: Final = TokenKind(
     "token-upload",
     " --upload",
 )
+REPORTER_TOKEN: Final = TokenKind(
+    "Reporter token",
+    "token",
+    "ibm-license-service-reporter-token",
+    "token",
+    " --reporter",
+)
+"""The Reporter's token (SPEC 11): its read API and the clusters' pushes; SPEC 4's rules."""
 UPLOAD_CONFIG_MAP: Final = "ibm-licensing-upload-config"
 """The ConfigMap telling uploaders where to send (``url``) and what to trust (``crt.pem``)."""

@@ -14,23 +14,40 @@ nothing more.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Final, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from license_service.auth.authenticators import Authenticator
 from license_service.auth.credentials import credentials_from
 from license_service.auth.identities import Denied, Identity
-from license_service.web.app_state import AppState
 from license_service.web.error_responses import error_response
+from license_service.web.middleware.request_metrics import RequestMetrics
 from license_service.web.pages.refusal_page import HTML_PAGES, prefers_html, refusal_page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class Gated(Protocol):
+    """What the gate needs of an app's state: its authenticator and request metrics
+    (License Service's ``AppState``, the Reporter's ``ReporterState``)."""
+
+    @property
+    def authenticator(self) -> Authenticator: ...
+
+    @property
+    def request_metrics(self) -> RequestMetrics: ...
+
+
 WWW_AUTHENTICATE: Final = 'Bearer realm="license-service"'
 
 
-def requiring_authentication(state: AppState, endpoint: Endpoint) -> Endpoint:
-    """``endpoint`` behind the app's authenticator."""
+def requiring_authentication(
+    state: Gated, endpoint: Endpoint, *, html_refusals: bool = True
+) -> Endpoint:
+    """``endpoint`` behind the app's authenticator; ``html_refusals=False``: JSON refusals
+    only (the Reporter, whose pages the License Service refusal page does not describe)."""
 
     async def authenticated(request: Request) -> Response:
         client = request.client.host if request.client else "unknown"
@@ -41,7 +58,11 @@ def requiring_authentication(state: AppState, endpoint: Endpoint) -> Endpoint:
         )
         if isinstance(decision, Denied):
             state.request_metrics.record_authentication_failure(decision.reason)
-            if request.url.path in HTML_PAGES and prefers_html(request.headers.get("accept")):
+            if (
+                html_refusals
+                and request.url.path in HTML_PAGES
+                and prefers_html(request.headers.get("accept"))
+            ):
                 return refusal_page(decision, headers=refusal_headers(decision))
             return denied_response(decision)
         request.state.identity = decision

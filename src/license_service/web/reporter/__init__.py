@@ -1,0 +1,1 @@
+"""The Reporter's web app (SPEC 11): pushes in, the fleet's numbers out."""

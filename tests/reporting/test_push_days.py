@@ -7,20 +7,28 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from license_service.fleet.push_format import Coverage, PushUpload
+from license_service.fleet.push_format import (
+    ClusterIdentity,
+    Coverage,
+    PushUpload,
+    decode_push,
+    encode_push,
+)
 from license_service.metering.periods import DatePeriod
 from license_service.metering.uploads import AggregationPolicy, Submission
 from license_service.reporting.push_days import push_days
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.store.uploads import record_uploads
 from tests.store.sample_builders import CLUSTER, at, bundled, day, product, service, store
 
 PERIOD = DatePeriod(day("2026-11-01"), day("2026-11-04"))
 NOW = at("2026-11-04", "10:00")
+CLUSTER_IDENTITY = ClusterIdentity(CLUSTER, "cluster a", "1.2.3")
 
 
 def test_every_day_is_listed_with_its_daily_peaks_and_only_today_is_incomplete(
-    db: Database,
+    db: Database, signing_key: SigningKey
 ) -> None:
     store(db, at("2026-11-02", "10:00"), product("api", 3), bundled("db2", 2), service("s1", 2))
     store(db, at("2026-11-02", "10:05"), product("api", 5), bundled("db2", 1), service("s1", 1))
@@ -38,6 +46,8 @@ def test_every_day_is_listed_with_its_daily_peaks_and_only_today_is_incomplete(
     assert days[1].products == (product("api", 5),)
     assert days[1].bundled_products == (bundled("db2", 2),)
     assert days[1].services == (service("s1", 2),)
+    body = encode_push(CLUSTER_IDENTITY, days, key=signing_key, sent_at=NOW)
+    assert decode_push(body).days == tuple(days)
 
 
 def test_a_day_carries_the_samples_taken_and_expected_as_the_snapshot_counts_them(
@@ -54,7 +64,7 @@ def test_a_day_carries_the_samples_taken_and_expected_as_the_snapshot_counts_the
     assert days[0].coverage == Coverage(samples_taken=0, samples_expected=0)
 
 
-def test_uploads_travel_with_the_day_they_belong_to(db: Database) -> None:
+def test_uploads_travel_with_the_day_they_belong_to(db: Database, signing_key: SigningKey) -> None:
     submission = Submission(
         day=day("2026-11-03"),
         product_id="api",
@@ -86,6 +96,9 @@ def test_uploads_travel_with_the_day_they_belong_to(db: Database) -> None:
         ),
     )
     assert days[2].products[0].quantity == 13
+    # The Reporter reads back exactly what the sender read from the store.
+    body = encode_push(CLUSTER_IDENTITY, days, key=signing_key, sent_at=NOW)
+    assert decode_push(body).days == tuple(days)
     assert [d.uploads for d in days if d.date != day("2026-11-03")] == [(), (), ()]
 
 

@@ -9,8 +9,6 @@ nothing; an offline cluster's snapshot imports and a tampered one is refused.
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,7 +21,8 @@ from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
 from tests.audit.conftest import TEST_KEY_FILE, snapshot_bytes
 from tests.audit.snapshot_data import CLUSTER, PERIOD, store_golden_dataset
-from tests.e2e.processes import ServiceProcess, free_port, run_cli
+from tests.e2e.processes import ServiceProcess, run_cli
+from tests.e2e.reporter_process import start_reporter, token_of
 from tests.fleet.pushes import day_of, push_body
 from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
 
@@ -31,56 +30,6 @@ pytestmark = pytest.mark.postgres
 
 TODAY = datetime.now(UTC).date()
 FIRST = TODAY - timedelta(days=5)
-
-
-def start_reporter(
-    tmp_path: Path, database_url: str, *, name: str = "r", extra: tuple[str, ...] = ()
-) -> ServiceProcess:
-    """``license-service reporter`` on a free port, its data directory in ``tmp_path``."""
-    data_dir = tmp_path / ("reporter-data" if not extra else f"{name}-data")
-    port = free_port()
-    stdout_path, stderr_path = tmp_path / f"{name}-out.txt", tmp_path / f"{name}-err.txt"
-    stdout, stderr = stdout_path.open("wb"), stderr_path.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "license_service",
-            "reporter",
-            "--database-url",
-            database_url,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            *extra,
-        ],
-        stdout=stdout,
-        stderr=stderr,
-        cwd=tmp_path,
-    )
-    reporter = ServiceProcess(
-        process=process,
-        port=port,
-        metrics_port=0,
-        data_dir=data_dir,
-        stdout_path=stdout_path,
-        stderr_path=stderr_path,
-        _files=[stdout, stderr],
-    )
-    try:
-        reporter.wait_until_serving()
-    except BaseException:
-        reporter.stop()
-        raise
-    return reporter
-
-
-def token_of(reporter: ServiceProcess) -> str:
-    shared = reporter.data_dir.parent / "shared-token"
-    return (shared if shared.exists() else reporter.data_dir / "token").read_text().strip()
 
 
 @pytest.fixture

@@ -39,8 +39,8 @@ def test_serve_pushes_to_the_reporter_and_resumes_after_a_restart(
         assert first.dates[0] == (today - timedelta(days=30)).isoformat()
         assert first.dates[-1] == today.isoformat()
         assert first.complete[-1] is False
-        assert reporter.days[today.isoformat()]["products"], "today's usage was pushed"
-        assert reporter.days[today.isoformat()]["coverage"]["samplesTaken"] >= 1
+        assert reporter.days[today.isoformat()].products, "today's usage was pushed"
+        assert reporter.days[today.isoformat()].coverage.samples_taken >= 1
 
         sender = eventually(
             lambda: (

@@ -1,5 +1,7 @@
-"""The push body against PUSH_FORMAT.md (version 1): the envelope's fields, standard padded
-base64, the payload's fields, and a signature that the real ``openssl`` verifies."""
+"""The body the sender pushes (``fleet.push_format.encode_push`` of the days ``push_days``
+builds) against PUSH_FORMAT.md (version 1): the envelope's fields, standard padded base64,
+the payload's fields, a signature that the real ``openssl`` verifies, and days that the
+Reporter's ``decode_push`` reads back unchanged."""
 
 from __future__ import annotations
 
@@ -13,40 +15,42 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from license_service.reporting.push_body import PushedCluster, push_body
-from license_service.reporting.push_days import PushDay
+from license_service.fleet.push_format import (
+    ClusterIdentity,
+    Coverage,
+    PushDay,
+    PushUpload,
+    decode_push,
+    encode_push,
+)
+from license_service.metering.uploads import AggregationPolicy
+from license_service.metering.usage_rows import ProductUsage
 from license_service.signing.keys import SigningKey, public_key_fingerprint
 from tests.store.sample_builders import at
 
-CLUSTER = PushedCluster(cluster_id="prod-eu", cluster_name="Production EU", service_version="1.2.3")
+CLUSTER = ClusterIdentity(
+    cluster_id="prod-eu", cluster_name="Production EU", service_version="1.2.3"
+)
 PRODUCT = {
-    "productName": "Product api",
-    "productId": "api",
-    "productMetric": "VIRTUAL_PROCESSOR_CORE",
+    "name": "Product api",
+    "id": "api",
+    "metricName": "VIRTUAL_PROCESSOR_CORE",
     "metricQuantity": 4,
 }
+"""The row as /products writes it, without ``metricPeakDate``."""
 DAYS = [
     PushDay(
-        day=date(2026, 12, 5),
+        date=date(2026, 12, 5),
         complete=True,
-        rows={"products": [PRODUCT], "bundledProducts": [], "services": []},
-        uploads=[],
-        samples_taken=96,
-        samples_expected=96,
+        products=(ProductUsage("Product api", "api", "VIRTUAL_PROCESSOR_CORE", 4),),
+        coverage=Coverage(96, 96),
     ),
-    PushDay(
-        day=date(2026, 12, 6),
-        complete=False,
-        rows={"products": [], "bundledProducts": [], "services": []},
-        uploads=[],
-        samples_taken=76,
-        samples_expected=77,
-    ),
+    PushDay(date=date(2026, 12, 6), complete=False, coverage=Coverage(76, 77)),
 ]
 
 
 def envelope_of(signing_key: SigningKey) -> dict[str, object]:
-    body = push_body(DAYS, CLUSTER, signing_key, sent_at=at("2026-12-06", "19:00:00.123"))
+    body = encode_push(CLUSTER, DAYS, key=signing_key, sent_at=at("2026-12-06", "19:00:00"))
     document = json.loads(body)
     assert isinstance(document, dict)
     return document
@@ -129,21 +133,30 @@ def test_the_reporter_can_fingerprint_the_key_as_the_snapshots_do(signing_key: S
 
 
 def test_an_uploaded_value_is_written_as_its_exact_decimal_number(signing_key: SigningKey) -> None:
-    upload = {
-        "receivedAt": "2026-12-06T09:00:00Z",
-        "date": "2026-12-05",
-        "productId": "api",
-        "productName": "Product api",
-        "productMetric": "API_CALLS",
-        "metricValue": Decimal("123456789012345.123456"),
-        "aggregationPolicy": "MAX",
-        "cloudpakId": "",
-        "submissionId": "",
-    }
-    days = [replace(DAYS[0], uploads=[upload])]
-    body = push_body(days, CLUSTER, signing_key, sent_at=at("2026-12-06", "19:00"))
+    upload = PushUpload(
+        received_at=at("2026-12-06", "09:00"),
+        date=date(2026, 12, 5),
+        product_id="api",
+        product_name="Product api",
+        product_metric="API_CALLS",
+        metric_value=Decimal("123456789012345.123456"),
+        aggregation_policy=AggregationPolicy.MAX,
+        cloudpak_id="",
+        submission_id="",
+    )
+    days = [replace(DAYS[0], uploads=(upload,))]
+    body = encode_push(CLUSTER, days, key=signing_key, sent_at=at("2026-12-06", "19:00"))
     payload = base64.b64decode(json.loads(body)["payload"], validate=True).decode()
     assert '"metricValue":123456789012345.123456,' in payload
     parsed = json.loads(payload, parse_float=Decimal)
     assert parsed["days"][0]["uploads"][0]["metricValue"] == Decimal("123456789012345.123456")
     assert parsed["days"][0]["uploads"][0]["submissionId"] == ""
+    assert decode_push(body).days[0].uploads == (upload,)
+
+
+def test_the_reporter_reads_back_the_days_and_the_cluster_as_sent(signing_key: SigningKey) -> None:
+    body = encode_push(CLUSTER, DAYS, key=signing_key, sent_at=at("2026-12-06", "19:00"))
+    received = decode_push(body)
+    assert received.days == tuple(DAYS)
+    assert received.cluster == CLUSTER
+    assert received.fingerprint == signing_key.fingerprint

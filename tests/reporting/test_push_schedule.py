@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from license_service.fleet.push_format import MAX_DAYS_PER_PUSH
 from license_service.reporting.push_schedule import (
     FIRST_RETRY_SECONDS,
     LONGEST_RETRY_SECONDS,
-    MAX_DAYS_PER_PUSH,
     push_periods,
     retry_seconds,
 )

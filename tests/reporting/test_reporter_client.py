@@ -11,6 +11,8 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 from license_service.reporting.reporter_client import ReporterConnection, send_push
 
 
@@ -56,6 +58,32 @@ def test_the_request_is_a_post_to_v1_push_with_the_bearer_token_and_the_body() -
     assert request["headers"]["Authorization"] == "Bearer tok-123"
     assert request["headers"]["Content-Type"] == "application/json"
     assert request["body"] == b'{"x":1}'
+
+
+def test_acknowledged_through_null_is_a_success_acknowledging_nothing() -> None:
+    answer_body = b'{"clusterId": "c", "acknowledgedThrough": null, "accepted": 1}'
+    with answering(200, answer_body, []) as url:
+        answer = send_push(ReporterConnection(url, "t", None, timeout=5), b"{}")
+    assert answer.succeeded
+    assert answer.acknowledged_through is None
+    assert answer.accepted == 1
+
+
+@pytest.mark.parametrize(
+    "answer_body",
+    [
+        b'{"clusterId": "c", "accepted": 1}',
+        b'{"clusterId": "c", "acknowledgedThrough": "", "accepted": 1}',
+        b'{"clusterId": "c", "acknowledgedThrough": 20261205, "accepted": 1}',
+        b'{"clusterId": "c", "acknowledgedThrough": "2026-12-05", "accepted": "many"}',
+    ],
+)
+def test_a_200_without_a_readable_acknowledgement_is_retried(answer_body: bytes) -> None:
+    with answering(200, answer_body, []) as url:
+        answer = send_push(ReporterConnection(url, "t", None, timeout=5), b"{}")
+    assert not answer.succeeded
+    assert answer.retryable
+    assert "not understood" in answer.message
 
 
 def test_a_200_that_cannot_be_read_is_retried() -> None:

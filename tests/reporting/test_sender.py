@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from license_service.fleet.push_format import ClusterIdentity
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS
 from license_service.reporting import sender as sender_module
-from license_service.reporting.push_body import PushedCluster
 from license_service.reporting.push_schedule import FIRST_RETRY_SECONDS, PUSH_EVERY_SECONDS
 from license_service.reporting.reporter_client import ReporterConnection
 from license_service.reporting.sender import Sender, SenderTarget
@@ -57,7 +57,7 @@ def sender_for(
 ) -> Sender:
     target = SenderTarget(
         reporter=ReporterConnection(url=reporter.url, token=token, ca_pem=None, timeout=10),
-        cluster=PushedCluster("prod-eu", "Production EU", "1.2.3"),
+        cluster=ClusterIdentity("prod-eu", "Production EU", "1.2.3"),
         initial_days=30,
     )
     return Sender(
@@ -84,12 +84,8 @@ def test_the_first_push_covers_the_30_days_before_today_and_today(
     assert push.dates[-1] == "2026-12-06"
     assert len(push.dates) == 31
     assert push.complete == [True] * 30 + [False]
-    assert push.cluster == {
-        "clusterId": "prod-eu",
-        "clusterName": "Production EU",
-        "serviceVersion": "1.2.3",
-    }
-    assert reporter.days["2026-12-05"]["products"][0]["metricQuantity"] == 4
+    assert push.cluster == ClusterIdentity("prod-eu", "Production EU", "1.2.3")
+    assert reporter.days["2026-12-05"].products[0].quantity == 4
     with db.read() as connection:
         progress = push_progress(connection, reporter_url=reporter.url)
     assert progress.acknowledged_through == day("2026-12-05")
@@ -125,7 +121,7 @@ def test_today_is_sent_again_each_hour_until_it_ends(
     sender.push_round()
     assert reporter.pushes[-1].dates == ["2026-12-06"]
     assert reporter.pushes[-1].complete == [False]
-    assert reporter.days["2026-12-06"]["products"][0]["metricQuantity"] == 7
+    assert reporter.days["2026-12-06"].products[0].quantity == 7
 
     clock.now = at("2026-12-07", "00:30")
     sender.push_round()
@@ -139,7 +135,7 @@ def test_a_long_backlog_goes_in_pushes_of_at_most_31_days(
 ) -> None:
     target = SenderTarget(
         reporter=ReporterConnection(url=reporter.url, token=TOKEN, ca_pem=None),
-        cluster=PushedCluster("prod-eu", "Production EU", "1.2.3"),
+        cluster=ClusterIdentity("prod-eu", "Production EU", "1.2.3"),
         initial_days=100,
     )
     sender = Sender(
@@ -183,7 +179,7 @@ def test_a_reporter_out_of_reach_is_retried_like_a_server_error(
         url = gone.url
     target = SenderTarget(
         reporter=ReporterConnection(url=url, token=TOKEN, ca_pem=None, timeout=5),
-        cluster=PushedCluster("prod-eu", "Production EU", "1.2.3"),
+        cluster=ClusterIdentity("prod-eu", "Production EU", "1.2.3"),
         initial_days=30,
     )
     sender = Sender(
@@ -258,7 +254,7 @@ def test_the_loop_waits_for_the_first_sample_then_pushes_at_once(
 
     target = SenderTarget(
         reporter=ReporterConnection(url=reporter.url, token=TOKEN, ca_pem=None),
-        cluster=PushedCluster("prod-eu", "Production EU", "1.2.3"),
+        cluster=ClusterIdentity("prod-eu", "Production EU", "1.2.3"),
         initial_days=30,
     )
     sender = Sender(
@@ -272,7 +268,7 @@ def test_the_loop_waits_for_the_first_sample_then_pushes_at_once(
     asyncio.run(sender.run(stop))
 
     assert len(reporter.pushes) == 1
-    assert reporter.days["2026-12-06"]["products"][0]["metricQuantity"] == 2
+    assert reporter.days["2026-12-06"].products[0].quantity == 2
     assert waits[-1] == PUSH_EVERY_SECONDS
     assert all(wait < PUSH_EVERY_SECONDS for wait in waits[:-1])
 
@@ -344,7 +340,7 @@ def test_a_stop_during_a_long_backlog_sends_no_further_push(
     store(db, at("2026-12-06", "09:55"), product("api", 2))
     target = SenderTarget(
         reporter=ReporterConnection(url=reporter.url, token=TOKEN, ca_pem=None),
-        cluster=PushedCluster("prod-eu", "Production EU", "1.2.3"),
+        cluster=ClusterIdentity("prod-eu", "Production EU", "1.2.3"),
         initial_days=731,
     )
 
@@ -414,3 +410,50 @@ def test_samples_are_stored_while_a_push_waits_for_the_reporter(
     sender.push_round()
     assert stored == [9]
     assert time.monotonic() - started < 5  # no wait on a lock the sender holds
+
+
+def test_a_reporter_acknowledging_nothing_is_pushed_from_the_initial_days_again(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey
+) -> None:
+    store(db, at("2026-12-05", "12:00"), product("api", 4))
+    clock = Clock(START)
+    sender = sender_for(db, reporter, signing_key, clock)
+    sender.push_round()
+    assert sender.status().acknowledged_through == day("2026-12-05")
+    # The Reporter lost its data (a new database): it holds only today now, so it
+    # answers ``acknowledgedThrough: null``.
+    reporter.days.clear()
+    clock.now = at("2026-12-06", "11:00")
+    sender.push_round()
+    assert reporter.pushes[-1].dates == ["2026-12-06"]
+    assert reporter.acknowledged_through() is None
+    status = sender.status()
+    assert status.acknowledged_through is None
+    assert status.last_error is None
+    with db.read() as connection:
+        assert push_progress(connection, reporter_url=reporter.url).acknowledged_through is None
+
+    clock.now = at("2026-12-06", "12:00")
+    sender.push_round()
+    assert reporter.pushes[-1].dates[0] == "2026-11-06"
+    assert reporter.pushes[-1].dates[-1] == "2026-12-06"
+    assert reporter.days["2026-12-05"].products[0].quantity == 4
+    assert sender.status().acknowledged_through == day("2026-12-05")
+
+
+def test_a_first_push_of_today_only_acknowledged_as_null_is_a_success(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey
+) -> None:
+    target = SenderTarget(
+        reporter=ReporterConnection(url=reporter.url, token=TOKEN, ca_pem=None),
+        cluster=ClusterIdentity("prod-eu", "Production EU", "1.2.3"),
+        initial_days=0,
+    )
+    sender = Sender(
+        db, cluster_id=CLUSTER, signing_key=signing_key, target=lambda: target, clock=Clock(START)
+    )
+    assert sender.push_round() == PUSH_EVERY_SECONDS
+    assert reporter.pushes[-1].dates == ["2026-12-06"]
+    status = sender.status()
+    assert (status.acknowledged_through, status.last_error, status.push_failures) == (None, None, 0)
+    assert status.last_push_at == START

@@ -11,7 +11,7 @@ import pytest
 
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.configuration.sender_settings import SenderSettings
-from license_service.reporting.push_body import PushedCluster
+from license_service.fleet.push_format import ClusterIdentity
 from license_service.reporting.reporter_credentials import ReporterFiles
 from license_service.reporting.sender import (
     CONFIGURATION_CHECK_SECONDS,
@@ -24,7 +24,9 @@ from license_service.store.database import Database
 from license_service.web.probes.sender_section import sender_section, sender_warnings
 from tests.store.sample_builders import CLUSTER, at
 
-OWN = PushedCluster(cluster_id="kube-system-uid", cluster_name="my cluster", service_version="9.9")
+OWN = ClusterIdentity(
+    cluster_id="kube-system-uid", cluster_name="my cluster", service_version="9.9"
+)
 
 
 @pytest.fixture
@@ -84,7 +86,7 @@ def test_spec_sender_names_the_cluster_and_the_days_and_the_ca_file_verifies(
     )()
     assert target is not None
     assert target.reporter.url == "https://reporter.example.com"
-    assert target.cluster == PushedCluster("prod-eu", "Production EU", "9.9")
+    assert target.cluster == ClusterIdentity("prod-eu", "Production EU", "9.9")
     assert target.initial_days == 90
     assert target.reporter.ca_pem == b"-----BEGIN CERTIFICATE-----\n"
 

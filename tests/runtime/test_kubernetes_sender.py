@@ -98,6 +98,7 @@ def test_the_service_pushes_with_the_secrets_token_as_spec_sender_names_it(
 
     [push] = reporter.pushes
     assert push.status == 200
-    assert push.cluster["clusterName"] == "Production EU"
-    assert push.cluster["clusterId"] == service.cluster.cluster_id
+    assert push.cluster is not None
+    assert push.cluster.cluster_name == "Production EU"
+    assert push.cluster.cluster_id == service.cluster.cluster_id
     assert len(push.dates) == 31

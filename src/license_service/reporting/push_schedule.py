@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Final
 
+from license_service.fleet.push_format import MAX_DAYS_PER_PUSH
 from license_service.metering.periods import DatePeriod
 
-MAX_DAYS_PER_PUSH: Final = 31
 OLDEST_DAY: Final = 731
 """How far back a push may reach: the days daily peaks are kept (``spec.sender.initialDays``'s
 bound too)."""

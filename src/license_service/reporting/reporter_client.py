@@ -109,23 +109,39 @@ def _answer(status: int, body: bytes) -> PushAnswer:
         document = json.loads(body)
     except ValueError:
         document = None
-    if status == http.client.OK and isinstance(document, dict):
-        try:
-            through = document.get("acknowledgedThrough")
-            return PushAnswer(
-                status,
-                acknowledged_through=date.fromisoformat(through) if through else None,
-                accepted=int(document.get("accepted", 0)),
-            )
-        except (TypeError, ValueError):
+    if status == http.client.OK:
+        understood = _acknowledgement(document)
+        if understood is None:
             return PushAnswer(
                 502, message=f"the Reporter's answer is not understood: {body[:200]!r}"
             )
-    if status == http.client.OK:
-        return PushAnswer(502, message=f"the Reporter's answer is not understood: {body[:200]!r}")
+        through, accepted = understood
+        return PushAnswer(status, acknowledged_through=through, accepted=accepted)
     message = document.get("message") if isinstance(document, dict) else None
     if not isinstance(message, str):
         message = body[:_MAX_MESSAGE].decode("utf-8", errors="replace").strip()
     # The Reporter's words go to the log and the status page: one line, printable only.
     shown = "".join(c if c.isprintable() else " " for c in message[:_MAX_MESSAGE])
     return PushAnswer(status, message=f"the Reporter answered {status}: {shown}")
+
+
+def _acknowledgement(document: object) -> tuple[date | None, int] | None:
+    """``acknowledgedThrough`` and ``accepted`` of a 200 answer; ``None``: not understood.
+
+    ``acknowledgedThrough`` is ``null`` while the Reporter holds no complete day of this
+    cluster without a gap (a new or emptied Reporter): nothing is acknowledged, so the
+    next push starts again from the initial days.
+    """
+    if not isinstance(document, dict) or "acknowledgedThrough" not in document:
+        return None
+    through, accepted = document["acknowledgedThrough"], document.get("accepted", 0)
+    if not isinstance(accepted, int) or isinstance(accepted, bool):
+        return None
+    if through is None:
+        return None, accepted
+    if not isinstance(through, str):
+        return None
+    try:
+        return date.fromisoformat(through), accepted
+    except ValueError:
+        return None

@@ -23,9 +23,9 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from license_service.errors import ConfigurationError, LicenseServiceError, StorageError
+from license_service.fleet.push_format import MAX_BODY_BYTES, ClusterIdentity, encode_push
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
-from license_service.reporting.push_body import PushedCluster, push_body
 from license_service.reporting.push_days import push_days
 from license_service.reporting.push_schedule import (
     PUSH_EVERY_SECONDS,
@@ -44,8 +44,6 @@ logger = logging.getLogger(__name__)
 FIRST_SAMPLE_CHECK_SECONDS: Final = 5.0
 CONFIGURATION_CHECK_SECONDS: Final = 60.0
 """How soon a Reporter configured while running gets its first push."""
-MAX_BODY_BYTES: Final = 16 * 1024 * 1024
-"""The largest push the Reporter takes (PUSH_FORMAT.md: 413 above)."""
 
 
 class UnusableTarget(ConfigurationError):
@@ -62,7 +60,7 @@ class SenderTarget:
     """Where the next push goes, as whom, from which days (read before every round)."""
 
     reporter: ReporterConnection
-    cluster: PushedCluster
+    cluster: ClusterIdentity
     initial_days: int
 
 
@@ -203,7 +201,7 @@ class Sender:
                 return self._every
             with self._database.read() as connection:
                 days = push_days(connection, cluster_id=self._cluster_id, period=period, now=now)
-            body = push_body(days, target.cluster, self._key, sent_at=self._clock())
+            body = encode_push(target.cluster, days, key=self._key, sent_at=self._clock())
             if len(body) > MAX_BODY_BYTES:
                 if period.days == 1:
                     return self._failed(url, _too_large(period, len(body)))

@@ -14,7 +14,7 @@ from dataclasses import replace
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.configuration.sender_settings import SenderSettings
 from license_service.errors import LicenseServiceError
-from license_service.reporting.push_body import PushedCluster
+from license_service.fleet.push_format import ClusterIdentity
 from license_service.reporting.reporter_client import ReporterConnection
 from license_service.reporting.reporter_credentials import ReporterCredentials
 from license_service.reporting.sender import SenderTarget, UnusableTarget
@@ -25,7 +25,7 @@ def target_reader(
     config: Callable[[], LicensingConfig],
     reporter_url: str | None,
     credentials: ReporterCredentials,
-    cluster: PushedCluster,
+    cluster: ClusterIdentity,
 ) -> Callable[[], SenderTarget | None]:
     """A function giving the target in force now; it raises ``UnusableTarget`` for a
     token or CA that cannot be had."""
@@ -47,7 +47,7 @@ def target_reader(
             raise UnusableTarget(str(error), reporter_url=settings.reporter_url) from error
         return SenderTarget(
             reporter=ReporterConnection(url=settings.reporter_url, token=token, ca_pem=ca_pem),
-            cluster=PushedCluster(
+            cluster=ClusterIdentity(
                 cluster_id=settings.cluster_id or cluster.cluster_id,
                 cluster_name=settings.cluster_name or cluster.cluster_name,
                 service_version=cluster.service_version,

@@ -26,8 +26,8 @@ from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.upload_token import UploadTokenAuthenticator
 from license_service.cluster.source import ClusterSource, ClusterState
 from license_service.config_sources.source import LicensingConfigSource, OnChange
+from license_service.fleet.push_format import ClusterIdentity
 from license_service.metering.cluster_view import ClusterId
-from license_service.reporting.push_body import PushedCluster
 from license_service.reporting.sender import Sender
 from license_service.reporting.sender_target import target_reader
 from license_service.runtime.backends import Backends, FileBackends
@@ -215,7 +215,7 @@ def assemble(
                 config=config.current,
                 reporter_url=options.reporter_url,
                 credentials=backends.reporter_credentials(),
-                cluster=PushedCluster(
+                cluster=ClusterIdentity(
                     cluster_id=cluster.cluster_id,
                     cluster_name=cluster.cluster_name,
                     service_version=version.version,

@@ -31,6 +31,7 @@ from bench import (
     explanation_benchmark,
     snapshot_benchmark,
     store_benchmark,
+    upload_benchmark,
 )
 from license_service.metering.cluster_view import LICENSE_ANNOTATIONS
 
@@ -183,3 +184,12 @@ def test_the_chargeback_benchmark_times_one_sample_with_and_without_groups() -> 
     result = chargeback_benchmark.run(SMOKE)
     assert_reports_figures(result, 8)
     assert any("with groups / without" in check.label for check in result.checks)
+
+
+def test_the_upload_benchmark_reports_items_per_second_and_the_cost_on_products() -> None:
+    result = upload_benchmark.run(SMOKE)
+
+    assert_reports_figures(result, 11)
+    labels = " ".join(figure.label for figure in result.figures)
+    assert "SQLite" in labels
+    assert any("/products" in check.label for check in result.checks)

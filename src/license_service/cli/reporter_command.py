@@ -81,6 +81,15 @@ def reporter_command(
             "its own service account, without this flag)."
         ),
     ] = None,
+    entitlements: Annotated[
+        Path | None,
+        flags.optional(
+            "--entitlements",
+            metavar="FILE",
+            help_text="YAML list of the licenses bought, for the fleet's /compliance; "
+            "re-read when it changes.",
+        ),
+    ] = None,
     log_level: Annotated[str | None, flags.log_level(f"{LOG_LEVELS} (default: INFO).")] = None,
 ) -> None:
     """Serve the Reporter: POST /v1/push from clusters; /products, /clusters... for people."""
@@ -101,6 +110,7 @@ def reporter_command(
         token_file=token_file,
         tls=TlsFiles(tls_cert, tls_key) if tls_cert and tls_key else None,
         kubeconfig=kubeconfig,
+        entitlements_file=entitlements,
     )
     typer.echo(
         f"License Service Reporter on port {port}; token in {token_file or data_dir / 'token'}"

@@ -5,6 +5,8 @@ is allowed for a trial, with a warning. The Reporter token is the data directory
 ``token`` file (generated, mode 0600) or ``--token-file``, under SPEC 4's rules, re-read
 every 2 seconds so a changed token is used without a restart; the data directory also
 keeps the Reporter's own signing key (``signing-key.pem``), for its later ``/snapshot``.
+``--entitlements FILE`` (the fleet's ``/compliance``) is read at start, where an invalid
+one stops the Reporter, and re-read with the token.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +31,8 @@ from license_service.cluster.kubernetes.connection import (
     in_cluster_api_client,
     kubeconfig_api_client,
 )
+from license_service.entitlement_sources.file_source import EntitlementsFile
+from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.fleet.fleet_schema import open_fleet_database
 from license_service.runtime.log_configuration import redacting
 from license_service.signing.file_store import SIGNING_KEY_FILE, SigningKeyFile
@@ -58,6 +62,8 @@ class ReporterOptions:
     tls: TlsFiles | None = None
     kubeconfig: Path | None = None
     """Where service-account tokens are reviewed from outside a pod (in one: its own)."""
+    entitlements_file: Path | None = None
+    """``--entitlements FILE`` (SPEC 13), for the fleet's ``/compliance``; none without it."""
 
 
 def open_reporter_database(url: str) -> Database:
@@ -73,7 +79,14 @@ def open_reporter_database(url: str) -> Database:
 
 
 def run_reporter(options: ReporterOptions, *, environ: Mapping[str, str]) -> None:
-    """Serve the Reporter until SIGINT or SIGTERM."""
+    """Serve the Reporter until SIGINT or SIGTERM; ``ConfigurationError`` for an invalid
+    ``--entitlements`` file, before anything is opened."""
+    clock = functools.partial(datetime.now, UTC)
+    entitlements = (
+        EntitlementsFile.load(options.entitlements_file, clock=clock)
+        if options.entitlements_file is not None
+        else FollowedEntitlements(clock=clock)
+    )
     options.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     database = open_reporter_database(options.database_url)
     tokens = TokenFile(
@@ -88,6 +101,7 @@ def run_reporter(options: ReporterOptions, *, environ: Mapping[str, str]) -> Non
         database=database,
         authenticator=reporter_authenticator(tokens, _kubernetes_client(options, environ)),
         version=version_info_from(environ),
+        entitlements=entitlements.current,
     )
     config = uvicorn.Config(
         create_reporter_app(state),
@@ -103,7 +117,10 @@ def run_reporter(options: ReporterOptions, *, environ: Mapping[str, str]) -> Non
         ssl_keyfile=str(options.tls.key) if options.tls else None,
     )
     stop = threading.Event()
-    poller = threading.Thread(target=_follow, args=(tokens, stop), daemon=True)
+    checks = [tokens.refresh]
+    if isinstance(entitlements, EntitlementsFile):
+        checks.append(entitlements.check)
+    poller = threading.Thread(target=_follow, args=(checks, stop), daemon=True)
     poller.start()
     scheme = "https" if options.tls else "http"
     logger.info(
@@ -148,10 +165,12 @@ def _kubernetes_client(options: ReporterOptions, environ: Mapping[str, str]) -> 
     return None
 
 
-def _follow(tokens: TokenFile, stop: threading.Event) -> None:
-    """Re-read the token file until ``stop``: a new valid token is used within seconds."""
+def _follow(checks: Sequence[Callable[[], object]], stop: threading.Event) -> None:
+    """Re-read the token file (and the entitlements file) until ``stop``: a new valid one
+    is used within seconds; an invalid entitlements edit keeps the previous ones."""
     while not stop.wait(TOKEN_POLL_SECONDS):
-        try:
-            tokens.refresh()
-        except Exception:  # never end the poller: the next round tries again
-            logger.exception("Reading the Reporter token failed")
+        for check in checks:
+            try:
+                check()
+            except Exception:  # never end the poller: the next round tries again
+                logger.exception("Re-reading the Reporter's token or entitlements failed")

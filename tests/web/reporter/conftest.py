@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -26,6 +27,11 @@ PERIOD = {"dateFrom": "2026-12-01", "dateTo": "2026-12-06"}
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
+    yield from reporter_client(tmp_path)
+
+
+def reporter_client(tmp_path: Path, **state_fields: Any) -> Iterator[TestClient]:
+    """A client of the Reporter's app on ``tmp_path``, its state given ``state_fields``."""
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
     database = open_fleet_database(sqlite_url(tmp_path / "reporter.db"))
@@ -42,6 +48,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
             tokens, url_based_enabled=lambda: True, kind=REPORTER_TOKEN
         ),
         now=lambda: NOW,
+        **state_fields,
     )
     with TestClient(create_reporter_app(state)) as test_client:
         test_client.headers["Authorization"] = f"Bearer {TOKEN}"

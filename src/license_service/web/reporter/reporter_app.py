@@ -26,6 +26,7 @@ from license_service.web.middleware.request_limits import RequestLimitMiddleware
 from license_service.web.middleware.request_metrics import RequestMetricsMiddleware
 from license_service.web.middleware.security_headers import SecurityHeadersMiddleware
 from license_service.web.probes.service_routes import livez
+from license_service.web.reporter.fleet_compliance import COMPLIANCE_PATH, compliance_endpoint
 from license_service.web.reporter.fleet_reports import fleet_report_endpoints
 from license_service.web.reporter.push_route import PUSH_PATH, push_endpoint
 from license_service.web.reporter.reporter_openapi import reporter_openapi_document
@@ -42,6 +43,7 @@ READ_PATHS: Final = (
     "/services",
     "/clusters",
     "/contributions",
+    COMPLIANCE_PATH,
     "/status",
 )
 WRITE_PATHS: Final = (PUSH_PATH, SNAPSHOT_IMPORT_PATH)
@@ -52,6 +54,7 @@ def create_reporter_app(state: ReporterState) -> Starlette:
     """The Reporter's app of ``state``."""
     protected: dict[str, Endpoint] = {
         **fleet_report_endpoints(state),
+        COMPLIANCE_PATH: compliance_endpoint(state),
         "/status": status_endpoint(state),
     }
     writes: dict[str, Endpoint] = {

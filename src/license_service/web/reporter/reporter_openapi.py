@@ -3,8 +3,8 @@
 Built from License Service's own document (the same row schemas, parameters, error
 answers and security schemes: a Reporter row is a License Service row), with the
 Reporter's paths: the reports with ``clusterId``, ``/clusters``, ``/contributions``,
-and the two POSTs. The push format's schemas are msgspec's own of ``push_format``'s
-Structs, so the document cannot drift from the decoder. Pure.
+the fleet's ``/compliance``, and the two POSTs. The push format's schemas are msgspec's
+own of ``push_format``'s Structs, so the document cannot drift from the decoder. Pure.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def reporter_openapi_document(version: str) -> JsonObject:
                 paths["/products"], "Every cluster: its key, last push, missing days.", "Cluster"
             ),
             "/contributions": _contributions(paths["/products"]),
+            "/compliance": paths["/compliance"],
             "/status": paths["/status"],
             "/version": paths["/version"],
             "/livez": paths["/livez"],

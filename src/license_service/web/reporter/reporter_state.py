@@ -1,4 +1,5 @@
-"""What the Reporter's handlers share: its database, authenticator, clock and version."""
+"""What the Reporter's handlers share: its database, authenticator, clock, version and
+entitlements."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from license_service.auth.authenticators import Authenticator
+from license_service.metering.entitlements import Entitlements
 from license_service.store.database import Database
 from license_service.web.middleware.request_metrics import RequestMetrics
 from license_service.web.probes.version_info import VersionInfo
@@ -25,6 +27,8 @@ class ReporterState:
     version: VersionInfo = field(default_factory=VersionInfo)
     now: Callable[[], datetime] = _utc_now
     request_metrics: RequestMetrics = field(default_factory=RequestMetrics)
+    entitlements: Callable[[], Entitlements] = Entitlements
+    """The entitlements in force (``--entitlements FILE``, SPEC 13), read at each request."""
 
     def today(self) -> date:
         """Today, UTC."""

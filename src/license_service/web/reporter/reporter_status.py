@@ -1,4 +1,5 @@
-"""The Reporter's ``/status`` (SPEC 11): a plain page of the clusters, refusals and products.
+"""The Reporter's ``/status`` (SPEC 11): a plain page of the clusters, refusals, products and
+the fleet's compliance (SPEC 13).
 
 Every value that came from a cluster (ids, names, product names) is escaped: a cluster
 name is whatever its operator typed. No script, no chart yet (a later step): the
@@ -19,6 +20,7 @@ from starlette.responses import Response
 
 from license_service.fleet.fleet_store import fleet_daily_sums, refusals
 from license_service.formats.decimal_numbers import decimal_text
+from license_service.metering.compliance import compliance_cells, compliance_rows
 from license_service.metering.fleet_sums import fleet_peaks
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS
@@ -67,6 +69,7 @@ def _page(state: ReporterState, nonce: str) -> str:
     product_rows = [
         (p.row.name, p.row.id, p.row.metric, p.row.quantity, p.peak_date.isoformat()) for p in peaks
     ]
+    compliance = compliance_rows(peaks, state.entitlements(), period=period)
     return "".join(
         [
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -87,9 +90,24 @@ def _page(state: ReporterState, nonce: str) -> str:
             _table(("Cluster id", "Refused at", "How", "Key sent", "Key pinned"), refusal_rows),
             "<h2>Products of the fleet (highest daily sum)</h2>",
             _table(("Product", "Id", "Metric", "Quantity", "Peak date"), product_rows),
+            "<h2>Compliance of the fleet (peak against entitlement)</h2>",
+            _table(COMPLIANCE_HEADER, (compliance_cells(row) for row in compliance)),
             "</body></html>",
         ]
     )
+
+
+COMPLIANCE_HEADER = (
+    "Product",
+    "Id",
+    "Metric",
+    "Entitled",
+    "Quantity",
+    "Peak date",
+    "Headroom",
+    "Used %",
+    "Status",
+)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

@@ -40,12 +40,22 @@ _LIMIT_OPEN_FILES = (
 )
 
 
+_GIVEN_PORTS: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A TCP port free on 127.0.0.1 right now, never one this process was given before.
+
+    The kernel may hand out a port again as soon as the probe closes, so two calls for one
+    service (its API and metrics ports) could otherwise get the same one (seen in CI).
+    """
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if port not in _GIVEN_PORTS:
+            _GIVEN_PORTS.add(port)
+            return port
 
 
 def eventually(check: Callable[[], T | None], *, within: float, what: str) -> T:

@@ -120,9 +120,12 @@ def test_token_and_snapshot_commands_work_beside_a_running_server(
     assert generated.returncode == 0, generated.stderr
     new_token = generated.stdout.strip()
 
+    # Waiting on the log, not by asking with the new token: asks before the server reads the
+    # file are failed attempts, and many of them lock this client out (429) by design.
     eventually(
-        lambda: httpx.get(f"{server.url}/products", params={"token": new_token}).status_code == 200,
-        # The token file is followed by polling; a loaded CI machine once needed more than 10 s.
-        within=30,
+        lambda: "changed; the previous token is refused" in server.log(),
+        within=10,
         what="the server taking the token generated beside it",
     )
+    taken = httpx.get(f"{server.url}/products", params={"token": new_token})
+    assert taken.status_code == 200, taken.text

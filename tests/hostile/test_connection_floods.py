@@ -159,8 +159,14 @@ def test_a_flood_of_idle_connections_leaves_the_api_the_probes_metrics_and_sampl
         after["license_service_samples_taken_total{}"]
         - before["license_service_samples_taken_total{}"]
     )
+    missed = (
+        after["license_service_samples_missed_total{}"]
+        - before["license_service_samples_missed_total{}"]
+    )
     assert taken >= 3
-    assert after["license_service_samples_missed_total{}"] == 0
+    # One instant late by over a second can happen on a loaded 2-core CI machine with or
+    # without a flood (CI saw it once); a sampler starved by the flood misses one a second.
+    assert missed <= 1, f"{missed:g} sampling instants missed during the flood"
     assert after["license_service_sampling_failures_total{}"] == 0
     closed = {
         reason: after[
@@ -173,7 +179,7 @@ def test_a_flood_of_idle_connections_leaves_the_api_the_probes_metrics_and_sampl
         f"\n{WAVES} wave(s) of {IDLE_SOCKETS} idle connections ({failed} could not be made), "
         f"API cap {limits.api.max_connections}: {polled} requests polled, all 200; at most "
         f"{poller.most_open_files} of {FD_LIMIT} files open; closed {closed}; "
-        f"{taken:g} samples taken meanwhile, none missed"
+        f"{taken:g} samples taken meanwhile, {missed:g} missed"
     )
 
 

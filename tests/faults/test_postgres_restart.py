@@ -109,6 +109,10 @@ def test_a_stopped_database_answers_503_and_the_service_recovers_by_itself_recor
             assert lost, f"no gap covers {last_stored} + {DOWN_FOR}:\n{text}"
             assert "not stored" in lost[0].reason
             assert "connection failed" in lost[0].reason
+            # An outage is expected: a one-line warning per failed sample, not a traceback.
+            log = service.log()
+            assert "failed; sampling continues at the next interval: " in log
+            assert "Traceback" not in log
         finally:
             assert service.stop() == 0
         database = Database.open(postgres.url)

@@ -51,7 +51,7 @@ from typing import Any, Final, Literal, Protocol
 from sqlalchemy import Connection
 
 from license_service.cluster.source import ClusterSource
-from license_service.errors import LicenseServiceError
+from license_service.errors import LicenseServiceError, StorageError
 from license_service.metering.chargeback_groups import namespace_groups
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.measuring import measure, measure_in_groups
@@ -193,10 +193,18 @@ class Sampler:
             logger.warning("No sample at %s: %s", now.isoformat(), exc)
             error = f"no sample at {_utc_text(now)}: {exc}"
         except Exception as exc:
-            logger.exception(
-                "Sampling at %s failed; sampling continues at the next interval",
-                now.isoformat(),
-            )
+            if isinstance(exc, StorageError):
+                # An expected outage (the database is down or full): its message says it all.
+                logger.warning(
+                    "Sampling at %s failed; sampling continues at the next interval: %s",
+                    now.isoformat(),
+                    _error_text(exc),
+                )
+            else:
+                logger.exception(
+                    "Sampling at %s failed; sampling continues at the next interval",
+                    now.isoformat(),
+                )
             cause = _error_text(exc)
             self._remember_failure(now, cause)
             error = f"the sample due at {_utc_text(now)} was not stored: {cause}"

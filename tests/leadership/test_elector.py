@@ -210,3 +210,23 @@ def test_a_clean_stop_releases_the_lease_and_the_next_replica_leads_at_its_next_
         assert b.takeovers[0].previous == ""
 
     run(scenario)
+
+
+def test_a_leader_that_stepped_down_and_retakes_its_own_lease_names_itself_as_previous() -> None:
+    async def scenario(world: World) -> None:
+        time = world.time
+        a = world.replica("pod-a")
+        await time.advance(1)
+        assert a.takeovers[0].previous is None  # it created the Lease
+
+        a.leases.cut_off = True
+        await time.advance(12)  # past the renew deadline, not past the Lease's expiry
+        assert not a.elector.leading()
+        a.leases.cut_off = False
+        await time.advance(10)
+
+        assert a.elector.leading()
+        assert len(a.terms) == 2
+        assert a.takeovers[1].previous == "pod-a"  # the gap between the terms gets a reason
+
+    run(scenario)

@@ -125,3 +125,11 @@ def test_a_follower_says_what_the_leader_sampled_and_a_leader_what_it_sampled(
     assert after.last_measurement is not None
     assert [row.quantity for row in after.last_measurement.products] == [6]
     assert status() is follower_own
+
+
+def test_the_reason_of_a_leader_retaking_its_own_lease_says_so() -> None:
+    reason = leader_change_reason(new="pod-a", previous="pod-a", previous_renewed=START)
+
+    assert reason == (
+        "leader changed: pod-a stopped leading (its Lease was not renewed in time) and took it back"
+    )

@@ -81,8 +81,8 @@ class LeaseStore(Protocol):
 @dataclass(frozen=True, slots=True)
 class Takeover:
     """This replica became the leader; ``previous`` held the Lease before (``None``: nobody
-    did, or we did ourselves; ``""``: its holder had released it), renewed last at
-    ``previous_renewed`` by its own clock."""
+    did; ``""``: its holder had released it; our own identity: we held it, stopped leading
+    and took it back), renewed last at ``previous_renewed`` by its own clock."""
 
     previous: str | None
     previous_renewed: datetime | None
@@ -196,7 +196,7 @@ class LeaderElector:
                     "%s leads from %s (%s)",
                     self.identity,
                     outcome.at.isoformat(),
-                    _taken_from(outcome),
+                    _taken_from(outcome, self.identity),
                 )
                 return outcome
             # Look again soon (a holder that stops renewing is seen within FOLLOWER_LOOK), and
@@ -283,6 +283,10 @@ class LeaderElector:
                     decision.record, resource_version=decision.resource_version
                 )
                 record, previous = decision.record, decision.taking_over_from
+                if previous is None:
+                    # Our own Lease, renewed after we stepped down (or after a restart under
+                    # the same name): instants were missed all the same.
+                    previous = self.identity
                 previous_renewed = observed.record.renew_time if observed is not None else None
         except Exception as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -330,9 +334,11 @@ async def _set_when(stop: asyncio.Event, halt: asyncio.Event) -> None:
     halt.set()
 
 
-def _taken_from(takeover: Takeover) -> str:
+def _taken_from(takeover: Takeover, identity: str) -> str:
     if takeover.previous is None:
         return "no other replica held the Lease"
     if not takeover.previous:
         return "its previous holder had released the Lease"
+    if takeover.previous == identity:
+        return "it held the Lease before, stopped leading, and took it back"
     return f"taken over from {takeover.previous}, which stopped renewing it"

@@ -30,6 +30,10 @@ def leader_change_reason(*, new: str, previous: str, previous_renewed: datetime 
     """``leader changed: pod-b took over from pod-a (last renewed 12:00:05Z)``."""
     if not previous:
         return f"{REASON}: {new} took over a released lease"
+    if previous == new:
+        return (
+            f"{REASON}: {new} stopped leading (its Lease was not renewed in time) and took it back"
+        )
     renewed = (
         f" (last renewed {previous_renewed.astimezone(UTC).isoformat().replace('+00:00', 'Z')})"
         if previous_renewed is not None

@@ -16,10 +16,11 @@ import pytest
 from license_service.audit.csv_files import period_csv
 from license_service.audit.fleet_snapshot_names import cluster_folders
 from license_service.audit.verification import verify_snapshot
+from license_service.errors import SnapshotVerificationError
 from license_service.fleet.fleet_snapshot import write_fleet_snapshot
 from license_service.fleet.fleet_store import fleet_daily_sums, store_days
 from license_service.fleet.push_format import ClusterIdentity, PushDay
-from license_service.fleet.snapshot_import import import_snapshot
+from license_service.fleet.snapshot_import import import_snapshot, read_snapshot
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.fleet_sums import fleet_peaks
 from license_service.metering.periods import DatePeriod
@@ -299,3 +300,11 @@ def test_days_outside_the_period_are_left_out(
         for line in files[f"clusters/a/products_daily_{FILES}_a.csv"].decode().splitlines()[1:]
     }
     assert dates == {"2026-12-01", "2026-12-02"}
+
+
+def test_a_reporter_snapshot_cannot_be_imported_as_a_cluster(
+    fleet_db: Database, reporter_key: SigningKey, tmp_path: Path
+) -> None:
+    keep(fleet_db, "a", days_from(date(2026, 12, 1), 2))
+    with pytest.raises(SnapshotVerificationError, match="Reporter's snapshot"):
+        read_snapshot(snapshot(fleet_db, reporter_key, tmp_path))

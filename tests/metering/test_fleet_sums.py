@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 from license_service.metering.fleet_sums import (
     acknowledged_day,
     contributions,
+    day_totals,
     fleet_peaks,
     missing_days,
 )
+from license_service.metering.period_peaks import PeakFold
 from license_service.metering.periods import DatePeriod
+from license_service.metering.row_specs import PeriodPeak
 from license_service.metering.usage_rows import PRODUCT_ROWS, ProductUsage
 
 D1 = date(2026, 12, 1)
@@ -125,3 +128,38 @@ def test_acknowledged_day_is_the_end_of_the_first_complete_run(held: dict) -> No
     run = [first + timedelta(days=n) for n in range((found - first).days + 1)]
     assert all(held.get(day) is True for day in run)
     assert held.get(found + timedelta(days=1)) is not True
+
+
+_named_cluster = st.dictionaries(
+    st.integers(min_value=0, max_value=6).map(_day),
+    st.dictionaries(
+        st.sampled_from(["p", "q"]), st.tuples(st.sampled_from(["A", "B", "C"]), _values)
+    ).map(lambda v: [ProductUsage(name, i, "VPC", q) for i, (name, q) in v.items()]),
+    max_size=7,
+)
+
+
+@given(st.lists(_named_cluster, max_size=4))
+def test_day_totals_of_the_sums_by_names_fold_into_the_fleets_period_rows(clusters: list) -> None:
+    """The snapshot's daily file (sums kept per key and names, made one row per key a day)
+    folds into the same period rows as ``fleet_peaks`` (the API's)."""
+    by_names: dict[date, dict[tuple, int]] = {}
+    for cluster in clusters:
+        for day, rows in cluster.items():
+            sums = by_names.setdefault(day, {})
+            for row in rows:
+                sums[row[:-1]] = sums.get(row[:-1], 0) + row.quantity
+    fold: PeakFold[tuple, date] = PeakFold(
+        key_of=PRODUCT_ROWS.key_of, value_of=PRODUCT_ROWS.value_of
+    )
+    for day in sorted(by_names):
+        stored = sorted((*names, total) for names, total in by_names[day].items())
+        totals = day_totals(PRODUCT_ROWS, stored)
+        assert len({PRODUCT_ROWS.key_of(row) for row in totals}) == len(totals)
+        assert totals == sorted(totals)
+        fold.add_day(day, totals)
+    folded = PRODUCT_ROWS.sorted_peaks(
+        PeriodPeak(PRODUCT_ROWS.with_value(ProductUsage(*p.latest), p.peak), p.peak_day)
+        for p in fold.peaks()
+    )
+    assert folded == fleet_peaks(PRODUCT_ROWS, clusters)

@@ -10,6 +10,12 @@ extracting anything: entries are hashed as they are read, in chunks.
 Each failed check is a ``Finding`` naming the file and why; the report is ``ok`` when
 there is none. Only input that cannot be read at all (not a zip, an unusable trusted
 key) raises ``SnapshotVerificationError``.
+
+A Reporter's snapshot (SPEC 11: files ending in ``_all.csv``, each cluster's in
+``clusters/<folder>/``, ``clusters.csv``) is checked the same way, its expected files
+being those of the fleet and of every cluster folder in the zip: a folder taken out
+leaves its lines in the signed ``checksum.txt``, which then lists files that are not
+there.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from license_service.audit.checksums import parse_checksum_file
+from license_service.audit.fleet_snapshot_names import FleetSnapshotFiles, fleet_files_in
 from license_service.audit.snapshot_names import (
     CHECKSUM_FILE,
     PUBLIC_KEY_FILE,
@@ -35,6 +42,7 @@ from license_service.audit.snapshot_names import (
     suffix_of_snapshot_name,
 )
 from license_service.errors import SnapshotVerificationError
+from license_service.message_values import listed
 from license_service.signing.keys import KEY_BITS, public_key_fingerprint
 
 READ_CHUNK_BYTES: Final = 1024 * 1024
@@ -112,9 +120,14 @@ class _Verification:
         self._passed: set[str] = set()
         self._names = [info.filename for info in archive.infolist()]
         # A chargeback snapshot (SPEC 8) holds the groups' files: judged by their presence.
-        suffix = self._suffix()
-        self._files = SnapshotFiles(
-            suffix, any(name.startswith("chargeback_products_") for name in self._names)
+        fleet = fleet_files_in(self._names)
+        self._files: SnapshotFiles | FleetSnapshotFiles = (
+            fleet
+            if fleet is not None
+            else SnapshotFiles(
+                self._suffix(),
+                any(name.startswith("chargeback_products_") for name in self._names),
+            )
         )
 
     def report(self) -> VerificationReport:
@@ -151,10 +164,16 @@ class _Verification:
         """Report missing, unexpected and repeated entries; return the expected ones present."""
         expected = self._files.every_file
         counts = collections.Counter(self._names)
+        # A zip made again from the extracted files may hold entries of its folders.
+        folders = {
+            name[: index + 1] for name in expected for index, c in enumerate(name) if c == "/"
+        }
         for name in expected:
             if name not in counts and name not in self._files.added_later:
                 self._find(name, "missing from the snapshot")
         for name, count in counts.items():
+            if name in folders:
+                continue
             if name not in expected:
                 self._find(name, f"unexpected file: {_expected_text(self._files)}")
             elif count > 1:
@@ -314,5 +333,5 @@ def _fingerprint(key: rsa.RSAPublicKey) -> str:
     )
 
 
-def _expected_text(files: SnapshotFiles) -> str:
-    return f"not part of a snapshot, which holds only {', '.join(files.every_file)}"
+def _expected_text(files: SnapshotFiles | FleetSnapshotFiles) -> str:
+    return f"not part of a snapshot, which holds only {listed(files.every_file)}"

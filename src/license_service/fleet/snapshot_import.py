@@ -26,6 +26,7 @@ from typing import Any, Final
 import msgspec
 
 from license_service.audit.csv_files import daily_columns
+from license_service.audit.fleet_snapshot_names import fleet_files_in
 from license_service.audit.snapshot_names import (
     DATA_CONDITION_FILE,
     PUBLIC_KEY_FILE,
@@ -67,6 +68,14 @@ def read_snapshot(path: Path) -> ImportedSnapshot:
         )
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
+        if fleet_files_in(names) is not None:
+            # Its files are sums over clusters already in a Reporter: as one cluster's days
+            # they would count those clusters twice.
+            raise SnapshotVerificationError(
+                "this is a Reporter's snapshot (sums over many clusters), not a cluster's: "
+                "import the License Service audit snapshot of the offline cluster "
+                "(GET /snapshot of that cluster, or `license-service snapshot create` there)"
+            )
         suffix = next((s for s in map(suffix_of_csv_name, names) if s is not None), None)
         if suffix is None:
             raise SnapshotVerificationError(

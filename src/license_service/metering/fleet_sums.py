@@ -58,6 +58,36 @@ def fleet_peaks(rows: RowSpec[Any], clusters: Iterable[DailyRows]) -> list[Perio
     return rows.sorted_peaks(peaks)
 
 
+def day_totals(rows: RowSpec[Any], day_rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """One day's fleet sum rows (stored form, the API's order) made one row per key.
+
+    The sums are kept per key AND names, so a key whose names differ between clusters
+    has several rows on a day: they become one, its value their sum and its names
+    those of the smallest row (decoded), as ``fleet_peaks`` names a key, then the day
+    is put back in the API's order. A day without such keys is returned as it is. Pure.
+    """
+    key_of = rows.key_of
+    keys = {key_of(row) for row in day_rows}
+    if len(keys) == len(day_rows):
+        return [tuple(row) for row in day_rows]
+    chosen: dict[Hashable, tuple[Any, Any]] = {}
+    totals: dict[Hashable, int] = {}
+    for row in day_rows:
+        key = key_of(row)
+        totals[key] = totals.get(key, 0) + rows.value_of(row)
+        decoded = rows.from_stored(row)
+        seen = chosen.get(key)
+        if seen is None or decoded < seen[0]:
+            chosen[key] = (decoded, row)
+    at = rows.value_position
+    merged = [
+        (decoded, (*row[:at], totals[key], *row[at + 1 :]))
+        for key, (decoded, row) in chosen.items()
+    ]
+    merged.sort(key=lambda pair: rows.with_value(pair[0], totals[rows.key_of(pair[0])]))
+    return [row for _, row in merged]
+
+
 @dataclass(frozen=True, slots=True)
 class Contribution:
     """One cluster's daily peak of a key on the fleet's peak day (0: not reported)."""

@@ -164,7 +164,9 @@ class RowSpec(Generic[R]):
         self._make: Callable[[Iterable[Any]], R] = cast(Any, row_type)._make
         self.key_of: Callable[[Sequence[Any]], Hashable] = self.getter(self.key)
         """The row's key, from a row or its stored form."""
-        self.value_of: Callable[[Sequence[Any]], int] = itemgetter(self._position[value])
+        self.value_position: Final = self._position[value]
+        """Where the value sits in a row and in its stored form."""
+        self.value_of: Callable[[Sequence[Any]], int] = itemgetter(self.value_position)
         """The row's value (quantity), from a row or its stored form."""
         self._date_at = sum(
             1 for c in self.columns[: self.columns.index(PEAK_DATE)] if not c.derived

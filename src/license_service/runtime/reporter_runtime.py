@@ -4,7 +4,7 @@ Stateless apart from the database, so replicas can share one PostgreSQL; a SQLit
 is allowed for a trial, with a warning. The Reporter token is the data directory's
 ``token`` file (generated, mode 0600) or ``--token-file``, under SPEC 4's rules, re-read
 every 2 seconds so a changed token is used without a restart; the data directory also
-keeps the Reporter's own signing key (``signing-key.pem``), for its later ``/snapshot``.
+keeps the Reporter's own signing key (``signing-key.pem``), which signs its ``/snapshot``.
 ``--entitlements FILE`` (the fleet's ``/compliance``) is read at start, where an invalid
 one stops the Reporter, and re-read with the token.
 """
@@ -102,6 +102,7 @@ def run_reporter(options: ReporterOptions, *, environ: Mapping[str, str]) -> Non
         authenticator=reporter_authenticator(tokens, _kubernetes_client(options, environ)),
         version=version_info_from(environ),
         entitlements=entitlements.current,
+        signing_key=key,
     )
     config = uvicorn.Config(
         create_reporter_app(state),

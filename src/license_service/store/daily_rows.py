@@ -52,12 +52,21 @@ def rows_by_day(
     connection: Connection,
     rows: RowSpec[Any],
     *,
-    cluster_id: ClusterId,
+    cluster_id: ClusterId | None,
     period: DatePeriod,
     metric: str | None = None,
+    table: Table | None = None,
 ) -> Iterator[DayRows]:
-    """The daily peaks of kind ``rows`` in ``period``, by day, each day in the API's order."""
-    query = _DailyQuery(daily_peak_table(rows), rows.database_fields, cluster_id, period, metric)
+    """The daily peaks of kind ``rows`` in ``period``, by day, each day in the API's order.
+
+    ``table`` reads another table of the same usage columns and ``day`` (the Reporter's
+    ``fleet_*`` tables); ``cluster_id`` ``None`` reads every row of it (a table without
+    clusters: the Reporter's fleet sums).
+    """
+    source = daily_peak_table(rows) if table is None else table
+    if cluster_id is None and "cluster_id" in source.c:
+        raise ValueError(f"rows_by_day of {source.name} needs a cluster_id: rows of clusters mix")
+    query = _DailyQuery(source, rows.database_fields, cluster_id, period, metric)
     by_day = _streamed_by_day if connection.dialect.name == "postgresql" else _queried_day_by_day
     days = by_day(connection, query)
     for position, column in enumerate(rows.stored):
@@ -73,7 +82,7 @@ class _DailyQuery:
 
     table: Table
     columns: tuple[str, ...]
-    cluster_id: ClusterId
+    cluster_id: ClusterId | None
     period: DatePeriod
     metric: str | None
 
@@ -87,10 +96,11 @@ class _DailyQuery:
         (``collation``); with ``day_text``, led by it and sorted by day first. Every value
         is a bound parameter."""
         table = self.table
-        conditions = [
-            table.c.cluster_id == bindparam("cluster_id", self.cluster_id, type_=String),
-            *days,
-        ]
+        conditions = [*days]
+        if self.cluster_id is not None:
+            conditions.append(
+                table.c.cluster_id == bindparam("cluster_id", self.cluster_id, type_=String)
+            )
         if self.metric is not None:
             conditions.append(table.c.metric == bindparam("metric", self.metric, type_=String))
         columns = [table.c[name] for name in self.columns]

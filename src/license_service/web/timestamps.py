@@ -1,15 +1,11 @@
-"""Instants as the API writes them: UTC, whole seconds, ``Z`` (``2026-11-28T10:00:00Z``); pure."""
+"""Instants as the API writes them: UTC, whole seconds, ``Z`` (``2026-11-28T10:00:00Z``).
+
+Defined in ``formats.utc_instants`` (the Reporter's ``clusters.csv`` writes them too,
+below the web layer); named here for the web modules.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from license_service.formats.utc_instants import optional_utc_text, utc_text
 
-
-def utc_text(instant: datetime) -> str:
-    """``instant`` (timezone-aware) in UTC to the second, ending in ``Z``."""
-    return instant.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def optional_utc_text(instant: datetime | None) -> str | None:
-    """``utc_text(instant)``, or ``None`` for no instant."""
-    return None if instant is None else utc_text(instant)
+__all__ = ["optional_utc_text", "utc_text"]

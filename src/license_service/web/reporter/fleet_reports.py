@@ -21,15 +21,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from license_service.errors import RequestError
+from license_service.fleet import cluster_list
+from license_service.fleet.cluster_list import CLUSTER_COLUMNS, documents_csv
 from license_service.fleet.fleet_store import (
     cluster_daily_rows,
     cluster_records,
     fleet_daily_sums,
-    reported_days,
 )
-from license_service.formats.csv_lines import Cell, csv_line, header_line
 from license_service.formats.unsafe_characters import first_unsafe_character
-from license_service.metering.fleet_sums import contributions, fleet_peaks, missing_days
+from license_service.metering.fleet_sums import contributions, fleet_peaks
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS
 from license_service.web.authentication import Endpoint
@@ -37,17 +37,9 @@ from license_service.web.reporter.reporter_state import ReporterState
 from license_service.web.reports.period_parameters import ReportQuery, report_query
 from license_service.web.reports.report_bodies import REPORTS, Report
 from license_service.web.reports.report_responses import report_response
-from license_service.web.timestamps import optional_utc_text
 
-CLUSTER_COLUMNS = (
-    "clusterId",
-    "clusterName",
-    "serviceVersion",
-    "lastPushAt",
-    "lastDay",
-    "keyFingerprint",
-    "missingDays",
-)
+__all__ = ["CLUSTER_COLUMNS", "cluster_documents", "cluster_from", "fleet_report_endpoints"]
+
 CONTRIBUTION_COLUMNS = (
     "clusterId",
     "clusterName",
@@ -113,29 +105,7 @@ def _clusters_endpoint(state: ReporterState) -> Endpoint:
 def cluster_documents(state: ReporterState, period: DatePeriod) -> list[dict[str, Any]]:
     """The ``/clusters`` rows of ``period``: each cluster, its key and its missing days."""
     with state.database.read() as connection:
-        records = cluster_records(connection)
-        reported = reported_days(connection, period)
-    today = state.today()
-    return [
-        {
-            "clusterId": record.cluster_id,
-            "clusterName": record.cluster_name,
-            "serviceVersion": record.service_version,
-            "lastPushAt": optional_utc_text(record.last_push_at),
-            "lastDay": record.last_day.isoformat() if record.last_day else None,
-            "keyFingerprint": record.key_fingerprint,
-            "missingDays": [
-                day.isoformat()
-                for day in missing_days(
-                    reported.get(record.cluster_id, ()),
-                    first_day=record.first_day,
-                    period=period,
-                    today=today,
-                )
-            ],
-        }
-        for record in records
-    ]
+        return cluster_list.cluster_documents(connection, period, today=state.today())
 
 
 def _contributions_endpoint(state: ReporterState) -> Endpoint:
@@ -194,17 +164,5 @@ def _encoded(
     documents: Sequence[Mapping[str, Any]], columns: Sequence[str], query: ReportQuery
 ) -> bytes:
     if query.format == "csv":
-        lines = [header_line(columns)]
-        lines.extend(csv_line(tuple(_cell(d[c]) for c in columns)) for d in documents)
-        return b"".join(lines)
+        return b"".join(documents_csv(documents, columns))
     return json.dumps(list(documents), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _cell(value: Any) -> Cell:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return " ".join(str(item) for item in value)
-    return value  # type: ignore[no-any-return]

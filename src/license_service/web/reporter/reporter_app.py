@@ -28,6 +28,10 @@ from license_service.web.middleware.security_headers import SecurityHeadersMiddl
 from license_service.web.probes.service_routes import livez
 from license_service.web.reporter.fleet_compliance import COMPLIANCE_PATH, compliance_endpoint
 from license_service.web.reporter.fleet_reports import fleet_report_endpoints
+from license_service.web.reporter.fleet_snapshot_route import (
+    SNAPSHOT_PATH,
+    fleet_snapshot_endpoint,
+)
 from license_service.web.reporter.push_route import PUSH_PATH, push_endpoint
 from license_service.web.reporter.reporter_openapi import reporter_openapi_document
 from license_service.web.reporter.reporter_state import ReporterState
@@ -44,6 +48,7 @@ READ_PATHS: Final = (
     "/clusters",
     "/contributions",
     COMPLIANCE_PATH,
+    SNAPSHOT_PATH,
     "/status",
 )
 WRITE_PATHS: Final = (PUSH_PATH, SNAPSHOT_IMPORT_PATH)
@@ -55,6 +60,7 @@ def create_reporter_app(state: ReporterState) -> Starlette:
     protected: dict[str, Endpoint] = {
         **fleet_report_endpoints(state),
         COMPLIANCE_PATH: compliance_endpoint(state),
+        SNAPSHOT_PATH: fleet_snapshot_endpoint(state),
         "/status": status_endpoint(state),
     }
     writes: dict[str, Endpoint] = {

@@ -3,8 +3,9 @@
 Built from License Service's own document (the same row schemas, parameters, error
 answers and security schemes: a Reporter row is a License Service row), with the
 Reporter's paths: the reports with ``clusterId``, ``/clusters``, ``/contributions``,
-the fleet's ``/compliance``, and the two POSTs. The push format's schemas are msgspec's
-own of ``push_format``'s Structs, so the document cannot drift from the decoder. Pure.
+the fleet's ``/compliance``, its signed ``/snapshot``, and the two POSTs. The push
+format's schemas are msgspec's own of ``push_format``'s Structs, so the document cannot
+drift from the decoder. Pure.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Final
 
 import msgspec
 
+from license_service.audit.fleet_snapshot_names import FLEET_SNAPSHOT_PREFIX
 from license_service.fleet.push_format import MAX_BODY_BYTES, PushEnvelope, PushPayload
 from license_service.web.openapi import openapi_document
 from license_service.web.reporter.fleet_reports import CLUSTER_COLUMNS, CONTRIBUTION_COLUMNS
@@ -72,6 +74,7 @@ def reporter_openapi_document(version: str) -> JsonObject:
             ),
             "/contributions": _contributions(paths["/products"]),
             "/compliance": paths["/compliance"],
+            "/snapshot": _snapshot(paths["/snapshot"]),
             "/status": paths["/status"],
             "/version": paths["/version"],
             "/livez": paths["/livez"],
@@ -138,6 +141,23 @@ def _contributions(like: JsonObject) -> JsonObject:
         {"name": "metricName", "in": "query", "required": True, "schema": {"type": "string"}},
         *item["get"]["parameters"],
     ]
+    return item
+
+
+def _snapshot(like: JsonObject) -> JsonObject:
+    """License Service's ``/snapshot`` (same parameters and errors), the Reporter's zip."""
+    item = copy.deepcopy(like)
+    get = item["get"]
+    get["summary"] = (
+        "The fleet's signed audit snapshot of the period: the fleet's products_, "
+        "products_daily_, bundled_products_ and bundled_products_daily_ files "
+        "(<dateFrom>_<dateTo>_all), the same files of each cluster in clusters/<folder>/, "
+        "clusters.csv, data_condition.txt, checksum.txt, signature.rsa and pub_key.pem "
+        "(the Reporter's key). Verify with `sha256sum -c checksum.txt` and `openssl dgst "
+        "-sha256 -verify pub_key.pem -signature signature.rsa checksum.txt`."
+    )
+    get["responses"]["200"]["description"] = f"{FLEET_SNAPSHOT_PREFIX}_<dateFrom>_<dateTo>.zip"
+    get["responses"]["503"] = {"description": "The Reporter has no signing key.", **_ERROR}
     return item
 
 

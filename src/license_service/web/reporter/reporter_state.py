@@ -1,5 +1,5 @@
-"""What the Reporter's handlers share: its database, authenticator, clock, version and
-entitlements."""
+"""What the Reporter's handlers share: its database, authenticator, clock, version,
+entitlements and signing key."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 from license_service.auth.authenticators import Authenticator
 from license_service.metering.entitlements import Entitlements
+from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.web.middleware.request_metrics import RequestMetrics
 from license_service.web.probes.version_info import VersionInfo
@@ -29,6 +30,9 @@ class ReporterState:
     request_metrics: RequestMetrics = field(default_factory=RequestMetrics)
     entitlements: Callable[[], Entitlements] = Entitlements
     """The entitlements in force (``--entitlements FILE``, SPEC 13), read at each request."""
+    signing_key: SigningKey | None = None
+    """The Reporter's own key (its data directory's ``signing-key.pem``), which signs
+    ``/snapshot``; without one, ``/snapshot`` answers 503."""
 
     def today(self) -> date:
         """Today, UTC."""

@@ -79,6 +79,7 @@ def _page(state: ReporterState, nonce: str) -> str:
             f"<h1>License Service Reporter {_e(state.version.version)}</h1>",
             f"<p>Period: {period.first.isoformat()} to {period.last.isoformat()} (UTC). "
             f"Database: {_e(state.database.url)}.</p>",
+            _snapshot_paragraph(state, period),
             "<h2>Clusters</h2>",
             _table(
                 ("Cluster id", "Name", "Version", "Last push", "Last day", "Key", "Missing days"),
@@ -94,6 +95,16 @@ def _page(state: ReporterState, nonce: str) -> str:
             _table(COMPLIANCE_HEADER, (compliance_cells(row) for row in compliance)),
             "</body></html>",
         ]
+    )
+
+
+def _snapshot_paragraph(state: ReporterState, period: DatePeriod) -> str:
+    """Where the signed snapshot of the period is, and the key that signs it."""
+    path = f"/snapshot?dateFrom={period.first.isoformat()}&dateTo={period.last.isoformat()}"
+    key = state.signing_key.fingerprint if state.signing_key else "none (no snapshot)"
+    return (
+        f"<p>Audit snapshot of this period: <code>{_e(path)}</code> (a zip, signed by the "
+        f"Reporter's key {_e(key)}).</p>"
     )
 
 

@@ -39,7 +39,7 @@ def snapshot_endpoint(state: AppState) -> Endpoint:
         size = spool.tell()
         spool.seek(0)
         return StreamingResponse(
-            _chunks(spool),
+            spooled_chunks(spool),
             media_type=ZIP_MEDIA_TYPE,
             headers={
                 "Content-Disposition": f'attachment; filename="{file_name}"',
@@ -52,7 +52,7 @@ def snapshot_endpoint(state: AppState) -> Endpoint:
 
 def built_snapshot(state: AppState, period: DatePeriod) -> BinaryIO:
     """The snapshot of ``period`` in an open anonymous temporary file; blocking."""
-    spool = tempfile.TemporaryFile(dir=state.temp_dir)  # noqa: SIM115 - closed by _chunks
+    spool = tempfile.TemporaryFile(dir=state.temp_dir)  # noqa: SIM115 - closed by spooled_chunks
     try:
         write_snapshot(
             state.database,
@@ -76,7 +76,8 @@ def built_snapshot(state: AppState, period: DatePeriod) -> BinaryIO:
     return spool
 
 
-async def _chunks(spool: BinaryIO) -> AsyncIterator[bytes]:
+async def spooled_chunks(spool: BinaryIO) -> AsyncIterator[bytes]:
+    """The bytes of ``spool`` from its position, read in worker threads; closes it at the end."""
     try:
         while chunk := await run_in_threadpool(spool.read, CHUNK_BYTES):
             yield chunk

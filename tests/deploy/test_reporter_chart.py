@@ -32,6 +32,7 @@ from tests.deploy.chart import (
     manifest_objects,
     of_kind,
     rendered_objects,
+    renderer,
 )
 from tests.deploy.test_rbac import ANY, CLUSTER, NON_RESOURCE, Permission, _granted
 from tests.e2e.reporter_process import start_reporter
@@ -298,3 +299,13 @@ def test_the_reader_role_may_get_the_reporters_read_paths_and_nothing_else() -> 
         for permission in _granted(_reporter_objects(), REPORTER)
         if permission.api_group == NON_RESOURCE
     } == set()
+
+
+def test_the_install_notes_tell_how_to_read_the_reporters_token_only_when_it_is_on() -> None:
+    on = renderer.render_notes(overrides=list(ON))
+    assert (
+        f"kubectl get secret {REPORTER_TOKEN.secret_name} -n {NAMESPACE} "
+        "-o jsonpath='{.data.token}' | base64 -d"
+    ) in on
+    assert "license-service-reporter-database" in on
+    assert REPORTER_TOKEN.secret_name not in renderer.render_notes()

@@ -20,6 +20,7 @@ import typer
 from typer.testing import CliRunner
 
 from license_service.cli.app import build_app
+from license_service.signing.secret_store import REPORTER_SIGNING_KEY_SECRET
 from license_service.store.database import sqlite_url
 from license_service.tokens.kinds import REPORTER_TOKEN
 from license_service.web.reporter.reporter_app import PUBLIC_PATHS, READ_PATHS
@@ -284,7 +285,7 @@ def test_no_reporter_rule_uses_a_wildcard_or_reaches_another_secret() -> None:
                 assert not any("*" in item for item in rule.get(key, []))
     for permission in _granted(objects, REPORTER):
         if permission.resource == "secrets" and permission.verb != "create":
-            assert permission.name == REPORTER_TOKEN.secret_name
+            assert permission.name in {REPORTER_TOKEN.secret_name, REPORTER_SIGNING_KEY_SECRET}
             assert permission.scope == NAMESPACE
 
 

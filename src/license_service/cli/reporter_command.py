@@ -64,7 +64,8 @@ def reporter_command(
     data_dir: Annotated[
         Path,
         flags.data_dir(
-            "Directory of the Reporter token (DIR/token) and its signing key; mode 0700.",
+            "Directory of the Reporter token (DIR/token) and signing key, outside Kubernetes; "
+            "mode 0700.",
             show_default=True,
         ),
     ] = DEFAULT_REPORTER_DATA_DIR,

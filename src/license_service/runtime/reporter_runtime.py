@@ -5,10 +5,12 @@ is allowed for a trial, with a warning. The Reporter token, under SPEC 4's rules
 kept in ``--token-file``, else (in a pod, or given ``--kubeconfig``) in Secret
 ``ibm-license-service-reporter-token`` of its namespace, else in the data directory's
 ``token`` file (``reporter_tokens`` says which and why); a file is re-read every 2
-seconds and the Secret watched, so a changed token is used without a restart. The data
-directory also keeps the Reporter's own signing key (``signing-key.pem``), for its
-``/snapshot``. ``--entitlements FILE`` (the fleet's ``/compliance``) is read at start,
-where an invalid one stops the Reporter, and re-read with the token file.
+seconds and the Secret watched, so a changed token is used without a restart. The
+Reporter's own signing key, for its ``/snapshot``, is kept in a cluster in Secret
+``license-service-reporter-signing-key`` of that namespace (one key for every replica),
+else in the data directory (``signing-key.pem``); created once when missing.
+``--entitlements FILE`` (the fleet's ``/compliance``) is read at start, where an invalid
+one stops the Reporter, and re-read with the token file.
 """
 
 from __future__ import annotations
@@ -44,11 +46,14 @@ from license_service.runtime.reporter_tokens import (
     started_secret_token_source,
 )
 from license_service.signing.file_store import SIGNING_KEY_FILE, SigningKeyFile
+from license_service.signing.keys import SigningKey
+from license_service.signing.secret_store import REPORTER_SIGNING_KEY_SECRET, SigningKeySecret
 from license_service.store.database import Database
 from license_service.tls.file_store import TlsFiles
 from license_service.tokens.file_source import TokenFile
 from license_service.tokens.followed import TokenSource
 from license_service.tokens.kinds import REPORTER_TOKEN
+from license_service.tokens.secret_source import SecretTokenSource
 from license_service.web.probes.version_info import version_info_from
 from license_service.web.reporter.reporter_app import create_reporter_app
 from license_service.web.reporter.reporter_state import ReporterState
@@ -108,14 +113,22 @@ def run_reporter(
     )
     options.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     connection = _kubernetes_connection(options, environ, service_account_directory)
+    namespace = None
+    if connection is not None:
+        in_pod = options.kubeconfig is None
+        pod = pod_namespace(service_account_directory) if in_pod else None
+        namespace = reporter_namespace(given=options.namespace, pod=pod)
+    tokens: ReporterTokenSource | None = None
     try:
-        tokens = _token_source(options, connection, clock, service_account_directory)
+        tokens = _token_source(options, connection, namespace, clock)
+        key = _signing_key(options, connection, namespace)
     except BaseException:
+        if isinstance(tokens, SecretTokenSource):
+            tokens.stop()
         if connection is not None:
             connection.close()
         raise
     database = open_reporter_database(options.database_url)
-    key = SigningKeyFile(options.data_dir / SIGNING_KEY_FILE).load_or_create()
     state = ReporterState(
         database=database,
         authenticator=reporter_authenticator(
@@ -160,7 +173,7 @@ def run_reporter(
             uvicorn.Server(config).run()
     finally:
         stop.set()
-        if not isinstance(tokens, TokenFile):
+        if isinstance(tokens, SecretTokenSource):
             tokens.stop()
         if connection is not None:
             connection.close()
@@ -199,11 +212,11 @@ def _kubernetes_connection(
 def _token_source(
     options: ReporterOptions,
     connection: ApiConnection | None,
+    namespace: str | None,
     clock: Callable[[], datetime],
-    service_account_directory: Path,
 ) -> ReporterTokenSource:
     """``--token-file``, else the Secret of the cluster, else the data directory's file."""
-    if options.token_file is not None or connection is None:
+    if options.token_file is not None or connection is None or namespace is None:
         return file_token_source(
             token_file=options.token_file, data_dir=options.data_dir, clock=clock
         )
@@ -212,13 +225,21 @@ def _token_source(
         namespace=options.namespace,
         startup_timeout=options.startup_timeout,
     )
-    in_pod = options.kubeconfig is None
-    namespace = reporter_namespace(
-        given=options.namespace, pod=pod_namespace(service_account_directory) if in_pod else None
-    )
     return started_secret_token_source(
         connection, options=kubernetes, namespace=namespace, clock=clock
     )
+
+
+def _signing_key(
+    options: ReporterOptions, connection: ApiConnection | None, namespace: str | None
+) -> SigningKey:
+    """The Reporter's own key: in a cluster its Secret (one key for every replica, kept
+    across restarts), else the data directory's file; created once when missing."""
+    if connection is None or namespace is None:
+        return SigningKeyFile(options.data_dir / SIGNING_KEY_FILE).load_or_create()
+    return SigningKeySecret(
+        connection.api_client, namespace=namespace, name=REPORTER_SIGNING_KEY_SECRET
+    ).load_or_create()
 
 
 def _follow(checks: Sequence[Callable[[], object]], stop: threading.Event) -> None:

@@ -4,6 +4,7 @@ A real ``license-service reporter --kubeconfig ...`` against the fake API server
 the Reporter reaches with the real ``kubernetes`` client: the Secret is created with a
 random token when missing, a changed Secret is used without a restart, a wrong or
 invalid token is refused (401), and a Secret the Reporter may not read stops its start.
+Its signing key is a Secret too, one key for every replica.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import httpx
 import pytest
 from kubernetes import client
 
+from license_service.signing.keys import SigningKey
+from license_service.signing.secret_store import REPORTER_SIGNING_KEY_SECRET, SIGNING_KEY_KEY
 from license_service.store.database import sqlite_url
 from license_service.tokens.kinds import REPORTER_TOKEN
 from license_service.tokens.secret_store import TOKEN_SECRET_LABELS
@@ -208,3 +211,25 @@ def test_a_token_file_takes_precedence_over_the_secret(
         assert f"token in {token_file}" in reporter.stdout()
     finally:
         reporter.stop()
+
+
+def test_the_reporters_signing_key_is_one_secret_shared_by_its_replicas_and_restarts(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
+    first = _start(fake_api, tmp_path)
+    second = start_reporter(
+        tmp_path,
+        sqlite_url(tmp_path / "reporter.db"),
+        name="second",
+        extra=("--kubeconfig", str(tmp_path / "kubeconfig"), "--namespace", NAMESPACE),
+    )
+    try:
+        secret = fake_api.get("secrets", REPORTER_SIGNING_KEY_SECRET, namespace=NAMESPACE)
+        assert secret is not None
+        key = SigningKey.from_pem(base64.b64decode(secret["data"][SIGNING_KEY_KEY]), source="test")
+        for reporter in (first, second):
+            assert f"signing key {key.fingerprint}" in reporter.log()
+            assert not list(reporter.data_dir.glob("signing-key*"))  # the Secret, no file
+    finally:
+        first.stop()
+        second.stop()

@@ -25,7 +25,7 @@ from license_service.store.database import sqlite_url
 from license_service.tokens.kinds import REPORTER_TOKEN
 from license_service.tokens.secret_store import TOKEN_SECRET_LABELS
 from tests.e2e.kubernetes.cluster import FOLLOW_LIMIT, INVALID_TOKEN
-from tests.e2e.processes import ServiceProcess, eventually
+from tests.e2e.processes import ServiceProcess, eventually, run_cli
 from tests.e2e.reporter_process import start_reporter
 from tests.kubernetes_fake.client_setup import api_client, write_kubeconfig
 from tests.kubernetes_fake.manifests import namespace_manifest
@@ -36,6 +36,7 @@ pytestmark = pytest.mark.slow
 NAMESPACE = "fleet"
 SECRET = REPORTER_TOKEN.secret_name
 NEW_TOKEN = "Fleet7Token8Rotated9Abcd"
+THIRD_TOKEN = "Fleet3Token4Written5Wxyz"
 
 
 def _start(fake_api: FakeApiServer, tmp_path: Path, *extra: str) -> ServiceProcess:
@@ -96,8 +97,21 @@ def test_the_reporter_creates_its_token_secret_and_follows_a_change_without_a_re
             what="the changed Secret's token accepted without a restart",
         )
         assert _status(reporter, first) == 401
-        assert first not in reporter.log()
-        assert NEW_TOKEN not in reporter.log()
+
+        # The README's way: `license-service token set --reporter` checks, then writes.
+        kubeconfig = str(tmp_path / "kubeconfig")
+        cluster = ("--reporter", "--kubeconfig", kubeconfig, "--namespace", NAMESPACE)
+        written = run_cli("token", "set", "-", *cluster, stdin=THIRD_TOKEN)
+        assert written.returncode == 0, written.stderr
+        eventually(
+            lambda: _status(reporter, THIRD_TOKEN) == 200,
+            within=FOLLOW_LIMIT,
+            what="the token written by `token set --reporter` accepted",
+        )
+        assert run_cli("token", "get", *cluster).stdout.strip() == THIRD_TOKEN
+        assert _status(reporter, NEW_TOKEN) == 401
+        for token in (first, NEW_TOKEN, THIRD_TOKEN):
+            assert token not in reporter.log()
     finally:
         reporter.stop()
 

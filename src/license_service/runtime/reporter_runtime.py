@@ -15,6 +15,7 @@ one stops the Reporter, and re-read with the token file.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -112,72 +113,61 @@ def run_reporter(
         else FollowedEntitlements(clock=clock)
     )
     options.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    connection = _kubernetes_connection(options, environ, service_account_directory)
-    namespace = None
-    if connection is not None:
-        in_pod = options.kubeconfig is None
-        pod = pod_namespace(service_account_directory) if in_pod else None
-        namespace = reporter_namespace(given=options.namespace, pod=pod)
-    tokens: ReporterTokenSource | None = None
-    try:
-        tokens = _token_source(options, connection, namespace, clock)
-        key = _signing_key(options, connection, namespace)
-    except BaseException:
-        if isinstance(tokens, SecretTokenSource):
-            tokens.stop()
+    # Whatever was opened is closed again in reverse, also when a later step fails.
+    with contextlib.ExitStack() as opened:
+        connection = _kubernetes_connection(options, environ, service_account_directory)
+        namespace = None
         if connection is not None:
-            connection.close()
-        raise
-    database = open_reporter_database(options.database_url)
-    state = ReporterState(
-        database=database,
-        authenticator=reporter_authenticator(
-            tokens, connection.api_client if connection is not None else None
-        ),
-        version=version_info_from(environ),
-        entitlements=entitlements.current,
-    )
-    config = uvicorn.Config(
-        create_reporter_app(state),
-        host=options.host,
-        port=options.port,
-        access_log=False,
-        log_config=None,
-        proxy_headers=False,
-        server_header=False,
-        ws="none",
-        lifespan="off",
-        ssl_certfile=str(options.tls.cert) if options.tls else None,
-        ssl_keyfile=str(options.tls.key) if options.tls else None,
-    )
-    stop = threading.Event()
-    checks: list[Callable[[], object]] = []
-    if isinstance(tokens, TokenFile):
-        checks.append(tokens.refresh)
-    if isinstance(entitlements, EntitlementsFile):
-        checks.append(entitlements.check)
-    poller = threading.Thread(target=_follow, args=(checks, stop), daemon=True)
-    poller.start()
-    scheme = "https" if options.tls else "http"
-    logger.info(
-        "Reporter listening on %s://%s:%d, database %s, token in %s, signing key %s",
-        scheme,
-        options.host,
-        options.port,
-        database.url,
-        tokens.place,
-        key.fingerprint,
-    )
-    try:
+            opened.callback(connection.close)
+            in_pod = options.kubeconfig is None
+            pod = pod_namespace(service_account_directory) if in_pod else None
+            namespace = reporter_namespace(given=options.namespace, pod=pod)
+        tokens = _token_source(options, connection, namespace, clock)
+        if isinstance(tokens, SecretTokenSource):
+            opened.callback(tokens.stop)
+        key = _signing_key(options, connection, namespace)
+        database = open_reporter_database(options.database_url)
+        opened.callback(database.dispose)
+        state = ReporterState(
+            database=database,
+            authenticator=reporter_authenticator(
+                tokens, connection.api_client if connection is not None else None
+            ),
+            version=version_info_from(environ),
+            entitlements=entitlements.current,
+        )
+        config = uvicorn.Config(
+            create_reporter_app(state),
+            host=options.host,
+            port=options.port,
+            access_log=False,
+            log_config=None,
+            proxy_headers=False,
+            server_header=False,
+            ws="none",
+            lifespan="off",
+            ssl_certfile=str(options.tls.cert) if options.tls else None,
+            ssl_keyfile=str(options.tls.key) if options.tls else None,
+        )
+        stop = threading.Event()
+        opened.callback(stop.set)
+        checks: list[Callable[[], object]] = []
+        if isinstance(tokens, TokenFile):
+            checks.append(tokens.refresh)
+        if isinstance(entitlements, EntitlementsFile):
+            checks.append(entitlements.check)
+        threading.Thread(target=_follow, args=(checks, stop), daemon=True).start()
+        logger.info(
+            "Reporter listening on %s://%s:%d, database %s, token in %s, signing key %s",
+            "https" if options.tls else "http",
+            options.host,
+            options.port,
+            database.url,
+            tokens.place,
+            key.fingerprint,
+        )
         with redacting(lambda: tokens.current().tokens):
             uvicorn.Server(config).run()
-    finally:
-        stop.set()
-        if isinstance(tokens, SecretTokenSource):
-            tokens.stop()
-        if connection is not None:
-            connection.close()
-        database.dispose()
 
 
 def reporter_authenticator(tokens: TokenSource, api_client: object | None) -> Authenticator:

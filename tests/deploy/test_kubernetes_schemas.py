@@ -33,6 +33,18 @@ VARIANTS = {
     "no persistence": ["persistence.enabled=false"],
     "metrics off, no reader": ["metrics.enabled=false", "reader.create=false"],
     "tls": ["tls.existingSecret=ibm-licensing-certs"],
+    "reporter": ["reporter.enabled=true"],
+    "reporter replicas, tls, options": [
+        "reporter.enabled=true",
+        "reporter.replicas=3",
+        "reporter.tls.existingSecret=reporter-tls",
+        "reporter.extraArgs=[--log-level, DEBUG]",
+        "reporter.service.type=LoadBalancer",
+        "reporter.service.annotations={a: b}",
+        "reporter.nodeSelector={kubernetes.io/os: linux}",
+        "reporter.tolerations=[{key: dedicated, operator: Exists, effect: NoSchedule}]",
+        "imagePullSecrets=[{name: registry}]",
+    ],
     "everything optional": [
         "persistence.storageClassName=fast",
         "imagePullSecrets=[{name: registry}]",

@@ -9,8 +9,9 @@ command that runs them, so ``--help`` stays quick.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
@@ -19,6 +20,10 @@ from license_service.cli.exit_codes import reporting_errors
 from license_service.cli.help_pages import HelpCommand, HelpGroup
 from license_service.cli.options import LOG_LEVELS, HostOption
 from license_service.errors import ConfigurationError, InputError
+from license_service.runtime.options import DEFAULT_STARTUP_TIMEOUT, MAX_STARTUP_SECONDS
+
+if TYPE_CHECKING:
+    from license_service.runtime.reporter_runtime import ReporterOptions
 
 DEFAULT_REPORTER_DATA_DIR: Final = Path("license-service-reporter-data")
 DEFAULT_REPORTER_PORT: Final = 8080
@@ -59,13 +64,17 @@ def reporter_command(
     data_dir: Annotated[
         Path,
         flags.data_dir(
-            "Directory of the Reporter token (DIR/token) and its signing key; mode 0700.",
+            "Directory of the Reporter token (DIR/token) and signing key, outside Kubernetes; "
+            "mode 0700.",
             show_default=True,
         ),
     ] = DEFAULT_REPORTER_DATA_DIR,
     token_file: Annotated[
         Path | None,
-        flags.token_file("Read the Reporter token from FILE (e.g. a mounted Secret)."),
+        flags.token_file(
+            "Read the Reporter token from FILE (e.g. a mounted Secret); takes precedence over "
+            "the Secret and DIR/token."
+        ),
     ] = None,
     tls_cert: Annotated[
         Path | None,
@@ -77,10 +86,28 @@ def reporter_command(
     kubeconfig: Annotated[
         Path | None,
         flags.kubeconfig(
-            "Also accept service-account tokens, reviewed by this cluster's API (in a pod: "
-            "its own service account, without this flag)."
+            "Keep the Reporter token in Secret ibm-license-service-reporter-token of this "
+            "cluster and accept service-account tokens reviewed by its API (in a pod: its "
+            "own cluster, without this flag)."
         ),
     ] = None,
+    namespace: Annotated[
+        str | None,
+        flags.namespace(
+            "Namespace of the Reporter's token Secret (default: the pod's, else "
+            "ibm-common-services)."
+        ),
+    ] = None,
+    startup_timeout: Annotated[
+        int,
+        typer.Option(
+            "--startup-timeout",
+            metavar="SECONDS",
+            help="How long to wait at start for the token Secret to be read.",
+            min=1,
+            max=MAX_STARTUP_SECONDS,
+        ),
+    ] = int(DEFAULT_STARTUP_TIMEOUT.total_seconds()),
     entitlements: Annotated[
         Path | None,
         flags.optional(
@@ -96,11 +123,15 @@ def reporter_command(
     if ctx.invoked_subcommand is not None:
         return
     from license_service.runtime.log_configuration import configure_logging
+    from license_service.runtime.options import KubernetesOptions
     from license_service.runtime.reporter_runtime import ReporterOptions, run_reporter
     from license_service.tls.file_store import TlsFiles
 
     if (tls_cert is None) != (tls_key is None):
         raise ConfigurationError("give --tls-cert and --tls-key together, or neither")
+    problems = KubernetesOptions(kubeconfig=kubeconfig, namespace=namespace).problems()
+    if problems:
+        raise ConfigurationError("; ".join(problems))
     configure_logging(log_level or "INFO")
     options = ReporterOptions(
         database_url=_database_url(database_url),
@@ -110,11 +141,11 @@ def reporter_command(
         token_file=token_file,
         tls=TlsFiles(tls_cert, tls_key) if tls_cert and tls_key else None,
         kubeconfig=kubeconfig,
+        namespace=namespace,
+        startup_timeout=timedelta(seconds=startup_timeout),
         entitlements_file=entitlements,
     )
-    typer.echo(
-        f"License Service Reporter on port {port}; token in {token_file or data_dir / 'token'}"
-    )
+    typer.echo(f"License Service Reporter on port {port}; token in {_token_place(options)}")
     run_reporter(options, environ=dict(os.environ))
 
 
@@ -165,6 +196,16 @@ def import_command(
         f"Imported {outcome.accepted} days of cluster {outcome.cluster_id} (complete through "
         f"{through.isoformat() if through else 'no complete day'})"
     )
+
+
+def _token_place(options: ReporterOptions) -> str:
+    """Where the token will be read, as the runtime decides it (for the first line)."""
+    if options.token_file is not None:
+        return str(options.token_file)
+    if options.kubeconfig is not None or os.environ.get("KUBERNETES_SERVICE_HOST"):
+        where = f" (namespace {options.namespace})" if options.namespace else ""
+        return f"Secret ibm-license-service-reporter-token{where}"
+    return str(options.data_dir / "token")
 
 
 def _database_url(given: str | None) -> str:

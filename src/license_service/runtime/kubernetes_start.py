@@ -57,16 +57,14 @@ from license_service.metering.cluster_view import ClusterId
 from license_service.runtime.backends import FileBackends
 from license_service.runtime.kubernetes_backends import KubernetesBackends, Stoppable, stop_all
 from license_service.runtime.options import KubernetesOptions, ServeOptions
+from license_service.runtime.token_secret_sources import token_secret_source
 from license_service.secrets.entitlements_configmap import EntitlementsConfigMapWatch
 from license_service.secrets.licensing_resource import LicensingResourceWatch
 from license_service.secrets.namespace import service_namespace
 from license_service.signing.secret_store import SigningKeySecret
 from license_service.tls.certificates import TlsPems, service_dns_names
 from license_service.tls.secret_store import TlsSecret
-from license_service.tokens.kinds import API_TOKEN, UPLOAD_TOKEN, TokenKind
-from license_service.tokens.rules import generate_token
-from license_service.tokens.secret_source import SecretTokenSource
-from license_service.tokens.secret_store import TokenReading, TokenSecret, TokenSecretWatch
+from license_service.tokens.kinds import UPLOAD_TOKEN
 from license_service.tokens.upload_config import (
     UploadConfigMap,
     upload_config_data,
@@ -126,7 +124,7 @@ def connect_kubernetes(
             )
         tokens = None
         if serve_options.token_file is None:
-            tokens = _token_source(
+            tokens = token_secret_source(
                 connection,
                 namespace=namespace,
                 secret_name=config.current().api_secret_token,
@@ -149,7 +147,7 @@ def connect_kubernetes(
             deadline=deadline,
         )
         started.append(entitlements_watch)
-        upload_tokens = _token_source(
+        upload_tokens = token_secret_source(
             connection,
             namespace=namespace,
             secret_name=UPLOAD_TOKEN.secret_name,
@@ -273,52 +271,6 @@ def _entitlements(
             watch.last_error or "no answer",
         )
     return entitlements, watch
-
-
-def _token_source(
-    connection: ApiConnection,
-    *,
-    namespace: str,
-    secret_name: str,
-    options: KubernetesOptions,
-    grace_period: timedelta,
-    clock: Callable[[], datetime],
-    kind: TokenKind = API_TOKEN,
-) -> SecretTokenSource:
-    def open_watch(name: str, on_reading: Callable[[TokenReading], None]) -> TokenSecretWatch:
-        return TokenSecretWatch(
-            TokenSecret(connection.api_client, namespace=namespace, name=name, kind=kind),
-            on_reading=on_reading,
-            new_token=generate_token,
-            counters=connection.counters,
-            options=options.watch,
-            clock=clock,
-        )
-
-    where = "" if options.in_cluster else " --kubeconfig <file>"
-    if kind is not API_TOKEN:
-        return SecretTokenSource(
-            secret_name=secret_name,
-            open_watch=open_watch,
-            grace_period=grace_period,
-            clock=clock,
-            kind=kind,
-            fix_hint=(
-                f"write a valid token under key {kind.secret_key} of Secret {secret_name} "
-                f"(namespace {namespace}), or delete the Secret: the service creates a new one"
-            ),
-        )
-    return SecretTokenSource(
-        secret_name=secret_name,
-        open_watch=open_watch,
-        grace_period=grace_period,
-        clock=clock,
-        fix_hint=(
-            f"write a valid token with `license-service token set{where} --namespace "
-            f"{namespace} -` or `license-service token generate{where} --namespace "
-            f"{namespace}`, or apply a Secret like the seed document's token.yml"
-        ),
-    )
 
 
 def _write_upload_config(

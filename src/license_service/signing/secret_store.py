@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 SIGNING_KEY_SECRET: Final = "license-service-signing-key"  # noqa: S105  (a Secret's name)
 SIGNING_KEY_KEY: Final = "signing-key.pem"
+REPORTER_SIGNING_KEY_SECRET: Final = "license-service-reporter-signing-key"  # noqa: S105
+"""The Reporter's own signing key (SPEC 11, its ``/snapshot``), shared by its replicas."""
 SIGNING_KEY_LABELS: Final = secret_access.service_labels(
     "ibm-licensing-service-signing-key", managed_by="license-service"
 )
@@ -76,10 +78,14 @@ def load_or_create_signing_key_pem(
 class SigningKeySecret:
     """A ``SigningKeyStore`` backed by the signing key's Secret in the service's namespace."""
 
-    def __init__(self, api_client: client.ApiClient, *, namespace: str) -> None:
-        """The caller keeps ``api_client``; nothing is sent until ``load_or_create``."""
+    def __init__(
+        self, api_client: client.ApiClient, *, namespace: str, name: str = SIGNING_KEY_SECRET
+    ) -> None:
+        """The caller keeps ``api_client``; nothing is sent until ``load_or_create``. ``name``:
+        the Secret (the Reporter keeps its own key in ``REPORTER_SIGNING_KEY_SECRET``)."""
         self._api_client = api_client
         self.namespace = namespace
+        self.name = name
         self._key: SigningKey | None = None
 
     def load_or_create(self) -> SigningKey:
@@ -93,8 +99,9 @@ class SigningKeySecret:
             self._api_client,
             namespace=self.namespace,
             generate=lambda: SigningKey.generate().private_pem(),
+            name=self.name,
         )
         self._key = SigningKey.from_pem(
-            pem, source=f"key {SIGNING_KEY_KEY} of Secret {self.namespace}/{SIGNING_KEY_SECRET}"
+            pem, source=f"key {SIGNING_KEY_KEY} of Secret {self.namespace}/{self.name}"
         )
         return self._key

@@ -12,7 +12,7 @@ left out and where to find it.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -24,7 +24,7 @@ from license_service.fleet.fleet_store import cluster_records, fleet_daily_sums
 from license_service.formats.csv_lines import Cell
 from license_service.metering.fleet_sums import daily_sums, fleet_peaks
 from license_service.metering.periods import MAX_PERIOD_DAYS, DatePeriod
-from license_service.metering.usage_rows import PRODUCT_ROWS
+from license_service.metering.usage_rows import PRODUCT_ROWS, ProductUsage
 from license_service.web.pages.status_links import period_text
 from license_service.web.reporter.fleet_page_links import PageLink, metric_links, period_links
 from license_service.web.reporter.fleet_reports import cluster_documents
@@ -94,10 +94,9 @@ def fleet_page(state: ReporterState, period: DatePeriod, metric: str | None) -> 
         charts: list[StackedChart] = []
         bars = 0
         for peak in peaks[:MAX_CHARTS]:
-            key = PRODUCT_ROWS.key_of(peak.row)
-            ranked = clusters_by_total(connection, PRODUCT_ROWS, period, key=key)
+            fleet = by_key.get(PRODUCT_ROWS.key_of(peak.row), {})
             chart = _chart(
-                len(charts), peak.row, key, period, by_key.get(key, {}), ranked, names, connection
+                connection, period, index=len(charts), row=peak.row, fleet=fleet, names=names
             )
             if bars + chart.bars > BAR_BUDGET:
                 break
@@ -113,8 +112,8 @@ def fleet_page(state: ReporterState, period: DatePeriod, metric: str | None) -> 
             (row.metric for rows in every.values() for row in rows), period=period, shown=metric
         ),
         cluster_count=len(documents),
-        clusters=[_cluster_cells(d, pending.get(d["clusterId"])) for d in documents][
-            :MAX_CLUSTER_ROWS
+        clusters=[
+            _cluster_cells(d, pending.get(d["clusterId"])) for d in documents[:MAX_CLUSTER_ROWS]
         ],
         clusters_more=max(0, len(documents) - MAX_CLUSTER_ROWS),
         products=[
@@ -127,21 +126,23 @@ def fleet_page(state: ReporterState, period: DatePeriod, metric: str | None) -> 
 
 
 def _chart(
-    index: int,
-    row: Any,
-    key: Hashable,
-    period: DatePeriod,
-    fleet: Mapping[date, int],
-    ranked: Sequence[str],
-    names: Mapping[str, str],
     connection: Connection,
+    period: DatePeriod,
+    *,
+    index: int,
+    row: ProductUsage,
+    fleet: Mapping[date, int],
+    names: Mapping[str, str],
 ) -> StackedChart:
+    """The chart of ``row``'s key: its clusters ranked, the largest read, the rest summed."""
+    key = (row.id, row.metric)
+    ranked = clusters_by_total(connection, PRODUCT_ROWS, period, key=key)
     shown = shown_clusters(ranked)
     values = cluster_values(connection, PRODUCT_ROWS, period, key=key, cluster_ids=shown)
     return stacked_chart(
         f"fleet-chart-{index}",
         name=row.name,
-        key=(row.id, row.metric),
+        key=key,
         period=period,
         fleet=fleet,
         clusters=[
@@ -168,7 +169,9 @@ def _cluster_cells(document: Mapping[str, Any], pending: str | None) -> Cells:
         document["lastDay"] or "none",
         missing_text,
         document["keyFingerprint"],
-        f"{pending} (refused: `license-service reporter trust` accepts it)" if pending else "none",
+        (f"{pending}, refused: license-service reporter trust {document['clusterId']} accepts it")
+        if pending
+        else "none",
     )
 
 
@@ -187,4 +190,3 @@ def _charts_note(products: int, charted: int) -> str:
             "period to chart the others; the table lists them all."
         )
     return text
-

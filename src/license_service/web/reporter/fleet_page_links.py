@@ -46,7 +46,7 @@ def period_links(*, today: date, shown: DatePeriod, metric: str | None) -> list[
 def metric_links(
     metrics: Iterable[str], *, period: DatePeriod, shown: str | None
 ) -> list[PageLink]:
-    """"Every metric", then each of ``metrics`` (sorted) over ``period``."""
+    """ "Every metric", then each of ``metrics`` (sorted) over ``period``."""
     links = [PageLink("metric-all", "every metric", page_href(period, None), shown is None)]
     links += [
         PageLink(f"metric-{index}", metric, page_href(period, metric), metric == shown)
@@ -71,5 +71,9 @@ def period_presets(today: date) -> list[tuple[str, str, DatePeriod]]:
         ("this-quarter", "this quarter", DatePeriod(quarter, today)),
         ("last-quarter", "last quarter", DatePeriod(last_quarter, last_quarter_end)),
         ("this-year", "this year", DatePeriod(year, today)),
-        ("last-year", "last year", DatePeriod(last_year_end.replace(month=1, day=1), last_year_end)),
+        (
+            "last-year",
+            "last year",
+            DatePeriod(last_year_end.replace(month=1, day=1), last_year_end),
+        ),
     ]

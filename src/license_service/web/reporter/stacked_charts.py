@@ -185,7 +185,7 @@ def stacked_chart(
             (
                 day.isoformat(),
                 *(values.get(day, 0) for _, _, values, _ in series),
-                fleet[day] if day in fleet else "no data",
+                fleet.get(day, "no data"),
             )
             for day in days
         ),

@@ -73,6 +73,8 @@ def _page(state: ReporterState, nonce: str) -> str:
     return "".join(
         [
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            # The empty icon spares browsers asking for a /favicon.ico that is not there.
+            "<link rel='icon' href='data:,'>",
             "<title>License Service Reporter: status</title>",
             f"<style nonce='{nonce}'>table{{border-collapse:collapse}}td,th{{border:1px solid "
             "#999;padding:2px 6px;text-align:left}}</style></head><body>",

@@ -119,7 +119,7 @@ def test_the_bars_drawn_are_each_clusters_daily_values_stacked_to_the_fleet_sum(
             assert abs(upper["y"] + upper["height"] - lower["y"]) < 1.0
         assert abs(sum(b["height"] for b in boxes) - total * pixels_per_unit) < 1.0
     legend = [item.text for item in figure.find_elements(By.CSS_SELECTOR, "ul.legend li")]
-    assert legend[0].startswith("alpha (c-alpha)")
+    assert legend[0].startswith("beta (c-beta)")  # the largest on the peak day
     assert f"highest daily sum {max(sums)}" in figure.find_element(
         By.TAG_NAME, "desc"
     ).get_attribute("textContent")

@@ -2,15 +2,16 @@
 
 A chart of a product stacks its daily fleet sum by cluster. A fleet may hold hundreds
 of clusters, so the page draws the few largest and one band for the others: these
-reads hand back only that much. ``clusters_by_total`` ranks the clusters by their total
-of the key over the period (one aggregate in the database, never rows x clusters);
-``cluster_values`` reads those clusters' daily values of the key. The "others" band is
-the fleet sum (``fleet_store.fleet_daily_sums``) minus these, computed by the caller.
+reads hand back only that much. ``clusters_on_day`` ranks the clusters by their value
+of the key on one day (the page takes the fleet's peak day: the clusters that make the
+license position), reading that day's rows only; ``cluster_values`` reads those
+clusters' daily values of the key over the period. The "others" band is the fleet sum
+(``fleet_store.fleet_daily_sums``) minus these, computed by the caller.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Collection, Hashable
 from datetime import date
 from typing import Any
 
@@ -22,19 +23,18 @@ from license_service.metering.periods import DatePeriod
 from license_service.metering.row_specs import RowSpec
 
 
-def clusters_by_total(
-    connection: Connection, rows: RowSpec[Any], period: DatePeriod, *, key: Hashable
+def clusters_on_day(
+    connection: Connection, rows: RowSpec[Any], *, key: Hashable, day: date
 ) -> list[str]:
-    """The ids of the clusters with ``key`` in ``period``, the highest total over the
-    period first (ties by cluster id): one row per cluster."""
+    """The ids of the clusters with ``key`` on ``day``, the highest value first (ties by
+    cluster id): a read of one day's rows (the day index), however long the period."""
     table = FLEET_PEAK_TABLES[rows]
-    value = table.c[rows.database_value]
-    total = func.sum(value).label("total")
+    value = func.sum(table.c[rows.database_value]).label("value")
     query = (
-        select(table.c.cluster_id, total)
-        .where(_of_key(table, rows, key), table.c.day.between(period.first, period.last))
+        select(table.c.cluster_id, value)
+        .where(table.c.day == day, _of_key(table, rows, key))
         .group_by(table.c.cluster_id)
-        .order_by(total.desc(), table.c.cluster_id)
+        .order_by(value.desc(), table.c.cluster_id)
     )
     return [row.cluster_id for row in connection.execute(query)]
 
@@ -67,7 +67,14 @@ def cluster_values(
 
 def _of_key(table: Table, rows: RowSpec[Any], key: Hashable) -> ColumnElement[bool]:
     """The condition that a row of ``table`` holds ``key`` (a row spec's key, one or more)."""
-    values: Sequence[Any] = key if isinstance(key, tuple) else (key,)
     return and_(
-        *(table.c[name] == value for name, value in zip(rows.database_key, values, strict=True))
+        *(
+            table.c[name] == value
+            for name, value in zip(rows.database_key, _values(key), strict=True)
+        )
     )
+
+
+def _values(key: Hashable) -> tuple[Any, ...]:
+    """A row spec's key as the tuple of its columns' values (a key of one column is bare)."""
+    return key if isinstance(key, tuple) else (key,)

@@ -2,9 +2,9 @@
 
 ``fleet_page`` reads, in one read transaction, the clusters, the fleet's daily sums of
 ``/products`` rows of the period (days x keys rows) and, for each charted product,
-its clusters ranked by their total and the daily values of the largest few
-(``fleet.cluster_shares``), and returns a ``FleetPage``: text, cells and charts, which
-the template escapes. Bounded whatever the fleet's size: at most ``MAX_CLUSTER_ROWS``
+its clusters ranked by their value on its peak day and the daily values of the
+largest few (``fleet.cluster_shares``), and returns a ``FleetPage``: text, cells and
+charts, which the template escapes. Bounded whatever the fleet's size: at most ``MAX_CLUSTER_ROWS``
 clusters listed, ``MAX_CHARTS`` charts of ``stacked_charts.MAX_BANDS`` bands, and
 ``BAR_BUDGET`` bars in all (long periods chart fewer products); the page says what it
 left out and where to find it.
@@ -19,11 +19,12 @@ from typing import Any, Final
 
 from sqlalchemy import Connection
 
-from license_service.fleet.cluster_shares import cluster_values, clusters_by_total
+from license_service.fleet.cluster_shares import cluster_values, clusters_on_day
 from license_service.fleet.fleet_store import cluster_records, fleet_daily_sums
 from license_service.formats.csv_lines import Cell
 from license_service.metering.fleet_sums import daily_sums, fleet_peaks
 from license_service.metering.periods import MAX_PERIOD_DAYS, DatePeriod
+from license_service.metering.row_specs import PeriodPeak
 from license_service.metering.usage_rows import PRODUCT_ROWS, ProductUsage
 from license_service.web.pages.status_links import period_text
 from license_service.web.reporter.fleet_page_links import PageLink, metric_links, period_links
@@ -94,9 +95,13 @@ def fleet_page(state: ReporterState, period: DatePeriod, metric: str | None) -> 
         charts: list[StackedChart] = []
         bars = 0
         for peak in peaks[:MAX_CHARTS]:
-            fleet = by_key.get(PRODUCT_ROWS.key_of(peak.row), {})
             chart = _chart(
-                connection, period, index=len(charts), row=peak.row, fleet=fleet, names=names
+                connection,
+                period,
+                index=len(charts),
+                peak=peak,
+                fleet=by_key.get(PRODUCT_ROWS.key_of(peak.row), {}),
+                names=names,
             )
             if bars + chart.bars > BAR_BUDGET:
                 break
@@ -130,13 +135,14 @@ def _chart(
     period: DatePeriod,
     *,
     index: int,
-    row: ProductUsage,
+    peak: PeriodPeak[ProductUsage],
     fleet: Mapping[date, int],
     names: Mapping[str, str],
 ) -> StackedChart:
-    """The chart of ``row``'s key: its clusters ranked, the largest read, the rest summed."""
+    """The chart of ``peak``'s key: the clusters largest on its peak day, and the others."""
+    row = peak.row
     key = (row.id, row.metric)
-    ranked = clusters_by_total(connection, PRODUCT_ROWS, period, key=key)
+    ranked = clusters_on_day(connection, PRODUCT_ROWS, key=key, day=peak.peak_date)
     shown = shown_clusters(ranked)
     values = cluster_values(connection, PRODUCT_ROWS, period, key=key, cluster_ids=shown)
     return stacked_chart(
@@ -149,7 +155,6 @@ def _chart(
             ClusterSeries(cluster_id, names.get(cluster_id, ""), values.get(cluster_id, {}))
             for cluster_id in shown
         ],
-        others=len(ranked) - len(shown),
     )
 
 
@@ -180,8 +185,9 @@ def _charts_note(products: int, charted: int) -> str:
         return "No product to chart in the period."
     text = (
         "Each column is a day: one bar per cluster, stacked, as high as the fleet's daily "
-        f"sum. Up to {MAX_BANDS} clusters of a product have a colour each; when more "
-        f"contribute, the largest {MAX_BANDS - 1} do and the others share one grey band."
+        f"sum. Up to {MAX_BANDS} clusters of a product have a colour each: those with the "
+        "highest values on its peak day (the clusters that make the fleet's peak); when "
+        f"more contribute, the largest {MAX_BANDS - 1} do and the others share one grey band."
     )
     if charted < products:
         text += (

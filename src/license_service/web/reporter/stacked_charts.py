@@ -5,7 +5,7 @@ values of its largest clusters into a ``StackedChart``: coordinates and text onl
 which the template draws as inline SVG bars (no script, no style attribute: the page's
 CSP is unchanged), in the frame of License Service's usage charts (``usage_charts``:
 same size, margins and axes). Each day is one column; each band (a cluster, and one
-"others" band for the clusters beyond the largest ``MAX_BANDS - 1``) one bar in it, of
+"other clusters" band for what the largest do not hold) one bar in it, of
 the height of that cluster's daily peak, stacked in the band order from the axis up,
 so each column is as high as the fleet's daily sum. A day without a value draws
 nothing. Each chart is accessible as License Service's are: a ``<title>``, a
@@ -62,8 +62,8 @@ class Band:
     colour: str
     bars: tuple[Bar, ...]
     highest: int
-    clusters: int = 1
-    """How many clusters the band holds (more than one: the others)."""
+    others: bool = False
+    """The band of the clusters not drawn on their own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +100,8 @@ class StackedChart:
 
 
 def shown_clusters(ranked: Sequence[str]) -> list[str]:
-    """The clusters a chart draws as their own band, of ``ranked`` (largest first): all of
-    them when they fit in ``MAX_BANDS``, else the largest ``MAX_BANDS - 1``."""
-    return list(ranked) if len(ranked) <= MAX_BANDS else list(ranked[: MAX_BANDS - 1])
+    """The clusters whose values a chart needs, of ``ranked`` (largest first)."""
+    return list(ranked[:MAX_BANDS])
 
 
 def stacked_chart(
@@ -113,21 +112,22 @@ def stacked_chart(
     period: DatePeriod,
     fleet: Mapping[date, int],
     clusters: Sequence[ClusterSeries],
-    others: int,
 ) -> StackedChart:
     """The chart of ``key`` over ``period``: ``fleet`` its daily sums, ``clusters`` the
-    shown clusters' daily values (bottom band first), ``others`` how many clusters the
-    "others" band holds (their values: the fleet sum less the shown clusters')."""
+    largest clusters' daily values, largest first, each a band from the bottom up.
+
+    What the fleet sums hold beyond them is one "other clusters" band; when there is
+    such a rest, it takes the ``MAX_BANDS``-th cluster too, so no chart has more bands.
+    """
     days = list(period)
-    series = [(c.cluster_id, _label(c), c.values, 1) for c in clusters]
-    if others:
-        rest = {
-            # Never below 0: the sums and the rows are read in one transaction and agree.
-            day: max(0, total - sum(c.values.get(day, 0) for c in clusters))
-            for day, total in fleet.items()
-        }
-        label = f"{others} other cluster{'s' if others != 1 else ''}"
-        series.append(("", label, rest, others))
+    shown = list(clusters[:MAX_BANDS])
+    rest = _rest(fleet, shown)
+    if any(rest.values()) and len(shown) == MAX_BANDS:
+        shown = shown[:-1]
+        rest = _rest(fleet, shown)
+    series = [(c.cluster_id, _label(c), c.values, False) for c in shown]
+    if any(rest.values()):
+        series.append(("", "other clusters", rest, True))
     top_value = max([1, *fleet.values()])
     slot = PLOT_WIDTH / len(days)
     # Columns of a few pixels and more get a gap, so that neighbouring days stay apart.
@@ -139,7 +139,7 @@ def stacked_chart(
 
     below = dict.fromkeys(days, 0)
     bands = []
-    for index, (cluster_id, label, values, count) in enumerate(series):
+    for index, (cluster_id, label, values, others) in enumerate(series):
         bars = []
         for position, day in enumerate(days):
             quantity = values.get(day, 0)
@@ -157,7 +157,7 @@ def stacked_chart(
                     height=round(lower - upper, 2),
                 )
             )
-        colour = OTHERS_COLOUR if count > 1 or not cluster_id else COLOURS[index % len(COLOURS)]
+        colour = OTHERS_COLOUR if others else COLOURS[index % len(COLOURS)]
         bands.append(
             Band(
                 id=cluster_id,
@@ -165,7 +165,7 @@ def stacked_chart(
                 colour=colour,
                 bars=tuple(bars),
                 highest=max(values.values(), default=0),
-                clusters=count,
+                others=others,
             )
         )
     product_id, metric = key
@@ -192,6 +192,15 @@ def stacked_chart(
     )
 
 
+def _rest(fleet: Mapping[date, int], shown: Sequence[ClusterSeries]) -> dict[date, int]:
+    """Per day, the fleet sum less the shown clusters' values: the other clusters' part."""
+    # Never below 0: the sums and the rows are read in one transaction and agree.
+    return {
+        day: max(0, total - sum(c.values.get(day, 0) for c in shown))
+        for day, total in fleet.items()
+    }
+
+
 def _label(cluster: ClusterSeries) -> str:
     if cluster.cluster_name and cluster.cluster_name != cluster.cluster_id:
         return f"{cluster.cluster_name} ({cluster.cluster_id})"
@@ -204,10 +213,8 @@ def _description(period: DatePeriod, fleet: Mapping[date, int], bands: Sequence[
         return f"No data {span}."
     highest = max(fleet.values())
     peak_day = min(day for day, value in fleet.items() if value == highest)
-    clusters = sum(band.clusters for band in bands)
     parts = "; ".join(f"{band.label}: highest {band.highest}" for band in bands)
     return (
-        f"{len(fleet)} days with data {span}, {clusters} "
-        f"cluster{'s' if clusters != 1 else ''}; highest daily sum {highest} on "
+        f"{len(fleet)} days with data {span}; highest daily sum {highest} on "
         f"{peak_day.isoformat()}. Bands from the bottom: {parts}."
     )

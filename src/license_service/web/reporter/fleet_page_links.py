@@ -46,7 +46,7 @@ def period_links(*, today: date, shown: DatePeriod, metric: str | None) -> list[
 def metric_links(
     metrics: Iterable[str], *, period: DatePeriod, shown: str | None
 ) -> list[PageLink]:
-    """ "Every metric", then each of ``metrics`` (sorted) over ``period``."""
+    """The link to every metric, then one per metric of ``metrics`` (sorted), over ``period``."""
     links = [PageLink("metric-all", "every metric", page_href(period, None), shown is None)]
     links += [
         PageLink(f"metric-{index}", metric, page_href(period, metric), metric == shown)

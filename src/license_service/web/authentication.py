@@ -13,7 +13,7 @@ nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Final, Protocol
 
 from starlette.requests import Request
@@ -40,14 +40,25 @@ class Gated(Protocol):
     def request_metrics(self) -> RequestMetrics: ...
 
 
+class RefusalPage(Protocol):
+    """What answers a browser refused at a page: an HTML page with the refusal's status."""
+
+    def __call__(self, denied: Denied, *, headers: Mapping[str, str]) -> Response: ...
+
+
 WWW_AUTHENTICATE: Final = 'Bearer realm="license-service"'
 
 
 def requiring_authentication(
-    state: Gated, endpoint: Endpoint, *, html_refusals: bool = True
+    state: Gated,
+    endpoint: Endpoint,
+    *,
+    html_pages: Collection[str] = HTML_PAGES,
+    html_refusal: RefusalPage = refusal_page,
 ) -> Endpoint:
-    """``endpoint`` behind the app's authenticator; ``html_refusals=False``: JSON refusals
-    only (the Reporter, whose pages the License Service refusal page does not describe)."""
+    """``endpoint`` behind the app's authenticator; a browser refused at one of
+    ``html_pages`` gets ``html_refusal`` (the Reporter passes its own: License Service's
+    page speaks of License Service's token and start page)."""
 
     async def authenticated(request: Request) -> Response:
         client = request.client.host if request.client else "unknown"
@@ -58,12 +69,8 @@ def requiring_authentication(
         )
         if isinstance(decision, Denied):
             state.request_metrics.record_authentication_failure(decision.reason)
-            if (
-                html_refusals
-                and request.url.path in HTML_PAGES
-                and prefers_html(request.headers.get("accept"))
-            ):
-                return refusal_page(decision, headers=refusal_headers(decision))
+            if request.url.path in html_pages and prefers_html(request.headers.get("accept")):
+                return html_refusal(decision, headers=refusal_headers(decision))
             return denied_response(decision)
         request.state.identity = decision
         return await endpoint(request)

@@ -109,9 +109,21 @@ def test_a_wrong_token_is_told_where_the_reporter_token_is(client: TestClient) -
     assert "license-service token get --reporter" in message
 
 
-def test_a_browser_refused_at_status_gets_the_reporters_json_refusal(client: TestClient) -> None:
-    refused = client.get(
-        "/status", headers={"Authorization": "", "Accept": "text/html,application/json;q=0.9"}
-    )
-    assert refused.status_code == 401
-    assert "Reporter token" in refused.json()["message"]
+def test_a_browser_refused_at_a_reporter_page_gets_the_reporters_refusal_page(
+    client: TestClient,
+) -> None:
+    for path in ("/", "/status"):
+        refused = client.get(
+            path, headers={"Authorization": "", "Accept": "text/html,application/json;q=0.9"}
+        )
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+        assert refused.headers["Content-Type"].startswith("text/html")
+        assert "Reporter token" in refused.text
+        assert "license-service token get --reporter" in refused.text
+        assert "ibm-license-service-reporter-token" in refused.text
+        assert "ibm-licensing-token" not in refused.text  # not License Service's advice
+        assert "script-src" not in refused.headers["Content-Security-Policy"]
+    api = client.get("/status", headers={"Authorization": "", "Accept": "application/json"})
+    assert api.status_code == 401
+    assert "Reporter token" in api.json()["message"]

@@ -9,6 +9,7 @@ origin only), no caching, no ``Referer`` (links may hold ``?token=``), no framin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from jinja2 import DictLoader, Environment, StrictUndefined
@@ -25,10 +26,11 @@ _BASE_POLICY: Final = (
 )
 
 
-def page_environment() -> Environment:
-    """The Jinja2 environment of the pages: autoescape on, undefined names are errors."""
+def page_environment(more: Mapping[str, str] | None = None) -> Environment:
+    """The Jinja2 environment of the pages: autoescape on, undefined names are errors;
+    ``more``: templates of another app (the Reporter's) beside the shared ones."""
     environment = Environment(
-        loader=DictLoader(TEMPLATES),
+        loader=DictLoader({**TEMPLATES, **(more or {})}),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from license_service.web.pages.page_macros import MACROS
+
 STYLE: Final = """
 :root { color-scheme: light dark; --muted: #666; --line: #ccc; --bad: #b00020; --good: #1b5e20; }
 body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 72rem; }
@@ -193,7 +195,7 @@ PAGE: Final = (
 <title>{% block title %}License Service{% endblock %}</title>
 <style nonce="{{ nonce }}">"""
     + STYLE
-    + """</style>
+    + """{% block style %}{% endblock %}</style>
 </head>
 <body>
 {% block body %}{% endblock %}
@@ -292,26 +294,7 @@ At most {{ max_days }} days.</p>
 )
 
 STATUS: Final = """{% extends "layout.html" %}
-{% macro table(id, head, rows, empty="None.") %}
-<table id="{{ id }}">
-<thead><tr>{% for heading in head %}<th>{{ heading }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in rows %}
-<tr>{% for cell in row %}
-{% if head[loop.index0] == "Metric" %}
-<td class="words">
-{%- for part in cell | word_parts %}{{ part }}{% if not loop.last %}<wbr>{% endif %}{% endfor -%}
-</td>
-{%- else %}
-<td{% if cell is number %} class="number"{% endif %}>{{ cell }}</td>
-{%- endif %}
-{% endfor %}</tr>
-{% else %}
-<tr><td colspan="{{ head | length }}">{{ empty }}</td></tr>
-{% endfor %}
-</tbody>
-</table>
-{% endmacro %}
+{% from "macros.html" import chart_svg, table %}
 {% macro facts(id, rows) %}
 <table id="{{ id }}"><tbody>
 {% for name, value in rows %}<tr><th scope="row">{{ name }}</th><td>{{ value }}</td></tr>
@@ -394,23 +377,7 @@ entitlement.</p>
          "No usage and no entitlement in the period.") }}
 {% for chart in page.compliance.charts %}
 <figure id="{{ chart.id }}" class="usage-chart">
-<svg class="chart" role="img" aria-labelledby="{{ chart.id }}-title {{ chart.id }}-desc"
- viewBox="0 0 {{ chart.width }} {{ chart.height }}" width="100%" height="{{ chart.height }}"
- preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">
-<title id="{{ chart.id }}-title">{{ chart.title }}</title>
-<desc id="{{ chart.id }}-desc">{{ chart.description }}</desc>
-<line x1="{{ chart.left }}" y1="{{ chart.bottom_y }}" x2="{{ chart.right_x }}"
- y2="{{ chart.bottom_y }}" stroke="currentColor" stroke-opacity="0.4"/>
-<line x1="{{ chart.left }}" y1="{{ chart.top }}" x2="{{ chart.left }}"
- y2="{{ chart.bottom_y }}" stroke="currentColor" stroke-opacity="0.4"/>
-<text x="{{ chart.left - 4 }}" y="{{ chart.top + 4 }}" text-anchor="end" font-size="11"
- fill="currentColor">{{ chart.top_label }}</text>
-<text x="{{ chart.left - 4 }}" y="{{ chart.bottom_y }}" text-anchor="end" font-size="11"
- fill="currentColor">0</text>
-<text x="{{ chart.left }}" y="{{ chart.height - 8 }}" font-size="11"
- fill="currentColor">{{ chart.first_day }}</text>
-<text x="{{ chart.right_x }}" y="{{ chart.height - 8 }}" text-anchor="end" font-size="11"
- fill="currentColor">{{ chart.last_day }}</text>
+{% call chart_svg(chart) %}
 {% if chart.entitlement_path %}
 <path class="entitlement" d="{{ chart.entitlement_path }}" fill="none" stroke="#b00020"
  stroke-width="2" stroke-dasharray="6 4"><title>Entitlement</title></path>
@@ -423,7 +390,7 @@ entitlement.</p>
  data-day="{{ point.day }}" data-quantity="{{ point.quantity }}">
 <title>{{ point.day }}: {{ point.quantity }}</title></circle>
 {% endfor %}
-</svg>
+{% endcall %}
 <figcaption>{{ chart.title }}: {{ chart.description }}
 {%- if chart.entitlement_path %} The dashed line is the entitlement.{% endif %}</figcaption>
 <details><summary>The numbers</summary>
@@ -476,4 +443,5 @@ TEMPLATES: Final = {
     "index.html": INDEX,
     "status.html": STATUS,
     "refused.html": REFUSED,
+    "macros.html": MACROS,
 }

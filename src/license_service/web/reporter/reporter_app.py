@@ -1,8 +1,8 @@
 """The Reporter's app (SPEC 11): its routes, gate, error answers and middleware.
 
-Data routes and ``POST /v1/push`` go through License Service's gate with the Reporter
-token (``authentication.requiring_authentication``); ``/version``, ``/livez`` and
-``/readyz`` need nothing. Other methods answer 405, unknown paths 404, both as the
+The page ``/``, data routes and ``POST /v1/push`` go through License Service's gate
+with the Reporter token (``authentication.requiring_authentication``); ``/version``,
+``/livez`` and ``/readyz`` need nothing. Other methods answer 405, unknown paths 404, both as the
 JSON error body, and nothing redirects, as in ``web.application``.
 """
 
@@ -27,6 +27,12 @@ from license_service.web.middleware.request_metrics import RequestMetricsMiddlew
 from license_service.web.middleware.security_headers import SecurityHeadersMiddleware
 from license_service.web.probes.service_routes import livez
 from license_service.web.reporter.fleet_compliance import COMPLIANCE_PATH, compliance_endpoint
+from license_service.web.reporter.fleet_page_route import (
+    PAGE_PATH,
+    REPORTER_PAGES,
+    fleet_refusal_page,
+    page_endpoint,
+)
 from license_service.web.reporter.fleet_reports import fleet_report_endpoints
 from license_service.web.reporter.fleet_snapshot_route import (
     SNAPSHOT_PATH,
@@ -42,6 +48,7 @@ from license_service.web.reporter.snapshot_import_route import (
 )
 
 READ_PATHS: Final = (
+    PAGE_PATH,
     "/products",
     "/bundled_products",
     "/services",
@@ -62,6 +69,7 @@ def create_reporter_app(state: ReporterState) -> Starlette:
         COMPLIANCE_PATH: compliance_endpoint(state),
         SNAPSHOT_PATH: fleet_snapshot_endpoint(state),
         "/status": status_endpoint(state),
+        PAGE_PATH: page_endpoint(state),
     }
     writes: dict[str, Endpoint] = {
         PUSH_PATH: push_endpoint(state),
@@ -96,8 +104,11 @@ def create_reporter_app(state: ReporterState) -> Starlette:
 
 
 def _gated(state: ReporterState, endpoint: Endpoint) -> Endpoint:
-    # License Service's HTML refusal page speaks of its API token and start page.
-    return requiring_authentication(state, endpoint, html_refusals=False)
+    # A browser refused at a page gets the Reporter's refusal page (License Service's
+    # speaks of its own API token and start page).
+    return requiring_authentication(
+        state, endpoint, html_pages=REPORTER_PAGES, html_refusal=fleet_refusal_page
+    )
 
 
 def _version_endpoint(state: ReporterState) -> Endpoint:

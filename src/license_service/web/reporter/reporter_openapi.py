@@ -2,7 +2,7 @@
 
 Built from License Service's own document (the same row schemas, parameters, error
 answers and security schemes: a Reporter row is a License Service row), with the
-Reporter's paths: the reports with ``clusterId``, ``/clusters``, ``/contributions``,
+Reporter's paths: its page ``/``, the reports with ``clusterId``, ``/clusters``, ``/contributions``,
 the fleet's ``/compliance``, its signed ``/snapshot``, and the two POSTs. The push
 format's schemas are msgspec's own of ``push_format``'s Structs, so the document cannot
 drift from the decoder. Pure.
@@ -65,6 +65,7 @@ def reporter_openapi_document(version: str) -> JsonObject:
             ),
         },
         "paths": {
+            "/": _fleet_page(paths["/status"]),
             **{
                 path: _with_cluster(paths[path])
                 for path in ("/products", "/bundled_products", "/services")
@@ -99,6 +100,25 @@ def reporter_openapi_document(version: str) -> JsonObject:
         },
         "components": {**base["components"], "schemas": schemas},
     }
+
+
+def _fleet_page(like: JsonObject) -> JsonObject:
+    """``/``: an HTML page behind the token, as ``/status`` is, with ``metricName``."""
+    item = copy.deepcopy(like)
+    get = item["get"]
+    get["summary"] = (
+        "The fleet's page (HTML): periods, a metric filter, the clusters, the products' "
+        "highest daily sums and charts of the daily sums stacked by cluster."
+    )
+    get["parameters"] = [
+        *get["parameters"],
+        {"$ref": "#/components/parameters/metricName"},
+    ]
+    get["responses"]["200"] = {
+        "description": "The page.",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+    return item
 
 
 def _with_cluster(item: JsonObject) -> JsonObject:

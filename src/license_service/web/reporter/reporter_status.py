@@ -2,8 +2,8 @@
 the fleet's compliance (SPEC 13).
 
 Every value that came from a cluster (ids, names, product names) is escaped: a cluster
-name is whatever its operator typed. No script, no chart yet (a later step): the
-page's policy allows only its own nonce'd style.
+name is whatever its operator typed. No script; the charts are on ``/``, which this page
+links to. The page's policy allows only its own nonce'd style.
 """
 
 from __future__ import annotations
@@ -73,10 +73,14 @@ def _page(state: ReporterState, nonce: str) -> str:
     return "".join(
         [
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            # The empty icon spares browsers asking for a /favicon.ico that is not there.
+            "<link rel='icon' href='data:,'>",
             "<title>License Service Reporter: status</title>",
             f"<style nonce='{nonce}'>table{{border-collapse:collapse}}td,th{{border:1px solid "
             "#999;padding:2px 6px;text-align:left}}</style></head><body>",
             f"<h1>License Service Reporter {_e(state.version.version)}</h1>",
+            "<p><a id='link-page' href='/'>The fleet's page</a>: any period, a metric "
+            "filter, and the charts of the daily sums by cluster.</p>",
             f"<p>Period: {period.first.isoformat()} to {period.last.isoformat()} (UTC). "
             f"Database: {_e(state.database.url)}.</p>",
             _snapshot_paragraph(state, period),

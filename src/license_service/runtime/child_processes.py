@@ -64,7 +64,7 @@ def start_child(plan: FleetProcess) -> ChildProcess:
             stderr=subprocess.STDOUT,
             env={**os.environ, **dict(plan.environment)},
             process_group=0,
-            preexec_fn=_parent_death_signal(),  # noqa: PLW1509 (no thread runs yet)
+            preexec_fn=_parent_death_signal(),  # noqa: PLW1509 (the parent runs no thread)
         )
     except BaseException:
         log.close()

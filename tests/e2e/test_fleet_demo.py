@@ -174,3 +174,27 @@ def test_a_cluster_count_out_of_bounds_is_refused_with_what_to_give(tmp_path: Pa
     assert "--clusters 0 is not allowed: give 2 to 10" in result.stderr
     assert "or 1 (the default) for the one-cluster demo" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_a_reporter_that_cannot_start_stops_the_fleet_demo_saying_why(tmp_path: Path) -> None:
+    port = _free_block(3)
+    result = run_cli(
+        "demo",
+        "--clusters",
+        "2",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--database-url",
+        "postgresql://demo:s3cret@127.0.0.1:1/fleet",
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("license-service: error: the fleet demo stopped: the Reporter exited")
+    assert "cannot open database" in result.stderr  # the Reporter's own reason, shown
+    assert "s3cret" not in result.stdout + result.stderr
+    # No cluster was started, so none is left running on its port.
+    for cluster_port in (port + 1, port + 2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", cluster_port))

@@ -41,6 +41,17 @@ class _Stopped(Exception):
     """SIGTERM arrived: stop everything, as Ctrl+C does."""
 
 
+class ChildExited(LicenseServiceError):
+    """A process of the fleet exited on its own: the fleet stops (exit code 1)."""
+
+    def __init__(self, child: ChildProcess, code: int) -> None:
+        super().__init__(
+            f"the fleet demo stopped: the {child.plan.name} exited with code {code}; its log "
+            f"is {child.plan.log_file} (its last lines are above)"
+        )
+        self.child = child
+
+
 def run_fleet_demo(plan: FleetPlan, *, history_days: int, console: Console) -> None:
     """Start the Reporter and the clusters, print where to look, run until Ctrl+C or SIGTERM."""
     _check_ports_free(plan)
@@ -77,6 +88,11 @@ def run_fleet_demo(plan: FleetPlan, *, history_days: int, console: Console) -> N
             _wait(lambda: False, children, within=None)
         except (KeyboardInterrupt, _Stopped):
             say("Stopping the clusters and the Reporter...")
+        except ChildExited as exited:
+            Console(stderr=True, highlight=False).print(
+                exited.child.log_tail(), markup=False, soft_wrap=True
+            )
+            raise
         finally:
             stop_children(children)
 
@@ -85,15 +101,12 @@ def _wait(
     done: Callable[[], object], children: Sequence[ChildProcess], *, within: float | None
 ) -> bool:
     """Poll ``done`` until true (``True``), or ``within`` seconds pass (``False``); a child
-    that exits meanwhile raises ``LicenseServiceError`` with the end of its log."""
+    that exits meanwhile raises ``ChildExited``."""
     deadline = None if within is None else time.monotonic() + within
     while True:
         for child in children:
             if (code := child.exited()) is not None:
-                raise LicenseServiceError(
-                    f"the fleet demo stopped: {child.plan.name} exited with code {code}; the "
-                    f"end of its log ({child.plan.log_file}):\n{child.log_tail()}"
-                )
+                raise ChildExited(child, code)
         if done():
             return True
         if deadline is not None and time.monotonic() > deadline:

@@ -10,11 +10,17 @@ from tests.e2e.processes import ServiceProcess, free_port
 
 
 def start_reporter(
-    tmp_path: Path, database_url: str, *, name: str = "r", extra: tuple[str, ...] = ()
+    tmp_path: Path,
+    database_url: str,
+    *,
+    name: str = "r",
+    extra: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> ServiceProcess:
-    """``license-service reporter`` on a free port, its data directory in ``tmp_path``."""
+    """``license-service reporter`` on a free port (or ``port``: a restart where clusters
+    push to), its data directory in ``tmp_path``."""
     data_dir = tmp_path / ("reporter-data" if not extra else f"{name}-data")
-    port = free_port()
+    port = port or free_port()
     stdout_path, stderr_path = tmp_path / f"{name}-out.txt", tmp_path / f"{name}-err.txt"
     stdout, stderr = stdout_path.open("wb"), stderr_path.open("wb")
     process = subprocess.Popen(

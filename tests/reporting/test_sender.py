@@ -273,6 +273,80 @@ def test_the_loop_waits_for_the_first_sample_then_pushes_at_once(
     assert all(wait < PUSH_EVERY_SECONDS for wait in waits[:-1])
 
 
+def test_on_a_store_with_history_the_first_push_waits_for_this_runs_first_sample(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey
+) -> None:
+    # Earlier days are stored (a restart, the demo's history): they alone must not trigger
+    # the push, or today would reach the Reporter without its usage until an hour later.
+    store(db, at("2026-12-05", "12:00"), product("api", 4))
+    sampled: list[bool] = []
+    waits: list[float] = []
+    stop = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:
+            assert reporter.pushes == [], "pushed before this run's first sample"
+            # The sampler stores this run's first sample, and says so.
+            store(db, at("2026-12-06", "10:00"), product("api", 7))
+            sampled.append(True)
+        if len(waits) == 4:
+            stop.set()
+
+    sender = Sender(
+        db,
+        cluster_id=CLUSTER,
+        signing_key=signing_key,
+        target=lambda: _target(reporter),
+        clock=Clock(START),
+        sleep=sleep,
+        sampled_this_run=lambda: bool(sampled),
+    )
+    asyncio.run(sender.run(stop))
+
+    assert len(reporter.pushes) == 1
+    assert reporter.days["2026-12-06"].products[0].quantity == 7
+    assert reporter.days["2026-12-05"].products[0].quantity == 4
+    assert waits[-1] == PUSH_EVERY_SECONDS
+
+
+def test_a_run_that_stores_no_sample_within_an_hour_pushes_the_stored_days(
+    db: Database, reporter: FakeReporter, signing_key: SigningKey
+) -> None:
+    store(db, at("2026-12-05", "12:00"), product("api", 4))
+    waited: list[float] = []
+    stop = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        if reporter.pushes:
+            stop.set()
+
+    sender = Sender(
+        db,
+        cluster_id=CLUSTER,
+        signing_key=signing_key,
+        target=lambda: _target(reporter),
+        clock=Clock(START),
+        sleep=sleep,
+        sampled_this_run=lambda: False,
+    )
+    asyncio.run(sender.run(stop))
+
+    assert len(reporter.pushes) == 1
+    assert reporter.days["2026-12-05"].products[0].quantity == 4
+    # No push before an hour of waiting for a sample of this run.
+    assert sum(waited[:-1]) == PUSH_EVERY_SECONDS
+
+
+def _target(reporter: FakeReporter) -> SenderTarget:
+    return SenderTarget(
+        reporter=ReporterConnection(url=reporter.url, token=TOKEN, ca_pem=None),
+        cluster=ClusterIdentity("prod-eu", "Production EU", "1.2.3"),
+        initial_days=30,
+    )
+
+
 def test_the_push_never_moves_the_stored_usage(
     db: Database, reporter: FakeReporter, signing_key: SigningKey
 ) -> None:

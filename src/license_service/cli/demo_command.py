@@ -14,6 +14,11 @@ over.
 Chargeback groups are on (SPEC 8): the demo writes ``demo-ibmlicensing.yaml`` into its
 data directory (once; an edited file is kept and followed live) with
 ``chargebackEnabled: true`` and the simulated sandbox namespace excluded.
+
+``--clusters N`` (2 or more) runs a Reporter and N simulated clusters pushing into it
+instead (``demo_fleet``); each cluster is this command with the hidden flags
+``--seed``, ``--cluster-name``, ``--reporter-url`` and ``--reporter-token-file``, and its
+``demo-ibmlicensing.yaml`` sets ``spec.sender.initialDays`` to cover its history.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ from license_service.cli.options import (
     StartOverOption,
 )
 from license_service.cli.serve_command import Started, start
+from license_service.errors import ConfigurationError
 from license_service.metering.cluster_view import ClusterId
+from license_service.runtime.fleet_demo_plan import MAX_DEMO_CLUSTERS, cluster_count_problem
 from license_service.runtime.options import (
     DEFAULT_HISTORY_DAYS,
     DEFAULT_METRICS_PORT,
@@ -103,6 +110,33 @@ def demo_command(
         str | None, flags.log_level(f"{flags.LOG_LEVELS} (default: WARNING).")
     ] = None,
     start_over: StartOverOption = False,
+    clusters: Annotated[
+        int,
+        typer.Option(
+            "--clusters",
+            metavar="N",
+            help=f"Run N simulated clusters (2 to {MAX_DEMO_CLUSTERS}) pushing into a License "
+            "Service Reporter on --port (the clusters on the N ports after it), and print the "
+            "fleet view's URL.",
+        ),
+    ] = 1,
+    database_url: Annotated[
+        str | None,
+        flags.database_url(
+            "With --clusters: the Reporter's PostgreSQL database (default: a SQLite file in "
+            "--data-dir, a trial)."
+        ),
+    ] = None,
+    reporter_url: Annotated[
+        str | None, typer.Option("--reporter-url", hidden=True, help="Push to this Reporter.")
+    ] = None,
+    reporter_token_file: Annotated[
+        Path | None,
+        typer.Option("--reporter-token-file", hidden=True, help="The Reporter's token file."),
+    ] = None,
+    cluster_name: Annotated[
+        str, typer.Option("--cluster-name", hidden=True, help="The simulated cluster's name.")
+    ] = DEMO_CLUSTER_NAME,
 ) -> None:
     """Run the service on a simulated cluster with 90 days of history, and print its URLs."""
     from license_service.cluster.simulated import SimulatedCluster, SimulatedClusterSource
@@ -110,6 +144,30 @@ def demo_command(
     from license_service.runtime.service import run
     from license_service.runtime.wiring import ClusterChoice, utc_now
 
+    if (problem := cluster_count_problem(clusters)) is not None:
+        raise ConfigurationError(problem)
+    if clusters > 1:
+        if reporter_url is not None or reporter_token_file is not None:
+            raise ConfigurationError(
+                "--clusters starts its own Reporter: give no --reporter-url with it"
+            )
+        _run_fleet(
+            clusters=clusters,
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            database_url=database_url,
+            sample_interval=sample_interval,
+            history_days=history_days,
+            start_over=start_over,
+            log_level=log_level,
+        )
+        return
+    if database_url is not None:
+        raise ConfigurationError(
+            "--database-url is the Reporter's database: it goes with --clusters N (2 or more); "
+            "the one-cluster demo keeps its store in --data-dir"
+        )
     options = ServeOptions(
         host=host,
         port=port,
@@ -118,7 +176,13 @@ def demo_command(
         sample_interval=timedelta(seconds=sample_interval),
         log_level=log_level or DEMO_LOG_LEVEL,
         start_over=start_over,
-        config_file=demo_config_file(data_dir),
+        config_file=demo_config_file(
+            data_dir,
+            reporter_url=reporter_url,
+            initial_days=max(history_days, 1),
+        ),
+        reporter_url=reporter_url,
+        reporter_token_file=reporter_token_file,
     )
     options.check()
     configure_logging(options.log_level or DEMO_LOG_LEVEL)
@@ -128,7 +192,7 @@ def demo_command(
         ClusterChoice(
             source=SimulatedClusterSource(cluster, utc_now),
             cluster_id=cluster.cluster_id,
-            cluster_name=DEMO_CLUSTER_NAME,
+            cluster_name=cluster_name,
         ),
     )
     console = Console(highlight=False)
@@ -186,14 +250,23 @@ def _fill_history(
 DEMO_CONFIG_FILE: Final = "demo-ibmlicensing.yaml"
 
 
-def demo_config_file(data_dir: Path) -> Path:
-    """The demo's ``IBMLicensing`` document in ``data_dir``: written once, chargeback on."""
+def demo_config_file(
+    data_dir: Path, *, reporter_url: str | None = None, initial_days: int = 1
+) -> Path:
+    """The demo's ``IBMLicensing`` document in ``data_dir``: written once, chargeback on;
+    with ``reporter_url`` (a fleet demo's cluster), a sender whose first push covers
+    ``initial_days`` (``--reporter-url`` names the Reporter at every start)."""
     from license_service.cluster.simulated import DEMO_EXCLUDED_NAMESPACES
     from license_service.runtime.paths import DataDir
 
     path = data_dir / DEMO_CONFIG_FILE
     if not path.exists():
         DataDir(data_dir).create()
+        sender = (
+            f"  sender:\n    reporterURL: '{reporter_url}'\n    initialDays: {initial_days}\n"
+            if reporter_url is not None
+            else ""
+        )
         path.write_text(
             "# The demo's configuration (SPEC 6), followed live: edit it while the demo runs.\n"
             "apiVersion: operator.ibm.com/v1alpha1\n"
@@ -203,10 +276,40 @@ def demo_config_file(data_dir: Path) -> Path:
             "spec:\n"
             "  chargebackEnabled: true\n"
             "  features:\n"
-            f"    excludeNamespace: '{DEMO_EXCLUDED_NAMESPACES}'\n",
+            f"    excludeNamespace: '{DEMO_EXCLUDED_NAMESPACES}'\n" + sender,
             encoding="utf-8",
         )
     return path
+
+
+def _run_fleet(
+    *,
+    clusters: int,
+    host: str,
+    port: int,
+    data_dir: Path,
+    database_url: str | None,
+    sample_interval: int,
+    history_days: int,
+    start_over: bool,
+    log_level: str | None,
+) -> None:
+    """``--clusters N``: a Reporter and N simulated clusters, until Ctrl+C or SIGTERM."""
+    from license_service.cli.demo_fleet import run_fleet_demo
+    from license_service.runtime.fleet_demo_plan import plan_fleet
+
+    plan = plan_fleet(
+        clusters=clusters,
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        sample_interval=timedelta(seconds=sample_interval),
+        history_days=history_days,
+        start_over=start_over,
+        log_level=log_level,
+    )
+    run_fleet_demo(plan, history_days=history_days, console=Console(highlight=False))
 
 
 def _upload_api_calls(started: Started, *, cluster_id: ClusterId, days: int, seed: int) -> None:

@@ -22,7 +22,9 @@ PUSH_PATH: Final = "/v1/push"
 TIMEOUT_SECONDS: Final = 30.0
 """Per connect, send and read: a push in flight delays a stop at most about this long."""
 _MAX_ANSWER: Final = 64 * 1024
-_MAX_MESSAGE: Final = 300
+# Long enough for the Reporter's longest refusal (a 409 names two fingerprints and the
+# `reporter trust` command that fixes it); a bound against a page-sized body all the same.
+_MAX_MESSAGE: Final = 600
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,16 @@
 """The sender (SPEC 11): pushes this cluster's days to a Reporter, at start and hourly.
 
-``Sender.run`` waits for the first stored sample, then pushes every day from the one
-after the last day the Reporter acknowledged through today (``push_schedule``), and
-does it again every hour, so today is re-sent until it ends. Each push is read from
-the store in its own short transaction and sent from a worker thread with a bounded
-timeout, so local sampling and reporting never wait for the Reporter. A push the
-Reporter could not take (no answer, 5xx) is retried with backoff and jitter; a
-refusal (4xx) is a configuration problem: shown on ``/status`` and ``/health``, and
-tried again an hour later. With replicas, only the leader pushes (``may_push``,
+``Sender.run`` waits for the first sample of this run to be stored (``sampled_this_run``:
+on a store holding earlier samples, a push before it would carry today without its
+current usage until the next hourly push), then pushes every day from the one after
+the last day the Reporter acknowledged through today (``push_schedule``), and does it
+again every hour, so today is re-sent until it ends. A run that stores no sample
+within an hour (a cluster that cannot be read) pushes what the store holds then. Each
+push is read from the store in its own short transaction and sent from a worker thread
+with a bounded timeout, so local sampling and reporting never wait for the Reporter.
+A push the Reporter could not take (no answer, 5xx) is retried with backoff and
+jitter; a refusal (4xx) is a configuration problem: shown on ``/status`` and
+``/health``, and tried again an hour later. With replicas, only the leader pushes (``may_push``,
 checked right before each push). The token is never logged nor shown.
 """
 
@@ -41,7 +44,7 @@ from license_service.waiting import Sleep, stopped_while_waiting
 
 logger = logging.getLogger(__name__)
 
-FIRST_SAMPLE_CHECK_SECONDS: Final = 5.0
+FIRST_SAMPLE_CHECK_SECONDS: Final = 1.0
 CONFIGURATION_CHECK_SECONDS: Final = 60.0
 """How soon a Reporter configured while running gets its first push."""
 
@@ -98,7 +101,10 @@ class Sender:
         sleep: Sleep = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
         every_seconds: float = PUSH_EVERY_SECONDS,
+        sampled_this_run: Callable[[], bool] | None = None,
     ) -> None:
+        """``sampled_this_run`` says whether this process stored a sample since it started
+        (the sampler's status); ``None``: any sample in the store will do."""
         self._database = database
         self._cluster_id = cluster_id
         self._key = signing_key
@@ -108,6 +114,7 @@ class Sender:
         self._sleep = sleep
         self._jitter = jitter
         self._every = every_seconds
+        self._sampled_this_run = sampled_this_run
         self._lock = threading.Lock()
         self._status = SenderStatus()
         self._retries = 0
@@ -125,10 +132,13 @@ class Sender:
             return self._status
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Push at start (once a sample is stored) and every hour, until ``stop`` is set."""
-        while not await asyncio.to_thread(self._sampled):
+        """Push at start (once this run's first sample is stored) and every hour, until
+        ``stop`` is set."""
+        waited = 0.0
+        while not await asyncio.to_thread(self._ready_to_push, waited):
             if await stopped_while_waiting(stop, FIRST_SAMPLE_CHECK_SECONDS, sleep=self._sleep):
                 return
+            waited += FIRST_SAMPLE_CHECK_SECONDS
         watcher = asyncio.create_task(self._stop_when(stop))
         try:
             await self._rounds(stop)
@@ -245,6 +255,15 @@ class Sender:
                 last_error_at=None,
                 refused=False,
             )
+
+    def _ready_to_push(self, waited: float) -> bool:
+        """Whether the first push may go, ``waited`` seconds after the run started: once
+        this run stored a sample, or (none stored within an hour) once any sample is."""
+        if self._sampled_this_run is not None and self._sampled_this_run():
+            return True
+        if self._sampled_this_run is not None and waited < self._every:
+            return False
+        return self._sampled()
 
     def _sampled(self) -> bool:
         """Whether a sample is stored; ``False`` while the store cannot say (never raises:

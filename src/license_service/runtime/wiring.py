@@ -223,6 +223,8 @@ def assemble(
             ),
             clock=clock,
             may_push=election.elector.leading if election is not None else None,
+            # The first push waits for this run's first sample: it then carries today's usage.
+            sampled_this_run=lambda: sampler.status().last_sample_at is not None,
         )
     except BaseException:
         database.dispose()

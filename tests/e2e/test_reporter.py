@@ -133,7 +133,7 @@ def test_two_clusters_pushes_sum_per_day_and_survive_a_restart(
     assert status.status_code == 200
     assert "cluster-b" in status.text
 
-    reporter.stop()
+    assert reporter.stop() == 0, reporter.log()  # SIGTERM: a clean stop, not death by signal
     again = start_reporter(tmp_path, database_url, name="again")
     try:
         assert get(again, "/products", **_period()).json() == products

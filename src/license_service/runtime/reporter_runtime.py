@@ -46,6 +46,7 @@ from license_service.runtime.reporter_tokens import (
     reporter_namespace,
     started_secret_token_source,
 )
+from license_service.runtime.servers import StandaloneServer
 from license_service.signing.file_store import SIGNING_KEY_FILE, SigningKeyFile
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import REPORTER_SIGNING_KEY_SECRET, SigningKeySecret
@@ -168,7 +169,7 @@ def run_reporter(
             key.fingerprint,
         )
         with redacting(lambda: tokens.current().tokens):
-            uvicorn.Server(config).run()
+            StandaloneServer(config).run()
 
 
 def reporter_authenticator(tokens: TokenSource, api_client: object | None) -> Authenticator:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Iterator
+from types import FrameType
 from typing import Final
 
 import uvicorn
@@ -34,6 +35,19 @@ class EmbeddedServer(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         """Install nothing: the service sets ``should_exit`` when it stops."""
         yield
+
+
+class StandaloneServer(uvicorn.Server):
+    """A uvicorn server that runs a whole process (the Reporter): SIGINT or SIGTERM stop it
+    gracefully, a second one at once, and ``run`` returns, so the process exits 0 rather
+    than being ended by the signal re-raised after shutdown."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Stop gracefully; a second signal cuts the grace short. Nothing is re-raised."""
+        del sig, frame
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
 
 
 def build_server(

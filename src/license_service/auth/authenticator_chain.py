@@ -107,7 +107,8 @@ class AuthenticatorChain:
         if not url_on and not accounts_on:
             return _Outcome(self._no_method(), "none")
         if not credentials.present:
-            return _Outcome(_missing(url_on=url_on, accounts_on=accounts_on), "none")
+            missing = _missing(self._api_tokens.kind.name, url_on=url_on, accounts_on=accounts_on)
+            return _Outcome(missing, "none")
         refusal = self._limiter.refusal(client, self._clock())
         if refusal is not None:
             return _Outcome(refusal, "none")
@@ -144,16 +145,15 @@ class AuthenticatorChain:
         )
 
 
-def _missing(*, url_on: bool, accounts_on: bool) -> Denied:
+def _missing(token: str, *, url_on: bool, accounts_on: bool) -> Denied:
+    """The refusal of a request without credentials; ``token`` names the accepted token."""
     if url_on and accounts_on:
         how = (
-            "add ?token=<API token> to the URL, or send the header "
-            "Authorization: Bearer <API token or service-account token>"
+            f"add ?token=<{token}> to the URL, or send the header "
+            f"Authorization: Bearer <{token} or service-account token>"
         )
     elif url_on:
-        how = (
-            "add ?token=<API token> to the URL or send the header Authorization: Bearer <API token>"
-        )
+        how = f"add ?token=<{token}> to the URL or send the header Authorization: Bearer <{token}>"
     else:
         how = (
             "send a service-account token in the header Authorization: Bearer <token> "

@@ -97,6 +97,11 @@ class ApiTokenAuthenticator:
         log_decision(decision, credentials, method="api-token", path=path, client=client)
         return decision
 
+    @property
+    def kind(self) -> TokenKind:
+        """Which token this authenticator accepts (its name is what messages call it)."""
+        return self._kind
+
     def enabled(self) -> bool:
         """Whether URL tokens (and so the API token at all) are on now."""
         return self._url_based_enabled()

@@ -64,3 +64,15 @@ def test_kubernetes_decides_who_reads_the_fleet(
     assert _status(reviewed, "/products", TOKEN) == 200  # the Reporter token still works
     fake_api.faults.fail(None, status=503, path="/apis/authentication.k8s.io")
     assert _status(reviewed, "/products", "another-token") == 503  # never allowed on error
+
+
+def test_a_request_without_credentials_is_told_to_send_the_reporter_token(
+    reviewed: TestClient,
+) -> None:
+    refused = reviewed.get("/clusters", params=PERIOD)
+
+    assert refused.status_code == 401
+    message = refused.json()["message"]
+    assert "?token=<Reporter token>" in message
+    assert "Bearer <Reporter token or service-account token>" in message
+    assert "API token" not in message

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,9 +15,11 @@ from starlette.testclient import TestClient
 from license_service.metering.cluster_view import ClusterView, Controller, Pod
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
+from license_service.metering.uploads import AggregationPolicy, Submission
 from license_service.sampling.peak_explanations import keep_peak_explanations
 from license_service.store.database import Database
 from license_service.store.samples import record_sample
+from license_service.store.uploads import record_uploads
 from tests.metering.cluster_builders import MVS, PVU, VPC, bundled, node, pod, product
 from tests.store.sample_builders import CLUSTER, at
 from tests.web.conftest import authorized
@@ -255,3 +258,87 @@ def test_a_kept_answer_follows_the_next_write_to_the_store(
     after = explained(client, productId="was", metricName=VPC).json()
     assert (before["date"], after["date"]) == ("2026-11-25", "2026-11-27")
     assert after["metricQuantity"] > before["metricQuantity"]
+
+
+def upload(database: Database, received: datetime, *submissions: Submission) -> None:
+    with database.begin() as connection:
+        record_uploads(
+            connection, cluster_id=CLUSTER, received_at=received, submissions=submissions
+        )
+
+
+def was_upload(day_text: str, value: str, submission_id: str, **fields: Any) -> Submission:
+    return Submission(
+        day=date.fromisoformat(day_text),
+        product_id="was",
+        product_name="WebSphere",
+        metric=VPC,
+        value=Decimal(value),
+        submission_id=submission_id,
+        **fields,
+    )
+
+
+def test_an_upload_raising_the_day_above_its_samples_is_said_beside_the_breakdown(
+    client: TestClient, history: Database
+) -> None:
+    measured = explained(client, productId="was", metricName=VPC, date="2026-11-25").json()
+    # Below the day's measured peak (17): the sample explains the day alone.
+    upload(history, at("2026-11-25", "12:00"), was_upload("2026-11-25", "12", "low"))
+    assert explained(client, productId="was", metricName=VPC, date="2026-11-25").json() == (
+        measured
+    )
+
+    upload(history, at("2026-11-25", "13:00"), was_upload("2026-11-25", "20.5", "high"))
+
+    body = explained(client, productId="was", metricName=VPC).json()
+    products = client.get("/products", params=authorized()).json()
+    (was,) = [row for row in products if row["id"] == "was"]
+    assert (was["metricQuantity"], was["metricPeakDate"]) == (21, "2026-11-25")
+    # The measured breakdown is kept whole (its arithmetic closes); the day's value, as
+    # /products reports it, and the submissions making it are said beside it.
+    assert {k: v for k, v in body.items() if k not in ("uploadedQuantity", "uploads")} == measured
+    assert body["uploadedQuantity"] == was["metricQuantity"]
+    assert body["uploads"] == [
+        {
+            "date": "2026-11-25",
+            "receivedAt": "2026-11-25T12:00:00Z",
+            "metricValue": 12,
+            "aggregationPolicy": "MAX",
+            "submissionId": "low",
+        },
+        {
+            "date": "2026-11-25",
+            "receivedAt": "2026-11-25T13:00:00Z",
+            "metricValue": 20.5,
+            "aggregationPolicy": "MAX",
+            "submissionId": "high",
+        },
+    ]
+    document = client.get("/openapi.json").json()
+    validator(document, "/components/schemas/UsageExplained").validate(body)
+    # CSV gives the measured contributions, as before.
+    assert (
+        len(explained(client, productId="was", metricName=VPC, format="csv").text.splitlines()) == 4
+    )
+    # Another day keeps its measured answer.
+    other = explained(client, productId="was", metricName=VPC, date="2026-11-20").json()
+    assert "uploads" not in other
+
+
+def test_a_monthly_total_names_every_submission_of_its_month(
+    client: TestClient, history: Database
+) -> None:
+    monthly = {"policy": AggregationPolicy.ADD_MONTHLY}
+    upload(history, at("2026-11-26", "08:00"), was_upload("2026-11-02", "10", "a", **monthly))
+    upload(history, at("2026-11-26", "09:00"), was_upload("2026-11-20", "10", "b", **monthly))
+    upload(history, at("2026-11-26", "09:30"), was_upload("2026-11-26", "1", "c", **monthly))
+
+    body = explained(client, productId="was", metricName=VPC, date="2026-11-20").json()
+
+    # 2026-11-20 measured 14; its monthly total is 10 + 10 = 20.
+    assert (body["metricQuantity"], body["uploadedQuantity"]) == (14, 20)
+    assert [u["submissionId"] for u in body["uploads"]] == ["a", "b"]
+    # 2026-11-26: 21 by uploads (10 + 10 + 1) against 14 measured.
+    later = explained(client, productId="was", metricName=VPC, date="2026-11-26").json()
+    assert later["uploadedQuantity"] == 21

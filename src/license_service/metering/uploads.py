@@ -181,3 +181,36 @@ def _bundled_row(submission: Submission, whole: int) -> BundledProductUsage:
         measured_quantity=whole,
         conversion=submission.ratio,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DayUpload:
+    """The uploaded value of one usage row on one day (rounded up, before any Cloud Pak
+    conversion) and the positions of the submissions that make it (SPEC 10)."""
+
+    quantity: int
+    making: tuple[int, ...]
+
+
+def day_upload(submissions: Sequence[Submission], *, day: date) -> DayUpload | None:
+    """The uploaded value of ``day`` of one row key's ``submissions`` (in the order
+    received, from the first of ``day``'s month), as ``uploaded_days`` makes it, and
+    which submissions make it: the day's own (``MAX``, ``ADD``), or those of its month
+    through that day (``ADD_MONTHLY``). ``None``: nothing was uploaded for that day."""
+    todays = [index for index, submission in enumerate(submissions) if submission.day == day]
+    if not todays:
+        return None
+    if submissions[todays[-1]].policy is AggregationPolicy.ADD_MONTHLY:
+        first = month_start(day)
+        making = [index for index, s in enumerate(submissions) if first <= s.day <= day]
+    else:
+        making = todays
+    uploaded = uploaded_days([submissions[index] for index in making], first=day, last=day)[day]
+    rows = uploaded.products or uploaded.bundled_products
+    quantity = (
+        uploaded.products[0].quantity
+        if uploaded.products
+        else uploaded.bundled_products[0].measured_quantity
+    )
+    assert len(rows) == 1  # one row key's submissions make one row
+    return DayUpload(quantity, tuple(making))

@@ -37,10 +37,12 @@ from license_service.metering.row_specs import stored_ratio
 from license_service.metering.uploads import (
     AggregationPolicy,
     Submission,
+    day_upload,
     month_end,
     month_start,
     uploaded_days,
 )
+from license_service.metering.usage_explanations import ExplainedRow
 from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS
 from license_service.store.cloudpak_days import lock_cloudpaks, record_uploaded_sums
 from license_service.store.daily_peaks import record_daily_peaks
@@ -199,6 +201,54 @@ def received_submissions(
         .order_by(table.c.received_at, table.c.id)
     )
     return [ReceivedSubmission(row.received_at, _submission(row)) for row in found]
+
+
+@dataclass(frozen=True, slots=True)
+class RowDayUploads:
+    """What uploads make of one usage row's day: its value (before any Cloud Pak
+    conversion) and the submissions making it, in the order received."""
+
+    quantity: int
+    submissions: tuple[ReceivedSubmission, ...]
+
+
+def row_day_uploads(
+    connection: Connection, *, cluster_id: ClusterId, day: date, row: ExplainedRow
+) -> RowDayUploads | None:
+    """The uploaded value of ``row`` (a stand-alone or bundled product's row) on ``day``
+    and its submissions; ``None`` when nothing was uploaded for it that day."""
+    table = metric_uploads
+    found = connection.execute(
+        select(table)
+        .where(
+            table.c.cluster_id == cluster_id,
+            table.c.day >= month_start(day),
+            table.c.day <= day,
+            table.c.product_id == row.product_id,
+            table.c.metric == row.metric,
+            table.c.cloudpak_id == row.cloudpak_id,
+        )
+        .order_by(table.c.received_at, table.c.id)
+    )
+    received = [
+        kept
+        for kept in (ReceivedSubmission(r.received_at, _submission(r)) for r in found)
+        if _explains(row, kept.submission)
+    ]
+    upload = day_upload([kept.submission for kept in received], day=day)
+    if upload is None:
+        return None
+    return RowDayUploads(upload.quantity, tuple(received[index] for index in upload.making))
+
+
+def _explains(row: ExplainedRow, submission: Submission) -> bool:
+    """Whether ``submission`` counts in ``row`` (a bundled row: same Cloud Pak metric and ratio)."""
+    if not submission.bundled:
+        return not row.cloudpak_id
+    return (submission.cloudpak_metric, str(submission.ratio)) == (
+        row.cloudpak_metric,
+        row.conversion,
+    )
 
 
 def _submissions_between(

@@ -212,7 +212,23 @@ _SCHEMAS: Final[JsonObject] = {
             "cloudpakMetricName": _STRING,
             "metricConversion": _STRING,
             "nodes": _INTEGER,
+            "uploadedQuantity": {
+                **_INTEGER,
+                "description": "Only when uploads (SPEC 10) raised the day above every "
+                "sample: the day's value as /products reports it; metricQuantity and the "
+                "contributions are the measured sample's.",
+            },
+            "uploads": {"type": "array", "items": _ref("schemas", "ExplainedUpload")},
         },
+    ),
+    "ExplainedUpload": _object(
+        {
+            "date": _DATE,
+            "receivedAt": _INSTANT,
+            "metricValue": {"type": "number"},
+            "aggregationPolicy": {"enum": ["MAX", "ADD", "ADD_MONTHLY"]},
+            "submissionId": {"type": ["string", "null"]},
+        }
     ),
     "Contribution": _object(
         {

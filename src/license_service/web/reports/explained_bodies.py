@@ -3,9 +3,13 @@
 ``explained_body`` runs in a worker thread: it finds the day (the one asked for, or
 the day the product peaked in the default period: the whole cluster's, or with
 ``groupName`` the group's), reads the breakdown kept for it (the cluster's, or the
-group's) and encodes it. Valid parameters naming nothing stored raise ``NoSuchDataError``
-(404) with what to ask instead; a Cloud Pak, or a bundled product counted towards
-several Cloud Paks without ``cloudpakId``, raise ``RequestError`` (400).
+group's) and encodes it. When uploads (SPEC 10) raised the cluster's day above the
+sample kept, the JSON adds ``uploadedQuantity`` (the day's value, as ``/products``
+reports it) and the ``uploads`` making it; ``metricQuantity`` and the contributions
+stay the measured sample's, so their arithmetic still closes. Valid parameters naming
+nothing stored raise ``NoSuchDataError`` (404) with what to ask instead; a Cloud Pak,
+or a bundled product counted towards several Cloud Paks without ``cloudpakId``, raise
+``RequestError`` (400).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from license_service.metering.usage_explanations import (
     explanation_json,
 )
 from license_service.store.database import Database
+from license_service.store.uploads import ReceivedSubmission, RowDayUploads, row_day_uploads
 from license_service.store.usage_explanations import (
     KeptExplanation,
     is_cloudpak,
@@ -83,8 +88,16 @@ def explained_body(
             product_id=query.product_id,
             metric=query.metric,
         )
-    chosen = _choose(kept, query, day=day)
-    return _csv(chosen) if query.format == "csv" else _json(chosen)
+        chosen = _choose(kept, query, day=day)
+        # Uploads count in the cluster's days only (SPEC 10), never in a group's.
+        uploads = None
+        if group_name == WHOLE_CLUSTER:
+            uploads = row_day_uploads(
+                connection, cluster_id=cluster_id, day=day, row=chosen.explanation.row
+            )
+    if uploads is not None and uploads.quantity <= chosen.explanation.metric_quantity:
+        uploads = None  # the measured sample makes the day's value: it explains it alone
+    return _csv(chosen) if query.format == "csv" else _json(chosen, uploads)
 
 
 def _choose(kept: list[KeptExplanation], query: ExplainedQuery, *, day: date) -> KeptExplanation:
@@ -124,10 +137,27 @@ def _cloudpak_refusal() -> RequestError:
     )
 
 
-def _json(kept: KeptExplanation) -> bytes:
+def _json(kept: KeptExplanation, uploads: RowDayUploads | None) -> bytes:
     sample = {"date": kept.day.isoformat(), "sampleAt": utc_text(kept.sample_at)}
     document = explanation_json(kept.explanation, sample=sample)
+    if uploads is not None:
+        # The day's value came from uploads (higher than any sample): said beside the
+        # measured breakdown, whose own arithmetic still closes.
+        document["uploadedQuantity"] = uploads.quantity
+        document["uploads"] = [_upload_json(received) for received in uploads.submissions]
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _upload_json(received: ReceivedSubmission) -> dict[str, object]:
+    submission = received.submission
+    value = submission.value
+    return {
+        "date": submission.day.isoformat(),
+        "receivedAt": utc_text(received.received_at),
+        "metricValue": int(value) if value == value.to_integral_value() else float(value),
+        "aggregationPolicy": submission.policy.value,
+        "submissionId": submission.submission_id,
+    }
 
 
 def _csv(kept: KeptExplanation) -> bytes:

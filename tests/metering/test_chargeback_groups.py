@@ -215,3 +215,50 @@ def test_the_one_pass_equals_measuring_each_group_and_the_cluster_alone(
             expected.bundled_products,
             expected.services,
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cluster_pods=st.lists(pods(), min_size=1, max_size=8),
+    cluster_nodes=nodes(),
+    replicas=st.lists(
+        st.lists(st.sampled_from(["a1", "b1", "none", "gone"]), min_size=1, max_size=4),
+        min_size=8,
+    ),
+    config=metering_settings,
+)
+def test_replicas_listed_one_after_another_count_as_pods_of_their_own(
+    cluster_pods: list[Pod],
+    cluster_nodes: tuple[Node, ...],
+    replicas: list[list[str]],
+    config: MeteringSettings,
+) -> None:
+    # Replicas share their annotations and containers (the decoder pools them) and come
+    # one after another, in one namespace or across groups: the counter's memory of the
+    # pod before must give what counting each pod afresh gives.
+    shared = tuple(
+        dataclasses.replace(pod_, name=f"{pod_.name}-{index}", namespace=namespace)
+        for pod_, namespaces in zip(cluster_pods, replicas, strict=False)
+        for index, namespace in enumerate(namespaces)
+    )
+    apart = tuple(
+        dataclasses.replace(
+            pod_,
+            annotations=dict(pod_.annotations),
+            containers=tuple(dataclasses.replace(c) for c in pod_.containers),
+        )
+        for pod_ in shared
+    )
+    namespaces = (
+        labelled("a1", "team-a"),
+        labelled("b1", "team-b"),
+        labelled("none", None),
+        labelled("gone", "team-gone"),
+    )
+    settings_ = dataclasses.replace(config, excluded_namespaces=("go.*",))
+
+    def grouped(pods_: tuple[Pod, ...]) -> object:
+        view = ClusterView(pods=pods_, nodes=cluster_nodes, namespaces=namespaces)
+        return measure_groups(view, settings_)
+
+    assert grouped(shared) == grouped(apart)

@@ -27,7 +27,13 @@ from license_service.metering.charged_containers import ChargedContainers
 from license_service.metering.cluster_view import ClusterView, Container, Node, Pod
 from license_service.metering.declarations import DeclarationCache, ProductDeclaration
 from license_service.metering.namespace_scope import excluder
-from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
+from license_service.metering.node_usage import (
+    NodeFacts,
+    NodeSums,
+    is_measurable,
+    node_caps,
+    quantity,
+)
 from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import (
@@ -130,12 +136,13 @@ def measure_in_groups(
             count(pod, get_group(namespace) if group_of else None)
     # A group's pods were counted into the group alone: each group is measured while its
     # rows are added, node by node, to the cluster's, which then holds every pod.
+    caps = node_caps(nodes)
     groups_measured = {
-        group: _measurement(tally, nodes, settings, [], add_to=counter.tally)
+        group: _measurement(tally, nodes, caps, settings, [], add_to=counter.tally)
         for group, tally in sorted(counter.group_tallies.items())
     }
     return GroupedMeasurement(
-        _measurement(counter.tally, nodes, settings, warnings), groups_measured
+        _measurement(counter.tally, nodes, caps, settings, warnings), groups_measured
     )
 
 
@@ -254,32 +261,41 @@ class _PodCounter:
         # id of a declaration -> its rows' sums by group, one dict shared by every pair of
         # that declaration (declarations are kept alive by the counted pairs above).
         self._in_groups: dict[int, dict[str, tuple[_Sums, ...]]] = {}
+        # The last pair counted, its group, and what it counted (see ``count``); the
+        # mappings are kept alive by ``_pods``, so identity is a safe test.
+        self._last: tuple[object, object, str | None, _Counted | None, tuple[_Sums, ...] | None] = (
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        # id of a declaration -> the keys of its rows: made once, not once per group.
+        self._row_keys: dict[int, tuple[tuple[int, _Key], ...]] = {}
 
     def count(self, pod: Pod, group: str | None = None) -> None:
         """Add a running pod with license annotations to the tally, or to ``group``'s."""
         annotations = pod.annotations
         containers = pod.containers
-        seen = self._pods.get((id(annotations), id(containers)))
-        if seen is not None and seen[0] is annotations and seen[1] is containers:
-            counted = seen[2]
+        last = self._last
+        # Replicas are listed one after another (by namespace and name): most pods are
+        # counted like the one before, which costs three comparisons.
+        if last[0] is annotations and last[1] is containers and last[2] == group:
+            counted, sums = last[3], last[4]
         else:
-            counted = self._work_out(annotations, containers)
-            self._pods[(id(annotations), id(containers))] = (annotations, containers, counted)
+            counted, sums = self._counted(annotations, containers, group)
+            self._last = (annotations, containers, group, counted, sums)
         if counted is None:
             return
-        tally = self.tally
         charge = counted.charge
-        if counted.problems is not None or charge is None:
-            tally.problems.append(PodProblems(pod.namespace, pod.name, counted.problems or ()))
+        if sums is None or charge is None:
+            self.tally.problems.append(PodProblems(pod.namespace, pod.name, counted.problems or ()))
             return
-        if group is None:
-            sums = counted.sums
-        else:
-            sums = counted.in_groups.get(group) or self._in_group(counted, group)
         node_name = pod.node_name
         node = self._nodes.get(node_name)
         millicores = charge.millicores
         if node is None:
+            tally = self.tally
             tally.unknown_pods[node_name].append(PodRef(pod.namespace, pod.name))
             tally.unknown_without_limit[node_name] += charge.without_limit
         elif charge.without_limit and node.cpu_millicores is not None:
@@ -292,6 +308,23 @@ class _PodCounter:
             if charged and nodes_with_charged is not None:
                 nodes_with_charged.add(node_name)
 
+    def _counted(
+        self, annotations: Mapping[str, str], containers: tuple[Container, ...], group: str | None
+    ) -> tuple[_Counted | None, tuple[_Sums, ...] | None]:
+        """What pods of this pair count and, unless they have problems, the sums they add
+        to (``group``'s, or the cluster's)."""
+        seen = self._pods.get((id(annotations), id(containers)))
+        if seen is not None and seen[0] is annotations and seen[1] is containers:
+            counted = seen[2]
+        else:
+            counted = self._work_out(annotations, containers)
+            self._pods[(id(annotations), id(containers))] = (annotations, containers, counted)
+        if counted is None or counted.problems is not None or counted.charge is None:
+            return counted, None
+        if group is None:
+            return counted, counted.sums
+        return counted, counted.in_groups.get(group) or self._in_group(counted, group)
+
     def _in_group(self, counted: _Counted, group: str) -> tuple[_Sums, ...]:
         """The sums a counted pair adds to in ``group``'s tally (kept for its declaration)."""
         declaration = counted.declaration
@@ -299,8 +332,15 @@ class _PodCounter:
         tally = self.group_tallies.get(group)
         if tally is None:
             tally = self.group_tallies[group] = _Tally()
-        sums = counted.in_groups[group] = _row_sums(declaration, tally)
+        sums = counted.in_groups[group] = _row_sums(declaration, tally, self._keys_of(declaration))
         return sums
+
+    def _keys_of(self, declaration: ProductDeclaration) -> tuple[tuple[int, _Key], ...]:
+        """``_rows_of(declaration)``, worked out once per declaration."""
+        keys = self._row_keys.get(id(declaration))
+        if keys is None:
+            keys = self._row_keys[id(declaration)] = tuple(_rows_of(declaration))
+        return keys
 
     def _work_out(
         self, annotations: Mapping[str, str], containers: tuple[Container, ...]
@@ -317,19 +357,22 @@ class _PodCounter:
         return _Counted(
             problems=None,
             charge=charge,
-            sums=_row_sums(declaration, self.tally),
+            sums=_row_sums(declaration, self.tally, self._keys_of(declaration)),
             declaration=declaration,
             in_groups=self._in_groups.setdefault(id(declaration), {}),
         )
 
 
-def _row_sums(declaration: ProductDeclaration, tally: _Tally) -> tuple[_Sums, ...]:
-    """The sums of the rows of ``tally`` that pods of ``declaration`` count towards."""
+def _row_sums(
+    declaration: ProductDeclaration, tally: _Tally, keys: Iterable[tuple[int, _Key]]
+) -> tuple[_Sums, ...]:
+    """The sums of the rows of ``tally`` that pods of ``declaration`` count towards (the
+    rows of ``keys``: ``_rows_of(declaration)``)."""
     kinds = (tally.products, tally.bundled, tally.services)
     # Only MVS counts nodes: other rows skip the set (a set per row of every group).
     counts_nodes = declaration.metric == MANAGED_VIRTUAL_SERVER
     sums = []
-    for kind, key in _rows_of(declaration):
+    for kind, key in keys:
         rows = kinds[kind]
         row = rows.get(key)
         if row is None:
@@ -361,6 +404,7 @@ class _RowMeter:
     """Measures a tally's rows; with ``add_to``, adds each row to that tally's as it goes."""
 
     nodes: dict[str, NodeFacts]
+    caps: dict[str, int]
     settings: MeteringSettings
     add_to: _Tally | None
 
@@ -373,6 +417,7 @@ class _RowMeter:
             threads_per_core=self.settings.threads_per_core,
             default_pvu_per_core=self.settings.default_pvu_per_core,
             add_to=None if into is None else into.millicores,
+            caps=self.caps,
         )
 
     def cluster_row(self, kind: int, key: _Key, group: _Group) -> NodeSums | None:
@@ -402,6 +447,7 @@ class _RowMeter:
 def _measurement(
     tally: _Tally,
     nodes: dict[str, NodeFacts],
+    caps: dict[str, int],
     settings: MeteringSettings,
     warnings: list[str],
     *,
@@ -409,7 +455,7 @@ def _measurement(
 ) -> Measurement:
     """The measurement of ``tally``. ``add_to`` (``tally`` is a chargeback group's): its rows
     are also added to that tally's (the cluster's), and only usage rows are made."""
-    meter = _RowMeter(nodes, settings, add_to)
+    meter = _RowMeter(nodes, caps, settings, add_to)
     units, cluster_row, unmeasured_row = meter.units, meter.cluster_row, meter.unmeasured_row
 
     unmeasured: set[UnmeasuredProduct] = set()

@@ -126,14 +126,13 @@ def measure_in_groups(
     excluded: Callable[[str], bool] | None = (
         excluder(settings.excluded_namespaces) if settings.excluded_namespaces else None
     )
-    get_group = group_of.get
+    groups = group_of or None
     for pod in view.pods:
         # A pod without license annotations declares nothing: skipped without a call.
         if pod.running and pod.annotations:
-            namespace = pod.namespace
-            if excluded is not None and excluded(namespace):
+            if excluded is not None and excluded(pod.namespace):
                 continue
-            count(pod, get_group(namespace) if group_of else None)
+            count(pod, groups)
     # A group's pods were counted into the group alone: each group is measured while its
     # rows are added, node by node, to the cluster's, which then holds every pod.
     caps = node_caps(nodes)
@@ -273,18 +272,21 @@ class _PodCounter:
         # id of a declaration -> the keys of its rows: made once, not once per group.
         self._row_keys: dict[int, tuple[tuple[int, _Key], ...]] = {}
 
-    def count(self, pod: Pod, group: str | None = None) -> None:
-        """Add a running pod with license annotations to the tally, or to ``group``'s."""
+    def count(self, pod: Pod, group_of: Mapping[str, str] | None = None) -> None:
+        """Add a running pod with license annotations to the tally, or to its group's
+        (``group_of``: namespace -> chargeback group)."""
         annotations = pod.annotations
         containers = pod.containers
+        namespace = pod.namespace
         last = self._last
         # Replicas are listed one after another (by namespace and name): most pods are
-        # counted like the one before, which costs three comparisons.
-        if last[0] is annotations and last[1] is containers and last[2] == group:
+        # counted like the one before, which costs three comparisons (no group look-up).
+        if last[0] is annotations and last[1] is containers and last[2] == namespace:
             counted, sums = last[3], last[4]
         else:
+            group = group_of.get(namespace) if group_of else None
             counted, sums = self._counted(annotations, containers, group)
-            self._last = (annotations, containers, group, counted, sums)
+            self._last = (annotations, containers, namespace, counted, sums)
         if counted is None:
             return
         charge = counted.charge
@@ -436,12 +438,9 @@ class _RowMeter:
         return target.sums
 
     def unmeasured_row(self, kind: int, key: _Key, group: _Group) -> None:
-        """A row no quantity is computed for: only added to the ``add_to`` tally's."""
-        into = self.cluster_row(kind, key, group)
-        if into is not None:
-            per_node = into.millicores
-            for node_name, millicores in group.sums.millicores.items():
-                per_node[node_name] = per_node.get(node_name, 0) + millicores
+        """A row no quantity is computed for: only made in the ``add_to`` tally (its names
+        joined), where it is listed as unmeasured; its per-node sums are read by nothing."""
+        self.cluster_row(kind, key, group)
 
 
 def _measurement(

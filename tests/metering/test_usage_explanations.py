@@ -300,3 +300,44 @@ def test_two_replica_sets_of_one_deployment_are_one_row_per_node() -> None:
         Contribution("apps", "Deployment", "web", "n1", 2, 2, 3000, 3000, 70),
         Contribution("apps", "Deployment", "web", "n2", 1, 1, 2000, 2000, 70),
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cluster_nodes=nodes(),
+    cluster_pods=st.lists(pods(), min_size=1, max_size=8),
+    replicas=st.lists(
+        st.lists(st.sampled_from(["a", "b", "gone"]), min_size=1, max_size=4), min_size=8
+    ),
+    config=metering_settings,
+    bare=st.booleans(),
+)
+def test_replicas_listed_one_after_another_are_explained_as_pods_of_their_own(
+    cluster_nodes, cluster_pods, replicas, config, bare
+) -> None:
+    # Replicas share their annotations, containers and controller (the decoder pools
+    # them) and come one after another: what is remembered of the pod before must give
+    # what working each pod out afresh (its own copies) gives.
+    controllers = [None if bare else Controller("StatefulSet", f"set-{n}") for n in range(8)]
+    shared = tuple(
+        dataclasses.replace(
+            p, name=f"{p.name}-{index}", namespace=namespace, controller=controllers[position]
+        )
+        for position, (p, namespaces) in enumerate(zip(cluster_pods, replicas, strict=False))
+        for index, namespace in enumerate(namespaces)
+    )
+    apart = tuple(
+        dataclasses.replace(
+            p,
+            annotations=dict(p.annotations),
+            containers=tuple(dataclasses.replace(c) for c in p.containers),
+            controller=None if p.controller is None else dataclasses.replace(p.controller),
+        )
+        for p in shared
+    )
+    settings_ = dataclasses.replace(config, excluded_namespaces=("go.*",))
+
+    def explained_of(pods_: tuple[Pod, ...]) -> object:
+        return explain_usage(pods_, cluster_nodes, settings_)
+
+    assert explained_of(shared) == explained_of(apart)

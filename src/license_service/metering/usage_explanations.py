@@ -294,6 +294,20 @@ class _Pairs:
         self._declarations = DeclarationCache()
         self._quantities = MillicoreCache()
         self._by_declaration: dict[int, tuple[ProductDeclaration, ExplainedRow | None]] = {}
+        # The keyed objects are kept alive by these values, so their ids are never reused.
+        self._worked: dict[tuple[int, int], tuple[object, object, _Pair | None]] = {}
+
+    def of(self, pod: Pod) -> _Pair | None:
+        """``work_out(pod)``, once per annotation mapping and container tuple."""
+        annotations, containers = pod.annotations, pod.containers
+        seen = self._worked.get((id(annotations), id(containers)))
+        if seen is None or seen[0] is not annotations or seen[1] is not containers:
+            seen = self._worked[(id(annotations), id(containers))] = (
+                annotations,
+                containers,
+                self.work_out(pod),
+            )
+        return seen[2]
 
     def work_out(self, pod: Pod) -> _Pair | None:
         """What ``pod``'s pair counts; ``None``: nothing declared, not counted (problems), or
@@ -320,6 +334,36 @@ class _Pairs:
         return _Pair(row, charge.millicores, (charge.charged << _SHIFT) | 1, charge.without_limit)
 
 
+class _WorkloadIndex:
+    """The index of each pod's workload in ``tables.workloads``, worked out once per
+    controller (or bare pod) and namespace."""
+
+    def __init__(self, tables: _Tables) -> None:
+        self._workloads = tables.workloads
+        # The controllers are kept alive by these values, so their ids are never reused.
+        self._by_owner: dict[tuple[int | str, str], tuple[object, int]] = {}
+        self._by_name: dict[tuple[str, Workload], int] = {}
+
+    def of(self, pod: Pod) -> int:
+        """The index of ``pod``'s workload (added to the table when new)."""
+        controller, namespace = pod.controller, pod.namespace
+        owner = (pod.name if controller is None else id(controller), namespace)
+        known = self._by_owner.get(owner)
+        if known is None:
+            workload = (
+                Workload(BARE_POD, pod.name)
+                if controller is None
+                else workload_of_controller(controller)
+            )
+            # Two ReplicaSets of one Deployment (a rolling upgrade) are one workload.
+            index = self._by_name.get((namespace, workload))
+            if index is None:
+                index = self._by_name[(namespace, workload)] = len(self._workloads)
+                self._workloads.append((namespace, workload))
+            known = self._by_owner[owner] = (controller, index)
+        return known[1]
+
+
 def _rows(
     pods: Iterable[Pod],
     facts: Mapping[str, NodeFacts],
@@ -337,29 +381,37 @@ def _rows(
     few dictionary lookups on ints.
     """
     pairs = _Pairs(only)
-    # The keyed objects are kept alive by these values, so their ids are never reused.
-    worked: dict[tuple[int, int], tuple[object, object, _Pair | None]] = {}
-    workload_index: dict[tuple[int | str, str], tuple[object, int]] = {}
-    index_of_name: dict[tuple[str, Workload], int] = {}
+    workload_of = _WorkloadIndex(tables).of
     node_index: dict[str, int] = {}
-    node_names, workloads = tables.nodes, tables.workloads
+    node_names = tables.nodes
     excluded = excluder(settings.excluded_namespaces) if settings.excluded_namespaces else None
+
+    # The pod before, and what it counted: replicas are listed one after another, so most
+    # pods share its annotations, containers, controller and namespace and cost no look-up
+    # of their pair or workload (the compared objects are kept alive by ``pairs`` and
+    # ``workload_of``). A pod without a controller is its own workload: never shared.
+    last: tuple[object, object, object, str, _Pair | None, int] = (None, None, None, "", None, 0)
     for pod in pods:
         annotations = pod.annotations
         if not (pod.running and annotations):
             continue
         namespace = pod.namespace
-        if excluded is not None and excluded(namespace):
-            continue  # before its pair is worked out: an excluded pod makes no row
         containers = pod.containers
-        seen = worked.get((id(annotations), id(containers)))
-        if seen is None or seen[0] is not annotations or seen[1] is not containers:
-            seen = worked[(id(annotations), id(containers))] = (
-                annotations,
-                containers,
-                pairs.work_out(pod),
-            )
-        pair = seen[2]
+        controller = pod.controller
+        if (
+            controller is not None
+            and last[2] is controller
+            and last[0] is annotations
+            and last[1] is containers
+            and last[3] == namespace
+        ):
+            pair, workload_at = last[4], last[5]
+        else:
+            if excluded is not None and excluded(namespace):
+                continue  # before its pair is worked out: an excluded pod makes no row
+            pair = pairs.of(pod)
+            workload_at = -1 if pair is None else workload_of(pod)
+            last = (annotations, containers, controller, namespace, pair, workload_at)
         if pair is None:
             continue
         node_name = pod.node_name
@@ -367,28 +419,13 @@ def _rows(
         if node is None:
             node = node_index[node_name] = len(node_names)
             node_names.append(node_name)
-        controller = pod.controller
-        owner = (pod.name if controller is None else id(controller), namespace)
-        known = workload_index.get(owner)
-        if known is None:
-            workload = (
-                Workload(BARE_POD, pod.name)
-                if controller is None
-                else workload_of_controller(controller)
-            )
-            # Two ReplicaSets of one Deployment (a rolling upgrade) are one workload.
-            index = index_of_name.get((namespace, workload))
-            if index is None:
-                index = index_of_name[(namespace, workload)] = len(workloads)
-                workloads.append((namespace, workload))
-            known = workload_index[owner] = (controller, index)
         millicores = pair.millicores
         if pair.without_limit:
             facts_of_node = facts.get(node_name)
             if facts_of_node is not None and facts_of_node.cpu_millicores is not None:
                 # No limit: each such container may use the whole node (SPEC 2.4).
                 millicores += pair.without_limit * facts_of_node.cpu_millicores
-        cell = (known[1] << _SHIFT) | node
+        cell = (workload_at << _SHIFT) | node
         row = pair.row
         counts = row.counts
         counts[cell] = counts.get(cell, 0) + pair.count

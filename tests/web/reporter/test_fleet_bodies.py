@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -111,3 +112,23 @@ def test_memory_is_bounded_by_entries_and_bytes(tmp_path: Path) -> None:
         assert (len(big), again.calls) == (2, 1)
     finally:
         database.dispose()
+
+
+@pytest.mark.postgres
+def test_concurrent_requests_share_version_reads_and_none_misses_a_write(
+    postgres_replicas: tuple[Database, Database],
+) -> None:
+    first, second = postgres_replicas
+    _push(first, "cluster-a", 1)
+    bodies = FleetBodies(second)
+    compute = _Counting()
+    before = bodies.body("products", compute)
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda _: bodies.body("products", compute), range(64)))
+    _push(first, "cluster-a", 2)
+    after = bodies.body("products", compute)
+
+    assert set(answers) == {before}
+    assert after != before
+    assert compute.calls == 2

@@ -7,7 +7,8 @@ fleet's data version (``fleet_store.fleet_data_version``: it moves with every pu
 import committed by ANY replica, so no replica answers from before another's write,
 unlike a cache told of writes by notifications) and computes the body in the same
 snapshot, so a body is kept under the version it was read at; a kept body is answered
-when the version committed now (one statement, autocommit) is still that one. Concurrent misses
+when the version committed now (one statement, autocommit, shared by the requests that
+arrived before it began) is still that one. Concurrent misses
 of one key compute it once (a lock per key); at most ``MAX_ENTRIES`` bodies and
 ``MAX_BYTES`` bytes are kept, the least recently used dropped first.
 """
@@ -15,6 +16,7 @@ of one key compute it once (a lock per key); at most ``MAX_ENTRIES`` bodies and
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Final
@@ -44,6 +46,8 @@ class FleetBodies:
         self._bytes = 0
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._check_lock = threading.Lock()
+        self._checked: tuple[float, str] | None = None
 
     def body(self, key: Hashable, compute: Callable[[Connection], bytes]) -> bytes:
         """The body of ``key``: kept if the data did not change, else ``compute``d (blocking)."""
@@ -66,6 +70,23 @@ class FleetBodies:
             return body
 
     def _version_now(self) -> str:
+        """The fleet data version committed when this call began: read by one statement,
+        shared by every caller that began before that statement did.
+
+        Sixteen clients asking at once cost two reads, not sixteen, and no answer comes
+        from a read that started before it was asked.
+        """
+        asked = time.monotonic()
+        with self._check_lock:
+            checked = self._checked
+            if checked is not None and checked[0] >= asked:
+                return checked[1]
+            started = time.monotonic()
+            version = self._read_version()
+            self._checked = (started, version)
+            return version
+
+    def _read_version(self) -> str:
         """The fleet data version committed now: one statement, no transaction around it."""
         try:
             with self._database.engine.connect().execution_options(

@@ -48,7 +48,7 @@ soak: $(STAMP)
 manifests: $(STAMP)
 	$(BIN)/python deploy/render_chart.py --write-manifests
 
-## make bench: every benchmark at full size (about 4 minutes on 2 cores); writes bench/RESULTS.md
+## make bench: every benchmark at full size (about 4 minutes on 2 cores, plus about 30 for the fleet, 12); writes bench/RESULTS.md
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python -m bench

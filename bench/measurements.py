@@ -91,17 +91,20 @@ def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result), flush=True)
 
 
-def run_child(module: str, arguments: Sequence[str]) -> dict[str, Any]:
+def run_child(
+    module: str, arguments: Sequence[str], *, timeout: float = CHILD_TIMEOUT_SECONDS
+) -> dict[str, Any]:
     """Run ``python -m module arguments`` in a fresh interpreter; return the JSON it emits.
 
-    Its standard error passes through (progress), a failure raises with its output.
+    Its standard error passes through (progress), a failure raises with its output;
+    it may take ``timeout`` seconds.
     """
     completed = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", module, *arguments],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
-        timeout=CHILD_TIMEOUT_SECONDS,
+        timeout=timeout,
         check=False,
     )
     lines = completed.stdout.strip().splitlines()

@@ -3,12 +3,14 @@
 ``run_benchmarks(scale, only=...)`` runs benchmarks 1-4 (one cluster, see
 ``cluster_benchmarks``), 5 (store), 6-7 on one history store filled once, 8 (a sample
 with chargeback groups, ``chargeback_benchmark``) and 9-10 (usage explanations: the
-cost of keeping them, ``/usage_explained`` under load) and 11 (the upload API).
+cost of keeping them, ``/usage_explained`` under load), 11 (the upload API) and 12 (a
+fleet pushed into the Reporter on PostgreSQL, ``fleet_benchmark``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Collection
@@ -21,6 +23,7 @@ from bench import (
     cluster_benchmarks,
     explained_api_benchmark,
     explanation_benchmark,
+    fleet_benchmark,
     snapshot_benchmark,
     store_benchmark,
     upload_benchmark,
@@ -32,7 +35,7 @@ from bench.results import BenchmarkResult, print_result, results_markdown
 from bench.scales import FULL, SMOKE, Scale
 
 RESULTS_FILE: Final = ROOT / "bench" / "RESULTS.md"
-ALL: Final = frozenset(range(1, 12))
+ALL: Final = frozenset(range(1, 13))
 
 
 def run_benchmarks(
@@ -68,6 +71,8 @@ def run_benchmarks(
         keep(explained_api_benchmark.run(scale))
     if 11 in only:
         keep(upload_benchmark.run(scale))
+    if 12 in only:
+        keep(fleet_benchmark.run(scale))
     return results
 
 
@@ -93,11 +98,38 @@ def main(argv: list[str] | None = None) -> None:
         help=f"where to write the results (default: {RESULTS_FILE.relative_to(ROOT)} when "
         "every benchmark runs at full size, else nowhere)",
     )
+    parser.add_argument(
+        "--fleet-clusters",
+        type=int,
+        default=None,
+        help="benchmark 12: clusters in the fleet (default: 500; smoke: 3)",
+    )
+    parser.add_argument(
+        "--fleet-days",
+        type=int,
+        default=None,
+        help="benchmark 12: days each cluster pushes (default: 731; smoke: 40)",
+    )
     arguments = parser.parse_args(argv)
     scale = SMOKE if arguments.smoke else FULL
+    fleet = {
+        "fleet_clusters": arguments.fleet_clusters,
+        "fleet_days": arguments.fleet_days,
+    }
+    changed = {name: value for name, value in fleet.items() if value is not None}
+    if any(value < 1 for value in changed.values()):
+        parser.error("--fleet-clusters and --fleet-days must be 1 or more")
+    if changed:
+        scale = dataclasses.replace(
+            scale,
+            name=f"{scale.name} (fleet: "
+            + ", ".join(f"{name.split('_')[1]} {value}" for name, value in changed.items())
+            + ")",
+            **changed,
+        )
     only = {int(number) for number in arguments.only.split(",") if number.strip()} or set(ALL)
     output = arguments.output
-    if output is None and not arguments.smoke and only == ALL:
+    if output is None and not arguments.smoke and only == ALL and not changed:
         output = RESULTS_FILE
     machine = machine_description()
     load_before = _load_average()

@@ -21,10 +21,17 @@ class Scale:
     store_samples: int
     api_seconds: float
     api_clients: tuple[int, ...]
+    fleet_clusters: int
+    fleet_products: int
+    fleet_days: int
+    fleet_senders: int
 
 
 FULL: Final = Scale(
-    name="full size: 150,000 pods on 5,000 nodes; 1,000 products x 731 days",
+    name=(
+        "full size: 150,000 pods on 5,000 nodes; 1,000 products x 731 days; a fleet of "
+        "500 clusters x 50 products x 731 days"
+    ),
     pods=150_000,
     nodes=5_000,
     model_pods=15_000,
@@ -35,6 +42,10 @@ FULL: Final = Scale(
     store_samples=20,
     api_seconds=6.0,
     api_clients=(1, 16),
+    fleet_clusters=500,
+    fleet_products=50,
+    fleet_days=731,
+    fleet_senders=4,
 )
 
 SMOKE: Final = Scale(
@@ -49,4 +60,8 @@ SMOKE: Final = Scale(
     store_samples=2,
     api_seconds=0.3,
     api_clients=(1, 2),
+    fleet_clusters=3,
+    fleet_products=10,
+    fleet_days=40,
+    fleet_senders=2,
 )

@@ -11,12 +11,14 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 from bench.cluster_generator import (
     ClusterShape,
     generate_cluster,
     list_pages,
     watch_events,
 )
+from bench.fleet_pusher import rows_per_day
 from bench.history import HistoryStore
 from bench.load_generator import percentile
 from bench.reference_translation import pod_from_json
@@ -29,11 +31,13 @@ from bench import (
     cluster_benchmarks,
     explained_api_benchmark,
     explanation_benchmark,
+    fleet_benchmark,
     snapshot_benchmark,
     store_benchmark,
     upload_benchmark,
 )
 from license_service.metering.cluster_view import LICENSE_ANNOTATIONS
+from tests.store.conftest import postgres_url_or_skip
 
 
 def assert_reports_figures(result: BenchmarkResult, number: int) -> None:
@@ -193,3 +197,21 @@ def test_the_upload_benchmark_reports_items_per_second_and_the_cost_on_products(
     labels = " ".join(figure.label for figure in result.figures)
     assert "SQLite" in labels
     assert any("/products" in check.label for check in result.checks)
+
+
+@pytest.mark.postgres
+def test_the_fleet_benchmark_pushes_reads_and_writes_the_plain_zip() -> None:
+    postgres_url_or_skip()  # the benchmark itself only notes an unreachable server
+
+    result = fleet_benchmark.run(SMOKE)
+
+    assert_reports_figures(result, 12)
+    figures = {figure.label: figure.value for figure in result.figures}
+    expected = SMOKE.fleet_clusters * SMOKE.fleet_days * rows_per_day(SMOKE.fleet_products)
+    assert figures["rows pushed (products, bundled products, services)"] == expected
+    assert figures["Reporter peak resident memory (VmHWM)"] > 0
+    assert figures["plain: CSV files"] == 1 + 4 * (1 + SMOKE.fleet_clusters)
+    assert any(check.label.endswith("clients: p99") for check in result.checks)
+    snapshot = any("GET /snapshot" in label for label in figures)
+    skipped = any("SKIPPED" in note and "/snapshot" in note for note in result.notes)
+    assert snapshot != skipped

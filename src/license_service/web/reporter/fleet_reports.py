@@ -6,7 +6,8 @@ SPEC 3's rules, by the same machinery as License Service's reports: the period,
 CSV of the row specs (``report_bodies.Report.encoded``), the JSON error answers.
 ``clusterId=`` narrows a report to one cluster. The numbers are ``fleet_sums``': per
 day the sum of the clusters' daily peaks, the highest, the earliest day. The database
-is read in a worker thread.
+is read in a worker thread; report bodies are kept while no replica writes
+(``fleet_bodies``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anyio
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -33,6 +35,7 @@ from license_service.metering.fleet_sums import contributions, fleet_peaks
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS
 from license_service.web.authentication import Endpoint
+from license_service.web.reporter.fleet_bodies import FleetBodies
 from license_service.web.reporter.reporter_state import ReporterState
 from license_service.web.reports.period_parameters import ReportQuery, report_query
 from license_service.web.reports.report_bodies import REPORTS, Report
@@ -53,8 +56,9 @@ CONTRIBUTION_COLUMNS = (
 
 def fleet_report_endpoints(state: ReporterState) -> dict[str, Endpoint]:
     """The handler of each read endpoint, by path."""
+    bodies = FleetBodies(state.database)
     return {
-        **{report.path: _report_endpoint(state, report) for report in REPORTS},
+        **{report.path: _report_endpoint(state, report, bodies) for report in REPORTS},
         "/clusters": _clusters_endpoint(state),
         "/contributions": _contributions_endpoint(state),
     }
@@ -71,24 +75,24 @@ def cluster_from(query: Mapping[str, str]) -> str | None:
     return cluster_id
 
 
-def _report_endpoint(state: ReporterState, report: Report[Any]) -> Endpoint:
+def _report_endpoint(state: ReporterState, report: Report[Any], bodies: FleetBodies) -> Endpoint:
     async def answer(request: Request) -> Response:
         query = report_query(request.query_params, today=state.today())
         cluster_id = cluster_from(request.query_params)
-        read = functools.partial(_report_body, state, report, query, cluster_id)
-        body = await anyio.to_thread.run_sync(read)
+        compute = functools.partial(_report_body, report, query, cluster_id)
+        key = (report.name, cluster_id, query.period, query.metric, query.format)
+        body = await anyio.to_thread.run_sync(bodies.body, key, compute)
         return _answer(report.name, query, body)
 
     return answer
 
 
 def _report_body(
-    state: ReporterState, report: Report[Any], query: ReportQuery, cluster_id: str | None
+    report: Report[Any], query: ReportQuery, cluster_id: str | None, connection: Connection
 ) -> bytes:
-    with state.database.read() as connection:
-        sums = fleet_daily_sums(
-            connection, report.rows, query.period, cluster_id=cluster_id, metric=query.metric
-        )
+    sums = fleet_daily_sums(
+        connection, report.rows, query.period, cluster_id=cluster_id, metric=query.metric
+    )
     return report.encoded(fleet_peaks(report.rows, [sums]), query.format)
 
 

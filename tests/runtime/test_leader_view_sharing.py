@@ -92,6 +92,29 @@ def test_the_view_is_written_when_it_changes_and_touched_once_per_interval(
     assert touched.document == after_change.document
 
 
+def test_a_new_leader_shares_nothing_before_its_first_measurement(database: Database) -> None:
+    world = World()
+    world.sampler = SamplerStatus(interval=INTERVAL)
+    with database.begin() as connection:
+        write_leader_view(
+            connection, cluster_id=CLUSTER, leader="pod-b", written_at=START, document="{}"
+        )
+    publisher = _publisher(database, world)
+
+    publisher.publish()
+    with database.read() as connection:
+        kept = stored_leader_view(connection, cluster_id=CLUSTER)
+    world.sampler = replace(world.sampler, last_measurement=BROKEN)
+    publisher.publish()
+    with database.read() as connection:
+        replaced = stored_leader_view(connection, cluster_id=CLUSTER)
+
+    assert kept is not None
+    assert kept.leader == "pod-b"
+    assert replaced is not None
+    assert replaced.leader == "pod-a"
+
+
 def test_a_new_term_writes_the_view_whole_over_another_leaders(database: Database) -> None:
     world = World()
     publisher = _publisher(database, world)

@@ -4,7 +4,8 @@
 leads: it builds the view from the sampler's and the sender's in-memory status (no I/O
 when neither changed) and writes it only when it changed, or, unchanged, touches its
 time once per sampling interval, so followers can tell a current view from one a dead
-leader left. ``LeaderViewReader`` keeps the stored view, read again after each write to
+leader left. It writes nothing before this replica's first measurement.
+``LeaderViewReader`` keeps the stored view, read again after each write to
 the store (the leader's reach followers through ``Database.notify_other_replicas``), so
 ``/health`` asks it without I/O, as ``sampling.replica_status`` does for samples.
 """
@@ -76,6 +77,10 @@ class LeaderViewPublisher:
         """Write the view if it changed, else touch it once per sampling interval; blocking.
         A store that cannot be written is logged once, and tried again at the next call."""
         sampler = self._sampler()
+        if sampler.last_measurement is None:
+            # A new leader before its first sample: the previous leader's view stays shown
+            # (it says whose it is and grows stale) rather than empty sections.
+            return
         sender = self._sender() if self._sender is not None else None
         # Statuses are immutable snapshots: the same objects mean the same view.
         if self._seen is None or self._seen[0] is not sampler or self._seen[1] is not sender:

@@ -15,11 +15,13 @@ from starlette.testclient import TestClient
 
 from license_service.election.lease_records import ReplicaId
 from license_service.leadership.elector import LeaderStatus
+from license_service.reporting.sender import SenderStatus
 from license_service.sampling.status import SamplerStatus
 from license_service.store.database import Database
 from license_service.web.app_state import AppState
 from license_service.web.application import UPLOAD_PATHS, create_app
 from license_service.web.probes.health import health_document
+from license_service.web.probes.leader_view import FollowedView, LeaderView, leader_view_document
 from tests.store.sample_builders import at, bundled, product, service, store
 from tests.web.conftest import World, authorized
 
@@ -173,3 +175,30 @@ def test_the_leader_section_of_several_replicas_validates(document: dict[str, An
     )
 
     validator(document, "/components/schemas/Health").validate(health)
+
+
+def test_a_followers_health_with_the_leaders_view_validates(document: dict[str, Any]) -> None:
+    now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    follower = LeaderStatus(
+        identity=ReplicaId("svc-b"),
+        lease="Lease ns/license-service-leader",
+        leading=False,
+        leader="svc-a",
+        leader_since=now,
+    )
+    shared = leader_view_document(
+        SamplerStatus(interval=timedelta(seconds=300)),
+        SenderStatus(reporter_url="https://reporter.example"),
+    )
+    for followed in (FollowedView(LeaderView("svc-a", now, shared)), FollowedView(None)):
+        health = health_document(
+            now=now,
+            sampler=SamplerStatus(interval=timedelta(seconds=300)),
+            source=None,
+            token_problem=None,
+            leader=follower,
+            sender=shared["sender"],
+            followed=followed,
+        )
+
+        validator(document, "/components/schemas/Health").validate(health)

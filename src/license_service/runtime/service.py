@@ -28,6 +28,7 @@ from license_service.errors import LicenseServiceError
 from license_service.leadership.elector import Lead, Takeover
 from license_service.runtime.connection_limits import process_fd_limit, server_limits
 from license_service.runtime.guarded_connections import ConnectionCollector, ConnectionGuard
+from license_service.runtime.leader_view_sharing import PUBLISH_EVERY_SECONDS
 from license_service.runtime.listeners import Listeners
 from license_service.runtime.log_configuration import redacting
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, run_periodically
@@ -142,8 +143,9 @@ def _jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
 
 
 def _leader_jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
-    """What only the leader does, until ``stop``: sample, prune and push to the Reporter
-    (the sender checks ``election.elector.leading()`` right before each push)."""
+    """What only the leader does, until ``stop``: sample, prune, push to the Reporter (the
+    sender checks ``election.elector.leading()`` right before each push) and, with replicas,
+    share with the others what only it knows of ``/health``."""
     jobs: dict[str, Job] = {
         "sampler": service.sampler.run(stop),
         "prune job": run_periodically(
@@ -155,6 +157,14 @@ def _leader_jobs(service: Service, stop: asyncio.Event) -> dict[str, Job]:
     }
     if service.sender is not None:
         jobs["Reporter sender"] = service.sender.run(stop)
+    if service.leader_view is not None:
+        service.leader_view.start_term()
+        jobs["leader view sharing"] = run_periodically(
+            service.leader_view.publish,
+            every=PUBLISH_EVERY_SECONDS,
+            stop=stop,
+            name="sharing the leader's view with the other replicas",
+        )
     return jobs
 
 

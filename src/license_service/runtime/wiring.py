@@ -32,6 +32,7 @@ from license_service.reporting.sender import Sender
 from license_service.reporting.sender_target import target_reader
 from license_service.runtime.backends import Backends, FileBackends
 from license_service.runtime.data_dir_lock import DataDirLock
+from license_service.runtime.leader_view_sharing import LeaderViewPublisher, reader_for
 from license_service.runtime.log_configuration import set_level
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.paths import DataDir
@@ -102,6 +103,8 @@ class Service:
     upload_tokens: KeptToken | None = None
     sender: Sender | None = None
     """Pushes to the Reporter (SPEC 11) while this replica leads; idle when none is set."""
+    leader_view: LeaderViewPublisher | None = None
+    """With several replicas: shares what only the leader knows of ``/health`` (SPEC 12)."""
 
     @property
     def secrets_in_force(self) -> tuple[str, ...]:
@@ -226,6 +229,21 @@ def assemble(
             # The first push waits for this run's first sample: it then carries today's usage.
             sampled_this_run=lambda: sampler.status().last_sample_at is not None,
         )
+        publisher = (
+            LeaderViewPublisher(
+                database,
+                cluster_id=cluster.cluster_id,
+                identity=election.elector.identity,
+                sampler=sampler.status,
+                sender=sender.status,
+                clock=clock,
+            )
+            if election is not None
+            else None
+        )
+        leader_view = (
+            reader_for(database, cluster_id=cluster.cluster_id) if election is not None else None
+        )
     except BaseException:
         database.dispose()
         lock.release()
@@ -252,6 +270,7 @@ def assemble(
         leader_status=election.elector.status if election is not None else None,
         upload_authenticator=upload_authenticator,
         sender_status=sender.status,
+        leader_view=leader_view,
     )
     return Service(
         options=options,
@@ -270,6 +289,7 @@ def assemble(
         tls=tls,
         election=election,
         sender=sender,
+        leader_view=publisher,
     )
 
 

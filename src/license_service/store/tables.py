@@ -21,6 +21,8 @@ specification's two tables.
 - ``sampling_coverage`` and ``missed_samples``: when sampling ran, and why not.
 - ``settings_history``: the metering settings, one row per change.
 - ``reporter_pushes``: per Reporter URL, the last day it acknowledged (SPEC 11).
+- ``leader_views``: per cluster, what only the leader knows of ``/health`` (its problem
+  sections and sender state, as JSON), for the other replicas to answer with (SPEC 12).
 - ``usage_explanations``: per day, group and explained usage row, the breakdown of
   the sample that first reached the day's peak (SPEC 9; the cluster's, group ``""``,
   kept as long as daily peaks; a chargeback group's as long as the group's peaks).
@@ -297,6 +299,19 @@ reporter_pushes: Final = Table(
     PrimaryKeyConstraint("reporter_url"),
 )
 """The sender's progress per Reporter URL (SPEC 11): where the next push starts."""
+
+leader_views: Final = Table(
+    "leader_views",
+    metadata,
+    _cluster(),
+    # The replica that wrote it (its Lease identity) and when, by its clock.
+    Column("leader", String, nullable=False),
+    Column("written_at", UtcDateTime, nullable=False),
+    # JSON written and read by ``web.probes.leader_view``: the store does not look inside.
+    Column("document", Text, nullable=False),
+    PrimaryKeyConstraint("cluster_id"),
+)
+"""What only the leader knows of ``/health``, shared with the followers (SPEC 12)."""
 
 EXPLAINED_KEY: Final = ("cloudpak_id", "cloudpak_metric", "product_id", "metric", "conversion")
 """The key of an explained usage row (``metering.usage_explanations.ExplainedRow``)."""

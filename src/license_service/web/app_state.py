@@ -26,6 +26,7 @@ from license_service.sampling.status import SamplerStatus
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database
 from license_service.web.middleware.request_metrics import RequestMetrics
+from license_service.web.probes.leader_view import FollowedView
 from license_service.web.probes.version_info import VersionInfo
 
 
@@ -65,6 +66,9 @@ class AppState:
     """Who may ``POST /v2/metric_upload`` (SPEC 10); ``None``: uploads are off."""
     sender_status: Callable[[], SenderStatus] | None = None
     """The sender's state (SPEC 11); ``None``: this service has no sender."""
+    leader_view: Callable[[], FollowedView] | None = None
+    """The leader's view as this replica last read it, answered while it follows (SPEC 12);
+    ``None``: one replica, no election."""
 
     def now(self) -> datetime:
         """The current time, UTC."""

@@ -267,7 +267,26 @@ _SCHEMAS["Health"]["properties"]["leader"] = {
             "leader": {"type": ["string", "null"]},
             "leaderSince": {"type": ["string", "null"], "format": "date-time"},
             "lastError": {"type": ["string", "null"]},
-        }
+        },
+        optional={
+            "leaderView": {
+                "anyOf": [
+                    _object(
+                        {
+                            "writtenBy": _STRING,
+                            "writtenAt": {"type": "string", "format": "date-time"},
+                            "ageSeconds": _INTEGER,
+                            "stale": {"type": "boolean"},
+                        }
+                    ),
+                    {"type": "null"},
+                ],
+                "description": "On a follower only: the problem sections and sender are the "
+                "leader's, as the replica writtenBy shared them at writtenAt (null: none "
+                "shared yet); stale when older than three sampling intervals (a warning "
+                "says so).",
+            }
+        },
     ),
     "description": "This replica, which one leads and since when, as it last saw the Lease.",
 }

@@ -54,8 +54,12 @@ def test_only_the_leader_pushes_and_a_new_leader_resumes(
     sender = replicas.health(first)["sender"]
     assert isinstance(sender, dict)
     assert sender["reporterURL"] == reporter.url
-    # The sender runs on the leader only: a follower shows no sender section.
-    assert "sender" not in replicas.health(other)
+    # The sender runs on the leader only: a follower shows the leader's sender section.
+    eventually(
+        lambda: replicas.health(other).get("sender") == replicas.health(first)["sender"] or None,
+        within=5,
+        what="the follower showing the leader's sender",
+    )
 
     assert first.service.stop() == 0
     first.killed = True

@@ -15,12 +15,15 @@ from starlette.testclient import TestClient
 
 from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.auth.upload_token import UploadTokenAuthenticator
+from license_service.election.lease_records import ReplicaId
+from license_service.leadership.elector import LeaderStatus
 from license_service.metering.usage import Measurement, UnmeasuredProduct
 from license_service.tokens.file_source import TokenFile
 from license_service.tokens.file_store import write_token_file
 from license_service.tokens.kinds import UPLOAD_TOKEN
 from license_service.web.app_state import AppState
 from license_service.web.application import create_app, create_metrics_app
+from license_service.web.probes.leader_view import FollowedView, LeaderView, leader_view_document
 from tests.web.conftest import TOKEN, World, authorized, sampling_status
 from tests.web.test_metrics import labels, scrape
 from tests.web.test_openapi import validator
@@ -256,3 +259,31 @@ def test_uploaded_values_reach_the_usage_metrics(uploads: TestClient, state: App
         samples = scrape(metrics)
     key = labels(productId="api", productName="API Gateway", metricId="API_CALLS")
     assert samples[("ibm_licensing_usage_daily_high_watermark", key)] == 77
+
+
+def test_a_follower_leaves_out_of_the_leaders_unmeasured_metrics_what_was_uploaded_since(
+    uploads: TestClient, state: AppState, world: World
+) -> None:
+    unmeasured = (
+        UnmeasuredProduct("api", "API Gateway", "API_CALLS", None),
+        UnmeasuredProduct("users", "Portal", "AUTHORIZED_USER", None),
+    )
+    shared = leader_view_document(
+        sampling_status(last_measurement=Measurement(unmeasured_metrics=unmeasured)), None
+    )
+    state.leader_status = lambda: LeaderStatus(
+        identity=ReplicaId("svc-b"),
+        lease="Lease ns/license-service-leader",
+        leading=False,
+        leader="svc-a",
+        leader_since=world.now,
+    )
+    state.leader_view = lambda: FollowedView(LeaderView("svc-a", world.now, shared))
+
+    def listed() -> list[str]:
+        health = uploads.get("/health", params=authorized()).json()
+        return [row["productId"] for row in health["unmeasuredMetrics"]]
+
+    assert listed() == ["api", "users"]
+    assert post(uploads, ITEM).status_code == 200
+    assert listed() == ["users"]

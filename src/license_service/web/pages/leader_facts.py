@@ -1,4 +1,5 @@
-"""The status page's line about the replicas (SPEC 12): which one leads, and since when."""
+"""The status page's line about the replicas (SPEC 12): which one leads, and since when;
+on a follower, whose view of the problems and sender it shows, and how old."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ def leader_facts(health: HealthDocument) -> list[tuple[str, str]]:
         since = f" since {leader['leaderSince']}" if leader["leaderSince"] else ""
         whose = "this replica" if leader["isLeader"] else f"this replica is {leader['replica']}"
         shown = f"{leader['leader']}{since} ({whose})"
+    view = leader.get("leaderView")
+    if view is not None:
+        stale = ", stale" if view["stale"] else ""
+        shown += (
+            f"; problems and sender as {view['writtenBy']} shared them at {view['writtenAt']} "
+            f"({view['ageSeconds']} s ago{stale})"
+        )
     if leader["lastError"]:
         shown += f"; last election error: {leader['lastError']}"
     return [("Leader", shown)]

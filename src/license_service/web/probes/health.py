@@ -26,6 +26,11 @@ shows in ``/products`` from that instant on. The problem sections come from the 
 replica this is, which leads and since when, as this replica last saw the Lease.
 ``sender`` (an addition to SPEC 3.4, when a Reporter is configured: SPEC 11) is the
 sender's state (``sender_section``).
+On a follower (``followed``), the problem sections and ``sender`` are the leader's, as it
+last shared them (``leader_view``): only the leader measures and pushes. ``leader.leaderView``
+(an addition to SPEC 3.4, on followers only) says who wrote them, when and how old they
+are; a stale or missing view is a warning (the status is not changed by it: a leader
+that stopped sampling makes samples missing, which is).
 ``firstDayWithData`` (an addition to SPEC 3.4) is the oldest day reports have data
 for, so an empty report of an earlier period is not mistaken for nothing running.
 """
@@ -53,6 +58,12 @@ from license_service.web.probes.health_bounds import (
     bounded_warnings,
     short_sentence,
 )
+from license_service.web.probes.leader_view import (
+    FollowedView,
+    LeaderViewSection,
+    followed_warnings,
+    leader_view_section,
+)
 from license_service.web.probes.namespace_scope_section import NamespaceScopeSection
 from license_service.web.probes.sender_section import SenderSection
 from license_service.web.timestamps import optional_utc_text, utc_text
@@ -79,6 +90,7 @@ class LeaderSection(TypedDict):
     leader: str | None
     leaderSince: str | None
     lastError: str | None
+    leaderView: NotRequired[LeaderViewSection | None]
 
 
 class HealthDocument(TypedDict):
@@ -109,9 +121,12 @@ def health_document(
     leader: LeaderStatus | None = None,
     namespace_scope: NamespaceScopeSection | None = None,
     sender: SenderSection | None = None,
+    followed: FollowedView | None = None,
 ) -> HealthDocument:
     """The ``/health`` body at ``now``; pure. ``namespace_scope``: SPEC 8's section;
-    ``sender``: SPEC 11's (a Reporter is configured)."""
+    ``sender``: SPEC 11's (a Reporter is configured); ``followed``: on a follower, the
+    leader's view (its problem sections replace this replica's own; ``sender`` is the
+    caller's to take from it)."""
     sync_problem = _sync_problem(source, now)
     problems = [
         problem
@@ -123,7 +138,16 @@ def health_document(
         )
         if problem is not None
     ]
-    sections, cuts = bounded_sections(health_sections(sampler.last_measurement or Measurement()))
+    view = followed.view if followed is not None else None
+    view_section = (
+        leader_view_section(view, now=now, interval=sampler.interval) if view is not None else None
+    )
+    if view is not None:
+        sections, cuts = view.document["sections"], view.document["cuts"]
+    else:
+        measured = health_sections(sampler.last_measurement or Measurement())
+        sections, cuts = bounded_sections(measured)
+    shared_notes = followed_warnings(followed, view_section) if followed is not None else []
     last_error = sampler.last_error or (source.last_error if source else None)
     document: HealthDocument = {
         "status": "DEGRADED" if problems else "OK",
@@ -138,11 +162,15 @@ def health_document(
         "incompleteAnnotations": sections["incompleteAnnotations"],
         "unmeasuredMetrics": sections["unmeasuredMetrics"],
         "unknownNodes": sections["unknownNodes"],
-        "warnings": bounded_warnings([*problems, *cuts, *sections["warnings"], *warnings]),
+        "warnings": bounded_warnings(
+            [*problems, *shared_notes, *cuts, *sections["warnings"], *warnings]
+        ),
         "firstDayWithData": first_day.isoformat() if first_day is not None else None,
     }
     if leader is not None:
         document["leader"] = leader_section(leader)
+        if followed is not None:
+            document["leader"]["leaderView"] = view_section
     if namespace_scope is not None:
         document["namespaceScope"] = namespace_scope
     if sender is not None:

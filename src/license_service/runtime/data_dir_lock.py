@@ -169,7 +169,15 @@ def _take(
         logger.warning("Cannot lock %s (%s): %s", path, exc.strerror or exc, unprotected)
         return None
     started = clock().astimezone(UTC).isoformat().replace("+00:00", "Z")
-    _write(descriptor, {"pid": os.getpid(), "startedAt": started})
+    try:
+        _write(descriptor, {"pid": os.getpid(), "startedAt": started})
+    except OSError as exc:
+        # A full disk: the pid only explains the lock, which holds without it.
+        logger.warning(
+            "Cannot write this process's pid into %s (%s); the lock holds all the same",
+            path,
+            exc.strerror or exc,
+        )
     return descriptor
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +17,12 @@ def start_reporter(
     name: str = "r",
     extra: tuple[str, ...] = (),
     port: int | None = None,
+    scheme: str = "http",
+    verify: bool | ssl.SSLContext = True,
 ) -> ServiceProcess:
     """``license-service reporter`` on a free port (or ``port``: a restart where clusters
-    push to), its data directory in ``tmp_path``."""
+    push to), its data directory in ``tmp_path``; ``scheme`` "https" with ``--tls-cert``
+    and ``--tls-key`` in ``extra``, ``verify`` trusting the certificate."""
     data_dir = tmp_path / ("reporter-data" if not extra else f"{name}-data")
     port = port or free_port()
     stdout_path, stderr_path = tmp_path / f"{name}-out.txt", tmp_path / f"{name}-err.txt"
@@ -50,10 +54,11 @@ def start_reporter(
         data_dir=data_dir,
         stdout_path=stdout_path,
         stderr_path=stderr_path,
+        scheme=scheme,
         _files=[stdout, stderr],
     )
     try:
-        reporter.wait_until_serving()
+        reporter.wait_until_serving(verify=verify)
     except BaseException:
         reporter.stop()
         raise

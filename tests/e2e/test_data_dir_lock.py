@@ -1,7 +1,8 @@
 """One server per data directory (issue 12.10), with real processes.
 
 A second ``serve`` or ``demo`` on a data directory in use refuses to start (exit code
-2) naming the first one's pid; a server killed with SIGKILL leaves no stale lock; the
+2) naming the first one's pid; so does a server of another data directory given the
+same SQLite ``--database-url``; a server killed with SIGKILL leaves no stale lock; the
 token and snapshot commands keep working beside a running server.
 """
 
@@ -129,3 +130,36 @@ def test_token_and_snapshot_commands_work_beside_a_running_server(
     )
     taken = httpx.get(f"{server.url}/products", params={"token": new_token})
     assert taken.status_code == 200, taken.text
+
+
+def test_a_second_data_directory_on_the_sqlite_database_in_use_refuses_to_start(
+    start: Start, tmp_path: Path
+) -> None:
+    database = tmp_path / "same.db"
+    url = f"sqlite:///{database}"
+    first = start(extra=["--database-url", url])
+    other_dir = tmp_path / "other-data"
+
+    second = _second("serve", other_dir, "--cluster-dump", str(DUMP), "--database-url", url)
+
+    assert second.returncode == 2, second.stderr
+    assert f"SQLite database {database} is in use by another License Service" in second.stderr
+    assert f"(pid {first.process.pid}, started " in second.stderr
+    assert "give this one its own --database-url" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert _serving(first)
+    # The lock is a file beside the database, never the SQLite file itself.
+    held = json.loads((tmp_path / "same.db.lock").read_text())
+    assert held["pid"] == first.process.pid
+    # Reading the database beside the server still works, from the other directory too.
+    today = datetime.now(UTC).date().isoformat()
+    snapshot = run_cli(
+        "snapshot", "create", "--from", today, "--to", today, "--data-dir", str(other_dir),
+        "--database-url", url, "-o", str(tmp_path),
+    )  # fmt: skip
+    assert snapshot.returncode == 0, snapshot.stderr
+
+    assert first.stop() == 0
+    # Once the first has stopped, the database is free for the other directory.
+    again = start(data_dir=other_dir, extra=["--database-url", url])
+    assert _serving(again)

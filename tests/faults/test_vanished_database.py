@@ -156,5 +156,5 @@ def test_an_open_data_directory_and_database_are_made_private_at_start(
         path.name: stat.S_IMODE(path.stat().st_mode)
         for path in data_dir.iterdir()
         if path.name.startswith(DATABASE_FILE)
-    } == {DATABASE_FILE: 0o600}
+    } == {DATABASE_FILE: 0o600, f"{DATABASE_FILE}.lock": 0o600}  # the lock: one service per file
     assert service.log().count("Other users could read the service's data: tightened") == 1

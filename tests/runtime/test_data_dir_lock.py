@@ -1,4 +1,5 @@
-"""The data directory's lock: one holder, its pid named to the refused, never stale."""
+"""The data directory's lock and the SQLite database's: one holder, its pid named to the
+refused, never stale."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from license_service.errors import ConfigurationError, StorageError
-from license_service.runtime.data_dir_lock import LOCK_FILE, DataDirLock
+from license_service.runtime.data_dir_lock import LOCK_FILE, DatabaseFileLock, DataDirLock
 from tests.runtime.test_service import build
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -141,3 +142,58 @@ def test_a_service_that_fails_to_start_lets_the_lock_go(tmp_path: Path) -> None:
         build(tmp_path, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
 
     DataDirLock.acquire(tmp_path / "data").release()
+
+
+def test_a_sqlite_database_is_locked_in_a_file_beside_it_never_in_the_database_file(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "same.db"
+    database.write_bytes(b"")
+
+    lock = DatabaseFileLock.acquire(database, clock=lambda: NOW)
+    try:
+        with pytest.raises(ConfigurationError) as refused:
+            DatabaseFileLock.acquire(database)
+        written = json.loads((tmp_path / "same.db.lock").read_text())
+    finally:
+        lock.release()
+
+    assert written == {"pid": os.getpid(), "startedAt": "2026-11-28T10:00:00Z"}
+    assert database.read_bytes() == b""
+    assert str(refused.value).startswith(
+        f"SQLite database {database} is in use by another License Service (pid {os.getpid()}, "
+        "started 2026-11-28T10:00:00Z), with another data directory"
+    )
+    assert "give this one its own --database-url" in str(refused.value)
+    DatabaseFileLock.acquire(database).release()
+
+
+def test_two_data_directories_on_one_sqlite_database_are_one_service_at_a_time(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'same.db'}"
+    first = build(tmp_path / "a", database_url=url)
+    try:
+        assert first.database_lock is not None
+        with pytest.raises(ConfigurationError, match=r"SQLite database .*same\.db is in use"):
+            build(tmp_path / "b", database_url=url)
+        # The refused one let its own data directory go.
+        DataDirLock.acquire(tmp_path / "b" / "data").release()
+    finally:
+        first.close()
+
+    assert first.database_lock is not None
+    assert not first.database_lock.held
+    build(tmp_path / "b", database_url=url).close()
+
+
+def test_a_service_that_fails_to_open_its_sqlite_database_lets_its_lock_go(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "damaged.db"
+    database.write_bytes(b"not a database" * 100)
+
+    with pytest.raises(StorageError):
+        build(tmp_path, database_url=f"sqlite:///{database}")
+
+    DatabaseFileLock.acquire(database).release()

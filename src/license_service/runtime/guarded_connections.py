@@ -18,8 +18,9 @@ h11 protocol with these rules, counted in ``ConnectionGuard`` (one per server):
   (``/livez``); the first refusal of a streak is logged, not every one;
 - a client that reads none of its answer for ``write_stall`` seconds is cut off.
 
-A TLS handshake happens before the protocol sees the connection: asyncio bounds it
-(60 s) and it is not counted here. ``ConnectionCollector`` exposes the figures.
+A TLS handshake happens before the protocol sees the connection: it is not counted
+here, and the loop bounds it by the head timeout too (``tls_handshakes``; asyncio's
+default was 60 s). ``ConnectionCollector`` exposes the figures.
 """
 
 from __future__ import annotations

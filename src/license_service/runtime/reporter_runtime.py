@@ -10,7 +10,9 @@ Reporter's own signing key, which signs its ``/snapshot``, is kept in a cluster 
 ``license-service-reporter-signing-key`` of that namespace (one key for every replica),
 else in the data directory (``signing-key.pem``); created once when missing.
 ``--entitlements FILE`` (the fleet's ``/compliance``) is read at start, where an invalid
-one stops the Reporter, and re-read with the token file.
+one stops the Reporter, and re-read with the token file. Its HTTP connections are
+guarded as ``serve``'s API is (``guarded_connections``: a request head, and a TLS
+handshake, within the head timeout; a cap on connections and requests in progress).
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ from license_service.cluster.kubernetes.pod_namespace import pod_namespace
 from license_service.entitlement_sources.file_source import EntitlementsFile
 from license_service.entitlement_sources.followed import FollowedEntitlements
 from license_service.fleet.fleet_schema import open_fleet_database
+from license_service.runtime.connection_limits import (
+    ACCEPT_BACKLOG,
+    process_fd_limit,
+    server_limits,
+)
+from license_service.runtime.guarded_connections import ConnectionGuard
 from license_service.runtime.log_configuration import redacting
 from license_service.runtime.options import DEFAULT_STARTUP_TIMEOUT, KubernetesOptions
 from license_service.runtime.reporter_tokens import (
@@ -46,6 +54,7 @@ from license_service.runtime.reporter_tokens import (
     reporter_namespace,
     started_secret_token_source,
 )
+from license_service.runtime.resource_shortage import ResourceShortage
 from license_service.runtime.servers import StandaloneServer
 from license_service.signing.file_store import SIGNING_KEY_FILE, SigningKeyFile
 from license_service.signing.keys import SigningKey
@@ -138,6 +147,10 @@ def run_reporter(
             entitlements=entitlements.current,
             signing_key=key,
         )
+        shortage = ResourceShortage()
+        guard = ConnectionGuard(
+            server_limits(process_fd_limit()).api, name="reporter", shortage=shortage
+        )
         config = uvicorn.Config(
             create_reporter_app(state),
             host=options.host,
@@ -150,6 +163,9 @@ def run_reporter(
             lifespan="off",
             ssl_certfile=str(options.tls.cert) if options.tls else None,
             ssl_keyfile=str(options.tls.key) if options.tls else None,
+            # Guarded as ``serve``'s API: it faces many clusters and people.
+            http=guard.protocol(),
+            backlog=ACCEPT_BACKLOG,
         )
         stop = threading.Event()
         opened.callback(stop.set)
@@ -169,7 +185,7 @@ def run_reporter(
             key.fingerprint,
         )
         with redacting(lambda: tokens.current().tokens):
-            StandaloneServer(config).run()
+            StandaloneServer(config, shortage=shortage).run()
 
 
 def reporter_authenticator(tokens: TokenSource, api_client: object | None) -> Authenticator:

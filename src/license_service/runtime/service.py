@@ -34,6 +34,7 @@ from license_service.runtime.log_configuration import redacting
 from license_service.runtime.periodic import WATCH_EVERY_SECONDS, Job, run_periodically
 from license_service.runtime.resource_shortage import ResourceShortage
 from license_service.runtime.servers import EmbeddedServer, build_server
+from license_service.runtime.tls_handshakes import new_event_loop
 from license_service.runtime.wiring import Service
 from license_service.sampling.leader_changes import leader_change_reason, record_leader_change
 from license_service.store.retention import prune
@@ -48,7 +49,9 @@ PRUNE_EVERY_SECONDS: Final = 86_400.0
 def run(service: Service, listeners: Listeners) -> None:
     """Run ``service`` on ``listeners`` until a stop signal; close everything afterwards."""
     try:
-        asyncio.run(run_service(service, listeners))
+        # The loop bounds TLS handshakes by the head timeout (``tls_handshakes``).
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(run_service(service, listeners))
     finally:
         listeners.close()
         service.close()

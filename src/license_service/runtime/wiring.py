@@ -31,7 +31,7 @@ from license_service.metering.cluster_view import ClusterId
 from license_service.reporting.sender import Sender
 from license_service.reporting.sender_target import target_reader
 from license_service.runtime.backends import Backends, FileBackends
-from license_service.runtime.data_dir_lock import DataDirLock
+from license_service.runtime.data_dir_lock import DatabaseFileLock, DataDirLock
 from license_service.runtime.leader_view_sharing import LeaderViewPublisher, reader_for
 from license_service.runtime.log_configuration import set_level
 from license_service.runtime.options import ServeOptions
@@ -43,7 +43,7 @@ from license_service.sampling.status import SamplerStatus
 from license_service.sampling.unrecorded_misses import FILE_NAME as UNRECORDED_MISSES_FILE
 from license_service.sampling.unrecorded_misses import UnrecordedMisses
 from license_service.signing.keys import SigningKey
-from license_service.store.database import Database
+from license_service.store.database import Database, sqlite_file_of
 from license_service.store.retention import DEFAULT_PEAK_DAYS, DEFAULT_SAMPLE_DAYS
 from license_service.tls.file_store import TlsFiles, check_tls_files, served_tls_files
 from license_service.tokens.followed import KeptToken
@@ -97,6 +97,8 @@ class Service:
     clock: Clock
     backends: Backends
     lock: DataDirLock
+    database_lock: DatabaseFileLock | None = None
+    """The SQLite database's own lock (``None``: PostgreSQL, which replicas share)."""
     tls: TlsFiles | None = None
     election: ReplicaElection | None = None
     """With several replicas: this replica's part in the leader election (SPEC 12)."""
@@ -133,7 +135,11 @@ class Service:
             try:
                 self.database.dispose()
             finally:
-                self.lock.release()
+                try:
+                    if self.database_lock is not None:
+                        self.database_lock.release()
+                finally:
+                    self.lock.release()
 
 
 def assemble(
@@ -170,7 +176,11 @@ def assemble(
     data_dir.create()
     # Before anything in the directory is opened: one service per data directory.
     lock = lock or DataDirLock.acquire(data_dir.root, clock=clock)
+    database_url = options.database_url or data_dir.database_url
+    database_lock: DatabaseFileLock | None = None
     try:
+        # One service per SQLite file too, whichever data directory names it.
+        database_lock = _lock_sqlite_database(database_url, clock)
         tls = served_tls_files(
             options.tls,
             https_enable=config.current().https_enable,
@@ -182,11 +192,13 @@ def assemble(
             check_tls_files(tls)
         database = open_service_store(
             data_dir.root,
-            database_url=options.database_url or data_dir.database_url,
+            database_url=database_url,
             start_over=options.start_over,
             clock=clock,
         )
     except BaseException:
+        if database_lock is not None:
+            database_lock.release()
         lock.release()
         raise
     version = version_info_from(os.environ if environ is None else environ)
@@ -246,6 +258,8 @@ def assemble(
         )
     except BaseException:
         database.dispose()
+        if database_lock is not None:
+            database_lock.release()
         lock.release()
         raise
     state = AppState(
@@ -286,11 +300,22 @@ def assemble(
         clock=clock,
         backends=backends,
         lock=lock,
+        database_lock=database_lock,
         tls=tls,
         election=election,
         sender=sender,
         leader_view=publisher,
     )
+
+
+def _lock_sqlite_database(url: str, clock: Clock) -> DatabaseFileLock | None:
+    """Lock a SQLite database's file for this service; ``None`` for PostgreSQL (replicas
+    share it and elect a leader) and for a directory that does not exist (the store's
+    open then says so)."""
+    database_file = sqlite_file_of(url)
+    if database_file is None or not database_file.absolute().parent.is_dir():
+        return None
+    return DatabaseFileLock.acquire(database_file, clock=clock)
 
 
 def _sampler_status(

@@ -1,16 +1,18 @@
 """Running the Reporter (SPEC 11): its database, token, signing key and HTTP server.
 
-Stateless apart from the database, so replicas can share one PostgreSQL; a SQLite file
-is allowed for a trial, with a warning. The Reporter token, under SPEC 4's rules, is
-kept in ``--token-file``, else (in a pod, or given ``--kubeconfig``) in Secret
-``ibm-license-service-reporter-token`` of its namespace, else in the data directory's
-``token`` file (``reporter_tokens`` says which and why); a file is re-read every 2
-seconds and the Secret watched, so a changed token is used without a restart. The
-Reporter's own signing key, which signs its ``/snapshot``, is kept in a cluster in Secret
-``license-service-reporter-signing-key`` of that namespace (one key for every replica),
-else in the data directory (``signing-key.pem``); created once when missing.
-``--entitlements FILE`` (the fleet's ``/compliance``) is read at start, where an invalid
-one stops the Reporter, and re-read with the token file.
+Stateless apart from the database, so replicas can share one PostgreSQL (each told of
+the others' writes, ``Database.notify_other_replicas``, so none answers a kept report
+body from before another's write); a SQLite file is allowed for a trial, with a warning.
+The Reporter token, under SPEC 4's rules, is kept in ``--token-file``, else (in a pod,
+or given ``--kubeconfig``) in Secret ``ibm-license-service-reporter-token`` of its
+namespace, else in the data directory's ``token`` file (``reporter_tokens`` says which
+and why); a file is re-read every 2 seconds and the Secret watched, so a changed token
+is used without a restart. The Reporter's own signing key, which signs its
+``/snapshot``, is kept in a cluster in Secret ``license-service-reporter-signing-key``
+of that namespace (one key for every replica), else in the data directory
+(``signing-key.pem``); created once when missing. ``--entitlements FILE`` (the fleet's
+``/compliance``) is read at start, where an invalid one stops the Reporter, and re-read
+with the token file.
 """
 
 from __future__ import annotations
@@ -129,6 +131,10 @@ def run_reporter(
         key = _signing_key(options, connection, namespace)
         database = open_reporter_database(options.database_url)
         opened.callback(database.dispose)
+        if database.dialect == "postgresql":
+            # Replicas (and the CLI) write the same tables: each one's write drops every
+            # replica's kept report bodies (SPEC 12). SQLite: one process, its own writes.
+            database.notify_other_replicas()
         state = ReporterState(
             database=database,
             authenticator=reporter_authenticator(

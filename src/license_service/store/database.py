@@ -20,7 +20,9 @@ cache of anything read from the store can tell, without I/O, that it may be stal
 directly, or another process on the same database) are not counted, unless
 ``notify_other_replicas`` is on (PostgreSQL, several replicas: ``write_notifications``):
 then each writing transaction tells the others, the others' writes count here too, and
-while the notifications cannot be heard every read counts as after a write.
+while the notifications cannot be heard every read counts as after a write. A
+short-lived writer (a CLI command) that only tells, without listening, calls
+``announce_writes``.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class Database:
         self._write_listeners: list[weakref.ref[Callable[[], None]]] = []
         self._origin = new_origin()
         self._notifications: WriteNotifications | None = None
+        self._announcing = False
 
     @classmethod
     def open(
@@ -170,7 +173,7 @@ class Database:
         try:
             with self._engine.begin() as connection:
                 yield connection
-                if self._notifications is not None:
+                if self._announcing:
                     notify_write(connection, origin=self._origin)
         except SQLAlchemyError as exc:
             raise StorageError(f"database {self.url}: {exc}") from exc
@@ -204,12 +207,23 @@ class Database:
                 f"database {self.url}: only PostgreSQL can tell replicas of each other's "
                 "writes; several replicas need a PostgreSQL --database-url"
             )
+        self._announcing = True
         if self._notifications is None:
             self._notifications = WriteNotifications(
                 self._engine, origin=self._origin, on_write=self._advance_version
             )
             self._notifications.start()
         return self._notifications
+
+    def announce_writes(self) -> None:
+        """Tell listening replicas of each write of this process, without listening to theirs.
+
+        For writers of the same database outside the serving processes (a CLI command):
+        their writes then drop the replicas' cached reports too. PostgreSQL only; a
+        no-op on SQLite, which has no way to tell another process.
+        """
+        if self.dialect == "postgresql":
+            self._announcing = True
 
     def add_write_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` (no arguments) after each writing transaction, in the writer's thread.

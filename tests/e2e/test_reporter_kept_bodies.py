@@ -1,9 +1,9 @@
 """The Reporter's kept report bodies against other processes' writes (SPEC 11, 12).
 
-Real ``license-service reporter`` processes on one PostgreSQL schema: a body a replica
-answered (and keeps) is dropped when another replica stores a push, or when
-``license-service reporter trust`` changes a cluster's key from the command line; the
-new numbers are served within a second.
+Real ``license-service reporter`` processes on one PostgreSQL schema (and, for the
+command line, on a SQLite file): a body a replica answered (and keeps) is dropped when
+another replica stores a push, or when ``license-service reporter trust`` changes a
+cluster's key from the command line; the new numbers are served within a second.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from typing import Any
 import pytest
 
 from license_service.signing.keys import SigningKey
+from license_service.store.database import sqlite_url
 from tests.e2e.processes import ServiceProcess, run_cli
 from tests.e2e.reporter_process import start_reporter
 from tests.e2e.test_reporter import get, push
 from tests.fleet.pushes import cluster_key, day_of, push_body
 from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
-
-pytestmark = pytest.mark.postgres
 
 TODAY = datetime.now(UTC).date()
 FIRST = TODAY - timedelta(days=5)
@@ -33,6 +32,15 @@ WITHIN_SECONDS = 1.0
 
 @pytest.fixture
 def database_url() -> Iterator[str]:
+    with fresh_postgres_schema(postgres_url_or_skip()) as url:
+        yield url
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "reporter.db")
+        return
     with fresh_postgres_schema(postgres_url_or_skip()) as url:
         yield url
 
@@ -55,6 +63,7 @@ def mq_quantity(reporter: ServiceProcess) -> int:
     return int(row["metricQuantity"])
 
 
+@pytest.mark.postgres
 def test_a_push_to_one_replica_reaches_the_body_another_replica_kept(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -80,8 +89,9 @@ def test_a_push_to_one_replica_reaches_the_body_another_replica_kept(
 
 
 def test_reporter_trust_from_the_command_line_shows_on_clusters(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, any_database_url: str
 ) -> None:
+    database_url = any_database_url
     reporter = start_reporter(tmp_path, database_url)
     try:
         assert push(reporter, push_body("cluster-a", [day_of(FIRST)])).status_code == 200

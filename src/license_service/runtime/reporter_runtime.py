@@ -131,10 +131,12 @@ def run_reporter(
         key = _signing_key(options, connection, namespace)
         database = open_reporter_database(options.database_url)
         opened.callback(database.dispose)
+        # Replicas and CLI commands (trust, import) write the same tables: each one's
+        # write drops every replica's kept report bodies (SPEC 12).
         if database.dialect == "postgresql":
-            # Replicas (and the CLI) write the same tables: each one's write drops every
-            # replica's kept report bodies (SPEC 12). SQLite: one process, its own writes.
             database.notify_other_replicas()
+        else:
+            database.notice_file_writes()
         state = ReporterState(
             database=database,
             authenticator=reporter_authenticator(

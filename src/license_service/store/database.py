@@ -22,7 +22,8 @@ directly, or another process on the same database) are not counted, unless
 then each writing transaction tells the others, the others' writes count here too, and
 while the notifications cannot be heard every read counts as after a write. A
 short-lived writer (a CLI command) that only tells, without listening, calls
-``announce_writes``.
+``announce_writes``. On a SQLite file, ``notice_file_writes`` counts the commits of
+other processes instead (``sqlite_file_writes``: asked at each ``data_version``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from license_service.errors import EmptyDatabaseError, SchemaTooNewError, StorageError
 from license_service.store.sqlite_access import open_problem, write_problem
+from license_service.store.sqlite_file_writes import SqliteFileWrites
 from license_service.store.sqlite_files import IfDamaged, IfEmpty, check_sqlite_file
 from license_service.store.write_notifications import (
     WriteNotifications,
@@ -100,6 +102,7 @@ class Database:
         self._origin = new_origin()
         self._notifications: WriteNotifications | None = None
         self._announcing = False
+        self._file_writes: SqliteFileWrites | None = None
 
     @classmethod
     def open(
@@ -194,6 +197,9 @@ class Database:
         if notifications is not None and not notifications.listening:
             with self._version_lock:
                 self._data_version += 1
+        file_writes = self._file_writes
+        if file_writes is not None and file_writes.changed():
+            self._advance_version()
         return self._data_version
 
     def notify_other_replicas(self) -> WriteNotifications:
@@ -214,6 +220,16 @@ class Database:
             )
             self._notifications.start()
         return self._notifications
+
+    def notice_file_writes(self) -> None:
+        """Count every commit to this SQLite file, other processes' too (a CLI command's).
+
+        For a SQLite database served by one process while commands may write it; a
+        no-op elsewhere (PostgreSQL: ``notify_other_replicas``). Stopped by ``dispose``.
+        """
+        file = sqlite_file_of(self._engine.url)
+        if file is not None and self._file_writes is None:
+            self._file_writes = SqliteFileWrites(file)
 
     def announce_writes(self) -> None:
         """Tell listening replicas of each write of this process, without listening to theirs.
@@ -265,6 +281,8 @@ class Database:
         """Close every pooled connection; the object must not be used afterwards."""
         if self._notifications is not None:
             self._notifications.stop()
+        if self._file_writes is not None:
+            self._file_writes.close()
         self._engine.dispose()
 
     def _advance_version(self) -> None:

@@ -102,3 +102,17 @@ def test_sqlite_cannot_tell_replicas_and_says_so(tmp_path: Path) -> None:
             database.notify_other_replicas()
     finally:
         database.dispose()
+
+
+def test_a_writer_that_only_announces_advances_the_replicas_data_version(
+    postgres_url: str, replicas: tuple[Database, Database]
+) -> None:
+    _, follower = replicas
+    command = Database.open(postgres_url)  # a CLI command: tells, does not listen
+    try:
+        command.announce_writes()
+        before = follower.data_version
+        _write(command)
+        assert _until(lambda: follower.data_version != before) < 1.0
+    finally:
+        command.dispose()

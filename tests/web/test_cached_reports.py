@@ -192,7 +192,7 @@ def cache(state: AppState) -> BodyCache:
 
 @pytest.fixture
 def reports(state: AppState, cache: BodyCache) -> CachedReports:
-    return CachedReports(state, cache=cache, max_readers=2)
+    return CachedReports.of_app(state, cache=cache, max_readers=2)
 
 
 def query(period: DatePeriod = DEFAULT, metric: str | None = None) -> ReportQuery:

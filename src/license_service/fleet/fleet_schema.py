@@ -16,5 +16,12 @@ FLEET_SCHEMA: Final = Schema(
 
 
 def open_fleet_database(url: str) -> Database:
-    """The Reporter's database at ``url``, migrated to its newest schema."""
-    return Database.open(url, schema=FLEET_SCHEMA)
+    """The Reporter's database at ``url``, migrated to its newest schema.
+
+    On PostgreSQL every write announces itself (``Database.announce_writes``): the
+    Reporter's replicas keep report bodies until any process, ``reporter trust`` and
+    ``reporter import`` included, writes the fleet's data.
+    """
+    database = Database.open(url, schema=FLEET_SCHEMA)
+    database.announce_writes()
+    return database

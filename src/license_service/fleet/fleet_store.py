@@ -474,23 +474,3 @@ def known_cluster_ids(connection: Connection) -> Iterable[str]:
     return connection.execute(
         select(fleet_clusters.c.cluster_id).order_by(fleet_clusters.c.cluster_id)
     ).scalars()
-
-
-def fleet_data_version(connection: Connection) -> str:
-    """A text that changes with every commit of ``store_days`` (any replica's), read in the
-    caller's transaction: a cached report of the same text is still right.
-
-    Every ``store_days`` updates its cluster's ``fleet_clusters`` row, and on PostgreSQL
-    each updated row carries the writing transaction's id (``xmin``), newer than the one
-    it replaces: the count of clusters and the sum of their ``xmin`` move with every
-    write a snapshot sees (a tenth of a millisecond for 500 clusters; a digest of every
-    id took 2 ms, the cost of every kept answer). Elsewhere (SQLite, one process) ``""``:
-    the caller counts its own writes.
-    """
-    if connection.dialect.name != "postgresql":
-        return ""
-    version = connection.exec_driver_sql(
-        "SELECT count(*)::text || ':' || coalesce(sum(xmin::text::bigint), 0)::text "
-        "FROM fleet_clusters"
-    ).scalar_one()
-    return str(version)

@@ -1,18 +1,20 @@
 """Running the Reporter (SPEC 11): its database, token, signing key and HTTP server.
 
-Stateless apart from the database, so replicas can share one PostgreSQL; a SQLite file
-is allowed for a trial, with a warning. The Reporter token, under SPEC 4's rules, is
-kept in ``--token-file``, else (in a pod, or given ``--kubeconfig``) in Secret
-``ibm-license-service-reporter-token`` of its namespace, else in the data directory's
-``token`` file (``reporter_tokens`` says which and why); a file is re-read every 2
-seconds and the Secret watched, so a changed token is used without a restart. The
-Reporter's own signing key, which signs its ``/snapshot``, is kept in a cluster in Secret
-``license-service-reporter-signing-key`` of that namespace (one key for every replica),
-else in the data directory (``signing-key.pem``); created once when missing.
-``--entitlements FILE`` (the fleet's ``/compliance``) is read at start, where an invalid
-one stops the Reporter, and re-read with the token file. Its HTTP connections are
-guarded as ``serve``'s API is (``guarded_connections``: a request head, and a TLS
-handshake, within the head timeout; a cap on connections and requests in progress).
+Stateless apart from the database, so replicas can share one PostgreSQL (each told of
+the others' writes, ``Database.notify_other_replicas``, so none answers a kept report
+body from before another's write); a SQLite file is allowed for a trial, with a warning.
+The Reporter token, under SPEC 4's rules, is kept in ``--token-file``, else (in a pod,
+or given ``--kubeconfig``) in Secret ``ibm-license-service-reporter-token`` of its
+namespace, else in the data directory's ``token`` file (``reporter_tokens`` says which
+and why); a file is re-read every 2 seconds and the Secret watched, so a changed token
+is used without a restart. The Reporter's own signing key, which signs its
+``/snapshot``, is kept in a cluster in Secret ``license-service-reporter-signing-key``
+of that namespace (one key for every replica), else in the data directory
+(``signing-key.pem``); created once when missing. ``--entitlements FILE`` (the fleet's
+``/compliance``) is read at start, where an invalid one stops the Reporter, and re-read
+with the token file. Its HTTP connections are guarded as ``serve``'s API is
+(``guarded_connections``: a request head, and a TLS handshake, within the head timeout;
+a cap on connections and requests in progress).
 """
 
 from __future__ import annotations
@@ -138,6 +140,12 @@ def run_reporter(
         key = _signing_key(options, connection, namespace)
         database = open_reporter_database(options.database_url)
         opened.callback(database.dispose)
+        # Replicas and CLI commands (trust, import) write the same tables: each one's
+        # write drops every replica's kept report bodies (SPEC 12).
+        if database.dialect == "postgresql":
+            database.notify_other_replicas()
+        else:
+            database.notice_file_writes()
         state = ReporterState(
             database=database,
             authenticator=reporter_authenticator(

@@ -20,7 +20,10 @@ cache of anything read from the store can tell, without I/O, that it may be stal
 directly, or another process on the same database) are not counted, unless
 ``notify_other_replicas`` is on (PostgreSQL, several replicas: ``write_notifications``):
 then each writing transaction tells the others, the others' writes count here too, and
-while the notifications cannot be heard every read counts as after a write.
+while the notifications cannot be heard every read counts as after a write. A
+short-lived writer (a CLI command) that only tells, without listening, calls
+``announce_writes``. On a SQLite file, ``notice_file_writes`` counts the commits of
+other processes instead (``sqlite_file_writes``: asked at each ``data_version``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from license_service.errors import EmptyDatabaseError, SchemaTooNewError, StorageError
 from license_service.store.sqlite_access import open_problem, write_problem
+from license_service.store.sqlite_file_writes import SqliteFileWrites
 from license_service.store.sqlite_files import IfDamaged, IfEmpty, check_sqlite_file
 from license_service.store.write_notifications import (
     WriteNotifications,
@@ -97,6 +101,8 @@ class Database:
         self._write_listeners: list[weakref.ref[Callable[[], None]]] = []
         self._origin = new_origin()
         self._notifications: WriteNotifications | None = None
+        self._announcing = False
+        self._file_writes: SqliteFileWrites | None = None
 
     @classmethod
     def open(
@@ -170,7 +176,7 @@ class Database:
         try:
             with self._engine.begin() as connection:
                 yield connection
-                if self._notifications is not None:
+                if self._announcing:
                     notify_write(connection, origin=self._origin)
         except SQLAlchemyError as exc:
             raise StorageError(f"database {self.url}: {exc}") from exc
@@ -191,6 +197,9 @@ class Database:
         if notifications is not None and not notifications.listening:
             with self._version_lock:
                 self._data_version += 1
+        file_writes = self._file_writes
+        if file_writes is not None and file_writes.changed():
+            self._advance_version()
         return self._data_version
 
     def notify_other_replicas(self) -> WriteNotifications:
@@ -204,12 +213,33 @@ class Database:
                 f"database {self.url}: only PostgreSQL can tell replicas of each other's "
                 "writes; several replicas need a PostgreSQL --database-url"
             )
+        self._announcing = True
         if self._notifications is None:
             self._notifications = WriteNotifications(
                 self._engine, origin=self._origin, on_write=self._advance_version
             )
             self._notifications.start()
         return self._notifications
+
+    def notice_file_writes(self) -> None:
+        """Count every commit to this SQLite file, other processes' too (a CLI command's).
+
+        For a SQLite database served by one process while commands may write it; a
+        no-op elsewhere (PostgreSQL: ``notify_other_replicas``). Stopped by ``dispose``.
+        """
+        file = sqlite_file_of(self._engine.url)
+        if file is not None and self._file_writes is None:
+            self._file_writes = SqliteFileWrites(file)
+
+    def announce_writes(self) -> None:
+        """Tell listening replicas of each write of this process, without listening to theirs.
+
+        For writers of the same database outside the serving processes (a CLI command):
+        their writes then drop the replicas' cached reports too. PostgreSQL only; a
+        no-op on SQLite, which has no way to tell another process.
+        """
+        if self.dialect == "postgresql":
+            self._announcing = True
 
     def add_write_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` (no arguments) after each writing transaction, in the writer's thread.
@@ -251,6 +281,8 @@ class Database:
         """Close every pooled connection; the object must not be used afterwards."""
         if self._notifications is not None:
             self._notifications.stop()
+        if self._file_writes is not None:
+            self._file_writes.close()
         self._engine.dispose()
 
     def _advance_version(self) -> None:

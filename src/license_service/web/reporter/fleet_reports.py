@@ -5,20 +5,25 @@ SPEC 3's rules, by the same machinery as License Service's reports: the period,
 ``metricName`` and ``format`` parameters (``period_parameters``), the row shapes and
 CSV of the row specs (``report_bodies.Report.encoded``), the JSON error answers.
 ``clusterId=`` narrows a report to one cluster. The numbers are ``fleet_sums``': per
-day the sum of the clusters' daily peaks, the highest, the earliest day. The database
-is read in a worker thread; report bodies are kept while no replica writes
-(``fleet_bodies``).
+day the sum of the clusters' daily peaks, the highest, the earliest day.
+
+The three reports and ``/clusters`` take their bodies from License Service's
+``cached_reports`` (keyed by report, cluster filter, period, metric and format): a kept
+body is answered on the event loop, a miss is read once per key in a worker thread,
+and every write drops them: this process's, and (PostgreSQL) any other replica's or
+CLI command's, told by ``Database.notify_other_replicas``. ``/contributions`` reads
+the database in a worker thread at each request.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
 
 import anyio
-from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,12 +37,12 @@ from license_service.fleet.fleet_store import (
 )
 from license_service.formats.unsafe_characters import first_unsafe_character
 from license_service.metering.fleet_sums import contributions, fleet_peaks
-from license_service.metering.periods import DatePeriod
+from license_service.metering.periods import MAX_PERIOD_DAYS, DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS
 from license_service.web.authentication import Endpoint
-from license_service.web.reporter.fleet_bodies import FleetBodies
 from license_service.web.reporter.reporter_state import ReporterState
-from license_service.web.reports.period_parameters import ReportQuery, report_query
+from license_service.web.reports.cached_reports import CachedReports
+from license_service.web.reports.period_parameters import ReportFormat, ReportQuery, report_query
 from license_service.web.reports.report_bodies import REPORTS, Report
 from license_service.web.reports.report_responses import report_response
 
@@ -54,14 +59,60 @@ CONTRIBUTION_COLUMNS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _ClusterList:
+    """``/clusters`` as the body cache names it."""
+
+    name: str = "clusters"
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}"
+
+
+CLUSTER_LIST: Final = _ClusterList()
+
+
 def fleet_report_endpoints(state: ReporterState) -> dict[str, Endpoint]:
-    """The handler of each read endpoint, by path."""
-    bodies = FleetBodies(state.database)
+    """The handler of each read endpoint, by path; the reports and ``/clusters`` share one
+    cache of bodies."""
+    bodies = fleet_bodies(state)
     return {
         **{report.path: _report_endpoint(state, report, bodies) for report in REPORTS},
-        "/clusters": _clusters_endpoint(state),
+        "/clusters": _clusters_endpoint(state, bodies),
         "/contributions": _contributions_endpoint(state),
     }
+
+
+def fleet_bodies(state: ReporterState) -> CachedReports:
+    """The kept bodies of the fleet's reports and cluster list, dropped by every write."""
+    return CachedReports(
+        state.database,
+        functools.partial(_read_bodies, state),
+        today=state.today,
+        longest_days=lambda: MAX_PERIOD_DAYS,
+    )
+
+
+def _read_bodies(
+    state: ReporterState,
+    report: Report[Any] | _ClusterList,
+    *,
+    cluster_id: str | None,
+    period: DatePeriod,
+    metric: str | None,
+    formats: Collection[ReportFormat],
+) -> dict[ReportFormat, bytes]:
+    """The bodies of ``report`` in each of ``formats``, from one read; blocking."""
+    if isinstance(report, _ClusterList):
+        documents = cluster_documents(state, period)
+        return {f: _encoded(documents, CLUSTER_COLUMNS, f) for f in formats}
+    with state.database.read() as connection:
+        sums = fleet_daily_sums(
+            connection, report.rows, period, cluster_id=cluster_id, metric=metric
+        )
+    peaks = fleet_peaks(report.rows, [sums])
+    return {f: report.encoded(peaks, f) for f in formats}
 
 
 def cluster_from(query: Mapping[str, str]) -> str | None:
@@ -75,33 +126,25 @@ def cluster_from(query: Mapping[str, str]) -> str | None:
     return cluster_id
 
 
-def _report_endpoint(state: ReporterState, report: Report[Any], bodies: FleetBodies) -> Endpoint:
+def _report_endpoint(state: ReporterState, report: Report[Any], bodies: CachedReports) -> Endpoint:
     async def answer(request: Request) -> Response:
-        query = report_query(request.query_params, today=state.today())
+        today = state.today()
+        query = report_query(request.query_params, today=today)
         cluster_id = cluster_from(request.query_params)
-        compute = functools.partial(_report_body, report, query, cluster_id)
-        key = (report.name, cluster_id, query.period, query.metric, query.format)
-        body = await anyio.to_thread.run_sync(bodies.body, key, compute)
+        body = await bodies.body(report, query, today=today, cluster_id=cluster_id)
         return _answer(report.name, query, body)
 
     return answer
 
 
-def _report_body(
-    report: Report[Any], query: ReportQuery, cluster_id: str | None, connection: Connection
-) -> bytes:
-    sums = fleet_daily_sums(
-        connection, report.rows, query.period, cluster_id=cluster_id, metric=query.metric
-    )
-    return report.encoded(fleet_peaks(report.rows, [sums]), query.format)
-
-
-def _clusters_endpoint(state: ReporterState) -> Endpoint:
+def _clusters_endpoint(state: ReporterState, bodies: CachedReports) -> Endpoint:
     async def answer(request: Request) -> Response:
-        query = report_query(request.query_params, today=state.today())
-        read = functools.partial(cluster_documents, state, query.period)
-        documents = await anyio.to_thread.run_sync(read)
-        return _answer("clusters", query, _encoded(documents, CLUSTER_COLUMNS, query))
+        today = state.today()
+        query = report_query(request.query_params, today=today)
+        # /clusters lists every cluster (no filter): its metric parameter changes nothing.
+        query = ReportQuery(query.period, None, query.format)
+        body = await bodies.body(CLUSTER_LIST, query, today=today)
+        return _answer("clusters", query, body)
 
     return answer
 
@@ -123,7 +166,8 @@ def _contributions_endpoint(state: ReporterState) -> Endpoint:
             )
         read = functools.partial(_contribution_documents, state, query, product_id)
         documents = await anyio.to_thread.run_sync(read)
-        return _answer("contributions", query, _encoded(documents, CONTRIBUTION_COLUMNS, query))
+        body = _encoded(documents, CONTRIBUTION_COLUMNS, query.format)
+        return _answer("contributions", query, body)
 
     return answer
 
@@ -165,8 +209,8 @@ def _answer(name: str, query: ReportQuery, body: bytes) -> Response:
 
 
 def _encoded(
-    documents: Sequence[Mapping[str, Any]], columns: Sequence[str], query: ReportQuery
+    documents: Sequence[Mapping[str, Any]], columns: Sequence[str], format: ReportFormat
 ) -> bytes:
-    if query.format == "csv":
+    if format == "csv":
         return b"".join(documents_csv(documents, columns))
     return json.dumps(list(documents), ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -19,7 +19,12 @@
 Bodies are byte for byte those of an uncached request: the same functions make them.
 The default period resolves against today (UTC), and the key holds the resolved
 period, so a new day is a new key. Writes by another process (a second replica on
-one PostgreSQL) are not seen: each process's cache follows its own writes.
+one PostgreSQL) are seen only through ``Database.notify_other_replicas``; without it
+each process's cache follows its own writes.
+
+License Service's reports use it through ``CachedReports.of_app`` (one cluster, its
+store's period peaks); the Reporter's (``web.reporter.fleet_reports``) give their own
+``BodiesRead`` (the fleet's sums, the cluster list) and ask per cluster filter.
 """
 
 from __future__ import annotations
@@ -33,13 +38,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import anyio
 import anyio.to_thread
 
 from license_service.errors import LicenseServiceError
+from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, DatePeriod
+from license_service.store.database import Database
 from license_service.web.app_state import AppState
 from license_service.web.reports.period_parameters import ReportFormat, ReportQuery
 from license_service.web.reports.report_bodies import Report, report_bodies
@@ -54,14 +61,43 @@ MAX_WANTED: Final = 16
 _Started = tuple[BodyKey, int]
 
 
+class NamedReport(Protocol):
+    """What the cache needs of a report: its name (in the key) and path (in messages)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+
+class BodiesRead(Protocol):
+    """Reads a report's body in each of ``formats`` in one read; blocking (a worker thread)."""
+
+    def __call__(
+        self,
+        report: Any,
+        *,
+        cluster_id: str | None,
+        period: DatePeriod,
+        metric: str | None,
+        formats: Collection[ReportFormat],
+    ) -> dict[ReportFormat, bytes]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Wanted:
     """A body to compute again after each write: a period of ``days`` ending today."""
 
-    report: Report[Any]
+    report: NamedReport
+    cluster_id: str | None
     metric: str | None
     format: ReportFormat
     days: int
+
+
+_Group = tuple[NamedReport, str | None, str | None, int]
+"""Wanted bodies computed together: report, cluster, metric, days."""
 
 
 @dataclass
@@ -81,15 +117,23 @@ class CachedReports:
 
     def __init__(
         self,
-        state: AppState,
+        database: Database,
+        read: BodiesRead,
         *,
+        today: Callable[[], date],
+        longest_days: Callable[[], int],
+        cluster_id: str | None = None,
         cache: BodyCache | None = None,
         max_readers: int = MAX_READERS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Serve the reports of ``state``; register for its database's writes."""
-        database = state.database
-        self._state = state
+        """Bodies ``read`` from ``database``, of ``cluster_id`` unless a request names one;
+        warmed for the periods of ``longest_days`` ending ``today()``; registers for writes."""
+        self._database = database
+        self._read = read
+        self._today = today
+        self._longest = longest_days
+        self._cluster_id = cluster_id
         self._cache = cache or BodyCache(lambda: database.data_version)
         self._max_readers = max_readers
         self._monotonic = monotonic
@@ -97,10 +141,55 @@ class CachedReports:
         self._parts: _LoopParts | None = None
         database.add_write_listener(self._data_written)
 
-    async def body(self, report: Report[Any], query: ReportQuery, *, today: date) -> bytes:
-        """The body of ``report`` for ``query`` (read ``today``): kept, or computed once."""
-        key = BodyKey(report.name, self._state.cluster_id, query.period, query.metric, query.format)
-        self._note_wanted(report, query, today=today)
+    @classmethod
+    def of_app(
+        cls,
+        state: AppState,
+        *,
+        cache: BodyCache | None = None,
+        max_readers: int = MAX_READERS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> CachedReports:
+        """License Service's reports of ``state``: its cluster's period peaks."""
+        database = state.database
+
+        def read(
+            report: Report[Any],
+            *,
+            cluster_id: str | None,
+            period: DatePeriod,
+            metric: str | None,
+            formats: Collection[ReportFormat],
+        ) -> dict[ReportFormat, bytes]:
+            cluster = ClusterId(cluster_id or state.cluster_id)
+            return report_bodies(
+                database, report, cluster_id=cluster, period=period, metric=metric, formats=formats
+            )
+
+        return cls(
+            database,
+            read,
+            today=state.today,
+            longest_days=lambda: min(state.retention_peak_days, MAX_PERIOD_DAYS),
+            cluster_id=state.cluster_id,
+            cache=cache,
+            max_readers=max_readers,
+            monotonic=monotonic,
+        )
+
+    async def body(
+        self,
+        report: NamedReport,
+        query: ReportQuery,
+        *,
+        today: date,
+        cluster_id: str | None = None,
+    ) -> bytes:
+        """The body of ``report`` for ``query`` (read ``today``) and ``cluster_id`` (default:
+        the one given at construction): kept, or computed once."""
+        cluster = cluster_id if cluster_id is not None else self._cluster_id
+        key = BodyKey(report.name, cluster, query.period, query.metric, query.format)
+        self._note_wanted(report, cluster, query, today=today)
         kept = self._cache.get(key)
         if kept is not None:
             return kept
@@ -114,19 +203,17 @@ class CachedReports:
         while parts.warming is not None and not parts.warming.done():
             await asyncio.shield(parts.warming)
 
-    def _note_wanted(self, report: Report[Any], query: ReportQuery, *, today: date) -> None:
+    def _note_wanted(
+        self, report: NamedReport, cluster_id: str | None, query: ReportQuery, *, today: date
+    ) -> None:
         period = query.period
-        if period.last != today or period.days not in (DEFAULT_PERIOD_DAYS, self._longest_days):
+        if period.last != today or period.days not in (DEFAULT_PERIOD_DAYS, self._longest()):
             return
-        wanted = _Wanted(report, query.metric, query.format, period.days)
+        wanted = _Wanted(report, cluster_id, query.metric, query.format, period.days)
         self._wanted[wanted] = self._monotonic()
         self._wanted.move_to_end(wanted)
         while len(self._wanted) > MAX_WANTED:
             self._wanted.popitem(last=False)
-
-    @property
-    def _longest_days(self) -> int:
-        return min(self._state.retention_peak_days, MAX_PERIOD_DAYS)
 
     def _loop_parts(self) -> _LoopParts:
         loop = asyncio.get_running_loop()
@@ -139,10 +226,10 @@ class CachedReports:
         return parts
 
     def _start(
-        self, parts: _LoopParts, report: Report[Any], keys: Iterable[BodyKey]
+        self, parts: _LoopParts, report: NamedReport, keys: Iterable[BodyKey]
     ) -> list[asyncio.Future[bytes]]:
-        """The futures of ``keys`` (same report, period and metric): joined, or started."""
-        version = self._state.database.data_version
+        """The futures of ``keys`` (same report, cluster, period and metric): joined, or started."""
+        version = self._database.data_version
         futures: list[asyncio.Future[bytes]] = []
         new: dict[BodyKey, asyncio.Future[bytes]] = {}
         for key in keys:
@@ -162,15 +249,14 @@ class CachedReports:
     async def _compute(
         self,
         parts: _LoopParts,
-        report: Report[Any],
+        report: NamedReport,
         futures: dict[BodyKey, asyncio.Future[bytes]],
         version: int,
     ) -> None:
         first = next(iter(futures))
         formats: Collection[ReportFormat] = {key.format for key in futures}
         read = functools.partial(
-            report_bodies,
-            self._state.database,
+            self._read,
             report,
             cluster_id=first.cluster_id,
             period=first.period,
@@ -212,11 +298,11 @@ class CachedReports:
     async def _warm(self, parts: _LoopParts) -> None:
         while True:
             parts.warm_again = False
-            version = self._state.database.data_version
-            for (report, metric, days), formats in self._wanted_now().items():
-                period = DatePeriod.ending(self._state.today(), days=days)
+            version = self._database.data_version
+            for (report, cluster_id, metric, days), formats in self._wanted_now().items():
+                period = DatePeriod.ending(self._today(), days=days)
                 keys = [
-                    BodyKey(report.name, self._state.cluster_id, period, metric, format)
+                    BodyKey(report.name, cluster_id, period, metric, format)
                     for format in sorted(formats)
                 ]
                 if all(self._cache.get(key) is not None for key in keys):
@@ -229,17 +315,18 @@ class CachedReports:
                     logger.warning("Could not compute %s again after a write: %s", report.path, exc)
                 except Exception:
                     logger.exception("Could not compute %s again after a write", report.path)
-            if not parts.warm_again and version == self._state.database.data_version:
+            if not parts.warm_again and version == self._database.data_version:
                 return
 
-    def _wanted_now(self) -> dict[tuple[Report[Any], str | None, int], set[ReportFormat]]:
+    def _wanted_now(self) -> dict[_Group, set[ReportFormat]]:
         since = self._monotonic() - WANTED_FOR_SECONDS
-        groups: dict[tuple[Report[Any], str | None, int], set[ReportFormat]] = {}
+        groups: dict[_Group, set[ReportFormat]] = {}
         for wanted, asked_at in list(self._wanted.items()):
             if asked_at < since:
                 del self._wanted[wanted]
                 continue
-            groups.setdefault((wanted.report, wanted.metric, wanted.days), set()).add(wanted.format)
+            group = (wanted.report, wanted.cluster_id, wanted.metric, wanted.days)
+            groups.setdefault(group, set()).add(wanted.format)
         return groups
 
 

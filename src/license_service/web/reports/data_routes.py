@@ -27,7 +27,7 @@ from license_service.web.reports.report_responses import report_response
 
 def report_endpoints(state: AppState) -> dict[str, Endpoint]:
     """The handler of each report endpoint, by path, sharing one cache of bodies."""
-    reports = CachedReports(state)
+    reports = CachedReports.of_app(state)
     return {report.path: report_endpoint(state, report, reports) for report in REPORTS}
 
 

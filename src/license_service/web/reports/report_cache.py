@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.web.reports.period_parameters import ReportFormat
 
@@ -28,10 +27,11 @@ MAX_BYTES: Final = 16 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class BodyKey:
-    """Everything a report body depends on besides the data."""
+    """Everything a report body depends on besides the data (``cluster_id`` ``None``: the
+    Reporter's whole fleet)."""
 
     report: str
-    cluster_id: ClusterId
+    cluster_id: str | None
     period: DatePeriod
     metric: str | None
     format: ReportFormat

@@ -33,6 +33,7 @@ from license_service.web.reports.report_bodies import (
     Report,
 )
 from license_service.web.reports.report_cache import BodyCache, BodyKey
+from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
 from tests.store.sample_builders import PVU, VPC, at, bundled, day, product, service, store
 from tests.web.conftest import NOW, World, authorized
 
@@ -327,3 +328,33 @@ def test_a_kept_body_is_the_same_object_until_a_write(
     assert second is first
     assert third is not first
     assert counting.calls == 2
+
+
+@pytest.mark.postgres
+def test_while_other_replicas_writes_cannot_be_heard_warming_ends_after_one_round(
+    state: AppState,
+) -> None:
+    with fresh_postgres_schema(postgres_url_or_skip()) as url:
+        database = Database.open(url)
+        try:
+            fill(database)
+            notifications = database.notify_other_replicas()
+            assert notifications.wait_listening(5.0)
+            replica = dataclasses.replace(state, database=database)
+            reports = CachedReports.of_app(replica, cache=BodyCache(lambda: database.data_version))
+            counting = CountingReport(PRODUCTS)
+
+            async def ask_lose_notifications_and_write() -> None:
+                await reports.body(counting.report, query(), today=TODAY)
+                notifications.stop()  # as when the listening connection is lost
+                await asyncio.to_thread(
+                    store, database, at("2026-11-28", "09:05"), product("g-id", 2, name="G")
+                )
+                # Every read now counts as after a write: warming must not go round for ever.
+                await asyncio.wait_for(reports.wait_for_warming(), timeout=5.0)
+
+            asyncio.run(ask_lose_notifications_and_write())
+        finally:
+            database.dispose()
+
+    assert counting.calls <= 3

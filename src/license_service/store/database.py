@@ -186,6 +186,13 @@ class Database:
             self._advance_version()
 
     @property
+    def hears_writes(self) -> bool:
+        """False while other replicas' writes cannot be heard (``data_version`` then moves
+        at every call, so nothing kept is reused and nothing is worth computing ahead)."""
+        notifications = self._notifications
+        return notifications is None or notifications.listening
+
+    @property
     def data_version(self) -> int:
         """How many writing transactions (``begin``) have ended; read it before reading data.
 

@@ -317,6 +317,10 @@ class CachedReports:
                     logger.exception("Could not compute %s again after a write", report.path)
             if not parts.warm_again and version == self._database.data_version:
                 return
+            if not self._database.hears_writes:
+                # Every read counts as after a write until the notifications are heard
+                # again: going round once more would recompute the same bodies for ever.
+                return
 
     def _wanted_now(self) -> dict[_Group, set[ReportFormat]]:
         since = self._monotonic() - WANTED_FOR_SECONDS

@@ -3,8 +3,10 @@
 Three simulated clusters push signed days (one named with HTML and script). The page's
 chart of IBM MQ must draw, for each cluster and day, a bar as high in the browser as
 that cluster's daily value, stacked so that each column is the fleet's daily sum; the
-metric and period links must lead to the pages they name; the hostile name must show
-as text and run nothing; a browser without the token gets a page saying how to pass it.
+metric and period links must lead to the pages they name, with the token the page was
+opened with kept by the tab (never written by the server, and taken out of the address
+bar); the hostile name must show as text and run nothing; a browser without the token
+gets a page saying how to pass it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -22,8 +25,8 @@ from selenium.webdriver.remote.webelement import WebElement
 from license_service.fleet.push_format import ClusterIdentity, PushDay, encode_push
 from license_service.metering.usage_rows import ProductUsage
 from license_service.store.database import sqlite_url
-from tests.browser.headless_chromium import ChromiumPaths, HeadlessChromium
-from tests.e2e.processes import ServiceProcess
+from tests.browser.headless_chromium import WAIT_SECONDS, ChromiumPaths, HeadlessChromium
+from tests.e2e.processes import ServiceProcess, eventually
 from tests.e2e.reporter_process import start_reporter, token_of
 from tests.fleet.pushes import cluster_key, day_of
 
@@ -184,12 +187,99 @@ def test_the_metric_and_period_links_lead_to_their_pages(
         browser.driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
 
 
-def test_a_browser_without_the_token_is_told_how_to_pass_it(
+def _landed(browser: HeadlessChromium, path: str, token: str) -> str:
+    """The page ``path`` the browser shows, reached with ``token`` in its request and shown
+    without it; the same request again holds no token in its HTML. Its address then."""
+    browser.wait_for_path(path)
+    assert browser.response_status() == 200
+    assert "token" not in browser.query()  # taken out of the address bar
+    assert token not in browser.driver.page_source
+    # The address the document was requested at (Navigation Timing keeps it as it was).
+    requested = str(
+        browser.driver.execute_script("return performance.getEntriesByType('navigation')[0].name;")
+    )
+    assert parse_qs(urlsplit(requested).query)["token"] == [token]
+    again = httpx.get(requested, headers={"Accept": "text/html"}, timeout=30)
+    assert again.status_code == 200
+    assert token not in again.text  # the server wrote it nowhere (SPEC 4.6)
+    return requested
+
+
+def test_opened_with_the_token_every_link_keeps_it_for_the_tab(
+    reporter: ServiceProcess, browser: HeadlessChromium
+) -> None:
+    token = token_of(reporter)
+    browser.open(f"{reporter.url}/?{PERIOD}&token={token}")
+    _landed(browser, "/", token)
+    assert browser.query()["dateFrom"] == [FIRST.isoformat()]
+    assert "keeps the" in browser.element("token-hint").text
+    browser.click("period-last-month")
+    _landed(browser, "/", token)
+    last_month_end = TODAY.replace(day=1) - timedelta(days=1)
+    assert browser.query()["dateTo"] == [last_month_end.isoformat()]
+    assert browser.element("period-last-month").get_attribute("aria-current") == "page"
+    browser.click("period-30-days")
+    _landed(browser, "/", token)
+    [pvu_link] = [
+        link
+        for link in browser.driver.find_elements(By.CSS_SELECTOR, "#metric-links a")
+        if link.text == PVU
+    ]
+    pvu_link.click()
+    eventually(
+        lambda: browser.query().get("metricName") == [PVU],
+        within=WAIT_SECONDS,
+        what="the page of the metric followed",
+    )
+    _landed(browser, "/", token)
+    assert browser.element("metric-shown").text == PVU
+    assert _mq_figure(browser, PVU).find_elements(By.CSS_SELECTOR, "rect[data-day]")
+    browser.click("link-status")
+    _landed(browser, "/status", token)
+    assert "Refused pushes and imports" in browser.driver.find_element(By.TAG_NAME, "body").text
+    browser.click("link-page")
+    _landed(browser, "/", token)
+    assert browser.element("cluster-count").text == str(len(PUSHED))
+    assert browser.problems() == []
+
+
+def test_a_reload_or_a_step_back_opens_the_page_again_with_the_token_kept(
+    reporter: ServiceProcess, browser: HeadlessChromium
+) -> None:
+    token = token_of(reporter)
+    browser.open(f"{reporter.url}/?{PERIOD}&token={token}")
+    browser.click("link-status")
+    _landed(browser, "/status", token)
+    # The address left holds no token: the refusal page's script asks again with it.
+    browser.driver.refresh()
+    _landed(browser, "/status", token)
+    browser.driver.back()
+    _landed(browser, "/", token)
+    assert browser.query()["dateFrom"] == [FIRST.isoformat()]
+    assert browser.element("cluster-count").text == str(len(PUSHED))
+    # The one problem: the refusal's own status (once per step), which Chromium logs.
+    assert [p for p in browser.problems() if "status of 401" not in p] == []
+
+
+def test_a_token_refused_in_the_address_is_not_kept(
     reporter: ServiceProcess, browser: HeadlessChromium
 ) -> None:
     browser.open(f"{reporter.url}/?{PERIOD}&token={token_of(reporter)}")
-    browser.click("period-last-month")  # links carry no token
-    browser.wait_for_path("/")
+    wrong = "w" * 32
+    browser.open(f"{reporter.url}/status?token={wrong}")
+    assert browser.response_status() == 401
+    assert "token" not in browser.query()
+    assert browser.driver.execute_script("return sessionStorage.length;") == 0
+    browser.open(f"{reporter.url}/?{PERIOD}")  # nothing kept: nothing to ask again with
+    assert browser.response_status() == 401
+    assert browser.element("refusal").is_displayed()
+    assert [p for p in browser.problems() if "status of 401" not in p] == []
+
+
+def test_a_browser_without_the_token_is_told_how_to_pass_it(
+    reporter: ServiceProcess, browser: HeadlessChromium
+) -> None:
+    browser.open(f"{reporter.url}/?{PERIOD}")
     assert browser.response_status() == 401
     assert "needs authentication" in browser.element("refusal").text
     advice = browser.element("how-to-get-in").text

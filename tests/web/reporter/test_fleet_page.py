@@ -14,9 +14,10 @@ from license_service.metering.usage_rows import ProductUsage
 from license_service.signing.keys import SigningKey
 from license_service.web.reporter.fleet_page import MAX_CHARTS
 from license_service.web.reporter.fleet_page_links import period_presets
+from license_service.web.reporter.fleet_page_script import FLEET_SCRIPT
 from license_service.web.reporter.stacked_charts import MAX_BANDS
 from tests.fleet.pushes import cluster_key, day_of, push_body
-from tests.web.reporter.conftest import NOW, PERIOD
+from tests.web.reporter.conftest import NOW, PERIOD, TOKEN
 
 D1 = date(2026, 12, 1)
 VPC = "VIRTUAL_PROCESSOR_CORE"
@@ -67,6 +68,29 @@ class _Page(HTMLParser):
             self.cluster_text.append(data.strip())
 
 
+class _Scripts(HTMLParser):
+    """The ``nonce`` of every ``<script>`` of a page and the text inside them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nonces: list[str | None] = []
+        self.texts: list[str] = []
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self.nonces.append(dict(attrs).get("nonce"))
+            self.texts.append("")
+            self._inside = True
+
+    def handle_endtag(self, tag: str) -> None:
+        self._inside = self._inside and tag != "script"
+
+    def handle_data(self, data: str) -> None:
+        if self._inside:
+            self.texts[-1] += data
+
+
 def _parsed(text: str) -> _Page:
     page = _Page()
     page.feed(text)
@@ -102,10 +126,7 @@ def test_the_page_shows_the_fleets_products_and_each_clusters_bars(client: TestC
     answer = client.get("/", params=PERIOD)
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("text/html")
-    policy = answer.headers["Content-Security-Policy"]
-    assert "script-src" not in policy
-    assert "style-src 'nonce-" in policy
-    assert "<script" not in answer.text
+    assert "style-src 'nonce-" in answer.headers["Content-Security-Policy"]
     page = _parsed(answer.text)
     products = client.get("/products", params=PERIOD).json()
     mq = next(row for row in products if row["id"] == "mq-1")
@@ -128,8 +149,8 @@ def test_the_page_shows_the_fleets_products_and_each_clusters_bars(client: TestC
         if product == "mq-1":
             assert abs(height - quantity * scale) < 0.011
     assert {"c1", "c2", "name of c1", "none"} <= set(page.cluster_text)
-    assert 'id="link-status" href="/status"' in answer.text
-    assert "id='link-page' href='/'" in client.get("/status").text
+    assert 'id="link-status" href="/status" data-token>' in answer.text
+    assert "id='link-page' href='/' data-token>" in client.get("/status").text
 
 
 def test_the_metric_filter_narrows_the_products_and_the_charts(client: TestClient) -> None:
@@ -166,7 +187,8 @@ def test_a_hostile_cluster_name_is_shown_as_text(client: TestClient) -> None:
     )
     _push(client, body)
     text = client.get("/", params=PERIOD).text
-    assert "<script" not in text
+    assert text.count("<script") == 1  # the page's own, nonce'd
+    assert HOSTILE not in text
     escaped = "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;"
     assert text.count(escaped) >= 4  # cluster table, band title, legend, numbers
 
@@ -227,3 +249,36 @@ def test_a_refused_key_is_shown_in_the_cluster_list(client: TestClient) -> None:
     cells = _parsed(client.get("/", params=PERIOD).text).cluster_text
     assert cluster_key("c1").fingerprint in cells
     assert f"{stranger.fingerprint}, refused: license-service reporter trust c1 accepts it" in cells
+
+
+def test_each_page_runs_the_one_token_script_under_its_nonce_and_holds_no_token(
+    client: TestClient,
+) -> None:
+    """Opened with ``?token=`` (as the demo prints them), the pages and the refusal page
+    hold the token nowhere (SPEC 4.6): the tab's script keeps it, under a strict policy."""
+    _push(client, push_body("c1", [day_of(D1)]))
+    wrong = "w" * 32
+    no_header = {"Authorization": "", "Accept": "text/html"}
+    answers = {
+        path: client.get(path, params={**PERIOD, "token": TOKEN}, headers=no_header)
+        for path in ("/", "/status")
+    }
+    refused = client.get("/", params={"token": wrong}, headers=no_header)
+    answers["refusal"] = refused
+    assert [a.status_code for a in answers.values()] == [200, 200, 401]
+    nonces = set()
+    for path, answer in answers.items():
+        assert TOKEN not in answer.text, path
+        assert wrong not in answer.text, path
+        policy = answer.headers["Content-Security-Policy"]
+        assert "unsafe" not in policy
+        scripts = _Scripts()
+        scripts.feed(answer.text)
+        [nonce] = scripts.nonces
+        assert nonce is not None
+        assert f"script-src 'nonce-{nonce}'" in policy
+        assert f"style-src 'nonce-{nonce}'" in policy
+        assert scripts.texts == [FLEET_SCRIPT]
+        nonces.add(nonce)
+    assert len(nonces) == 3  # a new nonce per answer
+    assert 'data-refused="401"' in refused.text

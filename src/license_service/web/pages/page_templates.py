@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 from license_service.web.pages.page_macros import MACROS
+from license_service.web.pages.tab_token_script import KEPT_FOR_TAB
 
 STYLE: Final = """
 :root { color-scheme: light dark; --muted: #666; --line: #ccc; --bad: #b00020; --good: #1b5e20; }
@@ -35,10 +36,15 @@ td.words { overflow-wrap: normal; }
 nav a.current { color: inherit; font-weight: 600; text-decoration: none; }
 """
 
-# Plain ES2017, no library. Links work without it (default period, no token).
-SCRIPT: Final = r"""
+# Plain ES2017, no library. Links work without it (default period, no token). The token
+# is kept for the tab and taken out of the address by ``tab_token_script``'s lines.
+SCRIPT: Final = (
+    r"""
 (() => {
   "use strict";
+"""
+    + KEPT_FOR_TAB
+    + r"""
   const $ = (id) => document.getElementById(id);
   const apiToken = $("api-token"), accountToken = $("service-account-token");
   const dateFrom = $("date-from"), dateTo = $("date-to");
@@ -128,16 +134,9 @@ SCRIPT: Final = r"""
   // The API token is kept for this tab only, so that it is typed once: the status page
   // (which never holds the token) links back here with its period, and the period in the
   // address brings the kept token back into the field.
-  const KEPT = "license-service.api-token";
-  function keep() {
-    try {
-      if (apiToken.value) sessionStorage.setItem(KEPT, apiToken.value);
-      else sessionStorage.removeItem(KEPT);
-    } catch (error) { /* storage is off: the field alone holds the token */ }
-  }
-  function kept() {
-    try { return sessionStorage.getItem(KEPT) || ""; } catch (error) { return ""; }
-  }
+  // Storage off: the field alone holds the token.
+  const kept = tabToken("license-service.api-token");
+  const keep = () => kept.set(apiToken.value);
   apiToken.addEventListener("input", keep);
 
   // The demo prints /?token=<API token>: take the token into the field, then drop it from
@@ -147,12 +146,12 @@ SCRIPT: Final = r"""
   const address = new URL(location.href), params = address.searchParams;
   const day = (name) => /^\d{4}-\d{2}-\d{2}$/.test(params.get(name) || "");
   const fromStatusPage = day("dateFrom") && day("dateTo");
-  if (params.has("token")) {
-    apiToken.value = params.get("token");
-    params.delete("token");
+  const given = takeToken(address);
+  if (given !== null) {
+    apiToken.value = given;
     keep();
   } else if (fromStatusPage && !apiToken.value) {
-    apiToken.value = kept();
+    apiToken.value = kept.get();
   }
   if (fromStatusPage) {
     dateFrom.value = params.get("dateFrom");
@@ -167,7 +166,7 @@ SCRIPT: Final = r"""
     params.delete(name);
   }
   params.delete("open");
-  history.replaceState(history.state, "", address.pathname + address.search + address.hash);
+  replaceAddress(address);
   update();
   if (openStatus || openExplained) {
     if (apiToken.value && openExplained) {
@@ -183,6 +182,7 @@ SCRIPT: Final = r"""
   }
 })();
 """
+)
 
 PAGE: Final = (
     """<!doctype html>

@@ -4,7 +4,8 @@ Periods are SPEC 3's (``dateFrom``/``dateTo``, UTC days, both included, never af
 today): the last 30 days (the default), this and last month, quarter and year, and any
 other as ``dateFrom``/``dateTo`` in the address. A current month, quarter or year ends
 today. Each period link keeps the metric chosen, and each metric link the period.
-Links hold no token: no answer ever does (SPEC 4.6); the page says how to add it.
+Links hold no token: no answer ever does (SPEC 4.6); the page's script adds the token
+the tab kept (``fleet_page_script``).
 """
 
 from __future__ import annotations

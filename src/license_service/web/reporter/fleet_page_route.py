@@ -3,9 +3,11 @@
 ``/`` takes SPEC 3's period (``dateFrom``/``dateTo``, 400 when malformed) and
 ``metricName``, gathers the page in a worker thread (``fleet_page``) and renders it
 with License Service's page machinery: Jinja2 with autoescape, the per-response nonce'd
-style, no script, no caching, no referrer (``page_responses``). A browser refused at
-``/`` or ``/status`` (``Accept`` prefers HTML) gets ``fleet_refusal_page``: the
-refusal's message and how to pass the Reporter token; API clients keep the JSON error.
+style and one script (``fleet_page_script``: the tab keeps the ``?token=``), no caching,
+no referrer (``page_responses``). A browser refused at ``/`` or ``/status`` (``Accept``
+prefers HTML) gets ``fleet_refusal_page``: the refusal's message and how to pass the
+Reporter token, and the same script, which opens the page again with the token the tab
+kept; API clients keep the JSON error.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def page_endpoint(state: ReporterState) -> Endpoint:
         metric = metric_from(request.query_params)
         nonce = secrets.token_urlsafe(18)
         html = await anyio.to_thread.run_sync(functools.partial(render, nonce, period, metric))
-        return page_response(html, nonce=nonce, script=False)
+        return page_response(html, nonce=nonce, script=True)
 
     return answer
 
@@ -62,7 +64,7 @@ def fleet_refusal_page(denied: Denied, *, headers: Mapping[str, str]) -> Respons
         message=denied.message,
     )
     return page_response(
-        html, nonce=nonce, script=False, status=denied.status, headers=dict(headers)
+        html, nonce=nonce, script=True, status=denied.status, headers=dict(headers)
     )
 
 

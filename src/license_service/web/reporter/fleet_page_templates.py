@@ -1,14 +1,21 @@
 """The HTML templates of the Reporter's page ``/`` and of its refusal (Jinja2, autoescape on).
 
-They extend License Service's ``page.html`` (its style, its nonce'd ``<style>`` only)
+They extend License Service's ``page.html`` (its style, its nonce'd ``<style>``)
 and import its ``macros.html`` (``table``, ``chart_svg``), so the Reporter's tables and
-charts look like License Service's. No script; nothing is marked safe. The extra style
-below is literal template text (no ``{{``).
+charts look like License Service's. Each runs one script under the same nonce,
+``FLEET_SCRIPT``, which keeps the ``?token=`` the page was opened with for the tab and
+adds it to the links marked ``data-token`` when they are followed: the links as sent
+hold no token. Nothing is marked safe. The extra style and the script below are
+literal template text (no ``{{``).
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from license_service.web.reporter.fleet_page_script import FLEET_SCRIPT
+
+_SCRIPT: Final = '<script nonce="{{ nonce }}">' + FLEET_SCRIPT + "</script>\n"
 
 FLEET_STYLE: Final = """
 nav { margin: .4rem 0; }
@@ -23,7 +30,7 @@ FLEET_PAGE: Final = (
 {% macro links(id, title, items) %}
 <nav id="{{ id }}">{{ title }}:
 {% for link in items %}
-<a id="{{ link.id }}" href="{{ link.href }}"
+<a id="{{ link.id }}" href="{{ link.href }}" data-token
 {%- if link.current %} class="current" aria-current="page"{% endif %}>{{ link.label }}</a>
 {%- if not loop.last %} &middot;{% endif %}
 
@@ -39,13 +46,13 @@ FLEET_PAGE: Final = (
 <h1>License Service Reporter: the fleet</h1>
 <p class="muted">version {{ page.version }} &middot;
 <span id="cluster-count">{{ page.cluster_count }}</span> clusters &middot;
-<a id="link-status" href="/status">status page</a> (refused keys, compliance) &middot;
+<a id="link-status" href="/status" data-token>status page</a> (refused keys, compliance) &middot;
 <a id="link-openapi" href="/openapi.json">API description</a></p>
 </header>
 <main>
-<p class="hint" id="token-hint">Links carry no token: the Reporter never writes its token
-into a page. Opened with <code>?token=</code>, add <code>&amp;token=&lt;Reporter
-token&gt;</code> to a link's address; behind a proxy that sends
+<p class="hint" id="token-hint">Opened with <code>?token=</code>, this tab keeps the
+Reporter token (until it closes) and adds it to the page's links as they are followed; the
+Reporter never writes its token into a page. Behind a proxy that sends
 <code>Authorization: Bearer</code>, every link works as it is.</p>
 {{ links("period-links", "Period", page.period_links) }}
 <p id="period-shown">Shown: <strong>{{ page.period_text }}</strong> (UTC days)
@@ -106,23 +113,27 @@ reached it (as <code>GET /products</code> answers).</p>
 {% endfor %}
 </section>
 </main>
-{% endblock %}
+"""
+    + _SCRIPT
+    + """{% endblock %}
 """
 )
 
-FLEET_REFUSED: Final = """{% extends "page.html" %}
+FLEET_REFUSED: Final = (
+    """{% extends "page.html" %}
 {% block title %}License Service Reporter: {{ status }} {{ phrase }}{% endblock %}
 {% block body %}
 <header><h1>License Service Reporter: {{ status }} {{ phrase }}</h1></header>
 <main>
-<p id="refusal" class="bad">{{ message }}</p>
+<p id="refusal" class="bad" data-refused="{{ status }}">{{ message }}</p>
 <section id="how-to-get-in">
 <h2>How to get in</h2>
 <ul>
 <li>Add the Reporter token to this address: <code>?token=&lt;Reporter token&gt;</code>, or
 <code>&amp;token=&lt;Reporter token&gt;</code> after its other parameters
-(<code>/?dateFrom=2026-10-01&amp;dateTo=2026-12-31&amp;token=...</code>). The Reporter
-never writes the token into its pages, so add it again after following a link.</li>
+(<code>/?dateFrom=2026-10-01&amp;dateTo=2026-12-31&amp;token=...</code>). The tab then
+keeps it until it closes and adds it to the pages' links; the Reporter never writes the
+token into its pages.</li>
 <li>The Reporter token: <code>license-service token get --reporter --data-dir DIR</code>,
 or in Kubernetes <code>kubectl get secret ibm-license-service-reporter-token -n NAMESPACE
 -o jsonpath='{.data.token}' | base64 -d</code>.</li>
@@ -132,7 +143,10 @@ Reporter can add it to every request, and then every link works as it is.</li>
 </ul>
 </section>
 </main>
-{% endblock %}
 """
+    + _SCRIPT
+    + """{% endblock %}
+"""
+)
 
 FLEET_TEMPLATES: Final = {"fleet.html": FLEET_PAGE, "fleet_refused.html": FLEET_REFUSED}

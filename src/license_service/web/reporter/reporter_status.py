@@ -2,8 +2,10 @@
 the fleet's compliance (SPEC 13).
 
 Every value that came from a cluster (ids, names, product names) is escaped: a cluster
-name is whatever its operator typed. No script; the charts are on ``/``, which this page
-links to. The page's policy allows only its own nonce'd style.
+name is whatever its operator typed. The charts are on ``/``, which this page links to.
+It runs the script of ``/`` (``fleet_page_script``), so that a tab opened here with
+``?token=`` keeps the token and its link to ``/`` carries it when followed, as ``/``'s own
+links do; the page's policy allows only its own nonce'd style and that script.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import PRODUCT_ROWS
 from license_service.web.authentication import Endpoint
 from license_service.web.pages.page_responses import page_response
+from license_service.web.reporter.fleet_page_script import FLEET_SCRIPT
 from license_service.web.reporter.fleet_reports import cluster_documents
 from license_service.web.reporter.reporter_state import ReporterState
 from license_service.web.timestamps import utc_text
@@ -38,7 +41,7 @@ def status_endpoint(state: ReporterState) -> Endpoint:
         del request
         nonce = secrets.token_urlsafe(18)
         page = await anyio.to_thread.run_sync(functools.partial(_page, state, nonce))
-        return page_response(page, nonce=nonce, script=False)
+        return page_response(page, nonce=nonce, script=True)
 
     return answer
 
@@ -79,7 +82,7 @@ def _page(state: ReporterState, nonce: str) -> str:
             f"<style nonce='{nonce}'>table{{border-collapse:collapse}}td,th{{border:1px solid "
             "#999;padding:2px 6px;text-align:left}}</style></head><body>",
             f"<h1>License Service Reporter {_e(state.version.version)}</h1>",
-            "<p><a id='link-page' href='/'>The fleet's page</a>: any period, a metric "
+            "<p><a id='link-page' href='/' data-token>The fleet's page</a>: any period, a metric "
             "filter, and the charts of the daily sums by cluster.</p>",
             f"<p>Period: {period.first.isoformat()} to {period.last.isoformat()} (UTC). "
             f"Database: {_e(state.database.url)}.</p>",
@@ -97,6 +100,8 @@ def _page(state: ReporterState, nonce: str) -> str:
             _table(("Product", "Id", "Metric", "Quantity", "Peak date"), product_rows),
             "<h2>Compliance of the fleet (peak against entitlement)</h2>",
             _table(COMPLIANCE_HEADER, (compliance_cells(row) for row in compliance)),
+            # Literal script text: nothing from the request or the database is in it.
+            f"<script nonce='{nonce}'>{FLEET_SCRIPT}</script>",
             "</body></html>",
         ]
     )

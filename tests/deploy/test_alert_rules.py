@@ -74,6 +74,13 @@ def test_every_alert_has_a_case_that_fires_and_one_that_stays_silent() -> None:
         ("> 900", "> 1200"),
         ("for: 1h", "for: 30m"),
         ("(license_service_api_token_usable) == 0", "(license_service_api_token_usable) == 2"),
+        # Per replica again: every replica shows the leader's count, so one alert each.
+        (
+            "by (namespace, job) (license_service_uncounted_pods)",
+            "by (job, instance) (license_service_uncounted_pods)",
+        ),
+        # "No sample since the start" told by the time shown, not by samples_taken_total.
+        ("unless on (job, instance)\n", "and on (job, instance)\n"),
     ],
 )
 def test_the_unit_tests_fail_when_a_rule_changes(

@@ -174,11 +174,26 @@ def test_the_status_page_says_whose_view_a_follower_shows() -> None:
     ("text", "said"),
     [
         ("{not json", "is not JSON"),
-        ('{"format": 2}', "has format 2, this replica reads format 1: the replicas run"),
+        # The format before the figures for /metrics: an older replica's view.
+        (
+            '{"format": 1, "sections": {}, "cuts": [], "sender": null, "senderWarnings": []}',
+            "has format 1, this replica reads format 2: the replicas run",
+        ),
+        ('{"format": 3}', "has format 3, this replica reads format 2: the replicas run"),
         ("[1]", "has format 'list'"),
         (
-            '{"format": 1, "sections": {}, "cuts": [], "sender": 3, "senderWarnings": []}',
+            '{"format": 2, "sections": {}, "cuts": [], "sender": 3, "senderWarnings": [], '
+            '"figures": {"uncountedPods": 1, "reporter": null}}',
             "'sender'",
+        ),
+        (
+            '{"format": 2, "sections": {}, "cuts": [], "sender": null, "senderWarnings": []}',
+            "'figures'",
+        ),
+        (
+            '{"format": 2, "sections": {}, "cuts": [], "sender": null, "senderWarnings": [], '
+            '"figures": {"uncountedPods": "1", "reporter": null}}',
+            "'figures'",
         ),
     ],
 )

@@ -1,8 +1,9 @@
-"""Every replica answers ``/health`` and ``/status`` with the leader's problems and sender
-(SPEC 3.4, 11, 12): two real ``serve --leader-election`` replicas on one PostgreSQL, a
-cluster holding a pod with a broken annotation and a sender pushing to a fake Reporter.
-Only the leader measures and pushes; the follower answers with what the leader shared
-through the database, and says whose view it is and how old."""
+"""Every replica answers ``/health``, ``/status`` and the problem and sender gauges of
+``/metrics`` with the leader's problems and sender (SPEC 3.4, 3.9, 11, 12): two real
+``serve --leader-election`` replicas on one PostgreSQL, a cluster holding a pod with a
+broken annotation and a sender pushing to a fake Reporter. Only the leader measures and
+pushes; the follower answers with what the leader shared through the database, and says
+whose view it is and how old."""
 
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ pytestmark = pytest.mark.postgres
 
 INTERVAL = 2
 SHARED = ("incompleteAnnotations", "unmeasuredMetrics", "unknownNodes", "sender")
+# The gauges a Prometheus scraping every replica must see alike (alert rules read them).
+FOLLOWED_GAUGES = (
+    "license_service_uncounted_pods",
+    "license_service_reporter_last_push_timestamp_seconds",
+    "license_service_reporter_acknowledged_day",
+    "license_service_reporter_push_failures_total",
+)
 
 
 def _broken_pod() -> dict[str, Any]:
@@ -50,6 +58,15 @@ def reporter() -> Iterator[FakeReporter]:
 def _shared(replicas: Replicas, replica: Replica) -> dict[str, object]:
     health = replicas.health(replica)
     return {name: health.get(name) for name in SHARED}
+
+
+def _followed_lines(replica: Replica) -> list[str]:
+    """The exposition lines of ``FOLLOWED_GAUGES`` in ``replica``'s ``/metrics``."""
+    answer = httpx.get(replica.service.metrics_url, timeout=5)
+    answer.raise_for_status()
+    return sorted(
+        line for line in answer.text.splitlines() if line.split(" ")[0] in FOLLOWED_GAUGES
+    )
 
 
 def test_a_follower_answers_with_the_leaders_problem_sections_and_sender(
@@ -91,7 +108,22 @@ def test_a_follower_answers_with_the_leaders_problem_sections_and_sender(
         timeout=5,
     )
 
+    leaders_lines = _followed_lines(leader)
+
+    def followers_gauges_equal_to_the_leaders() -> list[str] | None:
+        lines = _followed_lines(follower)
+        return lines if lines == leaders_lines else None
+
+    followers_lines = eventually(
+        followers_gauges_equal_to_the_leaders,
+        within=10,
+        what=f"the follower's gauges equal to the leader's {leaders_lines}",
+    )
+
     assert answered
+    assert followers_lines == leaders_lines
+    assert "license_service_uncounted_pods 1.0" in leaders_lines
+    assert len(leaders_lines) == len(FOLLOWED_GAUGES)  # a push done and acknowledged
     assert len(reporter.pushes) == 1  # the follower still does not push
     leader_section = health["leader"]
     assert isinstance(leader_section, dict)

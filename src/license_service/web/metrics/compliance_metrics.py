@@ -6,7 +6,8 @@
 - ``license_service_entitlements_valid``: 1 when the latest entitlements document is in
   force, 0 when it was refused (the previous ones stay in force);
 - ``license_service_uncounted_pods``: pods left out of the latest sample because their
-  annotations break a rule (``/health``'s ``incompleteAnnotations``);
+  annotations break a rule (``/health``'s ``incompleteAnnotations``); on a follower the
+  leader's count (``replica_figures``);
 - ``license_service_api_token_usable``: 1 when the configured API token can be used,
   0 when it is refused (``/health`` says why);
 - ``license_service_start_time_seconds``: when the metrics app was made (the service's
@@ -24,6 +25,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from license_service.formats.decimal_numbers import json_number
 from license_service.web.app_state import AppState
+from license_service.web.metrics.replica_figures import uncounted_pods
 
 ENTITLEMENT_QUANTITY: Final = "license_service_entitlement_quantity"
 UNCOUNTED_PODS: Final = "license_service_uncounted_pods"
@@ -62,12 +64,12 @@ class ComplianceCollector:
             "1 when the latest entitlements document is in force, 0 when it was refused",
             value=0 if state.entitlements_problem() else 1,
         )
-        measurement = state.sampler_status().last_measurement
-        if measurement is not None:
+        uncounted = uncounted_pods(state)
+        if uncounted is not None:
             yield GaugeMetricFamily(
                 UNCOUNTED_PODS,
                 "Pods left out of the latest sample: their licensing annotations break a rule",
-                value=len(measurement.incomplete_annotations),
+                value=uncounted,
             )
         yield GaugeMetricFamily(
             STARTED,

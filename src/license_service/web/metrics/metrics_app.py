@@ -1,7 +1,8 @@
 """The metrics port's app (SPEC 3.9): ``GET /metrics`` in the Prometheus text format.
 
 ``create_metrics_app`` registers, on the registry it is given (never a global one),
-the scrape-time ``UsageCollector`` and ``ComplianceCollector``, the API's
+the scrape-time ``UsageCollector``, ``ComplianceCollector`` and ``ReporterCollector``
+(the last two show the leader's figures on a follower: ``replica_figures``), the API's
 ``RequestMetrics`` and the app state's ``extra_collectors``, each behind
 ``PrintableLabels`` (a label value from an annotation can hold any character), and
 serves the registry. The exposition is rendered in a worker thread, since collecting
@@ -22,6 +23,7 @@ from license_service.web.app_state import AppState
 from license_service.web.error_responses import exception_handlers
 from license_service.web.metrics.compliance_metrics import ComplianceCollector
 from license_service.web.metrics.label_values import PrintableLabels
+from license_service.web.metrics.replica_figures import shown_reporter_figures
 from license_service.web.metrics.reporter_metrics import ReporterCollector
 from license_service.web.metrics.usage_metrics import UsageCollector
 
@@ -38,7 +40,7 @@ def create_metrics_app(state: AppState, registry: CollectorRegistry) -> Starlett
         usage,
         ComplianceCollector(state),
         *state.request_metrics.collectors(),
-        *((ReporterCollector(state.sender_status),) if state.sender_status is not None else ()),
+        ReporterCollector(lambda: shown_reporter_figures(state)),
     )
     for collector in (*collectors, *state.extra_collectors):
         registry.register(PrintableLabels(collector))

@@ -4,9 +4,12 @@ With several replicas only the leader samples and pushes to the Reporter, so onl
 knows the problem sections of its latest measurement (``incompleteAnnotations``,
 ``unmeasuredMetrics``, ``unknownNodes`` and the measurement's warnings) and the
 sender's state. ``leader_view_document`` is that knowledge as the leader's own
-``/health`` shows it (bounded by ``health_bounds``, the cut notes kept); the leader
-writes it to the store (``store.leader_views``) and followers answer with it, so
-every replica answers ``/health`` and ``/status`` alike whichever one a client hits.
+``/health`` shows it (bounded by ``health_bounds``, the cut notes kept), plus the
+figures its ``/metrics`` computes from them (``figures``: the pods not counted and the
+sender's ``reporter_figures``, as numbers, so a follower's gauges equal the leader's to
+the last digit); the leader writes it to the store (``store.leader_views``) and
+followers answer with it, so every replica answers ``/health``, ``/status`` and those
+gauges of ``/metrics`` alike whichever one a client (or Prometheus) hits.
 
 A follower says so in ``leader.leaderView`` (an addition to SPEC 3.4, on followers
 only): which replica wrote the view, when, how old it is, and whether it is stale,
@@ -27,6 +30,7 @@ from license_service.metering.api_rows import HealthSections, health_sections
 from license_service.metering.usage import Measurement
 from license_service.reporting.sender import SenderStatus
 from license_service.sampling.status import SamplerStatus
+from license_service.web.metrics.reporter_metrics import ReporterFigures, reporter_figures
 from license_service.web.probes.health_bounds import bounded_sections
 from license_service.web.probes.sender_section import (
     SenderSection,
@@ -35,20 +39,31 @@ from license_service.web.probes.sender_section import (
 )
 from license_service.web.timestamps import utc_text
 
-FORMAT: Final = 1
-"""The document's format; a replica of another version that reads another one says so."""
+FORMAT: Final = 2
+"""The document's format; a replica of another version that reads another one says so.
+2: ``figures`` added (the gauges of ``/metrics`` that follow the leader)."""
 STALE_AFTER_INTERVALS: Final = 3
 STALE_AFTER_MIN: Final = timedelta(seconds=15)
 
 
+class SharedFigures(TypedDict):
+    """The leader's figures for ``/metrics``: pods not counted (``None``: no measurement
+    yet) and the sender's (``None``: no Reporter configured)."""
+
+    uncountedPods: int | None
+    reporter: ReporterFigures | None
+
+
 class LeaderViewDocument(TypedDict):
-    """The leader's problem sections (bounded), the notes about their cuts, and its sender."""
+    """The leader's problem sections (bounded), the notes about their cuts, its sender,
+    and its figures for ``/metrics``."""
 
     format: int
     sections: HealthSections
     cuts: list[str]
     sender: SenderSection | None
     senderWarnings: list[str]
+    figures: SharedFigures
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +97,22 @@ class UnreadableView(ValueError):
 
 
 def leader_view_document(sampler: SamplerStatus, sender: SenderStatus | None) -> LeaderViewDocument:
-    """What the leader shares: its latest measurement's problem sections and its sender."""
-    sections, cuts = bounded_sections(health_sections(sampler.last_measurement or Measurement()))
+    """What the leader shares: its latest measurement's problem sections, its sender, and
+    the figures its ``/metrics`` shows of them."""
+    measurement = sampler.last_measurement
+    sections, cuts = bounded_sections(health_sections(measurement or Measurement()))
     return {
         "format": FORMAT,
         "sections": sections,
         "cuts": cuts,
         "sender": sender_section(sender) if sender is not None else None,
         "senderWarnings": sender_warnings(sender) if sender is not None else [],
+        "figures": {
+            "uncountedPods": (
+                len(measurement.incomplete_annotations) if measurement is not None else None
+            ),
+            "reporter": reporter_figures(sender) if sender is not None else None,
+        },
     }
 
 
@@ -115,10 +138,17 @@ def decoded(text: str) -> LeaderViewDocument:
         "cuts": list,
         "sender": (dict, type(None)),
         "senderWarnings": list,
+        "figures": dict,
     }
     for key, kind in expected.items():
         if not isinstance(value.get(key), kind):
             raise UnreadableView(f"the leader's view has no valid {key!r}: it is damaged")
+    figures = value["figures"]
+    pods = figures.get("uncountedPods")
+    if (pods is not None and (type(pods) is not int or pods < 0)) or not isinstance(
+        figures.get("reporter"), (dict, type(None))
+    ):
+        raise UnreadableView("the leader's view has no valid 'figures': it is damaged")
     return cast(LeaderViewDocument, value)
 
 

@@ -62,8 +62,12 @@ def data_condition_text(condition: DataCondition) -> str:
     lines += ["", "Sampling", *_sampling(condition)]
     lines += ["", "Settings that change measured results", *_settings(condition)]
     lines += ["", "Retention", *_retention(condition)]
-    lines += ["", "Files", *_files(condition)]
-    lines += ["", "Signing key", *_signing_key(condition)]
+    lines += ["", "Files", *file_lines(condition.files)]
+    lines += [
+        "",
+        "Signing key",
+        *signing_key_lines(_field("Fingerprint", condition.signing_key_fingerprint, indent="  ")),
+    ]
     lines += ["", "How to read the files", *_notes()]
     return "\n".join(lines) + "\n"
 
@@ -230,17 +234,19 @@ def _retention(condition: DataCondition) -> list[str]:
     return lines
 
 
-def _files(condition: DataCondition) -> list[str]:
-    width = max((len(name) for name in condition.files), default=0)
+def file_lines(files: Mapping[str, int]) -> list[str]:
+    """The "Files" lines of a data condition: each file and its rows, names aligned."""
+    width = max((len(name) for name in files), default=0)
     return [
-        f"  {name:<{width}}  {rows} row{'s' if rows != 1 else ''}"
-        for name, rows in condition.files.items()
+        f"  {name:<{width}}  {rows} row{'s' if rows != 1 else ''}" for name, rows in files.items()
     ]
 
 
-def _signing_key(condition: DataCondition) -> list[str]:
+def signing_key_lines(fingerprint_line: str) -> list[str]:
+    """The "Signing key" lines under ``fingerprint_line``: how to check the fingerprint and
+    verify the snapshot with ``sha256sum`` and ``openssl``."""
     return [
-        _field("Fingerprint", condition.signing_key_fingerprint, indent="  "),
+        fingerprint_line,
         "  (the SHA-256 of the DER public key; recompute it with",
         "   openssl pkey -pubin -in pub_key.pem -outform DER | sha256sum)",
         "  Verify: sha256sum -c checksum.txt",

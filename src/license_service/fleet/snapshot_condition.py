@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
+from license_service.audit.data_condition import file_lines, signing_key_lines
 from license_service.audit.fleet_snapshot_names import CLUSTERS_FILE, CLUSTERS_FOLDER
 from license_service.formats.csv_lines import FORMULA_STARTS
 from license_service.formats.utc_instants import utc_text
@@ -58,8 +59,12 @@ def fleet_condition_text(condition: FleetCondition) -> str:
     lines = [TITLE, "=" * len(TITLE), ""]
     lines += _identity(condition)
     lines += ["", "Clusters", *_clusters(condition)]
-    lines += ["", "Files", *_files(condition)]
-    lines += ["", "Signing key (the Reporter's)", *_signing_key(condition)]
+    lines += ["", "Files", *file_lines(condition.files)]
+    lines += [
+        "",
+        "Signing key (the Reporter's)",
+        *signing_key_lines(_field("Fingerprint", condition.signing_key_fingerprint, indent="  ")),
+    ]
     lines += ["", "How to read the files", *_notes()]
     return "\n".join(lines) + "\n"
 
@@ -136,24 +141,6 @@ def _day_ranges(days: Sequence[date]) -> str:
         else f"{run[0].isoformat()} to {run[-1].isoformat()} ({len(run)} days)"
         for run in runs
     )
-
-
-def _files(condition: FleetCondition) -> list[str]:
-    width = max((len(name) for name in condition.files), default=0)
-    return [
-        f"  {name:<{width}}  {rows} row{'s' if rows != 1 else ''}"
-        for name, rows in condition.files.items()
-    ]
-
-
-def _signing_key(condition: FleetCondition) -> list[str]:
-    return [
-        _field("Fingerprint", condition.signing_key_fingerprint, indent="  "),
-        "  (the SHA-256 of the DER public key; recompute it with",
-        "   openssl pkey -pubin -in pub_key.pem -outform DER | sha256sum)",
-        "  Verify: sha256sum -c checksum.txt",
-        "          openssl dgst -sha256 -verify pub_key.pem -signature signature.rsa checksum.txt",
-    ]
 
 
 def _notes() -> list[str]:

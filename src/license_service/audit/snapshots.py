@@ -60,7 +60,7 @@ def write_snapshot(
     Raises ``AuditError`` (cluster id unfit for file names, naive ``generated_at``) before
     anything is written, and ``StorageError`` when the store cannot be read.
     """
-    generated_at = _aware(context.generated_at)
+    generated_at = aware_generation_time(context.generated_at)
     cluster_id = context.cluster_id
     files = snapshot_files(cluster_id, period, chargeback=context.chargeback)
     window_start = start_of_day(period.first)
@@ -129,7 +129,8 @@ def write_snapshot(
         archive.finish(signing_key)
 
 
-def _aware(generated_at: datetime) -> datetime:
+def aware_generation_time(generated_at: datetime) -> datetime:
+    """``generated_at`` in UTC; ``AuditError`` saying how to fix it when it has no time zone."""
     if generated_at.tzinfo is None or generated_at.utcoffset() is None:
         raise AuditError(
             f"snapshot generation time {generated_at.isoformat()} has no time zone: pass an "

@@ -40,7 +40,7 @@ from license_service.audit.fleet_snapshot_names import (
 )
 from license_service.audit.snapshot_archive import SnapshotArchive
 from license_service.audit.snapshot_names import DATA_CONDITION_FILE
-from license_service.errors import AuditError
+from license_service.audit.snapshots import aware_generation_time
 from license_service.fleet.cluster_list import CLUSTER_COLUMNS, cluster_documents, documents_csv
 from license_service.fleet.fleet_store import ClusterRecord, cluster_records, reported_days
 from license_service.fleet.snapshot_condition import (
@@ -91,7 +91,7 @@ def write_fleet_snapshot(
     Raises ``AuditError`` for a naive ``generated_at``, ``StorageError`` when the
     database cannot be read. Blocking.
     """
-    made_at = _aware(generated_at or datetime.now(UTC))
+    made_at = aware_generation_time(generated_at or datetime.now(UTC))
     today = made_at.date()
     with database.read() as connection:
         records = cluster_records(connection)
@@ -197,12 +197,3 @@ def _conditions(
         )
         for record in records
     ]
-
-
-def _aware(generated_at: datetime) -> datetime:
-    if generated_at.tzinfo is None or generated_at.utcoffset() is None:
-        raise AuditError(
-            f"snapshot generation time {generated_at.isoformat()} has no time zone: pass an "
-            "aware datetime, e.g. datetime.now(UTC)"
-        )
-    return generated_at.astimezone(UTC)

@@ -139,34 +139,46 @@ class ServedStore:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        process = self._process
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(self._process)
 
     def log_lines(self, markers: tuple[str, ...]) -> list[str]:
         """The lines of the server's log holding any of ``markers``."""
         return log_lines(self._log, markers)
 
     def _wait_until_live(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        pause = threading.Event()
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/livez", timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pause.wait(0.2)
-        log = self._log.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"license-service serve did not start; its log:\n{log}")
+        wait_until_live(self.url, self._process, self._log, command="serve")
+
+
+def wait_until_live(
+    url: str, process: subprocess.Popen[bytes] | None, log: Path, *, command: str
+) -> None:
+    """Return once ``url``'s ``/livez`` answers 200; ``RuntimeError`` with the end of ``log``
+    when ``process`` exits or ``STARTUP_SECONDS`` pass first."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"{url}/livez", timeout=2) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            pause.wait(0.2)
+    text = log.read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"license-service {command} did not start; its log:\n{text}")
+
+
+def stop_server(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM ``process`` and wait for it; killed after 20 s."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def server_log(work_dir: Path) -> Path:

@@ -39,7 +39,7 @@ from typing import Any, Final
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
-from bench.api_benchmark import STARTUP_SECONDS, free_port, log_lines
+from bench.api_benchmark import free_port, log_lines, stop_server, wait_until_live
 from bench.fleet_pusher import rows_per_day
 from bench.measurements import ROOT, run_child
 from bench.results import BenchmarkResult, Check, Figure, at_most, ratio
@@ -120,30 +120,10 @@ class Reporter:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        process = self.process
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(self.process)
 
     def _wait_until_live(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        pause = threading.Event()
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/livez", timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pause.wait(0.2)
-        text = self.log.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"license-service reporter did not start; its log:\n{text}")
+        wait_until_live(self.url, self.process, self.log, command="reporter")
 
 
 def _stored_rows(database_url: str) -> int:

@@ -10,31 +10,43 @@ the rows add up exactly to the capped node value, and ``total_millicores`` (thei
 sum) gives ``metric_quantity`` exactly as ``measure`` computes it: the same node facts,
 the same charged containers, the same ``node_usage.quantity``.
 
-Replicas share their annotations, containers and controller (the decoder pools them):
-pods are first counted by those identities, node and namespace, so the work per pod is
-one dictionary update and the rules run once per distinct combination.
+The pods are first counted into cells (``explanation_cells``: per row, workload and
+node), kept pod by pod by the collector or counted at once; ``explain_cells`` turns
+cells into explanations with the sample's node facts, chargeback groups and settings,
+at the sample or later from the stored cells (``CellContext``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 from license_service.formats.csv_lines import Cell
 from license_service.metering.cluster_view import Node, Pod
-from license_service.metering.declarations import DeclarationCache, ProductDeclaration
+from license_service.metering.explanation_cells import (
+    CELL_SHIFT,
+    LOAD_BITS,
+    LOAD_SHIFT,
+    LOW_BITS,
+    CellIndex,
+    Cells,
+    ExplainedRow,
+    RowCells,
+)
 from license_service.metering.largest_remainders import largest_remainder_shares
 
-# Shared with measure, so that both read nodes and charged containers alike.
-from license_service.metering.measuring import _charge, _node_facts
+# Shared with measure, so that both read nodes alike.
+from license_service.metering.measuring import _node_facts
 from license_service.metering.namespace_scope import excluder
 from license_service.metering.node_usage import NodeFacts, NodeSums, is_measurable, quantity
 from license_service.metering.quantities import MillicoreCache
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import MANAGED_VIRTUAL_SERVER, PROCESSOR_VALUE_UNIT
-from license_service.metering.workloads import BARE_POD, Workload, workload_of_controller
+from license_service.metering.workloads import Workload
+
+__all__ = ["ExplainedRow"]  # defined with the cells, where rows are keyed
 
 WHOLE_CLUSTER: Final = ""
 """The ``group_name`` of an explanation of the whole cluster (not of a chargeback group)."""
@@ -69,17 +81,6 @@ CONTRIBUTION_FIELDS: Final = (
     ("pvu_per_core", "pvuPerCore"),
 )
 """The one column table of a contribution: attribute, API name (JSON key, CSV header)."""
-
-
-class ExplainedRow(NamedTuple):
-    """The key of an explained usage row: a stand-alone product (Cloud Pak fields ``""``)
-    or a bundled product (``conversion`` is its ratio as ``a:b``)."""
-
-    cloudpak_id: str
-    cloudpak_metric: str
-    product_id: str
-    metric: str
-    conversion: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,37 +161,24 @@ def explained_order(contribution: Contribution) -> tuple[Any, ...]:
 
 # -- the breakdown -------------------------------------------------------------------------
 
-# The cells of a sample are counted in dictionaries of ints only: CPython does not track
-# those for garbage collection, so 50,000 cells add no collector passes over the view.
-# A cell key is ``(workload index << 32) | node index``; a count is
-# ``(charged containers << 32) | pods`` (fewer than 2**32 pods in any view).
-_SHIFT: Final = 32
-_LOW: Final = (1 << _SHIFT) - 1
-
-
-@dataclass(slots=True)
-class _Tables:
-    """The names behind the indexes of cell keys, shared by every row of one explanation."""
-
-    nodes: list[str] = field(default_factory=list)
-    workloads: list[tuple[str, Workload]] = field(default_factory=list)  # (namespace, workload)
-
-
-@dataclass(slots=True)
-class _Row:
-    declaration: ProductDeclaration
-    counts: dict[int, int] = field(default_factory=dict)
-    millicores: dict[int, int] = field(default_factory=dict)
-
 
 @dataclass(frozen=True, slots=True)
-class _Pair:
-    """What every pod with one annotation mapping and one container tuple counts, and where."""
+class CellContext:
+    """What explaining a sample's cells needs besides them: the names behind the cell keys,
+    the nodes' facts (by name), the chargeback groups (namespace -> group) and the settings
+    in force, all as they were at the sample."""
 
-    row: _Row
-    millicores: int
-    count: int  # (charged containers << _SHIFT) | 1: what one pod adds to its cell's count
-    without_limit: int
+    workloads: Sequence[tuple[str, Workload]]
+    nodes: Sequence[str]
+    node_facts: Mapping[str, NodeFacts]
+    group_of: Mapping[str, str]
+    settings: MeteringSettings
+
+
+def node_facts(nodes: Iterable[Node], settings: MeteringSettings) -> dict[str, NodeFacts]:
+    """Each node's facts under ``settings``, as measure reads them; pure."""
+    quantities = MillicoreCache()
+    return {node.name: _node_facts(node, settings, [], quantities) for node in nodes}
 
 
 _Wanted = Mapping[str, Collection[ExplainedRow] | None]
@@ -209,7 +197,7 @@ def explain_usage(
 
     The result is keyed by ``ExplainedRow``; Cloud Paks themselves are not explained
     (their usage is the sum of their bundled products' converted usage). ``only``
-    limits the work to those rows (the pods of other products are counted, not explained).
+    limits the result to those rows.
     """
     return explain_in_groups(pods, nodes, settings, {}, wanted={WHOLE_CLUSTER: only})[WHOLE_CLUSTER]
 
@@ -221,308 +209,133 @@ def explain_in_groups(
     group_of: Mapping[str, str],
     *,
     wanted: _Wanted,
+    cells: Cells | None = None,
 ) -> dict[str, dict[ExplainedRow, UsageExplanation]]:
     """The explanations ``wanted`` (group -> rows) of the cluster and of chargeback groups
-    (``group_of``: namespace -> group, SPEC 8); pure, one pass over the pods.
+    (``group_of``: namespace -> group, SPEC 8); pure. ``cells``: the pods' cells counted
+    already (the collector's), else counted here in one pass.
 
     A group is explained as if its namespaces' pods were the whole cluster (per-node
-    capping per group), exactly as ``measuring.measure_in_groups`` measures it: its
-    cells are the cluster's cells of its namespaces, so a group costs no pass of its own.
+    capping per group), exactly as ``measuring.measure_in_groups`` measures it.
     """
-    facts = {node.name: _node_facts(node, settings, [], MillicoreCache()) for node in nodes}
-    rows_wanted: set[ExplainedRow] | None = None
-    if all(rows is not None for rows in wanted.values()):
-        rows_wanted = {row for rows in wanted.values() for row in rows or ()}
-    tables = _Tables()
-    rows = _rows(pods, facts, settings, tables, only=rows_wanted)
-    order = _Order.of(tables)
-    in_groups = _split_by_group(rows, tables, group_of, wanted)
-    explained: dict[str, dict[ExplainedRow, UsageExplanation]] = {}
-    for group, only in wanted.items():
-        chosen = rows if group == WHOLE_CLUSTER else in_groups.get(group, {})
-        explained[group] = {
-            key: _explanation(key, row, tables=tables, order=order, facts=facts, settings=settings)
-            for key, row in chosen.items()
-            if is_measurable(key.metric) and (only is None or key in only)
-        }
-    return explained
-
-
-def _split_by_group(
-    rows: Mapping[ExplainedRow, _Row],
-    tables: _Tables,
-    group_of: Mapping[str, str],
-    wanted: _Wanted,
-) -> dict[str, dict[ExplainedRow, _Row]]:
-    """The cells of ``rows`` in each wanted group's namespaces, in one pass over the cells
-    (50 groups cost one pass, not 50); a group's rows without cells are left out."""
-    groups = {group for group in wanted if group != WHOLE_CLUSTER}
-    if not groups:
-        return {}
-    # The group of each workload (its namespace's), or None: not wanted.
-    group_at = [
-        group if (group := group_of.get(namespace)) in groups else None
-        for namespace, _ in tables.workloads
-    ]
-    split: dict[str, dict[ExplainedRow, _Row]] = {}
-    for key, row in rows.items():
-        parts: dict[str, _Row] = {}
-        millicores = row.millicores
-        for cell, count in row.counts.items():
-            group = group_at[cell >> _SHIFT]
-            if group is None:
-                continue
-            part = parts.get(group)
-            if part is None:
-                only = wanted[group]
-                if only is not None and key not in only:
-                    continue
-                part = parts[group] = _Row(row.declaration)
-            part.counts[cell] = count
-            part.millicores[cell] = millicores[cell]
-        for group, part in parts.items():
-            split.setdefault(group, {})[key] = part
-    return split
-
-
-class _Pairs:
-    """The rows and charges of annotation and container pairs, worked out once per pair."""
-
-    def __init__(self, only: Collection[ExplainedRow] | None) -> None:
-        self.rows: dict[ExplainedRow, _Row] = {}
-        self._only = only
-        self._declarations = DeclarationCache()
-        self._quantities = MillicoreCache()
-        self._by_declaration: dict[int, tuple[ProductDeclaration, ExplainedRow | None]] = {}
-        # The keyed objects are kept alive by these values, so their ids are never reused.
-        self._worked: dict[tuple[int, int], tuple[object, object, _Pair | None]] = {}
-
-    def of(self, pod: Pod) -> _Pair | None:
-        """``work_out(pod)``, once per annotation mapping and container tuple."""
-        annotations, containers = pod.annotations, pod.containers
-        seen = self._worked.get((id(annotations), id(containers)))
-        if seen is None or seen[0] is not annotations or seen[1] is not containers:
-            seen = self._worked[(id(annotations), id(containers))] = (
-                annotations,
-                containers,
-                self.work_out(pod),
-            )
-        return seen[2]
-
-    def work_out(self, pod: Pod) -> _Pair | None:
-        """What ``pod``'s pair counts; ``None``: nothing declared, not counted (problems), or
-        a row not wanted."""
-        declaration = self._declarations.read(pod.annotations)
-        if not isinstance(declaration, ProductDeclaration):
-            return None  # nothing declared, or problems: not counted (listed under /health)
-        known = self._by_declaration.get(id(declaration))
-        if known is None:
-            key = _row_key(declaration)
-            chosen = key if self._only is None or key in self._only else None
-            known = self._by_declaration[id(declaration)] = (declaration, chosen)
-        if known[1] is None:
-            return None
-        key = known[1]
-        charge = _charge(declaration.charged, pod.containers, self._quantities)
-        if charge.problems:
-            return None  # not counted (listed under /health): no row made for it
-        row = self.rows.get(key)
-        if row is None:
-            row = self.rows[key] = _Row(declaration)
-        elif _names(declaration) < _names(row.declaration):
-            row.declaration = declaration  # the smallest names win, as in measure
-        return _Pair(row, charge.millicores, (charge.charged << _SHIFT) | 1, charge.without_limit)
-
-
-class _WorkloadIndex:
-    """The index of each pod's workload in ``tables.workloads``, worked out once per
-    controller (or bare pod) and namespace."""
-
-    def __init__(self, tables: _Tables) -> None:
-        self._workloads = tables.workloads
-        # The controllers are kept alive by these values, so their ids are never reused.
-        self._by_owner: dict[tuple[int | str, str], tuple[object, int]] = {}
-        self._by_name: dict[tuple[str, Workload], int] = {}
-
-    def of(self, pod: Pod) -> int:
-        """The index of ``pod``'s workload (added to the table when new)."""
-        controller, namespace = pod.controller, pod.namespace
-        owner = (pod.name if controller is None else id(controller), namespace)
-        known = self._by_owner.get(owner)
-        if known is None:
-            workload = (
-                Workload(BARE_POD, pod.name)
-                if controller is None
-                else workload_of_controller(controller)
-            )
-            # Two ReplicaSets of one Deployment (a rolling upgrade) are one workload.
-            index = self._by_name.get((namespace, workload))
-            if index is None:
-                index = self._by_name[(namespace, workload)] = len(self._workloads)
-                self._workloads.append((namespace, workload))
-            known = self._by_owner[owner] = (controller, index)
-        return known[1]
-
-
-def _rows(
-    pods: Iterable[Pod],
-    facts: Mapping[str, NodeFacts],
-    settings: MeteringSettings,
-    tables: _Tables,
-    *,
-    only: Collection[ExplainedRow] | None,
-) -> dict[ExplainedRow, _Row]:
-    """The cells of every explained row (of ``only``) in one pass over the licensed running
-    pods (those of excluded namespaces counted nowhere, as in measure); ``tables`` gets
-    the names behind the cell keys.
-
-    Replicas share their annotations, containers and controller (the decoder pools them):
-    what a pair charges and a workload's index are worked out once, and each pod costs a
-    few dictionary lookups on ints.
-    """
-    pairs = _Pairs(only)
-    workload_of = _WorkloadIndex(tables).of
-    node_index: dict[str, int] = {}
-    node_names = tables.nodes
-    excluded = excluder(settings.excluded_namespaces) if settings.excluded_namespaces else None
-
-    # The pod before, and what it counted: replicas are listed one after another, so most
-    # pods share its annotations, containers, controller and namespace and cost no look-up
-    # of their pair or workload (the compared objects are kept alive by ``pairs`` and
-    # ``workload_of``). A pod without a controller is its own workload: never shared.
-    last: tuple[object, object, object, str, _Pair | None, int] = (None, None, None, "", None, 0)
-    for pod in pods:
-        annotations = pod.annotations
-        if not (pod.running and annotations):
-            continue
-        namespace = pod.namespace
-        containers = pod.containers
-        controller = pod.controller
-        if (
-            controller is not None
-            and last[2] is controller
-            and last[0] is annotations
-            and last[1] is containers
-            and last[3] == namespace
-        ):
-            pair, workload_at = last[4], last[5]
-        else:
-            if excluded is not None and excluded(namespace):
-                continue  # before its pair is worked out: an excluded pod makes no row
-            pair = pairs.of(pod)
-            workload_at = -1 if pair is None else workload_of(pod)
-            last = (annotations, containers, controller, namespace, pair, workload_at)
-        if pair is None:
-            continue
-        node_name = pod.node_name
-        node = node_index.get(node_name)
-        if node is None:
-            node = node_index[node_name] = len(node_names)
-            node_names.append(node_name)
-        millicores = pair.millicores
-        if pair.without_limit:
-            facts_of_node = facts.get(node_name)
-            if facts_of_node is not None and facts_of_node.cpu_millicores is not None:
-                # No limit: each such container may use the whole node (SPEC 2.4).
-                millicores += pair.without_limit * facts_of_node.cpu_millicores
-        cell = (workload_at << _SHIFT) | node
-        row = pair.row
-        counts = row.counts
-        counts[cell] = counts.get(cell, 0) + pair.count
-        charged = row.millicores
-        charged[cell] = charged.get(cell, 0) + millicores
-    return pairs.rows
-
-
-def _row_key(declaration: ProductDeclaration) -> ExplainedRow:
-    cloudpak = declaration.cloudpak
-    if cloudpak is None:
-        return ExplainedRow("", "", declaration.product_id, declaration.metric, "")
-    return ExplainedRow(
-        cloudpak.id,
-        cloudpak.metric,
-        declaration.product_id,
-        declaration.metric,
-        str(cloudpak.ratio),
+    if cells is None:
+        cells = CellIndex.of(pods).cells()
+    context = CellContext(
+        cells.workloads, cells.nodes, node_facts(nodes, settings), group_of, settings
     )
+    return explain_cells(cells.rows, context, wanted=wanted)
 
 
-def _names(declaration: ProductDeclaration) -> tuple[str, ...]:
-    cloudpak = declaration.cloudpak
-    return (declaration.product_name, cloudpak.name if cloudpak else "")
+def explain_cells(
+    rows: Mapping[ExplainedRow, RowCells], context: CellContext, *, wanted: _Wanted
+) -> dict[str, dict[ExplainedRow, UsageExplanation]]:
+    """The explanations ``wanted`` (group -> rows) of ``rows``' cells under ``context``;
+    pure. Cells of excluded namespaces count nowhere; a group's are those of its
+    namespaces, split in one pass over each row's cells (50 groups cost one pass)."""
+    excluded = context.settings.excluded_namespaces
+    is_excluded = excluder(excluded) if excluded else None
+    groups = {group for group in wanted if group != WHOLE_CLUSTER}
+    # Per workload index: None (excluded: nowhere), else its wanted group or "".
+    placed: dict[int, str | None] = {}
+
+    def place(workload: int) -> str | None:
+        namespace = context.workloads[workload][0]
+        if is_excluded is not None and is_excluded(namespace):
+            where = None
+        else:
+            group = context.group_of.get(namespace, WHOLE_CLUSTER)
+            where = group if group in groups else WHOLE_CLUSTER
+        placed[workload] = where
+        return where
+
+    explained: dict[str, dict[ExplainedRow, UsageExplanation]] = {group: {} for group in wanted}
+    for key, row in rows.items():
+        if not is_measurable(key.metric):
+            continue
+        in_group = [group for group, only in wanted.items() if only is None or key in only]
+        if not in_group:
+            continue
+        parts: dict[str, tuple[dict[int, int], dict[int, int]]] = {g: ({}, {}) for g in in_group}
+        whole = parts.get(WHOLE_CLUSTER)
+        loads = row.loads
+        for cell, count in row.counts.items():
+            workload = cell >> CELL_SHIFT
+            where = placed[workload] if workload in placed else place(workload)
+            if where is None:
+                continue
+            if whole is not None:
+                whole[0][cell] = count
+                whole[1][cell] = loads[cell]
+            if where:
+                part = parts.get(where)
+                if part is not None:
+                    part[0][cell] = count
+                    part[1][cell] = loads[cell]
+        for group, (counts, part_loads) in parts.items():
+            if counts:
+                explained[group][key] = _explanation(
+                    key, row.product_name, counts, part_loads, context
+                )
+    return explained
 
 
 _BY_CAPPED_THEN_CHARGED: Final = itemgetter(7, 6)
 
 
-@dataclass(frozen=True, slots=True)
-class _Order:
-    """The rank of every workload (namespace, kind, name) and node (name) of ``_Tables``,
-    and back: a cell's place in the API's order is then one int, ``(workload rank << 32) |
-    node rank``, and ints sort fast."""
-
-    workload_rank: list[int]
-    node_rank: list[int]
-    workload_at: list[int]
-    node_at: list[int]
-
-    @classmethod
-    def of(cls, tables: _Tables) -> _Order:
-        """The order of ``tables``' names."""
-        workload_at = sorted(range(len(tables.workloads)), key=tables.workloads.__getitem__)
-        node_at = sorted(range(len(tables.nodes)), key=tables.nodes.__getitem__)
-        return cls(_inverse(workload_at), _inverse(node_at), workload_at, node_at)
-
-
-def _inverse(permutation: list[int]) -> list[int]:
-    inverse = [0] * len(permutation)
-    for rank, index in enumerate(permutation):
-        inverse[index] = rank
-    return inverse
-
-
 def _explanation(
     key: ExplainedRow,
-    row: _Row,
-    *,
-    tables: _Tables,
-    order: _Order,
-    facts: Mapping[str, NodeFacts],
-    settings: MeteringSettings,
+    product_name: str,
+    counts: Mapping[int, int],
+    loads: Mapping[int, int],
+    context: CellContext,
 ) -> UsageExplanation:
-    node_names, workloads = tables.nodes, tables.workloads
-    counts, charged = row.counts, row.millicores
+    node_names, workloads, facts = context.nodes, context.workloads, context.node_facts
+    settings = context.settings
+    # Per cell its charged millicores: a container without a limit counts its node's CPU.
+    charged: dict[int, int] = {}
+    cpu_of: dict[int, int] = {}
+    for cell, load in loads.items():
+        unlimited = load >> LOAD_SHIFT
+        millicores = load & LOAD_BITS
+        if unlimited:
+            node = cell & LOW_BITS
+            cpu = cpu_of.get(node)
+            if cpu is None:
+                node_facts_ = facts.get(node_names[node])
+                cpu = cpu_of[node] = (
+                    node_facts_.cpu_millicores
+                    if node_facts_ is not None and node_facts_.cpu_millicores is not None
+                    else 0
+                )
+            millicores += unlimited * cpu
+        charged[cell] = millicores
     # Per node: its charged millicores and whether it runs a charged container.
     totals: dict[int, int] = {}
     with_charged: set[int] = set()
     for cell, millicores in charged.items():
-        node = cell & _LOW
+        node = cell & LOW_BITS
         totals[node] = totals.get(node, 0) + millicores
     for cell, count in counts.items():
-        if count >> _SHIFT:
-            with_charged.add(cell & _LOW)
+        if count >> CELL_SHIFT:
+            with_charged.add(cell & LOW_BITS)
     default_pvu = settings.default_pvu_per_core
     pvu: dict[int, int] = {}
     capped_at: dict[int, int] = {}  # the nodes over their cap, and the cap
     for node, total in totals.items():
-        node_facts = facts.get(node_names[node])
-        pvu[node] = node_facts.pvu_per_core if node_facts is not None else default_pvu
-        cap = node_facts.cpu_millicores if node_facts is not None and node_facts.capping else None
+        node_facts_ = facts.get(node_names[node])
+        pvu[node] = node_facts_.pvu_per_core if node_facts_ is not None else default_pvu
+        cap = (
+            node_facts_.cpu_millicores if node_facts_ is not None and node_facts_.capping else None
+        )
         if cap is not None and total > cap:
             capped_at[node] = cap
-    # The cells in name order (namespace, workload kind and name, node), as ranked ints.
-    workload_rank, node_rank = order.workload_rank, order.node_rank
-    ranked = sorted(
-        (workload_rank[cell >> _SHIFT] << _SHIFT) | node_rank[cell & _LOW] for cell in charged
-    )
-    workload_at, node_at = order.workload_at, order.node_at
-    cells = [(workload_at[place >> _SHIFT] << _SHIFT) | node_at[place & _LOW] for place in ranked]
+    cells = _in_name_order(charged, workloads, node_names)
     # Over-committed nodes share their cap among their cells; equal remainders are
     # served in name order, the order the cells are met in here.
     on_node: dict[int, list[int]] = {}
     for cell in cells:
-        if cell & _LOW in capped_at:
-            on_node.setdefault(cell & _LOW, []).append(cell)
+        if cell & LOW_BITS in capped_at:
+            on_node.setdefault(cell & LOW_BITS, []).append(cell)
     share_of: dict[int, int] = {}
     for node, shared in on_node.items():
         shares = largest_remainder_shares(capped_at[node], [charged[cell] for cell in shared])
@@ -531,8 +344,8 @@ def _explanation(
     add = contributions.append
     make = tuple.__new__  # Contribution's own __new__ binds arguments: ten times slower
     for cell in cells:
-        node = cell & _LOW
-        namespace, (kind, name) = workloads[cell >> _SHIFT]
+        node = cell & LOW_BITS
+        namespace, (kind, name) = workloads[cell >> CELL_SHIFT]
         count = counts[cell]
         millicores = charged[cell]
         add(
@@ -543,8 +356,8 @@ def _explanation(
                     kind,
                     name,
                     node_names[node],
-                    count & _LOW,
-                    count >> _SHIFT,
+                    count & LOW_BITS,
+                    count >> CELL_SHIFT,
                     millicores,
                     share_of.get(cell, millicores),
                     pvu[node],
@@ -566,9 +379,29 @@ def _explanation(
     )
     return UsageExplanation(
         row=key,
-        product_name=row.declaration.product_name,
+        product_name=product_name,
         metric_quantity=value,
         threads_per_core=settings.threads_per_core,
         total_millicores=sum(c.capped_millicores for c in contributions),
         contributions=tuple(contributions),
     )
+
+
+def _in_name_order(
+    cells: Iterable[int], workloads: Sequence[tuple[str, Workload]], nodes: Sequence[str]
+) -> list[int]:
+    """``cells`` in name order (namespace, workload kind and name, node): the names used
+    are ranked once, then each cell sorts as one int ``(workload rank << 32) | node rank``."""
+    keys = list(cells)
+    used_workloads = sorted({cell >> CELL_SHIFT for cell in keys}, key=workloads.__getitem__)
+    used_nodes = sorted({cell & LOW_BITS for cell in keys}, key=nodes.__getitem__)
+    workload_rank = {index: rank for rank, index in enumerate(used_workloads)}
+    node_rank = {index: rank for rank, index in enumerate(used_nodes)}
+    ranked = sorted(
+        (workload_rank[cell >> CELL_SHIFT] << CELL_SHIFT) | node_rank[cell & LOW_BITS]
+        for cell in keys
+    )
+    return [
+        (used_workloads[place >> CELL_SHIFT] << CELL_SHIFT) | used_nodes[place & LOW_BITS]
+        for place in ranked
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
-from license_service.store.database import MIGRATIONS, Database
+from license_service.store.database import MIGRATIONS, Database, sqlite_url
 from license_service.store.period_peaks import period_peaks
 from license_service.store.tables import (
     cloudpak_measured_sums,
@@ -144,3 +145,32 @@ def test_the_newest_revision_can_be_downgraded_to_the_first_and_upgraded_again(
 
     Database.open(database_url).dispose()
     assert stamps(raw) == [newest_revision()]
+
+
+def test_instants_bulk_inserts_wrote_in_the_driver_s_text_are_rewritten_on_sqlite(
+    tmp_path: Path,
+) -> None:
+    # Only SQLite stores instants as text.
+    database_url = sqlite_url(tmp_path / "older.db")
+    raw = create_engine(database_url, poolclass=NullPool)
+    migrate_to(raw, "0007_leader_view")
+    with raw.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO product_daily_peaks (cluster_id, day, product_id, metric, "
+                "product_name, names_at, quantity) VALUES "
+                "('c', '2026-11-02', 'db2', 'VIRTUAL_PROCESSOR_CORE', 'Db2', "
+                "'2026-11-02 10:00:00', 4), "
+                "('c', '2026-11-03', 'db2', 'VIRTUAL_PROCESSOR_CORE', 'Db2', "
+                "'2026-11-03 10:00:00.250000', 4)"
+            )
+        )
+
+    Database.open(database_url).dispose()
+
+    with raw.connect() as connection:
+        stored = connection.execute(
+            text("SELECT names_at FROM product_daily_peaks ORDER BY day")
+        ).scalars()
+        assert list(stored) == ["2026-11-02 10:00:00.000000", "2026-11-03 10:00:00.250000"]
+    raw.dispose()

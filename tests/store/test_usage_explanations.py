@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from license_service.errors import StorageError
+from license_service.metering.cluster_view import Container, Controller, Node, Pod
+from license_service.metering.explanation_cells import CellIndex
 from license_service.metering.periods import DatePeriod
+from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
 from license_service.metering.usage_explanations import (
     WHOLE_CLUSTER,
@@ -14,14 +17,24 @@ from license_service.metering.usage_explanations import (
     ExplainedRow,
     UsageExplanation,
 )
+from license_service.store.contribution_blobs import decode_contributions
 from license_service.store.database import Database
+from license_service.store.explanation_cells import (
+    forget_unreferenced,
+    keep_cells,
+    write_out_explanations,
+)
 from license_service.store.retention import prune
 from license_service.store.samples import record_sample
-from license_service.store.tables import usage_explanations
+from license_service.store.tables import (
+    explanation_cells,
+    explanation_contexts,
+    usage_explanations,
+)
 from license_service.store.usage_explanations import (
+    KeptRow,
     day_quantities,
     day_quantities_by_group,
-    decode_contributions,
     keep_explanations,
     kept_explanations,
     peak_days,
@@ -48,17 +61,57 @@ def explanation(quantity: int, *, row: ExplainedRow = ROW, node: str = "n1") -> 
     return UsageExplanation(row, "Db2", quantity, 1, quantity * 1000, contributions)
 
 
+def pods_of(explained: UsageExplanation) -> list[Pod]:
+    """Pods a sample would count into ``explained``'s contributions (one container each)."""
+    row = explained.row
+    annotations = {"productID": row.product_id, "productName": "Db2", "productMetric": row.metric}
+    if row.cloudpak_id:
+        annotations |= {
+            "cloudpakId": row.cloudpak_id,
+            "cloudpakName": "Cloud Pak",
+            "cloudpakMetric": row.cloudpak_metric,
+            "productCloudpakRatio": row.conversion,
+        }
+    return [
+        Pod(
+            namespace=c.namespace,
+            name=f"{c.workload_name}-abc-{row.product_id}-{c.node}-{number}",
+            node_name=c.node,
+            containers=(Container("c", f"{c.charged_millicores // c.pods}m"),),
+            annotations=annotations,
+            controller=Controller("ReplicaSet", f"{c.workload_name}-abc", "abc"),
+        )
+        for c in explained.contributions
+        for number in range(c.pods)
+    ]
+
+
 def keep(
     db: Database, when: str, *explained: UsageExplanation, cluster=CLUSTER, group=WHOLE_CLUSTER
 ) -> None:
+    """What a sample at ``when`` raising ``explained`` keeps: their pods' cells and the rows."""
+    cells = CellIndex.of(p for e in explained for p in pods_of(e)).cells()
+    nodes = {c.node: Node(c.node, "64") for e in explained for c in e.contributions}
+    sample_at = at(when[:10], when[11:])
     with db.begin() as connection:
+        keep_cells(
+            connection,
+            cluster_id=cluster,
+            sample_at=sample_at,
+            cells=cells,
+            rows={e.row for e in explained},
+            nodes=nodes.values(),
+            settings=MeteringSettings(),
+            group_of={} if group == WHOLE_CLUSTER else {"apps": group},
+        )
         keep_explanations(
             connection,
             cluster_id=cluster,
             day=day(when[:10]),
             group_name=group,
-            sample_at=at(when[:10], when[11:]),
-            explanations=explained,
+            sample_at=sample_at,
+            threads_per_core=1,
+            rows=[KeptRow(e.row, e.product_name, e.metric_quantity) for e in explained],
         )
 
 
@@ -142,9 +195,9 @@ def test_explanations_are_pruned_with_the_daily_peaks(db: Database) -> None:
 
 def test_each_group_keeps_its_own_peak_apart_from_the_cluster_s(db: Database) -> None:
     keep(db, "2026-11-02T10:00", explanation(9))
-    keep(db, "2026-11-02T10:00", explanation(4), group="finance")
+    keep(db, "2026-11-02T10:05", explanation(4), group="finance")
     keep(db, "2026-11-02T11:00", explanation(6), group="finance")  # finance's peak rises
-    keep(db, "2026-11-02T11:00", explanation(3), group="research")
+    keep(db, "2026-11-02T11:05", explanation(3), group="research")
 
     assert [k.explanation.metric_quantity for k in read(db)] == [9]
     assert [(k.explanation.metric_quantity, k.sample_at) for k in read(db, group="finance")] == [
@@ -164,7 +217,7 @@ def test_each_group_keeps_its_own_peak_apart_from_the_cluster_s(db: Database) ->
 
 def test_group_explanations_are_pruned_at_the_chargeback_retention(db: Database) -> None:
     # Now 2027-01-10: the last 62 days start on 2026-11-10, the last 731 on 2025-01-10.
-    keep(db, "2026-11-09T23:55", explanation(1))
+    keep(db, "2026-11-09T23:50", explanation(1))
     keep(db, "2026-11-09T23:55", explanation(1), group="finance")
     keep(db, "2026-11-10T00:00", explanation(2), group="finance")
 
@@ -185,7 +238,7 @@ def test_a_chargeback_retention_longer_than_the_peaks_keeps_group_explanations_l
     db: Database,
 ) -> None:
     keep(db, "2025-01-09T10:00", explanation(1))
-    keep(db, "2025-01-09T10:00", explanation(2), group="finance")
+    keep(db, "2025-01-09T10:05", explanation(2), group="finance")
 
     with db.begin() as connection:
         removed = prune(connection, now=at("2027-01-10", "12:00"), chargeback_days=1000)
@@ -248,3 +301,75 @@ def test_a_group_s_peak_day_is_read_from_the_group_s_own_daily_peaks(db: Databas
     assert [(p.day, p.quantity) for p in cluster[0]] == [(day("2026-11-03"), 12)]
     assert [(p.day, p.quantity) for p in finance[0]] == [(day("2026-11-02"), 6)]
     assert nobody == ([], [])
+
+
+def cells_and_contexts(db: Database) -> tuple[list[object], int]:
+    with db.read() as connection:
+        cells = connection.execute(
+            select(explanation_cells.c.sample_at).order_by(explanation_cells.c.sample_at)
+        ).scalars()
+        kept = list(cells)
+        contexts = connection.execute(select(func.count()).select_from(explanation_contexts))
+        return kept, contexts.scalar_one()
+
+
+def test_the_cells_of_a_sample_whose_peak_was_raised_again_are_dropped_at_once(
+    db: Database,
+) -> None:
+    keep(db, "2026-11-02T10:00", explanation(3, node="first"))
+    keep(db, "2026-11-02T11:00", explanation(5, node="higher"))
+    with db.begin() as connection:
+        forget_unreferenced(connection, cluster_id=CLUSTER, day=day("2026-11-02"))
+
+    assert cells_and_contexts(db) == ([at("2026-11-02", "11:00")], 1)
+    (kept,) = read(db)
+    assert kept.explanation.contributions[0].node == "higher"
+
+
+def test_a_day_that_is_over_is_written_out_as_contributions_and_its_cells_dropped(
+    db: Database,
+) -> None:
+    keep(db, "2026-11-02T10:00", explanation(3), explanation(7, row=BUNDLED))
+    keep(db, "2026-11-02T10:05", explanation(4), group="finance")
+    keep(db, "2026-11-03T10:00", explanation(9))
+    before = [read(db), read(db, group="finance"), read(db, "2026-11-03")]
+
+    with db.begin() as connection:
+        written = write_out_explanations(connection, before=day("2026-11-03"))
+
+    assert written == 3
+    assert [read(db), read(db, group="finance"), read(db, "2026-11-03")] == before
+    assert cells_and_contexts(db) == ([at("2026-11-03", "10:00")], 1)
+    with db.read() as connection:
+        stored = connection.execute(
+            select(usage_explanations.c.day, usage_explanations.c.total_millicores).order_by(
+                usage_explanations.c.day, usage_explanations.c.group_name
+            )
+        ).all()
+    assert stored == [
+        (day("2026-11-02"), 3000),
+        (day("2026-11-02"), 7000),
+        (day("2026-11-02"), 4000),
+        (day("2026-11-03"), None),  # today's: still the sample's cells
+    ]
+
+
+def test_damaged_cells_are_refused_in_words(db: Database) -> None:
+    keep(db, "2026-11-02T10:00", explanation(3))
+    with db.begin() as connection:
+        connection.execute(update(explanation_cells).values(cells=b"\x93\x01"))
+
+    with pytest.raises(StorageError, match="cannot be read"):
+        read(db)
+
+
+def test_kept_instants_are_found_by_the_instant_as_any_statement_binds_it(db: Database) -> None:
+    # Bulk inserts once wrote SQLite's instants in the driver's text: equal instants
+    # compared unequal with a bound parameter.
+    keep(db, "2026-11-02T10:00", explanation(3))
+
+    with db.read() as connection:
+        found = connection.execute(
+            select(func.count()).where(usage_explanations.c.sample_at == at("2026-11-02", "10:00"))
+        ).scalar_one()
+    assert found == 1

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, NewType
+from typing import TYPE_CHECKING, Final, NewType
+
+if TYPE_CHECKING:
+    from license_service.metering.explanation_cells import Cells
 
 ClusterId = NewType("ClusterId", str)
 """A stable identifier of the measured cluster (default: the UID of ``kube-system``)."""
@@ -99,8 +102,13 @@ class Namespace:
 
 @dataclass(frozen=True, slots=True)
 class ClusterView:
-    """Everything the rules read about a cluster at one instant."""
+    """Everything the rules read about a cluster at one instant.
+
+    ``cells``: the pods counted for usage explanations (SPEC 9) by a source that keeps
+    them pod by pod (the collector), as of this view; ``None``: count them when needed.
+    """
 
     pods: tuple[Pod, ...] = ()
     nodes: tuple[Node, ...] = ()
     namespaces: tuple[Namespace, ...] = ()
+    cells: Cells | None = field(default=None, compare=False, repr=False)

@@ -97,7 +97,8 @@ class Cells:
     ``workloads`` and ``nodes`` may grow after the snapshot (they are only appended
     to); every key of ``rows`` points below ``workload_count`` and ``node_count``.
     ``epoch`` names the index (and its tables) the snapshot came from; ``tables``
-    counts their appends: equal ``(epoch, tables)`` means equal names.
+    counts their appends and the changes of nodes noted: equal ``(epoch, tables)``
+    means equal names and nodes.
     """
 
     rows: Mapping[ExplainedRow, RowCells]
@@ -162,6 +163,11 @@ class CellIndex:
         names no pod uses any more, or a removal did not match what was added."""
         live = len(self._workloads) + len(self._nodes) - self._dead
         return self._damaged or self._dead > max(_DEAD_LIMIT, live)
+
+    def note_nodes_changed(self) -> None:
+        """The nodes changed (their CPU or rating): snapshots from now on say so
+        (``Cells.tables``), so that what explains their cells is kept again."""
+        self._tables += 1
 
     def add(self, pod: Pod) -> None:
         """Count ``pod`` (nothing when it is not running or declares no valid product)."""

@@ -280,3 +280,5 @@ def _prune(service: Service) -> None:
             result.missed_samples,
             result.explanations,
         )
+    if result.written_out:
+        logger.info("Wrote out %d usage explanations of days that are over", result.written_out)

@@ -4,9 +4,11 @@ of each chargeback group (SPEC 8).
 ``keep_peak_explanations`` runs in the sample's transaction, after its usage is
 stored: it compares the sample's products and bundled products (the cluster's, and
 each group's) with the quantities explained for the day so far and, only when one is
-raised, explains the view (``metering.usage_explanations``, one pass over the pods for
-the cluster and every group) and keeps the breakdown of the rows raised. A sample that
-raises nothing (most samples of a day) costs one small query, groups included.
+raised, keeps the cells of the rows raised (``store.explanation_cells``): the view's
+own, kept pod by pod by the collector (``ClusterView.cells``), or counted here in one
+pass for a source that keeps none. Groups refer to the cluster's cells with the
+sample's labels. A sample that raises nothing (most samples of a day) costs one small
+query, groups included.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from license_service.metering.cluster_view import ClusterId, ClusterView
+from license_service.metering.explanation_cells import CellIndex
+from license_service.metering.node_usage import is_measurable
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
-from license_service.metering.usage_explanations import (
-    WHOLE_CLUSTER,
-    ExplainedRow,
-    explain_in_groups,
-)
+from license_service.metering.usage_explanations import WHOLE_CLUSTER, ExplainedRow
+from license_service.store.explanation_cells import forget_unreferenced, keep_cells
 from license_service.store.instants import utc_day
-from license_service.store.usage_explanations import day_quantities_by_group, keep_explanations
+from license_service.store.usage_explanations import (
+    KeptRow,
+    day_quantities_by_group,
+    keep_explanations,
+)
 
 
 def explained_quantities(measurement: Measurement) -> dict[ExplainedRow, int]:
@@ -79,28 +84,45 @@ def keep_peak_explanations(
     ``groups`` (while chargeback is on): each group's measurement of this sample, whose
     raised rows are explained from its namespaces' pods (``group_of``: namespace ->
     group, as the groups were measured) and kept under the group's name. Returns how
-    many rows were explained.
+    many rows were kept.
     """
     day = utc_day(taken_at)
     kept = day_quantities_by_group(connection, cluster_id=cluster_id, day=day)
     measured = {WHOLE_CLUSTER: measurement, **(groups or {})}
-    raised: dict[str, set[ExplainedRow]] = {}
+    cells = view.cells if view.cells is not None else CellIndex.of(view.pods).cells()
+    raised: dict[str, list[KeptRow]] = {}
     for group_name, group_measurement in measured.items():
-        rows = raised_rows(group_measurement, kept.get(group_name, {}), taken_at=taken_at)
+        quantities = explained_quantities(group_measurement)
+        rows = [
+            KeptRow(row, cells.rows[row].product_name, quantities[row])
+            for row in raised_rows(group_measurement, kept.get(group_name, {}), taken_at=taken_at)
+            # A row without cells has nothing to explain (a metric measure does not count).
+            if row in cells.rows and is_measurable(row.metric)
+        ]
         if rows:
             raised[group_name] = rows
     if not raised:
         return 0
-    explained = explain_in_groups(view.pods, view.nodes, settings, group_of or {}, wanted=raised)
-    count = 0
-    for group_name, explanations in explained.items():
+    keep_cells(
+        connection,
+        cluster_id=cluster_id,
+        sample_at=taken_at,
+        cells=cells,
+        rows={kept_row.row for rows in raised.values() for kept_row in rows},
+        nodes=view.nodes,
+        settings=settings,
+        group_of=group_of or {},
+    )
+    for group_name, rows in raised.items():
         keep_explanations(
             connection,
             cluster_id=cluster_id,
             day=day,
             group_name=group_name,
             sample_at=taken_at,
-            explanations=explanations.values(),
+            threads_per_core=settings.threads_per_core,
+            rows=rows,
         )
-        count += len(explanations)
-    return count
+    # The cells of an earlier sample of the day whose every row this one raised again.
+    forget_unreferenced(connection, cluster_id=cluster_id, day=day)
+    return sum(len(rows) for rows in raised.values())

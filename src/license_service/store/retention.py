@@ -14,11 +14,15 @@
 - coverage intervals and missed samples that ended before those days: gaps and sample
   counts are reported as far back as peaks are.
 
-The settings history is not pruned: the change in force must stay known.
+The settings history is not pruned: the change in force must stay known. The usage
+explanations of days that are over are written out from their sample's cells into
+contributions (``explanation_cells.write_out_explanations``), after the pruning, and the
+cells no explanation refers to any more are dropped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
@@ -27,6 +31,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, delete, or_, sele
 
 from license_service.errors import ConfigurationError
 from license_service.metering.usage_explanations import WHOLE_CLUSTER
+from license_service.store.explanation_cells import write_out_explanations
 from license_service.store.instants import start_of_day, utc_day, utc_instant
 from license_service.store.tables import (
     CHARGEBACK_PEAK_TABLES,
@@ -61,6 +66,9 @@ class PruneResult:
     missed_samples: int
     explanations: int = 0
     group_peaks: int = 0
+    written_out: int = 0
+    """Explanations of days that are over, turned from their sample's cells into
+    contributions (not removed: not in ``total``)."""
 
     @property
     def total(self) -> int:
@@ -107,7 +115,7 @@ def prune(
         for table in (sample_products, sample_bundled_products, sample_services)
     )
     _prune_cloudpak_sums(connection, first_kept_day=first_kept_day)
-    return PruneResult(
+    result = PruneResult(
         samples=_delete(connection, samples, samples.c.taken_at < sample_cutoff),
         sample_rows=sample_rows,
         daily_peaks=sum(
@@ -143,6 +151,8 @@ def prune(
             for table in CHARGEBACK_PEAK_TABLES
         ),
     )
+    written = write_out_explanations(connection, before=utc_day(now))
+    return dataclasses.replace(result, written_out=written)
 
 
 def _prune_cloudpak_sums(connection: Connection, *, first_kept_day: date) -> None:

@@ -26,6 +26,10 @@ specification's two tables.
 - ``usage_explanations``: per day, group and explained usage row, the breakdown of
   the sample that first reached the day's peak (SPEC 9; the cluster's, group ``""``,
   kept as long as daily peaks; a chargeback group's as long as the group's peaks).
+- ``explanation_cells`` and ``explanation_contexts``: the breakdown of today's kept
+  explanations as the sample counted it (cells by workload and node) and what explaining
+  them needs (names, node facts, groups, settings): written fast by the sample, turned
+  into contributions in ``usage_explanations`` once the day is over.
 - ``metric_uploads`` and ``upload_policies``: uploaded values (SPEC 10), one row per
   accepted item, and the policy each uploaded product and metric keeps; the day values
   they make are written into the daily peak tables (the higher wins).
@@ -327,8 +331,34 @@ usage_explanations: Final = Table(
     Column("sample_at", UtcDateTime, nullable=False),
     Column("metric_quantity", BigInteger, nullable=False),
     Column("threads_per_core", Integer, nullable=False),
-    Column("total_millicores", BigInteger, nullable=False),
-    Column("contributions", LargeBinary, nullable=False),
+    # Both NULL while the breakdown is the sample's cells (``explanation_cells``, same
+    # cluster, sample_at and row key); written once the day is over (``0008``).
+    Column("total_millicores", BigInteger, nullable=True),
+    Column("contributions", LargeBinary, nullable=True),
     PrimaryKeyConstraint("cluster_id", "day", "group_name", *EXPLAINED_KEY),
     Index("ix_usage_explanations_day", "day"),
 )
+
+explanation_contexts: Final = Table(
+    "explanation_contexts",
+    metadata,
+    _cluster(),
+    Column("context_key", String, nullable=False),
+    # msgpack written and read by ``store.explanation_cells``: names, node facts, groups,
+    # settings of the samples that refer to it.
+    Column("content", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("cluster_id", "context_key"),
+)
+"""What explaining a sample's cells needs besides them (SPEC 9), shared by samples."""
+
+explanation_cells: Final = Table(
+    "explanation_cells",
+    metadata,
+    _cluster(),
+    Column("sample_at", UtcDateTime, nullable=False),
+    *(Column(name, String, nullable=False) for name in EXPLAINED_KEY),
+    Column("context_key", String, nullable=False),
+    Column("cells", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("cluster_id", "sample_at", *EXPLAINED_KEY),
+)
+"""A sample's cells of one explained row (SPEC 9), while an explanation refers to them."""

@@ -171,7 +171,14 @@ def _prepare(bulk: BulkInsert, dialect: Dialect) -> _Prepared:
             f"bulk insert into {bulk.table.name} compiled to parameters {order}, expected "
             f"{names}: an update refers to a bound value, which bulk inserts do not support"
         )
-    processors = {column: bulk.table.c[column].type.bind_processor(dialect) for column in names}
+    # The dialect's own type (``dialect_impl``): a TypeDecorator's plain ``bind_processor``
+    # skips its implementation's, and SQLite would store instants in the driver's text,
+    # not SQLAlchemy's (``...12:45:00`` against ``...12:45:00.000000``): equal instants
+    # would then compare unequal with what every other statement binds.
+    processors = {
+        column: bulk.table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        for column in names
+    }
     return _Prepared(compiled.string, _reordering(names, order), positional, columnar, processors)
 
 

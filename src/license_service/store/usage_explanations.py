@@ -5,30 +5,27 @@ a stored row is replaced only by a higher quantity, or by the same quantity samp
 earlier, so whatever order samples arrive in, a day keeps the breakdown of the first
 sample reaching its peak (the peak ``metricPeakDate`` points at). ``day_quantities``
 tells the sampler which rows a new sample would raise, so a sample that raises
-nothing explains nothing. Contributions are stored as zlib-compressed JSON (one blob
-per row: a large cluster's thousands of rows cost one insert, and a read one fetch).
-``kept_explanations`` reads them back, and ``peak_days`` finds the day a product
+nothing explains nothing. A kept row refers to its sample's cells (``explanation_cells``)
+until its day is over; then its contributions are written into it as zlib-compressed
+JSON (``contribution_blobs``: one blob per row, a read is one fetch).
+``kept_explanations`` reads either back, and ``peak_days`` finds the day a product
 peaked in a period (which day's breakdown to show when none is asked for), reading
 that product's daily peaks only. The caller owns the transaction.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-import msgspec
 from sqlalchemy import ColumnElement, Connection, Table, and_, case, literal, or_, select
 
-from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_explanations import (
     WHOLE_CLUSTER,
-    Contribution,
     ExplainedRow,
     UsageExplanation,
 )
@@ -37,11 +34,12 @@ from license_service.metering.usage_rows import (
     CHARGEBACK_ROWS,
     PRODUCT_ROWS,
 )
+from license_service.store.contribution_blobs import decode_contributions
 from license_service.store.daily_peaks import peaks_in_period
+from license_service.store.explanation_cells import read_explanation
 from license_service.store.tables import EXPLAINED_KEY, daily_peak_table, usage_explanations
 from license_service.store.upserts import BulkInsert, Excluded, bulk_insert
 
-_FORMAT: Final = 1
 _VALUES: Final = (
     "product_name",
     "sample_at",
@@ -80,38 +78,6 @@ class KeptExplanation:
     day: date
     sample_at: datetime
     explanation: UsageExplanation
-
-
-def encode_contributions(contributions: Iterable[Contribution]) -> bytes:
-    """The stored form of ``contributions``: compressed JSON, one list per row.
-
-    msgspec writes the JSON (NamedTuples as arrays) and zlib's fastest level packs it:
-    a breakdown of 50,000 rows costs milliseconds, and names repeat enough that the
-    fastest level keeps most of the gain.
-    """
-    document = {"format": _FORMAT, "rows": list(contributions)}
-    return zlib.compress(msgspec.json.encode(document), 1)
-
-
-def decode_contributions(blob: bytes) -> tuple[Contribution, ...]:
-    """The contributions stored as ``blob``; ``StorageError`` when it is not ours."""
-    try:
-        document = msgspec.json.decode(zlib.decompress(blob))
-        if document.get("format") != _FORMAT:
-            raise ValueError(f"format {document.get('format')!r}")
-        return tuple(Contribution(*row) for row in document["rows"])
-    except (
-        zlib.error,
-        msgspec.DecodeError,
-        ValueError,
-        TypeError,
-        KeyError,
-        AttributeError,
-    ) as exc:
-        raise StorageError(
-            f"a stored usage explanation cannot be read ({exc}); it was written by another "
-            "program or damaged: the next sample that raises the day's peak writes it again"
-        ) from exc
 
 
 def day_quantities(
@@ -153,6 +119,14 @@ def day_quantities_by_group(
     return by_group
 
 
+class KeptRow(NamedTuple):
+    """A row a sample raised: its key, the name shown and the quantity it measured."""
+
+    row: ExplainedRow
+    product_name: str
+    metric_quantity: int
+
+
 def keep_explanations(
     connection: Connection,
     *,
@@ -160,23 +134,25 @@ def keep_explanations(
     day: date,
     group_name: str,
     sample_at: datetime,
-    explanations: Iterable[UsageExplanation],
+    threads_per_core: int,
+    rows: Iterable[KeptRow],
 ) -> None:
-    """Keep ``explanations`` of the sample at ``sample_at`` where they raise ``day``'s peak."""
-    rows = [
+    """Keep ``rows`` of the sample at ``sample_at`` where they raise ``day``'s peak, each
+    referring to the sample's cells (``explanation_cells.keep_cells``)."""
+    stored = [
         (
-            *explanation.row,
-            explanation.product_name,
+            *kept.row,
+            kept.product_name,
             sample_at,
-            explanation.metric_quantity,
-            explanation.threads_per_core,
-            explanation.total_millicores,
-            encode_contributions(explanation.contributions),
+            kept.metric_quantity,
+            threads_per_core,
+            None,
+            None,
         )
-        for explanation in explanations
+        for kept in rows
     ]
     shared = {"cluster_id": cluster_id, "day": day, "group_name": group_name}
-    bulk_insert(connection, _KEEPING, rows, shared=shared)
+    bulk_insert(connection, _KEEPING, stored, shared=shared)
 
 
 def kept_explanations(
@@ -211,6 +187,17 @@ def kept_explanations(
     kept = []
     for row in found:
         name, sample_at, quantity, threads, total, blob = row[5:]
+        if blob is None:
+            explanation = read_explanation(
+                connection,
+                cluster_id=cluster_id,
+                sample_at=sample_at,
+                row=ExplainedRow(*row[:5]),
+                group_name=group_name,
+                product_name=name,
+            )
+            kept.append(KeptExplanation(day, sample_at, explanation))
+            continue
         explanation = UsageExplanation(
             row=ExplainedRow(*row[:5]),
             product_name=name,

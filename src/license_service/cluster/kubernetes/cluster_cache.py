@@ -7,6 +7,10 @@ loops change it, the source reads it. Guarantees:
   while the watch was down disappear and nothing is counted twice.
 - ``view`` is rebuilt only when something changed since the last call; otherwise the
   same ``ClusterView`` (same tuples) is returned, so reading it is cheap.
+- The pods' cells for usage explanations (``metering.explanation_cells.CellIndex``)
+  follow every pod event, and each view carries their snapshot (``ClusterView.cells``):
+  a sample that raises a day's peak keeps its breakdown without a pass over the pods.
+  A list counts them afresh (outside the lock); so does an index that asks for it.
 - Freshness per resource: when it was last confirmed current (a list completed, a
   watch event or bookmark arrived, a watch ended normally), since when it has been in
   trouble, and its last error. A confirmation clears the trouble and the error.
@@ -19,7 +23,7 @@ the values of three dicts).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, cast
@@ -32,6 +36,7 @@ from license_service.cluster.kubernetes.resource_kinds import (
     WATCHED_KINDS,
 )
 from license_service.metering.cluster_view import ClusterView, Namespace, Node, Pod
+from license_service.metering.explanation_cells import CellIndex
 
 CLUSTER_ID_NAMESPACE: Final = "kube-system"
 
@@ -76,11 +81,18 @@ class ClusterCache:
         self._view_generation = 0
         self._view = ClusterView()
         self._kube_system_uid: str | None = None
+        self._cells = CellIndex()
 
     def replace(self, resource: str, objects: dict[ObjectKey, Projection], *, at: datetime) -> None:
         """Make ``objects`` the whole content of ``resource``, listed as of ``at``."""
+        # Counted before the lock is taken: 150,000 pods take a while.
+        cells = CellIndex.of(_pods(objects.values())) if resource == PODS.name else None
         with self._lock:
             self._objects[resource] = objects
+            if cells is not None:
+                self._cells = cells
+            elif resource == NODES.name:
+                self._cells.note_nodes_changed()
             self._generation += 1
             if resource == NAMESPACES.name:
                 self._note_cluster_id(objects.get(("", CLUSTER_ID_NAMESPACE)))
@@ -92,6 +104,12 @@ class ClusterCache:
         """Apply watch events (in order) received at ``at``; they confirm ``resource``."""
         with self._lock:
             objects = self._objects[resource]
+            if resource == PODS.name:
+                self._count_pods(objects, changes)
+            elif resource == NODES.name and any(
+                objects.get(key) != projection for key, projection in changes
+            ):
+                self._cells.note_nodes_changed()
             for key, projection in changes:
                 if projection is None:
                     objects.pop(key, None)
@@ -127,6 +145,7 @@ class ClusterCache:
                     namespaces=cast(
                         tuple[Namespace, ...], tuple(self._objects[NAMESPACES.name].values())
                     ),
+                    cells=self._cells.cells(),
                 )
                 self._view_generation = self._generation
             return self._view
@@ -156,6 +175,21 @@ class ClusterCache:
             kube_system_uid=uid,
         )
 
+    def _count_pods(self, objects: dict[ObjectKey, Projection], changes: Sequence[Change]) -> None:
+        """Follow ``changes`` (not applied yet to ``objects``) in the cells."""
+        cells = self._cells
+        for key, projection in changes:
+            before = objects.get(key)
+            if isinstance(before, Pod):
+                cells.remove(before)
+            if isinstance(projection, Pod):
+                cells.add(projection)
+                objects[key] = projection  # so that a later change of the block sees it
+            elif projection is None:
+                objects.pop(key, None)
+        if cells.wants_rebuild:
+            self._cells = CellIndex.of(_pods(objects.values()))
+
     def _note_cluster_id(self, namespace: Projection | None) -> None:
         if self._kube_system_uid is None and isinstance(namespace, Namespace) and namespace.uid:
             self._kube_system_uid = namespace.uid
@@ -166,6 +200,10 @@ class ClusterCache:
         freshness.trouble_since = None
         freshness.error = None
         freshness.error_at = None
+
+
+def _pods(objects: Iterable[Projection]) -> Iterable[Pod]:
+    return (item for item in objects if isinstance(item, Pod))
 
 
 def _oldest(instants: Sequence[datetime | None]) -> datetime | None:

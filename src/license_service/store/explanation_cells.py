@@ -1,0 +1,347 @@
+"""A sample's breakdown kept as its cells until the day is over (SPEC 9).
+
+A sample that raises a day's peak keeps, in its own transaction, the cells of each
+row it raised (``metering.explanation_cells``: pods, charged containers and
+millicores per workload and node) as msgpack in ``explanation_cells``, and once per
+change of names, nodes, groups or settings what explaining them needs in
+``explanation_contexts``. Both encode at C speed: keeping costs a few milliseconds,
+where building the contributions costs a pass per contribution. ``usage_explanations``
+rows refer to the cells by (cluster, sample instant, row key) with ``contributions``
+NULL; ``read_explanation`` explains them on request, and ``write_out_explanations``
+(the prune job) turns the rows of days that are over into contributions, then drops
+the cells and contexts no row refers to. ``forget_unreferenced`` drops at once the
+cells of a sample whose peak a later sample raised again. The caller owns the
+transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Final, cast
+
+import msgspec
+from sqlalchemy import ColumnElement, Connection, delete, exists, select, update
+
+from license_service.errors import StorageError
+from license_service.metering.cluster_view import ClusterId, Node
+from license_service.metering.explanation_cells import Cells, ExplainedRow, RowCells
+from license_service.metering.node_usage import NodeFacts
+from license_service.metering.settings import CappingSource, MeteringSettings
+from license_service.metering.usage_explanations import (
+    CellContext,
+    UsageExplanation,
+    explain_cells,
+    node_facts,
+)
+from license_service.metering.workloads import Workload
+from license_service.store.contribution_blobs import encode_contributions
+from license_service.store.instants import start_of_day
+from license_service.store.tables import (
+    EXPLAINED_KEY,
+    explanation_cells,
+    explanation_contexts,
+    usage_explanations,
+)
+from license_service.store.upserts import BulkInsert, bulk_insert
+
+_FORMAT: Final = 1
+
+
+class _StoredCells(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    format: int
+    counts: dict[int, int]
+    loads: dict[int, int]
+
+
+class _StoredContext(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    format: int
+    workloads: list[tuple[str, str, str]]
+    nodes: list[str]
+    facts: dict[str, tuple[int | None, bool, int]]
+    groups: dict[str, str]
+    threads_per_core: int
+    node_cpu_capping: bool
+    capping_source: str
+    default_pvu_per_core: int
+    excluded_namespaces: list[str]
+
+
+_ENCODER: Final = msgspec.msgpack.Encoder()
+_CELLS: Final = msgspec.msgpack.Decoder(_StoredCells)
+_CONTEXT: Final = msgspec.msgpack.Decoder(_StoredContext)
+
+_KEEPING_CELLS: Final = BulkInsert(
+    explanation_cells,
+    columns=(*EXPLAINED_KEY, "cells"),
+    shared=("cluster_id", "sample_at", "context_key"),
+)
+
+
+def context_key(cells: Cells, settings: MeteringSettings, group_of: Mapping[str, str]) -> str:
+    """The name of what explains ``cells`` under ``settings`` and ``group_of``: equal for
+    snapshots of one index whose names and nodes did not change (``Cells.epoch``,
+    ``Cells.tables``), with the same settings and groups."""
+    digest = hashlib.sha256()
+    digest.update(f"{cells.epoch}\0{cells.tables}\0{settings!r}".encode())
+    for namespace, group in sorted(group_of.items()):
+        digest.update(f"\0{namespace}\0{group}".encode())
+    return digest.hexdigest()[:32]
+
+
+def keep_cells(
+    connection: Connection,
+    *,
+    cluster_id: ClusterId,
+    sample_at: datetime,
+    cells: Cells,
+    rows: Collection[ExplainedRow],
+    nodes: Iterable[Node],
+    settings: MeteringSettings,
+    group_of: Mapping[str, str],
+) -> None:
+    """Keep the cells of ``rows`` of the sample at ``sample_at``, and (when not kept yet)
+    what explains them: ``nodes`` and ``group_of`` as the sample saw them, ``settings``."""
+    key = context_key(cells, settings, group_of)
+    known = connection.execute(
+        select(explanation_contexts.c.context_key).where(
+            explanation_contexts.c.cluster_id == cluster_id,
+            explanation_contexts.c.context_key == key,
+        )
+    ).first()
+    if known is None:
+        connection.execute(
+            explanation_contexts.insert().values(
+                cluster_id=cluster_id,
+                context_key=key,
+                content=_encode_context(cells, nodes, settings, group_of),
+            )
+        )
+    stored = []
+    for row in rows:
+        kept = cells.rows[row]
+        # The snapshot's dicts, encoded as they are (never changed after the snapshot).
+        counts, loads = cast(dict[int, int], kept.counts), cast(dict[int, int], kept.loads)
+        stored.append((*row, _ENCODER.encode(_StoredCells(_FORMAT, counts, loads))))
+    shared = {"cluster_id": cluster_id, "sample_at": sample_at, "context_key": key}
+    bulk_insert(connection, _KEEPING_CELLS, stored, shared=shared)
+
+
+def _encode_context(
+    cells: Cells, nodes: Iterable[Node], settings: MeteringSettings, group_of: Mapping[str, str]
+) -> bytes:
+    names = cells.nodes[: cells.node_count]
+    named = set(names)
+    facts = node_facts((node for node in nodes if node.name in named), settings)
+    return _ENCODER.encode(
+        _StoredContext(
+            format=_FORMAT,
+            workloads=[
+                (namespace, kind, name)
+                for namespace, (kind, name) in cells.workloads[: cells.workload_count]
+            ],
+            nodes=list(names),
+            facts={
+                name: (fact.cpu_millicores, fact.capping, fact.pvu_per_core)
+                for name, fact in facts.items()
+            },
+            groups=dict(group_of),
+            threads_per_core=settings.threads_per_core,
+            node_cpu_capping=settings.node_cpu_capping,
+            capping_source=settings.capping_source,
+            default_pvu_per_core=settings.default_pvu_per_core,
+            excluded_namespaces=list(settings.excluded_namespaces),
+        )
+    )
+
+
+def _decode_context(blob: bytes) -> CellContext:
+    stored = _CONTEXT.decode(blob)
+    if stored.format != _FORMAT:
+        raise ValueError(f"format {stored.format!r}")
+    capping: CappingSource = "allocatable" if stored.capping_source == "allocatable" else "capacity"
+    return CellContext(
+        workloads=[(namespace, Workload(kind, name)) for namespace, kind, name in stored.workloads],
+        nodes=stored.nodes,
+        node_facts={name: NodeFacts(*fact) for name, fact in stored.facts.items()},
+        group_of=stored.groups,
+        settings=MeteringSettings(
+            threads_per_core=stored.threads_per_core,
+            node_cpu_capping=stored.node_cpu_capping,
+            capping_source=capping,
+            default_pvu_per_core=stored.default_pvu_per_core,
+            excluded_namespaces=tuple(stored.excluded_namespaces),
+        ),
+    )
+
+
+def _decode_cells(blob: bytes, product_name: str) -> RowCells:
+    stored = _CELLS.decode(blob)
+    if stored.format != _FORMAT:
+        raise ValueError(f"format {stored.format!r}")
+    return RowCells(product_name, stored.counts, stored.loads)
+
+
+@dataclass(frozen=True, slots=True)
+class _Referring:
+    """An explanation row that refers to cells, as ``read_explanation`` needs it."""
+
+    sample_at: datetime
+    row: ExplainedRow
+    group_name: str
+    product_name: str
+
+
+def read_explanation(
+    connection: Connection,
+    *,
+    cluster_id: ClusterId,
+    sample_at: datetime,
+    row: ExplainedRow,
+    group_name: str,
+    product_name: str,
+) -> UsageExplanation:
+    """The explanation of ``row`` (of the cluster, or of the group ``group_name``) from the
+    cells kept by the sample at ``sample_at``; ``StorageError`` when they are missing."""
+    referring = _Referring(sample_at, row, group_name, product_name)
+    explained = _explain(connection, cluster_id, sample_at, [referring])
+    return explained[(group_name, row)]
+
+
+def _explain(
+    connection: Connection,
+    cluster_id: ClusterId,
+    sample_at: datetime,
+    referring: Collection[_Referring],
+) -> dict[tuple[str, ExplainedRow], UsageExplanation]:
+    """Every explanation ``referring`` to the cells of one sample, its context read once."""
+    table = explanation_cells
+    wanted_rows = {item.row for item in referring}
+    found = connection.execute(
+        select(
+            *(table.c[name] for name in EXPLAINED_KEY), table.c.cells, table.c.context_key
+        ).where(table.c.cluster_id == cluster_id, table.c.sample_at == sample_at)
+    ).all()
+    names = {item.row: item.product_name for item in referring}
+    try:
+        rows = {
+            ExplainedRow(*found_row[:5]): _decode_cells(
+                found_row[5], names[ExplainedRow(*found_row[:5])]
+            )
+            for found_row in found
+            if ExplainedRow(*found_row[:5]) in wanted_rows
+        }
+        missing = wanted_rows - rows.keys()
+        if missing or not found:
+            raise ValueError(f"no cells of {len(missing)} row(s) at {sample_at.isoformat()}")
+        key = found[0][6]
+        content = connection.execute(
+            select(explanation_contexts.c.content).where(
+                explanation_contexts.c.cluster_id == cluster_id,
+                explanation_contexts.c.context_key == key,
+            )
+        ).scalar_one_or_none()
+        if content is None:
+            raise ValueError(f"no context {key}")
+        context = _decode_context(content)
+        wanted: dict[str, set[ExplainedRow]] = {}
+        for item in referring:
+            wanted.setdefault(item.group_name, set()).add(item.row)
+        explained = explain_cells(rows, context, wanted=wanted)
+        return {
+            (item.group_name, item.row): explained[item.group_name][item.row] for item in referring
+        }
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError, IndexError) as exc:
+        raise StorageError(
+            f"a kept usage breakdown cannot be read ({exc}); it was written by another "
+            "program or damaged: the next sample that raises the day's peak writes it again"
+        ) from exc
+
+
+def forget_unreferenced(connection: Connection, *, cluster_id: ClusterId, day: date) -> None:
+    """Drop the cells of ``day``'s samples no explanation refers to (a later sample raised
+    those peaks again), and the contexts no cells refer to."""
+    start = start_of_day(day)
+    _forget_cells(
+        connection,
+        explanation_cells.c.cluster_id == cluster_id,
+        explanation_cells.c.sample_at >= start,
+        explanation_cells.c.sample_at < start + timedelta(days=1),
+    )
+    _forget_contexts(connection, explanation_contexts.c.cluster_id == cluster_id)
+
+
+def _forget_cells(connection: Connection, *where: ColumnElement[bool]) -> None:
+    cells = explanation_cells.c
+    kept = usage_explanations.c
+    connection.execute(
+        delete(explanation_cells).where(
+            *where,
+            ~exists().where(
+                kept.cluster_id == cells.cluster_id,
+                kept.sample_at == cells.sample_at,
+                *(kept[name] == cells[name] for name in EXPLAINED_KEY),
+                kept.contributions.is_(None),
+            ),
+        )
+    )
+
+
+def _forget_contexts(connection: Connection, *where: ColumnElement[bool]) -> None:
+    contexts = explanation_contexts.c
+    connection.execute(
+        delete(explanation_contexts).where(
+            *where,
+            ~exists().where(
+                explanation_cells.c.cluster_id == contexts.cluster_id,
+                explanation_cells.c.context_key == contexts.context_key,
+            ),
+        )
+    )
+
+
+def write_out_explanations(connection: Connection, *, before: date) -> int:
+    """Turn the kept cells of days before ``before`` into contributions, for every cluster;
+    then drop the cells and contexts nothing refers to. Returns how many were written."""
+    kept = usage_explanations.c
+    found = connection.execute(
+        select(
+            kept.cluster_id,
+            kept.sample_at,
+            kept.group_name,
+            *(kept[name] for name in EXPLAINED_KEY),
+            kept.product_name,
+            kept.day,
+        )
+        .where(kept.contributions.is_(None), kept.day < before)
+        .order_by(kept.cluster_id, kept.sample_at)
+    ).all()
+    by_sample: dict[tuple[ClusterId, datetime], list[tuple[_Referring, date]]] = {}
+    for row in found:
+        referring = _Referring(row[1], ExplainedRow(*row[3:8]), row[2], row[8])
+        by_sample.setdefault((ClusterId(row[0]), row[1]), []).append((referring, row[9]))
+    for (cluster_id, sample_at), items in by_sample.items():
+        explained = _explain(connection, cluster_id, sample_at, [item for item, _ in items])
+        for item, day in items:
+            explanation = explained[(item.group_name, item.row)]
+            connection.execute(
+                update(usage_explanations)
+                .where(
+                    kept.cluster_id == cluster_id,
+                    kept.day == day,
+                    kept.group_name == item.group_name,
+                    *(
+                        kept[name] == value
+                        for name, value in zip(EXPLAINED_KEY, item.row, strict=True)
+                    ),
+                )
+                .values(
+                    contributions=encode_contributions(explanation.contributions),
+                    total_millicores=explanation.total_millicores,
+                )
+            )
+    _forget_cells(connection, explanation_cells.c.sample_at < start_of_day(before))
+    _forget_contexts(connection)
+    return len(found)

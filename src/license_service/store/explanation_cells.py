@@ -133,8 +133,7 @@ def _encode_context(
     cells: Cells, nodes: Iterable[Node], settings: MeteringSettings, group_of: Mapping[str, str]
 ) -> bytes:
     names = cells.nodes[: cells.node_count]
-    named = set(names)
-    facts = node_facts((node for node in nodes if node.name in named), settings)
+    facts = node_facts(nodes, settings)
     return _ENCODER.encode(
         _StoredContext(
             format=_FORMAT,

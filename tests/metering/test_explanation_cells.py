@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from license_service.metering.explanation_cells import (
     LOW_BITS,
     CellIndex,
     Cells,
+    replay_log,
 )
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage_explanations import WHOLE_CLUSTER, explain_in_groups
@@ -161,3 +163,31 @@ def test_a_node_unknown_to_the_view_is_neither_capped_nor_given_its_cores() -> N
     )[WHOLE_CLUSTER]
     (explanation,) = explained.values()
     assert explanation.total_millicores == 1000
+
+
+def test_the_log_replayed_to_a_snapshot_s_length_gives_its_names_and_nodes() -> None:
+    index = CellIndex.of([pod("one", "n1", product("p1"), "2", namespace="a")], [node("n1", "4")])
+    before = index.cells()
+    index.set_node(node("n1", "8"))
+    index.set_node(node("n1", "8"))  # unchanged: not logged again
+    index.add(pod("two", "n2", product("p1"), "1", namespace="b"))
+    index.set_node(node("n2", "2"))
+    index.remove_node("n1")
+    after = index.cells()
+
+    then = replay_log(before.log[: before.log_length])
+    now = replay_log(after.log[: after.log_length])
+    assert (then.workloads, then.nodes, then.node_states) == (
+        list(before.workloads[: before.workload_count]),
+        ["n1"],
+        [node("n1", "4")],
+    )
+    assert now.workloads == list(after.workloads[: after.workload_count])
+    assert now.nodes == ["n1", "n2"]
+    assert now.node_states == [node("n2", "2")]
+    assert after.log_length == before.log_length + 5
+
+
+def test_an_entry_no_index_writes_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown log entry"):
+        replay_log([["w", "ns", "Deployment"]])

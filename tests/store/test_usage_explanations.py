@@ -29,6 +29,7 @@ from license_service.store.samples import record_sample
 from license_service.store.tables import (
     explanation_cells,
     explanation_contexts,
+    explanation_names,
     usage_explanations,
 )
 from license_service.store.usage_explanations import (
@@ -90,8 +91,8 @@ def keep(
     db: Database, when: str, *explained: UsageExplanation, cluster=CLUSTER, group=WHOLE_CLUSTER
 ) -> None:
     """What a sample at ``when`` raising ``explained`` keeps: their pods' cells and the rows."""
-    cells = CellIndex.of(p for e in explained for p in pods_of(e)).cells()
     nodes = {c.node: Node(c.node, "64") for e in explained for c in e.contributions}
+    cells = CellIndex.of((p for e in explained for p in pods_of(e)), nodes.values()).cells()
     sample_at = at(when[:10], when[11:])
     with db.begin() as connection:
         keep_cells(
@@ -100,7 +101,6 @@ def keep(
             sample_at=sample_at,
             cells=cells,
             rows={e.row for e in explained},
-            nodes=nodes.values(),
             settings=MeteringSettings(),
             group_of={} if group == WHOLE_CLUSTER else {"apps": group},
         )
@@ -373,3 +373,57 @@ def test_kept_instants_are_found_by_the_instant_as_any_statement_binds_it(db: Da
             select(func.count()).where(usage_explanations.c.sample_at == at("2026-11-02", "10:00"))
         ).scalar_one()
     assert found == 1
+
+
+def test_one_index_writes_its_log_a_segment_at_a_time_and_each_sample_reads_its_length(
+    db: Database,
+) -> None:
+    first, second = explanation(3), explanation(5, node="n2")
+    index = CellIndex.of(pods_of(first), [Node("n1", "64")])
+    kept_cells = []
+    for when, explained in (("2026-11-02", first), ("2026-11-03", second)):
+        if explained is second:  # a new node and workload pods since the first sample
+            index.set_node(Node("n2", "64"))
+            for one in pods_of(first):
+                index.remove(one)
+            index.add_all(pods_of(second))
+        cells = index.cells()
+        kept_cells.append(cells.log_length)
+        with db.begin() as connection:
+            keep_cells(
+                connection,
+                cluster_id=CLUSTER,
+                sample_at=at(when, "10:00"),
+                cells=cells,
+                rows={ROW},
+                settings=MeteringSettings(),
+                group_of={},
+            )
+            keep_explanations(
+                connection,
+                cluster_id=CLUSTER,
+                day=day(when),
+                group_name=WHOLE_CLUSTER,
+                sample_at=at(when, "10:00"),
+                threads_per_core=1,
+                rows=[KeptRow(ROW, "Db2", explained.metric_quantity)],
+            )
+
+    assert [k.explanation for k in read(db)] == [first]
+    assert [k.explanation for k in read(db, "2026-11-03")] == [second]
+    with db.read() as connection:
+        segments = connection.execute(
+            select(explanation_names.c.start, explanation_names.c.end).order_by(
+                explanation_names.c.start
+            )
+        ).all()
+    assert segments == [(0, kept_cells[0]), (kept_cells[0], kept_cells[1])]
+
+
+def test_a_log_missing_a_segment_is_refused_in_words(db: Database) -> None:
+    keep(db, "2026-11-02T10:00", explanation(3))
+    with db.begin() as connection:
+        connection.execute(update(explanation_names).values(start=1))
+
+    with pytest.raises(StorageError, match=r"cannot be read.*lacks entries"):
+        read(db)

@@ -16,6 +16,12 @@ Cells hold the pods of every namespace: excluded namespaces and chargeback group
 are applied when cells are explained, with the settings and labels of the sample
 (``usage_explanations.explain_cells``). Only the rules that do not depend on
 settings run here: what a pod declares, what its charged containers add up to.
+
+The names behind cell keys and the nodes' CPU and rating are kept as a log that only
+grows (``Cells.log``): a workload named, a node named, a node's state, a node gone. A
+snapshot is a length of it, so a store keeps what is new since it last wrote (a few
+entries) instead of every name at every sample; replaying a prefix gives the names
+and nodes of any snapshot (``replay_log``).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
-from license_service.metering.cluster_view import Pod
+from license_service.metering.cluster_view import Node, Pod
 from license_service.metering.declarations import DeclarationCache, ProductDeclaration
 
 # Shared with measure, so that both charge containers alike.
@@ -45,6 +51,13 @@ LOAD_BITS: Final = (1 << LOAD_SHIFT) - 1
 
 _CACHE_LIMIT: Final = 16_384  # remembered annotation/container pairs and controllers
 _DEAD_LIMIT: Final = 4_096  # table entries without pods tolerated before a rebuild is asked
+
+
+LogEntry = tuple[str | None, ...]
+"""An entry of ``Cells.log``: ``("w", namespace, kind, name)`` a workload named (its index
+is the count of ``"w"`` before it), ``("n", name)`` a node named (likewise),
+``("s", name, cpu capacity, cpu allocatable, pvu per core)`` a node's state (the
+``Node`` projection), ``("x", name)`` a node gone."""
 
 
 class ExplainedRow(NamedTuple):
@@ -96,9 +109,9 @@ class Cells:
 
     ``workloads`` and ``nodes`` may grow after the snapshot (they are only appended
     to); every key of ``rows`` points below ``workload_count`` and ``node_count``.
-    ``epoch`` names the index (and its tables) the snapshot came from; ``tables``
-    counts their appends and the changes of nodes noted: equal ``(epoch, tables)``
-    means equal names and nodes.
+    ``log`` (which may grow too) holds the names and the nodes' states in the order
+    they came: its first ``log_length`` entries are this snapshot's. ``epoch`` names
+    the index the snapshot came from (and its log).
     """
 
     rows: Mapping[ExplainedRow, RowCells]
@@ -107,7 +120,8 @@ class Cells:
     workload_count: int
     node_count: int
     epoch: str
-    tables: int
+    log: Sequence[LogEntry]
+    log_length: int
 
 
 @dataclass(slots=True)
@@ -138,7 +152,8 @@ class CellIndex:
 
     def __init__(self) -> None:
         self._epoch = secrets.token_hex(8)
-        self._tables = 0
+        self._log: list[LogEntry] = []
+        self._node_states: dict[str, LogEntry] = {}
         self._rows: dict[ExplainedRow, _Row] = {}
         self._workloads: list[tuple[str, Workload]] = []
         self._workload_at: dict[tuple[str, Workload], int] = {}
@@ -151,9 +166,11 @@ class CellIndex:
         self._forget_caches()
 
     @classmethod
-    def of(cls, pods: Iterable[Pod]) -> CellIndex:
-        """An index holding ``pods``; pure."""
+    def of(cls, pods: Iterable[Pod], nodes: Iterable[Node] = ()) -> CellIndex:
+        """An index holding ``pods`` and ``nodes``; pure."""
         index = cls()
+        for node in nodes:
+            index.set_node(node)
         index.add_all(pods)
         return index
 
@@ -162,12 +179,39 @@ class CellIndex:
         """Whether the owner should build a new index from its pods: the tables hold many
         names no pod uses any more, or a removal did not match what was added."""
         live = len(self._workloads) + len(self._nodes) - self._dead
-        return self._damaged or self._dead > max(_DEAD_LIMIT, live)
+        held = live + len(self._node_states)
+        return (
+            self._damaged
+            or self._dead > max(_DEAD_LIMIT, live)
+            or len(self._log) > 2 * held + _DEAD_LIMIT
+        )
 
-    def note_nodes_changed(self) -> None:
-        """The nodes changed (their CPU or rating): snapshots from now on say so
-        (``Cells.tables``), so that what explains their cells is kept again."""
-        self._tables += 1
+    def set_node(self, node: Node) -> None:
+        """``node`` as it is now (its CPU and rating), logged when it changed."""
+        state: LogEntry = (
+            "s",
+            node.name,
+            node.cpu_capacity,
+            node.cpu_allocatable,
+            node.pvu_per_core,
+        )
+        if self._node_states.get(node.name) != state:
+            self._node_states[node.name] = state
+            self._log.append(state)
+
+    def remove_node(self, name: str) -> None:
+        """The node ``name`` is gone (its pods count as on a node the view does not hold)."""
+        if self._node_states.pop(name, None) is not None:
+            self._log.append(("x", name))
+
+    def keep_nodes(self, nodes: Iterable[Node]) -> None:
+        """Make ``nodes`` the nodes held: each set, any other removed."""
+        held = set()
+        for node in nodes:
+            self.set_node(node)
+            held.add(node.name)
+        for name in [name for name in self._node_states if name not in held]:
+            self.remove_node(name)
 
     def add(self, pod: Pod) -> None:
         """Count ``pod`` (nothing when it is not running or declares no valid product)."""
@@ -234,7 +278,8 @@ class CellIndex:
             workload_count=len(self._workloads),
             node_count=len(self._nodes),
             epoch=self._epoch,
-            tables=self._tables,
+            log=self._log,
+            log_length=len(self._log),
         )
 
     # -- one pod --------------------------------------------------------------------------
@@ -330,7 +375,7 @@ class CellIndex:
             self._workloads.append((namespace, workload))
             self._workload_pods.append(0)
             self._dead += 1
-            self._tables += 1
+            self._log.append(("w", namespace, *workload))
         if len(self._owners) >= _CACHE_LIMIT:
             self._owners.clear()
         # The entry keeps the controller alive: its id is not reused meanwhile.
@@ -344,7 +389,7 @@ class CellIndex:
             self._nodes.append(name)
             self._node_pods.append(0)
             self._dead += 1
-            self._tables += 1
+            self._log.append(("n", name))
         return index
 
     def _forget_caches(self) -> None:
@@ -352,3 +397,35 @@ class CellIndex:
         self._owners: dict[tuple[int | str, str], tuple[object, int]] = {}
         self._declarations = DeclarationCache()
         self._quantities = MillicoreCache()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayedLog:
+    """The names and nodes a prefix of a log gives (``replay_log``)."""
+
+    workloads: list[tuple[str, Workload]]
+    nodes: list[str]
+    node_states: list[Node]
+
+
+def replay_log(entries: Iterable[Sequence[str | None]]) -> ReplayedLog:
+    """The workloads, node names and nodes' states of ``entries`` (a prefix of a
+    ``Cells.log``); ``ValueError`` on an entry no index writes."""
+    workloads: list[tuple[str, Workload]] = []
+    nodes: list[str] = []
+    states: dict[str, Node] = {}
+    for entry in entries:
+        match tuple(entry):
+            case ("w", str(namespace), str(kind), str(name)):
+                workloads.append((namespace, Workload(kind, name)))
+            case ("n", str(name)):
+                nodes.append(name)
+            case ("s", str(name), capacity, allocatable, pvu) if all(
+                value is None or isinstance(value, str) for value in (capacity, allocatable, pvu)
+            ):
+                states[name] = Node(name, capacity, allocatable, pvu)
+            case ("x", str(name)):
+                states.pop(name, None)
+            case _:
+                raise ValueError(f"unknown log entry {entry!r}")
+    return ReplayedLog(workloads, nodes, list(states.values()))

@@ -89,7 +89,7 @@ def keep_peak_explanations(
     day = utc_day(taken_at)
     kept = day_quantities_by_group(connection, cluster_id=cluster_id, day=day)
     measured = {WHOLE_CLUSTER: measurement, **(groups or {})}
-    cells = view.cells if view.cells is not None else CellIndex.of(view.pods).cells()
+    cells = view.cells if view.cells is not None else CellIndex.of(view.pods, view.nodes).cells()
     raised: dict[str, list[KeptRow]] = {}
     for group_name, group_measurement in measured.items():
         quantities = explained_quantities(group_measurement)
@@ -109,7 +109,6 @@ def keep_peak_explanations(
         sample_at=taken_at,
         cells=cells,
         rows={kept_row.row for rows in raised.values() for kept_row in rows},
-        nodes=view.nodes,
         settings=settings,
         group_of=group_of or {},
     )

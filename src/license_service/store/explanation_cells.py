@@ -17,18 +17,17 @@ transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final, cast
 
 import msgspec
-from sqlalchemy import ColumnElement, Connection, delete, exists, select, update
+from sqlalchemy import ColumnElement, Connection, delete, exists, func, select, update
 
 from license_service.errors import StorageError
-from license_service.metering.cluster_view import ClusterId, Node
-from license_service.metering.explanation_cells import Cells, ExplainedRow, RowCells
-from license_service.metering.node_usage import NodeFacts
+from license_service.metering.cluster_view import ClusterId
+from license_service.metering.explanation_cells import Cells, ExplainedRow, RowCells, replay_log
 from license_service.metering.settings import CappingSource, MeteringSettings
 from license_service.metering.usage_explanations import (
     CellContext,
@@ -36,13 +35,13 @@ from license_service.metering.usage_explanations import (
     explain_cells,
     node_facts,
 )
-from license_service.metering.workloads import Workload
 from license_service.store.contribution_blobs import encode_contributions
 from license_service.store.instants import start_of_day
 from license_service.store.tables import (
     EXPLAINED_KEY,
     explanation_cells,
     explanation_contexts,
+    explanation_names,
     usage_explanations,
 )
 from license_service.store.upserts import BulkInsert, bulk_insert
@@ -58,9 +57,7 @@ class _StoredCells(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
 
 class _StoredContext(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
     format: int
-    workloads: list[tuple[str, str, str]]
-    nodes: list[str]
-    facts: dict[str, tuple[int | None, bool, int]]
+    log_length: int
     groups: dict[str, str]
     threads_per_core: int
     node_cpu_capping: bool
@@ -72,6 +69,7 @@ class _StoredContext(msgspec.Struct, array_like=True, forbid_unknown_fields=True
 _ENCODER: Final = msgspec.msgpack.Encoder()
 _CELLS: Final = msgspec.msgpack.Decoder(_StoredCells)
 _CONTEXT: Final = msgspec.msgpack.Decoder(_StoredContext)
+_LOG: Final = msgspec.msgpack.Decoder(list[list[str | None]])
 
 _KEEPING_CELLS: Final = BulkInsert(
     explanation_cells,
@@ -82,10 +80,10 @@ _KEEPING_CELLS: Final = BulkInsert(
 
 def context_key(cells: Cells, settings: MeteringSettings, group_of: Mapping[str, str]) -> str:
     """The name of what explains ``cells`` under ``settings`` and ``group_of``: equal for
-    snapshots of one index whose names and nodes did not change (``Cells.epoch``,
-    ``Cells.tables``), with the same settings and groups."""
+    snapshots of one index (``Cells.epoch``) at one length of its log, with the same
+    settings and groups."""
     digest = hashlib.sha256()
-    digest.update(f"{cells.epoch}\0{cells.tables}\0{settings!r}".encode())
+    digest.update(f"{cells.epoch}\0{cells.log_length}\0{settings!r}".encode())
     for namespace, group in sorted(group_of.items()):
         digest.update(f"\0{namespace}\0{group}".encode())
     return digest.hexdigest()[:32]
@@ -98,12 +96,12 @@ def keep_cells(
     sample_at: datetime,
     cells: Cells,
     rows: Collection[ExplainedRow],
-    nodes: Iterable[Node],
     settings: MeteringSettings,
     group_of: Mapping[str, str],
 ) -> None:
-    """Keep the cells of ``rows`` of the sample at ``sample_at``, and (when not kept yet)
-    what explains them: ``nodes`` and ``group_of`` as the sample saw them, ``settings``."""
+    """Keep the cells of ``rows`` of the sample at ``sample_at``, and what explains them
+    that is not kept yet: the entries of ``cells``' log written since the last, and
+    ``settings`` and ``group_of`` (the chargeback groups as the sample saw them)."""
     key = context_key(cells, settings, group_of)
     known = connection.execute(
         select(explanation_contexts.c.context_key).where(
@@ -112,11 +110,13 @@ def keep_cells(
         )
     ).first()
     if known is None:
+        _keep_log(connection, cluster_id=cluster_id, cells=cells)
         connection.execute(
             explanation_contexts.insert().values(
                 cluster_id=cluster_id,
                 context_key=key,
-                content=_encode_context(cells, nodes, settings, group_of),
+                epoch=cells.epoch,
+                content=_encode_context(cells, settings, group_of),
             )
         )
     stored = []
@@ -129,23 +129,32 @@ def keep_cells(
     bulk_insert(connection, _KEEPING_CELLS, stored, shared=shared)
 
 
-def _encode_context(
-    cells: Cells, nodes: Iterable[Node], settings: MeteringSettings, group_of: Mapping[str, str]
-) -> bytes:
-    names = cells.nodes[: cells.node_count]
-    facts = node_facts(nodes, settings)
+def _keep_log(connection: Connection, *, cluster_id: ClusterId, cells: Cells) -> None:
+    """Write the entries of ``cells``' log not written yet (only those: a segment)."""
+    names = explanation_names.c
+    written = connection.execute(
+        select(func.max(names.end)).where(
+            names.cluster_id == cluster_id, names.epoch == cells.epoch
+        )
+    ).scalar_one_or_none()
+    start = written or 0
+    if start < cells.log_length:
+        connection.execute(
+            explanation_names.insert().values(
+                cluster_id=cluster_id,
+                epoch=cells.epoch,
+                start=start,
+                end=cells.log_length,
+                entries=_ENCODER.encode(cells.log[start : cells.log_length]),
+            )
+        )
+
+
+def _encode_context(cells: Cells, settings: MeteringSettings, group_of: Mapping[str, str]) -> bytes:
     return _ENCODER.encode(
         _StoredContext(
             format=_FORMAT,
-            workloads=[
-                (namespace, kind, name)
-                for namespace, (kind, name) in cells.workloads[: cells.workload_count]
-            ],
-            nodes=list(names),
-            facts={
-                name: (fact.cpu_millicores, fact.capping, fact.pvu_per_core)
-                for name, fact in facts.items()
-            },
+            log_length=cells.log_length,
             groups=dict(group_of),
             threads_per_core=settings.threads_per_core,
             node_cpu_capping=settings.node_cpu_capping,
@@ -156,23 +165,55 @@ def _encode_context(
     )
 
 
-def _decode_context(blob: bytes) -> CellContext:
-    stored = _CONTEXT.decode(blob)
+def _read_context(connection: Connection, cluster_id: ClusterId, key: str) -> CellContext:
+    """The context ``key``: its settings and groups, and the names and nodes of its log."""
+    found = connection.execute(
+        select(explanation_contexts.c.epoch, explanation_contexts.c.content).where(
+            explanation_contexts.c.cluster_id == cluster_id,
+            explanation_contexts.c.context_key == key,
+        )
+    ).first()
+    if found is None:
+        raise ValueError(f"no context {key}")
+    epoch, content = found
+    stored = _CONTEXT.decode(content)
     if stored.format != _FORMAT:
         raise ValueError(f"format {stored.format!r}")
+    names = explanation_names.c
+    segments = connection.execute(
+        select(names.start, names.end, names.entries)
+        .where(
+            names.cluster_id == cluster_id,
+            names.epoch == epoch,
+            names.start < stored.log_length,
+        )
+        .order_by(names.start)
+    ).all()
+    entries: list[list[str | None]] = []
+    for start, end, blob in segments:
+        if start != len(entries):
+            raise ValueError(f"the log of {epoch} lacks entries {len(entries)} to {start}")
+        segment = _LOG.decode(blob)
+        if len(segment) != end - start:
+            raise ValueError(f"a segment of the log of {epoch} holds {len(segment)} entries")
+        entries.extend(segment)
+    if len(entries) < stored.log_length:
+        raise ValueError(f"the log of {epoch} ends at {len(entries)}, not {stored.log_length}")
+    replayed = replay_log(entries[: stored.log_length])
     capping: CappingSource = "allocatable" if stored.capping_source == "allocatable" else "capacity"
+    settings = MeteringSettings(
+        threads_per_core=stored.threads_per_core,
+        node_cpu_capping=stored.node_cpu_capping,
+        capping_source=capping,
+        default_pvu_per_core=stored.default_pvu_per_core,
+        excluded_namespaces=tuple(stored.excluded_namespaces),
+    )
     return CellContext(
-        workloads=[(namespace, Workload(kind, name)) for namespace, kind, name in stored.workloads],
-        nodes=stored.nodes,
-        node_facts={name: NodeFacts(*fact) for name, fact in stored.facts.items()},
+        workloads=replayed.workloads,
+        nodes=replayed.nodes,
+        node_facts=node_facts(replayed.node_states, settings),
         group_of=stored.groups,
-        settings=MeteringSettings(
-            threads_per_core=stored.threads_per_core,
-            node_cpu_capping=stored.node_cpu_capping,
-            capping_source=capping,
-            default_pvu_per_core=stored.default_pvu_per_core,
-            excluded_namespaces=tuple(stored.excluded_namespaces),
-        ),
+        settings=settings,
     )
 
 
@@ -235,16 +276,7 @@ def _explain(
         missing = wanted_rows - rows.keys()
         if missing or not found:
             raise ValueError(f"no cells of {len(missing)} row(s) at {sample_at.isoformat()}")
-        key = found[0][6]
-        content = connection.execute(
-            select(explanation_contexts.c.content).where(
-                explanation_contexts.c.cluster_id == cluster_id,
-                explanation_contexts.c.context_key == key,
-            )
-        ).scalar_one_or_none()
-        if content is None:
-            raise ValueError(f"no context {key}")
-        context = _decode_context(content)
+        context = _read_context(connection, cluster_id, found[0][6])
         wanted: dict[str, set[ExplainedRow]] = {}
         for item in referring:
             wanted.setdefault(item.group_name, set()).add(item.row)
@@ -268,17 +300,24 @@ def forget_unreferenced(connection: Connection, *, cluster_id: ClusterId, day: d
         explanation_cells.c.cluster_id == cluster_id,
         explanation_cells.c.sample_at >= start,
         explanation_cells.c.sample_at < start + timedelta(days=1),
+        day=day,
     )
     _forget_contexts(connection, explanation_contexts.c.cluster_id == cluster_id)
 
 
-def _forget_cells(connection: Connection, *where: ColumnElement[bool]) -> None:
+def _forget_cells(
+    connection: Connection, *where: ColumnElement[bool], day: date | None = None
+) -> None:
+    """Drop the cells (``where``) no explanation refers to; ``day``: they are all of that
+    day (the look-up of the explanations then takes their primary key's prefix)."""
     cells = explanation_cells.c
     kept = usage_explanations.c
+    of_day = () if day is None else (kept.day == day,)
     connection.execute(
         delete(explanation_cells).where(
             *where,
             ~exists().where(
+                *of_day,
                 kept.cluster_id == cells.cluster_id,
                 kept.sample_at == cells.sample_at,
                 *(kept[name] == cells[name] for name in EXPLAINED_KEY),
@@ -296,6 +335,18 @@ def _forget_contexts(connection: Connection, *where: ColumnElement[bool]) -> Non
             ~exists().where(
                 explanation_cells.c.cluster_id == contexts.cluster_id,
                 explanation_cells.c.context_key == contexts.context_key,
+            ),
+        )
+    )
+
+
+def _forget_names(connection: Connection) -> None:
+    names = explanation_names.c
+    connection.execute(
+        delete(explanation_names).where(
+            ~exists().where(
+                explanation_contexts.c.cluster_id == names.cluster_id,
+                explanation_contexts.c.epoch == names.epoch,
             ),
         )
     )
@@ -343,4 +394,5 @@ def write_out_explanations(connection: Connection, *, before: date) -> int:
             )
     _forget_cells(connection, explanation_cells.c.sample_at < start_of_day(before))
     _forget_contexts(connection)
+    _forget_names(connection)
     return len(found)

@@ -26,10 +26,11 @@ specification's two tables.
 - ``usage_explanations``: per day, group and explained usage row, the breakdown of
   the sample that first reached the day's peak (SPEC 9; the cluster's, group ``""``,
   kept as long as daily peaks; a chargeback group's as long as the group's peaks).
-- ``explanation_cells`` and ``explanation_contexts``: the breakdown of today's kept
-  explanations as the sample counted it (cells by workload and node) and what explaining
-  them needs (names, node facts, groups, settings): written fast by the sample, turned
-  into contributions in ``usage_explanations`` once the day is over.
+- ``explanation_cells``, ``explanation_contexts`` and ``explanation_names``: the
+  breakdown of today's kept explanations as the sample counted it (cells by workload
+  and node), what explaining them needs (groups, settings, a length of the log of names
+  and nodes) and that log, a segment at a time: written fast by the sample, turned into
+  contributions in ``usage_explanations`` once the day is over.
 - ``metric_uploads`` and ``upload_policies``: uploaded values (SPEC 10), one row per
   accepted item, and the policy each uploaded product and metric keeps; the day values
   they make are written into the daily peak tables (the higher wins).
@@ -344,12 +345,27 @@ explanation_contexts: Final = Table(
     metadata,
     _cluster(),
     Column("context_key", String, nullable=False),
-    # msgpack written and read by ``store.explanation_cells``: names, node facts, groups,
-    # settings of the samples that refer to it.
+    # The log of names and nodes the context reads a prefix of (``explanation_names``).
+    Column("epoch", String, nullable=False),
+    # msgpack written and read by ``store.explanation_cells``: the log's length, the
+    # chargeback groups and the settings of the samples that refer to it.
     Column("content", LargeBinary, nullable=False),
     PrimaryKeyConstraint("cluster_id", "context_key"),
 )
 """What explaining a sample's cells needs besides them (SPEC 9), shared by samples."""
+
+explanation_names: Final = Table(
+    "explanation_names",
+    metadata,
+    _cluster(),
+    Column("epoch", String, nullable=False),
+    # Entries [start, end) of the log (``metering.explanation_cells.Cells.log``), msgpack.
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("entries", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("cluster_id", "epoch", "start"),
+)
+"""The names behind cell keys and the nodes' states, a segment of a log at a time."""
 
 explanation_cells: Final = Table(
     "explanation_cells",

@@ -91,8 +91,8 @@ class ClusterCache:
             self._objects[resource] = objects
             if cells is not None:
                 self._cells = cells
-            elif resource == NODES.name:
-                self._cells.note_nodes_changed()
+            if resource in (PODS.name, NODES.name):
+                self._cells.keep_nodes(_nodes(self._objects[NODES.name].values()))
             self._generation += 1
             if resource == NAMESPACES.name:
                 self._note_cluster_id(objects.get(("", CLUSTER_ID_NAMESPACE)))
@@ -106,10 +106,12 @@ class ClusterCache:
             objects = self._objects[resource]
             if resource == PODS.name:
                 self._count_pods(objects, changes)
-            elif resource == NODES.name and any(
-                objects.get(key) != projection for key, projection in changes
-            ):
-                self._cells.note_nodes_changed()
+            elif resource == NODES.name:
+                for (_, name), projection in changes:
+                    if isinstance(projection, Node):
+                        self._cells.set_node(projection)
+                    else:
+                        self._cells.remove_node(name)
             for key, projection in changes:
                 if projection is None:
                     objects.pop(key, None)
@@ -188,7 +190,8 @@ class ClusterCache:
             elif projection is None:
                 objects.pop(key, None)
         if cells.wants_rebuild:
-            self._cells = CellIndex.of(_pods(objects.values()))
+            nodes = _nodes(self._objects[NODES.name].values())
+            self._cells = CellIndex.of(_pods(objects.values()), nodes)
 
     def _note_cluster_id(self, namespace: Projection | None) -> None:
         if self._kube_system_uid is None and isinstance(namespace, Namespace) and namespace.uid:
@@ -204,6 +207,10 @@ class ClusterCache:
 
 def _pods(objects: Iterable[Projection]) -> Iterable[Pod]:
     return (item for item in objects if isinstance(item, Pod))
+
+
+def _nodes(objects: Iterable[Projection]) -> Iterable[Node]:
+    return (item for item in objects if isinstance(item, Node))
 
 
 def _oldest(instants: Sequence[datetime | None]) -> datetime | None:

@@ -6,8 +6,9 @@ Create Date: 2026-12-07
 
 A sample that raises a day's peak keeps its breakdown as cells (per explained row,
 workload and node: pods, charged containers, millicores) in ``explanation_cells``,
-with the names, node facts, groups and settings that explain them in
-``explanation_contexts``; ``usage_explanations`` rows refer to them (same cluster,
+with the groups and settings that explain them in ``explanation_contexts``, and the
+names and nodes' states behind the cells' keys as a log kept a segment at a time in
+``explanation_names``; ``usage_explanations`` rows refer to them (same cluster,
 sample instant and row key) with ``contributions`` and ``total_millicores`` NULL until
 the day is over and the breakdown is written out.
 
@@ -54,8 +55,18 @@ def upgrade() -> None:
         "explanation_contexts",
         sa.Column("cluster_id", sa.String(), nullable=False),
         sa.Column("context_key", sa.String(), nullable=False),
+        sa.Column("epoch", sa.String(), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("cluster_id", "context_key", name="pk_explanation_contexts"),
+    )
+    op.create_table(
+        "explanation_names",
+        sa.Column("cluster_id", sa.String(), nullable=False),
+        sa.Column("epoch", sa.String(), nullable=False),
+        sa.Column("start", sa.Integer(), nullable=False),
+        sa.Column("end", sa.Integer(), nullable=False),
+        sa.Column("entries", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("cluster_id", "epoch", "start", name="pk_explanation_names"),
     )
     op.create_table(
         "explanation_cells",
@@ -78,4 +89,5 @@ def downgrade() -> None:
         batch.alter_column("contributions", existing_type=sa.LargeBinary(), nullable=False)
         batch.alter_column("total_millicores", existing_type=sa.BigInteger(), nullable=False)
     op.drop_table("explanation_cells")
+    op.drop_table("explanation_names")
     op.drop_table("explanation_contexts")

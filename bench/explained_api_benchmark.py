@@ -30,7 +30,7 @@ from license_service.metering.usage_explanations import (
     UsageExplanation,
 )
 from license_service.store.database import Database
-from license_service.store.usage_explanations import keep_explanations, peak_days
+from license_service.store.usage_explanations import keep_written_out, peak_days
 
 EXPLAINED_DAYS: Final = 62
 SIZES: Final = (200, 2_000)
@@ -70,7 +70,7 @@ def _keep_a_breakdown(history: HistoryStore, *, index: int, size: int) -> tuple[
                 )
                 for index in range(size)
             )
-            keep_explanations(
+            keep_written_out(
                 connection,
                 cluster_id=CLUSTER,
                 day=own[0].day,

@@ -34,7 +34,7 @@ from license_service.metering.usage_explanations import (
 from license_service.sampling.status import SamplerStatus
 from license_service.signing.keys import SigningKey
 from license_service.store.database import Database, sqlite_url
-from license_service.store.usage_explanations import keep_explanations
+from license_service.store.usage_explanations import keep_written_out
 from license_service.tokens.file_source import TokenFile
 from license_service.tokens.file_store import write_token_file
 from license_service.web.app_state import AppState
@@ -83,7 +83,7 @@ def seed(database: Database) -> None:
     )
     # The breakdown of html's peak: names that are HTML or formulas (SPEC 9).
     with database.begin() as connection:
-        keep_explanations(
+        keep_written_out(
             connection,
             cluster_id=CLUSTER,
             day=at("2026-11-20").date(),

@@ -191,3 +191,18 @@ def test_the_log_replayed_to_a_snapshot_s_length_gives_its_names_and_nodes() -> 
 def test_an_entry_no_index_writes_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown log entry"):
         replay_log([["w", "ns", "Deployment"]])
+
+
+@settings(max_examples=100, deadline=None)
+@given(varied_pods(), st.data())
+def test_a_row_s_counts_and_loads_hold_their_keys_in_one_order(
+    all_pods: list[Pod], data: st.DataObject
+) -> None:
+    # Stores encode the two as lists side by side (store.explanation_cells).
+    index = CellIndex.of(all_pods)
+    for gone in data.draw(st.lists(st.sampled_from(all_pods or [None]), max_size=5, unique_by=id)):
+        if gone is not None:
+            index.remove(gone)
+            index.cells()  # a snapshot: the next change copies the row's dicts
+    for row in index.cells().rows.values():
+        assert list(row.counts) == list(row.loads)

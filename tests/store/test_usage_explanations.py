@@ -108,10 +108,9 @@ def keep(
             connection,
             cluster_id=cluster,
             day=day(when[:10]),
-            group_name=group,
             sample_at=sample_at,
             threads_per_core=1,
-            rows=[KeptRow(e.row, e.product_name, e.metric_quantity) for e in explained],
+            rows={group: [KeptRow(e.row, e.product_name, e.metric_quantity) for e in explained]},
         )
 
 
@@ -403,10 +402,9 @@ def test_one_index_writes_its_log_a_segment_at_a_time_and_each_sample_reads_its_
                 connection,
                 cluster_id=CLUSTER,
                 day=day(when),
-                group_name=WHOLE_CLUSTER,
                 sample_at=at(when, "10:00"),
                 threads_per_core=1,
-                rows=[KeptRow(ROW, "Db2", explained.metric_quantity)],
+                rows={WHOLE_CLUSTER: [KeptRow(ROW, "Db2", explained.metric_quantity)]},
             )
 
     assert [k.explanation for k in read(db)] == [first]

@@ -93,7 +93,8 @@ def declaration_names(declaration: ProductDeclaration) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class RowCells:
-    """One row's cells at one instant: ``counts`` and ``loads`` by cell key (same keys).
+    """One row's cells at one instant: ``counts`` and ``loads`` by cell key (the same keys,
+    in the same order: an index adds and removes a cell's two entries together).
 
     ``product_name`` is the smallest among its pods' declarations, as in measure.
     """

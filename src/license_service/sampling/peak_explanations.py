@@ -54,14 +54,15 @@ def explained_quantities(measurement: Measurement) -> dict[ExplainedRow, int]:
 
 
 def raised_rows(
-    measurement: Measurement,
+    quantities: Mapping[ExplainedRow, int],
     kept: Mapping[ExplainedRow, tuple[int, datetime]],
     *,
     taken_at: datetime,
 ) -> set[ExplainedRow]:
-    """The rows of ``measurement`` that raise (or reach earlier) the ``kept`` peaks; pure."""
+    """The rows of ``quantities`` (``explained_quantities``) that raise (or reach earlier)
+    the ``kept`` peaks; pure."""
     raised = set()
-    for key, value in explained_quantities(measurement).items():
+    for key, value in quantities.items():
         before = kept.get(key)
         if before is None or value > before[0] or (value == before[0] and taken_at < before[1]):
             raised.add(key)
@@ -95,7 +96,7 @@ def keep_peak_explanations(
         quantities = explained_quantities(group_measurement)
         rows = [
             KeptRow(row, cells.rows[row].product_name, quantities[row])
-            for row in raised_rows(group_measurement, kept.get(group_name, {}), taken_at=taken_at)
+            for row in raised_rows(quantities, kept.get(group_name, {}), taken_at=taken_at)
             # A row without cells has nothing to explain (a metric measure does not count).
             if row in cells.rows and is_measurable(row.metric)
         ]
@@ -112,16 +113,15 @@ def keep_peak_explanations(
         settings=settings,
         group_of=group_of or {},
     )
-    for group_name, rows in raised.items():
-        keep_explanations(
-            connection,
-            cluster_id=cluster_id,
-            day=day,
-            group_name=group_name,
-            sample_at=taken_at,
-            threads_per_core=settings.threads_per_core,
-            rows=rows,
-        )
-    # The cells of an earlier sample of the day whose every row this one raised again.
-    forget_unreferenced(connection, cluster_id=cluster_id, day=day)
+    keep_explanations(
+        connection,
+        cluster_id=cluster_id,
+        day=day,
+        sample_at=taken_at,
+        threads_per_core=settings.threads_per_core,
+        rows=raised,
+    )
+    if kept:
+        # The cells of an earlier sample of the day whose every row this one raised again.
+        forget_unreferenced(connection, cluster_id=cluster_id, day=day)
     return sum(len(rows) for rows in raised.values())

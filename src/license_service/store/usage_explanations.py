@@ -34,7 +34,7 @@ from license_service.metering.usage_rows import (
     CHARGEBACK_ROWS,
     PRODUCT_ROWS,
 )
-from license_service.store.contribution_blobs import decode_contributions
+from license_service.store.contribution_blobs import decode_contributions, encode_contributions
 from license_service.store.daily_peaks import peaks_in_period
 from license_service.store.explanation_cells import read_explanation
 from license_service.store.tables import EXPLAINED_KEY, daily_peak_table, usage_explanations
@@ -66,6 +66,22 @@ _KEEPING: Final = BulkInsert(
     usage_explanations,
     columns=(*EXPLAINED_KEY, *_VALUES),
     shared=("cluster_id", "day", "group_name"),
+    key=("cluster_id", "day", "group_name", *EXPLAINED_KEY),
+    updates=_updates,
+)
+# A sample's rows of the cluster and of every group in one statement: what they share
+# bound once (an instant is converted once, not per row).
+_KEEPING_SAMPLE: Final = BulkInsert(
+    usage_explanations,
+    columns=("group_name", *EXPLAINED_KEY, "product_name", "metric_quantity"),
+    shared=(
+        "cluster_id",
+        "day",
+        "sample_at",
+        "threads_per_core",
+        "total_millicores",
+        "contributions",
+    ),
     key=("cluster_id", "day", "group_name", *EXPLAINED_KEY),
     updates=_updates,
 )
@@ -132,24 +148,51 @@ def keep_explanations(
     *,
     cluster_id: ClusterId,
     day: date,
-    group_name: str,
     sample_at: datetime,
     threads_per_core: int,
-    rows: Iterable[KeptRow],
+    rows: Mapping[str, Iterable[KeptRow]],
 ) -> None:
-    """Keep ``rows`` of the sample at ``sample_at`` where they raise ``day``'s peak, each
-    referring to the sample's cells (``explanation_cells.keep_cells``)."""
+    """Keep ``rows`` (group, ``""`` for the cluster -> its rows) of the sample at
+    ``sample_at`` where they raise ``day``'s peak, each referring to the sample's cells
+    (``explanation_cells.keep_cells``)."""
+    stored = [
+        (group_name, *kept.row, kept.product_name, kept.metric_quantity)
+        for group_name, kept_rows in rows.items()
+        for kept in kept_rows
+    ]
+    shared = {
+        "cluster_id": cluster_id,
+        "day": day,
+        "sample_at": sample_at,
+        "threads_per_core": threads_per_core,
+        "total_millicores": None,
+        "contributions": None,
+    }
+    bulk_insert(connection, _KEEPING_SAMPLE, stored, shared=shared)
+
+
+def keep_written_out(
+    connection: Connection,
+    *,
+    cluster_id: ClusterId,
+    day: date,
+    group_name: str,
+    sample_at: datetime,
+    explanations: Iterable[UsageExplanation],
+) -> None:
+    """Keep ``explanations`` whole, as a day that is over holds them (contributions
+    written out), where they raise ``day``'s peak: a history written at once."""
     stored = [
         (
-            *kept.row,
-            kept.product_name,
+            *explanation.row,
+            explanation.product_name,
             sample_at,
-            kept.metric_quantity,
-            threads_per_core,
-            None,
-            None,
+            explanation.metric_quantity,
+            explanation.threads_per_core,
+            explanation.total_millicores,
+            encode_contributions(explanation.contributions),
         )
-        for kept in rows
+        for explanation in explanations
     ]
     shared = {"cluster_id": cluster_id, "day": day, "group_name": group_name}
     bulk_insert(connection, _KEEPING, stored, shared=shared)

@@ -6,6 +6,13 @@ from kubernetes import client
 
 from license_service.cluster.kubernetes import KubernetesSource
 from license_service.metering.cluster_view import Container, Namespace, Node
+from license_service.metering.explanation_cells import (
+    CELL_SHIFT,
+    LOW_BITS,
+    CellIndex,
+    Cells,
+    replay_log,
+)
 from tests.cluster.kubernetes.conftest import StartSource
 from tests.cluster.kubernetes.polling import eventually
 from tests.kubernetes_fake.manifests import namespace_manifest, node_manifest, pod_manifest
@@ -107,3 +114,62 @@ def test_replicas_of_one_workload_share_their_containers_and_annotations(
     assert all(pod.containers is first.containers for pod in others)
     assert all(pod.annotations is first.annotations for pod in others)
     assert all(pod.node_name is first.node_name for pod in others)
+
+
+def licensed_pod(name: str, *, node: str, cpu: str) -> dict[str, object]:
+    manifest = pod_manifest(name, node_name=node, phase="Running", cpu_limit=cpu)
+    manifest["metadata"]["annotations"] = {  # type: ignore[index]
+        "productID": "db2",
+        "productName": "Db2",
+        "productMetric": "VIRTUAL_PROCESSOR_CORE",
+    }
+    return manifest
+
+
+def cells_by_names(cells: Cells) -> dict[tuple[object, ...], tuple[int, int]]:
+    return {
+        (key, cells.workloads[cell >> CELL_SHIFT], cells.nodes[cell & LOW_BITS]): (
+            count,
+            row.loads[cell],
+        )
+        for key, row in cells.rows.items()
+        for cell, count in row.counts.items()
+    }
+
+
+def test_the_view_carries_the_pods_cells_for_explanations_as_watch_events_arrive(
+    kube_client: client.ApiClient, start_source: StartSource
+) -> None:
+    # The cells follow each event (no pass over the pods at a sample): always what
+    # counting the view's pods afresh gives, and the log names the view's nodes.
+    core = client.CoreV1Api(kube_client)
+    core.create_node(node_manifest("node-a", cpu="16"))
+    core.create_namespaced_pod("default", licensed_pod("one", node="node-a", cpu="2"))
+    source = start_source()
+    synced(source)
+
+    def matches() -> bool:
+        view = source.current().view
+        assert view.cells is not None
+        fresh = CellIndex.of(view.pods, view.nodes).cells()
+        replayed = replay_log(view.cells.log[: view.cells.log_length])
+        return cells_by_names(view.cells) == cells_by_names(fresh) and {
+            node.name: node for node in replayed.node_states
+        } == {node.name: node for node in view.nodes}
+
+    eventually(matches, what="the listed pod's cells")
+    first = source.current().view.cells
+    core.create_namespaced_pod("default", licensed_pod("two", node="node-a", cpu="3"))
+    core.create_node(node_manifest("node-b", cpu="8"))
+    eventually(lambda: len(source.current().view.pods) == 2, what="the second pod")
+    eventually(lambda: len(source.current().view.nodes) == 2, what="the second node")
+    eventually(matches, what="the cells after the added pod")
+    core.delete_namespaced_pod("one", "default")
+    core.delete_node("node-a")
+    eventually(lambda: len(source.current().view.nodes) == 1, what="the node's deletion")
+    eventually(matches, what="the cells after the deletions")
+
+    assert first is not None
+    assert sum(len(row.counts) for row in first.rows.values()) == 1
+    ((count, load),) = cells_by_names(source.current().view.cells).values()  # type: ignore[arg-type]
+    assert (count & LOW_BITS, load) == (1, 3000)

@@ -46,7 +46,6 @@ from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import MANAGED_VIRTUAL_SERVER, PROCESSOR_VALUE_UNIT
 from license_service.metering.workloads import Workload
 
-
 WHOLE_CLUSTER: Final = ""
 """The ``group_name`` of an explanation of the whole cluster (not of a chargeback group)."""
 

@@ -60,12 +60,13 @@ from license_service.metering.cluster_view import (
 from license_service.metering.explanation_cells import CellIndex
 from license_service.metering.measuring import measure_in_groups
 from license_service.metering.settings import MeteringSettings
-from license_service.metering.usage_explanations import explain_usage
+from license_service.metering.usage_explanations import WHOLE_CLUSTER, explain_usage
 from license_service.sampling.peak_explanations import keep_peak_explanations
 from license_service.store.database import Database, sqlite_url
 from license_service.store.explanation_cells import write_out_explanations
 from license_service.store.samples import record_sample
 from license_service.store.tables import usage_explanations
+from license_service.store.usage_explanations import kept_explanations
 
 ADDED_TARGET: Final = 0.10
 CLUSTER: Final = ClusterId("bench-explained")
@@ -292,6 +293,7 @@ def _run(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:
                 days_kept = connection.execute(
                     select(func.count(distinct(usage_explanations.c.day)))
                 ).scalar_one()
+            read_cpu, read_rows = _read_back_largest(run)
             with database.begin() as connection:
                 write_wall, write_cpu = _timed(
                     lambda: write_out_explanations(connection, before=date(9999, 1, 1))
@@ -398,6 +400,12 @@ def _run(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:
             Figure("what the cells add to one pod event, CPU", event_cost, "us"),
             Figure("the cells' memory (tracemalloc)", memory, "MiB"),
             Figure(
+                f"reading today's breakdown of the largest row back from its cells "
+                f"({read_rows:,} contributions; /usage_explained then keeps the body), CPU",
+                read_cpu * 1000,
+                "ms",
+            ),
+            Figure(
                 "writing out one day's kept explanations as contributions (the prune job, "
                 f"once a day; {days_kept} days at once), CPU per day",
                 write_cpu / days_kept * 1000,
@@ -448,6 +456,38 @@ def _run(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:
         ),
         seconds=time.perf_counter() - started,
     )
+
+
+def _read_back_largest(run: _Samples) -> tuple[float, int]:
+    """CPU seconds to read the newest kept breakdown of the largest row back from its
+    sample's cells (what ``/usage_explained`` computes before it keeps the body), and its
+    contributions."""
+    assert run.view.cells is not None
+    largest = max(run.view.cells.rows.items(), key=lambda item: len(item[1].counts))[0]
+    table = usage_explanations.c
+    with run.database.read() as connection:
+        newest = connection.execute(
+            select(func.max(table.day)).where(
+                table.group_name == WHOLE_CLUSTER,
+                table.contributions.is_(None),
+                table.product_id == largest.product_id,
+            )
+        ).scalar_one()
+        found: list[int] = []
+        _, cpu = _timed(
+            lambda: found.extend(
+                len(kept.explanation.contributions)
+                for kept in kept_explanations(
+                    connection,
+                    cluster_id=CLUSTER,
+                    day=newest,
+                    group_name=WHOLE_CLUSTER,
+                    product_id=largest.product_id,
+                    metric=largest.metric,
+                )
+            )
+        )
+    return cpu, max(found)
 
 
 def _interleaved(run: _Samples, repeats: int) -> dict[str, list[tuple[float, float]]]:

@@ -22,11 +22,11 @@ from bench.api_benchmark import P99_TARGET_MS, ServedStore, _load
 from bench.history import CLUSTER, HistoryStore, catalogue_measurement
 from bench.results import BenchmarkResult, Check, Figure, at_most, ratio
 from bench.scales import Scale
+from license_service.metering.explanation_cells import ExplainedRow
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_explanations import (
     WHOLE_CLUSTER,
     Contribution,
-    ExplainedRow,
     UsageExplanation,
 )
 from license_service.store.database import Database

@@ -149,14 +149,15 @@ def run(scale: Scale, *, pods: int | None = None) -> BenchmarkResult:
 
 def listed(view: ClusterView) -> tuple[ClusterCache, float]:
     """A collector's cache holding ``view`` as after a list, and the CPU seconds the pods'
-    list took (their cells counted with them)."""
+    list and the first view took (that view counts the cells)."""
     cache = ClusterCache()
     now = datetime.now(UTC)
     cache.replace(NODES.name, {("", node.name): node for node in view.nodes}, at=now)
     cache.replace(NAMESPACES.name, {("", ns.name): ns for ns in view.namespaces}, at=now)
     pods = {(pod.namespace, pod.name): pod for pod in view.pods}
     _, cpu = _timed(lambda: cache.replace(PODS.name, pods, at=now))
-    return cache, cpu
+    _, counting = _timed(cache.view)  # the first view after a list counts the cells
+    return cache, cpu + counting
 
 
 def _event_cost(view: ClusterView, events: int = 20_000) -> float:
@@ -392,8 +393,8 @@ def _run(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:
             ),
             Figure("contributions in the cluster's rows", rows, "rows"),
             Figure(
-                "the pods listed into the collector's cache, cells counted with them "
-                "(once per list), CPU",
+                "the pods listed into the collector's cache and its first view, which "
+                "counts the cells (once per list), CPU",
                 list_cpu * 1000,
                 "ms",
             ),

@@ -22,13 +22,13 @@ from license_service.auth.failed_attempts import FailedAttemptLimiter
 from license_service.cluster.source import ClusterState
 from license_service.configuration.ibmlicensing import LicensingConfig
 from license_service.metering.cluster_view import ClusterView
+from license_service.metering.explanation_cells import ExplainedRow
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
 from license_service.metering.usage_explanations import (
     WHOLE_CLUSTER,
     Contribution,
-    ExplainedRow,
     UsageExplanation,
 )
 from license_service.sampling.status import SamplerStatus

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 from license_service.metering.chargeback_groups import GROUP_LABEL, namespace_groups
 from license_service.metering.cluster_view import ClusterView, Controller, Namespace, Node, Pod
+from license_service.metering.explanation_cells import ExplainedRow
 from license_service.metering.measuring import measure_in_groups
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
 from license_service.metering.usage_explanations import (
     WHOLE_CLUSTER,
     Contribution,
-    ExplainedRow,
     UsageExplanation,
     explain_in_groups,
     explain_usage,

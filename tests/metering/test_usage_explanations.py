@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from license_service.cluster.dumps import read_dumps
 from license_service.cluster.simulated import DEMO_EXCLUDED_NAMESPACES, SimulatedCluster
 from license_service.metering.cluster_view import ClusterView, Controller, Pod
+from license_service.metering.explanation_cells import ExplainedRow
 from license_service.metering.measuring import measure
 from license_service.metering.quantities import parse_cpu_millicores
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage_explanations import (
     Contribution,
-    ExplainedRow,
     UsageExplanation,
     contribution_json,
     explain_usage,

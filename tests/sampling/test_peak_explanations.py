@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from license_service.cluster.simulated import SimulatedCluster
 from license_service.metering.chargeback_groups import measure_groups
+from license_service.metering.explanation_cells import ExplainedRow
 from license_service.metering.measuring import measure
 from license_service.metering.settings import MeteringSettings
-from license_service.metering.usage_explanations import WHOLE_CLUSTER, ExplainedRow
+from license_service.metering.usage_explanations import WHOLE_CLUSTER
 from license_service.sampling.backfill import backfill
 from license_service.sampling.peak_explanations import (
     explained_quantities,

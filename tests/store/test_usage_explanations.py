@@ -7,14 +7,13 @@ from sqlalchemy import func, select, update
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import Container, Controller, Node, Pod
-from license_service.metering.explanation_cells import CellIndex
+from license_service.metering.explanation_cells import CellIndex, ExplainedRow
 from license_service.metering.periods import DatePeriod
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
 from license_service.metering.usage_explanations import (
     WHOLE_CLUSTER,
     Contribution,
-    ExplainedRow,
     UsageExplanation,
 )
 from license_service.store.contribution_blobs import decode_contributions

@@ -19,11 +19,11 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from license_service.metering.cluster_view import ClusterId, ClusterView
-from license_service.metering.explanation_cells import CellIndex
+from license_service.metering.explanation_cells import CellIndex, ExplainedRow
 from license_service.metering.node_usage import is_measurable
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
-from license_service.metering.usage_explanations import WHOLE_CLUSTER, ExplainedRow
+from license_service.metering.usage_explanations import WHOLE_CLUSTER
 from license_service.store.explanation_cells import forget_unreferenced, keep_cells
 from license_service.store.instants import utc_day
 from license_service.store.usage_explanations import (

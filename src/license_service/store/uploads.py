@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from license_service.errors import InputError
 from license_service.metering.cloudpak_sums import converted_sums
 from license_service.metering.cluster_view import ClusterId
+from license_service.metering.explanation_cells import ExplainedRow
 from license_service.metering.row_specs import stored_ratio
 from license_service.metering.uploads import (
     AggregationPolicy,
@@ -42,7 +43,6 @@ from license_service.metering.uploads import (
     month_start,
     uploaded_days,
 )
-from license_service.metering.usage_explanations import ExplainedRow
 from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS
 from license_service.store.cloudpak_days import lock_cloudpaks, record_uploaded_sums
 from license_service.store.daily_peaks import record_daily_peaks

@@ -23,12 +23,9 @@ from typing import Any, Final, NamedTuple
 from sqlalchemy import ColumnElement, Connection, Table, and_, case, literal, or_, select
 
 from license_service.metering.cluster_view import ClusterId
+from license_service.metering.explanation_cells import ExplainedRow
 from license_service.metering.periods import DatePeriod
-from license_service.metering.usage_explanations import (
-    WHOLE_CLUSTER,
-    ExplainedRow,
-    UsageExplanation,
-)
+from license_service.metering.usage_explanations import WHOLE_CLUSTER, UsageExplanation
 from license_service.metering.usage_rows import (
     BUNDLED_PRODUCT_ROWS,
     CHARGEBACK_ROWS,

@@ -10,7 +10,8 @@ loops change it, the source reads it. Guarantees:
 - The pods' cells for usage explanations (``metering.explanation_cells.CellIndex``)
   follow every pod event, and each view carries their snapshot (``ClusterView.cells``):
   a sample that raises a day's peak keeps its breakdown without a pass over the pods.
-  A list counts them afresh (outside the lock); so does an index that asks for it.
+  After a list they are counted afresh by the next ``view`` (not by the list: the
+  cache is synchronised as soon as the objects are in); so after an index asks for it.
 - Freshness per resource: when it was last confirmed current (a list completed, a
   watch event or bookmark arrived, a watch ended normally), since when it has been in
   trouble, and its last error. A confirmation clears the trouble and the error.
@@ -81,18 +82,17 @@ class ClusterCache:
         self._view_generation = 0
         self._view = ClusterView()
         self._kube_system_uid: str | None = None
-        self._cells = CellIndex()
+        # None: to be counted afresh from the objects by the next view.
+        self._cells: CellIndex | None = CellIndex()
 
     def replace(self, resource: str, objects: dict[ObjectKey, Projection], *, at: datetime) -> None:
         """Make ``objects`` the whole content of ``resource``, listed as of ``at``."""
-        # Counted before the lock is taken: 150,000 pods take a while.
-        cells = CellIndex.of(_pods(objects.values())) if resource == PODS.name else None
         with self._lock:
             self._objects[resource] = objects
-            if cells is not None:
-                self._cells = cells
-            if resource in (PODS.name, NODES.name):
-                self._cells.keep_nodes(_nodes(self._objects[NODES.name].values()))
+            if resource == PODS.name:
+                self._cells = None
+            elif resource == NODES.name and self._cells is not None:
+                self._cells.keep_nodes(_nodes(objects.values()))
             self._generation += 1
             if resource == NAMESPACES.name:
                 self._note_cluster_id(objects.get(("", CLUSTER_ID_NAMESPACE)))
@@ -104,9 +104,9 @@ class ClusterCache:
         """Apply watch events (in order) received at ``at``; they confirm ``resource``."""
         with self._lock:
             objects = self._objects[resource]
-            if resource == PODS.name:
-                self._count_pods(objects, changes)
-            elif resource == NODES.name:
+            if resource == PODS.name and self._cells is not None:
+                self._count_pods(self._cells, objects, changes)
+            elif resource == NODES.name and self._cells is not None:
                 for (_, name), projection in changes:
                     if isinstance(projection, Node):
                         self._cells.set_node(projection)
@@ -147,7 +147,7 @@ class ClusterCache:
                     namespaces=cast(
                         tuple[Namespace, ...], tuple(self._objects[NAMESPACES.name].values())
                     ),
-                    cells=self._cells.cells(),
+                    cells=self._counted_cells().cells(),
                 )
                 self._view_generation = self._generation
             return self._view
@@ -177,9 +177,20 @@ class ClusterCache:
             kube_system_uid=uid,
         )
 
-    def _count_pods(self, objects: dict[ObjectKey, Projection], changes: Sequence[Change]) -> None:
-        """Follow ``changes`` (not applied yet to ``objects``) in the cells."""
-        cells = self._cells
+    def _counted_cells(self) -> CellIndex:
+        """The cells, counted afresh from the objects when a list or the index asked for
+        it (under the lock: once per list, about a second per million pods)."""
+        if self._cells is None:
+            self._cells = CellIndex.of(
+                _pods(self._objects[PODS.name].values()),
+                _nodes(self._objects[NODES.name].values()),
+            )
+        return self._cells
+
+    def _count_pods(
+        self, cells: CellIndex, objects: dict[ObjectKey, Projection], changes: Sequence[Change]
+    ) -> None:
+        """Follow ``changes`` (not applied yet to ``objects``) in ``cells``."""
         for key, projection in changes:
             before = objects.get(key)
             if isinstance(before, Pod):
@@ -190,8 +201,7 @@ class ClusterCache:
             elif projection is None:
                 objects.pop(key, None)
         if cells.wants_rebuild:
-            nodes = _nodes(self._objects[NODES.name].values())
-            self._cells = CellIndex.of(_pods(objects.values()), nodes)
+            self._cells = None
 
     def _note_cluster_id(self, namespace: Projection | None) -> None:
         if self._kube_system_uid is None and isinstance(namespace, Namespace) and namespace.uid:

@@ -424,3 +424,25 @@ def test_a_log_missing_a_segment_is_refused_in_words(db: Database) -> None:
 
     with pytest.raises(StorageError, match=r"cannot be read.*lacks entries"):
         read(db)
+
+
+def test_damaged_cells_do_not_stop_the_other_days_being_written_out(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    keep(db, "2026-11-01T10:00", explanation(3))
+    keep(db, "2026-11-02T10:00", explanation(4))
+    with db.begin() as connection:
+        connection.execute(
+            update(explanation_cells)
+            .where(explanation_cells.c.sample_at == at("2026-11-01", "10:00"))
+            .values(cells=b"\x93\x01")
+        )
+
+    with db.begin() as connection:
+        written = write_out_explanations(connection, before=day("2026-11-03"))
+
+    assert written == 1
+    assert [k.explanation for k in read(db, "2026-11-02")] == [explanation(4)]
+    with pytest.raises(StorageError, match="cannot be read"):
+        read(db, "2026-11-01")
+    assert "left as kept" in caplog.text

@@ -17,6 +17,7 @@ transaction.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -47,6 +48,8 @@ from license_service.store.tables import (
 from license_service.store.upserts import BulkInsert, bulk_insert
 
 _FORMAT: Final = 1
+
+logger = logging.getLogger(__name__)
 
 
 class _StoredCells(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
@@ -384,8 +387,16 @@ def write_out_explanations(connection: Connection, *, before: date) -> int:
     for row in found:
         referring = _Referring(row[1], ExplainedRow(*row[3:8]), row[2], row[8])
         by_sample.setdefault((ClusterId(row[0]), row[1]), []).append((referring, row[9]))
+    written = 0
     for (cluster_id, sample_at), items in by_sample.items():
-        explained = _explain(connection, cluster_id, sample_at, [item for item, _ in items])
+        try:
+            explained = _explain(connection, cluster_id, sample_at, [item for item, _ in items])
+        except StorageError as exc:
+            # Damaged cells must not stop the retention job: these stay as they are (their
+            # answer says why), every other day is written out.
+            logger.warning("Usage explanations of %s left as kept: %s", sample_at.isoformat(), exc)
+            continue
+        written += len(items)
         for item, day in items:
             explanation = explained[(item.group_name, item.row)]
             connection.execute(
@@ -407,4 +418,4 @@ def write_out_explanations(connection: Connection, *, before: date) -> int:
     _forget_cells(connection, explanation_cells.c.sample_at < start_of_day(before))
     _forget_contexts(connection)
     _forget_names(connection)
-    return len(found)
+    return written

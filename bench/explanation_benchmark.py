@@ -284,7 +284,7 @@ class _Samples:
 
 
 def _run(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:
-    repeats = max(5, scale.sample_repeats)
+    repeats = max(9, scale.sample_repeats)
     with tempfile.TemporaryDirectory() as directory:
         database = Database.open(sqlite_url(Path(directory) / "explained.db"))
         try:

@@ -33,19 +33,24 @@ from license_service.store.usage_explanations import (
 )
 
 
-def explained_quantities(measurement: Measurement) -> dict[ExplainedRow, int]:
-    """The quantity of every row of ``measurement`` that an explanation explains; pure.
+def explained_quantities(
+    measurement: Measurement, keys: dict[tuple[object, ...], ExplainedRow] | None = None
+) -> dict[ExplainedRow, int]:
+    """The quantity of every row of ``measurement`` that an explanation explains; pure but
+    for ``keys``, the bundled rows' keys made so far (a sample's groups share them).
 
     Stand-alone products and bundled products (by measured quantity); a Cloud Pak's row
     is the sum of its bundled products and is explained through them.
     """
     quantities: dict[ExplainedRow, int] = {}
     cloudpaks = set()
+    made = {} if keys is None else keys
     for row in measurement.bundled_products:
         cloudpaks.add((row.cloudpak_id, row.cloudpak_metric))
-        key = ExplainedRow(
-            row.cloudpak_id, row.cloudpak_metric, row.product_id, row.metric, str(row.conversion)
-        )
+        at = (row.cloudpak_id, row.cloudpak_metric, row.product_id, row.metric, row.conversion)
+        key = made.get(at)
+        if key is None:
+            key = made[at] = ExplainedRow(*at[:4], str(row.conversion))
         quantities[key] = row.measured_quantity
     for product in measurement.products:
         if (product.id, product.metric) not in cloudpaks:
@@ -92,8 +97,9 @@ def keep_peak_explanations(
     measured = {WHOLE_CLUSTER: measurement, **(groups or {})}
     cells = view.cells if view.cells is not None else CellIndex.of(view.pods, view.nodes).cells()
     raised: dict[str, list[KeptRow]] = {}
+    keys: dict[tuple[object, ...], ExplainedRow] = {}
     for group_name, group_measurement in measured.items():
-        quantities = explained_quantities(group_measurement)
+        quantities = explained_quantities(group_measurement, keys)
         rows = [
             KeptRow(row, cells.rows[row].product_name, quantities[row])
             for row in raised_rows(quantities, kept.get(group_name, {}), taken_at=taken_at)

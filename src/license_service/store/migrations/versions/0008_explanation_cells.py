@@ -10,7 +10,7 @@ with the groups and settings that explain them in ``explanation_contexts``, and 
 names and nodes' states behind the cells' keys as a log kept a segment at a time in
 ``explanation_names``; ``usage_explanations`` rows refer to them (same cluster,
 sample instant and row key) with ``contributions`` and ``total_millicores`` NULL until
-the day is over and the breakdown is written out.
+the day is over and the breakdown is written out. Its index by day is dropped.
 
 On SQLite, instants written by bulk inserts before this revision were stored in the
 driver's text (``2026-03-02 12:45:00``), not SQLAlchemy's (``2026-03-02 12:45:00.000000``)
@@ -77,6 +77,9 @@ def upgrade() -> None:
         sa.Column("cells", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("cluster_id", "sample_at", *_KEY, name="pk_explanation_cells"),
     )
+    # Its index by day cost every kept row (hundreds per sample with groups) for a daily
+    # job that may as well scan.
+    op.drop_index("ix_usage_explanations_day", table_name="usage_explanations")
     with op.batch_alter_table("usage_explanations") as batch:
         batch.alter_column("total_millicores", existing_type=sa.BigInteger(), nullable=True)
         batch.alter_column("contributions", existing_type=sa.LargeBinary(), nullable=True)
@@ -88,6 +91,7 @@ def downgrade() -> None:
     with op.batch_alter_table("usage_explanations") as batch:
         batch.alter_column("contributions", existing_type=sa.LargeBinary(), nullable=False)
         batch.alter_column("total_millicores", existing_type=sa.BigInteger(), nullable=False)
+    op.create_index("ix_usage_explanations_day", "usage_explanations", ["day"])
     op.drop_table("explanation_cells")
     op.drop_table("explanation_names")
     op.drop_table("explanation_contexts")

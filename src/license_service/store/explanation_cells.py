@@ -2,11 +2,12 @@
 
 A sample that raises a day's peak keeps, in its own transaction, the cells of each
 row it raised (``metering.explanation_cells``: pods, charged containers and
-millicores per workload and node) as msgpack in ``explanation_cells``, and once per
-change of names, nodes, groups or settings what explaining them needs in
-``explanation_contexts``. Both encode at C speed: keeping costs a few milliseconds,
-where building the contributions costs a pass per contribution. ``usage_explanations``
-rows refer to the cells by (cluster, sample instant, row key) with ``contributions``
+millicores per workload and node) as msgpack in ``explanation_cells``; what explaining
+them needs besides, once per change: the chargeback groups, the settings and a length of
+the log of names and nodes in ``explanation_contexts``, the log's entries not written
+yet in ``explanation_names`` (a segment). All of it encodes at C speed: keeping costs a
+few milliseconds, where building the contributions costs a pass per contribution.
+``usage_explanations`` rows refer to the cells by (cluster, sample instant, row key) with ``contributions``
 NULL; ``read_explanation`` explains them on request, and ``write_out_explanations``
 (the prune job) turns the rows of days that are over into contributions, then drops
 the cells and contexts no row refers to. ``forget_unreferenced`` drops at once the
@@ -274,10 +275,17 @@ def _explain(
     """Every explanation ``referring`` to the cells of one sample, its context read once."""
     table = explanation_cells
     wanted_rows = {item.row for item in referring}
+    # One row asked (a request): read its cells only, not the sample's every row.
+    (only,) = wanted_rows if len(wanted_rows) == 1 else (None,)
+    of_row = (
+        ()
+        if only is None
+        else tuple(table.c[name] == value for name, value in zip(EXPLAINED_KEY, only, strict=True))
+    )
     found = connection.execute(
         select(
             *(table.c[name] for name in EXPLAINED_KEY), table.c.cells, table.c.context_key
-        ).where(table.c.cluster_id == cluster_id, table.c.sample_at == sample_at)
+        ).where(table.c.cluster_id == cluster_id, table.c.sample_at == sample_at, *of_row)
     ).all()
     names = {item.row: item.product_name for item in referring}
     try:

@@ -1,18 +1,18 @@
 """A sample's breakdown kept as its cells until the day is over (SPEC 9).
 
-A sample that raises a day's peak keeps, in its own transaction, the cells of each
-row it raised (``metering.explanation_cells``: pods, charged containers and
-millicores per workload and node) as msgpack in ``explanation_cells``; what explaining
-them needs besides, once per change: the chargeback groups, the settings and a length of
-the log of names and nodes in ``explanation_contexts``, the log's entries not written
-yet in ``explanation_names`` (a segment). All of it encodes at C speed: keeping costs a
-few milliseconds, where building the contributions costs a pass per contribution.
+A sample that raises a day's peak keeps, in its own transaction, the cells of each row
+it raised (``metering.explanation_cells``: pods, charged containers and millicores per
+workload and node) as msgpack in ``explanation_cells``; what explaining them needs
+besides, once per change: the chargeback groups, the settings and a length of the log of
+names and nodes in ``explanation_contexts``, the log's entries not written yet in
+``explanation_names`` (a segment). All of it encodes at C speed: keeping costs a few
+milliseconds, where building the contributions costs a pass per contribution.
 ``usage_explanations`` rows refer to the cells by (cluster, sample instant, row key)
 with ``contributions`` NULL; ``read_explanation`` explains them on request, and
 ``write_out_explanations`` (the prune job) turns the rows of days that are over into
-contributions, then drops the cells, contexts and log no row refers to. ``forget_unreferenced`` drops at once the
-cells of a sample whose peak a later sample raised again. The caller owns the
-transaction.
+contributions, then drops the cells, contexts and log no row refers to.
+``forget_unreferenced`` drops at once the cells of a sample whose peak a later sample
+raised again. The caller owns the transaction.
 """
 
 from __future__ import annotations

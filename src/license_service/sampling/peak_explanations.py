@@ -103,7 +103,7 @@ def keep_peak_explanations(
         rows = [
             KeptRow(row, cells.rows[row].product_name, quantities[row])
             for row in raised_rows(quantities, kept.get(group_name, {}), taken_at=taken_at)
-            # A row without cells has nothing to explain (a metric measure does not count).
+            # Nothing to explain without cells, or for a metric not counted from CPU.
             if row in cells.rows and is_measurable(row.metric)
         ]
         if rows:

@@ -144,16 +144,11 @@ def _capped_sum(
 ) -> int:
     """The sum of ``per_node`` capped per node by ``caps``; each node's sum also added to
     ``add_to`` when given (one pass)."""
-    caps_get = caps.get
-    total = 0
-    if add_to is None:
+    if add_to is not None:
+        add_get = add_to.get
         for node_name, millicores in per_node.items():
-            cap = caps_get(node_name)
-            total += millicores if cap is None or millicores <= cap else cap
-        return total
-    add_get = add_to.get
-    for node_name, millicores in per_node.items():
-        add_to[node_name] = add_get(node_name, 0) + millicores
-        cap = caps_get(node_name)
-        total += millicores if cap is None or millicores <= cap else cap
-    return total
+            add_to[node_name] = add_get(node_name, 0) + millicores
+    # Each node's sum, or its cap when lower (a node without a cap is its own default):
+    # map, min and sum run in C, this is summed for every row of every group.
+    values = per_node.values()
+    return sum(map(min, values, map(caps.get, per_node, values)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from license_service.cluster.kubernetes.cluster_cache import ClusterCache
@@ -51,3 +52,21 @@ def test_names_no_pod_uses_any_more_are_dropped_by_counting_afresh() -> None:
     assert cells.epoch != epoch
     assert cells.workload_count == 1
     assert by_names(cells) == fresh(cache)
+
+
+def test_an_event_that_changes_nothing_counted_leaves_the_cells_untouched() -> None:
+    # Most MODIFIED events change fields the view does not hold (status, heartbeats): the
+    # cells are neither recounted nor copied for them.
+    cache = ClusterCache()
+    one = pod("one", "n1", product("db2"), "1")
+    cache.replace(PODS.name, {("apps", "one"): one}, at=NOW)
+    before = cache.view().cells
+    assert before is not None
+
+    cache.apply(PODS.name, [(("apps", "one"), replace(one))], at=NOW)
+    after = cache.view().cells
+
+    assert after is not None
+    (row_before,) = before.rows.values()
+    (row_after,) = after.rows.values()
+    assert row_after.counts is row_before.counts

@@ -193,6 +193,8 @@ class ClusterCache:
         """Follow ``changes`` (not applied yet to ``objects``) in ``cells``."""
         for key, projection in changes:
             before = objects.get(key)
+            if before is not None and before == projection:
+                continue  # a change of nothing the view holds (most MODIFIED events)
             if isinstance(before, Pod):
                 cells.remove(before)
             if isinstance(projection, Pod):

@@ -31,16 +31,15 @@ import dataclasses
 import gc
 import random
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Connection, distinct, func, select
 
 from bench.cluster_generator import product_catalogue
 from bench.results import BenchmarkResult, Figure, at_most, print_result
@@ -58,7 +57,7 @@ from license_service.metering.cluster_view import (
     Pod,
 )
 from license_service.metering.explanation_cells import CellIndex
-from license_service.metering.measuring import measure_in_groups
+from license_service.metering.measuring import GroupedMeasurement, measure_in_groups
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage_explanations import WHOLE_CLUSTER, explain_usage
 from license_service.sampling.peak_explanations import keep_peak_explanations
@@ -229,9 +228,7 @@ class _Samples:
         view, group_of = self.view, self.group_of if grouped else {}
         both = measure_in_groups(view, self.settings, group_of)
         keeping = 0.0
-        transaction = self.database.begin()
-        connection = transaction.__enter__()
-        try:
+        with self.database.begin() as connection:
             record_sample(
                 connection,
                 cluster_id=CLUSTER,
@@ -241,25 +238,35 @@ class _Samples:
                 groups=both.groups if grouped else None,
             )
             if explained:
-                keeping = time.process_time()
-                self.kept["grouped" if grouped else "cluster"] = keep_peak_explanations(
-                    connection,
-                    cluster_id=CLUSTER,
-                    taken_at=taken_at,
-                    view=view,
-                    settings=self.settings,
-                    measurement=both.cluster,
-                    groups=both.groups if grouped else None,
-                    group_of=group_of if grouped else None,
+                _, keeping, self.kept["grouped" if grouped else "cluster"] = self._keep(
+                    connection, taken_at, view, both, group_of if grouped else None
                 )
-                keeping = time.process_time() - keeping
-        except BaseException:
-            transaction.__exit__(*sys.exc_info())
-            raise
-        committing = time.process_time()
-        transaction.__exit__(None, None, None)
+            committing = time.process_time()  # the block's end commits
         if kind:
             self.parts.setdefault(kind, []).append((keeping, time.process_time() - committing))
+
+    def _keep(
+        self,
+        connection: Connection,
+        taken_at: datetime,
+        view: ClusterView,
+        both: GroupedMeasurement,
+        group_of: Mapping[str, str] | None,
+    ) -> tuple[float, float, int]:
+        """The wall and CPU seconds of ``keep_peak_explanations`` for this sample, and the
+        rows kept (``group_of``: chargeback on, the groups of ``both`` kept too)."""
+        wall, began = time.perf_counter(), time.process_time()
+        kept = keep_peak_explanations(
+            connection,
+            cluster_id=CLUSTER,
+            taken_at=taken_at,
+            view=view,
+            settings=self.settings,
+            measurement=both.cluster,
+            groups=both.groups if group_of is not None else None,
+            group_of=group_of,
+        )
+        return time.perf_counter() - wall, time.process_time() - began, kept
 
     def same_day_check(self, taken_at: datetime) -> None:
         """A later sample of an explained day (groups on): the check, timed alone, finds
@@ -267,20 +274,8 @@ class _Samples:
         view = self.view
         both = measure_in_groups(view, self.settings, self.group_of)
         with self.database.begin() as connection:
-            self.checks.append(
-                _timed(
-                    lambda: keep_peak_explanations(
-                        connection,
-                        cluster_id=CLUSTER,
-                        taken_at=taken_at,
-                        view=view,
-                        settings=self.settings,
-                        measurement=both.cluster,
-                        groups=both.groups,
-                        group_of=self.group_of,
-                    )
-                )
-            )
+            wall, cpu, _ = self._keep(connection, taken_at, view, both, self.group_of)
+        self.checks.append((wall, cpu))
 
 
 def _run(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:

@@ -216,17 +216,11 @@ class CellIndex:
 
     def add(self, pod: Pod) -> None:
         """Count ``pod`` (nothing when it is not running or declares no valid product)."""
-        if pod.running and pod.annotations:
-            pair = self._pair(pod)
-            if pair is not None:
-                self._count(pair, self._workload(pod), self._node(pod.node_name), 1)
+        self._follow(pod, 1)
 
     def remove(self, pod: Pod) -> None:
         """Take back what ``add(pod)`` counted (``pod`` as it was added)."""
-        if pod.running and pod.annotations:
-            pair = self._pair(pod)
-            if pair is not None:
-                self._count(pair, self._workload(pod), self._node(pod.node_name), -1)
+        self._follow(pod, -1)
 
     def add_all(self, pods: Iterable[Pod]) -> None:
         """``add`` every pod of ``pods``.
@@ -284,6 +278,12 @@ class CellIndex:
         )
 
     # -- one pod --------------------------------------------------------------------------
+
+    def _follow(self, pod: Pod, sign: int) -> None:
+        if pod.running and pod.annotations:
+            pair = self._pair(pod)
+            if pair is not None:
+                self._count(pair, self._workload(pod), self._node(pod.node_name), sign)
 
     def _count(self, pair: _Pair, workload: int, node: int, sign: int) -> None:
         row = self._rows.get(pair.key)

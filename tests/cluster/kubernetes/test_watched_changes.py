@@ -6,17 +6,12 @@ from kubernetes import client
 
 from license_service.cluster.kubernetes import KubernetesSource
 from license_service.metering.cluster_view import Container, Namespace, Node
-from license_service.metering.explanation_cells import (
-    CELL_SHIFT,
-    LOW_BITS,
-    CellIndex,
-    Cells,
-    replay_log,
-)
+from license_service.metering.explanation_cells import LOW_BITS, CellIndex, replay_log
 from tests.cluster.kubernetes.conftest import StartSource
 from tests.cluster.kubernetes.polling import eventually
 from tests.kubernetes_fake.manifests import namespace_manifest, node_manifest, pod_manifest
 from tests.kubernetes_fake.server import FakeApiServer
+from tests.metering.test_explanation_cells import by_names
 
 
 def pod_names(source: KubernetesSource) -> list[str]:
@@ -126,17 +121,6 @@ def licensed_pod(name: str, *, node: str, cpu: str) -> dict[str, object]:
     return manifest
 
 
-def cells_by_names(cells: Cells) -> dict[tuple[object, ...], tuple[int, int]]:
-    return {
-        (key, cells.workloads[cell >> CELL_SHIFT], cells.nodes[cell & LOW_BITS]): (
-            count,
-            row.loads[cell],
-        )
-        for key, row in cells.rows.items()
-        for cell, count in row.counts.items()
-    }
-
-
 def test_the_view_carries_the_pods_cells_for_explanations_as_watch_events_arrive(
     kube_client: client.ApiClient, start_source: StartSource
 ) -> None:
@@ -153,7 +137,7 @@ def test_the_view_carries_the_pods_cells_for_explanations_as_watch_events_arrive
         assert view.cells is not None
         fresh = CellIndex.of(view.pods, view.nodes).cells()
         replayed = replay_log(view.cells.log[: view.cells.log_length])
-        return cells_by_names(view.cells) == cells_by_names(fresh) and {
+        return by_names(view.cells) == by_names(fresh) and {
             node.name: node for node in replayed.node_states
         } == {node.name: node for node in view.nodes}
 
@@ -171,5 +155,5 @@ def test_the_view_carries_the_pods_cells_for_explanations_as_watch_events_arrive
 
     assert first is not None
     assert sum(len(row.counts) for row in first.rows.values()) == 1
-    ((count, load),) = cells_by_names(source.current().view.cells).values()  # type: ignore[arg-type]
+    ((count, load),) = by_names(source.current().view.cells).values()  # type: ignore[arg-type]
     assert (count & LOW_BITS, load) == (1, 3000)

@@ -118,6 +118,11 @@ def test_products_follow_at_the_instant_health_names(start: Start, tmp_path: Pat
     assert _mq(service) == 4
 
     _add_mq_pod(dump)
+    # The instant named once the file is re-read (every second) is the one that counts it:
+    # named before, a sample due within that second could still miss the change.
+    eventually(
+        lambda: "Cluster dumps re-read: " in service.log(), within=10, what="the dump re-read"
+    )
     next_at = _instant(_health(service)["nextSampleAt"])
     wait = (next_at - datetime.now(UTC)).total_seconds()
 

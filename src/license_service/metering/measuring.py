@@ -19,7 +19,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Final
 
 from license_service.errors import AnnotationError
@@ -28,6 +27,7 @@ from license_service.metering.cluster_view import ClusterView, Container, Node, 
 from license_service.metering.declarations import DeclarationCache, ProductDeclaration
 from license_service.metering.namespace_scope import excluder
 from license_service.metering.node_usage import (
+    NodeCaps,
     NodeFacts,
     NodeSums,
     is_measurable,
@@ -35,6 +35,7 @@ from license_service.metering.node_usage import (
     quantity,
 )
 from license_service.metering.quantities import MillicoreCache
+from license_service.metering.ratios import Ratio, rounded_up_total
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import (
     FREE,
@@ -406,7 +407,7 @@ class _RowMeter:
     """Measures a tally's rows; with ``add_to``, adds each row to that tally's as it goes."""
 
     nodes: dict[str, NodeFacts]
-    caps: dict[str, int]
+    caps: NodeCaps
     settings: MeteringSettings
     add_to: _Tally | None
 
@@ -446,7 +447,7 @@ class _RowMeter:
 def _measurement(
     tally: _Tally,
     nodes: dict[str, NodeFacts],
-    caps: dict[str, int],
+    caps: NodeCaps,
     settings: MeteringSettings,
     warnings: list[str],
     *,
@@ -470,10 +471,12 @@ def _measurement(
             unmeasured.add(UnmeasuredProduct(product_id, name, metric))
 
     bundled: list[BundledProductUsage] = []
-    cloudpak_totals: dict[tuple[str, str], Fraction] = {}
+    # Per Cloud Pak, the measured quantities summed by ratio (its text, part of the row's
+    # key): converting each sum once is exact (conversion is linear).
+    cloudpak_measured: dict[tuple[str, str], dict[str, tuple[Ratio, int]]] = {}
     cloudpak_names: dict[tuple[str, str], str] = {}
     for bundled_key, group in tally.bundled.items():
-        cloudpak_id, cloudpak_metric, product_id, metric, _ = bundled_key
+        cloudpak_id, cloudpak_metric, product_id, metric, ratio_text = bundled_key
         declaration = group.declaration
         cloudpak = declaration.cloudpak
         assert cloudpak is not None  # bundled groups are made from Cloud Pak declarations
@@ -496,10 +499,15 @@ def _measurement(
         )
         bundled.append(row)
         key = (cloudpak_id, cloudpak_metric)
-        cloudpak_totals[key] = cloudpak_totals.get(key, Fraction(0)) + row.converted_quantity
+        by_ratio = cloudpak_measured.setdefault(key, {})
+        summed = by_ratio.get(ratio_text)
+        by_ratio[ratio_text] = (
+            cloudpak.ratio,
+            row.measured_quantity + (0 if summed is None else summed[1]),
+        )
         cloudpak_names[key] = min(cloudpak_names.get(key, cloudpak.name), cloudpak.name)
-    for (cloudpak_id, cloudpak_metric), total in cloudpak_totals.items():
-        value = 0 if cloudpak_metric == FREE else -(-total.numerator // total.denominator)
+    for (cloudpak_id, cloudpak_metric), by_ratio in cloudpak_measured.items():
+        value = 0 if cloudpak_metric == FREE else rounded_up_total(by_ratio.values())
         products.append(
             ProductUsage(
                 cloudpak_names[(cloudpak_id, cloudpak_metric)], cloudpak_id, cloudpak_metric, value

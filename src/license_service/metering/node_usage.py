@@ -44,14 +44,55 @@ def is_measurable(metric: str) -> bool:
     return metric in (VIRTUAL_PROCESSOR_CORE, PROCESSOR_VALUE_UNIT, MANAGED_VIRTUAL_SERVER, FREE)
 
 
-def node_caps(nodes: Mapping[str, NodeFacts]) -> dict[str, int]:
-    """The CPU each capped node caps a product's sum at (nodes with capping and a stated
-    CPU); the others are not capped. Pure."""
-    return {
+@dataclass(frozen=True, slots=True)
+class NodeCaps:
+    """The CPU each capped node caps a row's sum at (nodes with capping and a stated CPU;
+    the others are not capped), and the lowest of those caps (``None``: no node capped)."""
+
+    by_node: Mapping[str, int]
+    lowest: int | None
+
+    def capped_sum(self, per_node: Mapping[str, int]) -> int:
+        """The sum of ``per_node``, each node's value capped by its cap."""
+        values = per_node.values()
+        total = sum(values)
+        lowest = self.lowest
+        # Most rows of a group hold a few pods per node, far below any node's CPU: when no
+        # value passes the lowest cap nothing is capped, and the sum ran in C alone.
+        if lowest is None or max(values, default=0) <= lowest:
+            return total
+        by_node = self.by_node
+        for node_name, millicores in per_node.items():
+            if millicores > lowest:
+                cap = by_node.get(node_name)
+                if cap is not None and millicores > cap:
+                    total -= millicores - cap
+        return total
+
+
+def node_caps(nodes: Mapping[str, NodeFacts]) -> NodeCaps:
+    """The caps of ``nodes`` (``NodeCaps``), made once per measurement. Pure."""
+    by_node = {
         name: facts.cpu_millicores
         for name, facts in nodes.items()
         if facts.capping and facts.cpu_millicores is not None
     }
+    return NodeCaps(by_node, min(by_node.values(), default=None))
+
+
+def add_sums(target: dict[str, int], source: Mapping[str, int]) -> None:
+    """Add each node's value of ``source`` to ``target``'s.
+
+    The nodes only one side has are copied by ``dict.update`` (in C); only the nodes both
+    have are added here: the rows of groups merged into the cluster's share few nodes.
+    """
+    common = target.keys() & source.keys() if target else ()
+    if not common:
+        target.update(source)
+        return
+    both = {name: target[name] + source[name] for name in common}
+    target.update(source)
+    target.update(both)
 
 
 def quantity(
@@ -62,31 +103,26 @@ def quantity(
     threads_per_core: int,
     default_pvu_per_core: int,
     add_to: dict[str, int] | None = None,
-    caps: Mapping[str, int] | None = None,
+    caps: NodeCaps | None = None,
 ) -> int:
     """Return the usage of one product in ``metric``, rounded up once; pure but for ``add_to``.
 
     Per node the sum is capped at the node's limit (unknown nodes are not capped),
-    then divided by ``threads_per_core``. ``add_to`` (a chargeback group's row, SPEC 8):
-    each node's sum is also added to it in the same pass (the cluster's row of the group).
-    ``caps`` (``node_caps(nodes)``, made once per measurement) spares a VPC row the
-    look-up of each node's facts: rows are measured by the thousand with groups.
+    then divided by ``threads_per_core``. ``add_to`` (the cluster's row of a chargeback
+    group's row, SPEC 8): each node's sum is also added to it, unless the metric reads no
+    millicores (free, MVS). ``caps`` (``node_caps(nodes)``, made once per measurement)
+    spares a VPC row the look-up of each node's facts: rows are measured by the thousand
+    with groups.
     """
-    if caps is not None and metric == VIRTUAL_PROCESSOR_CORE:
-        return -(-_capped_sum(sums.millicores, caps, add_to) // (1000 * threads_per_core))
-    if add_to is not None:
-        return _quantity_adding(
-            metric,
-            sums,
-            nodes,
-            add_to=add_to,
-            threads_per_core=threads_per_core,
-            default_pvu_per_core=default_pvu_per_core,
-        )
     if metric == FREE:
         return 0
     if metric == MANAGED_VIRTUAL_SERVER:
         return len(sums.nodes_with_charged_containers)
+    if add_to is not None:
+        add_sums(add_to, sums.millicores)
+    divisor = 1000 * threads_per_core
+    if caps is not None and metric == VIRTUAL_PROCESSOR_CORE:
+        return -(-caps.capped_sum(sums.millicores) // divisor)
     per_core = metric == PROCESSOR_VALUE_UNIT
     facts_of = nodes.get
     weighted = 0
@@ -99,56 +135,4 @@ def quantity(
         cap = facts.cpu_millicores
         capped = cap if facts.capping and cap is not None and millicores > cap else millicores
         weighted += capped * facts.pvu_per_core if per_core else capped
-    divisor = 1000 * threads_per_core
     return -(-weighted // divisor)
-
-
-def _quantity_adding(
-    metric: str,
-    sums: NodeSums,
-    nodes: Mapping[str, NodeFacts],
-    *,
-    add_to: dict[str, int],
-    threads_per_core: int,
-    default_pvu_per_core: int,
-) -> int:
-    """``quantity``, adding each node's sum to ``add_to`` in the same pass over the nodes.
-
-    The loop is ``quantity``'s, repeated with the addition inside: a group's rows are many
-    and small, and one pass instead of two is what keeps groups cheap (SPEC 8).
-    """
-    per_node = sums.millicores
-    add_get = add_to.get
-    if metric in (FREE, MANAGED_VIRTUAL_SERVER):
-        for node_name, millicores in per_node.items():
-            add_to[node_name] = add_get(node_name, 0) + millicores
-        return 0 if metric == FREE else len(sums.nodes_with_charged_containers)
-    per_core = metric == PROCESSOR_VALUE_UNIT
-    facts_of = nodes.get
-    weighted = 0
-    for node_name, millicores in per_node.items():
-        add_to[node_name] = add_get(node_name, 0) + millicores
-        facts = facts_of(node_name)
-        if facts is None:
-            weighted += millicores * default_pvu_per_core if per_core else millicores
-            continue
-        cap = facts.cpu_millicores
-        capped = cap if facts.capping and cap is not None and millicores > cap else millicores
-        weighted += capped * facts.pvu_per_core if per_core else capped
-    divisor = 1000 * threads_per_core
-    return -(-weighted // divisor)
-
-
-def _capped_sum(
-    per_node: Mapping[str, int], caps: Mapping[str, int], add_to: dict[str, int] | None
-) -> int:
-    """The sum of ``per_node`` capped per node by ``caps``; each node's sum also added to
-    ``add_to`` when given (one pass)."""
-    if add_to is not None:
-        add_get = add_to.get
-        for node_name, millicores in per_node.items():
-            add_to[node_name] = add_get(node_name, 0) + millicores
-    # Each node's sum, or its cap when lower (a node without a cap is its own default):
-    # map, min and sum run in C, this is summed for every row of every group.
-    values = per_node.values()
-    return sum(map(min, values, map(caps.get, per_node, values)))

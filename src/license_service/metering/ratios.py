@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Context, Decimal
 from fractions import Fraction
@@ -32,6 +33,23 @@ class Ratio:
 
 
 ONE_TO_ONE: Final = Ratio(Fraction(1), Fraction(1))
+
+
+def rounded_up_total(parts: Iterable[tuple[Ratio, int]]) -> int:
+    """Convert each measured quantity by its ratio, sum them and round up once; exact.
+
+    Integer arithmetic (``measured * b / a`` over a common denominator): a measurement
+    with chargeback groups sums a Cloud Pak's rows in every group, and Fractions cost
+    more than the rest of such a row.
+    """
+    numerator, denominator = 0, 1
+    for ratio, measured in parts:
+        a, b = ratio.product_units, ratio.cloudpak_units
+        part_numerator = measured * b.numerator * a.denominator
+        part_denominator = b.denominator * a.numerator
+        numerator = numerator * part_denominator + part_numerator * denominator
+        denominator *= part_denominator
+    return -(-numerator // denominator)
 
 
 def parse_ratio(raw: str | None) -> Ratio:

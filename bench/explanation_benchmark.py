@@ -153,7 +153,9 @@ def listed(view: ClusterView) -> tuple[ClusterCache, float]:
     now = datetime.now(UTC)
     cache.replace(NODES.name, {("", node.name): node for node in view.nodes}, at=now)
     cache.replace(NAMESPACES.name, {("", ns.name): ns for ns in view.namespaces}, at=now)
-    pods = {(pod.namespace, pod.name): pod for pod in view.pods}
+    pods: dict[tuple[str, str], Pod | Node | Namespace] = {
+        (pod.namespace, pod.name): pod for pod in view.pods
+    }
     _, cpu = _timed(lambda: cache.replace(PODS.name, pods, at=now))
     _, counting = _timed(cache.view)  # the first view after a list counts the cells
     return cache, cpu + counting
@@ -270,11 +272,20 @@ class _Samples:
 
     def same_day_check(self, taken_at: datetime) -> None:
         """A later sample of an explained day (groups on): the check, timed alone, finds
-        nothing to keep."""
+        nothing to keep.
+
+        The workloads listed since the last check may have raised a peak: the day is
+        first brought up to this view by an untimed sample a second earlier, so the timed
+        one is a sample raising nothing (checked, not assumed).
+        """
         view = self.view
         both = measure_in_groups(view, self.settings, self.group_of)
         with self.database.begin() as connection:
-            wall, cpu, _ = self._keep(connection, taken_at, view, both, self.group_of)
+            self._keep(connection, taken_at - timedelta(seconds=1), view, both, self.group_of)
+        with self.database.begin() as connection:
+            wall, cpu, kept = self._keep(connection, taken_at, view, both, self.group_of)
+        if kept:
+            raise RuntimeError(f"the check of a sample raising no peak kept {kept} rows")
         self.checks.append((wall, cpu))
 
 

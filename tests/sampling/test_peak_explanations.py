@@ -92,6 +92,47 @@ def test_a_sample_that_raises_nothing_explains_nothing(database: Database) -> No
     assert explained[1] == 0
 
 
+def test_an_earlier_sample_reaching_the_same_peak_replaces_a_later_one(
+    database: Database,
+) -> None:
+    # A sample recorded late (after an outage, say): the day's peak was first reached by
+    # it, so its breakdown is the one kept; a sample after both raises nothing.
+    view = CLUSTER.view_at(MIDNIGHT)
+    measurement = measure(view, SETTINGS)
+    explained = []
+    for minutes in (10, 5, 15, 10):
+        taken_at = MIDNIGHT + timedelta(minutes=minutes)
+        with database.begin() as connection:
+            kept_rows = keep_peak_explanations(
+                connection,
+                cluster_id=CLUSTER.cluster_id,
+                taken_at=taken_at,
+                view=view,
+                settings=SETTINGS,
+                measurement=measurement,
+            )
+        explained.append((minutes, kept_rows))
+    quantities = explained_quantities(measurement)
+    rows = len(quantities)
+    assert explained == [(10, rows), (5, rows), (15, 0), (10, 0)]
+    with database.read() as connection:
+        kept = [
+            k
+            for row in quantities
+            for k in kept_explanations(
+                connection,
+                cluster_id=CLUSTER.cluster_id,
+                day=MIDNIGHT.date(),
+                group_name=WHOLE_CLUSTER,
+                product_id=row.product_id,
+                metric=row.metric,
+            )
+            if k.explanation.row == row
+        ]
+    assert len(kept) == rows
+    assert {k.sample_at for k in kept} == {MIDNIGHT + timedelta(minutes=5)}
+
+
 def test_with_chargeback_each_group_keeps_the_breakdown_of_its_own_day_peak(
     database: Database,
 ) -> None:

@@ -203,13 +203,17 @@ def test_each_group_keeps_its_own_peak_apart_from_the_cluster_s(db: Database) ->
     ]
     assert [k.explanation.metric_quantity for k in read(db, group="research")] == [3]
     with db.read() as connection:
-        by_group = day_quantities_by_group(connection, cluster_id=CLUSTER, day=day("2026-11-02"))
-    assert {
-        group: {row: q for row, (q, _) in rows.items()} for group, rows in by_group.items()
-    } == {
-        WHOLE_CLUSTER: {ROW: 9},
-        "finance": {ROW: 6},
-        "research": {ROW: 3},
+        by_group = day_quantities_by_group(
+            connection,
+            cluster_id=CLUSTER,
+            day=day("2026-11-02"),
+            sampled_at=at("2026-11-02", "10:30"),
+        )
+    # Each with whether it was sampled after 10:30 (a sample then reaching it replaces it).
+    assert by_group == {
+        WHOLE_CLUSTER: {ROW: (9, False)},
+        "finance": {ROW: (6, True)},
+        "research": {ROW: (3, True)},
     }
 
 

@@ -32,44 +32,53 @@ from license_service.store.usage_explanations import (
     keep_explanations,
 )
 
+_MadeKeys = dict[tuple[object, ...], tuple[object, ExplainedRow]]
+"""Keys of explained rows made for a sample, with the ratio object each was made for."""
+
 
 def explained_quantities(
-    measurement: Measurement, keys: dict[tuple[object, ...], ExplainedRow] | None = None
+    measurement: Measurement, keys: _MadeKeys | None = None
 ) -> dict[ExplainedRow, int]:
     """The quantity of every row of ``measurement`` that an explanation explains; pure but
-    for ``keys``, the bundled rows' keys made so far (a sample's groups share them).
+    for ``keys``, the rows' keys made so far (a sample's groups share them).
 
     Stand-alone products and bundled products (by measured quantity); a Cloud Pak's row
     is the sum of its bundled products and is explained through them.
     """
     quantities: dict[ExplainedRow, int] = {}
     cloudpaks = set()
-    made = {} if keys is None else keys
+    made: _MadeKeys = {} if keys is None else keys
     for row in measurement.bundled_products:
         cloudpaks.add((row.cloudpak_id, row.cloudpak_metric))
-        at = (row.cloudpak_id, row.cloudpak_metric, row.product_id, row.metric, row.conversion)
-        key = made.get(at)
-        if key is None:
-            key = made[at] = ExplainedRow(*at[:4], str(row.conversion))
-        quantities[key] = row.measured_quantity
+        # The ratio by identity (the object kept beside the key, so an identity is never
+        # taken for another's): a Ratio's hash is its Fractions', made in Python, and a
+        # sample with groups has a thousand rows.
+        conversion = row.conversion
+        at = (row.cloudpak_id, row.cloudpak_metric, row.product_id, row.metric, id(conversion))
+        found = made.get(at)
+        if found is None or found[0] is not conversion:
+            found = made[at] = (conversion, ExplainedRow(*at[:4], str(conversion)))
+        quantities[found[1]] = row.measured_quantity
     for product in measurement.products:
         if (product.id, product.metric) not in cloudpaks:
-            quantities[ExplainedRow("", "", product.id, product.metric, "")] = product.quantity
+            named = (product.id, product.metric)
+            found = made.get(named)
+            if found is None:
+                found = made[named] = (None, ExplainedRow("", "", *named, ""))
+            quantities[found[1]] = product.quantity
     return quantities
 
 
 def raised_rows(
-    quantities: Mapping[ExplainedRow, int],
-    kept: Mapping[ExplainedRow, tuple[int, datetime]],
-    *,
-    taken_at: datetime,
+    quantities: Mapping[ExplainedRow, int], kept: Mapping[ExplainedRow, tuple[int, bool]]
 ) -> set[ExplainedRow]:
-    """The rows of ``quantities`` (``explained_quantities``) that raise (or reach earlier)
-    the ``kept`` peaks; pure."""
+    """The rows of ``quantities`` (``explained_quantities``) that raise the ``kept`` peaks
+    (quantity, sampled after this sample: see ``day_quantities_by_group``), or reach one
+    earlier; pure."""
     raised = set()
     for key, value in quantities.items():
         before = kept.get(key)
-        if before is None or value > before[0] or (value == before[0] and taken_at < before[1]):
+        if before is None or value > before[0] or (value == before[0] and before[1]):
             raised.add(key)
     return raised
 
@@ -93,16 +102,16 @@ def keep_peak_explanations(
     many rows were kept.
     """
     day = utc_day(taken_at)
-    kept = day_quantities_by_group(connection, cluster_id=cluster_id, day=day)
+    kept = day_quantities_by_group(connection, cluster_id=cluster_id, day=day, sampled_at=taken_at)
     measured = {WHOLE_CLUSTER: measurement, **(groups or {})}
     cells = view.cells if view.cells is not None else CellIndex.of(view.pods, view.nodes).cells()
     raised: dict[str, list[KeptRow]] = {}
-    keys: dict[tuple[object, ...], ExplainedRow] = {}
+    keys: _MadeKeys = {}
     for group_name, group_measurement in measured.items():
         quantities = explained_quantities(group_measurement, keys)
         rows = [
             KeptRow(row, cells.rows[row].product_name, quantities[row])
-            for row in raised_rows(quantities, kept.get(group_name, {}), taken_at=taken_at)
+            for row in raised_rows(quantities, kept.get(group_name, {}))
             # Nothing to explain without cells, or for a metric not counted from CPU.
             if row in cells.rows and is_measurable(row.metric)
         ]

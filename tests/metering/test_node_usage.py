@@ -51,14 +51,7 @@ def test_vpc_through_the_caps_equals_vpc_through_each_nodes_facts(
     nodes: dict[str, NodeFacts], per_node: dict[str, int], threads: int
 ) -> None:
     sums = NodeSums(dict(per_node), set())
-    with_caps = quantity(
-        VIRTUAL_PROCESSOR_CORE,
-        sums,
-        nodes,
-        threads_per_core=threads,
-        default_pvu_per_core=70,
-        caps=node_caps(nodes),
-    )
+    with_caps = -(-node_caps(nodes).capped_sum(per_node) // (1000 * threads))
     assert with_caps == quantity(
         VIRTUAL_PROCESSOR_CORE, sums, nodes, threads_per_core=threads, default_pvu_per_core=70
     )
@@ -89,7 +82,6 @@ def test_a_row_measured_into_another_adds_its_sums_and_keeps_its_quantity(
             threads_per_core=1,
             default_pvu_per_core=70,
             add_to=into,
-            caps=node_caps(nodes),
         )
         assert adding == alone
         assert into == {n: already.get(n, 0) + per_node.get(n, 0) for n in already | per_node}

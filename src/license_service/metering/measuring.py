@@ -30,6 +30,7 @@ from license_service.metering.node_usage import (
     NodeCaps,
     NodeFacts,
     NodeSums,
+    add_sums,
     is_measurable,
     node_caps,
     quantity,
@@ -40,6 +41,7 @@ from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import (
     FREE,
     MANAGED_VIRTUAL_SERVER,
+    VIRTUAL_PROCESSOR_CORE,
     AnnotationProblem,
     Measurement,
     PodProblems,
@@ -411,22 +413,29 @@ class _RowMeter:
     settings: MeteringSettings
     add_to: _Tally | None
 
-    def units(self, metric: str, sums: NodeSums, into: NodeSums | None = None) -> int:
-        """The row's quantity (SPEC 2.5); its sums also added to ``into`` when given."""
+    def units(self, kind: int, key: _Key, group: _Group, metric: str) -> int:
+        """The quantity of the row ``key`` (SPEC 2.5); with ``add_to``, its sums are also
+        added to that tally's row of ``key`` (``cluster_row``)."""
+        sums = group.sums.millicores
+        into = None if self.add_to is None else self.cluster_row(kind, key, group).millicores
+        if metric == VIRTUAL_PROCESSOR_CORE:
+            # Most rows, measured by the thousand with groups: through the caps made once
+            # per measurement, without the facts of each node.
+            if into is not None:
+                add_sums(into, sums)
+            return -(-self.caps.capped_sum(sums) // (1000 * self.settings.threads_per_core))
         return quantity(
             metric,
-            sums,
+            group.sums,
             self.nodes,
             threads_per_core=self.settings.threads_per_core,
             default_pvu_per_core=self.settings.default_pvu_per_core,
-            add_to=None if into is None else into.millicores,
-            caps=self.caps,
+            add_to=into,
         )
 
-    def cluster_row(self, kind: int, key: _Key, group: _Group) -> NodeSums | None:
+    def cluster_row(self, kind: int, key: _Key, group: _Group) -> NodeSums:
         """The ``add_to`` tally's row of ``key`` (made when missing), its MVS nodes joined."""
-        if self.add_to is None:
-            return None
+        assert self.add_to is not None  # called for a group's rows only
         add_to = self.add_to
         rows = (add_to.products, add_to.bundled, add_to.services)[kind]
         target = rows.get(key)
@@ -441,7 +450,8 @@ class _RowMeter:
     def unmeasured_row(self, kind: int, key: _Key, group: _Group) -> None:
         """A row no quantity is computed for: only made in the ``add_to`` tally (its names
         joined), where it is listed as unmeasured; its per-node sums are read by nothing."""
-        self.cluster_row(kind, key, group)
+        if self.add_to is not None:
+            self.cluster_row(kind, key, group)
 
 
 def _measurement(
@@ -456,7 +466,7 @@ def _measurement(
     """The measurement of ``tally``. ``add_to`` (``tally`` is a chargeback group's): its rows
     are also added to that tally's (the cluster's), and only usage rows are made."""
     meter = _RowMeter(nodes, caps, settings, add_to)
-    units, cluster_row, unmeasured_row = meter.units, meter.cluster_row, meter.unmeasured_row
+    units, unmeasured_row = meter.units, meter.unmeasured_row
 
     unmeasured: set[UnmeasuredProduct] = set()
     products: list[ProductUsage] = []
@@ -464,7 +474,7 @@ def _measurement(
         product_id, metric = product_key
         name = group.declaration.product_name
         if is_measurable(metric):
-            value = units(metric, group.sums, cluster_row(0, product_key, group))
+            value = units(0, product_key, group, metric)
             products.append(ProductUsage(name, product_id, metric, value))
         else:
             unmeasured_row(0, product_key, group)
@@ -494,7 +504,7 @@ def _measurement(
             cloudpak_version=cloudpak.version,
             cloudpak_metric=cloudpak_metric,
             metric=metric,
-            measured_quantity=units(metric, group.sums, cluster_row(1, bundled_key, group)),
+            measured_quantity=units(1, bundled_key, group, metric),
             conversion=cloudpak.ratio,
         )
         bundled.append(row)
@@ -531,7 +541,7 @@ def _measurement(
                 metric=metric,
                 service_name=declaration.service.name,
                 service_id=service_id,
-                value=units(metric, group.sums, cluster_row(2, service_key, group)),
+                value=units(2, service_key, group, metric),
             )
         )
 

@@ -103,16 +103,14 @@ def quantity(
     threads_per_core: int,
     default_pvu_per_core: int,
     add_to: dict[str, int] | None = None,
-    caps: NodeCaps | None = None,
 ) -> int:
     """Return the usage of one product in ``metric``, rounded up once; pure but for ``add_to``.
 
     Per node the sum is capped at the node's limit (unknown nodes are not capped),
     then divided by ``threads_per_core``. ``add_to`` (the cluster's row of a chargeback
     group's row, SPEC 8): each node's sum is also added to it, unless the metric reads no
-    millicores (free, MVS). ``caps`` (``node_caps(nodes)``, made once per measurement)
-    spares a VPC row the look-up of each node's facts: rows are measured by the thousand
-    with groups.
+    millicores (free, MVS). ``NodeCaps.capped_sum`` is the same rule for a VPC row, through
+    the caps of every node made once.
     """
     if metric == FREE:
         return 0
@@ -120,9 +118,6 @@ def quantity(
         return len(sums.nodes_with_charged_containers)
     if add_to is not None:
         add_sums(add_to, sums.millicores)
-    divisor = 1000 * threads_per_core
-    if caps is not None and metric == VIRTUAL_PROCESSOR_CORE:
-        return -(-caps.capped_sum(sums.millicores) // divisor)
     per_core = metric == PROCESSOR_VALUE_UNIT
     facts_of = nodes.get
     weighted = 0
@@ -135,4 +130,4 @@ def quantity(
         cap = facts.cpu_millicores
         capped = cap if facts.capping and cap is not None and millicores > cap else millicores
         weighted += capped * facts.pvu_per_core if per_core else capped
-    return -(-weighted // divisor)
+    return -(-weighted // (1000 * threads_per_core))

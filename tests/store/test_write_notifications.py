@@ -14,6 +14,7 @@ from license_service.metering.cluster_view import ClusterId
 from license_service.metering.periods import DatePeriod
 from license_service.store.database import Database, sqlite_url
 from license_service.web.reports.report_cache import BodyCache, BodyKey
+from tests.store.conftest import fresh_postgres_schema, postgres_url_or_skip
 
 pytestmark = pytest.mark.postgres
 
@@ -79,6 +80,48 @@ def test_a_replica_does_not_count_its_own_writes_twice(replicas: tuple[Database,
     time.sleep(0.3)  # its own notification, if it were counted, would have arrived by now
 
     assert follower.data_version == before[1] + 1
+
+
+def test_a_deployment_in_another_schema_of_the_database_is_not_told(
+    replicas: tuple[Database, Database],
+) -> None:
+    # Two deployments (or the tests of one) may share a PostgreSQL database, each in a
+    # schema of its own: one's writes must not drop the other's caches.
+    leader, follower = replicas
+    with fresh_postgres_schema(postgres_url_or_skip()) as elsewhere_url:
+        elsewhere = Database.open(elsewhere_url)
+        try:
+            told = elsewhere.notify_other_replicas()
+            assert told.wait_listening(WAIT_SECONDS)
+            before = (follower.data_version, elsewhere.data_version)
+            _write(leader)
+            _until(lambda: follower.data_version > before[0])
+            time.sleep(0.3)  # delivered to every listener of a channel at once
+
+            assert told.received == 0
+            assert elsewhere.data_version == before[1]
+            neighbour = Database.open(elsewhere_url)  # a replica of the other deployment
+            try:
+                neighbour.announce_writes()
+                _write(neighbour)
+                _until(lambda: told.received == 1)
+            finally:
+                neighbour.dispose()
+        finally:
+            elsewhere.dispose()
+
+
+def test_a_replica_of_the_version_before_is_heard_during_an_upgrade(
+    replicas: tuple[Database, Database],
+) -> None:
+    # Versions before sent every schema's writes on one channel: an old leader's samples
+    # must still reach a new replica while a rolling upgrade replaces them.
+    _, follower = replicas
+    before = follower.data_version
+    with follower.begin() as connection:
+        # What the old version sent, with another process's payload.
+        connection.exec_driver_sql("SELECT pg_notify('license_service_writes', 'old-leader')")
+    _until(lambda: follower.data_version > before + 1)
 
 
 def test_while_not_listening_every_read_counts_as_after_a_write(postgres_url: str) -> None:

@@ -3,8 +3,9 @@
 Every replica serves reports from the database and caches their bodies until the
 store is written (``Database.data_version``). A replica counts its own writes; the
 leader's samples are written by another process. With notifications on, each
-writing transaction of ``Database.begin`` also sends ``NOTIFY license_service_writes``
-(``notify_write``; PostgreSQL delivers it only if, and when, the transaction commits),
+writing transaction of ``Database.begin`` also sends a notification on the channel of
+its schema (``notify_write``: ``license_service_writes_`` and a digest of the schema's
+name; PostgreSQL delivers it only if, and when, the transaction commits),
 and ``WriteNotifications`` listens on a connection of its own, in a thread, and calls
 ``on_write`` for each one another process sent (a replica's own are recognised by
 their payload and skipped: it counted them already).
@@ -27,7 +28,18 @@ from sqlalchemy import Connection, Engine, text
 
 logger = logging.getLogger(__name__)
 
-CHANNEL: Final = "license_service_writes"
+# The channel of the connection's schema (its search_path): the replicas of one
+# deployment share a schema, and another deployment (or the Reporter, or a test) in
+# another schema of the same database is not woken by these writes. A digest keeps the
+# name a short lowercase identifier (at most 63 bytes) whatever the schema is called.
+CHANNEL_PREFIX: Final = "license_service_writes_"
+# The one channel of versions before (every schema's): still listened to, so that during
+# a rolling upgrade a new replica hears an old leader's samples. Nothing sends on it now.
+LEGACY_CHANNEL: Final = "license_service_writes"
+_CHANNEL: Final = (
+    f"'{CHANNEL_PREFIX}' || left(encode(sha256(convert_to("
+    "coalesce(current_schema(), ''), 'UTF8')), 'hex'), 32)"
+)
 RECONNECT_SECONDS: Final = 1.0
 # How long a wait for notifications lasts before the thread looks whether to stop.
 _POLL_SECONDS: Final = 0.5
@@ -40,9 +52,7 @@ def new_origin() -> str:
 
 def notify_write(connection: Connection, *, origin: str) -> None:
     """Send the write notification in ``connection``'s transaction (delivered at commit)."""
-    connection.execute(
-        text("SELECT pg_notify(:channel, :origin)"), {"channel": CHANNEL, "origin": origin}
-    )
+    connection.execute(text(f"SELECT pg_notify({_CHANNEL}, :origin)"), {"origin": origin})
 
 
 class WriteNotifications:
@@ -102,7 +112,9 @@ class WriteNotifications:
         raw.detach()
         try:
             connection.autocommit = True
-            connection.execute(f"LISTEN {CHANNEL}")
+            channel = connection.execute(f"SELECT {_CHANNEL}").fetchone()[0]
+            connection.execute(f"LISTEN {channel}")
+            connection.execute(f"LISTEN {LEGACY_CHANNEL}")
             # Anything written before LISTEN took effect may be missed: count it as a write.
             self._on_write()
             self._listening.set()

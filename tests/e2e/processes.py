@@ -41,6 +41,13 @@ _LIMIT_OPEN_FILES = (
 
 
 _GIVEN_PORTS: set[int] = set()
+# Under pytest-xdist (``make test`` runs two workers), each worker draws ports from a
+# range of its own below the kernel's ephemeral ports (32768 and up on Linux): a port one
+# worker probed and released could otherwise be handed to another worker's probe, or to
+# an outgoing connection, before its server binds it (seen: "Address already in use").
+_WORKER_PORTS_FROM = 23_000
+_PORTS_PER_WORKER = 4_000
+_WORKERS_WITH_RANGES = 2
 
 
 def free_port() -> int:
@@ -49,6 +56,20 @@ def free_port() -> int:
     The kernel may hand out a port again as soon as the probe closes, so two calls for one
     service (its API and metrics ports) could otherwise get the same one (seen in CI).
     """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else None
+    if index is not None and index < _WORKERS_WITH_RANGES:
+        start = _WORKER_PORTS_FROM + index * _PORTS_PER_WORKER
+        for port in range(start, start + _PORTS_PER_WORKER):
+            if port in _GIVEN_PORTS:
+                continue
+            _GIVEN_PORTS.add(port)
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue  # in use by something else on the machine
+            return port
     while True:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from license_service.runtime.wiring import ClusterChoice, Service, assemble
 from license_service.signing.keys import SigningKey
 from license_service.signing.secret_store import SIGNING_KEY_SECRET, signing_key_secret_manifest
 from tests.cluster.kubernetes.watched_objects import FAST_OPTIONS
+from tests.e2e.processes import free_port
 from tests.kubernetes_fake.client_setup import api_client, write_kubeconfig
 from tests.kubernetes_fake.manifests import (
     ibm_licensing_manifest,
@@ -37,12 +37,7 @@ TOKEN = "Zq7mW2xK9pL4vR8tYb3N"
 
 
 def free_listeners() -> Listeners:
-    ports = []
-    for _ in range(2):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            ports.append(probe.getsockname()[1])
-    return bind_listeners("127.0.0.1", port=ports[0], metrics_port=ports[1])
+    return bind_listeners("127.0.0.1", port=free_port(), metrics_port=free_port())
 
 
 def build(api: FakeApiServer, tmp_path: Path, *, objects: Sequence[dict[str, Any]] = ()) -> Service:

@@ -17,6 +17,7 @@ from license_service.runtime.listeners import Listeners, bind_listeners
 from license_service.runtime.options import ServeOptions
 from license_service.runtime.service import run_service
 from license_service.runtime.wiring import ClusterChoice, Service, assemble, utc_now
+from tests.e2e.processes import free_port
 
 DUMP = Path(__file__).parent.parent / "fixtures" / "dumps" / "cluster.json"
 KUBE_SYSTEM_UID = "c87e24a7-b69a-5dcd-ac8d-571b2faabde7"
@@ -43,12 +44,7 @@ def build(tmp_path: Path, **options: object) -> Service:
 
 
 def free_listeners() -> Listeners:
-    ports = []
-    for _ in range(2):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            ports.append(probe.getsockname()[1])
-    return bind_listeners("127.0.0.1", port=ports[0], metrics_port=ports[1])
+    return bind_listeners("127.0.0.1", port=free_port(), metrics_port=free_port())
 
 
 def test_the_assembled_service_serves_its_api_and_metrics_until_stopped(tmp_path: Path) -> None:

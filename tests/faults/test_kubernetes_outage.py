@@ -46,6 +46,8 @@ __all__ = ["fault_cluster"]
 MAX_VIEW_AGE = timedelta(minutes=15)  # SPEC 2.7
 API_GONE = re.compile("cannot reach the API server|the connection broke")
 """How the collector says the API server is away (refused, or cut mid-watch)."""
+SKIPPED = "skipped: the clock jumped forward or the service was paused"
+"""How the sampler records instants it fell behind by (``unrecorded_misses``)."""
 OUTAGE = timedelta(minutes=20)
 MINUTE = timedelta(minutes=1)
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -194,9 +196,13 @@ def test_serve_through_an_api_outage_samples_only_a_fresh_view_and_recovers(
     stale_from = gone_at + MAX_VIEW_AGE
     assert [t for t in stored.taken if stale_from + timedelta(seconds=1) < t < back_at] == []
     expected_gaps = max(0, int((back_at - stale_from).total_seconds() // INTERVAL_SECONDS))
-    assert expected_gaps - 1 <= len(stored.missed) <= expected_gaps + 2, stored.missed
-    for instant, reason in stored.missed:
-        assert stale_from - MINUTE <= instant <= back_at + MINUTE
+    # At a 1-second interval (the short version) on a loaded machine the sampler may fall
+    # a whole interval behind: it records the instants it skipped, saying so. Those are
+    # not the outage's gaps.
+    outage_gaps = [(i, r) for i, r in stored.missed if SKIPPED not in r]
+    assert expected_gaps - 1 <= len(outage_gaps) <= expected_gaps + 2, stored.missed
+    for instant, reason in outage_gaps:
+        assert stale_from - MINUTE <= instant <= back_at + MINUTE, (instant, reason)
         assert API_GONE.search(reason)
     # /health: OK while the view may still be sampled, naming the error; DEGRADED with the
     # reason first once it may not.

@@ -14,12 +14,13 @@ import contextlib
 import functools
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from license_service.store.database import Database, sqlite_url
@@ -76,9 +77,22 @@ def fresh_postgres_schema(base_url: str) -> Iterator[str]:
             .render_as_string(hide_password=False)
         )
     finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        _drop_schema(admin, schema)
         admin.dispose()
+
+
+def _drop_schema(admin: Engine, schema: str) -> None:
+    """Drop ``schema``, again if PostgreSQL chose the drop as a deadlock's victim (a
+    process of the test still finishing a write to it)."""
+    for attempt in range(5):
+        try:
+            with admin.begin() as connection:
+                connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            return
+        except OperationalError as error:
+            if "deadlock detected" not in str(error) or attempt == 4:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture

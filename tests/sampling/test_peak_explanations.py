@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Connection
+
 from license_service.cluster.simulated import SimulatedCluster
 from license_service.metering.chargeback_groups import measure_groups
 from license_service.metering.explanation_cells import ExplainedRow
@@ -18,11 +20,27 @@ from license_service.sampling.peak_explanations import (
 from license_service.sampling.schedule import boundaries
 from license_service.store.database import Database
 from license_service.store.samples import record_sample
-from license_service.store.usage_explanations import kept_explanations
+from license_service.store.usage_explanations import KeptExplanation, kept_explanations
 
 MIDNIGHT = datetime(2026, 3, 2, tzinfo=UTC)
 CLUSTER = SimulatedCluster(seed=11)
 SETTINGS = MeteringSettings()
+
+
+def _kept_of(connection: Connection, row: ExplainedRow) -> list[KeptExplanation]:
+    """The whole cluster's kept explanations of ``row`` on the first day."""
+    return [
+        kept
+        for kept in kept_explanations(
+            connection,
+            cluster_id=CLUSTER.cluster_id,
+            day=MIDNIGHT.date(),
+            group_name=WHOLE_CLUSTER,
+            product_id=row.product_id,
+            metric=row.metric,
+        )
+        if kept.explanation.row == row
+    ]
 
 
 def test_each_row_keeps_the_breakdown_of_the_first_sample_reaching_the_days_peak(
@@ -46,18 +64,7 @@ def test_each_row_keeps_the_breakdown_of_the_first_sample_reaching_the_days_peak
     assert len(peaks) > 5
     with database.read() as connection:
         for key, (value, first_at) in peaks.items():
-            kept = [
-                k
-                for k in kept_explanations(
-                    connection,
-                    cluster_id=CLUSTER.cluster_id,
-                    day=MIDNIGHT.date(),
-                    group_name=WHOLE_CLUSTER,
-                    product_id=key.product_id,
-                    metric=key.metric,
-                )
-                if k.explanation.row == key
-            ]
+            kept = _kept_of(connection, key)
             assert [(k.explanation.metric_quantity, k.sample_at) for k in kept] == [
                 (value, first_at)
             ], key
@@ -116,19 +123,7 @@ def test_an_earlier_sample_reaching_the_same_peak_replaces_a_later_one(
     rows = len(quantities)
     assert explained == [(10, rows), (5, rows), (15, 0), (10, 0)]
     with database.read() as connection:
-        kept = [
-            k
-            for row in quantities
-            for k in kept_explanations(
-                connection,
-                cluster_id=CLUSTER.cluster_id,
-                day=MIDNIGHT.date(),
-                group_name=WHOLE_CLUSTER,
-                product_id=row.product_id,
-                metric=row.metric,
-            )
-            if k.explanation.row == row
-        ]
+        kept = [k for row in quantities for k in _kept_of(connection, row)]
     assert len(kept) == rows
     assert {k.sample_at for k in kept} == {MIDNIGHT + timedelta(minutes=5)}
 

@@ -326,8 +326,16 @@ def _run(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:
 
     def added_part(kind: str, plain: str) -> float:
         """What keeping adds to the ``plain`` sample: its own CPU in the transaction and
-        what it adds to the commit (medians of the parts, steadier than of the wholes)."""
-        return (keeping[kind] + max(0.0, commit[kind] - commit[plain])) / cpu[plain] * 100
+        what it adds to the commit, over the ``plain`` sample of the same round (the two
+        run one after the other), the median of the rounds: the machine's speed drifts
+        between rounds more than within one (as benchmark 8 found)."""
+        added = [
+            (kept + max(0.0, committed - plain_commit)) / plain_cpu * 100
+            for (kept, committed), (_, plain_commit), (_, plain_cpu) in zip(
+                run.parts[kind], run.parts[plain], timings[plain], strict=True
+            )
+        ]
+        return statistics.median(added)
 
     return BenchmarkResult(
         9,

@@ -32,11 +32,8 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict src
 	$(BIN)/lint-imports
 
-# Two workers at most (one per core here): the end-to-end tests wait on real processes
-# and real time, so a core is free while the other waits; each test file runs whole on one
-# worker (its module fixtures are set up once).
 unit: $(STAMP)
-	$(BIN)/pytest --numprocesses auto --maxprocesses 2 --dist loadfile
+	$(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

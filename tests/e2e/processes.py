@@ -41,7 +41,7 @@ _LIMIT_OPEN_FILES = (
 
 
 _GIVEN_PORTS: set[int] = set()
-# Under pytest-xdist (``make test`` runs two workers), each worker draws ports from a
+# Under pytest-xdist (`pytest -n 2` by hand), each worker draws ports from a
 # range of its own below the kernel's ephemeral ports (32768 and up on Linux): a port one
 # worker probed and released could otherwise be handed to another worker's probe, or to
 # an outgoing connection, before its server binds it (seen: "Address already in use").

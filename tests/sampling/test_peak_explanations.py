@@ -27,15 +27,17 @@ CLUSTER = SimulatedCluster(seed=11)
 SETTINGS = MeteringSettings()
 
 
-def _kept_of(connection: Connection, row: ExplainedRow) -> list[KeptExplanation]:
-    """The whole cluster's kept explanations of ``row`` on the first day."""
+def _kept_of(
+    connection: Connection, row: ExplainedRow, group_name: str = WHOLE_CLUSTER
+) -> list[KeptExplanation]:
+    """The kept explanations of ``row`` on the first day (the whole cluster's, or a group's)."""
     return [
         kept
         for kept in kept_explanations(
             connection,
             cluster_id=CLUSTER.cluster_id,
             day=MIDNIGHT.date(),
-            group_name=WHOLE_CLUSTER,
+            group_name=group_name,
             product_id=row.product_id,
             metric=row.metric,
         )
@@ -152,18 +154,7 @@ def test_with_chargeback_each_group_keeps_the_breakdown_of_its_own_day_peak(
     assert len({group for group, _ in peaks}) >= 3, "the simulated cluster has three teams"
     with database.read() as connection:
         for (group, key), (value, first_at) in peaks.items():
-            kept = [
-                k
-                for k in kept_explanations(
-                    connection,
-                    cluster_id=CLUSTER.cluster_id,
-                    day=MIDNIGHT.date(),
-                    group_name=group,
-                    product_id=key.product_id,
-                    metric=key.metric,
-                )
-                if k.explanation.row == key
-            ]
+            kept = _kept_of(connection, key, group)
             assert [(k.explanation.metric_quantity, k.sample_at) for k in kept] == [
                 (value, first_at)
             ], (group, key)

@@ -62,9 +62,9 @@ from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage_explanations import WHOLE_CLUSTER, explain_usage
 from license_service.sampling.peak_explanations import keep_peak_explanations
 from license_service.store.database import Database, sqlite_url
-from license_service.store.explanation_cells import write_out_explanations
+from license_service.store.explanation_write_out import write_out_explanations
 from license_service.store.samples import record_sample
-from license_service.store.tables import usage_explanations
+from license_service.store.tables import open_explanations
 from license_service.store.usage_explanations import kept_explanations
 
 ADDED_TARGET: Final = 0.10
@@ -298,7 +298,7 @@ def _run(view: ClusterView, scale: Scale, started: float) -> BenchmarkResult:
             timings = _interleaved(run, repeats)
             with database.read() as connection:
                 days_kept = connection.execute(
-                    select(func.count(distinct(usage_explanations.c.day)))
+                    select(func.count(distinct(open_explanations.c.day)))
                 ).scalar_one()
             read_cpu, read_rows = _read_back_largest(run)
             with database.begin() as connection:
@@ -479,14 +479,11 @@ def _read_back_largest(run: _Samples) -> tuple[float, int]:
     contributions."""
     assert run.view.cells is not None
     largest = max(run.view.cells.rows.items(), key=lambda item: len(item[1].counts))[0]
-    table = usage_explanations.c
+    table = open_explanations.c
     with run.database.read() as connection:
+        # Every day of the run raised the cluster's every row: the newest open list has it.
         newest = connection.execute(
-            select(func.max(table.day)).where(
-                table.group_name == WHOLE_CLUSTER,
-                table.contributions.is_(None),
-                table.product_id == largest.product_id,
-            )
+            select(func.max(table.day)).where(table.group_name == WHOLE_CLUSTER)
         ).scalar_one()
         found: list[int] = []
         _, cpu = _timed(

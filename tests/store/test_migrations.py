@@ -15,11 +15,13 @@ from sqlalchemy.pool import NullPool
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_rows import BUNDLED_PRODUCT_ROWS, PRODUCT_ROWS, SERVICE_ROWS
 from license_service.store.database import MIGRATIONS, Database, sqlite_url
+from license_service.store.open_explanations import read_open
 from license_service.store.period_peaks import period_peaks
 from license_service.store.tables import (
     cloudpak_measured_sums,
     cloudpak_uploaded_sums,
     metadata,
+    usage_explanations,
 )
 from tests.store.sample_builders import (
     CLUSTER,
@@ -174,3 +176,76 @@ def test_instants_bulk_inserts_wrote_in_the_driver_s_text_are_rewritten_on_sqlit
         ).scalars()
         assert list(stored) == ["2026-11-02 10:00:00.000000", "2026-11-03 10:00:00.250000"]
     raw.dispose()
+
+
+def test_explanations_referring_to_cells_move_into_open_lists_and_back(
+    database_url: str, raw: Engine
+) -> None:
+    migrate_to(raw, "0008_explanation_cells")
+    key = {"cloudpak_id": "", "cloudpak_metric": "", "metric": PVU, "conversion": ""}
+    referring = {"threads_per_core": 1, "total_millicores": None, "contributions": None}
+    rows = [
+        {"day": day("2026-11-02"), "group_name": "", "product_id": "db2", "metric_quantity": 3},
+        {"day": day("2026-11-02"), "group_name": "", "product_id": "mq", "metric_quantity": 5},
+        {
+            "day": day("2026-11-02"),
+            "group_name": "retail",
+            "product_id": "db2",
+            "metric_quantity": 2,
+        },
+        {"day": day("2026-11-03"), "group_name": "", "product_id": "db2", "metric_quantity": 4},
+    ]
+    with raw.begin() as connection:
+        connection.execute(
+            usage_explanations.insert(),
+            [
+                {
+                    "cluster_id": CLUSTER,
+                    **key,
+                    **row,
+                    "product_name": row["product_id"].upper(),
+                    "sample_at": at(str(row["day"]), "10:00"),
+                    **referring,
+                }
+                for row in rows
+            ]
+            + [  # a day written out stays a row
+                {
+                    "cluster_id": CLUSTER,
+                    **key,
+                    "day": day("2026-11-01"),
+                    "group_name": "",
+                    "product_id": "db2",
+                    "product_name": "DB2",
+                    "sample_at": at("2026-11-01", "10:00:00.250000"),
+                    "metric_quantity": 1,
+                    "threads_per_core": 2,
+                    "total_millicores": 1000,
+                    "contributions": b"written out",
+                }
+            ],
+        )
+    before = every_row(raw)["usage_explanations"]
+
+    db = Database.open(database_url)
+    try:
+        with db.read() as connection:
+            lists = read_open(connection, cluster_id=CLUSTER, day=day("2026-11-02"))
+            written_out = connection.execute(text("SELECT day FROM usage_explanations")).all()
+    finally:
+        db.dispose()
+    assert {
+        group: sorted((e.product_id, e.metric_quantity, e.sample_at) for e in entries.values())
+        for group, entries in lists.items()
+    } == {
+        "": [("db2", 3, at("2026-11-02", "10:00")), ("mq", 5, at("2026-11-02", "10:00"))],
+        "retail": [("db2", 2, at("2026-11-02", "10:00"))],
+    }
+    assert [str(found) for (found,) in written_out] == ["2026-11-01"]
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with raw.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008_explanation_cells")
+    assert every_row(raw)["usage_explanations"] == before

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import func, select, update
 
@@ -18,24 +21,23 @@ from license_service.metering.usage_explanations import (
 )
 from license_service.store.contribution_blobs import decode_contributions
 from license_service.store.database import Database
-from license_service.store.explanation_cells import (
-    forget_unreferenced,
-    keep_cells,
-    write_out_explanations,
-)
+from license_service.store.explanation_cells import forget_unreferenced, keep_cells
+from license_service.store.explanation_write_out import write_out_explanations
+from license_service.store.open_explanations import read_open
 from license_service.store.retention import prune
 from license_service.store.samples import record_sample
 from license_service.store.tables import (
     explanation_cells,
     explanation_contexts,
     explanation_names,
+    open_explanations,
     usage_explanations,
 )
 from license_service.store.usage_explanations import (
     KeptRow,
-    day_quantities,
-    day_quantities_by_group,
     keep_explanations,
+    keep_written_out,
+    kept_day,
     kept_explanations,
     peak_days,
 )
@@ -105,8 +107,7 @@ def keep(
         )
         keep_explanations(
             connection,
-            cluster_id=cluster,
-            day=day(when[:10]),
+            kept=kept_day(connection, cluster_id=cluster, day=day(when[:10])),
             sample_at=sample_at,
             threads_per_core=1,
             rows={group: [KeptRow(e.row, e.product_name, e.metric_quantity) for e in explained]},
@@ -163,9 +164,8 @@ def test_the_earliest_sample_reaching_the_peak_wins_in_any_order(db: Database) -
 
     assert kept.explanation.contributions[0].node == "earlier"
     with db.read() as connection:
-        assert day_quantities(
-            connection, cluster_id=CLUSTER, day=day("2026-11-02"), group_name=WHOLE_CLUSTER
-        ) == {ROW: (5, at("2026-11-02", "09:00"))}
+        kept_values = kept_day(connection, cluster_id=CLUSTER, day=day("2026-11-02"))
+    assert kept_values.values(WHOLE_CLUSTER) == {ROW: (5, at("2026-11-02", "09:00"))}
 
 
 def test_days_clusters_and_bundled_rows_are_kept_apart(db: Database) -> None:
@@ -203,17 +203,11 @@ def test_each_group_keeps_its_own_peak_apart_from_the_cluster_s(db: Database) ->
     ]
     assert [k.explanation.metric_quantity for k in read(db, group="research")] == [3]
     with db.read() as connection:
-        by_group = day_quantities_by_group(
-            connection,
-            cluster_id=CLUSTER,
-            day=day("2026-11-02"),
-            sampled_at=at("2026-11-02", "10:30"),
-        )
-    # Each with whether it was sampled after 10:30 (a sample then reaching it replaces it).
-    assert by_group == {
-        WHOLE_CLUSTER: {ROW: (9, False)},
-        "finance": {ROW: (6, True)},
-        "research": {ROW: (3, True)},
+        kept = kept_day(connection, cluster_id=CLUSTER, day=day("2026-11-02"))
+    assert {name: kept.values(name) for name in (WHOLE_CLUSTER, "finance", "research")} == {
+        WHOLE_CLUSTER: {ROW: (9, at("2026-11-02", "10:00"))},
+        "finance": {ROW: (6, at("2026-11-02", "11:00"))},
+        "research": {ROW: (3, at("2026-11-02", "11:05"))},
     }
 
 
@@ -253,6 +247,7 @@ def test_a_chargeback_retention_longer_than_the_peaks_keeps_group_explanations_l
 def test_a_damaged_blob_is_refused_in_words(db: Database) -> None:
     keep(db, "2026-11-02T10:00", explanation(3))
     with db.begin() as connection:
+        write_out_explanations(connection, before=day("2026-11-03"))
         connection.execute(update(usage_explanations).values(contributions=b"not zlib"))
 
     with pytest.raises(StorageError, match="cannot be read"):
@@ -348,12 +343,15 @@ def test_a_day_that_is_over_is_written_out_as_contributions_and_its_cells_droppe
                 usage_explanations.c.day, usage_explanations.c.group_name
             )
         ).all()
+        still_open = connection.execute(
+            select(open_explanations.c.day, open_explanations.c.group_name)
+        ).all()
     assert stored == [
         (day("2026-11-02"), 3000),
         (day("2026-11-02"), 7000),
         (day("2026-11-02"), 4000),
-        (day("2026-11-03"), None),  # today's: still the sample's cells
     ]
+    assert still_open == [(day("2026-11-03"), WHOLE_CLUSTER)]  # today's: the sample's cells
 
 
 def test_damaged_cells_are_refused_in_words(db: Database) -> None:
@@ -369,6 +367,8 @@ def test_kept_instants_are_found_by_the_instant_as_any_statement_binds_it(db: Da
     # Bulk inserts once wrote SQLite's instants in the driver's text: equal instants
     # compared unequal with a bound parameter.
     keep(db, "2026-11-02T10:00", explanation(3))
+    with db.begin() as connection:
+        write_out_explanations(connection, before=day("2026-11-03"))
 
     with db.read() as connection:
         found = connection.execute(
@@ -403,8 +403,7 @@ def test_one_index_writes_its_log_a_segment_at_a_time_and_each_sample_reads_its_
             )
             keep_explanations(
                 connection,
-                cluster_id=CLUSTER,
-                day=day(when),
+                kept=kept_day(connection, cluster_id=CLUSTER, day=day(when)),
                 sample_at=at(when, "10:00"),
                 threads_per_core=1,
                 rows={WHOLE_CLUSTER: [KeptRow(ROW, "Db2", explained.metric_quantity)]},
@@ -450,3 +449,91 @@ def test_damaged_cells_do_not_stop_the_other_days_being_written_out(
     with pytest.raises(StorageError, match="cannot be read"):
         read(db, "2026-11-01")
     assert "left as kept" in caplog.text
+
+
+def test_a_damaged_open_list_is_refused_in_words_and_the_next_sample_writes_it_again(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    keep(db, "2026-11-02T10:00", explanation(5))
+    with db.begin() as connection:
+        connection.execute(update(open_explanations).values(entries=b"\x92\x01"))
+
+    with pytest.raises(StorageError, match="cannot be read"):
+        read(db)
+    keep(db, "2026-11-02T11:00", explanation(3, node="again"))  # lower: nothing to compare
+
+    (kept,) = read(db)
+    assert kept.explanation == explanation(3, node="again")
+    assert "written again" in caplog.text
+
+
+def test_an_explanation_written_out_at_once_is_replaced_only_by_a_better_sample(
+    db: Database,
+) -> None:
+    with db.begin() as connection:  # a history: the day written out before any sample
+        keep_written_out(
+            connection,
+            cluster_id=CLUSTER,
+            day=day("2026-11-02"),
+            group_name=WHOLE_CLUSTER,
+            sample_at=at("2026-11-02", "10:00"),
+            explanations=[explanation(5, node="history")],
+        )
+    keep(db, "2026-11-02T11:00", explanation(5, node="later"))
+    keep(db, "2026-11-02T12:00", explanation(4, node="lower"))
+    assert [k.explanation.contributions[0].node for k in read(db)] == ["history"]
+    with db.read() as connection:
+        assert read_open(connection, cluster_id=CLUSTER, day=day("2026-11-02")) == {}
+
+    keep(db, "2026-11-02T09:00", explanation(5, node="earlier"))
+    assert [(k.explanation.contributions[0].node, k.sample_at) for k in read(db)] == [
+        ("earlier", at("2026-11-02", "09:00"))
+    ]
+    with db.begin() as connection:
+        write_out_explanations(connection, before=day("2026-11-03"))
+    assert [(k.explanation.contributions[0].node, k.sample_at) for k in read(db)] == [
+        ("earlier", at("2026-11-02", "09:00"))
+    ]
+    assert cells_and_contexts(db) == ([], 0)
+
+
+@pytest.mark.postgres
+def test_two_writers_of_one_day_on_postgresql_keep_both_rows(postgres_url: str) -> None:
+    # Each decides from the day's list as it reads it: without the lock the second
+    # would write the list it read before the first committed, losing the first's row.
+    db = Database.open(postgres_url)
+    other = explanation(2, row=BUNDLED)
+    second_read = threading.Event()
+    try:
+        with db.begin() as connection:
+            kept = kept_day(connection, cluster_id=CLUSTER, day=day("2026-11-02"))
+
+            def second_writer() -> None:
+                second_read.set()
+                keep(db, "2026-11-02T10:05", other)
+
+            thread = threading.Thread(target=second_writer)
+            thread.start()
+            second_read.wait(5)
+            time.sleep(0.3)  # the second writer is at the lock (or, without it, past it)
+            keep_cells(
+                connection,
+                cluster_id=CLUSTER,
+                sample_at=at("2026-11-02", "10:00"),
+                cells=CellIndex.of(pods_of(explanation(3)), [Node("n1", "64")]).cells(),
+                rows={ROW},
+                settings=MeteringSettings(),
+                group_of={},
+            )
+            keep_explanations(
+                connection,
+                kept=kept,
+                sample_at=at("2026-11-02", "10:00"),
+                threads_per_core=1,
+                rows={WHOLE_CLUSTER: [KeptRow(ROW, "Db2", 3)]},
+            )
+        thread.join(10)
+
+        assert [k.explanation.metric_quantity for k in read(db)] == [3, 2]
+    finally:
+        db.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from license_service.metering.cluster_view import ClusterId, ClusterView
 from license_service.metering.explanation_cells import CellIndex, ExplainedRow
+from license_service.metering.first_peak import replaces
 from license_service.metering.node_usage import is_measurable
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
@@ -28,8 +29,9 @@ from license_service.store.explanation_cells import forget_unreferenced, keep_ce
 from license_service.store.instants import utc_day
 from license_service.store.usage_explanations import (
     KeptRow,
-    day_quantities_by_group,
+    KeptValue,
     keep_explanations,
+    kept_day,
 )
 
 _MadeKeys = dict[tuple[object, ...], tuple[object, ExplainedRow]]
@@ -70,15 +72,16 @@ def explained_quantities(
 
 
 def raised_rows(
-    quantities: Mapping[ExplainedRow, int], kept: Mapping[ExplainedRow, tuple[int, bool]]
+    quantities: Mapping[ExplainedRow, int],
+    kept: Mapping[ExplainedRow, KeptValue],
+    sampled_at: datetime,
 ) -> set[ExplainedRow]:
-    """The rows of ``quantities`` (``explained_quantities``) that raise the ``kept`` peaks
-    (quantity, sampled after this sample: see ``day_quantities_by_group``), or reach one
-    earlier; pure."""
+    """The rows of ``quantities`` (``explained_quantities``) that a sample at
+    ``sampled_at`` raises above what the day ``kept``, or reaches earlier; pure."""
     raised = set()
     for key, value in quantities.items():
         before = kept.get(key)
-        if before is None or value > before[0] or (value == before[0] and before[1]):
+        if before is None or replaces(value, sampled_at, before):
             raised.add(key)
     return raised
 
@@ -101,8 +104,7 @@ def keep_peak_explanations(
     group, as the groups were measured) and kept under the group's name. Returns how
     many rows were kept.
     """
-    day = utc_day(taken_at)
-    kept = day_quantities_by_group(connection, cluster_id=cluster_id, day=day, sampled_at=taken_at)
+    kept = kept_day(connection, cluster_id=cluster_id, day=utc_day(taken_at))
     measured = {WHOLE_CLUSTER: measurement, **(groups or {})}
     cells = view.cells if view.cells is not None else CellIndex.of(view.pods, view.nodes).cells()
     raised: dict[str, list[KeptRow]] = {}
@@ -111,7 +113,7 @@ def keep_peak_explanations(
         quantities = explained_quantities(group_measurement, keys)
         rows = [
             KeptRow(row, cells.rows[row].product_name, quantities[row])
-            for row in raised_rows(quantities, kept.get(group_name, {}))
+            for row in raised_rows(quantities, kept.values(group_name), taken_at)
             # Nothing to explain without cells, or for a metric not counted from CPU.
             if row in cells.rows and is_measurable(row.metric)
         ]
@@ -130,13 +132,12 @@ def keep_peak_explanations(
     )
     keep_explanations(
         connection,
-        cluster_id=cluster_id,
-        day=day,
+        kept=kept,
         sample_at=taken_at,
         threads_per_core=settings.threads_per_core,
         rows=raised,
     )
-    if kept:
+    if kept.open:
         # The cells of an earlier sample of the day whose every row this one raised again.
-        forget_unreferenced(connection, cluster_id=cluster_id, day=day)
+        forget_unreferenced(connection, cluster_id=cluster_id, day=kept.day)
     return sum(len(rows) for rows in raised.values())

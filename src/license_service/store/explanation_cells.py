@@ -7,11 +7,11 @@ besides, once per change: the chargeback groups, the settings and a length of th
 names and nodes in ``explanation_contexts``, the log's entries not written yet in
 ``explanation_names`` (a segment). All of it encodes at C speed: keeping costs a few
 milliseconds, where building the contributions costs a pass per contribution.
-``usage_explanations`` rows refer to the cells by (cluster, sample instant, row key)
-with ``contributions`` NULL; ``read_explanation`` explains them on request, and
-``write_out_explanations`` (the prune job) turns the rows of days that are over into
-contributions, then drops the cells, contexts and log no row refers to.
-``forget_unreferenced`` drops at once the cells of a sample whose peak a later sample
+The day's open explanations (``open_explanations``) refer to the cells by (cluster,
+sample instant, row key); ``read_explanation`` explains them on request, and
+``explanation_write_out`` turns them into contributions once the day is over, then
+drops what nothing refers to (``forget_cells``, ``forget_contexts``, ``forget_names``).
+``forget_unreferenced`` drops at once the cells of a sample whose peaks a later sample
 raised again. The caller owns the transaction.
 """
 
@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 import msgspec
-from sqlalchemy import ColumnElement, Connection, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, exists, func, select
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
@@ -37,14 +37,13 @@ from license_service.metering.usage_explanations import (
     explain_cells,
     node_facts,
 )
-from license_service.store.contribution_blobs import encode_contributions
 from license_service.store.instants import start_of_day
+from license_service.store.open_explanations import read_open
 from license_service.store.tables import (
     EXPLAINED_KEY,
     explanation_cells,
     explanation_contexts,
     explanation_names,
-    usage_explanations,
 )
 from license_service.store.upserts import BulkInsert, bulk_insert
 
@@ -241,8 +240,8 @@ def _decode_cells(blob: bytes, product_name: str) -> RowCells:
 
 
 @dataclass(frozen=True, slots=True)
-class _Referring:
-    """An explanation row that refers to cells, as ``read_explanation`` needs it."""
+class ReferringRow:
+    """An explained row that refers to cells, as explaining it needs it."""
 
     sample_at: datetime
     row: ExplainedRow
@@ -261,16 +260,16 @@ def read_explanation(
 ) -> UsageExplanation:
     """The explanation of ``row`` (of the cluster, or of the group ``group_name``) from the
     cells kept by the sample at ``sample_at``; ``StorageError`` when they are missing."""
-    referring = _Referring(sample_at, row, group_name, product_name)
-    explained = _explain(connection, cluster_id, sample_at, [referring])
+    referring = ReferringRow(sample_at, row, group_name, product_name)
+    explained = explain_referring(connection, cluster_id, sample_at, [referring])
     return explained[(group_name, row)]
 
 
-def _explain(
+def explain_referring(
     connection: Connection,
     cluster_id: ClusterId,
     sample_at: datetime,
-    referring: Collection[_Referring],
+    referring: Collection[ReferringRow],
 ) -> dict[tuple[str, ExplainedRow], UsageExplanation]:
     """Every explanation ``referring`` to the cells of one sample, its context read once."""
     table = explanation_cells
@@ -315,42 +314,53 @@ def _explain(
 
 
 def forget_unreferenced(connection: Connection, *, cluster_id: ClusterId, day: date) -> None:
-    """Drop the cells of ``day``'s samples no explanation refers to (a later sample raised
-    those peaks again), and the contexts no cells refer to."""
+    """Drop the cells of ``day``'s samples no open explanation refers to (a later sample
+    raised those peaks again), and the contexts no cells refer to."""
+    held = read_open(connection, cluster_id=cluster_id, day=day, writing=True)
+    referenced = {
+        (cluster_id, entry.sample_at, row) for rows in held.values() for row, entry in rows.items()
+    }
     start = start_of_day(day)
-    _forget_cells(
+    forget_cells(
         connection,
+        referenced,
         explanation_cells.c.cluster_id == cluster_id,
         explanation_cells.c.sample_at >= start,
         explanation_cells.c.sample_at < start + timedelta(days=1),
-        day=day,
     )
-    _forget_contexts(connection, explanation_contexts.c.cluster_id == cluster_id)
+    forget_contexts(connection, explanation_contexts.c.cluster_id == cluster_id)
 
 
-def _forget_cells(
-    connection: Connection, *where: ColumnElement[bool], day: date | None = None
+def forget_cells(
+    connection: Connection,
+    referenced: Collection[tuple[ClusterId, datetime, ExplainedRow]],
+    *where: ColumnElement[bool],
 ) -> None:
-    """Drop the cells (``where``) no explanation refers to; ``day``: they are all of that
-    day (the look-up of the explanations then takes their primary key's prefix)."""
+    """Drop the cells (``where``) but those ``referenced`` (cluster, sample instant, row)."""
     cells = explanation_cells.c
-    kept = usage_explanations.c
-    of_day = () if day is None else (kept.day == day,)
-    connection.execute(
-        delete(explanation_cells).where(
-            *where,
-            ~exists().where(
-                *of_day,
-                kept.cluster_id == cells.cluster_id,
-                kept.sample_at == cells.sample_at,
-                *(kept[name] == cells[name] for name in EXPLAINED_KEY),
-                kept.contributions.is_(None),
-            ),
+    found = connection.execute(
+        select(cells.cluster_id, cells.sample_at, *(cells[name] for name in EXPLAINED_KEY)).where(
+            *where
         )
-    )
+    ).all()
+    unreferenced = [
+        {"cluster": row[0], "at": row[1], **dict(zip(EXPLAINED_KEY, row[2:], strict=True))}
+        for row in found
+        if (row[0], row[1], ExplainedRow(*row[2:])) not in referenced
+    ]
+    if unreferenced:
+        connection.execute(
+            delete(explanation_cells).where(
+                cells.cluster_id == bindparam("cluster"),
+                cells.sample_at == bindparam("at"),
+                *(cells[name] == bindparam(name) for name in EXPLAINED_KEY),
+            ),
+            unreferenced,
+        )
 
 
-def _forget_contexts(connection: Connection, *where: ColumnElement[bool]) -> None:
+def forget_contexts(connection: Connection, *where: ColumnElement[bool]) -> None:
+    """Drop the contexts (``where``) no cells refer to."""
     contexts = explanation_contexts.c
     connection.execute(
         delete(explanation_contexts).where(
@@ -363,7 +373,8 @@ def _forget_contexts(connection: Connection, *where: ColumnElement[bool]) -> Non
     )
 
 
-def _forget_names(connection: Connection) -> None:
+def forget_names(connection: Connection) -> None:
+    """Drop the segments of logs no context reads."""
     names = explanation_names.c
     connection.execute(
         delete(explanation_names).where(
@@ -373,57 +384,3 @@ def _forget_names(connection: Connection) -> None:
             ),
         )
     )
-
-
-def write_out_explanations(connection: Connection, *, before: date) -> int:
-    """Turn the kept cells of days before ``before`` into contributions, for every cluster;
-    then drop the cells and contexts nothing refers to. Returns how many were written."""
-    kept = usage_explanations.c
-    found = connection.execute(
-        select(
-            kept.cluster_id,
-            kept.sample_at,
-            kept.group_name,
-            *(kept[name] for name in EXPLAINED_KEY),
-            kept.product_name,
-            kept.day,
-        )
-        .where(kept.contributions.is_(None), kept.day < before)
-        .order_by(kept.cluster_id, kept.sample_at)
-    ).all()
-    by_sample: dict[tuple[ClusterId, datetime], list[tuple[_Referring, date]]] = {}
-    for row in found:
-        referring = _Referring(row[1], ExplainedRow(*row[3:8]), row[2], row[8])
-        by_sample.setdefault((ClusterId(row[0]), row[1]), []).append((referring, row[9]))
-    written = 0
-    for (cluster_id, sample_at), items in by_sample.items():
-        try:
-            explained = _explain(connection, cluster_id, sample_at, [item for item, _ in items])
-        except StorageError as exc:
-            # Damaged cells must not stop the retention job: these stay as they are (their
-            # answer says why), every other day is written out.
-            logger.warning("Usage explanations of %s left as kept: %s", sample_at.isoformat(), exc)
-            continue
-        written += len(items)
-        for item, day in items:
-            explanation = explained[(item.group_name, item.row)]
-            connection.execute(
-                update(usage_explanations)
-                .where(
-                    kept.cluster_id == cluster_id,
-                    kept.day == day,
-                    kept.group_name == item.group_name,
-                    *(
-                        kept[name] == value
-                        for name, value in zip(EXPLAINED_KEY, item.row, strict=True)
-                    ),
-                )
-                .values(
-                    contributions=encode_contributions(explanation.contributions),
-                    total_millicores=explanation.total_millicores,
-                )
-            )
-    _forget_cells(connection, explanation_cells.c.sample_at < start_of_day(before))
-    _forget_contexts(connection)
-    _forget_names(connection)
-    return written

@@ -16,7 +16,7 @@
 
 The settings history is not pruned: the change in force must stay known. The usage
 explanations of days that are over are written out from their sample's cells into
-contributions (``explanation_cells.write_out_explanations``), after the pruning, and the
+contributions (``explanation_write_out``), after the pruning, and the
 cells no explanation refers to any more are dropped.
 """
 
@@ -31,7 +31,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, delete, or_, sele
 
 from license_service.errors import ConfigurationError
 from license_service.metering.usage_explanations import WHOLE_CLUSTER
-from license_service.store.explanation_cells import write_out_explanations
+from license_service.store.explanation_write_out import write_out_explanations
 from license_service.store.instants import start_of_day, utc_day, utc_instant
 from license_service.store.tables import (
     CHARGEBACK_PEAK_TABLES,
@@ -40,6 +40,7 @@ from license_service.store.tables import (
     cloudpak_uploaded_sums,
     metric_uploads,
     missed_samples,
+    open_explanations,
     product_daily_peaks,
     sample_bundled_products,
     sample_products,
@@ -130,21 +131,19 @@ def prune(
         missed_samples=_delete(
             connection, missed_samples, missed_samples.c.missed_at < coverage_cutoff
         ),
-        explanations=_delete(
-            connection,
-            usage_explanations,
-            # Each at its own period: the cluster's with the daily peaks, a group's with
-            # the group's peaks (longer or shorter).
-            or_(
-                and_(
-                    usage_explanations.c.group_name == WHOLE_CLUSTER,
-                    usage_explanations.c.day < first_kept_day,
+        explanations=sum(
+            _delete(
+                connection,
+                table,
+                # Each at its own period: the cluster's with the daily peaks, a group's
+                # with the group's peaks (longer or shorter). An open list left (its cells
+                # could not be read) counts as one.
+                or_(
+                    and_(table.c.group_name == WHOLE_CLUSTER, table.c.day < first_kept_day),
+                    and_(table.c.group_name != WHOLE_CLUSTER, table.c.day < first_kept_group_day),
                 ),
-                and_(
-                    usage_explanations.c.group_name != WHOLE_CLUSTER,
-                    usage_explanations.c.day < first_kept_group_day,
-                ),
-            ),
+            )
+            for table in (usage_explanations, open_explanations)
         ),
         group_peaks=sum(
             _delete(connection, table, table.c.day < first_kept_group_day)

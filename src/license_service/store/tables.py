@@ -25,12 +25,14 @@ specification's two tables.
   sections and sender state, as JSON), for the other replicas to answer with (SPEC 12).
 - ``usage_explanations``: per day, group and explained usage row, the breakdown of
   the sample that first reached the day's peak (SPEC 9; the cluster's, group ``""``,
-  kept as long as daily peaks; a chargeback group's as long as the group's peaks).
-- ``explanation_cells``, ``explanation_contexts`` and ``explanation_names``: the
-  breakdown of today's kept explanations as the sample counted it (cells by workload
-  and node), what explaining them needs (groups, settings, a length of the log of names
-  and nodes) and that log, a segment at a time: written fast by the sample, turned into
-  contributions in ``usage_explanations`` once the day is over.
+  kept as long as daily peaks; a chargeback group's as long as the group's peaks), once
+  the day is over.
+- ``open_explanations``, ``explanation_cells``, ``explanation_contexts`` and
+  ``explanation_names``: today's kept explanations, one list per day and group, their
+  breakdown as the sample counted it (cells by workload and node), what explaining them
+  needs (groups, settings, a length of the log of names and nodes) and that log, a
+  segment at a time: written fast by the sample, turned into contributions in
+  ``usage_explanations`` once the day is over.
 - ``metric_uploads`` and ``upload_policies``: uploaded values (SPEC 10), one row per
   accepted item, and the policy each uploaded product and metric keeps; the day values
   they make are written into the daily peak tables (the higher wins).
@@ -332,14 +334,28 @@ usage_explanations: Final = Table(
     Column("sample_at", UtcDateTime, nullable=False),
     Column("metric_quantity", BigInteger, nullable=False),
     Column("threads_per_core", Integer, nullable=False),
-    # Both NULL while the breakdown is the sample's cells (``explanation_cells``, same
-    # cluster, sample_at and row key); written once the day is over (``0008``).
-    Column("total_millicores", BigInteger, nullable=True),
-    Column("contributions", LargeBinary, nullable=True),
+    # Written out from the sample's cells once the day is over; until then the row is an
+    # entry of ``open_explanations`` (``0009``).
+    Column("total_millicores", BigInteger, nullable=False),
+    Column("contributions", LargeBinary, nullable=False),
     # No index by day (dropped by ``0008``): a sample's first rows of a day are hundreds
     # with groups, each index entry costs them; the daily retention job scans instead.
     PrimaryKeyConstraint("cluster_id", "day", "group_name", *EXPLAINED_KEY),
 )
+
+open_explanations: Final = Table(
+    "open_explanations",
+    metadata,
+    _cluster(),
+    Column("day", Date, nullable=False),
+    Column("group_name", String, nullable=False),
+    # msgpack written and read by ``store.open_explanations``: the day's explained rows
+    # (key, name, quantity, sample instant, threads per core) whose breakdown is the
+    # sample's cells (``explanation_cells``, same cluster, sample instant and row key).
+    Column("entries", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("cluster_id", "day", "group_name"),
+)
+"""Per day and group, the kept explanations still referring to cells, as one list."""
 
 explanation_contexts: Final = Table(
     "explanation_contexts",

@@ -1,16 +1,19 @@
 """Kept explanations: per day, the breakdown of the sample that first reached a peak (SPEC 9).
 
-``keep_explanations`` upserts one row per (cluster, day, group, explained usage row):
-a stored row is replaced only by a higher quantity, or by the same quantity sampled
-earlier, so whatever order samples arrive in, a day keeps the breakdown of the first
-sample reaching its peak (the peak ``metricPeakDate`` points at). ``day_quantities``
-tells the sampler which rows a new sample would raise, so a sample that raises
-nothing explains nothing. A kept row refers to its sample's cells (``explanation_cells``)
-until its day is over; then its contributions are written into it as zlib-compressed
-JSON (``contribution_blobs``: one blob per row, a read is one fetch).
-``kept_explanations`` reads either back, and ``peak_days`` finds the day a product
-peaked in a period (which day's breakdown to show when none is asked for), reading
-that product's daily peaks only. The caller owns the transaction.
+A day keeps, per group (``""``: the whole cluster) and explained usage row, the
+breakdown of the first sample reaching its peak (the peak ``metricPeakDate`` points
+at), whatever order samples arrive in: a kept row is replaced only by a higher
+quantity, or by the same quantity sampled earlier (``metering.first_peak``).
+``kept_day`` tells the sampler what a day holds, so a sample that raises nothing
+explains nothing; ``keep_explanations`` keeps what a sample raises as entries of the
+day's open lists (``open_explanations``), referring to its cells
+(``explanation_cells``). Once the day is over its entries are written out as rows of
+``usage_explanations`` with their contributions as zlib-compressed JSON
+(``contribution_blobs``: one blob per row, a read is one fetch); a history is written
+so at once (``keep_written_out``). ``kept_explanations`` reads either back (of both,
+the better), and ``peak_days`` finds the day a product peaked in a period (which day's
+breakdown to show when none is asked for), reading that product's daily peaks only.
+The caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, case, literal, or
 
 from license_service.metering.cluster_view import ClusterId
 from license_service.metering.explanation_cells import ExplainedRow
+from license_service.metering.first_peak import replaces
 from license_service.metering.periods import DatePeriod
 from license_service.metering.usage_explanations import WHOLE_CLUSTER, UsageExplanation
 from license_service.metering.usage_rows import (
@@ -34,6 +38,14 @@ from license_service.metering.usage_rows import (
 from license_service.store.contribution_blobs import decode_contributions, encode_contributions
 from license_service.store.daily_peaks import peaks_in_period
 from license_service.store.explanation_cells import read_explanation
+from license_service.store.instants import utc_instant
+from license_service.store.open_explanations import (
+    OpenDay,
+    OpenEntry,
+    lock_explanations,
+    merge_open,
+    read_open,
+)
 from license_service.store.tables import EXPLAINED_KEY, daily_peak_table, usage_explanations
 from license_service.store.upserts import BulkInsert, Excluded, bulk_insert
 
@@ -66,22 +78,9 @@ _KEEPING: Final = BulkInsert(
     key=("cluster_id", "day", "group_name", *EXPLAINED_KEY),
     updates=_updates,
 )
-# A sample's rows of the cluster and of every group in one statement: what they share
-# bound once (an instant is converted once, not per row).
-_KEEPING_SAMPLE: Final = BulkInsert(
-    usage_explanations,
-    columns=("group_name", *EXPLAINED_KEY, "product_name", "metric_quantity"),
-    shared=(
-        "cluster_id",
-        "day",
-        "sample_at",
-        "threads_per_core",
-        "total_millicores",
-        "contributions",
-    ),
-    key=("cluster_id", "day", "group_name", *EXPLAINED_KEY),
-    updates=_updates,
-)
+
+KeptValue = tuple[int, datetime]
+"""What a day keeps of an explained row: the quantity and the instant of its sample."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,49 +92,53 @@ class KeptExplanation:
     explanation: UsageExplanation
 
 
-def day_quantities(
-    connection: Connection, *, cluster_id: ClusterId, day: date, group_name: str
-) -> dict[ExplainedRow, tuple[int, datetime]]:
-    """The kept (quantity, sample instant) of every explained row of ``day``."""
-    table = usage_explanations
-    found = connection.execute(
-        select(
-            *(table.c[name] for name in EXPLAINED_KEY),
-            table.c.metric_quantity,
-            table.c.sample_at,
-        ).where(
-            table.c.cluster_id == cluster_id,
-            table.c.day == day,
-            table.c.group_name == group_name,
-        )
-    )
-    return {ExplainedRow(*row[:5]): (row[5], row[6]) for row in found}
+@dataclass(frozen=True, slots=True)
+class KeptDay:
+    """A day's kept explanations as a sample finds them (``kept_day``): the open lists of
+    the cluster and of every group, and the rows written out, if any (a history)."""
+
+    cluster_id: ClusterId
+    day: date
+    open: OpenDay
+    written_out: dict[str, dict[ExplainedRow, KeptValue]]
+
+    def values(self, group_name: str) -> dict[ExplainedRow, KeptValue]:
+        """The kept quantity and instant of every explained row of ``group_name``
+        (``""``: the whole cluster): of its open entry or its row written out, the better."""
+        kept = {
+            row: (entry.metric_quantity, entry.sample_at)
+            for row, entry in self.open.get(group_name, {}).items()
+        }
+        for row, value in self.written_out.get(group_name, {}).items():
+            other = kept.get(row)
+            if other is None or replaces(*value, other):
+                kept[row] = value
+        return kept
 
 
-def day_quantities_by_group(
-    connection: Connection, *, cluster_id: ClusterId, day: date, sampled_at: datetime
-) -> dict[str, dict[ExplainedRow, tuple[int, bool]]]:
-    """The kept quantity of every explained row of ``day``, of the whole cluster (``""``)
-    and of every chargeback group, in one query (a sample with 50 groups checks them all
-    at the cost of one), and whether it was sampled after ``sampled_at`` (then a sample at
-    ``sampled_at`` reaching the same quantity replaces it: the earliest wins).
+def kept_day(connection: Connection, *, cluster_id: ClusterId, day: date) -> KeptDay:
+    """What ``day`` keeps of explanations, of the cluster and every chargeback group, for
+    a sample to compare with and keep into (``keep_explanations``, same transaction).
 
-    The comparison is made by the database: the instants of hundreds of rows are not read
-    at every sample.
+    On PostgreSQL the cluster's explanations are locked first, so two writers never
+    decide from the same state. Two queries, groups included: a sample with 50 groups
+    checks them at the cost of one.
     """
+    lock_explanations(connection, cluster_id=cluster_id)
     table = usage_explanations
     found = connection.execute(
         select(
             table.c.group_name,
             *(table.c[name] for name in EXPLAINED_KEY),
             table.c.metric_quantity,
-            table.c.sample_at > sampled_at,
+            table.c.sample_at,
         ).where(table.c.cluster_id == cluster_id, table.c.day == day)
-    ).all()  # one fetch: hundreds of rows with groups
-    by_group: dict[str, dict[ExplainedRow, tuple[int, bool]]] = {}
+    ).all()
+    written_out: dict[str, dict[ExplainedRow, KeptValue]] = {}
     for row in found:
-        by_group.setdefault(row[0], {})[ExplainedRow(*row[1:6])] = (row[6], bool(row[7]))
-    return by_group
+        written_out.setdefault(row[0], {})[ExplainedRow(*row[1:6])] = (row[6], row[7])
+    held = read_open(connection, cluster_id=cluster_id, day=day, writing=True)
+    return KeptDay(cluster_id, day, held, written_out)
 
 
 class KeptRow(NamedTuple):
@@ -149,29 +152,28 @@ class KeptRow(NamedTuple):
 def keep_explanations(
     connection: Connection,
     *,
-    cluster_id: ClusterId,
-    day: date,
+    kept: KeptDay,
     sample_at: datetime,
     threads_per_core: int,
     rows: Mapping[str, Iterable[KeptRow]],
-) -> None:
+) -> int:
     """Keep ``rows`` (group, ``""`` for the cluster -> its rows) of the sample at
-    ``sample_at`` where they raise ``day``'s peak, each referring to the sample's cells
-    (``explanation_cells.keep_cells``)."""
-    stored = [
-        (group_name, *kept.row, kept.product_name, kept.metric_quantity)
-        for group_name, kept_rows in rows.items()
-        for kept in kept_rows
-    ]
-    shared = {
-        "cluster_id": cluster_id,
-        "day": day,
-        "sample_at": sample_at,
-        "threads_per_core": threads_per_core,
-        "total_millicores": None,
-        "contributions": None,
-    }
-    bulk_insert(connection, _KEEPING_SAMPLE, stored, shared=shared)
+    ``sample_at`` where they raise the peak of ``kept`` (its day, read in this
+    transaction), each referring to the sample's cells (``explanation_cells.keep_cells``).
+    Returns how many were kept."""
+    sample_at = utc_instant(sample_at, name="sample_at")
+    entries: dict[str, list[OpenEntry]] = {}
+    for group_name, group_rows in rows.items():
+        values = kept.values(group_name)
+        raised = entries[group_name] = []
+        for row, product_name, quantity in group_rows:
+            before = values.get(row)
+            if before is None or replaces(quantity, sample_at, before):
+                raised.append(OpenEntry(*row, product_name, quantity, sample_at, threads_per_core))
+    merge_open(
+        connection, cluster_id=kept.cluster_id, day=kept.day, held=kept.open, entries=entries
+    )
+    return sum(map(len, entries.values()))
 
 
 def keep_written_out(
@@ -220,32 +222,45 @@ def kept_explanations(
         select(
             *(table.c[name] for name in EXPLAINED_KEY),
             *(table.c[name] for name in _VALUES),
-        )
-        .where(
+        ).where(
             table.c.cluster_id == cluster_id,
             table.c.day == day,
             table.c.group_name == group_name,
             table.c.product_id == product_id,
             table.c.metric == metric,
         )
-        .order_by(*(table.c[name] for name in EXPLAINED_KEY))
     )
+    written_out: dict[ExplainedRow, tuple[Any, ...]] = {
+        ExplainedRow(*row[:5]): tuple(row[5:]) for row in found
+    }
+    held = read_open(connection, cluster_id=cluster_id, day=day, group_name=group_name)
+    opened = {
+        row: entry
+        for row, entry in held.get(group_name, {}).items()
+        if row.product_id == product_id and row.metric == metric
+    }
     kept = []
-    for row in found:
-        name, sample_at, quantity, threads, total, blob = row[5:]
-        if blob is None:
+    for row in sorted(written_out.keys() | opened.keys()):
+        entry = opened.get(row)
+        stored = written_out.get(row)
+        if entry is not None and (
+            stored is None
+            or replaces(entry.metric_quantity, entry.sample_at, (stored[2], stored[1]))
+        ):
             explanation = read_explanation(
                 connection,
                 cluster_id=cluster_id,
-                sample_at=sample_at,
-                row=ExplainedRow(*row[:5]),
+                sample_at=entry.sample_at,
+                row=row,
                 group_name=group_name,
-                product_name=name,
+                product_name=entry.product_name,
             )
-            kept.append(KeptExplanation(day, sample_at, explanation))
+            kept.append(KeptExplanation(day, entry.sample_at, explanation))
             continue
+        assert stored is not None  # a row comes from one of the two
+        name, sample_at, quantity, threads, total, blob = stored
         explanation = UsageExplanation(
-            row=ExplainedRow(*row[:5]),
+            row=row,
             product_name=name,
             metric_quantity=quantity,
             threads_per_core=threads,

@@ -32,8 +32,11 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict src
 	$(BIN)/lint-imports
 
+# Two workers at most (one per core here): the end-to-end tests wait on real processes
+# and real time, so a core is free while the other waits; each test file runs whole on one
+# worker (its module fixtures are set up once).
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses auto --maxprocesses 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

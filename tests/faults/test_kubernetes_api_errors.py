@@ -208,11 +208,17 @@ def test_a_failing_re_list_of_the_ibmlicensing_resources_after_a_410_is_logged_o
         poll(lambda: watch.last_error is None, what="the recovery")
         poll(lambda: fake_api.open_watches == 1, what="the watch open again")
         fake_api.faults.fail(2, status=500, path="ibmlicensings$", watch=False)
-        fake_api.compact()  # a second streak after the recovery
-        poll(
-            lambda: counters.snapshot().errors.get(("ibmlicensings", "http_500"), 0) >= 5,
-            what="two more failed re-lists",
-        )
+
+        def second_streak() -> bool:
+            failed = counters.snapshot().errors.get(("ibmlicensings", "http_500"), 0)
+            if failed == 3:
+                # A second streak after the recovery. Again until it starts: the watch
+                # counted open may not be following the store yet, and one from the
+                # current version survives a compaction.
+                fake_api.compact()
+            return failed >= 5
+
+        poll(second_streak, what="two more failed re-lists")
     finally:
         watch.stop()
 

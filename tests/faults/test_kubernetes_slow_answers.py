@@ -96,4 +96,6 @@ def test_a_watch_that_goes_silent_is_abandoned_after_its_read_timeout_and_resume
     silence = resumed.received_at - stalled.received_at
     assert OPTIONS.watch_read_timeout_seconds <= silence < 5
     assert resumed.query["resourceVersion"] == stalled.query["resourceVersion"]
-    assert source.counters.snapshot().errors[("pods", "dropped")] >= 2  # the drop, the stall
+    # The stall; the drop too when it cut a watch open then (watches end every second,
+    # so under load it may fall between two).
+    assert source.counters.snapshot().errors[("pods", "dropped")] >= 1

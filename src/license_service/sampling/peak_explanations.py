@@ -6,9 +6,10 @@ stored: it compares the sample's products and bundled products (the cluster's, a
 each group's) with the quantities explained for the day so far and, only when one is
 raised, keeps the cells of the rows raised (``store.explanation_cells``): the view's
 own, kept pod by pod by the collector (``ClusterView.cells``), or counted here in one
-pass for a source that keeps none. Groups refer to the cluster's cells with the
-sample's labels. A sample that raises nothing (most samples of a day) costs one small
-query, groups included.
+pass for a source that keeps none, and the rows as entries of the day's lists
+(``store.open_explanations``). Groups refer to the cluster's cells with the sample's
+labels. A sample that raises nothing (most samples of a day) costs two small queries,
+groups included.
 """
 
 from __future__ import annotations

@@ -80,7 +80,13 @@ def test_every_alert_has_a_case_that_fires_and_one_that_stays_silent() -> None:
             "by (job, instance) (license_service_uncounted_pods)",
         ),
         # "No sample since the start" told by the time shown, not by samples_taken_total.
-        ("unless on (job, instance)\n", "and on (job, instance)\n"),
+        ("unless on (namespace, job)\n", "and on (namespace, job)\n"),
+        # Usage and the sample time per replica again: one alert each.
+        ("(namespace, job, productId, metricId)", "(job, instance, productId, metricId)"),
+        (
+            "max by (namespace, job) (max_over_time",
+            "max by (job, instance) (max_over_time",
+        ),
     ],
 )
 def test_the_unit_tests_fail_when_a_rule_changes(

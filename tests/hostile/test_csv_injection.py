@@ -144,7 +144,13 @@ _LOOKALIKES = st.sampled_from(
 @given(
     cell=st.tuples(
         st.lists(_DISGUISES, max_size=3).map("".join),
-        st.one_of(_LOOKALIKES, st.sampled_from(FORMULA_STARTS), st.characters()),
+        # No lone surrogate: UTF-8 cannot write one, and none reaches a CSV file (entries
+        # refuse them, ``formats.unsafe_characters``; neither database can hold one).
+        st.one_of(
+            _LOOKALIKES,
+            st.sampled_from(FORMULA_STARTS),
+            st.characters(exclude_categories=("Cs",)),
+        ),
         st.text(max_size=8),
     ).map("".join)
 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -157,6 +158,24 @@ def test_500s_on_the_list_then_the_watch_are_retried_with_backoff_and_nothing_co
     assert len(service.log_lines(r"watch pods: HTTP 500.*retrying", level="INFO")) >= 1
 
 
+def compacted_until(fake_api: FakeApiServer, failures: Callable[[], int]) -> Callable[..., bool]:
+    """A poll condition (``before``, ``reach``): compacts the fake's history while
+    ``failures()`` is still ``before`` (the re-lists have not started failing), true once
+    it reaches ``reach``.
+
+    Compacted again until a re-list fails: a watch counted open may not follow the
+    store yet, and one from the current version survives a compaction.
+    """
+
+    def condition(*, before: int, reach: int) -> bool:
+        count = failures()
+        if count == before:
+            fake_api.compact()
+        return count >= reach
+
+    return condition
+
+
 def test_a_failing_re_list_after_a_410_is_logged_once_as_a_warning(
     fake_api: FakeApiServer, kube_client: client.ApiClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -165,14 +184,13 @@ def test_a_failing_re_list_after_a_410_is_logged_once_as_a_warning(
     source.start()
     try:
         poll(lambda: source.current().synced, what="sync")
-        # A watch from the current version survives a compaction: wait for the watches.
         poll(lambda: fake_api.open_watches == 3, what="the watches open")
         fake_api.faults.fail(None, status=500, path=PODS, watch=False)
-        fake_api.compact()  # the watch ends with 410; the re-list answers 500
-        poll(
-            lambda: source.counters.snapshot().errors.get(("pods", "http_500"), 0) >= 3,
-            what="three failed re-lists",
+        # The watch ends with 410; the re-list answers 500.
+        failed = compacted_until(
+            fake_api, lambda: source.counters.snapshot().errors.get(("pods", "http_500"), 0)
         )
+        poll(lambda: failed(before=0, reach=3), what="three failed re-lists")
     finally:
         source.stop()
 
@@ -196,29 +214,19 @@ def test_a_failing_re_list_of_the_ibmlicensing_resources_after_a_410_is_logged_o
     watch.start()
     try:
         poll(lambda: watch.wait_listed(0), what="the first list")
-        # A watch from the current version survives a compaction: wait for the watch.
         poll(lambda: fake_api.open_watches == 1, what="the watch open")
         fake_api.faults.fail(None, status=500, path="ibmlicensings$", watch=False)
-        fake_api.compact()  # the watch ends with 410; the re-list answers 500
-        poll(
-            lambda: counters.snapshot().errors.get(("ibmlicensings", "http_500"), 0) >= 3,
-            what="three failed re-lists",
+        # The watch ends with 410; the re-list answers 500.
+        failed = compacted_until(
+            fake_api, lambda: counters.snapshot().errors.get(("ibmlicensings", "http_500"), 0)
         )
+        poll(lambda: failed(before=0, reach=3), what="three failed re-lists")
         fake_api.faults.clear()
         poll(lambda: watch.last_error is None, what="the recovery")
         poll(lambda: fake_api.open_watches == 1, what="the watch open again")
         fake_api.faults.fail(2, status=500, path="ibmlicensings$", watch=False)
-
-        def second_streak() -> bool:
-            failed = counters.snapshot().errors.get(("ibmlicensings", "http_500"), 0)
-            if failed == 3:
-                # A second streak after the recovery. Again until it starts: the watch
-                # counted open may not be following the store yet, and one from the
-                # current version survives a compaction.
-                fake_api.compact()
-            return failed >= 5
-
-        poll(second_streak, what="two more failed re-lists")
+        # A second streak after the recovery.
+        poll(lambda: failed(before=3, reach=5), what="two more failed re-lists")
     finally:
         watch.stop()
 

@@ -537,3 +537,50 @@ def test_two_writers_of_one_day_on_postgresql_keep_both_rows(postgres_url: str) 
         assert [k.explanation.metric_quantity for k in read(db)] == [3, 2]
     finally:
         db.dispose()
+
+
+@pytest.mark.postgres
+def test_a_late_sample_of_a_day_being_written_out_on_postgresql_is_not_lost(
+    postgres_url: str,
+) -> None:
+    # Without the lock the write-out would read the day's list before the late sample
+    # commits and then delete it, the late sample's row with it.
+    db = Database.open(postgres_url)
+    late = explanation(2, row=BUNDLED)
+    try:
+        keep(db, "2026-11-02T10:00", explanation(3))
+        written: list[int] = []
+        with db.begin() as connection:
+            kept = kept_day(connection, cluster_id=CLUSTER, day=day("2026-11-02"))
+            keep_cells(
+                connection,
+                cluster_id=CLUSTER,
+                sample_at=at("2026-11-02", "10:05"),
+                cells=CellIndex.of(pods_of(late), [Node("n1", "64")]).cells(),
+                rows={BUNDLED},
+                settings=MeteringSettings(),
+                group_of={},
+            )
+            keep_explanations(
+                connection,
+                kept=kept,
+                sample_at=at("2026-11-02", "10:05"),
+                threads_per_core=1,
+                rows={WHOLE_CLUSTER: [KeptRow(BUNDLED, "Db2", 2)]},
+            )
+
+            def write_out() -> None:
+                with db.begin() as other:
+                    written.append(write_out_explanations(other, before=day("2026-11-03")))
+
+            thread = threading.Thread(target=write_out)
+            thread.start()
+            time.sleep(0.5)  # the write-out is at the lock (or, without it, past its read)
+        thread.join(10)
+
+        assert written == [2]
+        assert [k.explanation.metric_quantity for k in read(db)] == [3, 2]
+        with db.read() as connection:
+            assert read_open(connection, cluster_id=CLUSTER, day=day("2026-11-02")) == {}
+    finally:
+        db.dispose()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import ClusterId
@@ -30,6 +30,7 @@ from license_service.store.instants import start_of_day
 from license_service.store.open_explanations import (
     OpenEntry,
     decode_entries,
+    lock_explanations,
     open_days,
     replace_open,
 )
@@ -45,11 +46,21 @@ _List = tuple[ClusterId, date, str]
 def write_out_explanations(connection: Connection, *, before: date) -> int:
     """Write out the open explanations of days before ``before``, for every cluster; then
     drop the cells and contexts nothing refers to. Returns how many were written."""
+    over = open_explanations.c.day < before
+    # A late sample of one of these days must not merge into a list being written out (its
+    # entries would go with it): the clusters' explanations are locked first, in one
+    # order (a sample locks its own cluster's).
+    clusters = connection.execute(
+        select(open_explanations.c.cluster_id)
+        .where(over)
+        .distinct()
+        .order_by(open_explanations.c.cluster_id)
+    ).scalars()
+    for cluster_id in clusters.all():
+        lock_explanations(connection, cluster_id=ClusterId(cluster_id))
     by_sample: dict[tuple[ClusterId, datetime], list[tuple[OpenEntry, _List]]] = {}
     lists: list[_List] = []
-    for cluster_id, day, group_name, blob in open_days(
-        connection, open_explanations.c.day < before
-    ):
+    for cluster_id, day, group_name, blob in open_days(connection, over):
         try:
             entries = decode_entries(blob)
         except StorageError as exc:

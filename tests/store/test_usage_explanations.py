@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Sequence
 
 import pytest
 from sqlalchemy import func, select, update
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import Container, Controller, Node, Pod
-from license_service.metering.explanation_cells import CellIndex, ExplainedRow
+from license_service.metering.explanation_cells import (
+    CellIndex,
+    ExplainedRow,
+    ReplayedLog,
+    replay_log,
+)
 from license_service.metering.periods import DatePeriod
 from license_service.metering.settings import MeteringSettings
 from license_service.metering.usage import Measurement
@@ -19,6 +25,7 @@ from license_service.metering.usage_explanations import (
     Contribution,
     UsageExplanation,
 )
+from license_service.store import explanation_cells as explanation_cells_store
 from license_service.store.contribution_blobs import decode_contributions
 from license_service.store.database import Database
 from license_service.store.explanation_cells import forget_unreferenced, keep_cells
@@ -584,3 +591,20 @@ def test_a_late_sample_of_a_day_being_written_out_on_postgresql_is_not_lost(
             assert read_open(connection, cluster_id=CLUSTER, day=day("2026-11-02")) == {}
     finally:
         db.dispose()
+
+
+def test_the_rows_of_one_sample_read_one_after_the_other_replay_its_log_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep(db, "2026-11-02T10:00", explanation(3), explanation(7, row=BUNDLED))
+    replays: list[int] = []
+
+    def counted_replay(entries: Iterable[Sequence[str | None]]) -> ReplayedLog:
+        replays.append(len(entries))
+        return replay_log(entries)
+
+    monkeypatch.setattr(explanation_cells_store, "replay_log", counted_replay)
+
+    assert [k.explanation for k in read(db)] == [explanation(3), explanation(7, row=BUNDLED)]
+    assert [k.explanation for k in read(db)] == [explanation(3), explanation(7, row=BUNDLED)]
+    assert len(replays) == 1

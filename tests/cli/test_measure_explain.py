@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from license_service.cluster.dumps import read_dumps
+from license_service.metering.settings import MeteringSettings
+from license_service.metering.usage_explanations import explain_usage, explanation_json
 from tests.cli.test_measure_command import ACE, CP4I, DUMP, MQ, WAS, measured_json, run
 
 
@@ -60,3 +63,18 @@ def test_an_unknown_product_or_a_cloud_pak_is_refused_listing_what_can_be_explai
         assert result.exit_code == 2
         assert "can be explained are:" in result.stderr
         assert MQ in result.stderr
+
+
+def test_each_product_explained_alone_equals_its_rows_of_every_row_explained() -> None:
+    # measure --explain counts the cells once and explains the product's rows only.
+    view = read_dumps([DUMP])
+    every = explain_usage(view.pods, view.nodes, MeteringSettings())
+    for product_id in (ACE, MQ, WAS):
+        result = run("measure", str(DUMP), "--explain", product_id, "--output", "json")
+
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["explanations"] == [
+            explanation_json(explained)
+            for row, explained in sorted(every.items())
+            if row.product_id == product_id
+        ]

@@ -27,7 +27,9 @@ from license_service.errors import InputError
 from license_service.message_values import quoted
 from license_service.metering.api_rows import measurement_document
 from license_service.metering.cluster_view import ClusterView
+from license_service.metering.explanation_cells import CellIndex
 from license_service.metering.measuring import measure
+from license_service.metering.node_usage import is_measurable
 from license_service.metering.usage_explanations import explain_usage, explanation_json
 
 
@@ -108,13 +110,17 @@ def _explain(
     view: ClusterView, licensing: LicensingConfig, *, product_id: str, output: OutputFormat
 ) -> None:
     """Print the explanations of ``product_id`` (every metric and Cloud Pak it is in)."""
-    explanations = explain_usage(view.pods, view.nodes, licensing.metering)
-    chosen = sorted(
-        (e for key, e in explanations.items() if key.product_id == product_id),
-        key=lambda e: tuple(e.row),
+    # Counted once, then only the product's rows explained: explaining every row of a
+    # large cluster costs more than counting it.
+    cells = CellIndex.of(view.pods).cells()
+    measurable = {row for row in cells.rows if is_measurable(row.metric)}
+    wanted = {row for row in measurable if row.product_id == product_id}
+    explanations = explain_usage(
+        view.pods, view.nodes, licensing.metering, only=wanted, cells=cells
     )
+    chosen = sorted(explanations.values(), key=lambda e: tuple(e.row))
     if not chosen:
-        known = sorted({key.product_id for key in explanations})
+        known = sorted({row.product_id for row in measurable})
         raise InputError(
             f"no product with id {quoted(product_id)} is measured in these dumps; the products "
             f"that can be explained are: {', '.join(known) or 'none'} (a Cloud Pak is explained "

@@ -190,14 +190,16 @@ def explain_usage(
     settings: MeteringSettings,
     *,
     only: Collection[ExplainedRow] | None = None,
+    cells: Cells | None = None,
 ) -> dict[ExplainedRow, UsageExplanation]:
     """Explain the usage of every measurable product and bundled product of ``pods``; pure.
 
     The result is keyed by ``ExplainedRow``; Cloud Paks themselves are not explained
     (their usage is the sum of their bundled products' converted usage). ``only``
-    limits the result to those rows.
+    limits the result to those rows; ``cells``: the pods' cells, counted already.
     """
-    return explain_in_groups(pods, nodes, settings, {}, wanted={WHOLE_CLUSTER: only})[WHOLE_CLUSTER]
+    wanted = {WHOLE_CLUSTER: only}
+    return explain_in_groups(pods, nodes, settings, {}, wanted=wanted, cells=cells)[WHOLE_CLUSTER]
 
 
 def explain_in_groups(

@@ -180,11 +180,13 @@ def stream_events(
     bookmark_interval: float,
 ) -> Iterator[bytes]:
     """The lines of a watch stream; raises ``WatchDropped`` to end it abruptly."""
-    if plan.expired:
-        yield _expired_line(plan.start or 0, store.compacted_revision)
-        return
     with store.lock:
         generation = store.expiry_generation
+        # Compacted when the request was checked, or since: the history after the start is
+        # gone (the cursor would skip it), so the watch expires as the API server's does.
+        gone_at_start = plan.expired or (plan.start is not None and store.is_compacted(plan.start))
+        compacted_at_start = store.compacted_revision
+        initial = []
         if plan.start is None:
             initial = [
                 obj for obj in store.iter_current(plan.resource_type.key) if _selected(plan, obj)
@@ -192,9 +194,11 @@ def stream_events(
             cursor = store.end_cursor()
             seen = store.revision
         else:
-            initial = []
             cursor = store.cursor_after(plan.start)
             seen = plan.start
+    if gone_at_start:
+        yield _expired_line(plan.start or 0, compacted_at_start)
+        return
     for obj in initial:
         yield _line("ADDED", obj)
     if plan.initial_events_end:

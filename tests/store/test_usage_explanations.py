@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from license_service.errors import StorageError
 from license_service.metering.cluster_view import Container, Controller, Node, Pod
@@ -41,6 +41,7 @@ from license_service.store.tables import (
     usage_explanations,
 )
 from license_service.store.usage_explanations import (
+    KeptDay,
     KeptRow,
     keep_explanations,
     keep_written_out,
@@ -99,26 +100,38 @@ def keep(
     db: Database, when: str, *explained: UsageExplanation, cluster=CLUSTER, group=WHOLE_CLUSTER
 ) -> None:
     """What a sample at ``when`` raising ``explained`` keeps: their pods' cells and the rows."""
+    with db.begin() as connection:
+        keep_in(connection, when, *explained, cluster=cluster, group=group)
+
+
+def keep_in(
+    connection: Connection,
+    when: str,
+    *explained: UsageExplanation,
+    cluster=CLUSTER,
+    group=WHOLE_CLUSTER,
+    kept: KeptDay | None = None,
+) -> None:
+    """``keep`` in ``connection``'s transaction (``kept``: the day as read in it already)."""
     nodes = {c.node: Node(c.node, "64") for e in explained for c in e.contributions}
     cells = CellIndex.of((p for e in explained for p in pods_of(e)), nodes.values()).cells()
     sample_at = at(when[:10], when[11:])
-    with db.begin() as connection:
-        keep_cells(
-            connection,
-            cluster_id=cluster,
-            sample_at=sample_at,
-            cells=cells,
-            rows={e.row for e in explained},
-            settings=MeteringSettings(),
-            group_of={} if group == WHOLE_CLUSTER else {"apps": group},
-        )
-        keep_explanations(
-            connection,
-            kept=kept_day(connection, cluster_id=cluster, day=day(when[:10])),
-            sample_at=sample_at,
-            threads_per_core=1,
-            rows={group: [KeptRow(e.row, e.product_name, e.metric_quantity) for e in explained]},
-        )
+    keep_cells(
+        connection,
+        cluster_id=cluster,
+        sample_at=sample_at,
+        cells=cells,
+        rows={e.row for e in explained},
+        settings=MeteringSettings(),
+        group_of={} if group == WHOLE_CLUSTER else {"apps": group},
+    )
+    keep_explanations(
+        connection,
+        kept=kept or kept_day(connection, cluster_id=cluster, day=day(when[:10])),
+        sample_at=sample_at,
+        threads_per_core=1,
+        rows={group: [KeptRow(e.row, e.product_name, e.metric_quantity) for e in explained]},
+    )
 
 
 def read(
@@ -523,22 +536,7 @@ def test_two_writers_of_one_day_on_postgresql_keep_both_rows(postgres_url: str) 
             thread.start()
             second_read.wait(5)
             time.sleep(0.3)  # the second writer is at the lock (or, without it, past it)
-            keep_cells(
-                connection,
-                cluster_id=CLUSTER,
-                sample_at=at("2026-11-02", "10:00"),
-                cells=CellIndex.of(pods_of(explanation(3)), [Node("n1", "64")]).cells(),
-                rows={ROW},
-                settings=MeteringSettings(),
-                group_of={},
-            )
-            keep_explanations(
-                connection,
-                kept=kept,
-                sample_at=at("2026-11-02", "10:00"),
-                threads_per_core=1,
-                rows={WHOLE_CLUSTER: [KeptRow(ROW, "Db2", 3)]},
-            )
+            keep_in(connection, "2026-11-02T10:00", explanation(3), kept=kept)
         thread.join(10)
 
         assert [k.explanation.metric_quantity for k in read(db)] == [3, 2]
@@ -558,23 +556,7 @@ def test_a_late_sample_of_a_day_being_written_out_on_postgresql_is_not_lost(
         keep(db, "2026-11-02T10:00", explanation(3))
         written: list[int] = []
         with db.begin() as connection:
-            kept = kept_day(connection, cluster_id=CLUSTER, day=day("2026-11-02"))
-            keep_cells(
-                connection,
-                cluster_id=CLUSTER,
-                sample_at=at("2026-11-02", "10:05"),
-                cells=CellIndex.of(pods_of(late), [Node("n1", "64")]).cells(),
-                rows={BUNDLED},
-                settings=MeteringSettings(),
-                group_of={},
-            )
-            keep_explanations(
-                connection,
-                kept=kept,
-                sample_at=at("2026-11-02", "10:05"),
-                threads_per_core=1,
-                rows={WHOLE_CLUSTER: [KeptRow(BUNDLED, "Db2", 2)]},
-            )
+            keep_in(connection, "2026-11-02T10:05", late)
 
             def write_out() -> None:
                 with db.begin() as other:

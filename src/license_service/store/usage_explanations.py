@@ -105,15 +105,21 @@ class KeptDay:
     def values(self, group_name: str) -> dict[ExplainedRow, KeptValue]:
         """The kept quantity and instant of every explained row of ``group_name``
         (``""``: the whole cluster): of its open entry or its row written out, the better."""
-        kept = {
-            row: (entry.metric_quantity, entry.sample_at)
-            for row, entry in self.open.get(group_name, {}).items()
-        }
-        for row, value in self.written_out.get(group_name, {}).items():
-            other = kept.get(row)
-            if other is None or replaces(*value, other):
-                kept[row] = value
+        opened = self.open.get(group_name, {})
+        written = self.written_out.get(group_name)
+        if not written:  # a day's samples only, as nearly always
+            return {row: (entry.metric_quantity, entry.sample_at) for row, entry in opened.items()}
+        kept = dict(written)
+        for row, entry in opened.items():
+            if _open_wins(entry, written.get(row)):
+                kept[row] = (entry.metric_quantity, entry.sample_at)
         return kept
+
+
+def _open_wins(entry: OpenEntry, written: KeptValue | None) -> bool:
+    """Whether a row's open ``entry`` is what its day keeps rather than its row written out
+    (``written``: quantity and instant, if any): unless that one replaces it."""
+    return written is None or not replaces(*written, (entry.metric_quantity, entry.sample_at))
 
 
 def kept_day(connection: Connection, *, cluster_id: ClusterId, day: date) -> KeptDay:
@@ -243,10 +249,8 @@ def kept_explanations(
     for row in sorted(written_out.keys() | opened.keys()):
         entry = opened.get(row)
         stored = written_out.get(row)
-        if entry is not None and (
-            stored is None
-            or replaces(entry.metric_quantity, entry.sample_at, (stored[2], stored[1]))
-        ):
+        written = None if stored is None else (stored[2], stored[1])  # quantity, instant
+        if entry is not None and _open_wins(entry, written):
             explanation = read_explanation(
                 connection,
                 cluster_id=cluster_id,

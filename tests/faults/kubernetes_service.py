@@ -145,6 +145,11 @@ class Service:
         return read_sampling(DataDir(self.process.data_dir).database_url)
 
 
+SKIPPED = "skipped: the clock jumped forward or the service was paused"
+"""The reason of an instant the sampler skipped, a whole interval behind (a loaded machine
+at a 1-second interval): no sample lost to the cluster's faults."""
+
+
 @dataclass(frozen=True)
 class StoredSampling:
     """What a store holds of sampling: the samples with the product's quantity in each

@@ -33,6 +33,7 @@ from tests.cluster.kubernetes.doubles import ManualClock
 from tests.e2e.kubernetes.cluster import PRODUCT_ID, Cluster
 from tests.faults.kubernetes_in_process import in_process_service
 from tests.faults.kubernetes_service import (
+    SKIPPED,
     FaultCluster,
     fault_cluster,
     licensed_pod,
@@ -46,7 +47,6 @@ __all__ = ["fault_cluster"]
 MAX_VIEW_AGE = timedelta(minutes=15)  # SPEC 2.7
 API_GONE = re.compile("cannot reach the API server|the connection broke")
 """How the collector says the API server is away (refused, or cut mid-watch)."""
-SKIPPED = "skipped: the clock jumped forward or the service was paused"
 """How the sampler records instants it fell behind by (``unrecorded_misses``)."""
 OUTAGE = timedelta(minutes=20)
 MINUTE = timedelta(minutes=1)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from kubernetes import client
 
+from license_service.runtime.paths import DataDir
 from tests.e2e.kubernetes.cluster import (
     NAMESPACE,
     PRODUCT_ID,
@@ -20,6 +21,7 @@ from tests.e2e.kubernetes.cluster import (
     usage_now,
 )
 from tests.e2e.processes import ServiceProcess, eventually
+from tests.faults.kubernetes_service import SKIPPED, read_sampling
 from tests.kubernetes_fake.client_setup import api_client
 
 pytestmark = pytest.mark.slow
@@ -87,7 +89,10 @@ def test_a_dropped_watch_a_410_and_an_api_server_restart_neither_double_count_no
         within=WITHIN,
         what="the re-lists counted",
     )
-    assert figures["missed"] == 0
+    # At a 1-second interval on a loaded machine the sampler may fall a whole interval
+    # behind and record the instant it skipped, saying so; the API's faults lose none.
+    missed = read_sampling(DataDir(service.data_dir).database_url).missed
+    assert [(instant, reason) for instant, reason in missed if SKIPPED not in reason] == []
     assert figures["taken"] >= 4
 
 
